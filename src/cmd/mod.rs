@@ -1,0 +1,57 @@
+//! Argument structs (what the user typed) and the dispatch to one module per command. Each
+//! command module resolves its arguments (opens files, loads the model) and calls the library.
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+pub mod embed;
+pub mod model;
+
+/// Semantic similarity and extractive summarization over local sentence embeddings.
+#[derive(Debug, Parser)]
+#[command(name = "simsum", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// Model: a local directory in the Hugging Face layout, or a hub name.
+    #[arg(long, global = true, env = "SIMSUM_MODEL", default_value = simsum::model::DEFAULT_MODEL)]
+    pub model: String,
+    /// Compute device: cpu, cuda[:N], metal or auto (GPU if built in and present, else CPU).
+    #[arg(long, global = true, default_value = "auto")]
+    pub device: String,
+    /// Worker threads (default: all cores).
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    /// Say more about what is happening (model source, device, encodings).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Embed texts (one per line) and print JSON Lines.
+    Embed(embed::EmbedArgs),
+    /// Fetch the model or show where it is.
+    #[command(subcommand)]
+    Model(model::ModelCommand),
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Some(n) = cli.global.threads {
+        // Both candle's gemm and our rayon loops read this pool.
+        rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().ok();
+    }
+    match cli.command {
+        Command::Embed(args) => embed::run(&cli.global, args),
+        Command::Model(args) => model::run(&cli.global, args),
+    }
+}

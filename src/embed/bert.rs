@@ -1,0 +1,1 @@
+//! BERT-family sentence-transformer run through candle (in progress).

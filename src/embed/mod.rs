@@ -1,0 +1,153 @@
+//! Texts in, vectors out.
+//!
+//! [`Embedder`] is the seam between the rest of the library and a model: indexing, search,
+//! clustering and summaries only ever see this trait. [`bert::BertEmbedder`] is the real
+//! backend (a sentence-transformer run through candle on CPU or CUDA); [`HashEmbedder`] is a
+//! deterministic feature-hashing embedder with no model files, used by tests and benchmarks
+//! that exercise the layers above the model.
+
+pub mod bert;
+
+use sha2::{Digest, Sha256};
+
+/// One embedded text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embedding {
+    /// The pooled vector (L2-normalised unless the embedder was told otherwise).
+    pub vector: Vec<f32>,
+    /// Tokens the model saw, special tokens included, after truncation.
+    pub n_tokens: usize,
+    /// Whether the input was longer than the model's `max_seq_length` and was cut.
+    pub truncated: bool,
+}
+
+/// Errors of the embedding layer.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    #[error("tokenizer failed: {0}")]
+    Tokenizer(String),
+    #[error("model computation failed: {0}")]
+    Candle(#[from] candle_core::Error),
+    #[error("{0}")]
+    Model(#[from] crate::model::ModelError),
+    #[error("device `{0}` is not available: {1}")]
+    Device(String, String),
+}
+
+/// Texts in, vectors out. Implementations keep the input order.
+pub trait Embedder: Send + Sync {
+    /// Length of every vector this embedder returns.
+    fn dim(&self) -> usize;
+    /// A stable identity of the model (name and weights hash), recorded in index manifests.
+    fn model_id(&self) -> ModelId;
+    /// Largest number of tokens (special tokens included) the model reads; longer inputs are cut.
+    fn max_tokens(&self) -> usize;
+    /// Number of tokens `text` becomes, special tokens included, before truncation.
+    fn count_tokens(&self, text: &str) -> usize;
+    /// Embeds `texts`, returning one [`Embedding`] per text in the same order.
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Embedding>, EmbedError>;
+}
+
+/// Identity of a model, as stored in an index manifest.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ModelId {
+    /// The model name, e.g. `sentence-transformers/all-MiniLM-L6-v2`.
+    pub name: String,
+    /// sha256 of the weights file, hex.
+    pub weights_sha256: String,
+}
+
+/// L2-normalises `v` in place; a zero vector stays zero.
+pub fn normalize(v: &mut [f32]) {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+}
+
+/// Dot product; equals cosine similarity for L2-normalised vectors.
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Cosine similarity of two vectors of any length (0 when either is zero).
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
+    for (x, y) in a.iter().zip(b) {
+        ab += (*x as f64) * (*y as f64);
+        aa += (*x as f64) * (*x as f64);
+        bb += (*y as f64) * (*y as f64);
+    }
+    if aa == 0.0 || bb == 0.0 {
+        0.0
+    } else {
+        (ab / (aa.sqrt() * bb.sqrt())) as f32
+    }
+}
+
+/// A deterministic embedder without a model: lower-cased word unigrams and bigrams hashed into
+/// `dim` buckets with signs, then L2-normalised. Texts sharing words get similar vectors, which is
+/// enough to test indexing, search, clustering and summaries without model files.
+#[derive(Debug, Clone)]
+pub struct HashEmbedder {
+    dim: usize,
+}
+
+impl HashEmbedder {
+    /// A hashing embedder producing `dim`-dimensional vectors.
+    pub fn new(dim: usize) -> Self {
+        Self { dim: dim.max(1) }
+    }
+
+    fn words(text: &str) -> Vec<String> {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| w.to_lowercase())
+            .collect()
+    }
+
+    fn bucket(&self, feature: &str) -> (usize, f32) {
+        let h = Sha256::digest(feature.as_bytes());
+        let n = u64::from_le_bytes(h[..8].try_into().expect("8 bytes"));
+        ((n % self.dim as u64) as usize, if h[8] & 1 == 0 { 1.0 } else { -1.0 })
+    }
+}
+
+impl Embedder for HashEmbedder {
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn model_id(&self) -> ModelId {
+        ModelId { name: format!("simsum/hash-{}", self.dim), weights_sha256: String::new() }
+    }
+
+    fn max_tokens(&self) -> usize {
+        256
+    }
+
+    fn count_tokens(&self, text: &str) -> usize {
+        Self::words(text).len() + 2
+    }
+
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
+        Ok(texts
+            .iter()
+            .map(|t| {
+                let words = Self::words(t);
+                let mut v = vec![0.0f32; self.dim];
+                for w in &words {
+                    let (i, s) = self.bucket(w);
+                    v[i] += s;
+                }
+                for pair in words.windows(2) {
+                    let (i, s) = self.bucket(&format!("{} {}", pair[0], pair[1]));
+                    v[i] += 0.5 * s;
+                }
+                normalize(&mut v);
+                let n_tokens = (words.len() + 2).min(self.max_tokens());
+                Embedding { vector: v, n_tokens, truncated: words.len() + 2 > self.max_tokens() }
+            })
+            .collect())
+    }
+}

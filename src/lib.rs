@@ -1,0 +1,24 @@
+//! simsum: semantic similarity and extractive summarization over local sentence embeddings.
+//!
+//! The modules follow the data:
+//! [`ingest`] turns files into documents, sections, initiatives and sentences;
+//! [`model`] finds and verifies sentence-transformer files on disk;
+//! [`embed`] turns texts into vectors with a BERT-family model run through candle;
+//! [`index`] stores items and vectors on disk and keeps an HNSW graph over them;
+//! [`search`] answers "find similar initiatives" queries against an index;
+//! [`cluster`] groups indexed items into labelled themes;
+//! [`summarize`] picks representative sentences from documents, themes or results;
+//! [`report`] renders all of the above for terminals, Markdown, JSON and HTML;
+//! [`bench`] measures every stage.
+//!
+//! The `simsum` binary is a thin command-line layer over this library.
+
+pub mod bench;
+pub mod cluster;
+pub mod embed;
+pub mod index;
+pub mod ingest;
+pub mod model;
+pub mod report;
+pub mod search;
+pub mod summarize;
