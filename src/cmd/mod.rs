@@ -44,6 +44,16 @@ pub enum Command {
     Model(model::ModelCommand),
 }
 
+/// Loads the embedder the global options name. `--model hash:N` selects the model-free
+/// [`simsum::embed::HashEmbedder`] (for tests and demos without model files).
+pub fn load_embedder(g: &Global) -> anyhow::Result<Box<dyn simsum::embed::Embedder>> {
+    if let Some(dim) = g.model.strip_prefix("hash:") {
+        let dim: usize = dim.parse().map_err(|_| anyhow::anyhow!("`--model hash:N` needs a number, got `{dim}`"))?;
+        return Ok(Box::new(simsum::embed::HashEmbedder::new(dim)));
+    }
+    anyhow::bail!("loading model `{}`: the BERT embedder is not wired in yet", g.model)
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(n) = cli.global.threads {

@@ -1,1 +1,3 @@
-//! TODO(skeleton): owned by a later issue.
+//! The index directory: items, vectors and an HNSW graph on disk (in progress).
+
+pub mod knn;
