@@ -1,9 +1,112 @@
-//! `simsum embed` (in progress).
+//! `simsum embed`: texts in (one per line), JSON Lines out, in input order.
+
+use std::io::{BufWriter, IsTerminal, Read, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(Debug, clap::Args)]
-pub struct EmbedArgs {}
+use anyhow::Context;
 
-pub fn run(_g: &super::Global, _a: EmbedArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+#[derive(Debug, clap::Args)]
+pub struct EmbedArgs {
+    /// Read texts from this file instead of stdin (one text per line).
+    #[arg(long, short)]
+    pub input: Option<PathBuf>,
+    /// Texts per forward pass.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Precision: f32, f16 or bf16.
+    #[arg(long, default_value = "f32")]
+    pub dtype: String,
+    /// Print raw pooled vectors instead of L2-normalised ones.
+    #[arg(long)]
+    pub no_normalize: bool,
+    /// Replace invalid UTF-8 with U+FFFD instead of stopping with an error.
+    #[arg(long)]
+    pub lossy: bool,
+}
+
+/// Splits input into lines, failing on invalid UTF-8 with the 1-based line number.
+pub fn read_lines(mut reader: impl Read, lossy: bool, name: &str) -> anyhow::Result<Vec<String>> {
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {name}"))?;
+    let mut lines = Vec::new();
+    for (n, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        match std::str::from_utf8(line) {
+            Ok(s) => lines.push(s.to_string()),
+            Err(e) if !lossy => anyhow::bail!(
+                "{name}:{}: invalid UTF-8 at byte {} of the line; fix the encoding or pass --lossy",
+                n + 1,
+                e.valid_up_to()
+            ),
+            Err(_) => lines.push(String::from_utf8_lossy(line).into_owned()),
+        }
+    }
+    if bytes.ends_with(b"\n") {
+        lines.pop();
+    }
+    Ok(lines)
+}
+
+pub fn run(g: &super::Global, a: EmbedArgs) -> anyhow::Result<ExitCode> {
+    let (texts, name) = match &a.input {
+        Some(p) => {
+            let f = std::fs::File::open(p).with_context(|| format!("opening {}", p.display()))?;
+            (
+                read_lines(f, a.lossy, &p.display().to_string())?,
+                p.display().to_string(),
+            )
+        }
+        None => (
+            read_lines(std::io::stdin().lock(), a.lossy, "<stdin>")?,
+            "<stdin>".into(),
+        ),
+    };
+    let opts = super::EmbedderOptions {
+        batch_size: a.batch_size,
+        dtype: a.dtype.clone(),
+        normalize: !a.no_normalize,
+    };
+    let embedder = super::load_embedder_with(g, &opts)?;
+    let show_progress = std::io::stderr().is_terminal() && texts.len() > 256;
+    let bar = if show_progress {
+        indicatif::ProgressBar::new(texts.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let mut truncated = 0usize;
+    // Chunks bound memory on large inputs while keeping batches full.
+    let chunk = (a.batch_size.max(1) * 64).max(1024);
+    for (c, block) in texts.chunks(chunk).enumerate() {
+        let refs: Vec<&str> = block.iter().map(String::as_str).collect();
+        let embs = embedder
+            .embed(&refs)
+            .with_context(|| format!("embedding {name}"))?;
+        for (j, (text, e)) in block.iter().zip(embs).enumerate() {
+            truncated += e.truncated as usize;
+            let obj = serde_json::json!({
+                "id": c * chunk + j,
+                "text": text,
+                "n_tokens": e.n_tokens,
+                "truncated": e.truncated,
+                "embedding": e.vector,
+            });
+            serde_json::to_writer(&mut out, &obj)?;
+            out.write_all(b"\n")?;
+        }
+        bar.inc(block.len() as u64);
+    }
+    out.flush()?;
+    bar.finish_and_clear();
+    if truncated > 0 {
+        eprintln!(
+            "warning: {truncated} of {} inputs were longer than the model's {} tokens and were truncated",
+            texts.len(),
+            embedder.max_tokens()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -44,21 +44,75 @@ pub enum Command {
     Model(model::ModelCommand),
 }
 
+/// Embedder settings a command may change from their defaults.
+#[derive(Debug, Clone)]
+pub struct EmbedderOptions {
+    pub batch_size: usize,
+    pub dtype: String,
+    pub normalize: bool,
+}
+
+impl Default for EmbedderOptions {
+    fn default() -> Self {
+        Self {
+            batch_size: 32,
+            dtype: "f32".into(),
+            normalize: true,
+        }
+    }
+}
+
+/// Loads the embedder the global options name, with default settings.
+pub fn load_embedder(g: &Global) -> anyhow::Result<Box<dyn simsum::embed::Embedder>> {
+    load_embedder_with(g, &EmbedderOptions::default())
+}
+
 /// Loads the embedder the global options name. `--model hash:N` selects the model-free
 /// [`simsum::embed::HashEmbedder`] (for tests and demos without model files).
-pub fn load_embedder(g: &Global) -> anyhow::Result<Box<dyn simsum::embed::Embedder>> {
+pub fn load_embedder_with(
+    g: &Global,
+    o: &EmbedderOptions,
+) -> anyhow::Result<Box<dyn simsum::embed::Embedder>> {
+    use simsum::embed::bert::{parse_dtype, BertEmbedder, BertOptions};
     if let Some(dim) = g.model.strip_prefix("hash:") {
-        let dim: usize = dim.parse().map_err(|_| anyhow::anyhow!("`--model hash:N` needs a number, got `{dim}`"))?;
+        let dim: usize = dim
+            .parse()
+            .map_err(|_| anyhow::anyhow!("`--model hash:N` needs a number, got `{dim}`"))?;
         return Ok(Box::new(simsum::embed::HashEmbedder::new(dim)));
     }
-    anyhow::bail!("loading model `{}`: the BERT embedder is not wired in yet", g.model)
+    let dtype = parse_dtype(&o.dtype)
+        .ok_or_else(|| anyhow::anyhow!("unknown --dtype `{}`: use f32, f16 or bf16", o.dtype))?;
+    let files = simsum::model::resolve(&g.model, &Default::default())?;
+    if g.verbose {
+        eprintln!(
+            "model: {} from {} ({})",
+            files.name,
+            files.source,
+            files.dir.display()
+        );
+        files.attempts.iter().for_each(|a| eprintln!("  tried {a}"));
+    }
+    let opts = BertOptions {
+        device: g.device.clone(),
+        dtype,
+        batch_size: o.batch_size,
+        normalize: o.normalize,
+    };
+    let embedder = BertEmbedder::load(&files, opts)?;
+    if g.verbose {
+        eprintln!("device: {:?}", embedder.device());
+    }
+    Ok(Box::new(embedder))
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(n) = cli.global.threads {
         // Both candle's gemm and our rayon loops read this pool.
-        rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().ok();
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+            .ok();
     }
     match cli.command {
         Command::Embed(args) => embed::run(&cli.global, args),

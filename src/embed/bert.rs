@@ -1,1 +1,395 @@
-//! BERT-family sentence-transformer run through candle (in progress).
+//! A BERT-family sentence-transformer run through candle: tokenizer, encoder, pooling.
+//!
+//! We own the encoder's forward pass (as text-embeddings-inference does) instead of using
+//! candle-transformers' BERT, so that the attention mask is finite in half precision, Q/K/V are
+//! one matrix product, and the pass can be tuned for throughput. Batches are sorted by token
+//! length to minimise padding and results are returned in input order; the mask is applied both
+//! in attention and in pooling, so a text embedded alone equals the same text in a padded batch.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use candle_core::{DType, Device, IndexOp, Module, Tensor, D};
+use candle_nn::{LayerNorm, Linear, VarBuilder};
+use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
+
+use super::{normalize, EmbedError, Embedder, Embedding, ModelId};
+use crate::model::{ModelFiles, Pooling};
+
+/// Resolved settings of a [`BertEmbedder`].
+#[derive(Debug, Clone)]
+pub struct BertOptions {
+    /// Where to run: `cpu`, `cuda`, `cuda:N`, `metal`, or `auto`.
+    pub device: String,
+    /// Weights and activations precision: `f32`, `f16` or `bf16`.
+    pub dtype: DType,
+    /// Texts per forward pass.
+    pub batch_size: usize,
+    /// L2-normalise outputs (on by default; sentence-transformers does so when the model has a
+    /// Normalize module, and cosine similarity needs it).
+    pub normalize: bool,
+}
+
+impl Default for BertOptions {
+    fn default() -> Self {
+        Self {
+            device: "auto".into(),
+            dtype: DType::F32,
+            batch_size: 32,
+            normalize: true,
+        }
+    }
+}
+
+/// Parses a device name; `auto` picks a GPU when the binary has one and one is present.
+pub fn select_device(name: &str) -> Result<Device, EmbedError> {
+    let unavailable = |why: String| EmbedError::Device(name.to_string(), why);
+    match name {
+        "cpu" => Ok(Device::Cpu),
+        "auto" => {
+            if candle_core::utils::cuda_is_available() {
+                if let Ok(d) = Device::new_cuda(0) {
+                    return Ok(d);
+                }
+            }
+            if candle_core::utils::metal_is_available() {
+                if let Ok(d) = Device::new_metal(0) {
+                    return Ok(d);
+                }
+            }
+            Ok(Device::Cpu)
+        }
+        "metal" => Device::new_metal(0).map_err(|e| unavailable(e.to_string())),
+        _ => {
+            let ordinal = match name.strip_prefix("cuda") {
+                Some("") => 0,
+                Some(rest) => rest
+                    .strip_prefix(':')
+                    .and_then(|n| n.parse().ok())
+                    .ok_or_else(|| unavailable("expected cuda or cuda:N".into()))?,
+                None => {
+                    return Err(unavailable("expected cpu, cuda[:N], metal or auto".into()));
+                }
+            };
+            if !candle_core::utils::cuda_is_available() {
+                return Err(unavailable(
+                    "this binary was built without CUDA; rebuild with `--features cuda`".into(),
+                ));
+            }
+            Device::new_cuda(ordinal).map_err(|e| unavailable(e.to_string()))
+        }
+    }
+}
+
+/// Parses `f32`, `f16` or `bf16`.
+pub fn parse_dtype(s: &str) -> Option<DType> {
+    match s {
+        "f32" => Some(DType::F32),
+        "f16" => Some(DType::F16),
+        "bf16" => Some(DType::BF16),
+        _ => None,
+    }
+}
+
+struct Layer {
+    qkv: Linear,
+    attn_out: Linear,
+    attn_norm: LayerNorm,
+    intermediate: Linear,
+    output: Linear,
+    out_norm: LayerNorm,
+}
+
+/// The encoder: embeddings plus transformer layers.
+struct Encoder {
+    word: Tensor,
+    position: Tensor,
+    token_type: Tensor,
+    emb_norm: LayerNorm,
+    layers: Vec<Layer>,
+    heads: usize,
+    head_dim: usize,
+}
+
+fn layer_norm(vb: VarBuilder, size: usize, eps: f64) -> candle_core::Result<LayerNorm> {
+    let w = vb.get(size, "weight")?;
+    let b = vb.get(size, "bias")?;
+    Ok(LayerNorm::new(w, b, eps))
+}
+
+fn linear(vb: VarBuilder, inp: usize, out: usize) -> candle_core::Result<Linear> {
+    Ok(Linear::new(
+        vb.get((out, inp), "weight")?,
+        Some(vb.get(out, "bias")?),
+    ))
+}
+
+impl Encoder {
+    fn load(vb: VarBuilder, cfg: &crate::model::BertConfig) -> candle_core::Result<Self> {
+        let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") {
+            vb.pp("bert")
+        } else {
+            vb
+        };
+        let h = cfg.hidden_size;
+        let e = vb.pp("embeddings");
+        let word = e.get((cfg.vocab_size, h), "word_embeddings.weight")?;
+        let position = e.get(
+            (cfg.max_position_embeddings, h),
+            "position_embeddings.weight",
+        )?;
+        let token_type = e.get((cfg.type_vocab_size, h), "token_type_embeddings.weight")?;
+        let emb_norm = layer_norm(e.pp("LayerNorm"), h, cfg.layer_norm_eps)?;
+        let mut layers = Vec::with_capacity(cfg.num_hidden_layers);
+        for i in 0..cfg.num_hidden_layers {
+            let l = vb.pp(format!("encoder.layer.{i}"));
+            let a = l.pp("attention");
+            let s = a.pp("self");
+            // One [3h, h] product instead of three [h, h] ones.
+            let (q, k, v) = (
+                linear(s.pp("query"), h, h)?,
+                linear(s.pp("key"), h, h)?,
+                linear(s.pp("value"), h, h)?,
+            );
+            let w = Tensor::cat(&[q.weight(), k.weight(), v.weight()], 0)?;
+            let b = Tensor::cat(
+                &[q.bias().unwrap(), k.bias().unwrap(), v.bias().unwrap()],
+                0,
+            )?;
+            layers.push(Layer {
+                qkv: Linear::new(w, Some(b)),
+                attn_out: linear(a.pp("output.dense"), h, h)?,
+                attn_norm: layer_norm(a.pp("output.LayerNorm"), h, cfg.layer_norm_eps)?,
+                intermediate: linear(l.pp("intermediate.dense"), h, cfg.intermediate_size)?,
+                output: linear(l.pp("output.dense"), cfg.intermediate_size, h)?,
+                out_norm: layer_norm(l.pp("output.LayerNorm"), h, cfg.layer_norm_eps)?,
+            });
+        }
+        Ok(Self {
+            word,
+            position,
+            token_type,
+            emb_norm,
+            layers,
+            heads: cfg.num_attention_heads,
+            head_dim: h / cfg.num_attention_heads,
+        })
+    }
+
+    /// `ids`: (B, L) u32; `mask`: (B, L) of 0/1 in the model dtype. Returns (B, L, H).
+    fn forward(&self, ids: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+        let (b, l) = ids.dims2()?;
+        let h = self.heads * self.head_dim;
+        let word = self
+            .word
+            .index_select(&ids.flatten_all()?, 0)?
+            .reshape((b, l, h))?;
+        let pos = self.position.i(..l)?.unsqueeze(0)?;
+        let typ = self.token_type.i(0)?.reshape((1, 1, h))?;
+        let mut x = self
+            .emb_norm
+            .forward(&word.broadcast_add(&pos)?.broadcast_add(&typ)?)?;
+        // Additive mask: 0 for real tokens, a large finite negative for padding (finite so that
+        // it stays finite in f16/bf16, where f32::MIN would become -inf and give NaN).
+        let bias = ((mask - 1.0)? * 10_000.0)?.reshape((b, 1, 1, l))?;
+        let scale = 1.0 / (self.head_dim as f64).sqrt();
+        for layer in &self.layers {
+            let qkv = layer.qkv.forward(&x)?; // (B, L, 3H)
+            let qkv = qkv
+                .reshape((b, l, 3, self.heads, self.head_dim))?
+                .permute((2, 0, 3, 1, 4))?;
+            let q = (qkv.i(0)?.contiguous()? * scale)?;
+            let k = qkv.i(1)?.contiguous()?;
+            let v = qkv.i(2)?.contiguous()?;
+            let scores = q.matmul(&k.t()?)?.broadcast_add(&bias)?;
+            let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+            let ctx = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, l, h))?;
+            let attn = layer.attn_out.forward(&ctx)?;
+            x = layer.attn_norm.forward(&(attn + &x)?)?;
+            let inter = layer.intermediate.forward(&x)?.gelu_erf()?;
+            let out = layer.output.forward(&inter)?;
+            x = layer.out_norm.forward(&(out + &x)?)?;
+        }
+        Ok(x)
+    }
+}
+
+/// A sentence-transformer (BERT encoder + pooling + optional normalisation) on a candle device.
+pub struct BertEmbedder {
+    encoder: Encoder,
+    tokenizer: Tokenizer,
+    /// The same tokenizer without truncation, for counting tokens.
+    counter: Tokenizer,
+    pooling: Pooling,
+    max_seq_length: usize,
+    dim: usize,
+    device: Device,
+    dtype: DType,
+    options: BertOptions,
+    id: ModelId,
+    truncated: AtomicUsize,
+}
+
+impl BertEmbedder {
+    /// Builds the embedder from checked model files.
+    pub fn load(files: &ModelFiles, options: BertOptions) -> Result<Self, EmbedError> {
+        let device = select_device(&options.device)?;
+        let mut tokenizer = Tokenizer::from_file(files.file("tokenizer.json"))
+            .map_err(|e| EmbedError::Tokenizer(format!("{}: {e}", files.dir.display())))?;
+        // sentence-transformers truncates at max_seq_length (special tokens included) and pads
+        // per batch; the tokenizer file's own padding/truncation settings are not used.
+        tokenizer.with_padding(None);
+        let mut counter = tokenizer.clone();
+        counter
+            .with_truncation(None)
+            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: files.max_seq_length,
+                strategy: TruncationStrategy::LongestFirst,
+                stride: 0,
+                direction: TruncationDirection::Right,
+            }))
+            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        let weights = files.file("model.safetensors");
+        // SAFETY: the file was checked by ModelFiles::load; candle memory-maps it read-only.
+        let vb =
+            unsafe { VarBuilder::from_mmaped_safetensors(&[weights], options.dtype, &device)? };
+        let encoder = Encoder::load(vb, &files.config)?;
+        Ok(Self {
+            encoder,
+            tokenizer,
+            counter,
+            pooling: files.pooling,
+            max_seq_length: files.max_seq_length,
+            dim: files.config.hidden_size,
+            device,
+            dtype: options.dtype,
+            options,
+            id: ModelId {
+                name: files.name.clone(),
+                weights_sha256: files.weights_sha256.clone(),
+            },
+            truncated: AtomicUsize::new(0),
+        })
+    }
+
+    /// The device the model runs on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// How many inputs have been truncated to `max_seq_length` so far.
+    pub fn truncated_count(&self) -> usize {
+        self.truncated.load(Ordering::Relaxed)
+    }
+
+    /// Token ids of `texts`, truncated to the model's limit, with each one's untruncated length.
+    fn tokenize(&self, texts: &[&str]) -> Result<Vec<(Vec<u32>, bool)>, EmbedError> {
+        let enc = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        Ok(enc
+            .into_iter()
+            .map(|e| {
+                let truncated = !e.get_overflowing().is_empty();
+                (e.get_ids().to_vec(), truncated)
+            })
+            .collect())
+    }
+
+    /// Runs one padded batch; returns pooled f32 vectors in the batch's order.
+    fn forward_batch(&self, batch: &[&[u32]]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let b = batch.len();
+        let l = batch.iter().map(|t| t.len()).max().unwrap_or(0).max(1);
+        let mut ids = vec![0u32; b * l];
+        let mut mask = vec![0f32; b * l];
+        for (r, toks) in batch.iter().enumerate() {
+            ids[r * l..r * l + toks.len()].copy_from_slice(toks);
+            mask[r * l..r * l + toks.len()]
+                .iter_mut()
+                .for_each(|m| *m = 1.0);
+        }
+        let ids = Tensor::from_vec(ids, (b, l), &self.device)?;
+        let mask_f32 = Tensor::from_vec(mask, (b, l), &self.device)?;
+        let hidden = self
+            .encoder
+            .forward(&ids, &mask_f32.to_dtype(self.dtype)?)?;
+        let hidden = hidden.to_dtype(DType::F32)?;
+        let m = mask_f32.unsqueeze(2)?; // (B, L, 1)
+        let pooled = match self.pooling {
+            Pooling::Cls => hidden.i((.., 0, ..))?,
+            Pooling::Mean | Pooling::MeanSqrtLen => {
+                let sum = hidden.broadcast_mul(&m)?.sum(1)?;
+                let count = m.sum(1)?.clamp(1e-9, f64::MAX)?;
+                let count = if self.pooling == Pooling::MeanSqrtLen {
+                    count.sqrt()?
+                } else {
+                    count
+                };
+                sum.broadcast_div(&count)?
+            }
+            Pooling::Max => {
+                // Padding positions are set to -1e9 before the max, as sentence-transformers does.
+                let neg = ((m.ones_like()? - &m)? * -1e9)?;
+                hidden
+                    .broadcast_mul(&m)?
+                    .broadcast_add(&neg)?
+                    .max(D::Minus2)?
+            }
+        };
+        Ok(pooled.to_vec2::<f32>()?)
+    }
+}
+
+impl Embedder for BertEmbedder {
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn model_id(&self) -> ModelId {
+        self.id.clone()
+    }
+
+    fn max_tokens(&self) -> usize {
+        self.max_seq_length
+    }
+
+    fn count_tokens(&self, text: &str) -> usize {
+        match self.counter.encode(text, true) {
+            Ok(e) => e.len(),
+            Err(_) => text.split_whitespace().count() + 2,
+        }
+    }
+
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
+        let tokens = self.tokenize(texts)?;
+        // Longest first, so padding within each batch is minimal and the first batch shows the
+        // peak memory early.
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(tokens[i].0.len()));
+        let mut out: Vec<Option<Embedding>> = vec![None; texts.len()];
+        for chunk in order.chunks(self.options.batch_size.max(1)) {
+            let batch: Vec<&[u32]> = chunk.iter().map(|&i| tokens[i].0.as_slice()).collect();
+            let vectors = self.forward_batch(&batch)?;
+            for (&i, mut v) in chunk.iter().zip(vectors) {
+                if self.options.normalize {
+                    normalize(&mut v);
+                }
+                let (ids, truncated) = &tokens[i];
+                if *truncated {
+                    self.truncated.fetch_add(1, Ordering::Relaxed);
+                }
+                out[i] = Some(Embedding {
+                    vector: v,
+                    n_tokens: ids.len(),
+                    truncated: *truncated,
+                });
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|e| e.expect("every input embedded"))
+            .collect())
+    }
+}

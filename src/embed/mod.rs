@@ -109,7 +109,10 @@ impl HashEmbedder {
     fn bucket(&self, feature: &str) -> (usize, f32) {
         let h = Sha256::digest(feature.as_bytes());
         let n = u64::from_le_bytes(h[..8].try_into().expect("8 bytes"));
-        ((n % self.dim as u64) as usize, if h[8] & 1 == 0 { 1.0 } else { -1.0 })
+        (
+            (n % self.dim as u64) as usize,
+            if h[8] & 1 == 0 { 1.0 } else { -1.0 },
+        )
     }
 }
 
@@ -119,7 +122,10 @@ impl Embedder for HashEmbedder {
     }
 
     fn model_id(&self) -> ModelId {
-        ModelId { name: format!("simsum/hash-{}", self.dim), weights_sha256: String::new() }
+        ModelId {
+            name: format!("simsum/hash-{}", self.dim),
+            weights_sha256: String::new(),
+        }
     }
 
     fn max_tokens(&self) -> usize {
@@ -146,7 +152,11 @@ impl Embedder for HashEmbedder {
                 }
                 normalize(&mut v);
                 let n_tokens = (words.len() + 2).min(self.max_tokens());
-                Embedding { vector: v, n_tokens, truncated: words.len() + 2 > self.max_tokens() }
+                Embedding {
+                    vector: v,
+                    n_tokens,
+                    truncated: words.len() + 2 > self.max_tokens(),
+                }
             })
             .collect())
     }

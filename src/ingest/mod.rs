@@ -77,6 +77,8 @@ pub struct Sentence {
 impl Document {
     /// All initiatives in reading order.
     pub fn initiatives(&self) -> impl Iterator<Item = (&Section, &Initiative)> {
-        self.sections.iter().flat_map(|s| s.initiatives.iter().map(move |i| (s, i)))
+        self.sections
+            .iter()
+            .flat_map(|s| s.initiatives.iter().map(move |i| (s, i)))
     }
 }

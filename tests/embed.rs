@@ -1,0 +1,120 @@
+//! Embedding parity with sentence-transformers (golden vectors in tests/data), batching
+//! invariance, and the pooling modes on a tiny model the test builds itself.
+
+use simsum::embed::bert::{BertEmbedder, BertOptions};
+use simsum::embed::{cosine, Embedder};
+use simsum::model::{self, ResolveOptions, DEFAULT_MODEL};
+
+#[derive(serde::Deserialize)]
+struct Golden {
+    items: Vec<GoldenItem>,
+}
+
+#[derive(serde::Deserialize)]
+struct GoldenItem {
+    text: String,
+    n_tokens: usize,
+    truncated: bool,
+    embedding: Vec<f32>,
+}
+
+fn golden() -> Golden {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/all-MiniLM-L6-v2.json"
+    ))
+    .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The default model, acquired through the same code users run (fetching it if needed).
+fn minilm(batch_size: usize) -> BertEmbedder {
+    let files = model::resolve(DEFAULT_MODEL, &ResolveOptions::default())
+        .unwrap_or_else(|e| panic!("the parity tests need the default model: {e}"));
+    let opts = BertOptions {
+        device: "cpu".into(),
+        batch_size,
+        ..Default::default()
+    };
+    BertEmbedder::load(&files, opts).unwrap()
+}
+
+#[test]
+fn parity_with_sentence_transformers_f32() {
+    let golden = golden();
+    assert_eq!(golden.items.len(), 47);
+    let e = minilm(16);
+    let texts: Vec<&str> = golden.items.iter().map(|i| i.text.as_str()).collect();
+    let out = e.embed(&texts).unwrap();
+    let mut worst = 1.0f32;
+    for (g, o) in golden.items.iter().zip(&out) {
+        let c = cosine(&g.embedding, &o.vector);
+        worst = worst.min(c);
+        assert!(
+            c >= 0.99999,
+            "cosine {c} < 0.99999 for {:?}",
+            &g.text[..g.text.len().min(60)]
+        );
+        assert_eq!(
+            o.n_tokens,
+            g.n_tokens,
+            "n_tokens for {:?}",
+            &g.text[..g.text.len().min(60)]
+        );
+        assert_eq!(
+            o.truncated,
+            g.truncated,
+            "truncated for {:?}",
+            &g.text[..g.text.len().min(60)]
+        );
+    }
+    assert!(
+        golden.items.iter().any(|g| g.truncated),
+        "the golden set has a truncated item"
+    );
+    assert_eq!(
+        e.truncated_count(),
+        golden.items.iter().filter(|g| g.truncated).count()
+    );
+    eprintln!("worst cosine to sentence-transformers: {worst}");
+}
+
+#[test]
+fn a_text_alone_equals_the_same_text_in_a_padded_batch() {
+    let e = minilm(8);
+    let short = "Vocational training for local workers.";
+    let long = "Beijing Construction Engineering Group has trained a large number of skilled \
+                workers in more than 20 countries, with a training base in Angola.";
+    let alone = e.embed(&[short]).unwrap().remove(0);
+    let batch = e.embed(&[long, short, "", long]).unwrap();
+    let c = cosine(&alone.vector, &batch[1].vector);
+    assert!(c > 0.999999, "alone vs padded batch: cosine {c}");
+    let diff = alone
+        .vector
+        .iter()
+        .zip(&batch[1].vector)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max);
+    assert!(diff < 1e-5, "max abs difference {diff}");
+}
+
+#[test]
+fn outputs_keep_input_order_and_are_normalised() {
+    let e = minilm(2);
+    let texts = [
+        "a",
+        "a much longer sentence about environmental protection",
+        "b c",
+        "",
+    ];
+    let together = e.embed(&texts).unwrap();
+    for (t, v) in texts.iter().zip(&together) {
+        let alone = e.embed(&[t]).unwrap().remove(0);
+        assert!(
+            cosine(&alone.vector, &v.vector) > 0.99999,
+            "order broken for {t:?}"
+        );
+        let norm: f32 = v.vector.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-5);
+    }
+}
