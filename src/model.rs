@@ -482,6 +482,20 @@ pub fn resolve(name: &str, opts: &ResolveOptions) -> Result<ModelFiles, ModelErr
         return Err(not_found(name, &tried));
     }
 
+    // Fetches by concurrent processes (parallel tests, two terminals) take turns; whoever waited
+    // finds the other's finished copy.
+    let _lock = cache_dir.as_ref().and_then(|d| fetch_lock(d, name));
+    if let Some(snap) = cache_dir.as_deref().and_then(|d| cached_snapshot(d, name)) {
+        if let Ok(mut m) = ModelFiles::load(name, ModelSource::HfCache, &snap, expected) {
+            tried.push(format!(
+                "Hugging Face cache {}: ok (fetched by another process)",
+                snap.display()
+            ));
+            m.attempts = tried;
+            return Ok(m);
+        }
+    }
+
     // 3. The hub.
     if opts.offline || hub_offline() {
         tried.push("Hugging Face hub: skipped (offline: HF_HUB_OFFLINE=1)".into());
@@ -540,6 +554,21 @@ fn looks_like_path(name: &str) -> bool {
         || name.starts_with('~')
         || name.contains('\\')
         || name.matches('/').count() > 1
+}
+
+/// An exclusive lock on the model's cache folder, released when dropped; `None` if the file
+/// system cannot lock (then fetches are simply not serialised).
+fn fetch_lock(cache: &Path, name: &str) -> Option<fs::File> {
+    let dir = cache.join(repo_folder(name));
+    fs::create_dir_all(&dir).ok()?;
+    let f = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(".simsum-fetch.lock"))
+        .ok()?;
+    f.lock().ok()?;
+    Some(f)
 }
 
 fn repo_folder(name: &str) -> String {
