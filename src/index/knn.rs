@@ -37,3 +37,21 @@ impl KnnGraph {
         self.neighbours.is_empty()
     }
 }
+
+impl KnnGraph {
+    /// Approximate kNN graph through an HNSW graph built with `params`: for large sets, where
+    /// [`KnnGraph::brute_force`] is too slow. `vectors` must be L2-normalised.
+    pub fn from_hnsw(vectors: &[Vec<f32>], k: usize, params: super::layout::HnswParams) -> Self {
+        let graph = super::hnsw::HnswGraph::build(vectors, params);
+        let neighbours = (0..vectors.len())
+            .into_par_iter()
+            .map(|i| {
+                let mut row = graph.search(&vectors[i], k + 1, params.ef_search.max(k + 1));
+                row.retain(|&(j, _)| j != i);
+                row.truncate(k);
+                row
+            })
+            .collect();
+        Self { neighbours }
+    }
+}

@@ -1,0 +1,131 @@
+//! The on-disk layout of an index directory and every tunable of the vector search, in one
+//! place: file names, format versions, how vectors are stored, the HNSW parameters and the size
+//! below which search is exact. [`super::IndexDir`], the HNSW wrapper and `simsum bench` all
+//! read their defaults from here.
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the index directory format this build writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// Oldest index format this build can read.
+pub const OLDEST_READABLE_FORMAT: u32 = 1;
+
+/// The human-readable manifest (JSON).
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// The SQLite database: the source of truth for documents, items and vectors.
+pub const DB_FILE: &str = "index.sqlite";
+/// The writer lock file.
+pub const LOCK_FILE: &str = "lock";
+/// Folder of derived HNSW graphs, one sub-folder per level.
+pub const GRAPH_DIR: &str = "graph";
+
+/// Similarity used everywhere: cosine of L2-normalised vectors (a dot product).
+pub const METRIC: &str = "cosine";
+/// How a vector is stored in the database: `dim` little-endian IEEE-754 f32s, no header.
+pub const VECTOR_ENCODING: &str = "f32-le";
+
+/// Levels with fewer live items than this are searched exactly (brute force): below it a scan of
+/// all vectors is about as fast as an HNSW query, and exact. Measured with 384-d vectors on one
+/// core: a scan costs about 25 ns per item (10k items: 0.25 ms), an HNSW query at ef=128 about
+/// 0.2-0.3 ms.
+pub const EXACT_THRESHOLD: usize = 10_000;
+
+/// When deleted or replaced items ("tombstones") make up more than this share of a graph's
+/// points, the graph is rebuilt from the stored vectors instead of updated.
+pub const COMPACT_TOMBSTONE_RATIO: f64 = 0.2;
+
+/// HNSW construction and search parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HnswParams {
+    /// Links per node on the upper layers (the base layer keeps 2*M), like hnswlib's `M`.
+    pub m: usize,
+    /// Candidate list size while building.
+    pub ef_construction: usize,
+    /// Default candidate list size while searching (raised to `k` when smaller).
+    pub ef_search: usize,
+}
+
+impl Default for HnswParams {
+    fn default() -> Self {
+        Self {
+            m: 16,
+            ef_construction: 200,
+            ef_search: 128,
+        }
+    }
+}
+
+/// Encodes a vector as stored in the database ([`VECTOR_ENCODING`]).
+pub fn encode_vector(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// Decodes a stored vector; `None` when the blob does not hold exactly `dim` floats.
+pub fn decode_vector(bytes: &[u8], dim: usize) -> Option<Vec<f32>> {
+    if bytes.len() != dim * 4 {
+        return None;
+    }
+    Some(
+        bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+    )
+}
+
+/// Dot product of two equally long vectors, using AVX2 when the CPU has it.
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            return unsafe { dot_avx2(a, b) };
+        }
+    }
+    dot_portable(a, b)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
+    dot_portable(a, b)
+}
+
+/// Sixteen independent accumulators let the compiler keep two or four SIMD registers busy.
+#[inline(always)]
+fn dot_portable(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0f32; 16];
+    let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for i in 0..16 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    let mut s: f32 = acc.iter().sum();
+    for (x, y) in ra.iter().zip(rb) {
+        s += x * y;
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vectors_round_trip_and_bad_lengths_are_rejected() {
+        let v = vec![0.5f32, -1.25, 3.0];
+        assert_eq!(decode_vector(&encode_vector(&v), 3).unwrap(), v);
+        assert!(decode_vector(&encode_vector(&v), 4).is_none());
+    }
+
+    #[test]
+    fn fast_dot_matches_naive_dot() {
+        let a: Vec<f32> = (0..37).map(|i| (i as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..37).map(|i| (i as f32 * 0.11).cos()).collect();
+        assert!((dot(&a, &b) - crate::embed::dot(&a, &b)).abs() < 1e-4);
+    }
+}
