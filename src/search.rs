@@ -1,1 +1,449 @@
-//! TODO(skeleton): owned by a later issue.
+//! Questions asked of an index: `search` (free text), `similar` (more like a stored item) and
+//! `links` (the cross-document map of related initiatives). Each result carries the document,
+//! the section and the single best-matching sentence (why it matched, scored against stored
+//! sentence vectors). Nearest-neighbour search itself is [`IndexDir::nearest`].
+//!
+//! JSON shapes (stable; see the README): a [`SearchHit`] serialises as
+//! `{rank, score, id, level, doc: {id, title, date, path}, section: {id, heading}, text,
+//! boilerplate, best_sentence: {text, score, byte_range: [start, end]} | null}`; a [`Link`] as
+//! `{score, a: ItemRef, b: ItemRef}` with `ItemRef = {id, doc: {..}, section: {..}, text}`.
+
+use globset::{Glob, GlobMatcher};
+use serde::Serialize;
+
+use crate::embed::{EmbedError, Embedder};
+use crate::index::{DocumentInfo, IndexDir, IndexError, ItemFilter, Level, StoredItem};
+
+/// Errors of a query.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error("embedding the query failed: {0}")]
+    Embed(#[from] EmbedError),
+    #[error("bad --doc glob `{glob}`: {reason}")]
+    BadGlob { glob: String, reason: String },
+    #[error("bad date `{0}`: use YYYY, YYYY-MM or YYYY-MM-DD")]
+    BadDate(String),
+}
+
+/// Which documents a query looks at.
+#[derive(Debug, Clone, Default)]
+pub struct DocFilter {
+    /// Glob matched against the document id, its file name and its full path.
+    pub glob: Option<String>,
+    /// Keep documents dated on or after this (YYYY, YYYY-MM or YYYY-MM-DD); undated ones drop.
+    pub since: Option<String>,
+    /// Keep documents dated on or before this (a prefix date includes its whole period).
+    pub until: Option<String>,
+}
+
+/// A [`DocFilter`] with its glob compiled and its dates checked.
+pub struct CompiledDocFilter {
+    glob: Option<GlobMatcher>,
+    since: Option<String>,
+    until: Option<String>,
+    /// Documents to drop (by id), e.g. the query item's own document for `--other-docs`.
+    pub exclude_doc: Option<String>,
+}
+
+fn check_date(d: &str) -> Result<String, SearchError> {
+    let ok = match d.len() {
+        4 | 7 | 10 => d.char_indices().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == '-'
+            } else {
+                c.is_ascii_digit()
+            }
+        }),
+        _ => false,
+    };
+    ok.then(|| d.to_string())
+        .ok_or_else(|| SearchError::BadDate(d.to_string()))
+}
+
+impl DocFilter {
+    /// Checks the dates and compiles the glob.
+    pub fn compile(&self) -> Result<CompiledDocFilter, SearchError> {
+        let glob = match &self.glob {
+            Some(g) => Some(
+                Glob::new(g)
+                    .map_err(|e| SearchError::BadGlob {
+                        glob: g.clone(),
+                        reason: e.to_string(),
+                    })?
+                    .compile_matcher(),
+            ),
+            None => None,
+        };
+        Ok(CompiledDocFilter {
+            glob,
+            since: self.since.as_deref().map(check_date).transpose()?,
+            until: self.until.as_deref().map(check_date).transpose()?,
+            exclude_doc: None,
+        })
+    }
+}
+
+impl CompiledDocFilter {
+    /// Whether the filter keeps `doc`.
+    pub fn matches(&self, doc: &DocumentInfo) -> bool {
+        if self.exclude_doc.as_deref() == Some(doc.id.as_str()) {
+            return false;
+        }
+        if let Some(g) = &self.glob {
+            let name = doc.path.file_name().map(std::path::Path::new);
+            if !(g.is_match(&doc.id)
+                || g.is_match(&doc.path)
+                || name.is_some_and(|n| g.is_match(n)))
+            {
+                return false;
+            }
+        }
+        if self.since.is_some() || self.until.is_some() {
+            let Some(date) = doc.date.as_deref() else {
+                return false;
+            };
+            if self.since.as_deref().is_some_and(|s| date < s) {
+                return false;
+            }
+            if let Some(u) = self.until.as_deref() {
+                if date.get(..u.len()).unwrap_or(date) > u {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+/// Settings of a `search` or `similar` query.
+#[derive(Debug, Clone)]
+pub struct SearchOptions {
+    pub k: usize,
+    pub level: Level,
+    pub docs: DocFilter,
+    /// Also return boilerplate items (shared editor's notes and the like).
+    pub include_boilerplate: bool,
+    /// `similar` only: skip items of the query item's own document.
+    pub other_docs: bool,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        Self {
+            k: 10,
+            level: Level::Initiative,
+            docs: DocFilter::default(),
+            include_boilerplate: false,
+            other_docs: false,
+        }
+    }
+}
+
+/// The document of a result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DocRef {
+    pub id: String,
+    pub title: String,
+    pub date: Option<String>,
+    pub path: String,
+}
+
+/// The section of a result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SectionRef {
+    pub id: String,
+    pub heading: String,
+}
+
+/// The sentence of a result closest to the query.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BestSentence {
+    pub text: String,
+    pub score: f32,
+    /// Byte range inside the initiative's text (for a section result: inside that sentence's
+    /// initiative, named by `initiative_id`).
+    pub byte_range: [usize; 2],
+    pub initiative_id: String,
+}
+
+/// One ranked result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchHit {
+    /// 1-based.
+    pub rank: usize,
+    /// Cosine similarity to the query.
+    pub score: f32,
+    pub id: String,
+    pub level: Level,
+    pub doc: DocRef,
+    pub section: SectionRef,
+    pub text: String,
+    pub boilerplate: bool,
+    pub best_sentence: Option<BestSentence>,
+}
+
+/// A stored item as named in `similar` and `links` output.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemRef {
+    pub id: String,
+    pub level: Level,
+    pub doc: DocRef,
+    pub section: SectionRef,
+    pub text: String,
+}
+
+impl From<&StoredItem> for ItemRef {
+    fn from(i: &StoredItem) -> Self {
+        Self {
+            id: i.id.clone(),
+            level: i.level,
+            doc: doc_ref(i),
+            section: SectionRef {
+                id: i.section_id.clone(),
+                heading: i.heading.clone(),
+            },
+            text: i.text.clone(),
+        }
+    }
+}
+
+fn doc_ref(i: &StoredItem) -> DocRef {
+    DocRef {
+        id: i.doc_id.clone(),
+        title: i.doc_title.clone(),
+        date: i.doc_date.clone(),
+        path: i.doc_path.to_string_lossy().into_owned(),
+    }
+}
+
+/// Ranked items of `opts.level` most similar to the text `query`.
+pub fn search(
+    index: &IndexDir,
+    embedder: &dyn Embedder,
+    query: &str,
+    opts: &SearchOptions,
+) -> Result<Vec<SearchHit>, SearchError> {
+    let mut v = embedder
+        .embed(&[query])?
+        .pop()
+        .map(|e| e.vector)
+        .unwrap_or_default();
+    crate::embed::normalize(&mut v);
+    let filter = opts.docs.compile()?;
+    search_vector(index, &v, opts, &filter, &[])
+}
+
+/// Ranked items most similar to a vector (L2-normalised), skipping `exclude_keys`.
+pub fn search_vector(
+    index: &IndexDir,
+    query: &[f32],
+    opts: &SearchOptions,
+    docs: &CompiledDocFilter,
+    exclude_keys: &[u64],
+) -> Result<Vec<SearchHit>, SearchError> {
+    let doc_ok = |d: &DocumentInfo| docs.matches(d);
+    let filter = ItemFilter {
+        include_boilerplate: opts.include_boilerplate,
+        document: Some(&doc_ok),
+        exclude_keys: exclude_keys.to_vec(),
+    };
+    let found = index.nearest(opts.level, query, opts.k, &filter)?;
+    let keys: Vec<u64> = found.iter().map(|(k, _)| *k).collect();
+    let items = index.items_by_key(&keys)?;
+    let mut hits = Vec::with_capacity(items.len());
+    for ((_, score), item) in found.iter().zip(items) {
+        let best_sentence = index
+            .sentences_of(&item)?
+            .into_iter()
+            .map(|s| (crate::index::layout::dot(query, &s.vector), s))
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(score, s)| BestSentence {
+                text: s.text,
+                score,
+                byte_range: [s.byte_range.0, s.byte_range.1],
+                initiative_id: s.initiative_id,
+            });
+        hits.push(SearchHit {
+            rank: hits.len() + 1,
+            score: *score,
+            doc: doc_ref(&item),
+            section: SectionRef {
+                id: item.section_id.clone(),
+                heading: item.heading.clone(),
+            },
+            id: item.id,
+            level: item.level,
+            text: item.text,
+            boilerplate: item.boilerplate,
+            best_sentence,
+        });
+    }
+    Ok(hits)
+}
+
+/// Items most similar to the stored item `id` (an initiative or a section; its level decides
+/// the level searched). Returns the item and the hits.
+pub fn similar(
+    index: &IndexDir,
+    id: &str,
+    opts: &SearchOptions,
+) -> Result<(StoredItem, Vec<SearchHit>), SearchError> {
+    let item = index.item(id)?;
+    let mut filter = opts.docs.compile()?;
+    if opts.other_docs {
+        filter.exclude_doc = Some(item.doc_id.clone());
+    }
+    let opts = SearchOptions {
+        level: item.level,
+        ..opts.clone()
+    };
+    let hits = search_vector(index, &item.vector, &opts, &filter, &[item.key])?;
+    Ok((item, hits))
+}
+
+/// Settings of [`links`].
+#[derive(Debug, Clone)]
+pub struct LinkOptions {
+    /// Smallest cosine similarity of a reported pair.
+    pub threshold: f32,
+    /// Most links kept per item (its best ones).
+    pub per_item: usize,
+    pub level: Level,
+    pub include_boilerplate: bool,
+    pub docs: DocFilter,
+}
+
+impl Default for LinkOptions {
+    fn default() -> Self {
+        Self {
+            threshold: 0.6,
+            per_item: 5,
+            level: Level::Initiative,
+            include_boilerplate: false,
+            docs: DocFilter::default(),
+        }
+    }
+}
+
+/// A pair of related items in different documents.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Link {
+    pub score: f32,
+    pub a: ItemRef,
+    pub b: ItemRef,
+}
+
+/// For each item, its most similar items in other documents scoring at least the threshold,
+/// as unordered pairs (each reported once, `a` before `b` in reading order), best first.
+pub fn links(index: &IndexDir, opts: &LinkOptions) -> Result<Vec<Link>, SearchError> {
+    let docs = opts.docs.compile()?;
+    let items: Vec<StoredItem> = index
+        .items(opts.level)?
+        .into_iter()
+        .filter(|i| opts.include_boilerplate || !i.boilerplate)
+        .collect();
+    let pos: std::collections::HashMap<u64, usize> =
+        items.iter().enumerate().map(|(n, i)| (i.key, n)).collect();
+    let mut pairs: std::collections::BTreeMap<(usize, usize), f32> = Default::default();
+    for (n, item) in items.iter().enumerate() {
+        if !docs.matches(&info(item)) {
+            continue;
+        }
+        let other = |d: &DocumentInfo| d.id != item.doc_id && docs.matches(d);
+        let filter = ItemFilter {
+            include_boilerplate: opts.include_boilerplate,
+            document: Some(&other),
+            exclude_keys: vec![item.key],
+        };
+        for (key, score) in index.nearest(opts.level, &item.vector, opts.per_item, &filter)? {
+            if score < opts.threshold {
+                continue;
+            }
+            if let Some(&m) = pos.get(&key) {
+                let pair = (n.min(m), n.max(m));
+                let e = pairs.entry(pair).or_insert(score);
+                *e = e.max(score);
+            }
+        }
+    }
+    let mut out: Vec<Link> = pairs
+        .into_iter()
+        .map(|((a, b), score)| Link {
+            score,
+            a: (&items[a]).into(),
+            b: (&items[b]).into(),
+        })
+        .collect();
+    out.sort_by(|x, y| {
+        y.score
+            .total_cmp(&x.score)
+            .then_with(|| x.a.id.cmp(&y.a.id))
+            .then_with(|| x.b.id.cmp(&y.b.id))
+    });
+    Ok(out)
+}
+
+fn info(i: &StoredItem) -> DocumentInfo {
+    DocumentInfo {
+        id: i.doc_id.clone(),
+        title: i.doc_title.clone(),
+        date: i.doc_date.clone(),
+        path: i.doc_path.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(id: &str, date: Option<&str>) -> DocumentInfo {
+        DocumentInfo {
+            id: id.into(),
+            title: String::new(),
+            date: date.map(Into::into),
+            path: format!("/d/{id}.txt").into(),
+        }
+    }
+
+    #[test]
+    fn date_filters_take_prefix_dates_as_whole_periods() {
+        let f = DocFilter {
+            since: Some("2023".into()),
+            until: Some("2023-02".into()),
+            glob: None,
+        }
+        .compile()
+        .unwrap();
+        assert!(f.matches(&doc("a", Some("2023-02-28"))));
+        assert!(!f.matches(&doc("a", Some("2023-03-01"))));
+        assert!(!f.matches(&doc("a", Some("2022-12-31"))));
+        assert!(!f.matches(&doc("a", None)));
+        assert!(DocFilter {
+            since: Some("23-1-1".into()),
+            ..Default::default()
+        }
+        .compile()
+        .is_err());
+    }
+
+    #[test]
+    fn doc_glob_matches_id_or_file_name() {
+        let f = DocFilter {
+            glob: Some("ent*".into()),
+            ..Default::default()
+        }
+        .compile()
+        .unwrap();
+        assert!(f.matches(&doc("enterprises", None)));
+        assert!(!f.matches(&doc("culture", None)));
+        let f = DocFilter {
+            glob: Some("*.txt".into()),
+            ..Default::default()
+        }
+        .compile()
+        .unwrap();
+        assert!(f.matches(&doc("culture", None)));
+    }
+}

@@ -6,7 +6,11 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 pub mod embed;
+pub mod index;
+pub mod links;
 pub mod model;
+pub mod search;
+pub mod similar;
 
 /// Semantic similarity and extractive summarization over local sentence embeddings.
 #[derive(Debug, Parser)]
@@ -30,6 +34,9 @@ pub struct Global {
     /// Worker threads (default: all cores).
     #[arg(long, global = true)]
     pub threads: Option<usize>,
+    /// Index directory.
+    #[arg(long, global = true, env = "SIMSUM_INDEX", default_value = ".simsum")]
+    pub index: std::path::PathBuf,
     /// Say more about what is happening (model source, device, encodings).
     #[arg(short, long, global = true)]
     pub verbose: bool,
@@ -42,6 +49,14 @@ pub enum Command {
     /// Fetch the model or show where it is.
     #[command(subcommand)]
     Model(model::ModelCommand),
+    /// Index files: embed new or changed items and store them in the index directory.
+    Index(index::IndexArgs),
+    /// Find the stored items most similar to a text.
+    Search(search::SearchArgs),
+    /// Find the stored items most similar to a stored initiative or section.
+    Similar(similar::SimilarArgs),
+    /// Pairs of related initiatives across documents.
+    Links(links::LinksArgs),
 }
 
 /// Embedder settings a command may change from their defaults.
@@ -117,5 +132,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Embed(args) => embed::run(&cli.global, args),
         Command::Model(args) => model::run(&cli.global, args),
+        Command::Index(args) => index::run(&cli.global, args),
+        Command::Search(args) => search::run(&cli.global, args),
+        Command::Similar(args) => similar::run(&cli.global, args),
+        Command::Links(args) => links::run(&cli.global, args),
     }
 }

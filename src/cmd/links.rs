@@ -1,0 +1,87 @@
+//! `simsum links`: the cross-document map of related initiatives, as pairs with scores.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use simsum::index::Level;
+use simsum::search::{DocFilter, LinkOptions};
+
+use super::search::{open_index, trim, Style};
+
+/// Arguments of `simsum links`.
+#[derive(Debug, clap::Args)]
+pub struct LinksArgs {
+    /// Smallest cosine similarity of a reported pair.
+    #[arg(long, default_value_t = 0.6)]
+    pub threshold: f32,
+    /// Most links per item (its best ones).
+    #[arg(long, default_value_t = 5)]
+    pub per_item: usize,
+    /// Level: initiative or section.
+    #[arg(long, default_value = "initiative")]
+    pub level: Level,
+    /// Only documents whose id, file name or path matches this glob.
+    #[arg(long = "doc", value_name = "GLOB")]
+    pub doc: Option<String>,
+    /// Also link boilerplate paragraphs.
+    #[arg(long)]
+    pub include_boilerplate: bool,
+    /// Brute-force search even where the HNSW graph would be used.
+    #[arg(long)]
+    pub exact: bool,
+    /// Print JSON (schema in the README).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `simsum links`.
+pub fn run(g: &super::Global, a: LinksArgs) -> anyhow::Result<ExitCode> {
+    let index = open_index(g, a.exact)?;
+    let opts = LinkOptions {
+        threshold: a.threshold,
+        per_item: a.per_item,
+        level: a.level,
+        include_boilerplate: a.include_boilerplate,
+        docs: DocFilter {
+            glob: a.doc.clone(),
+            ..Default::default()
+        },
+    };
+    let links = simsum::search::links(&index, &opts)?;
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        let v = serde_json::json!({ "threshold": a.threshold, "level": a.level, "links": links });
+        serde_json::to_writer_pretty(&mut out, &v)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let st = Style::detect();
+    if links.is_empty() {
+        writeln!(out, "no pairs at or above {}", a.threshold)?;
+    }
+    let wa = links
+        .iter()
+        .map(|l| l.a.id.chars().count())
+        .max()
+        .unwrap_or(0);
+    for l in &links {
+        writeln!(
+            out,
+            "{}  {:wa$}  {}",
+            st.paint("32", &format!("{:.3}", l.score)),
+            l.a.id,
+            l.b.id,
+        )?;
+        writeln!(
+            out,
+            "       {}",
+            trim(&format!("{}: {}", l.a.doc.title, l.a.text), 100)
+        )?;
+        writeln!(
+            out,
+            "       {}",
+            trim(&format!("{}: {}", l.b.doc.title, l.b.text), 100)
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,206 @@
+//! `simsum search "TEXT"`: ranked items most similar to a free-text query, as an aligned table
+//! (colours only on a terminal, `NO_COLOR` respected) or as JSON. Also holds the table
+//! rendering `similar` and `links` share.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use simsum::index::{IndexDir, Level};
+use simsum::search::{DocFilter, SearchHit, SearchOptions};
+
+/// Arguments of `simsum search`.
+#[derive(Debug, clap::Args)]
+pub struct SearchArgs {
+    /// The query text.
+    pub query: String,
+    #[command(flatten)]
+    pub common: QueryArgs,
+    /// Level to search: initiative or section.
+    #[arg(long, default_value = "initiative")]
+    pub level: Level,
+}
+
+/// Options shared by `search` and `similar`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct QueryArgs {
+    /// Number of results.
+    #[arg(short, long, default_value_t = 10)]
+    pub k: usize,
+    /// Only documents whose id, file name or path matches this glob.
+    #[arg(long = "doc", value_name = "GLOB")]
+    pub doc: Option<String>,
+    /// Only documents dated on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only documents dated on or before DATE (a prefix includes the whole period).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Also return boilerplate paragraphs (text shared by several documents).
+    #[arg(long)]
+    pub include_boilerplate: bool,
+    /// Brute-force search even where the HNSW graph would be used.
+    #[arg(long)]
+    pub exact: bool,
+    /// Print JSON (schema in the README).
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl QueryArgs {
+    pub(crate) fn options(&self, level: Level) -> SearchOptions {
+        SearchOptions {
+            k: self.k,
+            level,
+            docs: DocFilter {
+                glob: self.doc.clone(),
+                since: self.since.clone(),
+                until: self.until.clone(),
+            },
+            include_boilerplate: self.include_boilerplate,
+            other_docs: false,
+        }
+    }
+}
+
+/// Opens the index named by the global options, refusing one built with another model.
+pub(crate) fn open_index(g: &super::Global, exact: bool) -> anyhow::Result<IndexDir> {
+    let mut index =
+        IndexDir::open(&g.index).with_context(|| format!("opening index {}", g.index.display()))?;
+    index.set_exact(exact);
+    Ok(index)
+}
+
+/// Runs `simsum search`.
+pub fn run(g: &super::Global, a: SearchArgs) -> anyhow::Result<ExitCode> {
+    if a.level == Level::Sentence {
+        anyhow::bail!("--level must be initiative or section");
+    }
+    let index = open_index(g, a.common.exact)?;
+    let embedder = super::load_embedder(g)?;
+    index.check_model(&embedder.model_id(), embedder.dim())?;
+    let hits = simsum::search::search(
+        &index,
+        embedder.as_ref(),
+        &a.query,
+        &a.common.options(a.level),
+    )?;
+    let mut out = std::io::stdout().lock();
+    if a.common.json {
+        let v = serde_json::json!({
+            "query": a.query,
+            "level": a.level,
+            "k": a.common.k,
+            "exact": !index.uses_graph(a.level)?,
+            "results": hits,
+        });
+        serde_json::to_writer_pretty(&mut out, &v)?;
+        writeln!(out)?;
+    } else {
+        print_hits(&mut out, &hits, &Style::detect())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Terminal styling: ANSI codes only when stdout is a terminal and `NO_COLOR` is unset.
+pub(crate) struct Style {
+    colour: bool,
+}
+
+impl Style {
+    pub(crate) fn detect() -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Self {
+            colour: std::io::stdout().is_terminal() && !no_color,
+        }
+    }
+
+    pub(crate) fn paint(&self, code: &str, s: &str) -> String {
+        if self.colour {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+/// Cuts `s` to at most `n` characters (on a character boundary), with an ellipsis.
+pub(crate) fn trim(s: &str, n: usize) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= n {
+        flat
+    } else {
+        let mut t: String = flat.chars().take(n.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn pad(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    format!("{s}{}", " ".repeat(width.saturating_sub(n)))
+}
+
+/// An aligned table of hits; under each, the best-matching sentence.
+pub(crate) fn print_hits(
+    out: &mut dyn Write,
+    hits: &[SearchHit],
+    st: &Style,
+) -> std::io::Result<()> {
+    if hits.is_empty() {
+        writeln!(out, "no results")?;
+        return Ok(());
+    }
+    let rows: Vec<[String; 5]> = hits
+        .iter()
+        .map(|h| {
+            let doc = match &h.doc.date {
+                Some(d) => format!("{} ({d})", trim(&h.doc.title, 34)),
+                None => trim(&h.doc.title, 34),
+            };
+            [
+                h.rank.to_string(),
+                format!("{:.3}", h.score),
+                doc,
+                trim(&h.section.heading, 28),
+                h.id.clone(),
+            ]
+        })
+        .collect();
+    let headers = ["#", "score", "document", "section", "id"];
+    let widths: Vec<usize> = (0..5)
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].chars().count())
+                .chain([headers[c].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| pad(c, *w))
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    let head: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    writeln!(out, "{}", st.paint("1", line(&head).trim_end()))?;
+    for (h, r) in hits.iter().zip(&rows) {
+        let mut cells = r.clone();
+        cells[1] = st.paint("32", &pad(&r[1], widths[1]));
+        writeln!(out, "{}", line(&cells).trim_end())?;
+        let indent = " ".repeat(widths[0] + 2);
+        writeln!(out, "{indent}{}", trim(&h.text, 110))?;
+        if let Some(b) = &h.best_sentence {
+            writeln!(
+                out,
+                "{indent}{} {}",
+                st.paint("2", &format!("» {:.3}", b.score)),
+                st.paint("1;33", &trim(&b.text, 104))
+            )?;
+        }
+    }
+    Ok(())
+}
