@@ -76,7 +76,7 @@ fn parity_with_sentence_transformers_f32() {
         e.truncated_count(),
         golden.items.iter().filter(|g| g.truncated).count()
     );
-    eprintln!("worst cosine to sentence-transformers: {worst}");
+    eprintln!("worst cosine to sentence-transformers: {worst:.7}");
 }
 
 #[test]

@@ -97,6 +97,7 @@ pub fn load_embedder_with(
         dtype,
         batch_size: o.batch_size,
         normalize: o.normalize,
+        ..Default::default()
     };
     let embedder = BertEmbedder::load(&files, opts)?;
     if g.verbose {

@@ -7,6 +7,7 @@
 //! that exercise the layers above the model.
 
 pub mod bert;
+pub mod cpu;
 
 use sha2::{Digest, Sha256};
 
