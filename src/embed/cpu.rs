@@ -20,6 +20,8 @@ use candle_core::Tensor;
 use gemm::{gemm, Parallelism};
 use rayon::prelude::*;
 
+use super::kernels::{gelu, layer_norm, softmax};
+
 struct Layer {
     /// Q, K and V projections stacked: (3h, h) row-major, and their biases.
     wqkv: Vec<f32>,
@@ -180,9 +182,7 @@ impl CpuEncoder {
             let i = self.intermediate;
             fill_bias(&mut b.inter[..total * i], &l.bi);
             matmul_wt(total, i, h, &mut b.inter, &b.x, &l.wi, par);
-            b.inter[..total * i]
-                .par_chunks_mut(4096)
-                .for_each(|c| c.iter_mut().for_each(|v| *v = gelu(*v)));
+            b.inter[..total * i].par_chunks_mut(4096).for_each(gelu);
             // x = LN(x + inter Wo2^T + bo2)
             add_bias(&mut b.x[..total * h], &l.bo2);
             matmul_wt(total, h, i, &mut b.x, &b.inter, &l.wo2, par);
@@ -324,82 +324,4 @@ fn fill_bias(dst: &mut [f32], bias: &[f32]) {
 fn add_bias(dst: &mut [f32], bias: &[f32]) {
     dst.par_chunks_mut(bias.len())
         .for_each(|r| r.iter_mut().zip(bias).for_each(|(x, b)| *x += b));
-}
-
-fn layer_norm(row: &mut [f32], g: &[f32], b: &[f32], eps: f32) {
-    let n = row.len() as f32;
-    let mean = row.iter().sum::<f32>() / n;
-    let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
-    let inv = 1.0 / (var + eps).sqrt();
-    for ((v, g), b) in row.iter_mut().zip(g).zip(b) {
-        *v = (*v - mean) * inv * g + b;
-    }
-}
-
-fn softmax(row: &mut [f32]) {
-    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0.0;
-    for v in row.iter_mut() {
-        *v = (*v - max).exp();
-        sum += *v;
-    }
-    let inv = 1.0 / sum;
-    row.iter_mut().for_each(|v| *v *= inv);
-}
-
-/// Exact (erf) GELU, as BERT's `gelu` activation, with a fast erf.
-#[inline]
-pub fn gelu(x: f32) -> f32 {
-    0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
-}
-
-/// erf for f32 as a rational polynomial on [-4, 4] (the approximation Eigen and XLA use):
-/// a few ulp from the exact value, branch-free, so it vectorises.
-#[inline]
-pub fn erf(x: f32) -> f32 {
-    let x = x.clamp(-4.0, 4.0);
-    let x2 = x * x;
-    let mut p = x2 * -2.726_142_3e-10 + 2.770_681_4e-8;
-    p = x2 * p - 2.101_024e-6;
-    p = x2 * p - 5.692_506_4e-5;
-    p = x2 * p - 7.349_906_3e-4;
-    p = x2 * p - 2.954_600_2e-3;
-    p = x2 * p - 1.609_603_4e-2;
-    p *= x;
-    let mut q = x2 * -1.456_607_2e-5 - 2.133_740_6e-4;
-    q = x2 * q - 1.682_827e-3;
-    q = x2 * q - 7.373_329_5e-3;
-    q = x2 * q - 1.426_474e-2;
-    p / q
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fast_erf_matches_libm() {
-        let mut worst = 0f64;
-        for i in -60_000..=60_000 {
-            let x = i as f32 / 10_000.0;
-            let exact = candle_core::cpu::erf::erf_f64(x as f64);
-            worst = worst.max((erf(x) as f64 - exact).abs());
-        }
-        assert!(worst < 5e-7, "max error {worst}");
-    }
-
-    #[test]
-    fn softmax_and_layer_norm_are_plain() {
-        let mut r = vec![1.0, 2.0, 3.0];
-        softmax(&mut r);
-        let e: Vec<f32> = [1f32, 2., 3.].iter().map(|v| v.exp()).collect();
-        let z: f32 = e.iter().sum();
-        for (a, b) in r.iter().zip(&e) {
-            assert!((a - b / z).abs() < 1e-6);
-        }
-        let mut r = vec![1.0, 2.0, 3.0, 4.0];
-        layer_norm(&mut r, &[1.0; 4], &[0.0; 4], 1e-12);
-        assert!(r.iter().sum::<f32>().abs() < 1e-5);
-        assert!((r.iter().map(|v| v * v).sum::<f32>() / 4.0 - 1.0).abs() < 1e-4);
-    }
 }

@@ -8,6 +8,7 @@
 
 pub mod bert;
 pub mod cpu;
+pub mod kernels;
 
 use sha2::{Digest, Sha256};
 
