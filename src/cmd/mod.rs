@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+pub mod demo;
 pub mod embed;
 pub mod model;
 
@@ -37,6 +38,8 @@ pub struct Global {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the main job on the built-in seed reports.
+    Demo(demo::DemoArgs),
     /// Embed texts (one per line) and print JSON Lines.
     Embed(embed::EmbedArgs),
     /// Fetch the model or show where it is.
@@ -116,6 +119,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .ok();
     }
     match cli.command {
+        Command::Demo(args) => demo::run(&cli.global, args),
         Command::Embed(args) => embed::run(&cli.global, args),
         Command::Model(args) => model::run(&cli.global, args),
     }
