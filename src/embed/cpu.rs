@@ -210,6 +210,8 @@ impl CpuEncoder {
         work.par_iter().for_each_init(
             || vec![0f32; max_n * max_n],
             |scores, &(o, n, hd)| {
+                // Capture the whole `Shared` (Sync), not its raw-pointer field.
+                let out = &out;
                 let q = qkv[o * 3 * h + hd * d..].as_ptr();
                 let k = qkv[o * 3 * h + h + hd * d..].as_ptr();
                 let v = qkv[o * 3 * h + 2 * h + hd * d..].as_ptr();
