@@ -76,7 +76,7 @@ fn parity_with_sentence_transformers_f32() {
         e.truncated_count(),
         golden.items.iter().filter(|g| g.truncated).count()
     );
-    eprintln!("worst cosine to sentence-transformers: {worst}");
+    eprintln!("worst cosine to sentence-transformers: {worst:.7}");
 }
 
 #[test]
@@ -117,4 +117,44 @@ fn outputs_keep_input_order_and_are_normalised() {
         let norm: f32 = v.vector.iter().map(|x| x * x).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-5);
     }
+}
+
+fn pearson(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
+    cov / (va * vb).sqrt()
+}
+
+/// Pearson correlation of model cosine with the 1,225 human ratings of the Lee corpus.
+fn lee_pearson(e: &dyn Embedder) -> f64 {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/lee");
+    let docs = std::fs::read_to_string(format!("{dir}/lee-docs.txt")).unwrap();
+    let docs: Vec<&str> = docs.lines().collect();
+    let sims = std::fs::read_to_string(format!("{dir}/lee-similarities.txt")).unwrap();
+    let sims: Vec<Vec<f64>> = sims
+        .lines()
+        .map(|l| l.split('\t').map(|v| v.trim().parse().unwrap()).collect())
+        .collect();
+    assert_eq!((docs.len(), sims.len()), (50, 50));
+    let v = e.embed(&docs).unwrap();
+    let (mut human, mut model) = (Vec::new(), Vec::new());
+    for i in 0..50 {
+        for j in i + 1..50 {
+            human.push(sims[i][j]);
+            model.push(simsum::embed::dot(&v[i].vector, &v[j].vector) as f64);
+        }
+    }
+    assert_eq!(human.len(), 1225);
+    pearson(&human, &model)
+}
+
+#[test]
+fn lee_correlation_matches_the_reference_figure() {
+    // sentence-transformers with this model: Pearson 0.6564 (tests/data/lee, shared/data README).
+    let p = lee_pearson(&minilm(32));
+    eprintln!("Lee Pearson: {p:.4}");
+    assert!((p - 0.6564).abs() < 0.001, "Pearson {p}");
 }

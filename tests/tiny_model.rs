@@ -278,42 +278,46 @@ fn check_pooling(pooling: &str, expected: Pooling) {
     let w = build_model(dir.path(), pooling, 6);
     let files = ModelFiles::load("tiny", ModelSource::LocalDir, dir.path(), None).unwrap();
     assert_eq!(files.pooling, expected);
-    let opts = BertOptions {
-        device: "cpu".into(),
-        normalize: false,
-        batch_size: 4,
-        ..Default::default()
-    };
-    let e = BertEmbedder::load(&files, opts).unwrap();
-    let texts = [
-        "the workers",
-        "training of local workers and green energy",
-        "",
-        "trade",
-    ];
     let tok = tokenizers::Tokenizer::from_file(dir.path().join("tokenizer.json")).unwrap();
-    let out = e.embed(&texts).unwrap();
-    for (t, o) in texts.iter().zip(&out) {
-        let mut ids = tok.encode(*t, true).unwrap().get_ids().to_vec();
-        let truncated = ids.len() > 6;
-        if truncated {
-            // Keep [CLS] + first tokens, end with [SEP], as the truncating tokenizer does.
-            ids.truncate(5);
-            ids.push(3);
+    // Both encoder implementations: the packed f32 CPU path and candle's tensor path.
+    for force_candle in [false, true] {
+        let opts = BertOptions {
+            device: "cpu".into(),
+            normalize: false,
+            batch_size: 3,
+            force_candle,
+            ..Default::default()
+        };
+        let e = BertEmbedder::load(&files, opts).unwrap();
+        let texts = [
+            "the workers",
+            "training of local workers and green energy",
+            "",
+            "trade",
+        ];
+        let out = e.embed(&texts).unwrap();
+        for (t, o) in texts.iter().zip(&out) {
+            let mut ids = tok.encode(*t, true).unwrap().get_ids().to_vec();
+            let truncated = ids.len() > 6;
+            if truncated {
+                // Keep [CLS] + first tokens, end with [SEP], as the truncating tokenizer does.
+                ids.truncate(5);
+                ids.push(3);
+            }
+            assert_eq!(o.n_tokens, ids.len(), "{t:?}");
+            assert_eq!(o.truncated, truncated, "{t:?}");
+            let r = reference(&w, &ids, pooling);
+            let c = cosine(&r, &o.vector);
+            let diff = r
+                .iter()
+                .zip(&o.vector)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(
+                c > 0.99999 && diff < 1e-4,
+                "{pooling} pooling of {t:?} (candle path: {force_candle}): cosine {c}, diff {diff}"
+            );
         }
-        assert_eq!(o.n_tokens, ids.len(), "{t:?}");
-        assert_eq!(o.truncated, truncated, "{t:?}");
-        let r = reference(&w, &ids, pooling);
-        let c = cosine(&r, &o.vector);
-        let diff = r
-            .iter()
-            .zip(&o.vector)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f32::max);
-        assert!(
-            c > 0.99999 && diff < 1e-4,
-            "{pooling} pooling of {t:?}: cosine {c}, max diff {diff}"
-        );
     }
 }
 

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+pub mod demo;
 pub mod embed;
 pub mod index;
 pub mod links;
@@ -44,6 +45,8 @@ pub struct Global {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the main job on the built-in seed reports.
+    Demo(demo::DemoArgs),
     /// Embed texts (one per line) and print JSON Lines.
     Embed(embed::EmbedArgs),
     /// Fetch the model or show where it is.
@@ -112,6 +115,7 @@ pub fn load_embedder_with(
         dtype,
         batch_size: o.batch_size,
         normalize: o.normalize,
+        ..Default::default()
     };
     let embedder = BertEmbedder::load(&files, opts)?;
     if g.verbose {
@@ -130,6 +134,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .ok();
     }
     match cli.command {
+        Command::Demo(args) => demo::run(&cli.global, args),
         Command::Embed(args) => embed::run(&cli.global, args),
         Command::Model(args) => model::run(&cli.global, args),
         Command::Index(args) => index::run(&cli.global, args),

@@ -27,6 +27,9 @@ pub struct BertOptions {
     /// L2-normalise outputs (on by default; sentence-transformers does so when the model has a
     /// Normalize module, and cosine similarity needs it).
     pub normalize: bool,
+    /// Use candle's generic tensor path even where the f32 CPU path applies (for tests and
+    /// benchmarks that compare the two).
+    pub force_candle: bool,
 }
 
 impl Default for BertOptions {
@@ -36,6 +39,7 @@ impl Default for BertOptions {
             dtype: DType::F32,
             batch_size: 32,
             normalize: true,
+            force_candle: false,
         }
     }
 }
@@ -213,9 +217,51 @@ impl Encoder {
     }
 }
 
+/// Which implementation of the encoder runs.
+enum Backend {
+    /// Packed, fused f32 path for CPUs (see [`super::cpu`]).
+    Cpu(super::cpu::CpuEncoder),
+    /// candle tensors on any device and dtype.
+    Candle(Encoder),
+}
+
+impl Encoder {
+    /// Copies the weights into the f32 CPU path.
+    fn to_cpu(&self, eps: f64) -> candle_core::Result<super::cpu::CpuEncoder> {
+        fn ln(n: &LayerNorm) -> (&Tensor, &Tensor) {
+            (n.weight(), n.bias().expect("BERT LayerNorms have biases"))
+        }
+        let layers: Vec<super::cpu::LayerTensors<'_>> = self
+            .layers
+            .iter()
+            .map(|l| super::cpu::LayerTensors {
+                qkv_weight: l.qkv.weight(),
+                qkv_bias: l.qkv.bias().expect("bias"),
+                out_weight: l.attn_out.weight(),
+                out_bias: l.attn_out.bias().expect("bias"),
+                ln1: ln(&l.attn_norm),
+                inter_weight: l.intermediate.weight(),
+                inter_bias: l.intermediate.bias().expect("bias"),
+                out2_weight: l.output.weight(),
+                out2_bias: l.output.bias().expect("bias"),
+                ln2: ln(&l.out_norm),
+            })
+            .collect();
+        super::cpu::CpuEncoder::new(
+            &self.word,
+            &self.position,
+            &self.token_type,
+            ln(&self.emb_norm),
+            &layers,
+            self.heads,
+            eps,
+        )
+    }
+}
+
 /// A sentence-transformer (BERT encoder + pooling + optional normalisation) on a candle device.
 pub struct BertEmbedder {
-    encoder: Encoder,
+    backend: Backend,
     tokenizer: Tokenizer,
     /// The same tokenizer without truncation, for counting tokens.
     counter: Tokenizer,
@@ -255,8 +301,13 @@ impl BertEmbedder {
         let vb =
             unsafe { VarBuilder::from_mmaped_safetensors(&[weights], options.dtype, &device)? };
         let encoder = Encoder::load(vb, &files.config)?;
+        let backend = if device.is_cpu() && options.dtype == DType::F32 && !options.force_candle {
+            Backend::Cpu(encoder.to_cpu(files.config.layer_norm_eps)?)
+        } else {
+            Backend::Candle(encoder)
+        };
         Ok(Self {
-            encoder,
+            backend,
             tokenizer,
             counter,
             pooling: files.pooling,
@@ -298,8 +349,22 @@ impl BertEmbedder {
             .collect())
     }
 
-    /// Runs one padded batch; returns pooled f32 vectors in the batch's order.
+    /// Runs one batch; returns pooled f32 vectors in the batch's order.
     fn forward_batch(&self, batch: &[&[u32]]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        match &self.backend {
+            Backend::Cpu(enc) => {
+                Ok(enc.forward(batch, |rows| pool_rows(rows, self.dim, self.pooling)))
+            }
+            Backend::Candle(enc) => self.forward_candle(enc, batch),
+        }
+    }
+
+    /// Runs one padded batch through candle tensors.
+    fn forward_candle(
+        &self,
+        encoder: &Encoder,
+        batch: &[&[u32]],
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
         let b = batch.len();
         let l = batch.iter().map(|t| t.len()).max().unwrap_or(0).max(1);
         let mut ids = vec![0u32; b * l];
@@ -312,9 +377,7 @@ impl BertEmbedder {
         }
         let ids = Tensor::from_vec(ids, (b, l), &self.device)?;
         let mask_f32 = Tensor::from_vec(mask, (b, l), &self.device)?;
-        let hidden = self
-            .encoder
-            .forward(&ids, &mask_f32.to_dtype(self.dtype)?)?;
+        let hidden = encoder.forward(&ids, &mask_f32.to_dtype(self.dtype)?)?;
         let hidden = hidden.to_dtype(DType::F32)?;
         let m = mask_f32.unsqueeze(2)?; // (B, L, 1)
         let pooled = match self.pooling {
@@ -340,6 +403,33 @@ impl BertEmbedder {
         };
         Ok(pooled.to_vec2::<f32>()?)
     }
+}
+
+/// Pools one sequence's hidden states, (len, dim) row-major, into a vector.
+fn pool_rows(rows: &[f32], dim: usize, pooling: Pooling) -> Vec<f32> {
+    let n = rows.len() / dim;
+    let mut out = vec![0f32; dim];
+    match pooling {
+        Pooling::Cls => out.copy_from_slice(&rows[..dim]),
+        Pooling::Max => {
+            out.fill(f32::NEG_INFINITY);
+            for r in rows.chunks(dim) {
+                out.iter_mut().zip(r).for_each(|(o, v)| *o = o.max(*v));
+            }
+        }
+        Pooling::Mean | Pooling::MeanSqrtLen => {
+            for r in rows.chunks(dim) {
+                out.iter_mut().zip(r).for_each(|(o, v)| *o += v);
+            }
+            let div = if pooling == Pooling::Mean {
+                n as f32
+            } else {
+                (n as f32).sqrt()
+            };
+            out.iter_mut().for_each(|o| *o /= div.max(1e-9));
+        }
+    }
+    out
 }
 
 impl Embedder for BertEmbedder {

@@ -7,6 +7,8 @@
 //! that exercise the layers above the model.
 
 pub mod bert;
+pub mod cpu;
+pub mod kernels;
 
 use sha2::{Digest, Sha256};
 
