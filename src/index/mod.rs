@@ -27,8 +27,8 @@ use crate::embed::{EmbedError, Embedder, ModelId};
 use crate::ingest::Document;
 use hnsw::{GraphError, HnswGraph};
 use layout::{
-    decode_vector, encode_vector, HnswParams, COMPACT_TOMBSTONE_RATIO, DB_FILE, EXACT_THRESHOLD,
-    FORMAT_VERSION, GRAPH_DIR, MANIFEST_FILE, OLDEST_READABLE_FORMAT,
+    decode_vector, encode_vector, HnswParams, COMPACT_TOMBSTONE_RATIO, DB_FILE, FORMAT_VERSION,
+    GRAPH_DIR, MANIFEST_FILE, OLDEST_READABLE_FORMAT,
 };
 use manifest::{Counts, Manifest};
 use store::{db_err, ItemRow};
@@ -225,7 +225,8 @@ pub struct UpdateOptions {
     pub scope: Vec<PathBuf>,
     /// Files that could not be read this time: their stored documents are kept as they were.
     pub keep_paths: Vec<PathBuf>,
-    /// Start over: drop everything stored and embed all again.
+    /// Start over: drop everything stored and embed all again (implied by the first update
+    /// after [`IndexWriter::open`] with `rebuild`).
     pub rebuild: bool,
     /// Texts per embedding call (0: 256).
     pub batch_size: usize,
@@ -606,7 +607,7 @@ impl IndexDir {
     pub fn knn_graph(&self, level: Level, k: usize) -> Result<KnnGraph, IndexError> {
         let items = self.knn_items(level)?;
         let vectors: Vec<Vec<f32>> = items.into_iter().map(|i| i.vector).collect();
-        if vectors.len() < EXACT_THRESHOLD || self.exact {
+        if vectors.len() < self.manifest.exact_threshold || self.exact {
             Ok(KnnGraph::brute_force(&vectors, k))
         } else {
             Ok(KnnGraph::from_hnsw(&vectors, k, self.manifest.hnsw))
@@ -632,7 +633,7 @@ impl IndexDir {
     }
 
     /// The `k` stored items of `level` most similar to `query` (an L2-normalised vector), as
-    /// `(key, cosine)`, best first. Exact below [`EXACT_THRESHOLD`] items, with `--exact`, or
+    /// `(key, cosine)`, best first. Exact below the manifest's `exact_threshold` items, with `--exact`, or
     /// when the filter leaves few items; HNSW otherwise.
     pub fn nearest(
         &self,
@@ -741,7 +742,10 @@ impl LevelIndex {
             li.boilerplate.push(bp);
         }
         li.docs = docs;
-        if li.keys.len() >= EXACT_THRESHOLD && !index.exact && level != Level::Sentence {
+        if li.keys.len() >= index.manifest.exact_threshold
+            && !index.exact
+            && level != Level::Sentence
+        {
             let graph = match load_graph(index, level) {
                 Some(g) => g,
                 None => {
@@ -820,7 +824,12 @@ impl LevelIndex {
             // A selective filter makes graph search miss; few allowed items are cheap to scan.
             Some(g)
                 if !index.exact
-                    && n_allowed >= EXACT_THRESHOLD.min(self.keys.len() / 10).max(k) =>
+                    && n_allowed
+                        >= index
+                            .manifest
+                            .exact_threshold
+                            .min(self.keys.len() / 10)
+                            .max(k) =>
             {
                 let keep = |key: usize| self.pos.get(&(key as u64)).is_some_and(|&p| allowed(p));
                 let mut hits: Vec<(u64, f32)> = g
@@ -902,6 +911,8 @@ fn save_graph(
 pub struct IndexWriter {
     index: IndexDir,
     _lock: WriterLock,
+    /// Opened with `rebuild`: the next update starts over whatever its options say.
+    rebuild_pending: bool,
 }
 
 /// An item built from a freshly ingested document, before it is stored.
@@ -985,7 +996,18 @@ impl IndexWriter {
                 }
             }
         };
-        Ok(Self { index, _lock: lock })
+        Ok(Self {
+            index,
+            _lock: lock,
+            rebuild_pending: rebuild,
+        })
+    }
+
+    /// Sets the HNSW parameters and the exact-search threshold recorded in the manifest (from
+    /// the next update on; graphs built with other parameters are rebuilt).
+    pub fn configure(&mut self, hnsw: HnswParams, exact_threshold: usize) {
+        self.index.manifest.hnsw = hnsw;
+        self.index.manifest.exact_threshold = exact_threshold;
     }
 
     /// The index being written (for reads after an update).
@@ -1010,6 +1032,16 @@ impl IndexWriter {
         opts: &UpdateOptions,
         progress: &dyn Fn(usize, usize),
     ) -> Result<UpdateStats, IndexError> {
+        let rebuild_opts;
+        let opts = if std::mem::take(&mut self.rebuild_pending) {
+            rebuild_opts = UpdateOptions {
+                rebuild: true,
+                ..opts.clone()
+            };
+            &rebuild_opts
+        } else {
+            opts
+        };
         let ix = &mut self.index;
         let db_path = ix.db_path.clone();
         let dim = ix.manifest.dimension;
@@ -1034,7 +1066,10 @@ impl IndexWriter {
                 removed_docs.push(id.clone());
             }
         }
-        let existing = {
+        // A rebuild stores everything anew: nothing counts as existing.
+        let existing = if opts.rebuild {
+            HashMap::new()
+        } else {
             let conn = ix.conn();
             store::rows_of_docs(&conn, &db_path, &affected)?
         };
@@ -1251,7 +1286,7 @@ fn refresh_graph(
         Level::Initiative => ix.manifest.counts.initiatives,
         Level::Sentence => ix.manifest.counts.sentences,
     };
-    if n_live < EXACT_THRESHOLD {
+    if n_live < ix.manifest.exact_threshold {
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(|source| IndexError::Io { path: dir, source })?;
         }
