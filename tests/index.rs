@@ -338,7 +338,7 @@ fn model_mismatch_is_a_clear_error() {
     let err = IndexWriter::open(&idx, &other.model_id(), 32, false)
         .err()
         .unwrap();
-    assert!(matches!(err, IndexError::ModelMismatch { .. }), "{err}");
+    assert!(matches!(err, IndexError::ModelMismatch(_)), "{err}");
     let msg = err.to_string();
     assert!(
         msg.contains("simsum/hash-64") && msg.contains("--rebuild"),

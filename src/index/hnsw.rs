@@ -389,9 +389,9 @@ mod tests {
     fn filtered_search_keeps_only_allowed_ids() {
         let vs = random_unit_vectors(800, 16, 5);
         let g = HnswGraph::build(&vs, HnswParams::default());
-        let keep = |id: usize| id % 2 == 0;
+        let keep = |id: usize| id.is_multiple_of(2);
         let hits = g.search_filtered(&vs[3], 10, 64, Some(&keep));
         assert_eq!(hits.len(), 10);
-        assert!(hits.iter().all(|(id, _)| id % 2 == 0));
+        assert!(hits.iter().all(|(id, _)| id.is_multiple_of(2)));
     }
 }

@@ -61,16 +61,8 @@ pub enum IndexError {
         found: u32,
         oldest: u32,
     },
-    #[error("index {dir} was built with model `{index_model}` ({index_dim}-d, weights sha256 {index_sha}), but the current model is `{current_model}` ({current_dim}-d, weights sha256 {current_sha}); pass `--model {index_model}`, or rebuild with `simsum index --rebuild PATH...`")]
-    ModelMismatch {
-        dir: PathBuf,
-        index_model: String,
-        index_sha: String,
-        index_dim: usize,
-        current_model: String,
-        current_sha: String,
-        current_dim: usize,
-    },
+    #[error("{0}")]
+    ModelMismatch(Box<ModelMismatch>),
     #[error("index {dir} is locked by another writer ({holder}); wait for it to finish")]
     Locked { dir: PathBuf, holder: String },
     #[error("{path}: database error: {source}")]
@@ -86,6 +78,19 @@ pub enum IndexError {
     Graph(#[from] GraphError),
     #[error("no item `{id}` in index {dir}")]
     UnknownItem { dir: PathBuf, id: String },
+}
+
+/// The model recorded in an index differs from the one in use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("index {dir} was built with model `{index_model}` ({index_dim}-d, weights sha256 {index_sha}), but the current model is `{current_model}` ({current_dim}-d, weights sha256 {current_sha}); pass `--model {index_model}`, or rebuild with `simsum index --rebuild PATH...`")]
+pub struct ModelMismatch {
+    pub dir: PathBuf,
+    pub index_model: String,
+    pub index_sha: String,
+    pub index_dim: usize,
+    pub current_model: String,
+    pub current_sha: String,
+    pub current_dim: usize,
 }
 
 /// The granularity of an indexed item.
@@ -383,7 +388,7 @@ impl IndexDir {
     pub fn check_model(&self, model: &ModelId, dim: usize) -> Result<(), IndexError> {
         let m = &self.manifest;
         if m.model != *model || m.dimension != dim {
-            return Err(IndexError::ModelMismatch {
+            return Err(IndexError::ModelMismatch(Box::new(ModelMismatch {
                 dir: self.dir.clone(),
                 index_model: m.model.name.clone(),
                 index_sha: short_sha(&m.model.weights_sha256),
@@ -391,7 +396,7 @@ impl IndexDir {
                 current_model: model.name.clone(),
                 current_sha: short_sha(&model.weights_sha256),
                 current_dim: dim,
-            });
+            })));
         }
         Ok(())
     }
