@@ -104,7 +104,10 @@ pub fn load_embedder_with(
     };
     let embedder = BertEmbedder::load(&files, opts)?;
     if g.verbose {
-        eprintln!("device: {:?}", embedder.device());
+        eprintln!("device: {:?}, dtype: {}", embedder.device(), o.dtype);
+    }
+    for n in embedder.notes() {
+        eprintln!("note: {n}");
     }
     Ok(Box::new(embedder))
 }

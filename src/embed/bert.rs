@@ -227,7 +227,7 @@ enum Backend {
 
 impl Encoder {
     /// Copies the weights into the f32 CPU path.
-    fn to_cpu(&self, eps: f64) -> candle_core::Result<super::cpu::CpuEncoder> {
+    fn to_cpu(&self, eps: f64, bf16: bool) -> candle_core::Result<super::cpu::CpuEncoder> {
         fn ln(n: &LayerNorm) -> (&Tensor, &Tensor) {
             (n.weight(), n.bias().expect("BERT LayerNorms have biases"))
         }
@@ -255,6 +255,7 @@ impl Encoder {
             &layers,
             self.heads,
             eps,
+            bf16,
         )
     }
 }
@@ -273,6 +274,7 @@ pub struct BertEmbedder {
     options: BertOptions,
     id: ModelId,
     truncated: AtomicUsize,
+    notes: Vec<String>,
 }
 
 impl BertEmbedder {
@@ -297,12 +299,22 @@ impl BertEmbedder {
             }))
             .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
         let weights = files.file("model.safetensors");
+        // The CPU path runs f32, or f32 with bf16 weight products where the CPU has AVX-512
+        // BF16; without it, bf16 falls back to f32 (correct, and faster than emulated bf16).
+        let cpu_path = device.is_cpu()
+            && !options.force_candle
+            && matches!(options.dtype, DType::F32 | DType::BF16);
+        let bf16_kernel = cpu_path && options.dtype == DType::BF16 && super::bf16::available();
+        let mut notes = Vec::new();
+        if cpu_path && options.dtype == DType::BF16 && !bf16_kernel {
+            notes.push("this CPU has no AVX-512 BF16: bf16 runs as f32".to_string());
+        }
+        let load_dtype = if cpu_path { DType::F32 } else { options.dtype };
         // SAFETY: the file was checked by ModelFiles::load; candle memory-maps it read-only.
-        let vb =
-            unsafe { VarBuilder::from_mmaped_safetensors(&[weights], options.dtype, &device)? };
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], load_dtype, &device)? };
         let encoder = Encoder::load(vb, &files.config)?;
-        let backend = if device.is_cpu() && options.dtype == DType::F32 && !options.force_candle {
-            Backend::Cpu(encoder.to_cpu(files.config.layer_norm_eps)?)
+        let backend = if cpu_path {
+            Backend::Cpu(encoder.to_cpu(files.config.layer_norm_eps, bf16_kernel)?)
         } else {
             Backend::Candle(encoder)
         };
@@ -321,7 +333,13 @@ impl BertEmbedder {
                 weights_sha256: files.weights_sha256.clone(),
             },
             truncated: AtomicUsize::new(0),
+            notes,
         })
+    }
+
+    /// What the embedder chose that the user should know (e.g. a precision fallback).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// The device the model runs on.
