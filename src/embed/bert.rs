@@ -220,7 +220,7 @@ impl Encoder {
 /// Which implementation of the encoder runs.
 enum Backend {
     /// Packed, fused f32 path for CPUs (see [`super::cpu`]).
-    Cpu(super::cpu::CpuEncoder),
+    Cpu(Box<super::cpu::CpuEncoder>),
     /// candle tensors on any device and dtype.
     Candle(Encoder),
 }
@@ -314,7 +314,9 @@ impl BertEmbedder {
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], load_dtype, &device)? };
         let encoder = Encoder::load(vb, &files.config)?;
         let backend = if cpu_path {
-            Backend::Cpu(encoder.to_cpu(files.config.layer_norm_eps, bf16_kernel)?)
+            Backend::Cpu(Box::new(
+                encoder.to_cpu(files.config.layer_norm_eps, bf16_kernel)?,
+            ))
         } else {
             Backend::Candle(encoder)
         };

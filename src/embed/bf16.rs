@@ -52,7 +52,7 @@ pub struct PackedWeight {
 impl PackedWeight {
     /// Packs `w` (n x k row-major); `None` if the shape does not suit the kernel.
     pub fn pack(w: &[f32], n: usize, k: usize) -> Option<Self> {
-        if n % NR != 0 || k % 2 != 0 || w.len() != n * k {
+        if !n.is_multiple_of(NR) || !k.is_multiple_of(2) || w.len() != n * k {
             return None;
         }
         let pairs = k / 2;
@@ -152,10 +152,11 @@ unsafe fn kernel(
     for kk in 0..pairs {
         let b0 = _mm512_loadu_si512(b.add(kk * 2 * NR) as *const _);
         let b1 = _mm512_loadu_si512(b.add(kk * 2 * NR + 32) as *const _);
-        let (b0, b1): (__m512bh, __m512bh) = (std::mem::transmute(b0), std::mem::transmute(b1));
+        let b0 = std::mem::transmute::<__m512i, __m512bh>(b0);
+        let b1 = std::mem::transmute::<__m512i, __m512bh>(b1);
         for (i, row) in acc.iter_mut().enumerate() {
             let pair = (a.add(i * lda + 2 * kk) as *const i32).read_unaligned();
-            let av: __m512bh = std::mem::transmute(_mm512_set1_epi32(pair));
+            let av = std::mem::transmute::<__m512i, __m512bh>(_mm512_set1_epi32(pair));
             row[0] = _mm512_dpbf16_ps(row[0], av, b0);
             row[1] = _mm512_dpbf16_ps(row[1], av, b1);
         }
