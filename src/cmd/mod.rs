@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 pub mod embed;
 pub mod model;
+pub mod sections;
 
 /// Semantic similarity and extractive summarization over local sentence embeddings.
 #[derive(Debug, Parser)]
@@ -42,6 +43,8 @@ pub enum Command {
     /// Fetch the model or show where it is.
     #[command(subcommand)]
     Model(model::ModelCommand),
+    /// Print the parsed document tree (sections, initiatives, captions) of files or folders.
+    Sections(sections::SectionsArgs),
 }
 
 /// Loads the embedder the global options name. `--model hash:N` selects the model-free
@@ -63,5 +66,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Embed(args) => embed::run(&cli.global, args),
         Command::Model(args) => model::run(&cli.global, args),
+        Command::Sections(args) => sections::run(&cli.global, args),
     }
 }
