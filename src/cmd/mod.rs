@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 pub mod demo;
 pub mod embed;
 pub mod model;
+pub mod sections;
 
 /// Semantic similarity and extractive summarization over local sentence embeddings.
 #[derive(Debug, Parser)]
@@ -45,6 +46,8 @@ pub enum Command {
     /// Fetch the model or show where it is.
     #[command(subcommand)]
     Model(model::ModelCommand),
+    /// Print the parsed document tree (sections, initiatives, captions) of files or folders.
+    Sections(sections::SectionsArgs),
 }
 
 /// Embedder settings a command may change from their defaults.
@@ -125,5 +128,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo::run(&cli.global, args),
         Command::Embed(args) => embed::run(&cli.global, args),
         Command::Model(args) => model::run(&cli.global, args),
+        Command::Sections(args) => sections::run(&cli.global, args),
     }
 }
