@@ -47,8 +47,12 @@ fn parse_record(
     opts: &IngestOptions,
     count_tokens: &dyn Fn(&str) -> usize,
 ) -> Result<Document, IngestError> {
-    let invalid = |reason: String| IngestError::InvalidRecord { line: number, reason };
-    let value: Value = serde_json::from_str(line).map_err(|e| invalid(format!("not valid JSON ({e})")))?;
+    let invalid = |reason: String| IngestError::InvalidRecord {
+        line: number,
+        reason,
+    };
+    let value: Value =
+        serde_json::from_str(line).map_err(|e| invalid(format!("not valid JSON ({e})")))?;
     let Value::Object(map) = value else {
         return Err(invalid("not a JSON object".into()));
     };
@@ -90,7 +94,8 @@ fn parse_record(
     };
     let builder = SectionBuilder::new(&id, opts.max_tokens, count_tokens);
     let mut lines = LineReader::new(text.as_bytes());
-    let (_, sections) = text::parse_text(&mut lines, builder, false).map_err(|e| invalid(format!("in `text`: {e}")))?;
+    let (_, sections) = text::parse_text(&mut lines, builder, false)
+        .map_err(|e| invalid(format!("in `text`: {e}")))?;
     if sections.is_empty() {
         return Err(invalid("`text` is empty".into()));
     }
