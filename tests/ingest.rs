@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use simsum::ingest::{
-    estimate_tokens, ingest_paths, mark_boilerplate, parse_document, sentences::split_sentences, Document, IngestError,
-    IngestOptions,
+    estimate_tokens, ingest_paths, mark_boilerplate, parse_document, sentences::split_sentences,
+    Document, IngestError, IngestOptions,
 };
 
 const SEED_III: &str = "000_23f0baf8f5491e38";
@@ -27,7 +27,10 @@ fn data(name: &str) -> PathBuf {
 
 /// A budget no paragraph reaches, so initiative counts equal paragraph counts.
 fn unlimited() -> IngestOptions {
-    IngestOptions { max_tokens: 1_000_000, ..IngestOptions::default() }
+    IngestOptions {
+        max_tokens: 1_000_000,
+        ..IngestOptions::default()
+    }
 }
 
 fn parse_one(path: &Path, opts: &IngestOptions) -> Document {
@@ -38,19 +41,35 @@ fn parse_one(path: &Path, opts: &IngestOptions) -> Document {
 }
 
 fn parse_bytes(name: &str, bytes: &[u8]) -> Result<Vec<Document>, IngestError> {
-    parse_document(Path::new(name), bytes, &IngestOptions::default(), &estimate_tokens)
+    parse_document(
+        Path::new(name),
+        bytes,
+        &IngestOptions::default(),
+        &estimate_tokens,
+    )
 }
 
 /// (ordinal, number, heading, initiatives, captions) per section.
 fn outline(doc: &Document) -> Vec<(usize, Option<&str>, &str, usize, usize)> {
     doc.sections
         .iter()
-        .map(|s| (s.ordinal, s.number.as_deref(), s.heading.as_str(), s.initiatives.len(), s.captions.len()))
+        .map(|s| {
+            (
+                s.ordinal,
+                s.number.as_deref(),
+                s.heading.as_str(),
+                s.initiatives.len(),
+                s.captions.len(),
+            )
+        })
         .collect()
 }
 
 fn captions(doc: &Document) -> Vec<&str> {
-    doc.sections.iter().flat_map(|s| s.captions.iter().map(String::as_str)).collect()
+    doc.sections
+        .iter()
+        .flat_map(|s| s.captions.iter().map(String::as_str))
+        .collect()
 }
 
 fn ids(doc: &Document) -> Vec<&str> {
@@ -58,7 +77,11 @@ fn ids(doc: &Document) -> Vec<&str> {
 }
 
 fn boilerplate_ids(docs: &[Document]) -> Vec<&str> {
-    docs.iter().flat_map(|d| d.initiatives()).filter(|(_, i)| i.boilerplate).map(|(_, i)| i.id.as_str()).collect()
+    docs.iter()
+        .flat_map(|d| d.initiatives())
+        .filter(|(_, i)| i.boilerplate)
+        .map(|(_, i)| i.id.as_str())
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -73,9 +96,16 @@ fn seed_iii_golden_outline() {
         "Beijing's People-to-People Diplomacy (III): National Industry Associations and Chambers of Commerce in Beijing"
     );
     assert_eq!(doc.date.as_deref(), Some("2023-01-29"));
-    assert_eq!(doc.source.as_deref(), Some("Beijing Foreign Affairs Office"));
+    assert_eq!(
+        doc.source.as_deref(),
+        Some("Beijing Foreign Affairs Office")
+    );
     assert_eq!(doc.format, "seed");
-    assert!(doc.metadata.is_empty(), "fontSize boilerplate must be dropped: {:?}", doc.metadata);
+    assert!(
+        doc.metadata.is_empty(),
+        "fontSize boilerplate must be dropped: {:?}",
+        doc.metadata
+    );
     assert_eq!(
         outline(&doc),
         vec![
@@ -95,8 +125,12 @@ fn seed_iii_golden_outline() {
             "2021 China-EU Economic and Trade B2B Meeting",
         ]
     );
-    assert!(doc.sections[0].initiatives[0].text.starts_with("Editor's Note: As spring approaches"));
-    assert!(doc.sections[0].initiatives[3].text.starts_with("International exchange and cooperation"));
+    assert!(doc.sections[0].initiatives[0]
+        .text
+        .starts_with("Editor's Note: As spring approaches"));
+    assert!(doc.sections[0].initiatives[3]
+        .text
+        .starts_with("International exchange and cooperation"));
     assert_eq!(doc.sections[1].initiatives[0].sentences.len(), 4);
 }
 
@@ -104,9 +138,15 @@ fn seed_iii_golden_outline() {
 fn seed_iv_golden_outline() {
     let doc = parse_one(&seed_path(SEED_IV), &unlimited());
     assert_eq!(doc.id, SEED_IV);
-    assert_eq!(doc.title, "Beijing's People-to-People Diplomacy (IV): Enterprises");
+    assert_eq!(
+        doc.title,
+        "Beijing's People-to-People Diplomacy (IV): Enterprises"
+    );
     assert_eq!(doc.date.as_deref(), Some("2023-01-30"));
-    assert_eq!(doc.source.as_deref(), Some("Beijing Foreign Affairs Office"));
+    assert_eq!(
+        doc.source.as_deref(),
+        Some("Beijing Foreign Affairs Office")
+    );
     assert_eq!(
         outline(&doc),
         vec![
@@ -141,7 +181,9 @@ fn seed_iv_golden_outline() {
     // `Co., Ltd. (SIFANG)` does not end a sentence.
     let s1 = &doc.sections[1].initiatives[0].sentences;
     assert_eq!(s1.len(), 6);
-    assert!(s1[4].text.starts_with("Subsidiaries of Beijing Sifang Automation Co., Ltd. (SIFANG) in India"));
+    assert!(s1[4]
+        .text
+        .starts_with("Subsidiaries of Beijing Sifang Automation Co., Ltd. (SIFANG) in India"));
 }
 
 #[test]
@@ -168,7 +210,11 @@ fn seeds_with_default_budget_split_long_paragraphs_at_sentences() {
     let whole = parse_one(&seed_path(SEED_III), &unlimited());
     for doc in [&iii, &iv] {
         for (_, init) in doc.initiatives() {
-            assert!(estimate_tokens(&init.text) <= opts.max_tokens, "{} over budget", init.id);
+            assert!(
+                estimate_tokens(&init.text) <= opts.max_tokens,
+                "{} over budget",
+                init.id
+            );
             let first = &init.sentences[0];
             assert_eq!(first.byte_range.0, 0);
             for s in &init.sentences {
@@ -177,7 +223,11 @@ fn seeds_with_default_budget_split_long_paragraphs_at_sentences() {
         }
     }
     // The parts of a split paragraph are whole sentences that add up to the paragraph.
-    let parts: Vec<&str> = iii.sections[1].initiatives.iter().map(|i| i.text.as_str()).collect();
+    let parts: Vec<&str> = iii.sections[1]
+        .initiatives
+        .iter()
+        .map(|i| i.text.as_str())
+        .collect();
     assert_eq!(parts.join(" "), whole.sections[1].initiatives[0].text);
 }
 
@@ -219,13 +269,28 @@ fn ids_are_stable_across_reingesting_an_unchanged_file() {
     assert_eq!(first.content_hash.len(), 64);
     // Editing a later section leaves the ids (and texts) of earlier ones alone.
     let bytes = std::fs::read(seed_path(SEED_IV)).unwrap();
-    let edited = String::from_utf8(bytes).unwrap().replace("A number of companies have embraced", "Many firms embraced");
-    let edited = parse_document(&seed_path(SEED_IV), edited.as_bytes(), &IngestOptions::default(), &estimate_tokens)
+    let edited = String::from_utf8(bytes)
         .unwrap()
-        .remove(0);
+        .replace("A number of companies have embraced", "Many firms embraced");
+    let edited = parse_document(
+        &seed_path(SEED_IV),
+        edited.as_bytes(),
+        &IngestOptions::default(),
+        &estimate_tokens,
+    )
+    .unwrap()
+    .remove(0);
     assert_ne!(edited.content_hash, first.content_hash);
-    let before: Vec<_> = first.initiatives().map(|(_, i)| (&i.id, &i.text)).take(9).collect();
-    let after: Vec<_> = edited.initiatives().map(|(_, i)| (&i.id, &i.text)).take(9).collect();
+    let before: Vec<_> = first
+        .initiatives()
+        .map(|(_, i)| (&i.id, &i.text))
+        .take(9)
+        .collect();
+    let after: Vec<_> = edited
+        .initiatives()
+        .map(|(_, i)| (&i.id, &i.text))
+        .take(9)
+        .collect();
     assert_eq!(before, after);
 }
 
@@ -258,10 +323,21 @@ fn markdown_headings_front_matter_images_lists_and_code() {
     assert_eq!(doc.source.as_deref(), Some("Example Foundation"));
     assert_eq!(
         outline(&doc),
-        vec![(1, None, "Overview", 1, 0), (2, Some("1"), "Education", 3, 1), (3, None, "Setext heading", 1, 0)]
+        vec![
+            (1, None, "Overview", 1, 0),
+            (2, Some("1"), "Education", 3, 1),
+            (3, None, "Setext heading", 1, 0)
+        ]
     );
-    assert_eq!(captions(&doc), vec!["Teachers at the training centre in Kisumu"]);
-    let education: Vec<&str> = doc.sections[1].initiatives.iter().map(|i| i.text.as_str()).collect();
+    assert_eq!(
+        captions(&doc),
+        vec!["Teachers at the training centre in Kisumu"]
+    );
+    let education: Vec<&str> = doc.sections[1]
+        .initiatives
+        .iter()
+        .map(|i| i.text.as_str())
+        .collect();
     assert_eq!(
         education,
         vec![
@@ -270,7 +346,9 @@ fn markdown_headings_front_matter_images_lists_and_code() {
             "Funded 50 scholarships for girls.",
         ]
     );
-    assert!(!doc.initiatives().any(|(_, i)| i.text.contains("code that must not")));
+    assert!(!doc
+        .initiatives()
+        .any(|(_, i)| i.text.contains("code that must not")));
 }
 
 #[test]
@@ -282,10 +360,17 @@ fn html_headings_captions_and_dropped_chrome() {
     assert_eq!(doc.source.as_deref(), Some("Harbour News"));
     assert_eq!(
         outline(&doc),
-        vec![(0, None, "", 1, 0), (1, None, "Shore power", 1, 1), (2, Some("II"), "Electric cranes", 1, 0)]
+        vec![
+            (0, None, "", 1, 0),
+            (1, None, "Shore power", 1, 1),
+            (2, Some("II"), "Electric cranes", 1, 0)
+        ]
     );
     assert_eq!(captions(&doc), vec!["Shore power cables at berth 4"]);
-    assert_eq!(doc.sections[2].initiatives[0].text, "All cranes will be electric by 2030. Funding comes from the EU.");
+    assert_eq!(
+        doc.sections[2].initiatives[0].text,
+        "All cranes will be electric by 2030. Funding comes from the EU."
+    );
     let all: String = doc.initiatives().map(|(_, i)| i.text.clone()).collect();
     for junk in ["Not text", "color", "About us", "Site header", "Copyright"] {
         assert!(!all.contains(junk), "{junk} leaked into {all}");
@@ -325,7 +410,10 @@ fn format_override_beats_the_extension() {
     let as_text = parse_document(
         Path::new("x.md"),
         md,
-        &IngestOptions { format: Some("text".into()), ..IngestOptions::default() },
+        &IngestOptions {
+            format: Some("text".into()),
+            ..IngestOptions::default()
+        },
         &estimate_tokens,
     )
     .unwrap();
@@ -333,7 +421,15 @@ fn format_override_beats_the_extension() {
     let as_md = parse_bytes("x.md", md).unwrap();
     assert_eq!(as_md[0].sections[0].heading, "Part one");
     assert!(matches!(
-        parse_document(Path::new("x"), md, &IngestOptions { format: Some("docx".into()), ..Default::default() }, &estimate_tokens),
+        parse_document(
+            Path::new("x"),
+            md,
+            &IngestOptions {
+                format: Some("docx".into()),
+                ..Default::default()
+            },
+            &estimate_tokens
+        ),
         Err(IngestError::UnknownFormat(_))
     ));
 }
@@ -348,20 +444,35 @@ fn utf8_bom_is_removed() {
     std::fs::write(&path, b"\xEF\xBB\xBFTitle here\n\nA paragraph of text.\n").unwrap();
     let report = ingest_paths(&[path], &IngestOptions::default(), &estimate_tokens);
     assert_eq!(report.documents[0].title, "Title here");
-    assert!(report.notes.iter().any(|n| n.contains("UTF-8 with BOM")), "{:?}", report.notes);
+    assert!(
+        report.notes.iter().any(|n| n.contains("UTF-8 with BOM")),
+        "{:?}",
+        report.notes
+    );
 }
 
 #[test]
 fn latin1_and_windows_1252_are_decoded_and_noted() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("latin.txt");
-    std::fs::write(&path, b"Caf\xe9 report\n\nThe caf\xe9 served cr\xe8me br\xfbl\xe9e. It was \x93great\x94.\n").unwrap();
+    std::fs::write(
+        &path,
+        b"Caf\xe9 report\n\nThe caf\xe9 served cr\xe8me br\xfbl\xe9e. It was \x93great\x94.\n",
+    )
+    .unwrap();
     let report = ingest_paths(&[path], &IngestOptions::default(), &estimate_tokens);
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);
     let doc = &report.documents[0];
     assert_eq!(doc.title, "Café report");
-    assert_eq!(doc.sections[0].initiatives[0].text, "The café served crème brûlée. It was \u{201c}great\u{201d}.");
-    assert!(report.notes.iter().any(|n| n.contains("Windows-1252")), "{:?}", report.notes);
+    assert_eq!(
+        doc.sections[0].initiatives[0].text,
+        "The café served crème brûlée. It was \u{201c}great\u{201d}."
+    );
+    assert!(
+        report.notes.iter().any(|n| n.contains("Windows-1252")),
+        "{:?}",
+        report.notes
+    );
 }
 
 #[test]
@@ -371,7 +482,10 @@ fn utf16_with_bom_is_decoded() {
         bytes.extend(unit.to_le_bytes());
     }
     let docs = parse_bytes("u16.txt", &bytes).unwrap();
-    assert_eq!(docs[0].sections[0].initiatives[0].text, "Some text in UTF-16.");
+    assert_eq!(
+        docs[0].sections[0].initiatives[0].text,
+        "Some text in UTF-16."
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -385,17 +499,34 @@ fn bad_files_are_skipped_with_reasons_and_the_batch_goes_on() {
     std::fs::write(d.join("binary.txt"), b"GIF89a\x00\x01\x02 not text").unwrap();
     std::fs::write(d.join("empty.txt"), b"").unwrap();
     std::fs::write(d.join("blank.md"), b"\n   \n\t\n").unwrap();
-    std::fs::write(d.join("nothing.html"), "<html><head><script>var a = 1;</script></head><body></body></html>").unwrap();
-    std::fs::write(d.join("undecodable.txt"), b"Line one is fine.\n\nBad \x81\x8d bytes.\n").unwrap();
+    std::fs::write(
+        d.join("nothing.html"),
+        "<html><head><script>var a = 1;</script></head><body></body></html>",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("undecodable.txt"),
+        b"Line one is fine.\n\nBad \x81\x8d bytes.\n",
+    )
+    .unwrap();
     std::fs::copy(data("bad.jsonl"), d.join("records.jsonl")).unwrap();
     let missing = d.join("missing.txt");
-    let report = ingest_paths(&[d.to_path_buf(), missing.clone()], &IngestOptions::default(), &estimate_tokens);
+    let report = ingest_paths(
+        &[d.to_path_buf(), missing.clone()],
+        &IngestOptions::default(),
+        &estimate_tokens,
+    );
     let docs: Vec<&str> = report.documents.iter().map(|d| d.id.as_str()).collect();
     assert_eq!(docs, vec!["a_good", "ok", "also-ok"]);
     let skipped: Vec<(String, Option<usize>)> = report
         .skipped
         .iter()
-        .map(|s| (s.path.file_name().unwrap().to_string_lossy().into_owned(), s.line))
+        .map(|s| {
+            (
+                s.path.file_name().unwrap().to_string_lossy().into_owned(),
+                s.line,
+            )
+        })
         .collect();
     assert_eq!(
         skipped,
@@ -411,7 +542,15 @@ fn bad_files_are_skipped_with_reasons_and_the_batch_goes_on() {
             ("missing.txt".into(), None),
         ]
     );
-    let reason = |name: &str| report.skipped.iter().find(|s| s.path.ends_with(name)).unwrap().reason.clone();
+    let reason = |name: &str| {
+        report
+            .skipped
+            .iter()
+            .find(|s| s.path.ends_with(name))
+            .unwrap()
+            .reason
+            .clone()
+    };
     assert!(reason("binary.txt").contains("binary"));
     assert!(reason("empty.txt").contains("empty"));
     assert!(reason("nothing.html").contains("no text"));
@@ -420,7 +559,11 @@ fn bad_files_are_skipped_with_reasons_and_the_batch_goes_on() {
 
 #[test]
 fn broken_html_is_recovered_when_it_has_text() {
-    let docs = parse_bytes("b.html", b"<html><body><p>Unclosed paragraph one.<p>Two <b>bold</i> words.<div><h2>Late").unwrap();
+    let docs = parse_bytes(
+        "b.html",
+        b"<html><body><p>Unclosed paragraph one.<p>Two <b>bold</i> words.<div><h2>Late",
+    )
+    .unwrap();
     let doc = &docs[0];
     let texts: Vec<&str> = doc.initiatives().map(|(_, i)| i.text.as_str()).collect();
     assert_eq!(texts, vec!["Unclosed paragraph one.", "Two bold words."]);
@@ -443,12 +586,20 @@ fn hidden_files_gitignore_and_unknown_extensions_are_skipped_in_folders() {
     std::fs::write(d.join("photo.png"), b"\x89PNG\x00\x00").unwrap();
     std::fs::create_dir(d.join("sub")).unwrap();
     std::fs::write(d.join("sub/kept.md"), "# Kept\n\nRead this one.\n").unwrap();
-    let report = ingest_paths(&[d.to_path_buf()], &IngestOptions::default(), &estimate_tokens);
+    let report = ingest_paths(
+        &[d.to_path_buf()],
+        &IngestOptions::default(),
+        &estimate_tokens,
+    );
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);
     let ids: Vec<&str> = report.documents.iter().map(|d| d.id.as_str()).collect();
     assert_eq!(ids, vec!["kept"]);
     // Named explicitly, a file is read whatever its extension.
-    let explicit = ingest_paths(&[d.join("photo.png")], &IngestOptions::default(), &estimate_tokens);
+    let explicit = ingest_paths(
+        &[d.join("photo.png")],
+        &IngestOptions::default(),
+        &estimate_tokens,
+    );
     assert!(explicit.skipped[0].reason.contains("binary"));
 }
 
@@ -457,12 +608,23 @@ fn colliding_ids_get_a_suffix() {
     let dir = tempfile::tempdir().unwrap();
     for sub in ["a", "b"] {
         std::fs::create_dir(dir.path().join(sub)).unwrap();
-        std::fs::write(dir.path().join(sub).join("report.txt"), "Report\n\nSome text.\n").unwrap();
+        std::fs::write(
+            dir.path().join(sub).join("report.txt"),
+            "Report\n\nSome text.\n",
+        )
+        .unwrap();
     }
-    let report = ingest_paths(&[dir.path().to_path_buf()], &IngestOptions::default(), &estimate_tokens);
+    let report = ingest_paths(
+        &[dir.path().to_path_buf()],
+        &IngestOptions::default(),
+        &estimate_tokens,
+    );
     let ids: Vec<&str> = report.documents.iter().map(|d| d.id.as_str()).collect();
     assert_eq!(ids, vec!["report", "report-2"]);
-    assert_eq!(report.documents[1].sections[0].initiatives[0].id, "report-2#s0.p1");
+    assert_eq!(
+        report.documents[1].sections[0].initiatives[0].id,
+        "report-2#s0.p1"
+    );
 }
 
 #[test]
@@ -481,34 +643,59 @@ fn a_huge_unpunctuated_paragraph_is_split_at_words_within_budget() {
 
 #[test]
 fn sentence_splitting_handles_abbreviations_decimals_quotes_and_cjk() {
-    let split = |t: &'static str| -> Vec<&'static str> { split_sentences(t).into_iter().map(|(s, e)| &t[s..e]).collect() };
+    let split = |t: &'static str| -> Vec<&'static str> {
+        split_sentences(t)
+            .into_iter()
+            .map(|(s, e)| &t[s..e])
+            .collect()
+    };
     assert_eq!(
         split("Jiang Tai Co., Ltd. (JT) grew 3.5% in the U.S. market. See No. 5, e.g. the annex. \"Done.\" Next."),
         vec!["Jiang Tai Co., Ltd. (JT) grew 3.5% in the U.S. market.", "See No. 5, e.g. the annex.", "\"Done.\"", "Next."]
     );
-    assert_eq!(split("北京很好。上海也好！"), vec!["北京很好。", "上海也好！"]);
+    assert_eq!(
+        split("北京很好。上海也好！"),
+        vec!["北京很好。", "上海也好！"]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
 // The real binary
 
 fn simsum(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_simsum")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_simsum"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 #[test]
 fn sections_command_prints_json_per_document() {
     let seeds = root().join("seeds");
     let out = simsum(&["sections", "--json", seeds.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
-    let docs: Vec<Document> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let docs: Vec<Document> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(docs.len(), 2);
     assert!(docs[0].sections[0].initiatives[0].boilerplate);
     let tree = simsum(&["sections", seed_path(SEED_IV).to_str().unwrap()]);
     let tree = String::from_utf8(tree.stdout).unwrap();
-    assert!(tree.contains("  s1  I. Upgrade skills of local workforce through training"), "{tree}");
-    assert!(tree.contains("caption: BCEGI UK Sponsors and Participates in Manchester Dragon Boat Race"), "{tree}");
+    assert!(
+        tree.contains("  s1  I. Upgrade skills of local workforce through training"),
+        "{tree}"
+    );
+    assert!(
+        tree.contains("caption: BCEGI UK Sponsors and Participates in Manchester Dragon Boat Race"),
+        "{tree}"
+    );
 }
 
 #[test]
@@ -519,8 +706,14 @@ fn sections_command_warns_and_exits_1_when_something_was_skipped() {
     let out = simsum(&["sections", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("warning: ") && stderr.contains("bad.txt:1: binary file"), "{stderr}");
-    assert!(stderr.trim_end().ends_with("1 documents, 1 skipped"), "{stderr}");
+    assert!(
+        stderr.contains("warning: ") && stderr.contains("bad.txt:1: binary file"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.trim_end().ends_with("1 documents, 1 skipped"),
+        "{stderr}"
+    );
     let bad_format = simsum(&["sections", "--format", "docx", dir.path().to_str().unwrap()]);
     assert_eq!(bad_format.status.code(), Some(2));
 }
@@ -538,9 +731,16 @@ mod props {
                 assert!(init.id.starts_with(&format!("{}.p", section.id)));
                 assert!(!init.text.is_empty());
                 let single_word = !init.text.contains(' ');
-                assert!(single_word || estimate_tokens(&init.text) <= max_tokens, "{} over budget", init.id);
+                assert!(
+                    single_word || estimate_tokens(&init.text) <= max_tokens,
+                    "{} over budget",
+                    init.id
+                );
                 for s in &init.sentences {
-                    assert_eq!(init.text.get(s.byte_range.0..s.byte_range.1), Some(s.text.as_str()));
+                    assert_eq!(
+                        init.text.get(s.byte_range.0..s.byte_range.1),
+                        Some(s.text.as_str())
+                    );
                 }
             }
         }

@@ -34,7 +34,11 @@ pub fn run(g: &super::Global, a: SectionsArgs) -> anyhow::Result<ExitCode> {
     if let Some(name) = &a.format {
         Format::from_name(name)?;
     }
-    let opts = IngestOptions { format: a.format.clone(), max_tokens: a.max_tokens, verbose: g.verbose };
+    let opts = IngestOptions {
+        format: a.format.clone(),
+        max_tokens: a.max_tokens,
+        verbose: g.verbose,
+    };
     let report = ingest::ingest_paths(&a.paths, &opts, &ingest::estimate_tokens);
     if g.verbose {
         for note in &report.notes {
@@ -62,10 +66,18 @@ pub fn run(g: &super::Global, a: SectionsArgs) -> anyhow::Result<ExitCode> {
     if skipped > 0 || g.verbose {
         eprintln!("{} documents, {skipped} skipped", report.documents.len());
     }
-    Ok(if skipped > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if skipped > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
-fn write_tree(out: &mut impl Write, doc: &Document, include_boilerplate: bool) -> std::io::Result<()> {
+fn write_tree(
+    out: &mut impl Write,
+    doc: &Document,
+    include_boilerplate: bool,
+) -> std::io::Result<()> {
     let mut facts = vec![doc.format.clone()];
     facts.extend(doc.date.clone());
     facts.extend(doc.source.clone());
@@ -87,11 +99,23 @@ fn write_tree(out: &mut impl Write, doc: &Document, include_boilerplate: bool) -
                 continue;
             }
             let local = init.id.split_once('#').map_or(init.id.as_str(), |(_, l)| l);
-            let flag = if init.boilerplate { " [boilerplate]" } else { "" };
-            writeln!(out, "    {local}{flag}  ({} sentences)  {}", init.sentences.len(), preview(&init.text, 70))?;
+            let flag = if init.boilerplate {
+                " [boilerplate]"
+            } else {
+                ""
+            };
+            writeln!(
+                out,
+                "    {local}{flag}  ({} sentences)  {}",
+                init.sentences.len(),
+                preview(&init.text, 70)
+            )?;
         }
         if hidden > 0 {
-            writeln!(out, "    ({hidden} boilerplate initiative(s) hidden; --include-boilerplate shows them)")?;
+            writeln!(
+                out,
+                "    ({hidden} boilerplate initiative(s) hidden; --include-boilerplate shows them)"
+            )?;
         }
         for caption in &section.captions {
             writeln!(out, "    caption: {}", preview(caption, 70))?;

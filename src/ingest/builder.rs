@@ -37,7 +37,13 @@ impl<'a> SectionBuilder<'a> {
     pub fn heading(&mut self, number: Option<String>, heading: &str, offset: usize) {
         self.close(offset);
         let ordinal = self.sections.last().map_or(1, |s| s.ordinal + 1);
-        self.current = new_section(&self.doc_id, ordinal, normalize_whitespace(heading), number, offset);
+        self.current = new_section(
+            &self.doc_id,
+            ordinal,
+            normalize_whitespace(heading),
+            number,
+            offset,
+        );
         self.paragraphs = 0;
     }
 
@@ -59,7 +65,9 @@ impl<'a> SectionBuilder<'a> {
         let base = format!("{}.p{}", self.current.id, self.paragraphs);
         let sentences = split_sentences(&text);
         if (self.count_tokens)(&text) <= self.max_tokens {
-            self.current.initiatives.push(initiative(base, &text, &sentences));
+            self.current
+                .initiatives
+                .push(initiative(base, &text, &sentences));
             return;
         }
         let units = self.fit_units(&text, &sentences);
@@ -70,7 +78,10 @@ impl<'a> SectionBuilder<'a> {
             let mut init = initiative(format!("{base}.{}", k + 1), &text[start..end], &[]);
             init.sentences = piece
                 .iter()
-                .map(|&(s, e)| Sentence { text: text[s..e].to_string(), byte_range: (s - start, e - start) })
+                .map(|&(s, e)| Sentence {
+                    text: text[s..e].to_string(),
+                    byte_range: (s - start, e - start),
+                })
                 .collect();
             self.current.initiatives.push(init);
         }
@@ -83,9 +94,13 @@ impl<'a> SectionBuilder<'a> {
     }
 
     fn close(&mut self, end: usize) {
-        let mut section = std::mem::replace(&mut self.current, new_section(&self.doc_id, 0, String::new(), None, end));
+        let mut section = std::mem::replace(
+            &mut self.current,
+            new_section(&self.doc_id, 0, String::new(), None, end),
+        );
         section.byte_range.1 = end.max(section.byte_range.0);
-        let empty_intro = section.ordinal == 0 && section.initiatives.is_empty() && section.captions.is_empty();
+        let empty_intro =
+            section.ordinal == 0 && section.initiatives.is_empty() && section.captions.is_empty();
         if !empty_intro {
             self.sections.push(section);
         }
@@ -121,7 +136,10 @@ impl<'a> SectionBuilder<'a> {
         while s < e {
             let mut take = budget.max(1);
             loop {
-                let end = text[s..e].char_indices().nth(take).map_or(e, |(i, _)| s + i);
+                let end = text[s..e]
+                    .char_indices()
+                    .nth(take)
+                    .map_or(e, |(i, _)| s + i);
                 if take == 1 || self.cost(&text[s..end]) <= budget {
                     units.push((s, end));
                     s = end;
@@ -145,7 +163,9 @@ impl<'a> SectionBuilder<'a> {
                 sum += costs[j];
                 j += 1;
             }
-            while j > i + 1 && (self.count_tokens)(&text[units[i].0..units[j - 1].1]) > self.max_tokens {
+            while j > i + 1
+                && (self.count_tokens)(&text[units[i].0..units[j - 1].1]) > self.max_tokens
+            {
                 j -= 1;
             }
             chunks.push((i, j - 1));
@@ -155,7 +175,13 @@ impl<'a> SectionBuilder<'a> {
     }
 }
 
-fn new_section(doc_id: &str, ordinal: usize, heading: String, number: Option<String>, offset: usize) -> Section {
+fn new_section(
+    doc_id: &str,
+    ordinal: usize,
+    heading: String,
+    number: Option<String>,
+    offset: usize,
+) -> Section {
     Section {
         id: format!("{doc_id}#s{ordinal}"),
         ordinal,
@@ -172,17 +198,26 @@ fn initiative(id: String, text: &str, sentences: &[(usize, usize)]) -> Initiativ
         id,
         text: text.to_string(),
         boilerplate: false,
-        sentences: sentences.iter().map(|&(s, e)| Sentence { text: text[s..e].to_string(), byte_range: (s, e) }).collect(),
+        sentences: sentences
+            .iter()
+            .map(|&(s, e)| Sentence {
+                text: text[s..e].to_string(),
+                byte_range: (s, e),
+            })
+            .collect(),
     }
 }
 
 /// Word byte ranges within `text[s..e]`.
 fn words(text: &str, s: usize, e: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
     let base = text.as_ptr() as usize;
-    text[s..e].split(' ').filter(|w| !w.is_empty()).map(move |w| {
-        let ws = w.as_ptr() as usize - base;
-        (ws, ws + w.len())
-    })
+    text[s..e]
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(move |w| {
+            let ws = w.as_ptr() as usize - base;
+            (ws, ws + w.len())
+        })
 }
 
 #[cfg(test)]

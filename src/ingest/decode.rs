@@ -56,7 +56,10 @@ impl<R: BufRead> LineReader<R> {
         self.started = true;
         let head = self.reader.fill_buf()?;
         if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-            return Err(IngestError::Undecodable { line: 1, reason: "UTF-16 text: decode it before streaming".into() });
+            return Err(IngestError::Undecodable {
+                line: 1,
+                reason: "UTF-16 text: decode it before streaming".into(),
+            });
         }
         let probe = &head[..head.len().min(BINARY_PROBE)];
         if let Some(pos) = probe.iter().position(|&b| b == 0) {
@@ -99,7 +102,10 @@ impl<R: BufRead> LineReader<R> {
                 if let Some(c) = text.chars().find(|&c| is_undecodable(c)) {
                     return Err(IngestError::Undecodable {
                         line: self.number,
-                        reason: format!("neither UTF-8 nor Windows-1252 text (byte U+{:04X})", c as u32),
+                        reason: format!(
+                            "neither UTF-8 nor Windows-1252 text (byte U+{:04X})",
+                            c as u32
+                        ),
                     });
                 }
                 self.legacy_lines += 1;
@@ -107,7 +113,11 @@ impl<R: BufRead> LineReader<R> {
                 text.into_owned()
             }
         };
-        let line = Line { number: self.number, offset: self.offset, text };
+        let line = Line {
+            number: self.number,
+            offset: self.offset,
+            text,
+        };
         self.offset += line.text.len() + ending;
         Ok(Some(line))
     }
@@ -152,7 +162,10 @@ pub(crate) fn decode_utf16(bytes: &[u8]) -> Option<Result<String, IngestError>> 
     }
     let (text, had_errors) = encoding.decode_with_bom_removal(bytes);
     Some(if had_errors {
-        Err(IngestError::Undecodable { line: 1, reason: format!("invalid {} text", encoding.name()) })
+        Err(IngestError::Undecodable {
+            line: 1,
+            reason: format!("invalid {} text", encoding.name()),
+        })
     } else {
         Ok(text.into_owned())
     })

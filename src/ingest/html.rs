@@ -13,12 +13,34 @@ use super::text::{is_caption, parse_numbered, TextHeader};
 use super::{parse_date, IngestError, Section};
 
 const SKIPPED: &[&str] = &[
-    "script", "style", "nav", "header", "footer", "aside", "noscript", "template", "svg", "form", "button",
-    "iframe", "select", "head", "menu", "canvas",
+    "script", "style", "nav", "header", "footer", "aside", "noscript", "template", "svg", "form",
+    "button", "iframe", "select", "head", "menu", "canvas",
 ];
 const BLOCKS: &[&str] = &[
-    "p", "div", "li", "ul", "ol", "dl", "dt", "dd", "blockquote", "pre", "section", "article", "main", "body",
-    "table", "tr", "td", "th", "figure", "br", "hr", "address", "details", "summary",
+    "p",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "blockquote",
+    "pre",
+    "section",
+    "article",
+    "main",
+    "body",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "figure",
+    "br",
+    "hr",
+    "address",
+    "details",
+    "summary",
 ];
 
 /// Nesting depth beyond which elements are read as plain text.
@@ -32,15 +54,28 @@ pub(crate) fn parse_html(
 ) -> Result<(TextHeader, Vec<Section>), IngestError> {
     let html = Html::parse_document(source);
     if !html.errors.is_empty() {
-        notes.push(format!("recovered from {} HTML syntax error(s)", html.errors.len()));
+        notes.push(format!(
+            "recovered from {} HTML syntax error(s)",
+            html.errors.len()
+        ));
     }
     let mut header = TextHeader::default();
     let title = select_text(&html, "title");
-    let mut walker = Walker { buf: String::new(), source, cursor: 0, use_h1_as_title: title.is_none(), headings: 0, blocks: 0 };
+    let mut walker = Walker {
+        buf: String::new(),
+        source,
+        cursor: 0,
+        use_h1_as_title: title.is_none(),
+        headings: 0,
+        blocks: 0,
+    };
     header.title = title;
-    header.date = meta(&html, &["date", "article:published_time", "dc.date", "pubdate"])
-        .or_else(|| attr(&html, "time[datetime]", "datetime"))
-        .and_then(|d| parse_date(&d));
+    header.date = meta(
+        &html,
+        &["date", "article:published_time", "dc.date", "pubdate"],
+    )
+    .or_else(|| attr(&html, "time[datetime]", "datetime"))
+    .and_then(|d| parse_date(&d));
     header.source = meta(&html, &["og:site_name", "author", "dc.publisher"]);
     walker.walk(html.root_element(), &mut builder, &mut header, 0);
     walker.flush(&mut builder);
@@ -61,7 +96,13 @@ struct Walker<'s> {
 }
 
 impl Walker<'_> {
-    fn walk(&mut self, el: ElementRef<'_>, b: &mut SectionBuilder<'_>, header: &mut TextHeader, depth: usize) {
+    fn walk(
+        &mut self,
+        el: ElementRef<'_>,
+        b: &mut SectionBuilder<'_>,
+        header: &mut TextHeader,
+        depth: usize,
+    ) {
         if depth > MAX_DEPTH {
             // Pathologically deep markup: keep the text, skip the structure (and the recursion).
             self.buf.extend(el.text());
@@ -71,12 +112,18 @@ impl Walker<'_> {
             match child.value() {
                 Node::Text(t) => self.buf.push_str(t),
                 Node::Element(e) => {
-                    let Some(child_el) = ElementRef::wrap(child) else { continue };
+                    let Some(child_el) = ElementRef::wrap(child) else {
+                        continue;
+                    };
                     let name = e.name();
                     if SKIPPED.contains(&name) {
                         continue;
                     }
-                    if let Some(level) = name.strip_prefix('h').and_then(|l| l.parse::<u8>().ok()).filter(|l| (1..=6).contains(l)) {
+                    if let Some(level) = name
+                        .strip_prefix('h')
+                        .and_then(|l| l.parse::<u8>().ok())
+                        .filter(|l| (1..=6).contains(l))
+                    {
                         self.flush(b);
                         let text = normalize_whitespace(&child_el.text().collect::<String>());
                         if text.is_empty() {
@@ -137,7 +184,9 @@ fn select_text(html: &Html, selector: &str) -> Option<String> {
 
 fn attr(html: &Html, selector: &str, name: &str) -> Option<String> {
     let sel = Selector::parse(selector).ok()?;
-    html.select(&sel).find_map(|e| e.value().attr(name)).map(str::to_string)
+    html.select(&sel)
+        .find_map(|e| e.value().attr(name))
+        .map(str::to_string)
 }
 
 fn meta(html: &Html, names: &[&str]) -> Option<String> {
@@ -146,7 +195,10 @@ fn meta(html: &Html, names: &[&str]) -> Option<String> {
         html.select(&sel).find_map(|e| {
             let v = e.value();
             let key = v.attr("name").or_else(|| v.attr("property"))?;
-            key.eq_ignore_ascii_case(want).then(|| v.attr("content")).flatten().map(|c| c.trim().to_string())
+            key.eq_ignore_ascii_case(want)
+                .then(|| v.attr("content"))
+                .flatten()
+                .map(|c| c.trim().to_string())
         })
     })
 }

@@ -12,16 +12,16 @@ use sha2::{Digest, Sha256};
 
 use super::builder::SectionBuilder;
 use super::decode::LineReader;
-use super::{parse_date, slug, text, Document, IngestError, IngestOptions};
+use super::{parse_date, slug, text, Document, FileOutcome, IngestError, IngestOptions};
 
-/// Parses every line; returns the documents, the bad records and an encoding note.
+/// Parses every line into documents, collecting bad records (with their line) on the way.
 pub(crate) fn parse_jsonl<R: BufRead>(
     reader: R,
     path: &Path,
     stem: &str,
     opts: &IngestOptions,
     count_tokens: &dyn Fn(&str) -> usize,
-) -> Result<(Vec<Document>, Vec<IngestError>, Option<String>), IngestError> {
+) -> Result<FileOutcome, IngestError> {
     let mut lines = LineReader::new(reader);
     let mut documents = Vec::new();
     let mut bad = Vec::new();
@@ -37,7 +37,11 @@ pub(crate) fn parse_jsonl<R: BufRead>(
             Err(e) => bad.push(e),
         }
     }
-    Ok((documents, bad, lines.encoding_note()))
+    Ok(FileOutcome {
+        documents,
+        bad_records: bad,
+        notes: lines.encoding_note().into_iter().collect(),
+    })
 }
 
 fn parse_record(
@@ -47,8 +51,12 @@ fn parse_record(
     opts: &IngestOptions,
     count_tokens: &dyn Fn(&str) -> usize,
 ) -> Result<Document, IngestError> {
-    let invalid = |reason: String| IngestError::InvalidRecord { line: number, reason };
-    let value: Value = serde_json::from_str(line).map_err(|e| invalid(format!("not valid JSON ({e})")))?;
+    let invalid = |reason: String| IngestError::InvalidRecord {
+        line: number,
+        reason,
+    };
+    let value: Value =
+        serde_json::from_str(line).map_err(|e| invalid(format!("not valid JSON ({e})")))?;
     let Value::Object(map) = value else {
         return Err(invalid("not a JSON object".into()));
     };
@@ -90,7 +98,8 @@ fn parse_record(
     };
     let builder = SectionBuilder::new(&id, opts.max_tokens, count_tokens);
     let mut lines = LineReader::new(text.as_bytes());
-    let (_, sections) = text::parse_text(&mut lines, builder, false).map_err(|e| invalid(format!("in `text`: {e}")))?;
+    let (_, sections) = text::parse_text(&mut lines, builder, false)
+        .map_err(|e| invalid(format!("in `text`: {e}")))?;
     if sections.is_empty() {
         return Err(invalid("`text` is empty".into()));
     }

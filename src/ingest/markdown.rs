@@ -67,7 +67,8 @@ pub(crate) fn parse_markdown<R: BufRead>(
             state.heading(level, &text, line.offset, &mut header, &mut builder);
             continue;
         }
-        let underline = !trimmed.is_empty() && (trimmed.chars().all(|c| c == '=') || trimmed.chars().all(|c| c == '-'));
+        let underline = !trimmed.is_empty()
+            && (trimmed.chars().all(|c| c == '=') || trimmed.chars().all(|c| c == '-'));
         if underline && trimmed.len() >= 2 {
             if state.lines.len() == 1 && !state.in_list {
                 let text = state.lines.pop().unwrap_or_default();
@@ -111,7 +112,14 @@ impl State {
         self.lines.push(line.to_string());
     }
 
-    fn heading(&mut self, level: usize, text: &str, offset: usize, header: &mut TextHeader, b: &mut SectionBuilder<'_>) {
+    fn heading(
+        &mut self,
+        level: usize,
+        text: &str,
+        offset: usize,
+        header: &mut TextHeader,
+        b: &mut SectionBuilder<'_>,
+    ) {
         let text = strip_inline(text);
         if level == 1 && !self.seen_content && header.title.is_none() {
             header.title = Some(text);
@@ -171,7 +179,9 @@ fn list_item(line: &str) -> Option<&str> {
         return None;
     }
     let rest = &line[digits..];
-    rest.strip_prefix(['.', ')']).filter(|r| r.starts_with(' ')).map(str::trim_start)
+    rest.strip_prefix(['.', ')'])
+        .filter(|r| r.starts_with(' '))
+        .map(str::trim_start)
 }
 
 /// Removes `![alt](src)` images, returning their alt texts and the remaining text.
@@ -182,7 +192,10 @@ fn take_images(text: &str) -> (Vec<String>, String) {
     while let Some(i) = s.find("![") {
         rest.push_str(&s[..i]);
         let after = &s[i + 2..];
-        match after.find("](").and_then(|j| after[j..].find(')').map(|k| (j, j + k))) {
+        match after
+            .find("](")
+            .and_then(|j| after[j..].find(')').map(|k| (j, j + k)))
+        {
             Some((j, close)) => {
                 images.push(after[..j].to_string());
                 s = &after[close + 1..];
@@ -204,7 +217,10 @@ fn strip_inline(text: &str) -> String {
     while let Some(i) = s.find('[') {
         out.push_str(&s[..i]);
         let after = &s[i + 1..];
-        match after.find("](").and_then(|j| after[j..].find(')').map(|k| (j, j + k))) {
+        match after
+            .find("](")
+            .and_then(|j| after[j..].find(')').map(|k| (j, j + k)))
+        {
             Some((j, close)) if !after[..j].contains('[') => {
                 out.push_str(&after[..j]);
                 s = &after[close + 1..];
@@ -217,8 +233,18 @@ fn strip_inline(text: &str) -> String {
     }
     out.push_str(s);
     let out = out.replace("**", "").replace("__", "").replace('`', "");
-    let out: String = out.split(' ').map(|w| w.trim_matches('*')).collect::<Vec<_>>().join(" ");
-    normalize_whitespace(&out)
+    // A lone `*` between spaces is text (`a * b`); one touching a word is emphasis.
+    let chars: Vec<char> = out.chars().collect();
+    let kept: String = chars
+        .iter()
+        .enumerate()
+        .filter(|&(i, &c)| {
+            c != '*'
+                || (i > 0 && chars[i - 1] == ' ' && chars.get(i + 1).is_some_and(|&n| n == ' '))
+        })
+        .map(|(_, &c)| c)
+        .collect();
+    normalize_whitespace(&kept)
 }
 
 #[cfg(test)]
@@ -227,7 +253,10 @@ mod tests {
 
     #[test]
     fn inline_markup() {
-        assert_eq!(strip_inline("A **bold** [link](http://x) and `code` *it*."), "A bold link and code it.");
+        assert_eq!(
+            strip_inline("A **bold** [link](http://x) and `code` *it*."),
+            "A bold link and code it."
+        );
         let (imgs, rest) = take_images("![A photo](p.png) text");
         assert_eq!(imgs, ["A photo"]);
         assert_eq!(rest.trim(), "text");

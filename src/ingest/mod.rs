@@ -44,7 +44,11 @@ pub struct IngestOptions {
 
 impl Default for IngestOptions {
     fn default() -> Self {
-        IngestOptions { format: None, max_tokens: 256, verbose: false }
+        IngestOptions {
+            format: None,
+            max_tokens: 256,
+            verbose: false,
+        }
     }
 }
 
@@ -91,7 +95,9 @@ impl IngestError {
     /// The 1-based line the error is on, when it is about one line.
     pub fn line(&self) -> Option<usize> {
         match self {
-            IngestError::Binary { line } | IngestError::Undecodable { line, .. } | IngestError::InvalidRecord { line, .. } => Some(*line),
+            IngestError::Binary { line }
+            | IngestError::Undecodable { line, .. }
+            | IngestError::InvalidRecord { line, .. } => Some(*line),
             _ => None,
         }
     }
@@ -199,7 +205,9 @@ pub struct Sentence {
 impl Document {
     /// All initiatives in reading order.
     pub fn initiatives(&self) -> impl Iterator<Item = (&Section, &Initiative)> {
-        self.sections.iter().flat_map(|s| s.initiatives.iter().map(move |i| (s, i)))
+        self.sections
+            .iter()
+            .flat_map(|s| s.initiatives.iter().map(move |i| (s, i)))
     }
 
     /// Gives the document a new id and rewrites its section and initiative ids to match.
@@ -216,7 +224,6 @@ impl Document {
     }
 }
 
-
 /// What parsing one input produced: documents, plus records that were bad (JSON Lines).
 struct FileOutcome {
     documents: Vec<Document>,
@@ -231,19 +238,31 @@ struct FileOutcome {
 /// Inside folders only files with a known extension are read (or all files when
 /// `opts.format` is set); a file named explicitly is read as plain text when its extension
 /// says nothing. Documents whose ids collide get `-2`, `-3`, ... in walk order (sorted by name).
-pub fn ingest_paths(paths: &[PathBuf], opts: &IngestOptions, count_tokens: &dyn Fn(&str) -> usize) -> IngestReport {
+pub fn ingest_paths(
+    paths: &[PathBuf],
+    opts: &IngestOptions,
+    count_tokens: &dyn Fn(&str) -> usize,
+) -> IngestReport {
     let mut report = IngestReport::default();
     let forced = match opts.format.as_deref().map(Format::from_name).transpose() {
         Ok(f) => f,
         Err(e) => {
-            report.skipped.extend(paths.iter().map(|p| Skipped { path: p.clone(), line: None, reason: e.to_string() }));
+            report.skipped.extend(paths.iter().map(|p| Skipped {
+                path: p.clone(),
+                line: None,
+                reason: e.to_string(),
+            }));
             return report;
         }
     };
     let mut used_ids = HashSet::new();
     for root in paths {
         if let Err(e) = std::fs::metadata(root) {
-            report.skipped.push(Skipped { path: root.clone(), line: None, reason: IngestError::Io(e).to_string() });
+            report.skipped.push(Skipped {
+                path: root.clone(),
+                line: None,
+                reason: IngestError::Io(e).to_string(),
+            });
             continue;
         }
         let walker = ignore::WalkBuilder::new(root)
@@ -261,7 +280,11 @@ pub fn ingest_paths(paths: &[PathBuf], opts: &IngestOptions, count_tokens: &dyn 
                         ignore::Error::WithPath { path, .. } => path.clone(),
                         _ => root.clone(),
                     };
-                    report.skipped.push(Skipped { path, line: None, reason: err.to_string() });
+                    report.skipped.push(Skipped {
+                        path,
+                        line: None,
+                        reason: err.to_string(),
+                    });
                     continue;
                 }
             };
@@ -291,11 +314,23 @@ fn ingest_file(
 ) {
     let outcome = std::fs::File::open(path)
         .map_err(IngestError::from)
-        .and_then(|f| parse_stream(path, BufReader::with_capacity(1 << 16, f), format, opts, count_tokens));
+        .and_then(|f| {
+            parse_stream(
+                path,
+                BufReader::with_capacity(1 << 16, f),
+                format,
+                opts,
+                count_tokens,
+            )
+        });
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
-            report.skipped.push(Skipped { path: path.to_path_buf(), line: e.line(), reason: e.to_string() });
+            report.skipped.push(Skipped {
+                path: path.to_path_buf(),
+                line: e.line(),
+                reason: e.to_string(),
+            });
             return;
         }
     };
@@ -303,13 +338,24 @@ fn ingest_file(
         report.notes.push(format!("{}: {note}", path.display()));
     }
     for bad in outcome.bad_records {
-        report.skipped.push(Skipped { path: path.to_path_buf(), line: bad.line(), reason: bad.to_string() });
+        report.skipped.push(Skipped {
+            path: path.to_path_buf(),
+            line: bad.line(),
+            reason: bad.to_string(),
+        });
     }
     for mut doc in outcome.documents {
         if used_ids.contains(&doc.id) {
             let base = doc.id.clone();
-            let id = (2..).map(|n| format!("{base}-{n}")).find(|id| !used_ids.contains(id)).unwrap_or(base);
-            report.notes.push(format!("{}: id `{}` already used, renamed to `{id}`", path.display(), doc.id));
+            let id = (2..)
+                .map(|n| format!("{base}-{n}"))
+                .find(|id| !used_ids.contains(id))
+                .unwrap_or(base);
+            report.notes.push(format!(
+                "{}: id `{}` already used, renamed to `{id}`",
+                path.display(),
+                doc.id
+            ));
             doc.set_id(&id);
         }
         used_ids.insert(doc.id.clone());
@@ -362,9 +408,15 @@ fn parse_stream<R: BufRead>(
     if head.is_empty() {
         return Err(IngestError::Empty);
     }
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     if format == Format::Pdf {
-        return Err(IngestError::Unsupported("PDF", "no reliable text extractor is built in; convert it with `pdftotext` first"));
+        return Err(IngestError::Unsupported(
+            "PDF",
+            "no reliable text extractor is built in; convert it with `pdftotext` first",
+        ));
     }
     // UTF-16 cannot be split into lines byte-wise: decode it whole, then stream the UTF-8.
     if encoding_rs::Encoding::for_bom(head).is_some_and(|(e, _)| e != encoding_rs::UTF_8) {
@@ -374,7 +426,11 @@ fn parse_stream<R: BufRead>(
         let text = decode::decode_utf16(&bytes).unwrap_or(Err(IngestError::Empty))?;
         let mut outcome = parse_stream(path, text.as_bytes(), format, opts, count_tokens)?;
         outcome.notes.push("decoded from UTF-16".to_string());
-        for doc in outcome.documents.iter_mut().filter(|_| format != Format::JsonLines) {
+        for doc in outcome
+            .documents
+            .iter_mut()
+            .filter(|_| format != Format::JsonLines)
+        {
             doc.content_hash = hash.clone();
         }
         return Ok(outcome);
@@ -414,12 +470,11 @@ fn parse_stream<R: BufRead>(
             (header, sections, hash, "html")
         }
         Format::JsonLines => {
-            let (documents, bad_records, encoding) = jsonl::parse_jsonl(reader, path, &stem, opts, count_tokens)?;
-            notes.extend(encoding);
-            if documents.is_empty() && bad_records.is_empty() {
+            let outcome = jsonl::parse_jsonl(reader, path, &stem, opts, count_tokens)?;
+            if outcome.documents.is_empty() && outcome.bad_records.is_empty() {
                 return Err(IngestError::Empty);
             }
-            return Ok(FileOutcome { documents, bad_records, notes });
+            return Ok(outcome);
         }
         Format::Pdf => unreachable!("handled above"),
     };
@@ -427,11 +482,18 @@ fn parse_stream<R: BufRead>(
         return Err(IngestError::NoText);
     }
     let doc = assemble(path, &doc_id, &stem, header, sections, hash, format_name);
-    Ok(FileOutcome { documents: vec![doc], bad_records: Vec::new(), notes })
+    Ok(FileOutcome {
+        documents: vec![doc],
+        bad_records: Vec::new(),
+        notes,
+    })
 }
 
 fn lines_were_blank(header: &TextHeader) -> bool {
-    header.title.is_none() && header.date.is_none() && header.source.is_none() && header.metadata.is_empty()
+    header.title.is_none()
+        && header.date.is_none()
+        && header.source.is_none()
+        && header.metadata.is_empty()
 }
 
 /// Puts a document together from what a parser found.
@@ -535,12 +597,15 @@ pub fn slug(name: &str) -> String {
 /// Parses common date spellings (`2023-01-29`, `2023/1/29`, `2023-01-29T10:00`,
 /// `January 29, 2023`, `29 Jan 2023`) into ISO `YYYY-MM-DD`.
 pub fn parse_date(text: &str) -> Option<String> {
-    const MONTHS: &[&str] = &["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    const MONTHS: &[&str] = &[
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
     let text = text.trim();
     let iso = |y: u32, m: u32, d: u32| {
-        ((1..=12).contains(&m) && (1..=31).contains(&d) && (1000..=9999).contains(&y)).then(|| format!("{y:04}-{m:02}-{d:02}"))
+        ((1..=12).contains(&m) && (1..=31).contains(&d) && (1000..=9999).contains(&y))
+            .then(|| format!("{y:04}-{m:02}-{d:02}"))
     };
-    let numeric: Vec<&str> = text.split(|c: char| matches!(c, '-' | '/' | '.' | 'T' | ' ')).take(3).collect();
+    let numeric: Vec<&str> = text.split(['-', '/', '.', 'T', ' ']).take(3).collect();
     if let [y, m, d] = numeric[..] {
         if y.len() == 4 {
             if let (Ok(y), Ok(m), Ok(d)) = (y.parse(), m.parse(), d.parse()) {
@@ -553,10 +618,23 @@ pub fn parse_date(text: &str) -> Option<String> {
         .filter(|w| !w.is_empty())
         .map(|w| w.trim_end_matches('.').to_lowercase())
         .collect();
-    let month = |w: &str| MONTHS.iter().position(|m| w.len() >= 3 && w.is_char_boundary(3) && m.starts_with(&w[..3])).map(|i| i as u32 + 1);
+    let month = |w: &str| {
+        MONTHS
+            .iter()
+            .position(|m| w.len() >= 3 && w.is_char_boundary(3) && m.starts_with(&w[..3]))
+            .map(|i| i as u32 + 1)
+    };
     match &words[..] {
-        [m, d, y] if month(m).is_some() => iso(y.parse().ok()?, month(m)?, d.trim_end_matches(char::is_alphabetic).parse().ok()?),
-        [d, m, y] if month(m).is_some() => iso(y.parse().ok()?, month(m)?, d.trim_end_matches(char::is_alphabetic).parse().ok()?),
+        [m, d, y] if month(m).is_some() => iso(
+            y.parse().ok()?,
+            month(m)?,
+            d.trim_end_matches(char::is_alphabetic).parse().ok()?,
+        ),
+        [d, m, y] if month(m).is_some() => iso(
+            y.parse().ok()?,
+            month(m)?,
+            d.trim_end_matches(char::is_alphabetic).parse().ok()?,
+        ),
         _ => None,
     }
 }
@@ -569,8 +647,14 @@ mod tests {
     fn dates() {
         assert_eq!(parse_date("2023-01-29").as_deref(), Some("2023-01-29"));
         assert_eq!(parse_date("2023/1/9").as_deref(), Some("2023-01-09"));
-        assert_eq!(parse_date("2023-01-29T10:00:00Z").as_deref(), Some("2023-01-29"));
-        assert_eq!(parse_date("January 29, 2023").as_deref(), Some("2023-01-29"));
+        assert_eq!(
+            parse_date("2023-01-29T10:00:00Z").as_deref(),
+            Some("2023-01-29")
+        );
+        assert_eq!(
+            parse_date("January 29, 2023").as_deref(),
+            Some("2023-01-29")
+        );
         assert_eq!(parse_date("29 Jan 2023").as_deref(), Some("2023-01-29"));
         assert_eq!(parse_date("yesterday"), None);
     }

@@ -17,13 +17,19 @@ const NEVER_SPLIT: &[&str] = &[
 
 /// Abbreviations that are followed by a number (`No. 5`, `pp. 12`); a period after them only
 /// ends a sentence when no number follows.
-const NUMBER_ABBREV: &[&str] = &["no", "nos", "vol", "fig", "figs", "pp", "p", "art", "sec", "ch", "nr"];
+const NUMBER_ABBREV: &[&str] = &[
+    "no", "nos", "vol", "fig", "figs", "pp", "p", "art", "sec", "ch", "nr",
+];
 
 /// Abbreviations that often end a sentence too (`... Co., Ltd.`): a period after them ends a
 /// sentence only when the next word starts with an upper-case letter.
-const MAYBE_SPLIT: &[&str] = &["etc", "ltd", "inc", "corp", "co", "bros", "plc", "llc", "a.m", "p.m"];
+const MAYBE_SPLIT: &[&str] = &[
+    "etc", "ltd", "inc", "corp", "co", "bros", "plc", "llc", "a.m", "p.m",
+];
 
-const CLOSERS: &[char] = &['"', '\'', '\u{201d}', '\u{2019}', ')', ']', '\u{bb}', '\u{300d}', '\u{300f}', '\u{ff09}'];
+const CLOSERS: &[char] = &[
+    '"', '\'', '\u{201d}', '\u{2019}', ')', ']', '\u{bb}', '\u{300d}', '\u{300f}', '\u{ff09}',
+];
 
 /// Collapses every run of Unicode whitespace (including non-breaking spaces) to one space and
 /// trims the ends.
@@ -42,7 +48,9 @@ pub fn normalize_whitespace(text: &str) -> String {
 /// or brackets. Colons and semicolons count, since a line ending in one runs on into a list.
 pub fn has_terminal_punctuation(text: &str) -> bool {
     let trimmed = text.trim_end().trim_end_matches(CLOSERS);
-    trimmed.ends_with(['.', '!', '?', '\u{2026}', ':', ';', '\u{3002}', '\u{ff01}', '\u{ff1f}'])
+    trimmed.ends_with([
+        '.', '!', '?', '\u{2026}', ':', ';', '\u{3002}', '\u{ff01}', '\u{ff1f}',
+    ])
 }
 
 /// Splits one paragraph into sentences, returned as trimmed byte ranges into `text`.
@@ -59,7 +67,10 @@ pub fn split_sentences(text: &str) -> Vec<(usize, usize)> {
         let mut end = i + c.len_utf8();
         let mut run_is_single_period = c == '.';
         while let Some(&(j, d)) = chars.peek() {
-            if matches!(d, '.' | '!' | '?' | '\u{2026}' | '\u{3002}' | '\u{ff01}' | '\u{ff1f}') {
+            if matches!(
+                d,
+                '.' | '!' | '?' | '\u{2026}' | '\u{3002}' | '\u{ff01}' | '\u{ff1f}'
+            ) {
                 run_is_single_period = false;
             } else if !CLOSERS.contains(&d) {
                 break;
@@ -68,9 +79,7 @@ pub fn split_sentences(text: &str) -> Vec<(usize, usize)> {
             chars.next();
         }
         let rest = &text[end..];
-        let is_boundary = if cjk {
-            true
-        } else if rest.is_empty() {
+        let is_boundary = if cjk || rest.is_empty() {
             true
         } else if !rest.starts_with(char::is_whitespace) {
             false
@@ -116,7 +125,9 @@ fn period_ends_sentence(before: &str, next: char) -> bool {
     if before.trim() == word && word.len() <= 3 && word.chars().all(|c| c.is_ascii_digit()) {
         return false;
     }
-    if MAYBE_SPLIT.contains(&lower.as_str()) || (word.contains('.') && word.chars().all(|c| c.is_alphabetic() || c == '.')) {
+    if MAYBE_SPLIT.contains(&lower.as_str())
+        || (word.contains('.') && word.chars().all(|c| c.is_alphabetic() || c == '.'))
+    {
         // `Co., Ltd. (BCD)` and `U.S. companies` go on; `... Co., Ltd. The` ends.
         return next.is_uppercase();
     }
@@ -137,36 +148,65 @@ mod tests {
     use super::*;
 
     fn split(text: &str) -> Vec<&str> {
-        split_sentences(text).into_iter().map(|(s, e)| &text[s..e]).collect()
+        split_sentences(text)
+            .into_iter()
+            .map(|(s, e)| &text[s..e])
+            .collect()
     }
 
     #[test]
     fn abbreviations_do_not_split() {
         assert_eq!(
             split("Jiang Tai Insurance Brokers Co., Ltd. (Jiang Tai) has grown. It helps."),
-            vec!["Jiang Tai Insurance Brokers Co., Ltd. (Jiang Tai) has grown.", "It helps."]
+            vec![
+                "Jiang Tai Insurance Brokers Co., Ltd. (Jiang Tai) has grown.",
+                "It helps."
+            ]
         );
-        assert_eq!(split("Use tools, e.g. hammers. Then rest."), vec!["Use tools, e.g. hammers.", "Then rest."]);
-        assert_eq!(split("See No. 5 here. And Mr. Smith too."), vec!["See No. 5 here.", "And Mr. Smith too."]);
-        assert_eq!(split("U.S. companies grew. J. Smith said so."), vec!["U.S. companies grew.", "J. Smith said so."]);
+        assert_eq!(
+            split("Use tools, e.g. hammers. Then rest."),
+            vec!["Use tools, e.g. hammers.", "Then rest."]
+        );
+        assert_eq!(
+            split("See No. 5 here. And Mr. Smith too."),
+            vec!["See No. 5 here.", "And Mr. Smith too."]
+        );
+        assert_eq!(
+            split("U.S. companies grew. J. Smith said so."),
+            vec!["U.S. companies grew.", "J. Smith said so."]
+        );
     }
 
     #[test]
     fn decimals_and_quotes() {
-        assert_eq!(split("It rose 3.5 percent. Good."), vec!["It rose 3.5 percent.", "Good."]);
-        assert_eq!(split("He said \"Go.\" Then left."), vec!["He said \"Go.\"", "Then left."]);
-        assert_eq!(split("\"Stop!\" he said. Why?! Because."), vec!["\"Stop!\" he said.", "Why?!", "Because."]);
+        assert_eq!(
+            split("It rose 3.5 percent. Good."),
+            vec!["It rose 3.5 percent.", "Good."]
+        );
+        assert_eq!(
+            split("He said \"Go.\" Then left."),
+            vec!["He said \"Go.\"", "Then left."]
+        );
+        assert_eq!(
+            split("\"Stop!\" he said. Why?! Because."),
+            vec!["\"Stop!\" he said.", "Why?!", "Because."]
+        );
     }
 
     #[test]
     fn cjk_terminals() {
-        assert_eq!(split("今天很好。明天也好！真的吗？"), vec!["今天很好。", "明天也好！", "真的吗？"]);
+        assert_eq!(
+            split("今天很好。明天也好！真的吗？"),
+            vec!["今天很好。", "明天也好！", "真的吗？"]
+        );
     }
 
     #[test]
     fn whitespace_and_terminal() {
         assert_eq!(normalize_whitespace("  a\u{a0} b\n\tc "), "a b c");
         assert!(has_terminal_punctuation("Done.\""));
-        assert!(!has_terminal_punctuation("BGE's Project (Overseas Project)"));
+        assert!(!has_terminal_punctuation(
+            "BGE's Project (Overseas Project)"
+        ));
     }
 }

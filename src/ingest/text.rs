@@ -78,9 +78,16 @@ fn take_header(block: &[Line], first_block: bool, header: &mut TextHeader) -> us
     if title_candidate {
         start = 1;
     }
-    if !block[start..].iter().all(|l| header_field(&l.text).is_some()) {
+    if !block[start..]
+        .iter()
+        .all(|l| header_field(&l.text).is_some())
+    {
         // Ordinary text; a lone short first line is still the title.
-        return if title_candidate && block.len() == 1 { 1 } else { 0 };
+        return if title_candidate && block.len() == 1 {
+            1
+        } else {
+            0
+        };
     }
     if title_candidate {
         // A single sentence-like line is not a title.
@@ -90,7 +97,9 @@ fn take_header(block: &[Line], first_block: bool, header: &mut TextHeader) -> us
         header.title = Some(normalize_whitespace(first));
     }
     for line in &block[start..] {
-        let Some((key, value)) = header_field(&line.text) else { continue };
+        let Some((key, value)) = header_field(&line.text) else {
+            continue;
+        };
         header.is_seed = true;
         match key.as_str() {
             "date" => match parse_date(&value) {
@@ -114,15 +123,27 @@ fn take_header(block: &[Line], first_block: bool, header: &mut TextHeader) -> us
 fn header_field(line: &str) -> Option<(String, String)> {
     let (key, value) = line.trim().split_once(':')?;
     let key = key.trim().to_ascii_lowercase();
-    const KEYS: &[&str] = &["date", "source", "author", "published", "url", "fontsize", "language", "tags"];
-    KEYS.contains(&key.as_str()).then(|| (key, normalize_whitespace(value)))
+    const KEYS: &[&str] = &[
+        "date",
+        "source",
+        "author",
+        "published",
+        "url",
+        "fontsize",
+        "language",
+        "tags",
+    ];
+    KEYS.contains(&key.as_str())
+        .then(|| (key, normalize_whitespace(value)))
 }
 
 /// Classifies one block of non-blank lines and feeds it to the builder.
 fn emit_block(block: &[Line], builder: &mut SectionBuilder<'_>) {
     let first = block[0].text.trim();
     if let Some((number, heading)) = heading_line(first) {
-        let list = block.get(1).is_some_and(|l| parse_numbered(l.text.trim()).is_some());
+        let list = block
+            .get(1)
+            .is_some_and(|l| parse_numbered(l.text.trim()).is_some());
         if !list {
             builder.heading(Some(number), &heading, block[0].offset);
             if block.len() > 1 {
@@ -176,7 +197,10 @@ pub(crate) fn parse_numbered(line: &str) -> Option<(String, String)> {
         let valid = (!num.is_empty() && num.len() <= 4 && num.chars().all(|c| c.is_ascii_digit()))
             || is_roman(num)
             || (num.len() == 1 && num.chars().all(|c| c.is_ascii_uppercase()));
-        let title = title.trim().trim_start_matches(['-', ':', '\u{2013}', '\u{2014}']).trim();
+        let title = title
+            .trim()
+            .trim_start_matches(['-', ':', '\u{2013}', '\u{2014}'])
+            .trim();
         return valid.then(|| (format!("{first} {num}"), title.to_string()));
     }
     if rest.is_empty() || rest.starts_with(char::is_lowercase) {
@@ -190,7 +214,9 @@ pub(crate) fn parse_numbered(line: &str) -> Option<(String, String)> {
     // Decimal numbering needs at least one dot, so `2021 China-EU Meeting` is not a heading.
     if first.contains('.') {
         let digits = first.strip_suffix('.').unwrap_or(first);
-        let ok = digits.split('.').all(|p| !p.is_empty() && p.len() <= 3 && p.chars().all(|c| c.is_ascii_digit()));
+        let ok = digits
+            .split('.')
+            .all(|p| !p.is_empty() && p.len() <= 3 && p.chars().all(|c| c.is_ascii_digit()));
         if ok {
             return Some((digits.to_string(), rest.to_string()));
         }
@@ -202,7 +228,11 @@ pub(crate) fn parse_numbered(line: &str) -> Option<(String, String)> {
 fn is_roman(s: &str) -> bool {
     const ONES: &[&str] = &["", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX"];
     const TENS: &[&str] = &["", "X", "XX", "XXX"];
-    !s.is_empty() && TENS.iter().any(|t| s.strip_prefix(t).is_some_and(|o| ONES.contains(&o) && (!t.is_empty() || !o.is_empty())))
+    !s.is_empty()
+        && TENS.iter().any(|t| {
+            s.strip_prefix(t)
+                .is_some_and(|o| ONES.contains(&o) && (!t.is_empty() || !o.is_empty()))
+        })
 }
 
 #[cfg(test)]
@@ -212,12 +242,21 @@ mod tests {
     #[test]
     fn numbered_headings() {
         let p = |s: &str| parse_numbered(s).map(|(n, h)| format!("{n}|{h}"));
-        assert_eq!(p("I. Leverage expertise").as_deref(), Some("I|Leverage expertise"));
-        assert_eq!(p("IV. Introduce resources").as_deref(), Some("IV|Introduce resources"));
+        assert_eq!(
+            p("I. Leverage expertise").as_deref(),
+            Some("I|Leverage expertise")
+        );
+        assert_eq!(
+            p("IV. Introduce resources").as_deref(),
+            Some("IV|Introduce resources")
+        );
         assert_eq!(p("2.3 Methods").as_deref(), Some("2.3|Methods"));
         assert_eq!(p("1. Introduction").as_deref(), Some("1|Introduction"));
         assert_eq!(p("Chapter 4").as_deref(), Some("Chapter 4|"));
-        assert_eq!(p("Chapter 4: Results").as_deref(), Some("Chapter 4|Results"));
+        assert_eq!(
+            p("Chapter 4: Results").as_deref(),
+            Some("Chapter 4|Results")
+        );
         assert_eq!(p("2021 China-EU Economic and Trade B2B Meeting"), None);
         assert_eq!(p("IIII. Nope"), None);
         assert_eq!(p("CANGO Participates"), None);
