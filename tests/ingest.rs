@@ -686,6 +686,13 @@ fn sections_command_prints_json_per_document() {
         .collect();
     assert_eq!(docs.len(), 2);
     assert!(docs[0].sections[0].initiatives[0].boilerplate);
+    let hidden = String::from_utf8(simsum(&["sections", seeds.to_str().unwrap()]).stdout).unwrap();
+    assert!(
+        !hidden.contains("[boilerplate]") && hidden.contains("3 boilerplate initiative(s) hidden")
+    );
+    let shown = simsum(&["sections", "--include-boilerplate", seeds.to_str().unwrap()]);
+    let shown = String::from_utf8(shown.stdout).unwrap();
+    assert_eq!(shown.matches("[boilerplate]").count(), 6, "{shown}");
     let tree = simsum(&["sections", seed_path(SEED_IV).to_str().unwrap()]);
     let tree = String::from_utf8(tree.stdout).unwrap();
     assert!(

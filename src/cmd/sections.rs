@@ -63,9 +63,7 @@ pub fn run(g: &super::Global, a: SectionsArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let skipped = report.skipped.len();
-    if skipped > 0 || g.verbose {
-        eprintln!("{} documents, {skipped} skipped", report.documents.len());
-    }
+    eprintln!("{} documents, {skipped} skipped", report.documents.len());
     Ok(if skipped > 0 {
         ExitCode::from(1)
     } else {
