@@ -571,6 +571,18 @@ fn broken_html_is_recovered_when_it_has_text() {
 }
 
 #[test]
+fn an_undecodable_json_line_is_skipped_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.jsonl");
+    std::fs::write(&path, b"{\"id\": 1, \"text\": \"Fine.\"}\n{\"id\": 2, \"text\": \"\x81\"}\n{\"id\": 3, \"text\": \"Also fine.\"}\n").unwrap();
+    let report = ingest_paths(&[path], &IngestOptions::default(), &estimate_tokens);
+    let ids: Vec<&str> = report.documents.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, vec!["1", "3"]);
+    assert_eq!(report.skipped.len(), 1);
+    assert_eq!(report.skipped[0].line, Some(2));
+}
+
+#[test]
 fn parse_document_fails_on_a_bad_json_line_naming_it() {
     let err = parse_bytes("r.jsonl", b"{\"id\": 1, \"text\": \"Fine.\"}\n{oops\n").unwrap_err();
     assert_eq!(err.line(), Some(2));

@@ -25,7 +25,17 @@ pub(crate) fn parse_jsonl<R: BufRead>(
     let mut lines = LineReader::new(reader);
     let mut documents = Vec::new();
     let mut bad = Vec::new();
-    while let Some(line) = lines.next_line()? {
+    loop {
+        let line = match lines.next_line() {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
+            // One record in a foreign encoding does not spoil the others.
+            Err(e @ IngestError::Undecodable { .. }) => {
+                bad.push(e);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         if line.text.trim().is_empty() {
             continue;
         }
