@@ -63,9 +63,7 @@ pub fn run(g: &super::Global, a: SectionsArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let skipped = report.skipped.len();
-    if skipped > 0 || g.verbose {
-        eprintln!("{} documents, {skipped} skipped", report.documents.len());
-    }
+    eprintln!("{} documents, {skipped} skipped", report.documents.len());
     Ok(if skipped > 0 {
         ExitCode::from(1)
     } else {
@@ -83,10 +81,13 @@ fn write_tree(
     facts.extend(doc.source.clone());
     writeln!(out, "{}  {}  [{}]", doc.id, doc.title, facts.join(", "))?;
     for section in &doc.sections {
-        let heading = match (&section.number, section.heading.is_empty()) {
-            (Some(n), _) => format!("{n}. {}", section.heading),
-            (None, true) => "(introduction)".to_string(),
-            (None, false) => section.heading.clone(),
+        let heading = match &section.number {
+            Some(n) if section.heading.is_empty() => n.clone(),
+            // `I.` and `1.` were written with their dot; `2.3` and `Chapter 4` without.
+            Some(n) if n.contains(['.', ' ']) => format!("{n} {}", section.heading),
+            Some(n) => format!("{n}. {}", section.heading),
+            None if section.heading.is_empty() => "(introduction)".to_string(),
+            None => section.heading.clone(),
         };
         writeln!(out, "  s{}  {heading}", section.ordinal)?;
         let mut hidden = 0;

@@ -12,20 +12,30 @@ use sha2::{Digest, Sha256};
 
 use super::builder::SectionBuilder;
 use super::decode::LineReader;
-use super::{parse_date, slug, text, Document, IngestError, IngestOptions};
+use super::{parse_date, slug, text, Document, FileOutcome, IngestError, IngestOptions};
 
-/// Parses every line; returns the documents, the bad records and an encoding note.
+/// Parses every line into documents, collecting bad records (with their line) on the way.
 pub(crate) fn parse_jsonl<R: BufRead>(
     reader: R,
     path: &Path,
     stem: &str,
     opts: &IngestOptions,
     count_tokens: &dyn Fn(&str) -> usize,
-) -> Result<(Vec<Document>, Vec<IngestError>, Option<String>), IngestError> {
+) -> Result<FileOutcome, IngestError> {
     let mut lines = LineReader::new(reader);
     let mut documents = Vec::new();
     let mut bad = Vec::new();
-    while let Some(line) = lines.next_line()? {
+    loop {
+        let line = match lines.next_line() {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
+            // One record in a foreign encoding does not spoil the others.
+            Err(e @ IngestError::Undecodable { .. }) => {
+                bad.push(e);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         if line.text.trim().is_empty() {
             continue;
         }
@@ -37,7 +47,11 @@ pub(crate) fn parse_jsonl<R: BufRead>(
             Err(e) => bad.push(e),
         }
     }
-    Ok((documents, bad, lines.encoding_note()))
+    Ok(FileOutcome {
+        documents,
+        bad_records: bad,
+        notes: lines.encoding_note().into_iter().collect(),
+    })
 }
 
 fn parse_record(

@@ -233,12 +233,18 @@ fn strip_inline(text: &str) -> String {
     }
     out.push_str(s);
     let out = out.replace("**", "").replace("__", "").replace('`', "");
-    let out: String = out
-        .split(' ')
-        .map(|w| w.trim_matches('*'))
-        .collect::<Vec<_>>()
-        .join(" ");
-    normalize_whitespace(&out)
+    // A lone `*` between spaces is text (`a * b`); one touching a word is emphasis.
+    let chars: Vec<char> = out.chars().collect();
+    let kept: String = chars
+        .iter()
+        .enumerate()
+        .filter(|&(i, &c)| {
+            c != '*'
+                || (i > 0 && chars[i - 1] == ' ' && chars.get(i + 1).is_some_and(|&n| n == ' '))
+        })
+        .map(|(_, &c)| c)
+        .collect();
+    normalize_whitespace(&kept)
 }
 
 #[cfg(test)]

@@ -470,17 +470,11 @@ fn parse_stream<R: BufRead>(
             (header, sections, hash, "html")
         }
         Format::JsonLines => {
-            let (documents, bad_records, encoding) =
-                jsonl::parse_jsonl(reader, path, &stem, opts, count_tokens)?;
-            notes.extend(encoding);
-            if documents.is_empty() && bad_records.is_empty() {
+            let outcome = jsonl::parse_jsonl(reader, path, &stem, opts, count_tokens)?;
+            if outcome.documents.is_empty() && outcome.bad_records.is_empty() {
                 return Err(IngestError::Empty);
             }
-            return Ok(FileOutcome {
-                documents,
-                bad_records,
-                notes,
-            });
+            return Ok(outcome);
         }
         Format::Pdf => unreachable!("handled above"),
     };
@@ -611,10 +605,7 @@ pub fn parse_date(text: &str) -> Option<String> {
         ((1..=12).contains(&m) && (1..=31).contains(&d) && (1000..=9999).contains(&y))
             .then(|| format!("{y:04}-{m:02}-{d:02}"))
     };
-    let numeric: Vec<&str> = text
-        .split(|c: char| matches!(c, '-' | '/' | '.' | 'T' | ' '))
-        .take(3)
-        .collect();
+    let numeric: Vec<&str> = text.split(['-', '/', '.', 'T', ' ']).take(3).collect();
     if let [y, m, d] = numeric[..] {
         if y.len() == 4 {
             if let (Ok(y), Ok(m), Ok(d)) = (y.parse(), m.parse(), d.parse()) {

@@ -79,9 +79,7 @@ pub fn split_sentences(text: &str) -> Vec<(usize, usize)> {
             chars.next();
         }
         let rest = &text[end..];
-        let is_boundary = if cjk {
-            true
-        } else if rest.is_empty() {
+        let is_boundary = if cjk || rest.is_empty() {
             true
         } else if !rest.starts_with(char::is_whitespace) {
             false
