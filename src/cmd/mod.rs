@@ -115,6 +115,37 @@ pub fn load_embedder_with(
     Ok(Box::new(embedder))
 }
 
+/// Counts tokens as the model will, and the model's token budget: the model's own tokenizer
+/// when its files are already on disk (never downloads), else the tokenizer-free estimate.
+pub fn token_counter(g: &Global) -> (Box<dyn Fn(&str) -> usize>, usize) {
+    if let Some(dim) = g.model.strip_prefix("hash:") {
+        let e = simsum::embed::HashEmbedder::new(dim.parse().unwrap_or(1));
+        return (
+            Box::new(move |t| simsum::embed::Embedder::count_tokens(&e, t)),
+            256,
+        );
+    }
+    let opts = simsum::model::ResolveOptions {
+        no_download: true,
+        ..Default::default()
+    };
+    match simsum::model::resolve(&g.model, &opts)
+        .map_err(anyhow::Error::from)
+        .and_then(|f| Ok(simsum::embed::bert::TokenCounter::load(&f)?))
+    {
+        Ok(c) => {
+            let max = c.max_tokens();
+            (Box::new(move |t| c.count(t)), max)
+        }
+        Err(e) => {
+            if g.verbose {
+                eprintln!("note: estimating token counts (model tokenizer unavailable: {e})");
+            }
+            (Box::new(simsum::ingest::estimate_tokens), 256)
+        }
+    }
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(n) = cli.global.threads {

@@ -1,7 +1,7 @@
 //! `simsum sections PATH...`: prints the parsed document tree (or, with `--json`, one JSON
 //! object per document) so that users can check what ingestion made of their files. Bad files
-//! are reported on stderr and make the exit code 1; the counting of tokens uses the
-//! tokenizer-free [`simsum::ingest::estimate_tokens`].
+//! are reported on stderr and make the exit code 1. Tokens are counted with the model's own
+//! tokenizer when its files are on disk, so paragraphs split exactly as indexing splits them.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -24,9 +24,10 @@ pub struct SectionsArgs {
     /// Show initiatives marked as boilerplate in the tree (JSON always includes them, flagged).
     #[arg(long)]
     pub include_boilerplate: bool,
-    /// Token budget per initiative; longer paragraphs are split at sentence boundaries.
-    #[arg(long, default_value_t = 256)]
-    pub max_tokens: usize,
+    /// Token budget per initiative (default: the model's max_seq_length); longer paragraphs
+    /// are split at sentence boundaries.
+    #[arg(long)]
+    pub max_tokens: Option<usize>,
 }
 
 /// Runs `simsum sections`.
@@ -34,12 +35,13 @@ pub fn run(g: &super::Global, a: SectionsArgs) -> anyhow::Result<ExitCode> {
     if let Some(name) = &a.format {
         Format::from_name(name)?;
     }
+    let (count, model_max) = super::token_counter(g);
     let opts = IngestOptions {
         format: a.format.clone(),
-        max_tokens: a.max_tokens,
+        max_tokens: a.max_tokens.unwrap_or(model_max),
         verbose: g.verbose,
     };
-    let report = ingest::ingest_paths(&a.paths, &opts, &ingest::estimate_tokens);
+    let report = ingest::ingest_paths(&a.paths, &opts, &*count);
     if g.verbose {
         for note in &report.notes {
             eprintln!("note: {note}");

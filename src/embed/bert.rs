@@ -84,6 +84,42 @@ pub fn select_device(name: &str) -> Result<Device, EmbedError> {
     }
 }
 
+/// A model's tokenizer alone, for counting tokens without loading the weights (what
+/// `simsum sections` needs to split paragraphs exactly as indexing will).
+pub struct TokenCounter {
+    tokenizer: Tokenizer,
+    max_seq_length: usize,
+}
+
+impl TokenCounter {
+    /// Loads `tokenizer.json` of checked model files.
+    pub fn load(files: &ModelFiles) -> Result<Self, EmbedError> {
+        let mut tokenizer = Tokenizer::from_file(files.file("tokenizer.json"))
+            .map_err(|e| EmbedError::Tokenizer(format!("{}: {e}", files.dir.display())))?;
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(None)
+            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        Ok(Self {
+            tokenizer,
+            max_seq_length: files.max_seq_length,
+        })
+    }
+
+    /// Tokens of `text`, special tokens included, before truncation.
+    pub fn count(&self, text: &str) -> usize {
+        match self.tokenizer.encode(text, true) {
+            Ok(e) => e.len(),
+            Err(_) => text.split_whitespace().count() + 2,
+        }
+    }
+
+    /// The model's `max_seq_length`.
+    pub fn max_tokens(&self) -> usize {
+        self.max_seq_length
+    }
+}
+
 /// Parses `f32`, `f16` or `bf16`.
 pub fn parse_dtype(s: &str) -> Option<DType> {
     match s {
