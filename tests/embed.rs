@@ -158,3 +158,41 @@ fn lee_correlation_matches_the_reference_figure() {
     eprintln!("Lee Pearson: {p:.4}");
     assert!((p - 0.6564).abs() < 0.001, "Pearson {p}");
 }
+
+fn minilm_bf16() -> BertEmbedder {
+    let files = model::resolve(DEFAULT_MODEL, &ResolveOptions::default()).unwrap();
+    let opts = BertOptions {
+        device: "cpu".into(),
+        dtype: candle_core::DType::BF16,
+        ..Default::default()
+    };
+    BertEmbedder::load(&files, opts).unwrap()
+}
+
+#[test]
+fn bf16_stays_within_0_999_of_sentence_transformers() {
+    let golden = golden();
+    let e = minilm_bf16();
+    eprintln!(
+        "bf16 kernel in use: {} ({:?})",
+        simsum::embed::bf16::available(),
+        e.notes()
+    );
+    let texts: Vec<&str> = golden.items.iter().map(|i| i.text.as_str()).collect();
+    let out = e.embed(&texts).unwrap();
+    let worst = golden
+        .items
+        .iter()
+        .zip(&out)
+        .map(|(g, o)| cosine(&g.embedding, &o.vector))
+        .fold(1.0f32, f32::min);
+    eprintln!("bf16 worst cosine to sentence-transformers: {worst:.6}");
+    assert!(worst >= 0.999, "worst cosine {worst}");
+}
+
+#[test]
+fn bf16_lee_correlation_within_0_005_of_f32() {
+    let p = lee_pearson(&minilm_bf16());
+    eprintln!("bf16 Lee Pearson: {p:.4} (f32: 0.6564)");
+    assert!((p - 0.6564).abs() < 0.005, "Pearson {p}");
+}

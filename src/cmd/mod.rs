@@ -11,6 +11,7 @@ pub mod index;
 pub mod links;
 pub mod model;
 pub mod search;
+pub mod sections;
 pub mod similar;
 
 /// Semantic similarity and extractive summarization over local sentence embeddings.
@@ -60,6 +61,8 @@ pub enum Command {
     Similar(similar::SimilarArgs),
     /// Pairs of related initiatives across documents.
     Links(links::LinksArgs),
+    /// Print the parsed document tree (sections, initiatives, captions) of files or folders.
+    Sections(sections::SectionsArgs),
 }
 
 /// Embedder settings a command may change from their defaults.
@@ -119,9 +122,43 @@ pub fn load_embedder_with(
     };
     let embedder = BertEmbedder::load(&files, opts)?;
     if g.verbose {
-        eprintln!("device: {:?}", embedder.device());
+        eprintln!("device: {:?}, dtype: {}", embedder.device(), o.dtype);
+    }
+    for n in embedder.notes() {
+        eprintln!("note: {n}");
     }
     Ok(Box::new(embedder))
+}
+
+/// Counts tokens as the model will, and the model's token budget: the model's own tokenizer
+/// when its files are already on disk (never downloads), else the tokenizer-free estimate.
+pub fn token_counter(g: &Global) -> (Box<dyn Fn(&str) -> usize>, usize) {
+    if let Some(dim) = g.model.strip_prefix("hash:") {
+        let e = simsum::embed::HashEmbedder::new(dim.parse().unwrap_or(1));
+        return (
+            Box::new(move |t| simsum::embed::Embedder::count_tokens(&e, t)),
+            256,
+        );
+    }
+    let opts = simsum::model::ResolveOptions {
+        no_download: true,
+        ..Default::default()
+    };
+    match simsum::model::resolve(&g.model, &opts)
+        .map_err(anyhow::Error::from)
+        .and_then(|f| Ok(simsum::embed::bert::TokenCounter::load(&f)?))
+    {
+        Ok(c) => {
+            let max = c.max_tokens();
+            (Box::new(move |t| c.count(t)), max)
+        }
+        Err(e) => {
+            if g.verbose {
+                eprintln!("note: estimating token counts (model tokenizer unavailable: {e})");
+            }
+            (Box::new(simsum::ingest::estimate_tokens), 256)
+        }
+    }
 }
 
 /// Runs the parsed command line.
@@ -141,5 +178,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search(args) => search::run(&cli.global, args),
         Command::Similar(args) => similar::run(&cli.global, args),
         Command::Links(args) => links::run(&cli.global, args),
+        Command::Sections(args) => sections::run(&cli.global, args),
     }
 }

@@ -84,6 +84,42 @@ pub fn select_device(name: &str) -> Result<Device, EmbedError> {
     }
 }
 
+/// A model's tokenizer alone, for counting tokens without loading the weights (what
+/// `simsum sections` needs to split paragraphs exactly as indexing will).
+pub struct TokenCounter {
+    tokenizer: Tokenizer,
+    max_seq_length: usize,
+}
+
+impl TokenCounter {
+    /// Loads `tokenizer.json` of checked model files.
+    pub fn load(files: &ModelFiles) -> Result<Self, EmbedError> {
+        let mut tokenizer = Tokenizer::from_file(files.file("tokenizer.json"))
+            .map_err(|e| EmbedError::Tokenizer(format!("{}: {e}", files.dir.display())))?;
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(None)
+            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        Ok(Self {
+            tokenizer,
+            max_seq_length: files.max_seq_length,
+        })
+    }
+
+    /// Tokens of `text`, special tokens included, before truncation.
+    pub fn count(&self, text: &str) -> usize {
+        match self.tokenizer.encode(text, true) {
+            Ok(e) => e.len(),
+            Err(_) => text.split_whitespace().count() + 2,
+        }
+    }
+
+    /// The model's `max_seq_length`.
+    pub fn max_tokens(&self) -> usize {
+        self.max_seq_length
+    }
+}
+
 /// Parses `f32`, `f16` or `bf16`.
 pub fn parse_dtype(s: &str) -> Option<DType> {
     match s {
@@ -220,14 +256,14 @@ impl Encoder {
 /// Which implementation of the encoder runs.
 enum Backend {
     /// Packed, fused f32 path for CPUs (see [`super::cpu`]).
-    Cpu(super::cpu::CpuEncoder),
+    Cpu(Box<super::cpu::CpuEncoder>),
     /// candle tensors on any device and dtype.
     Candle(Encoder),
 }
 
 impl Encoder {
     /// Copies the weights into the f32 CPU path.
-    fn to_cpu(&self, eps: f64) -> candle_core::Result<super::cpu::CpuEncoder> {
+    fn to_cpu(&self, eps: f64, bf16: bool) -> candle_core::Result<super::cpu::CpuEncoder> {
         fn ln(n: &LayerNorm) -> (&Tensor, &Tensor) {
             (n.weight(), n.bias().expect("BERT LayerNorms have biases"))
         }
@@ -255,6 +291,7 @@ impl Encoder {
             &layers,
             self.heads,
             eps,
+            bf16,
         )
     }
 }
@@ -273,6 +310,7 @@ pub struct BertEmbedder {
     options: BertOptions,
     id: ModelId,
     truncated: AtomicUsize,
+    notes: Vec<String>,
 }
 
 impl BertEmbedder {
@@ -297,12 +335,24 @@ impl BertEmbedder {
             }))
             .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
         let weights = files.file("model.safetensors");
+        // The CPU path runs f32, or f32 with bf16 weight products where the CPU has AVX-512
+        // BF16; without it, bf16 falls back to f32 (correct, and faster than emulated bf16).
+        let cpu_path = device.is_cpu()
+            && !options.force_candle
+            && matches!(options.dtype, DType::F32 | DType::BF16);
+        let bf16_kernel = cpu_path && options.dtype == DType::BF16 && super::bf16::available();
+        let mut notes = Vec::new();
+        if cpu_path && options.dtype == DType::BF16 && !bf16_kernel {
+            notes.push("this CPU has no AVX-512 BF16: bf16 runs as f32".to_string());
+        }
+        let load_dtype = if cpu_path { DType::F32 } else { options.dtype };
         // SAFETY: the file was checked by ModelFiles::load; candle memory-maps it read-only.
-        let vb =
-            unsafe { VarBuilder::from_mmaped_safetensors(&[weights], options.dtype, &device)? };
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], load_dtype, &device)? };
         let encoder = Encoder::load(vb, &files.config)?;
-        let backend = if device.is_cpu() && options.dtype == DType::F32 && !options.force_candle {
-            Backend::Cpu(encoder.to_cpu(files.config.layer_norm_eps)?)
+        let backend = if cpu_path {
+            Backend::Cpu(Box::new(
+                encoder.to_cpu(files.config.layer_norm_eps, bf16_kernel)?,
+            ))
         } else {
             Backend::Candle(encoder)
         };
@@ -321,7 +371,13 @@ impl BertEmbedder {
                 weights_sha256: files.weights_sha256.clone(),
             },
             truncated: AtomicUsize::new(0),
+            notes,
         })
+    }
+
+    /// What the embedder chose that the user should know (e.g. a precision fallback).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// The device the model runs on.

@@ -23,6 +23,8 @@ use rayon::prelude::*;
 use super::kernels::{gelu, layer_norm, softmax};
 
 struct Layer {
+    /// The four weights packed for the bf16 kernel (qkv, out, inter, out2), when enabled.
+    bf16: Option<[super::bf16::PackedWeight; 4]>,
     /// Q, K and V projections stacked: (3h, h) row-major, and their biases.
     wqkv: Vec<f32>,
     bqkv: Vec<f32>,
@@ -53,6 +55,8 @@ pub struct CpuEncoder {
 #[derive(Default)]
 struct Buffers {
     x: Vec<f32>,
+    /// `x` or `inter` rounded to bf16 for the bf16 kernel.
+    rounded: Vec<u16>,
     qkv: Vec<f32>,
     ctx: Vec<f32>,
     inter: Vec<f32>,
@@ -95,6 +99,7 @@ impl CpuEncoder {
         layers: &[LayerTensors<'_>],
         heads: usize,
         eps: f64,
+        use_bf16: bool,
     ) -> candle_core::Result<Self> {
         let hidden = word.dim(1)?;
         let intermediate = layers
@@ -105,15 +110,40 @@ impl CpuEncoder {
         let layers = layers
             .iter()
             .map(|l| {
+                let wqkv = flat(l.qkv_weight)?;
+                let (wo, wi, wo2) = (
+                    flat(l.out_weight)?,
+                    flat(l.inter_weight)?,
+                    flat(l.out2_weight)?,
+                );
+                let bf16 = if use_bf16 {
+                    let pack = |w: &[f32], t: &Tensor| -> candle_core::Result<_> {
+                        let (n, k) = t.dims2()?;
+                        super::bf16::PackedWeight::pack(w, n, k).ok_or_else(|| {
+                            candle_core::Error::Msg(format!(
+                                "bf16 kernel cannot take a {n}x{k} weight"
+                            ))
+                        })
+                    };
+                    Some([
+                        pack(&wqkv, l.qkv_weight)?,
+                        pack(&wo, l.out_weight)?,
+                        pack(&wi, l.inter_weight)?,
+                        pack(&wo2, l.out2_weight)?,
+                    ])
+                } else {
+                    None
+                };
                 Ok(Layer {
-                    wqkv: flat(l.qkv_weight)?,
+                    bf16,
+                    wqkv,
                     bqkv: flat(l.qkv_bias)?,
-                    wo: flat(l.out_weight)?,
+                    wo,
                     bo: flat(l.out_bias)?,
                     ln1: (flat(l.ln1.0)?, flat(l.ln1.1)?),
-                    wi: flat(l.inter_weight)?,
+                    wi,
                     bi: flat(l.inter_bias)?,
-                    wo2: flat(l.out2_weight)?,
+                    wo2,
                     bo2: flat(l.out2_bias)?,
                     ln2: (flat(l.ln2.0)?, flat(l.ln2.1)?),
                 })
@@ -170,22 +200,62 @@ impl CpuEncoder {
         for l in &self.layers {
             // qkv = x Wqkv^T + bqkv
             fill_bias(&mut b.qkv[..total * 3 * h], &l.bqkv);
-            matmul_wt(total, 3 * h, h, &mut b.qkv, &b.x, &l.wqkv, par);
+            product(
+                l.packed(0),
+                total,
+                3 * h,
+                h,
+                &mut b.qkv,
+                &b.x,
+                &l.wqkv,
+                &mut b.rounded,
+                par,
+            );
             self.attention(&b.qkv, &mut b.ctx, &offsets);
             // x = LN(x + ctx Wo^T + bo)
             add_bias(&mut b.x[..total * h], &l.bo);
-            matmul_wt(total, h, h, &mut b.x, &b.ctx, &l.wo, par);
+            product(
+                l.packed(1),
+                total,
+                h,
+                h,
+                &mut b.x,
+                &b.ctx,
+                &l.wo,
+                &mut b.rounded,
+                par,
+            );
             b.x[..total * h]
                 .par_chunks_mut(h)
                 .for_each(|r| layer_norm(r, &l.ln1.0, &l.ln1.1, self.eps));
             // inter = GELU(x Wi^T + bi)
             let i = self.intermediate;
             fill_bias(&mut b.inter[..total * i], &l.bi);
-            matmul_wt(total, i, h, &mut b.inter, &b.x, &l.wi, par);
+            product(
+                l.packed(2),
+                total,
+                i,
+                h,
+                &mut b.inter,
+                &b.x,
+                &l.wi,
+                &mut b.rounded,
+                par,
+            );
             b.inter[..total * i].par_chunks_mut(4096).for_each(gelu);
             // x = LN(x + inter Wo2^T + bo2)
             add_bias(&mut b.x[..total * h], &l.bo2);
-            matmul_wt(total, h, i, &mut b.x, &b.inter, &l.wo2, par);
+            product(
+                l.packed(3),
+                total,
+                h,
+                i,
+                &mut b.x,
+                &b.inter,
+                &l.wo2,
+                &mut b.rounded,
+                par,
+            );
             b.x[..total * h]
                 .par_chunks_mut(h)
                 .for_each(|r| layer_norm(r, &l.ln2.0, &l.ln2.1, self.eps));
@@ -271,6 +341,31 @@ impl CpuEncoder {
                 }
             },
         );
+    }
+}
+
+impl Layer {
+    fn packed(&self, i: usize) -> Option<&super::bf16::PackedWeight> {
+        self.bf16.as_ref().map(|p| &p[i])
+    }
+}
+
+/// dst (m x n) += a (m x k) W^T, through the bf16 kernel when the weight was packed for it.
+#[allow(clippy::too_many_arguments)]
+fn product(
+    packed: Option<&super::bf16::PackedWeight>,
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &mut [f32],
+    a: &[f32],
+    w: &[f32],
+    rounded: &mut Vec<u16>,
+    par: Parallelism,
+) {
+    match packed {
+        Some(p) => super::bf16::matmul_wt(m, a, p, dst, rounded),
+        None => matmul_wt(m, n, k, dst, a, w, par),
     }
 }
 

@@ -7,6 +7,7 @@
 //! that exercise the layers above the model.
 
 pub mod bert;
+pub mod bf16;
 pub mod cpu;
 pub mod kernels;
 

@@ -1,0 +1,251 @@
+//! Assembles the document model from the blocks a parser recognises (headings, paragraphs,
+//! captions), whatever the input format. It owns id assignment (`<doc>#s<n>.p<m>[.<part>]`),
+//! sentence splitting and the token-budget split of long paragraphs, so every format gets the
+//! same ids and the same budget rules.
+
+use super::sentences::{normalize_whitespace, split_sentences};
+use super::{Initiative, Section, Sentence};
+
+/// Builds the sections of one document from a stream of blocks.
+pub(crate) struct SectionBuilder<'a> {
+    doc_id: String,
+    max_tokens: usize,
+    count_tokens: &'a dyn Fn(&str) -> usize,
+    /// Tokens the counter adds to every text (`[CLS]`, `[SEP]`); subtracted when summing parts.
+    specials: usize,
+    sections: Vec<Section>,
+    current: Section,
+    paragraphs: usize,
+}
+
+impl<'a> SectionBuilder<'a> {
+    pub fn new(doc_id: &str, max_tokens: usize, count_tokens: &'a dyn Fn(&str) -> usize) -> Self {
+        let max_tokens = max_tokens.max(1);
+        let specials = count_tokens("").min(max_tokens - 1);
+        SectionBuilder {
+            doc_id: doc_id.to_string(),
+            max_tokens,
+            count_tokens,
+            specials,
+            sections: Vec::new(),
+            current: new_section(doc_id, 0, String::new(), None, 0),
+            paragraphs: 0,
+        }
+    }
+
+    /// Starts a new section at byte `offset` of the decoded source.
+    pub fn heading(&mut self, number: Option<String>, heading: &str, offset: usize) {
+        self.close(offset);
+        let ordinal = self.sections.last().map_or(1, |s| s.ordinal + 1);
+        self.current = new_section(
+            &self.doc_id,
+            ordinal,
+            normalize_whitespace(heading),
+            number,
+            offset,
+        );
+        self.paragraphs = 0;
+    }
+
+    /// Adds a caption (short non-sentence line) to the current section.
+    pub fn caption(&mut self, text: &str) {
+        let text = normalize_whitespace(text);
+        if !text.is_empty() {
+            self.current.captions.push(text);
+        }
+    }
+
+    /// Adds a paragraph of running text, split into several initiatives when it exceeds the budget.
+    pub fn paragraph(&mut self, raw: &str) {
+        let text = normalize_whitespace(raw);
+        if text.is_empty() {
+            return;
+        }
+        self.paragraphs += 1;
+        let base = format!("{}.p{}", self.current.id, self.paragraphs);
+        let sentences = split_sentences(&text);
+        if (self.count_tokens)(&text) <= self.max_tokens {
+            self.current
+                .initiatives
+                .push(initiative(base, &text, &sentences));
+            return;
+        }
+        let units = self.fit_units(&text, &sentences);
+        let chunks = self.pack(&text, &units);
+        for (k, (first, last)) in chunks.into_iter().enumerate() {
+            let (start, end) = (units[first].0, units[last].1);
+            let piece: Vec<(usize, usize)> = units[first..=last].to_vec();
+            let mut init = initiative(format!("{base}.{}", k + 1), &text[start..end], &[]);
+            init.sentences = piece
+                .iter()
+                .map(|&(s, e)| Sentence {
+                    text: text[s..e].to_string(),
+                    byte_range: (s - start, e - start),
+                })
+                .collect();
+            self.current.initiatives.push(init);
+        }
+    }
+
+    /// Closes the last section at `end` and returns all sections; an empty intro is dropped.
+    pub fn finish(mut self, end: usize) -> Vec<Section> {
+        self.close(end);
+        self.sections
+    }
+
+    fn close(&mut self, end: usize) {
+        let mut section = std::mem::replace(
+            &mut self.current,
+            new_section(&self.doc_id, 0, String::new(), None, end),
+        );
+        section.byte_range.1 = end.max(section.byte_range.0);
+        let empty_intro =
+            section.ordinal == 0 && section.initiatives.is_empty() && section.captions.is_empty();
+        if !empty_intro {
+            self.sections.push(section);
+        }
+    }
+
+    fn cost(&self, text: &str) -> usize {
+        (self.count_tokens)(text).saturating_sub(self.specials)
+    }
+
+    /// Sentences that fit the budget alone stay whole; a longer one is cut at word boundaries
+    /// (and a single over-long word at character boundaries).
+    fn fit_units(&self, text: &str, sentences: &[(usize, usize)]) -> Vec<(usize, usize)> {
+        let budget = self.max_tokens - self.specials;
+        let mut units = Vec::with_capacity(sentences.len());
+        for &(s, e) in sentences {
+            if self.cost(&text[s..e]) <= budget {
+                units.push((s, e));
+                continue;
+            }
+            for (ws, we) in words(text, s, e) {
+                if self.cost(&text[ws..we]) <= budget {
+                    units.push((ws, we));
+                } else {
+                    self.split_word(text, ws, we, &mut units);
+                }
+            }
+        }
+        units
+    }
+
+    fn split_word(&self, text: &str, mut s: usize, e: usize, units: &mut Vec<(usize, usize)>) {
+        let budget = self.max_tokens - self.specials;
+        while s < e {
+            let mut take = budget.max(1);
+            loop {
+                let end = text[s..e]
+                    .char_indices()
+                    .nth(take)
+                    .map_or(e, |(i, _)| s + i);
+                if take == 1 || self.cost(&text[s..end]) <= budget {
+                    units.push((s, end));
+                    s = end;
+                    break;
+                }
+                take /= 2;
+            }
+        }
+    }
+
+    /// Greedily packs consecutive units into chunks within the budget, checking each chunk
+    /// with the real counter (token counts are nearly but not exactly additive).
+    fn pack(&self, text: &str, units: &[(usize, usize)]) -> Vec<(usize, usize)> {
+        let costs: Vec<usize> = units.iter().map(|&(s, e)| self.cost(&text[s..e])).collect();
+        let mut chunks = Vec::new();
+        let mut i = 0;
+        while i < units.len() {
+            let mut j = i + 1;
+            let mut sum = self.specials + costs[i];
+            while j < units.len() && sum + costs[j] <= self.max_tokens {
+                sum += costs[j];
+                j += 1;
+            }
+            while j > i + 1
+                && (self.count_tokens)(&text[units[i].0..units[j - 1].1]) > self.max_tokens
+            {
+                j -= 1;
+            }
+            chunks.push((i, j - 1));
+            i = j;
+        }
+        chunks
+    }
+}
+
+fn new_section(
+    doc_id: &str,
+    ordinal: usize,
+    heading: String,
+    number: Option<String>,
+    offset: usize,
+) -> Section {
+    Section {
+        id: format!("{doc_id}#s{ordinal}"),
+        ordinal,
+        heading,
+        number,
+        byte_range: (offset, offset),
+        captions: Vec::new(),
+        initiatives: Vec::new(),
+    }
+}
+
+fn initiative(id: String, text: &str, sentences: &[(usize, usize)]) -> Initiative {
+    Initiative {
+        id,
+        text: text.to_string(),
+        boilerplate: false,
+        sentences: sentences
+            .iter()
+            .map(|&(s, e)| Sentence {
+                text: text[s..e].to_string(),
+                byte_range: (s, e),
+            })
+            .collect(),
+    }
+}
+
+/// Word byte ranges within `text[s..e]`.
+fn words(text: &str, s: usize, e: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let base = text.as_ptr() as usize;
+    text[s..e]
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(move |w| {
+            let ws = w.as_ptr() as usize - base;
+            (ws, ws + w.len())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words_count(t: &str) -> usize {
+        2 + t.split_whitespace().count()
+    }
+
+    #[test]
+    fn long_paragraph_splits_at_sentences() {
+        let mut b = SectionBuilder::new("d", 8, &words_count);
+        b.paragraph("One two three. Four five six. Seven eight nine. Ten.");
+        let s = b.finish(0);
+        let ids: Vec<_> = s[0].initiatives.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(ids, ["d#s0.p1.1", "d#s0.p1.2"]);
+        assert_eq!(s[0].initiatives[0].text, "One two three. Four five six.");
+        assert_eq!(s[0].initiatives[1].text, "Seven eight nine. Ten.");
+        assert_eq!(s[0].initiatives[1].sentences[1].byte_range, (18, 22));
+    }
+
+    #[test]
+    fn over_long_sentence_splits_at_words() {
+        let mut b = SectionBuilder::new("d", 5, &words_count);
+        b.paragraph("a b c d e f g.");
+        let s = b.finish(0);
+        let texts: Vec<_> = s[0].initiatives.iter().map(|i| i.text.as_str()).collect();
+        assert_eq!(texts, ["a b c", "d e f", "g."]);
+    }
+}

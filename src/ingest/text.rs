@@ -1,0 +1,264 @@
+//! Plain text and the seed format. Paragraphs are separated by blank lines; a one-line block
+//! with numbering (`I.`, `1.`, `2.3`, `Chapter 4`) starts a section; a short line without
+//! terminal punctuation between paragraphs is a caption. The seed format is plain text whose
+//! first block is a title line followed by `Date:` / `Source:` header lines (web boilerplate
+//! such as `fontSize: big middle small` is dropped). Lines are streamed from a
+//! [`LineReader`], so a large file is never held whole.
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+
+use super::builder::SectionBuilder;
+use super::decode::{Line, LineReader};
+use super::sentences::{has_terminal_punctuation, normalize_whitespace};
+use super::{parse_date, IngestError, Section};
+
+/// Longest line (in characters) still taken for a heading, title or caption.
+const MAX_SHORT_LINE: usize = 200;
+
+/// What a text parse yields besides the sections.
+#[derive(Debug, Default)]
+pub(crate) struct TextHeader {
+    pub title: Option<String>,
+    pub date: Option<String>,
+    pub source: Option<String>,
+    pub metadata: BTreeMap<String, serde_json::Value>,
+    /// True when the input had a seed-style `Date:`/`Source:` header.
+    pub is_seed: bool,
+}
+
+/// Parses plain text; with `detect_header`, the first block may give a title and header lines.
+pub(crate) fn parse_text<R: BufRead>(
+    lines: &mut LineReader<R>,
+    mut builder: SectionBuilder<'_>,
+    detect_header: bool,
+) -> Result<(TextHeader, Vec<Section>), IngestError> {
+    let mut header = TextHeader::default();
+    let mut in_header = detect_header;
+    let mut first_block = true;
+    let mut block: Vec<Line> = Vec::new();
+    loop {
+        let line = lines.next_line()?;
+        let at_end = line.is_none();
+        match line {
+            Some(l) if !l.text.trim().is_empty() => {
+                block.push(l);
+                continue;
+            }
+            _ => {}
+        }
+        if !block.is_empty() {
+            if in_header {
+                let rest = take_header(&block, first_block, &mut header);
+                block.drain(..rest.min(block.len()));
+                in_header = block.is_empty();
+            }
+            first_block = false;
+            if !block.is_empty() {
+                emit_block(&block, &mut builder);
+            }
+            block.clear();
+        }
+        if at_end {
+            break;
+        }
+    }
+    Ok((header, builder.finish(lines.offset())))
+}
+
+/// Consumes title and header lines from the start of `block`; returns how many were consumed
+/// (the whole block, or 0 when the block is ordinary text).
+fn take_header(block: &[Line], first_block: bool, header: &mut TextHeader) -> usize {
+    let mut start = 0;
+    let first = block[0].text.trim();
+    let title_candidate = first_block
+        && header_field(first).is_none()
+        && first.chars().count() <= MAX_SHORT_LINE
+        && parse_numbered(first).is_none();
+    if title_candidate {
+        start = 1;
+    }
+    if !block[start..]
+        .iter()
+        .all(|l| header_field(&l.text).is_some())
+    {
+        // Ordinary text; a lone short first line is still the title.
+        return if title_candidate && block.len() == 1 {
+            1
+        } else {
+            0
+        };
+    }
+    if title_candidate {
+        // A single sentence-like line is not a title.
+        if block.len() == 1 && has_terminal_punctuation(first) && !first.ends_with('?') {
+            return 0;
+        }
+        header.title = Some(normalize_whitespace(first));
+    }
+    for line in &block[start..] {
+        let Some((key, value)) = header_field(&line.text) else {
+            continue;
+        };
+        header.is_seed = true;
+        match key.as_str() {
+            "date" => match parse_date(&value) {
+                Some(d) => header.date = Some(d),
+                None => {
+                    header.metadata.insert("date_raw".into(), value.into());
+                }
+            },
+            "source" => header.source = Some(value),
+            // Web page chrome copied along with the text.
+            "fontsize" => {}
+            _ => {
+                header.metadata.insert(key, value.into());
+            }
+        }
+    }
+    block.len()
+}
+
+/// A `Key: value` header line with a known key, lower-cased.
+fn header_field(line: &str) -> Option<(String, String)> {
+    let (key, value) = line.trim().split_once(':')?;
+    let key = key.trim().to_ascii_lowercase();
+    const KEYS: &[&str] = &[
+        "date",
+        "source",
+        "author",
+        "published",
+        "url",
+        "fontsize",
+        "language",
+        "tags",
+    ];
+    KEYS.contains(&key.as_str())
+        .then(|| (key, normalize_whitespace(value)))
+}
+
+/// Classifies one block of non-blank lines and feeds it to the builder.
+fn emit_block(block: &[Line], builder: &mut SectionBuilder<'_>) {
+    let first = block[0].text.trim();
+    if let Some((number, heading)) = heading_line(first) {
+        let list = block
+            .get(1)
+            .is_some_and(|l| parse_numbered(l.text.trim()).is_some());
+        if !list {
+            builder.heading(Some(number), &heading, block[0].offset);
+            if block.len() > 1 {
+                emit_body(&block[1..], builder);
+            }
+            return;
+        }
+    }
+    emit_body(block, builder);
+}
+
+fn emit_body(block: &[Line], builder: &mut SectionBuilder<'_>) {
+    let mut text = String::new();
+    for line in block {
+        text.push_str(&line.text);
+        text.push(' ');
+    }
+    if is_caption(&text) {
+        builder.caption(&text);
+    } else {
+        builder.paragraph(&text);
+    }
+}
+
+/// A short line of words without terminal punctuation: a photo caption or similar.
+pub(crate) fn is_caption(text: &str) -> bool {
+    let text = text.trim();
+    !text.is_empty()
+        && text.chars().count() <= MAX_SHORT_LINE
+        && text.chars().any(char::is_alphabetic)
+        && !has_terminal_punctuation(text)
+}
+
+/// A numbered heading line: its numbering and its text.
+pub(crate) fn heading_line(line: &str) -> Option<(String, String)> {
+    if line.chars().count() > MAX_SHORT_LINE || has_terminal_punctuation(line) {
+        return None;
+    }
+    parse_numbered(line)
+}
+
+/// Splits leading numbering (`I.`, `1.`, `2.3`, `Chapter 4`) from the rest of a line.
+pub(crate) fn parse_numbered(line: &str) -> Option<(String, String)> {
+    let line = line.trim();
+    let (first, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let rest = rest.trim();
+    const WORDS: &[&str] = &["chapter", "section", "part", "appendix", "article"];
+    if WORDS.contains(&first.to_lowercase().as_str()) {
+        let (num, title) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        let num = num.trim_end_matches(['.', ':']);
+        let valid = (!num.is_empty() && num.len() <= 4 && num.chars().all(|c| c.is_ascii_digit()))
+            || is_roman(num)
+            || (num.len() == 1 && num.chars().all(|c| c.is_ascii_uppercase()));
+        let title = title
+            .trim()
+            .trim_start_matches(['-', ':', '\u{2013}', '\u{2014}'])
+            .trim();
+        return valid.then(|| (format!("{first} {num}"), title.to_string()));
+    }
+    if rest.is_empty() || rest.starts_with(char::is_lowercase) {
+        return None;
+    }
+    if let Some(roman) = first.strip_suffix('.') {
+        if is_roman(roman) {
+            return Some((roman.to_string(), rest.to_string()));
+        }
+    }
+    // Decimal numbering needs at least one dot, so `2021 China-EU Meeting` is not a heading.
+    if first.contains('.') {
+        let digits = first.strip_suffix('.').unwrap_or(first);
+        let ok = digits
+            .split('.')
+            .all(|p| !p.is_empty() && p.len() <= 3 && p.chars().all(|c| c.is_ascii_digit()));
+        if ok {
+            return Some((digits.to_string(), rest.to_string()));
+        }
+    }
+    None
+}
+
+/// Upper-case Roman numerals from 1 to 39 (enough for section numbers, few false positives).
+fn is_roman(s: &str) -> bool {
+    const ONES: &[&str] = &["", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX"];
+    const TENS: &[&str] = &["", "X", "XX", "XXX"];
+    !s.is_empty()
+        && TENS.iter().any(|t| {
+            s.strip_prefix(t)
+                .is_some_and(|o| ONES.contains(&o) && (!t.is_empty() || !o.is_empty()))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbered_headings() {
+        let p = |s: &str| parse_numbered(s).map(|(n, h)| format!("{n}|{h}"));
+        assert_eq!(
+            p("I. Leverage expertise").as_deref(),
+            Some("I|Leverage expertise")
+        );
+        assert_eq!(
+            p("IV. Introduce resources").as_deref(),
+            Some("IV|Introduce resources")
+        );
+        assert_eq!(p("2.3 Methods").as_deref(), Some("2.3|Methods"));
+        assert_eq!(p("1. Introduction").as_deref(), Some("1|Introduction"));
+        assert_eq!(p("Chapter 4").as_deref(), Some("Chapter 4|"));
+        assert_eq!(
+            p("Chapter 4: Results").as_deref(),
+            Some("Chapter 4|Results")
+        );
+        assert_eq!(p("2021 China-EU Economic and Trade B2B Meeting"), None);
+        assert_eq!(p("IIII. Nope"), None);
+        assert_eq!(p("CANGO Participates"), None);
+    }
+}

@@ -1,0 +1,817 @@
+//! Ingestion: golden tests on the two seeds, one test per input format, encodings, bad input,
+//! id stability, the `sections` command run as a real binary, and property tests (proptest)
+//! that feed the parsers arbitrary bytes looking for panics.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use simsum::ingest::{
+    estimate_tokens, ingest_paths, mark_boilerplate, parse_document, sentences::split_sentences,
+    Document, IngestError, IngestOptions,
+};
+
+const SEED_III: &str = "000_23f0baf8f5491e38";
+const SEED_IV: &str = "002_b4bb908d9f129013";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn seed_path(stem: &str) -> PathBuf {
+    root().join("seeds").join(format!("{stem}.txt"))
+}
+
+fn data(name: &str) -> PathBuf {
+    root().join("tests/data/ingest").join(name)
+}
+
+/// A budget no paragraph reaches, so initiative counts equal paragraph counts.
+fn unlimited() -> IngestOptions {
+    IngestOptions {
+        max_tokens: 1_000_000,
+        ..IngestOptions::default()
+    }
+}
+
+fn parse_one(path: &Path, opts: &IngestOptions) -> Document {
+    let bytes = std::fs::read(path).unwrap();
+    let mut docs = parse_document(path, &bytes, opts, &estimate_tokens).unwrap();
+    assert_eq!(docs.len(), 1);
+    docs.remove(0)
+}
+
+fn parse_bytes(name: &str, bytes: &[u8]) -> Result<Vec<Document>, IngestError> {
+    parse_document(
+        Path::new(name),
+        bytes,
+        &IngestOptions::default(),
+        &estimate_tokens,
+    )
+}
+
+/// (ordinal, number, heading, initiatives, captions) per section.
+fn outline(doc: &Document) -> Vec<(usize, Option<&str>, &str, usize, usize)> {
+    doc.sections
+        .iter()
+        .map(|s| {
+            (
+                s.ordinal,
+                s.number.as_deref(),
+                s.heading.as_str(),
+                s.initiatives.len(),
+                s.captions.len(),
+            )
+        })
+        .collect()
+}
+
+fn captions(doc: &Document) -> Vec<&str> {
+    doc.sections
+        .iter()
+        .flat_map(|s| s.captions.iter().map(String::as_str))
+        .collect()
+}
+
+fn ids(doc: &Document) -> Vec<&str> {
+    doc.initiatives().map(|(_, i)| i.id.as_str()).collect()
+}
+
+fn boilerplate_ids(docs: &[Document]) -> Vec<&str> {
+    docs.iter()
+        .flat_map(|d| d.initiatives())
+        .filter(|(_, i)| i.boilerplate)
+        .map(|(_, i)| i.id.as_str())
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeds
+
+#[test]
+fn seed_iii_golden_outline() {
+    let doc = parse_one(&seed_path(SEED_III), &unlimited());
+    assert_eq!(doc.id, SEED_III);
+    assert_eq!(
+        doc.title,
+        "Beijing's People-to-People Diplomacy (III): National Industry Associations and Chambers of Commerce in Beijing"
+    );
+    assert_eq!(doc.date.as_deref(), Some("2023-01-29"));
+    assert_eq!(
+        doc.source.as_deref(),
+        Some("Beijing Foreign Affairs Office")
+    );
+    assert_eq!(doc.format, "seed");
+    assert!(
+        doc.metadata.is_empty(),
+        "fontSize boilerplate must be dropped: {:?}",
+        doc.metadata
+    );
+    assert_eq!(
+        outline(&doc),
+        vec![
+            (0, None, "", 4, 0),
+            (1, Some("I"), "Leverage expertise and actively participate in the formulation of international rules", 1, 0),
+            (2, Some("II"), "Create platforms and channels to help enterprises and social organizations \"go global\"", 1, 1),
+            (3, Some("III"), "Contribute Chinese wisdom and better tell China's story in the new era", 1, 1),
+            (4, Some("IV"), "Introduce high-quality resources to support socioeconomic development", 1, 1),
+        ]
+    );
+    assert_eq!(
+        captions(&doc),
+        vec![
+            "Seminar on Environmental Protection Companies Serving the Belt and Road Cooperation, and Seminar on \
+             Investment Opportunity in Global Environmental Protection Industry",
+            "CANGO Participates in C20 Summit Side Event",
+            "2021 China-EU Economic and Trade B2B Meeting",
+        ]
+    );
+    assert!(doc.sections[0].initiatives[0]
+        .text
+        .starts_with("Editor's Note: As spring approaches"));
+    assert!(doc.sections[0].initiatives[3]
+        .text
+        .starts_with("International exchange and cooperation"));
+    assert_eq!(doc.sections[1].initiatives[0].sentences.len(), 4);
+}
+
+#[test]
+fn seed_iv_golden_outline() {
+    let doc = parse_one(&seed_path(SEED_IV), &unlimited());
+    assert_eq!(doc.id, SEED_IV);
+    assert_eq!(
+        doc.title,
+        "Beijing's People-to-People Diplomacy (IV): Enterprises"
+    );
+    assert_eq!(doc.date.as_deref(), Some("2023-01-30"));
+    assert_eq!(
+        doc.source.as_deref(),
+        Some("Beijing Foreign Affairs Office")
+    );
+    assert_eq!(
+        outline(&doc),
+        vec![
+            (0, None, "", 4, 0),
+            (1, Some("I"), "Upgrade skills of local workforce through training", 1, 2),
+            (2, Some("II"), "Integrate into local development and benefit local people", 4, 5),
+            (
+                3,
+                Some("III"),
+                "Fulfill overseas environmental protection responsibilities and promote local sustainable development",
+                1,
+                1
+            ),
+        ]
+    );
+    assert_eq!(
+        captions(&doc),
+        vec![
+            "Site Survey by SIFANG in Urban Distribution Network Project in Kenya",
+            "Trained Kenyan Mechanics on the Distribution Network Project",
+            "Country-Specific TCM Diagnosis and Treatment Plans by Beijing TRT Group Based on Local Climate and \
+             Medication Habits",
+            "2020 Global Investment Services Forum and Foreign Embassies & Overseas Industrial Parks' Promotion \
+             Information Release Hosted by Jiang Tai",
+            "Quality Chinese TV Shows Edited and Translated by CATV Become a Big Hit in the Arab World",
+            "BCEGI UK Sponsors and Participates in Manchester Dragon Boat Race",
+            "BCEGI Mauritius in Disaster Relief after the 2020 Mauritius Oil Spill",
+            "BGE's Letpadaung Copper Mine Project in Monywa, Myanmar Wins 2020 China Construction Engineering Luban \
+             Prize (Overseas Project)",
+        ]
+    );
+    // `Co., Ltd. (SIFANG)` does not end a sentence.
+    let s1 = &doc.sections[1].initiatives[0].sentences;
+    assert_eq!(s1.len(), 6);
+    assert!(s1[4]
+        .text
+        .starts_with("Subsidiaries of Beijing Sifang Automation Co., Ltd. (SIFANG) in India"));
+}
+
+#[test]
+fn seeds_with_default_budget_split_long_paragraphs_at_sentences() {
+    let opts = IngestOptions::default();
+    let iii = parse_one(&seed_path(SEED_III), &opts);
+    assert_eq!(
+        ids(&iii),
+        vec![
+            "000_23f0baf8f5491e38#s0.p1",
+            "000_23f0baf8f5491e38#s0.p2",
+            "000_23f0baf8f5491e38#s0.p3",
+            "000_23f0baf8f5491e38#s0.p4",
+            "000_23f0baf8f5491e38#s1.p1.1",
+            "000_23f0baf8f5491e38#s1.p1.2",
+            "000_23f0baf8f5491e38#s2.p1",
+            "000_23f0baf8f5491e38#s3.p1",
+            "000_23f0baf8f5491e38#s4.p1.1",
+            "000_23f0baf8f5491e38#s4.p1.2",
+        ]
+    );
+    let iv = parse_one(&seed_path(SEED_IV), &opts);
+    assert_eq!(ids(&iv).len(), 10);
+    let whole = parse_one(&seed_path(SEED_III), &unlimited());
+    for doc in [&iii, &iv] {
+        for (_, init) in doc.initiatives() {
+            assert!(
+                estimate_tokens(&init.text) <= opts.max_tokens,
+                "{} over budget",
+                init.id
+            );
+            let first = &init.sentences[0];
+            assert_eq!(first.byte_range.0, 0);
+            for s in &init.sentences {
+                assert_eq!(&init.text[s.byte_range.0..s.byte_range.1], s.text);
+            }
+        }
+    }
+    // The parts of a split paragraph are whole sentences that add up to the paragraph.
+    let parts: Vec<&str> = iii.sections[1]
+        .initiatives
+        .iter()
+        .map(|i| i.text.as_str())
+        .collect();
+    assert_eq!(parts.join(" "), whole.sections[1].initiatives[0].text);
+}
+
+#[test]
+fn shared_editors_note_is_boilerplate_across_the_batch() {
+    let report = ingest_paths(&[root().join("seeds")], &unlimited(), &estimate_tokens);
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    assert_eq!(report.documents.len(), 2);
+    assert_eq!(
+        boilerplate_ids(&report.documents),
+        vec![
+            "000_23f0baf8f5491e38#s0.p1",
+            "000_23f0baf8f5491e38#s0.p2",
+            "000_23f0baf8f5491e38#s0.p3",
+            "002_b4bb908d9f129013#s0.p1",
+            "002_b4bb908d9f129013#s0.p2",
+            "002_b4bb908d9f129013#s0.p3",
+        ]
+    );
+    // Alone, a seed has no boilerplate.
+    let alone = ingest_paths(&[seed_path(SEED_III)], &unlimited(), &estimate_tokens);
+    assert!(boilerplate_ids(&alone.documents).is_empty());
+}
+
+#[test]
+fn boilerplate_ignores_whitespace_differences() {
+    let a = parse_bytes("a.txt", b"Title A\n\nThe  same   note.\n\nOwn text of A.\n").unwrap();
+    let b = parse_bytes("b.txt", b"Title B\n\nThe same\nnote.\n\nOwn text of B.\n").unwrap();
+    let mut docs = vec![a[0].clone(), b[0].clone()];
+    mark_boilerplate(&mut docs);
+    assert_eq!(boilerplate_ids(&docs), vec!["a#s0.p1", "b#s0.p1"]);
+}
+
+#[test]
+fn ids_are_stable_across_reingesting_an_unchanged_file() {
+    let first = parse_one(&seed_path(SEED_IV), &IngestOptions::default());
+    let again = parse_one(&seed_path(SEED_IV), &IngestOptions::default());
+    assert_eq!(first, again);
+    assert_eq!(first.content_hash.len(), 64);
+    // Editing a later section leaves the ids (and texts) of earlier ones alone.
+    let bytes = std::fs::read(seed_path(SEED_IV)).unwrap();
+    let edited = String::from_utf8(bytes)
+        .unwrap()
+        .replace("A number of companies have embraced", "Many firms embraced");
+    let edited = parse_document(
+        &seed_path(SEED_IV),
+        edited.as_bytes(),
+        &IngestOptions::default(),
+        &estimate_tokens,
+    )
+    .unwrap()
+    .remove(0);
+    assert_ne!(edited.content_hash, first.content_hash);
+    let before: Vec<_> = first
+        .initiatives()
+        .map(|(_, i)| (&i.id, &i.text))
+        .take(9)
+        .collect();
+    let after: Vec<_> = edited
+        .initiatives()
+        .map(|(_, i)| (&i.id, &i.text))
+        .take(9)
+        .collect();
+    assert_eq!(before, after);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formats
+
+#[test]
+fn plain_text_numbered_headings_and_captions() {
+    let doc = parse_one(&data("numbered.txt"), &IngestOptions::default());
+    assert_eq!(doc.format, "text");
+    assert_eq!(doc.title, "Field Notes");
+    assert_eq!(
+        outline(&doc),
+        vec![
+            (0, None, "", 1, 0),
+            (1, Some("1"), "Planning", 1, 0),
+            (2, Some("2.1"), "Budget", 1, 0),
+            (3, Some("Chapter 3"), "", 2, 1),
+        ]
+    );
+    assert_eq!(captions(&doc), vec!["Harbour view at dawn"]);
+}
+
+#[test]
+fn markdown_headings_front_matter_images_lists_and_code() {
+    let doc = parse_one(&data("report.md"), &IngestOptions::default());
+    assert_eq!(doc.format, "markdown");
+    assert_eq!(doc.title, "Annual Report 2022");
+    assert_eq!(doc.date.as_deref(), Some("2022-12-31"));
+    assert_eq!(doc.source.as_deref(), Some("Example Foundation"));
+    assert_eq!(
+        outline(&doc),
+        vec![
+            (1, None, "Overview", 1, 0),
+            (2, Some("1"), "Education", 3, 1),
+            (3, None, "Setext heading", 1, 0)
+        ]
+    );
+    assert_eq!(
+        captions(&doc),
+        vec!["Teachers at the training centre in Kisumu"]
+    );
+    let education: Vec<&str> = doc.sections[1]
+        .initiatives
+        .iter()
+        .map(|i| i.text.as_str())
+        .collect();
+    assert_eq!(
+        education,
+        vec![
+            "We trained 300 teachers in rural districts. Each teacher received 40 hours of instruction, see the curriculum.",
+            "Built two libraries in Nakuru county.",
+            "Funded 50 scholarships for girls.",
+        ]
+    );
+    assert!(!doc
+        .initiatives()
+        .any(|(_, i)| i.text.contains("code that must not")));
+}
+
+#[test]
+fn html_headings_captions_and_dropped_chrome() {
+    let doc = parse_one(&data("page.html"), &IngestOptions::default());
+    assert_eq!(doc.format, "html");
+    assert_eq!(doc.title, "Green Ports Initiative");
+    assert_eq!(doc.date.as_deref(), Some("2021-06-15"));
+    assert_eq!(doc.source.as_deref(), Some("Harbour News"));
+    assert_eq!(
+        outline(&doc),
+        vec![
+            (0, None, "", 1, 0),
+            (1, None, "Shore power", 1, 1),
+            (2, Some("II"), "Electric cranes", 1, 0)
+        ]
+    );
+    assert_eq!(captions(&doc), vec!["Shore power cables at berth 4"]);
+    assert_eq!(
+        doc.sections[2].initiatives[0].text,
+        "All cranes will be electric by 2030. Funding comes from the EU."
+    );
+    let all: String = doc.initiatives().map(|(_, i)| i.text.clone()).collect();
+    for junk in ["Not text", "color", "About us", "Site header", "Copyright"] {
+        assert!(!all.contains(junk), "{junk} leaked into {all}");
+    }
+}
+
+#[test]
+fn json_lines_records_with_metadata() {
+    let docs = parse_document(
+        &data("records.jsonl"),
+        &std::fs::read(data("records.jsonl")).unwrap(),
+        &IngestOptions::default(),
+        &estimate_tokens,
+    )
+    .unwrap();
+    let ids: Vec<&str> = docs.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, vec!["r-1", "7", "records-4"]);
+    let first = &docs[0];
+    assert_eq!(first.title, "Solar schools");
+    assert_eq!(first.date.as_deref(), Some("2022-03-01"));
+    assert_eq!(first.source.as_deref(), Some("Field office"));
+    assert_eq!(first.metadata["label"], "energy");
+    assert_eq!(first.metadata["region"], "North");
+    assert_eq!(first.format, "jsonl");
+    assert_eq!(ids_of(first), vec!["r-1#s0.p1", "r-1#s0.p2"]);
+    assert_eq!(docs[1].title, "Water");
+    assert_ne!(docs[0].content_hash, docs[1].content_hash);
+}
+
+fn ids_of(doc: &Document) -> Vec<&str> {
+    ids(doc)
+}
+
+#[test]
+fn format_override_beats_the_extension() {
+    let md = b"# Title\n\n## Part one\n\nSome text here.\n";
+    let as_text = parse_document(
+        Path::new("x.md"),
+        md,
+        &IngestOptions {
+            format: Some("text".into()),
+            ..IngestOptions::default()
+        },
+        &estimate_tokens,
+    )
+    .unwrap();
+    assert_eq!(as_text[0].format, "text");
+    let as_md = parse_bytes("x.md", md).unwrap();
+    assert_eq!(as_md[0].sections[0].heading, "Part one");
+    assert!(matches!(
+        parse_document(
+            Path::new("x"),
+            md,
+            &IngestOptions {
+                format: Some("docx".into()),
+                ..Default::default()
+            },
+            &estimate_tokens
+        ),
+        Err(IngestError::UnknownFormat(_))
+    ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encodings
+
+#[test]
+fn utf8_bom_is_removed() {
+    let report_dir = tempfile::tempdir().unwrap();
+    let path = report_dir.path().join("bom.txt");
+    std::fs::write(&path, b"\xEF\xBB\xBFTitle here\n\nA paragraph of text.\n").unwrap();
+    let report = ingest_paths(&[path], &IngestOptions::default(), &estimate_tokens);
+    assert_eq!(report.documents[0].title, "Title here");
+    assert!(
+        report.notes.iter().any(|n| n.contains("UTF-8 with BOM")),
+        "{:?}",
+        report.notes
+    );
+}
+
+#[test]
+fn latin1_and_windows_1252_are_decoded_and_noted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("latin.txt");
+    std::fs::write(
+        &path,
+        b"Caf\xe9 report\n\nThe caf\xe9 served cr\xe8me br\xfbl\xe9e. It was \x93great\x94.\n",
+    )
+    .unwrap();
+    let report = ingest_paths(&[path], &IngestOptions::default(), &estimate_tokens);
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    let doc = &report.documents[0];
+    assert_eq!(doc.title, "Café report");
+    assert_eq!(
+        doc.sections[0].initiatives[0].text,
+        "The café served crème brûlée. It was \u{201c}great\u{201d}."
+    );
+    assert!(
+        report.notes.iter().any(|n| n.contains("Windows-1252")),
+        "{:?}",
+        report.notes
+    );
+}
+
+#[test]
+fn utf16_with_bom_is_decoded() {
+    let mut bytes = vec![0xFF, 0xFE];
+    for unit in "Title\n\nSome text in UTF-16.\n".encode_utf16() {
+        bytes.extend(unit.to_le_bytes());
+    }
+    let docs = parse_bytes("u16.txt", &bytes).unwrap();
+    assert_eq!(
+        docs[0].sections[0].initiatives[0].text,
+        "Some text in UTF-16."
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input
+
+#[test]
+fn bad_files_are_skipped_with_reasons_and_the_batch_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a_good.txt"), "Good\n\nThis file is fine.\n").unwrap();
+    std::fs::write(d.join("binary.txt"), b"GIF89a\x00\x01\x02 not text").unwrap();
+    std::fs::write(d.join("empty.txt"), b"").unwrap();
+    std::fs::write(d.join("blank.md"), b"\n   \n\t\n").unwrap();
+    std::fs::write(
+        d.join("nothing.html"),
+        "<html><head><script>var a = 1;</script></head><body></body></html>",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("undecodable.txt"),
+        b"Line one is fine.\n\nBad \x81\x8d bytes.\n",
+    )
+    .unwrap();
+    std::fs::copy(data("bad.jsonl"), d.join("records.jsonl")).unwrap();
+    let missing = d.join("missing.txt");
+    let report = ingest_paths(
+        &[d.to_path_buf(), missing.clone()],
+        &IngestOptions::default(),
+        &estimate_tokens,
+    );
+    let docs: Vec<&str> = report.documents.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(docs, vec!["a_good", "ok", "also-ok"]);
+    let skipped: Vec<(String, Option<usize>)> = report
+        .skipped
+        .iter()
+        .map(|s| {
+            (
+                s.path.file_name().unwrap().to_string_lossy().into_owned(),
+                s.line,
+            )
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        vec![
+            ("binary.txt".into(), Some(1)),
+            ("blank.md".into(), None),
+            ("empty.txt".into(), None),
+            ("nothing.html".into(), None),
+            ("records.jsonl".into(), Some(2)),
+            ("records.jsonl".into(), Some(3)),
+            ("records.jsonl".into(), Some(4)),
+            ("undecodable.txt".into(), Some(3)),
+            ("missing.txt".into(), None),
+        ]
+    );
+    let reason = |name: &str| {
+        report
+            .skipped
+            .iter()
+            .find(|s| s.path.ends_with(name))
+            .unwrap()
+            .reason
+            .clone()
+    };
+    assert!(reason("binary.txt").contains("binary"));
+    assert!(reason("empty.txt").contains("empty"));
+    assert!(reason("nothing.html").contains("no text"));
+    assert!(reason("undecodable.txt").contains("undecodable"));
+}
+
+#[test]
+fn broken_html_is_recovered_when_it_has_text() {
+    let docs = parse_bytes(
+        "b.html",
+        b"<html><body><p>Unclosed paragraph one.<p>Two <b>bold</i> words.<div><h2>Late",
+    )
+    .unwrap();
+    let doc = &docs[0];
+    let texts: Vec<&str> = doc.initiatives().map(|(_, i)| i.text.as_str()).collect();
+    assert_eq!(texts, vec!["Unclosed paragraph one.", "Two bold words."]);
+    assert_eq!(doc.sections.last().unwrap().heading, "Late");
+}
+
+#[test]
+fn an_undecodable_json_line_is_skipped_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.jsonl");
+    std::fs::write(&path, b"{\"id\": 1, \"text\": \"Fine.\"}\n{\"id\": 2, \"text\": \"\x81\"}\n{\"id\": 3, \"text\": \"Also fine.\"}\n").unwrap();
+    let report = ingest_paths(&[path], &IngestOptions::default(), &estimate_tokens);
+    let ids: Vec<&str> = report.documents.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, vec!["1", "3"]);
+    assert_eq!(report.skipped.len(), 1);
+    assert_eq!(report.skipped[0].line, Some(2));
+}
+
+#[test]
+fn parse_document_fails_on_a_bad_json_line_naming_it() {
+    let err = parse_bytes("r.jsonl", b"{\"id\": 1, \"text\": \"Fine.\"}\n{oops\n").unwrap_err();
+    assert_eq!(err.line(), Some(2));
+}
+
+#[test]
+fn hidden_files_gitignore_and_unknown_extensions_are_skipped_in_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join(".gitignore"), "ignored.txt\n").unwrap();
+    std::fs::write(d.join("ignored.txt"), "Ignored\n\nShould not be read.\n").unwrap();
+    std::fs::write(d.join(".hidden.txt"), "Hidden\n\nShould not be read.\n").unwrap();
+    std::fs::write(d.join("photo.png"), b"\x89PNG\x00\x00").unwrap();
+    std::fs::create_dir(d.join("sub")).unwrap();
+    std::fs::write(d.join("sub/kept.md"), "# Kept\n\nRead this one.\n").unwrap();
+    let report = ingest_paths(
+        &[d.to_path_buf()],
+        &IngestOptions::default(),
+        &estimate_tokens,
+    );
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    let ids: Vec<&str> = report.documents.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, vec!["kept"]);
+    // Named explicitly, a file is read whatever its extension.
+    let explicit = ingest_paths(
+        &[d.join("photo.png")],
+        &IngestOptions::default(),
+        &estimate_tokens,
+    );
+    assert!(explicit.skipped[0].reason.contains("binary"));
+}
+
+#[test]
+fn colliding_ids_get_a_suffix() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["a", "b"] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+        std::fs::write(
+            dir.path().join(sub).join("report.txt"),
+            "Report\n\nSome text.\n",
+        )
+        .unwrap();
+    }
+    let report = ingest_paths(
+        &[dir.path().to_path_buf()],
+        &IngestOptions::default(),
+        &estimate_tokens,
+    );
+    let ids: Vec<&str> = report.documents.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, vec!["report", "report-2"]);
+    assert_eq!(
+        report.documents[1].sections[0].initiatives[0].id,
+        "report-2#s0.p1"
+    );
+}
+
+#[test]
+fn a_huge_unpunctuated_paragraph_is_split_at_words_within_budget() {
+    let words: Vec<String> = (0..20_000).map(|i| format!("word{i}")).collect();
+    let text = format!("Big\n\n{}\n", words.join(" "));
+    let docs = parse_bytes("big.txt", text.as_bytes()).unwrap();
+    let inits = &docs[0].sections[0].initiatives;
+    assert!(inits.len() > 100);
+    for init in inits {
+        assert!(estimate_tokens(&init.text) <= 256);
+    }
+    let joined: Vec<&str> = inits.iter().map(|i| i.text.as_str()).collect();
+    assert_eq!(joined.join(" "), words.join(" "));
+}
+
+#[test]
+fn sentence_splitting_handles_abbreviations_decimals_quotes_and_cjk() {
+    let split = |t: &'static str| -> Vec<&'static str> {
+        split_sentences(t)
+            .into_iter()
+            .map(|(s, e)| &t[s..e])
+            .collect()
+    };
+    assert_eq!(
+        split("Jiang Tai Co., Ltd. (JT) grew 3.5% in the U.S. market. See No. 5, e.g. the annex. \"Done.\" Next."),
+        vec!["Jiang Tai Co., Ltd. (JT) grew 3.5% in the U.S. market.", "See No. 5, e.g. the annex.", "\"Done.\"", "Next."]
+    );
+    assert_eq!(
+        split("北京很好。上海也好！"),
+        vec!["北京很好。", "上海也好！"]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real binary
+
+fn simsum(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_simsum"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn sections_command_prints_json_per_document() {
+    let seeds = root().join("seeds");
+    let out = simsum(&["sections", "--json", seeds.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let docs: Vec<Document> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 2);
+    assert!(docs[0].sections[0].initiatives[0].boilerplate);
+    let hidden = String::from_utf8(simsum(&["sections", seeds.to_str().unwrap()]).stdout).unwrap();
+    assert!(
+        !hidden.contains("[boilerplate]") && hidden.contains("3 boilerplate initiative(s) hidden")
+    );
+    let shown = simsum(&["sections", "--include-boilerplate", seeds.to_str().unwrap()]);
+    let shown = String::from_utf8(shown.stdout).unwrap();
+    assert_eq!(shown.matches("[boilerplate]").count(), 6, "{shown}");
+    let tree = simsum(&["sections", seed_path(SEED_IV).to_str().unwrap()]);
+    let tree = String::from_utf8(tree.stdout).unwrap();
+    assert!(
+        tree.contains("  s1  I. Upgrade skills of local workforce through training"),
+        "{tree}"
+    );
+    assert!(
+        tree.contains("caption: BCEGI UK Sponsors and Participates in Manchester Dragon Boat Race"),
+        "{tree}"
+    );
+}
+
+#[test]
+fn sections_command_warns_and_exits_1_when_something_was_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("good.txt"), "Good\n\nFine text here.\n").unwrap();
+    std::fs::write(dir.path().join("bad.txt"), b"\x00\x00binary").unwrap();
+    let out = simsum(&["sections", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("warning: ") && stderr.contains("bad.txt:1: binary file"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.trim_end().ends_with("1 documents, 1 skipped"),
+        "{stderr}"
+    );
+    let bad_format = simsum(&["sections", "--format", "docx", dir.path().to_str().unwrap()]);
+    assert_eq!(bad_format.status.code(), Some(2));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Property tests: no input makes a parser panic; invariants of the model hold.
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn check_model(docs: &[Document], max_tokens: usize) {
+        for doc in docs {
+            for (section, init) in doc.initiatives() {
+                assert!(init.id.starts_with(&format!("{}.p", section.id)));
+                assert!(!init.text.is_empty());
+                let single_word = !init.text.contains(' ');
+                assert!(
+                    single_word || estimate_tokens(&init.text) <= max_tokens,
+                    "{} over budget",
+                    init.id
+                );
+                for s in &init.sentences {
+                    assert_eq!(
+                        init.text.get(s.byte_range.0..s.byte_range.1),
+                        Some(s.text.as_str())
+                    );
+                }
+            }
+        }
+    }
+
+    /// Text-like input: words, punctuation, newlines, headings and a few odd bytes.
+    fn texty() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            Just(b"word ".to_vec()),
+            Just(b"Co., Ltd. ".to_vec()),
+            Just(b"3.5. ".to_vec()),
+            Just(b"\n\n".to_vec()),
+            Just(b"\nII. Heading\n\n".to_vec()),
+            Just(b"# Head\n".to_vec()),
+            Just(b"<p>".to_vec()),
+            Just(b"</div>".to_vec()),
+            Just("\u{3002}\u{201d} ".as_bytes().to_vec()),
+            Just(b"{\"id\": 1, \"text\": \"a. b\"}\n".to_vec()),
+            any::<u8>().prop_map(|b| vec![b]),
+        ];
+        prop::collection::vec(piece, 0..80).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn parsers_never_panic_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+            for name in ["x.txt", "x.md", "x.html", "x.jsonl"] {
+                let _ = parse_bytes(name, &bytes);
+            }
+        }
+
+        #[test]
+        fn parsers_keep_the_model_consistent_on_text_like_input(bytes in texty(), max_tokens in 3usize..40) {
+            let opts = IngestOptions { max_tokens, ..IngestOptions::default() };
+            for name in ["x.txt", "x.md", "x.html", "x.jsonl"] {
+                if let Ok(docs) = parse_document(Path::new(name), &bytes, &opts, &estimate_tokens) {
+                    check_model(&docs, max_tokens);
+                }
+            }
+        }
+
+        #[test]
+        fn sentences_are_ordered_trimmed_ranges(text in "\\PC{0,200}") {
+            let mut last = 0;
+            for (s, e) in split_sentences(&text) {
+                prop_assert!(s >= last && s < e && e <= text.len());
+                prop_assert!(text.is_char_boundary(s) && text.is_char_boundary(e));
+                prop_assert_eq!(text[s..e].trim(), &text[s..e]);
+                last = e;
+            }
+        }
+    }
+}
