@@ -609,7 +609,8 @@ fn second_writer_gets_index_is_locked() {
     assert!(IndexWriter::open(&idx, &e.model_id(), 16, false).is_ok());
 }
 
-fn write_corpus(dir: &Path, files: usize, paras: usize) {
+/// `files` text files named `<prefix>NNNNN.txt` (document ids come from file names).
+fn write_corpus(dir: &Path, prefix: &str, files: usize, paras: usize) {
     std::fs::create_dir_all(dir).unwrap();
     for f in 0..files {
         let mut text = format!("Report number {f}\nDate: 2023-01-{:02}\n\n", f % 28 + 1);
@@ -620,7 +621,7 @@ fn write_corpus(dir: &Path, files: usize, paras: usize) {
                 (f + p * 7) % 37
             ));
         }
-        std::fs::write(dir.join(format!("f{f:05}.txt")), text).unwrap();
+        std::fs::write(dir.join(format!("{prefix}{f:05}.txt")), text).unwrap();
     }
 }
 
@@ -641,8 +642,8 @@ fn kill_during_indexing_keeps_the_previous_state() {
         tmp.path().join("big"),
         tmp.path().join("idx"),
     );
-    write_corpus(&small, 3, 4);
-    write_corpus(&big, 600, 40);
+    write_corpus(&small, "small", 3, 4);
+    write_corpus(&big, "big", 600, 40);
     let out = cli(&idx, &["index", small.to_str().unwrap()]);
     assert!(
         out.status.success(),
@@ -671,8 +672,11 @@ fn kill_during_indexing_keeps_the_previous_state() {
         let index = IndexDir::open(&idx).expect("the index opens after a kill");
         let counts = index.counts().unwrap();
         if counts != before {
-            // The run finished before the kill: the new state is complete, never partial.
+            // The kill came after the commit (e.g. while building the graph): the new state is
+            // complete, never partial.
             assert_eq!(counts.documents, 603, "{counts:?}");
+            assert_eq!(counts.initiatives, 24_000 + 12, "{counts:?}");
+            assert!(killed_mid_run > 1, "no kill landed before the commit");
             return;
         }
         let out = cli(&idx, &["search", "training culture", "--json"]);
@@ -696,7 +700,7 @@ fn kill_during_indexing_keeps_the_previous_state() {
 fn cli_index_is_incremental_and_json_is_stable() {
     let tmp = tempfile::tempdir().unwrap();
     let (src, idx) = (tmp.path().join("src"), tmp.path().join("idx"));
-    write_corpus(&src, 4, 3);
+    write_corpus(&src, "f", 4, 3);
     let out = cli(&idx, &["index", src.to_str().unwrap()]);
     assert!(
         out.status.success(),
