@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+pub mod bench;
 pub mod demo;
 pub mod embed;
 pub mod index;
@@ -46,6 +47,9 @@ pub struct Global {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Measure embedding, index and pipeline performance.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
     /// Run the main job on the built-in seed reports.
     Demo(demo::DemoArgs),
     /// Embed texts (one per line) and print JSON Lines.
@@ -130,9 +134,12 @@ pub fn load_embedder_with(
     Ok(Box::new(embedder))
 }
 
+/// A token-counting function.
+pub type TokenCount = Box<dyn Fn(&str) -> usize>;
+
 /// Counts tokens as the model will, and the model's token budget: the model's own tokenizer
 /// when its files are already on disk (never downloads), else the tokenizer-free estimate.
-pub fn token_counter(g: &Global) -> (Box<dyn Fn(&str) -> usize>, usize) {
+pub fn token_counter(g: &Global) -> (TokenCount, usize) {
     if let Some(dim) = g.model.strip_prefix("hash:") {
         let e = simsum::embed::HashEmbedder::new(dim.parse().unwrap_or(1));
         return (
@@ -171,6 +178,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .ok();
     }
     match cli.command {
+        Command::Bench(args) => bench::run(&cli.global, args),
         Command::Demo(args) => demo::run(&cli.global, args),
         Command::Embed(args) => embed::run(&cli.global, args),
         Command::Model(args) => model::run(&cli.global, args),

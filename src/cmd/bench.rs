@@ -1,0 +1,261 @@
+//! `simsum bench embed|index|pipeline`: the measurement harness (see `simsum::bench`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use simsum::bench::{self, EmbedRun, IndexBenchConfig, Machine};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum BenchCommand {
+    /// Embedding throughput per precision and batch size, against the measured GEMM peak.
+    Embed(EmbedBenchArgs),
+    /// HNSW build time, recall against exact search, queries/s and size, on a .npy matrix.
+    Index(IndexBenchArgs),
+    /// Time per stage of ingest -> embed -> index on a folder.
+    Pipeline(PipelineBenchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EmbedBenchArgs {
+    /// Texts, one per line.
+    #[arg(long)]
+    pub texts: PathBuf,
+    /// Precisions to run, comma-separated (f32, f16, bf16).
+    #[arg(long, default_value = "f32", value_delimiter = ',')]
+    pub dtype: Vec<String>,
+    /// Batch sizes to run, comma-separated.
+    #[arg(long, default_value = "1,8,32,128,256", value_delimiter = ',')]
+    pub batch_sizes: Vec<usize>,
+    /// Use only the first N texts.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct IndexBenchArgs {
+    /// A 2-D float32 .npy matrix of vectors.
+    #[arg(long)]
+    pub vectors: PathBuf,
+    /// Held-out query rows (taken from the end).
+    #[arg(long, default_value_t = 1000)]
+    pub queries: usize,
+    /// HNSW M.
+    #[arg(long, default_value_t = 16)]
+    pub m: usize,
+    /// HNSW ef_construction.
+    #[arg(long, default_value_t = 200)]
+    pub ef_construction: usize,
+    /// Search ef values to sweep, comma-separated.
+    #[arg(long, default_value = "16,32,64,128,256", value_delimiter = ',')]
+    pub ef: Vec<usize>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PipelineBenchArgs {
+    /// Folder (or files) to run the pipeline on.
+    #[arg(default_value = "seeds")]
+    pub paths: Vec<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(g: &super::Global, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        BenchCommand::Embed(a) => embed(g, a),
+        BenchCommand::Index(a) => index(a),
+        BenchCommand::Pipeline(a) => pipeline(g, a),
+    }
+}
+
+fn embed(g: &super::Global, a: EmbedBenchArgs) -> anyhow::Result<ExitCode> {
+    let file =
+        std::fs::File::open(&a.texts).with_context(|| format!("opening {}", a.texts.display()))?;
+    let mut texts = super::embed::read_lines(file, true, &a.texts.display().to_string())?;
+    texts.retain(|t| !t.trim().is_empty());
+    if let Some(n) = a.limit {
+        texts.truncate(n);
+    }
+    anyhow::ensure!(!texts.is_empty(), "{} has no texts", a.texts.display());
+    let files = simsum::model::resolve(&g.model, &Default::default())?;
+    let machine = Machine::detect();
+    let f32_peak = bench::cpu_f32_gemm_peak();
+    let bf16_peak = bench::cpu_bf16_gemm_peak();
+    let mut runs: Vec<EmbedRun> = Vec::new();
+    let mut reference: Option<Vec<Vec<f32>>> = None;
+    // f32 first: the lower precisions are compared with its vectors.
+    let mut dtypes = a.dtype.clone();
+    dtypes.sort_by_key(|d| d != "f32");
+    for dtype in &dtypes {
+        for &bs in &a.batch_sizes {
+            let opts = super::EmbedderOptions {
+                batch_size: bs,
+                dtype: dtype.clone(),
+                normalize: true,
+            };
+            let e = super::load_embedder_with(g, &opts)?;
+            let peak = match dtype.as_str() {
+                "bf16" if machine.bf16_kernel && g.device != "cuda" => bf16_peak,
+                _ => Some(f32_peak),
+            };
+            let refs = if dtype == "f32" {
+                None
+            } else {
+                reference.as_deref()
+            };
+            let (run, vectors) =
+                bench::embed_run(&*e, &files.config, &texts, bs, dtype, peak, refs)?;
+            if dtype == "f32" && reference.is_none() {
+                reference = Some(vectors);
+            }
+            if !a.json {
+                eprintln!("{dtype} batch {bs}: {:.0} tokens/s", run.tokens_per_s);
+            }
+            runs.push(run);
+        }
+    }
+    let out = serde_json::json!({
+        "benchmark": "embed",
+        "machine": machine,
+        "simsum_version": env!("CARGO_PKG_VERSION"),
+        "model": {"name": files.name, "weights_sha256": files.weights_sha256},
+        "device": g.device,
+        "texts_file": a.texts,
+        "f32_gemm_peak_gflops": f32_peak,
+        "bf16_gemm_peak_gflops": bf16_peak,
+        "flop_formula": "layers * (2*L*(4*h^2 + 2*h*i) + 4*L^2*h) per text of L tokens",
+        "runs": runs,
+    });
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "machine: {} ({} threads, {}), f32 GEMM peak {:.0} GFLOP/s, bf16 {}",
+            machine.cpu_model,
+            machine.threads_used,
+            machine.simd,
+            f32_peak,
+            bf16_peak.map_or("n/a".into(), |p| format!("{p:.0} GFLOP/s"))
+        );
+        println!(
+            "{:<5} {:>5} {:>7} {:>9} {:>9} {:>7} {:>8} {:>8} {:>7} {:>6} {:>8} {:>9}",
+            "dtype",
+            "batch",
+            "texts",
+            "texts/s",
+            "tokens/s",
+            "pad%",
+            "p50 ms",
+            "p99 ms",
+            "GFLOP/s",
+            "peak%",
+            "RSS MiB",
+            "cos f32"
+        );
+        for r in &runs {
+            println!(
+                "{:<5} {:>5} {:>7} {:>9.1} {:>9.0} {:>6.1}% {:>8.1} {:>8.1} {:>7.1} {:>5.0}% {:>8.0} {:>9}",
+                r.dtype, r.batch_size, r.texts, r.texts_per_s, r.tokens_per_s, r.padding_ratio * 100.0,
+                r.batch_latency_p50_ms, r.batch_latency_p99_ms, r.gflops, r.peak_fraction.unwrap_or(f64::NAN) * 100.0,
+                r.peak_rss_mib.unwrap_or(f64::NAN), r.cosine_to_f32_min.map_or("-".into(), |c| format!("{c:.5}")),
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn index(a: IndexBenchArgs) -> anyhow::Result<ExitCode> {
+    let (rows, dim, data) = bench::read_npy(&a.vectors)?;
+    let cfg = IndexBenchConfig {
+        queries: a.queries,
+        k: 10,
+        m: a.m,
+        ef_construction: a.ef_construction,
+        ef: a.ef.clone(),
+    };
+    let b = bench::index_bench(rows, dim, &data, &cfg);
+    if a.json {
+        let out = serde_json::json!({
+            "benchmark": "index", "machine": Machine::detect(), "vectors": a.vectors,
+            "config": cfg, "result": b,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "{} points x {} dims, {} queries; build {:.2} s on {} threads (M={}, ef_construction={}); {:.1} MiB on disk; exact scan {:.0} q/s",
+            b.points, b.dim, b.queries, b.build_seconds, b.build_threads, a.m, a.ef_construction, b.index_mib_on_disk, b.exact_qps_one_thread
+        );
+        println!(
+            "{:>5} {:>9} {:>10} {:>10} {:>10} {:>8} {:>8}",
+            "ef", "recall@1", "recall@10", "q/s (1 t)", "q/s (all)", "p50 ms", "p99 ms"
+        );
+        for r in &b.runs {
+            println!(
+                "{:>5} {:>9.4} {:>10.4} {:>10.0} {:>10.0} {:>8.3} {:>8.3}",
+                r.ef,
+                r.recall_at_1,
+                r.recall_at_10,
+                r.qps_one_thread,
+                r.qps_all_threads,
+                r.latency_p50_ms,
+                r.latency_p99_ms
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pipeline(g: &super::Global, a: PipelineBenchArgs) -> anyhow::Result<ExitCode> {
+    let mut stages: Vec<(&str, f64)> = Vec::new();
+    let t = Instant::now();
+    let embedder = super::load_embedder(g)?;
+    stages.push(("load model", t.elapsed().as_secs_f64()));
+    let t = Instant::now();
+    let count = |s: &str| embedder.count_tokens(s);
+    let opts = simsum::ingest::IngestOptions {
+        max_tokens: embedder.max_tokens(),
+        ..Default::default()
+    };
+    let report = simsum::ingest::ingest_paths(&a.paths, &opts, &count);
+    stages.push(("ingest", t.elapsed().as_secs_f64()));
+    let dir = tempfile::tempdir()?;
+    let t = Instant::now();
+    let mut w =
+        simsum::index::IndexWriter::open(dir.path(), &embedder.model_id(), embedder.dim(), true)?;
+    let stats = w.update(
+        &report.documents,
+        &*embedder,
+        &Default::default(),
+        &|_, _| {},
+    )?;
+    stages.push(("embed + index", t.elapsed().as_secs_f64()));
+    let total: f64 = stages.iter().map(|s| s.1).sum();
+    if a.json {
+        let out = serde_json::json!({
+            "benchmark": "pipeline", "machine": Machine::detect(), "paths": a.paths,
+            "documents": report.documents.len(), "embedded": stats.embedded,
+            "stages": stages.iter().map(|(n, s)| serde_json::json!({"stage": n, "seconds": s})).collect::<Vec<_>>(),
+            "total_seconds": total,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "{} documents, {} texts embedded",
+            report.documents.len(),
+            stats.embedded
+        );
+        for (n, s) in &stages {
+            println!("{n:<16} {:>8.3} s", s);
+        }
+        println!("{:<16} {:>8.3} s", "total", total);
+    }
+    Ok(ExitCode::SUCCESS)
+}
