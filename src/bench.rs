@@ -335,6 +335,25 @@ pub fn read_npy(path: &Path) -> Result<(usize, usize, Vec<f32>), BenchError> {
     Ok((rows, cols, v))
 }
 
+/// Writes a 2-D little-endian float32 `.npy` file (NumPy format version 1.0).
+pub fn write_npy(path: &Path, rows: usize, cols: usize, data: &[f32]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut header =
+        format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    while !(10 + header.len() + 1).is_multiple_of(64) {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+    w.write_all(b"\x93NUMPY\x01\x00")?;
+    w.write_all(&(header.len() as u16).to_le_bytes())?;
+    w.write_all(header.as_bytes())?;
+    for v in &data[..rows * cols] {
+        w.write_all(&v.to_le_bytes())?;
+    }
+    w.flush()
+}
+
 /// Index benchmark settings.
 #[derive(Debug, Clone, Serialize)]
 pub struct IndexBenchConfig {
@@ -480,6 +499,9 @@ mod tests {
     #[test]
     fn npy_round_trip() {
         let dir = tempfile::tempdir().unwrap();
+        let q = dir.path().join("w.npy");
+        write_npy(&q, 2, 2, &[1.0, -2.0, 3.5, 4.0]).unwrap();
+        assert_eq!(read_npy(&q).unwrap(), (2, 2, vec![1.0, -2.0, 3.5, 4.0]));
         let p = dir.path().join("m.npy");
         let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
         let mut h = header.to_string();

@@ -23,6 +23,9 @@ pub struct EmbedArgs {
     /// Replace invalid UTF-8 with U+FFFD instead of stopping with an error.
     #[arg(long)]
     pub lossy: bool,
+    /// Write the vectors to this float32 .npy matrix (one row per line) instead of JSON Lines.
+    #[arg(long)]
+    pub npy: Option<PathBuf>,
 }
 
 /// Splits input into lines, failing on invalid UTF-8 with the 1-based line number.
@@ -78,6 +81,7 @@ pub fn run(g: &super::Global, a: EmbedArgs) -> anyhow::Result<ExitCode> {
     };
     let mut out = BufWriter::new(std::io::stdout().lock());
     let mut truncated = 0usize;
+    let mut matrix: Vec<f32> = Vec::new();
     // Chunks bound memory on large inputs while keeping batches full.
     let chunk = (a.batch_size.max(1) * 64).max(1024);
     for (c, block) in texts.chunks(chunk).enumerate() {
@@ -87,6 +91,10 @@ pub fn run(g: &super::Global, a: EmbedArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("embedding {name}"))?;
         for (j, (text, e)) in block.iter().zip(embs).enumerate() {
             truncated += e.truncated as usize;
+            if a.npy.is_some() {
+                matrix.extend_from_slice(&e.vector);
+                continue;
+            }
             let obj = serde_json::json!({
                 "id": c * chunk + j,
                 "text": text,
@@ -101,6 +109,10 @@ pub fn run(g: &super::Global, a: EmbedArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     bar.finish_and_clear();
+    if let Some(path) = &a.npy {
+        simsum::bench::write_npy(path, texts.len(), embedder.dim(), &matrix)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     if truncated > 0 {
         eprintln!(
             "warning: {truncated} of {} inputs were longer than the model's {} tokens and were truncated",
