@@ -432,3 +432,164 @@ fn seed_themes_separate() {
     assert_ne!(training, environment);
     assert_ne!(training, standards);
 }
+
+mod reports {
+    use super::*;
+    use simsum::report::{render_themes, Format};
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    fn report_with_summaries() -> (Vec<ThemeItem>, ThemeReport) {
+        let (_, items) = synthetic();
+        let mut r = run(&items, &ClusterParams::default());
+        let e = HashEmbedder::new(384);
+        simsum::cluster::attach_summaries(
+            &mut r,
+            10,
+            &simsum::cluster::theme_summary_params(),
+            |members| {
+                let texts: Vec<&str> = members.iter().map(|&i| items[i].text.as_str()).collect();
+                let vs = e.embed(&texts).unwrap();
+                Ok(members
+                    .iter()
+                    .zip(vs)
+                    .map(|(&i, v)| simsum::summarize::SentenceUnit {
+                        text: items[i].text.clone(),
+                        initiative_id: items[i].id.clone(),
+                        doc_id: items[i].doc_id.clone(),
+                        doc_title: items[i].doc_title.clone(),
+                        position: i,
+                        vector: v.vector,
+                    })
+                    .collect())
+            },
+        )
+        .unwrap();
+        (items, r)
+    }
+
+    #[test]
+    fn theme_summaries_are_short_and_cite_members() {
+        let (_, r) = report_with_summaries();
+        for t in &r.themes {
+            let s = t.summary.as_ref().unwrap();
+            assert!((1..=3).contains(&s.len()));
+            assert!(s.iter().all(|x| t.members.contains(&x.initiative)));
+        }
+        let v = serde_json::to_value(&r).unwrap();
+        assert!(v["themes"][0]["summary"][0]["text"].is_string());
+    }
+
+    #[test]
+    fn text_and_markdown_name_every_theme() {
+        let (items, r) = report_with_summaries();
+        let text = render_themes(&r, &items, Format::Text);
+        let md = render_themes(&r, &items, Format::Md);
+        for t in &r.themes {
+            assert!(text.contains(&t.title));
+            assert!(md.contains(&format!("## {}. ", t.id)));
+        }
+        assert!(text.starts_with("60 items, 3 themes"));
+        let json: serde_json::Value =
+            serde_json::from_str(&render_themes(&r, &items, Format::Json)).unwrap();
+        assert_eq!(json["themes"].as_array().unwrap().len(), 3);
+    }
+
+    fn html() -> String {
+        let (items, r) = report_with_summaries();
+        render_themes(&r, &items, Format::Html)
+    }
+
+    #[test]
+    fn html_is_self_contained() {
+        let h = html();
+        let lower = h.to_lowercase();
+        for bad in [
+            "http://", "https://", "<link", " src=", "@import", "url(", "//cdn",
+        ] {
+            assert!(!lower.contains(bad), "HTML contains {bad:?}");
+        }
+        assert!(lower.starts_with("<!doctype html>"));
+        assert!(h.contains("<canvas") && h.contains("id=\"data\""));
+        assert_eq!(h.matches("<script").count(), 2);
+    }
+
+    /// Renders the HTML report in headless Chromium and checks the screenshot is not blank.
+    #[test]
+    fn html_renders_in_headless_chromium() {
+        let chromium = std::path::Path::new("/usr/bin/chromium");
+        if !chromium.exists() {
+            println!("SKIPPED html_renders_in_headless_chromium: /usr/bin/chromium is missing (apt-get install chromium)");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let page = dir.path().join("themes.html");
+        std::fs::write(&page, html()).unwrap();
+        if let Ok(keep) = std::env::var("SIMSUM_KEEP_HTML") {
+            std::fs::copy(&page, keep).unwrap();
+        }
+        let shot = dir.path().join("shot.png");
+        let mut child = Command::new(chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--no-first-run",
+                "--virtual-time-budget=3000",
+                "--window-size=1280,900",
+            ])
+            .arg(format!(
+                "--user-data-dir={}",
+                dir.path().join("profile").display()
+            ))
+            .arg(format!("--screenshot={}", shot.display()))
+            .arg(format!("file://{}", page.display()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        loop {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            if start.elapsed() > Duration::from_secs(90) {
+                child.kill().ok();
+                panic!("chromium did not finish in 90 s");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let decoder =
+            png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        let channels = info.color_type.samples();
+        let pixels = &buf[..info.buffer_size()];
+        let mut non_white = 0usize;
+        let mut colours = std::collections::HashSet::new();
+        let mut theme_pixels = 0usize;
+        for px in pixels.chunks(channels) {
+            let (r, g, b) = (px[0], px[1], px[2]);
+            if (r as u32 + g as u32 + b as u32) < 720 {
+                non_white += 1;
+            }
+            colours.insert((r >> 3, g >> 3, b >> 3));
+            // The first theme colour (#1f77b4) drawn on the map, allowing for alpha blending.
+            if b > 150 && r < 140 && g > 100 && g < 190 {
+                theme_pixels += 1;
+            }
+        }
+        let total = pixels.len() / channels;
+        println!(
+            "{}x{}: {non_white} non-white of {total}, {} colours, {theme_pixels} theme pixels",
+            info.width,
+            info.height,
+            colours.len()
+        );
+        assert!(non_white * 50 > total, "screenshot is (nearly) blank");
+        assert!(colours.len() > 20, "screenshot has too few colours");
+        assert!(theme_pixels > 200, "the map's points are not drawn");
+    }
+}
