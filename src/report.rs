@@ -1,1 +1,514 @@
-//! TODO(skeleton): owned by a later issue.
+//! Rendering of theme reports and summaries for people and programs.
+//!
+//! Four formats for [`ThemeReport`]s ([`render_themes`]): `text` for the terminal, `md` for
+//! sharing, `json` (the documented, stable schema of [`crate::cluster::ThemeReport`]) and
+//! `html`, one self-contained file (inline CSS and JS, no network) with the theme list and a 2-D
+//! map of every item ([`crate::cluster::layout`]), coloured by theme, with the item's text on
+//! hover. [`render_summary`] prints a [`Summary`] as cited text or JSON. This module only
+//! formats: it computes nothing but the map projection.
+
+use std::fmt::Write as _;
+
+use crate::cluster::{layout, Theme, ThemeItem, ThemeReport};
+use crate::summarize::Summary;
+
+/// A report format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Md,
+    Json,
+    Html,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "text" => Ok(Format::Text),
+            "md" | "markdown" => Ok(Format::Md),
+            "json" => Ok(Format::Json),
+            "html" => Ok(Format::Html),
+            _ => Err(format!("unknown format `{s}`: use text, md, json or html")),
+        }
+    }
+}
+
+/// Most points drawn on the HTML map; larger reports show a deterministic sample.
+pub const MAX_MAP_POINTS: usize = 50_000;
+
+/// Renders `report` over the `items` it was computed from (the HTML map needs their text and
+/// vectors; the other formats only read the report).
+pub fn render_themes(report: &ThemeReport, items: &[ThemeItem], format: Format) -> String {
+    match format {
+        Format::Text => themes_text(report),
+        Format::Md => themes_md(report),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(report).expect("reports serialise");
+            s.push('\n');
+            s
+        }
+        Format::Html => themes_html(report, items),
+    }
+}
+
+/// Cuts `text` to at most `max` characters at a word boundary, adding an ellipsis.
+pub fn truncate(text: &str, max: usize) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= max {
+        return text;
+    }
+    let cut: String = text.chars().take(max).collect();
+    let cut = match cut.rfind(' ') {
+        Some(p) if p > max / 2 => &cut[..p],
+        _ => &cut[..],
+    };
+    format!("{}…", cut.trim_end_matches([',', ';', ':', '.']))
+}
+
+fn header(report: &ThemeReport) -> String {
+    let p = &report.params;
+    format!(
+        "{} items, {} themes, {} unclustered (min size {}, k {}, seed {}, modularity {:.3})",
+        p.items,
+        report.themes.len(),
+        report.unclustered.len(),
+        p.min_size_used,
+        p.k,
+        p.cluster.seed,
+        p.modularity
+    )
+}
+
+fn documents_line(t: &Theme) -> String {
+    t.documents
+        .iter()
+        .map(|d| format!("{} ({})", d.title, d.items))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn neighbours_line(t: &Theme) -> String {
+    t.neighbours
+        .iter()
+        .map(|n| format!("#{} {} ({:.2})", n.id, n.title, n.similarity))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn themes_text(report: &ThemeReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", header(report));
+    for t in &report.themes {
+        let _ = writeln!(
+            out,
+            "\n#{} {}  ({} items, cohesion {:.2})",
+            t.id, t.title, t.size, t.cohesion
+        );
+        let _ = writeln!(out, "  keyphrases: {}", t.keyphrases.join(", "));
+        let _ = writeln!(out, "  documents:  {}", documents_line(t));
+        if !t.neighbours.is_empty() {
+            let _ = writeln!(out, "  nearest:    {}", neighbours_line(t));
+        }
+        let _ = writeln!(out, "  representatives:");
+        for r in &t.representatives {
+            let _ = writeln!(out, "    [{}] {}", r.id, truncate(&r.text, 160));
+        }
+        if let Some(summary) = &t.summary {
+            let _ = writeln!(out, "  summary:");
+            for s in summary {
+                let _ = writeln!(out, "    {} [{}]", s.text, s.initiative);
+            }
+        }
+        let shown: Vec<&str> = t.members.iter().take(12).map(String::as_str).collect();
+        let more = t.members.len().saturating_sub(shown.len());
+        let _ = write!(out, "  members:    {}", shown.join(" "));
+        let _ = if more > 0 {
+            writeln!(out, " … and {more} more")
+        } else {
+            writeln!(out)
+        };
+    }
+    if !report.unclustered.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nunclustered ({}): {}",
+            report.unclustered.len(),
+            report.unclustered.join(" ")
+        );
+    }
+    out
+}
+
+/// Escapes text for Markdown table cells and inline text.
+fn md_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn themes_md(report: &ThemeReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Themes\n\n{}\n", header(report));
+    let _ = writeln!(out, "| # | theme | items | cohesion | keyphrases |");
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    for t in &report.themes {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.2} | {} |",
+            t.id,
+            md_escape(&t.title),
+            t.size,
+            t.cohesion,
+            md_escape(&t.keyphrases.join(", "))
+        );
+    }
+    for t in &report.themes {
+        let _ = writeln!(out, "\n## {}. {}\n", t.id, md_escape(&t.title));
+        let _ = writeln!(
+            out,
+            "- **Keyphrases:** {}",
+            md_escape(&t.keyphrases.join(", "))
+        );
+        let _ = writeln!(
+            out,
+            "- **Size:** {} items, cohesion {:.2}",
+            t.size, t.cohesion
+        );
+        let _ = writeln!(out, "- **Documents:** {}", md_escape(&documents_line(t)));
+        if !t.neighbours.is_empty() {
+            let _ = writeln!(
+                out,
+                "- **Nearest themes:** {}",
+                md_escape(&neighbours_line(t))
+            );
+        }
+        if let Some(summary) = &t.summary {
+            let _ = writeln!(out, "\n**Summary.**");
+            for s in summary {
+                let _ = writeln!(out, "{} (`{}`)", md_escape(&s.text), s.initiative);
+            }
+        }
+        let _ = writeln!(out, "\n**Representatives**\n");
+        for r in &t.representatives {
+            let _ = writeln!(
+                out,
+                "> {} — *{}*, `{}`\n",
+                md_escape(&truncate(&r.text, 300)),
+                md_escape(&r.document),
+                r.id
+            );
+        }
+        let _ = writeln!(
+            out,
+            "<details><summary>All {} members</summary>\n\n{}\n\n</details>",
+            t.members.len(),
+            t.members
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if !report.unclustered.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Unclustered ({})\n\n{}",
+            report.unclustered.len(),
+            report
+                .unclustered
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    out
+}
+
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Colour of theme `t` (0-based): 20 well-separated colours, then golden-angle hues.
+pub fn theme_colour(t: usize) -> String {
+    const PALETTE: [&str; 20] = [
+        "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+        "#bcbd22", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d",
+        "#31a354", "#756bb1", "#636363", "#969696",
+    ];
+    match PALETTE.get(t) {
+        Some(c) => (*c).to_string(),
+        None => format!("hsl({:.0},65%,45%)", (t as f64 * 137.508) % 360.0),
+    }
+}
+
+const UNCLUSTERED_COLOUR: &str = "#b0b0b0";
+
+const HTML_STYLE: &str = r#"
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#222;background:#fafafa}
+header{padding:14px 22px;background:#fff;border-bottom:1px solid #ddd}
+h1{font-size:20px;margin:0 0 4px}
+.sub{color:#666}
+main{display:flex;gap:18px;padding:18px;align-items:flex-start}
+#mapbox{position:sticky;top:10px;background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px}
+canvas{display:block}
+#tip{position:fixed;pointer-events:none;background:#fff;border:1px solid #999;border-radius:4px;padding:6px 8px;max-width:380px;font-size:12px;box-shadow:0 2px 8px rgba(0,0,0,.2);display:none}
+#themes{flex:1;min-width:320px}
+.theme{background:#fff;border:1px solid #ddd;border-left:8px solid #999;border-radius:6px;padding:10px 14px;margin-bottom:12px}
+.theme h2{font-size:16px;margin:0 0 4px}
+.meta{color:#666;font-size:12px}
+.kp span{display:inline-block;background:#eef;border-radius:10px;padding:1px 8px;margin:2px 4px 2px 0;font-size:12px}
+.rep{margin:4px 0 4px 0;padding-left:10px;border-left:3px solid #eee;font-size:13px}
+.rep .id,.sum .id{color:#888;font-size:11px}
+.sum{font-style:italic;margin:6px 0}
+details{font-size:12px;color:#555}
+.legend span{display:inline-block;margin-right:10px;font-size:12px}
+.legend i{display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:4px;vertical-align:middle}
+"#;
+
+const HTML_SCRIPT: &str = r#"
+(function(){
+var D=JSON.parse(document.getElementById('data').textContent);
+var cv=document.getElementById('map'),cx=cv.getContext('2d');
+var W=cv.width,H=cv.height,pad=28,tip=document.getElementById('tip');
+function sx(x){return pad+(x+1)/2*(W-2*pad)}
+function sy(y){return H-pad-(y+1)/2*(H-2*pad)}
+function draw(hi){
+  cx.fillStyle='#fff';cx.fillRect(0,0,W,H);
+  cx.strokeStyle='#eee';cx.strokeRect(pad/2,pad/2,W-pad,H-pad);
+  for(var pass=0;pass<2;pass++){
+    for(var i=0;i<D.points.length;i++){
+      var p=D.points[i],t=p[2];
+      if((t<0)!==(pass===0))continue;
+      cx.globalAlpha=(hi===undefined||hi===t)?0.85:0.15;
+      cx.fillStyle=t<0?D.grey:D.colours[t];
+      cx.beginPath();cx.arc(sx(p[0]),sy(p[1]),t<0?2.5:3.5,0,6.2832);cx.fill();
+    }
+  }
+  cx.globalAlpha=1;cx.font='bold 13px system-ui,sans-serif';cx.textAlign='center';
+  for(var k=0;k<D.themes.length;k++){
+    var th=D.themes[k];if(hi!==undefined&&hi!==k)continue;
+    var w=cx.measureText(th.title).width/2+4,x=Math.min(Math.max(sx(th.x),w),W-w),y=Math.min(Math.max(sy(th.y),16),H-8);
+    cx.lineWidth=4;cx.strokeStyle='rgba(255,255,255,0.9)';cx.strokeText(th.title,x,y);
+    cx.fillStyle=D.colours[k];cx.fillText(th.title,x,y);
+  }
+}
+draw();
+cv.addEventListener('mousemove',function(e){
+  var r=cv.getBoundingClientRect(),mx=(e.clientX-r.left)*W/r.width,my=(e.clientY-r.top)*H/r.height;
+  var best=-1,bd=64;
+  for(var i=0;i<D.points.length;i++){var p=D.points[i],dx=sx(p[0])-mx,dy=sy(p[1])-my,d=dx*dx+dy*dy;if(d<bd){bd=d;best=i}}
+  if(best<0){tip.style.display='none';return}
+  var p=D.points[best],t=p[2];
+  tip.textContent='';
+  var h=document.createElement('b');h.textContent=(t<0?'unclustered':'#'+(t+1)+' '+D.themes[t].title);
+  var id=document.createElement('div');id.className='meta';id.textContent=D.ids[p[3]];
+  var tx=document.createElement('div');tx.textContent=D.texts[p[3]];
+  tip.appendChild(h);tip.appendChild(id);tip.appendChild(tx);
+  tip.style.display='block';tip.style.left=(e.clientX+14)+'px';tip.style.top=(e.clientY+10)+'px';
+});
+cv.addEventListener('mouseleave',function(){tip.style.display='none'});
+var cards=document.querySelectorAll('.theme');
+for(var c=0;c<cards.length;c++){(function(k){
+  cards[k].addEventListener('mouseenter',function(){draw(k)});
+  cards[k].addEventListener('mouseleave',function(){draw()});
+})(c)}
+})();
+"#;
+
+/// Keeps `</script>` and friends from ending the inline data block.
+fn script_safe_json(v: &serde_json::Value) -> String {
+    serde_json::to_string(v)
+        .expect("json")
+        .replace("</", "<\\/")
+        .replace("<!--", "<\\!--")
+}
+
+fn themes_html(report: &ThemeReport, items: &[ThemeItem]) -> String {
+    let n = items.len().min(report.assignment.len());
+    let vectors: Vec<&[f32]> = items[..n].iter().map(|i| i.vector.as_slice()).collect();
+    let centroids: Vec<Vec<f32>> = report.themes.iter().map(|t| t.centroid.clone()).collect();
+    let points = layout::project_2d(&vectors, &report.assignment[..n], &centroids);
+    let stride = n.div_ceil(MAX_MAP_POINTS).max(1);
+    let shown: Vec<usize> = (0..n).step_by(stride).collect();
+    let mut sums = vec![(0.0f64, 0.0f64, 0usize); report.themes.len()];
+    for i in 0..n {
+        if let Some(t) = report.assignment[i] {
+            sums[t].0 += points[i][0] as f64;
+            sums[t].1 += points[i][1] as f64;
+            sums[t].2 += 1;
+        }
+    }
+    let data = serde_json::json!({
+        "points": shown.iter().enumerate().map(|(k, &i)| serde_json::json!([
+            (points[i][0] * 1000.0).round() / 1000.0,
+            (points[i][1] * 1000.0).round() / 1000.0,
+            report.assignment[i].map_or(-1, |t| t as i64),
+            k,
+        ])).collect::<Vec<_>>(),
+        "ids": shown.iter().map(|&i| items[i].id.as_str()).collect::<Vec<_>>(),
+        "texts": shown.iter().map(|&i| truncate(&items[i].text, 280)).collect::<Vec<_>>(),
+        "themes": report.themes.iter().zip(&sums).map(|(t, s)| serde_json::json!({
+            "title": t.title,
+            "x": if s.2 > 0 { s.0 / s.2 as f64 } else { 0.0 },
+            "y": if s.2 > 0 { s.1 / s.2 as f64 } else { 0.0 },
+        })).collect::<Vec<_>>(),
+        "colours": (0..report.themes.len()).map(theme_colour).collect::<Vec<_>>(),
+        "grey": UNCLUSTERED_COLOUR,
+    });
+
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>simsum themes</title><style>{HTML_STYLE}</style></head><body>\n"
+    );
+    let _ = writeln!(
+        out,
+        "<header><h1>Themes</h1><div class=\"sub\">{}{}</div></header>",
+        html_escape(&header(report)),
+        if stride > 1 {
+            format!("; the map shows every {stride}th of {n} items")
+        } else {
+            String::new()
+        }
+    );
+    let _ = writeln!(
+        out,
+        "<main><div id=\"mapbox\"><canvas id=\"map\" width=\"720\" height=\"560\" \
+         aria-label=\"2-D map of all items coloured by theme\"></canvas><div class=\"legend\">"
+    );
+    for (k, t) in report.themes.iter().enumerate() {
+        let _ = write!(
+            out,
+            "<span><i style=\"background:{}\"></i>#{} {}</span>",
+            theme_colour(k),
+            t.id,
+            html_escape(&t.title)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<span><i style=\"background:{UNCLUSTERED_COLOUR}\"></i>unclustered ({})</span></div></div>",
+        report.unclustered.len()
+    );
+    let _ = writeln!(out, "<section id=\"themes\">");
+    for (k, t) in report.themes.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "<article class=\"theme\" style=\"border-left-color:{}\"><h2>#{} {}</h2>\
+             <div class=\"meta\">{} items · cohesion {:.2} · {}</div>",
+            theme_colour(k),
+            t.id,
+            html_escape(&t.title),
+            t.size,
+            t.cohesion,
+            html_escape(&documents_line(t))
+        );
+        let _ = write!(out, "<div class=\"kp\">");
+        for p in &t.keyphrases {
+            let _ = write!(out, "<span>{}</span>", html_escape(p));
+        }
+        let _ = writeln!(out, "</div>");
+        if let Some(summary) = &t.summary {
+            let _ = write!(out, "<p class=\"sum\">");
+            for s in summary {
+                let _ = write!(
+                    out,
+                    "{} <span class=\"id\">[{}]</span> ",
+                    html_escape(&s.text),
+                    html_escape(&s.initiative)
+                );
+            }
+            let _ = writeln!(out, "</p>");
+        }
+        for r in &t.representatives {
+            let _ = writeln!(
+                out,
+                "<div class=\"rep\">{} <span class=\"id\">{} · {}</span></div>",
+                html_escape(&truncate(&r.text, 240)),
+                html_escape(&r.document),
+                html_escape(&r.id)
+            );
+        }
+        if !t.neighbours.is_empty() {
+            let _ = writeln!(
+                out,
+                "<div class=\"meta\">nearest: {}</div>",
+                html_escape(&neighbours_line(t))
+            );
+        }
+        let _ = writeln!(
+            out,
+            "<details><summary>all {} members</summary>{}</details></article>",
+            t.members.len(),
+            html_escape(&t.members.join(", "))
+        );
+    }
+    if !report.unclustered.is_empty() {
+        let _ = writeln!(
+            out,
+            "<article class=\"theme\"><h2>Unclustered ({})</h2><details><summary>ids</summary>{}</details></article>",
+            report.unclustered.len(),
+            html_escape(&report.unclustered.join(", "))
+        );
+    }
+    let _ = writeln!(out, "</section></main><div id=\"tip\"></div>");
+    let _ = writeln!(
+        out,
+        "<script type=\"application/json\" id=\"data\">{}</script>",
+        script_safe_json(&data)
+    );
+    let _ = writeln!(out, "<script>{HTML_SCRIPT}</script></body></html>");
+    out
+}
+
+/// Renders a summary: JSON (`{"summary":[...],"params":{...}}`) or one cited sentence per line.
+pub fn render_summary(summary: &Summary, json: bool) -> String {
+    if json {
+        let mut s = serde_json::to_string_pretty(summary).expect("summaries serialise");
+        s.push('\n');
+        return s;
+    }
+    let mut out = String::new();
+    for s in &summary.sentences {
+        let _ = writeln!(out, "{}\n    — {} [{}]", s.text, s.document, s.initiative);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncate_cuts_at_words() {
+        assert_eq!(truncate("short", 10), "short");
+        assert_eq!(truncate("one two three four five", 12), "one two…");
+    }
+
+    #[test]
+    fn script_data_cannot_close_the_tag() {
+        let v = serde_json::json!({"t": "</script><script>alert(1)</script>"});
+        assert!(!script_safe_json(&v).contains("</script"));
+    }
+}

@@ -1,1 +1,442 @@
-//! TODO(skeleton): owned by a later issue.
+//! Extractive summaries: sentences chosen from the source, so every statement can be traced to
+//! the initiative and document it came from.
+//!
+//! [`summarize`] works on plain [`SentenceUnit`]s (text, provenance, vector), so it does not care
+//! whether the vectors were stored in an index or computed a moment ago by
+//! [`embed_documents`]. Sentences are ranked by centrality in the sentence-similarity graph
+//! (continuous LexRank on embeddings) blended with closeness to the centroid, then picked with
+//! maximal marginal relevance (plus a facility-location coverage gain, so the picks span the
+//! input rather than its largest part) so no two chosen sentences say the same thing, and returned in
+//! source order. The same code serves one document, a theme (see [`crate::cluster`]) or the top
+//! results of a query: cross-document redundancy is removed by the same MMR step.
+
+use std::collections::{HashMap, HashSet};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::embed::{dot, normalize, EmbedError, Embedder};
+use crate::ingest::Document;
+
+/// One sentence that may be chosen for a summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentenceUnit {
+    pub text: String,
+    /// Id of the initiative the sentence belongs to (`<doc>#s<section>.p<paragraph>`).
+    pub initiative_id: String,
+    pub doc_id: String,
+    pub doc_title: String,
+    /// Reading-order position of the sentence inside its document.
+    pub position: usize,
+    /// Sentence embedding; L2-normalised vectors are expected (others are normalised here).
+    pub vector: Vec<f32>,
+}
+
+/// How long a summary may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Length {
+    /// About 3 sentences, or 20% of a short input (at least one).
+    #[default]
+    Auto,
+    /// At most this many sentences.
+    Sentences(usize),
+    /// At most this many words in total (a sentence that does not fit is skipped).
+    Words(usize),
+}
+
+/// Tuning of [`summarize`]; the defaults suit paragraph-level reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryParams {
+    pub length: Length,
+    /// MMR trade-off: 1.0 is pure relevance, 0.0 pure novelty.
+    pub mmr_lambda: f32,
+    /// Weight of LexRank centrality against closeness to the centroid (0..=1).
+    pub centrality_weight: f32,
+    /// A sentence at least this similar (cosine) to a chosen one is never chosen.
+    pub redundancy: f32,
+    /// Weight of the coverage gain (how much of the input a sentence newly represents).
+    pub coverage_weight: f32,
+    /// Sentences with fewer words are only chosen when nothing longer exists.
+    pub min_words: usize,
+    /// Above this many sentences, LexRank runs on the ones closest to the centroid only, which
+    /// keeps the similarity graph small for large themes.
+    pub max_candidates: usize,
+}
+
+impl Default for SummaryParams {
+    fn default() -> Self {
+        Self {
+            length: Length::Auto,
+            mmr_lambda: 0.7,
+            centrality_weight: 0.5,
+            redundancy: 0.85,
+            coverage_weight: 0.5,
+            min_words: 5,
+            max_candidates: 2000,
+        }
+    }
+}
+
+/// One chosen sentence with its provenance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummarySentence {
+    pub text: String,
+    /// Id of the initiative the sentence comes from.
+    pub initiative: String,
+    /// Title of the document the sentence comes from.
+    pub document: String,
+    /// Blended centrality score in 0..=1 (higher is more central).
+    pub score: f32,
+    /// Document id (not serialised: the initiative id already starts with it).
+    #[serde(skip)]
+    pub doc_id: String,
+    /// Position of the sentence inside its document (not serialised).
+    #[serde(skip)]
+    pub position: usize,
+}
+
+/// An extractive summary; serialises as `{"summary":[{"text","initiative","document","score"}],
+/// "params":{...}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Chosen sentences in source order (documents in input order, then position).
+    #[serde(rename = "summary")]
+    pub sentences: Vec<SummarySentence>,
+    pub params: SummaryParams,
+}
+
+impl Summary {
+    /// Total number of words of the chosen sentences.
+    pub fn word_count(&self) -> usize {
+        self.sentences.iter().map(|s| word_count(&s.text)).sum()
+    }
+}
+
+/// Errors of the summarizer.
+#[derive(Debug, thiserror::Error)]
+pub enum SummarizeError {
+    #[error("sentence {index} has a {got}-dimensional vector, expected {expected}")]
+    DimensionMismatch {
+        index: usize,
+        expected: usize,
+        got: usize,
+    },
+    #[error("embedding sentences failed: {0}")]
+    Embed(#[from] EmbedError),
+}
+
+/// Words as a reader counts them (whitespace-separated tokens containing a letter or digit).
+pub fn word_count(text: &str) -> usize {
+    text.split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count()
+}
+
+/// Picks the sentences that best summarize `sentences`, in source order.
+pub fn summarize(
+    sentences: &[SentenceUnit],
+    params: &SummaryParams,
+) -> Result<Summary, SummarizeError> {
+    let empty = Summary {
+        sentences: Vec::new(),
+        params: params.clone(),
+    };
+    let dim = match sentences.first() {
+        Some(s) => s.vector.len(),
+        None => return Ok(empty),
+    };
+    if let Some((index, s)) = sentences
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.vector.len() != dim)
+    {
+        return Err(SummarizeError::DimensionMismatch {
+            index,
+            expected: dim,
+            got: s.vector.len(),
+        });
+    }
+
+    // Drop empty sentences and exact repeats (after whitespace and case folding): the same
+    // sentence quoted in two documents is one statement.
+    let mut seen = HashSet::new();
+    let kept: Vec<usize> = (0..sentences.len())
+        .filter(|&i| {
+            let key = sentences[i]
+                .text
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase();
+            !key.is_empty() && seen.insert(key)
+        })
+        .collect();
+    if kept.is_empty() {
+        return Ok(empty);
+    }
+    let vectors: Vec<Vec<f32>> = kept
+        .iter()
+        .map(|&i| {
+            let mut v = sentences[i].vector.clone();
+            normalize(&mut v);
+            v
+        })
+        .collect();
+
+    let closeness = centroid_closeness(&vectors);
+    // Candidates: all sentences, or the closest to the centroid when there are too many for a
+    // dense similarity graph (closeness is the first-order approximation of degree centrality).
+    let mut candidates: Vec<usize> = (0..kept.len()).collect();
+    if candidates.len() > params.max_candidates.max(1) {
+        candidates.sort_by(|&a, &b| closeness[b].total_cmp(&closeness[a]).then(a.cmp(&b)));
+        candidates.truncate(params.max_candidates.max(1));
+        candidates.sort_unstable();
+    }
+    let cand_vectors: Vec<&[f32]> = candidates.iter().map(|&c| vectors[c].as_slice()).collect();
+    let sims = similarity_matrix(&cand_vectors);
+    let lex = min_max(&lexrank(&sims, cand_vectors.len()));
+    let close = min_max(&candidates.iter().map(|&c| closeness[c]).collect::<Vec<_>>());
+    let w = params.centrality_weight.clamp(0.0, 1.0);
+    let scores: Vec<f32> = lex
+        .iter()
+        .zip(&close)
+        .map(|(l, c)| w * l + (1.0 - w) * c)
+        .collect();
+
+    let words: Vec<usize> = candidates
+        .iter()
+        .map(|&c| word_count(&sentences[kept[c]].text))
+        .collect();
+    let limit = match params.length {
+        Length::Auto => {
+            let n = candidates.len();
+            (3usize).min(((n as f32) * 0.2).ceil() as usize).max(1)
+        }
+        Length::Sentences(n) => n,
+        Length::Words(_) => usize::MAX,
+    };
+    let word_budget = match params.length {
+        Length::Words(w) => w,
+        _ => usize::MAX,
+    };
+    let has_long = words.iter().any(|&w| w >= params.min_words);
+
+    let n = candidates.len();
+    let mut chosen: Vec<usize> = Vec::new();
+    let mut max_sim = vec![f32::NEG_INFINITY; n];
+    let mut used_words = 0usize;
+    let mut blocked = vec![false; n];
+    for (i, b) in blocked.iter_mut().enumerate() {
+        *b = has_long && words[i] < params.min_words;
+    }
+    let mut cover = vec![0.0f32; n];
+    while chosen.len() < limit {
+        let max_gain = (0..n)
+            .map(|i| coverage_gain(&sims, &cover, i))
+            .fold(1e-9f32, f32::max);
+        let mut best: Option<(usize, f32)> = None;
+        for i in 0..n {
+            if blocked[i] || used_words + words[i] > word_budget {
+                continue;
+            }
+            let novelty = if chosen.is_empty() { 0.0 } else { max_sim[i] };
+            let gain = coverage_gain(&sims, &cover, i) / max_gain;
+            let mmr = params.mmr_lambda * scores[i] - (1.0 - params.mmr_lambda) * novelty
+                + params.coverage_weight * gain;
+            if best.is_none_or(|(_, b)| mmr > b) {
+                best = Some((i, mmr));
+            }
+        }
+        let Some((pick, _)) = best else { break };
+        chosen.push(pick);
+        used_words += words[pick];
+        blocked[pick] = true;
+        for (k, c) in cover.iter_mut().enumerate() {
+            *c = c.max(sims[k * n + pick].max(0.0));
+        }
+        for i in 0..n {
+            let s = sims[i * n + pick];
+            max_sim[i] = max_sim[i].max(s);
+            if s >= params.redundancy {
+                blocked[i] = true;
+            }
+        }
+    }
+
+    // Source order: documents in the order they first appear in the input, then position.
+    let mut doc_order: HashMap<&str, usize> = HashMap::new();
+    for s in sentences {
+        let next = doc_order.len();
+        doc_order.entry(s.doc_id.as_str()).or_insert(next);
+    }
+    let mut out: Vec<SummarySentence> = chosen
+        .iter()
+        .map(|&c| {
+            let s = &sentences[kept[candidates[c]]];
+            SummarySentence {
+                text: s.text.clone(),
+                initiative: s.initiative_id.clone(),
+                document: s.doc_title.clone(),
+                score: scores[c],
+                doc_id: s.doc_id.clone(),
+                position: s.position,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        doc_order[a.doc_id.as_str()]
+            .cmp(&doc_order[b.doc_id.as_str()])
+            .then(a.position.cmp(&b.position))
+            .then(a.initiative.cmp(&b.initiative))
+    });
+    Ok(Summary {
+        sentences: out,
+        params: params.clone(),
+    })
+}
+
+/// How much choosing `i` would raise the facility-location coverage
+/// `sum_k max_{j chosen} sim(k, j)` of all sentences.
+fn coverage_gain(sims: &[f32], cover: &[f32], i: usize) -> f32 {
+    let n = cover.len();
+    (0..n)
+        .map(|k| (sims[k * n + i].max(0.0) - cover[k]).max(0.0))
+        .sum()
+}
+
+/// Cosine of each (normalised) vector with the normalised mean vector.
+fn centroid_closeness(vectors: &[Vec<f32>]) -> Vec<f32> {
+    let dim = vectors[0].len();
+    let mut c = vec![0.0f32; dim];
+    for v in vectors {
+        c.iter_mut().zip(v).for_each(|(a, b)| *a += b);
+    }
+    normalize(&mut c);
+    vectors.iter().map(|v| dot(v, &c)).collect()
+}
+
+/// Dense row-major cosine matrix of normalised vectors.
+fn similarity_matrix(vectors: &[&[f32]]) -> Vec<f32> {
+    let n = vectors.len();
+    let mut m = vec![0.0f32; n * n];
+    m.par_chunks_mut(n.max(1)).enumerate().for_each(|(i, row)| {
+        for (j, cell) in row.iter_mut().enumerate() {
+            *cell = if i == j {
+                1.0
+            } else {
+                dot(vectors[i], vectors[j])
+            };
+        }
+    });
+    m
+}
+
+/// Continuous LexRank: PageRank (damping 0.85) on the graph whose edge weights are the
+/// positive cosine similarities, self-loops excluded.
+fn lexrank(sims: &[f32], n: usize) -> Vec<f32> {
+    if n == 1 {
+        return vec![1.0];
+    }
+    let damping = 0.85f32;
+    let row_sums: Vec<f32> = (0..n)
+        .map(|i| {
+            (0..n)
+                .filter(|&j| j != i)
+                .map(|j| sims[i * n + j].max(0.0))
+                .sum()
+        })
+        .collect();
+    let mut rank = vec![1.0 / n as f32; n];
+    for _ in 0..100 {
+        // Mass of nodes without any positive edge is spread uniformly (dangling nodes).
+        let dangling: f32 = (0..n)
+            .filter(|&j| row_sums[j] <= 0.0)
+            .map(|j| rank[j])
+            .sum::<f32>()
+            / n as f32;
+        let next: Vec<f32> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let mut acc = dangling;
+                for j in 0..n {
+                    if j != i && row_sums[j] > 0.0 {
+                        // The matrix is symmetric: sims[j][i] == sims[i][j].
+                        acc += sims[i * n + j].max(0.0) / row_sums[j] * rank[j];
+                    }
+                }
+                (1.0 - damping) / n as f32 + damping * acc
+            })
+            .collect();
+        let delta: f32 = next.iter().zip(&rank).map(|(a, b)| (a - b).abs()).sum();
+        rank = next;
+        if delta < 1e-6 {
+            break;
+        }
+    }
+    rank
+}
+
+/// Rescales to 0..=1; a constant input becomes all ones.
+fn min_max(xs: &[f32]) -> Vec<f32> {
+    let lo = xs.iter().copied().fold(f32::INFINITY, f32::min);
+    let hi = xs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if !(hi - lo).is_normal() {
+        return vec![1.0; xs.len()];
+    }
+    xs.iter().map(|x| (x - lo) / (hi - lo)).collect()
+}
+
+/// Embeds the sentences of `documents` for [`summarize`], skipping boilerplate initiatives (like
+/// a shared editor's note); captions are not initiatives and never appear. Positions count
+/// sentences in reading order within each document.
+pub fn embed_documents(
+    documents: &[Document],
+    embedder: &dyn Embedder,
+) -> Result<Vec<SentenceUnit>, SummarizeError> {
+    let mut units = Vec::new();
+    for doc in documents {
+        let mut position = 0usize;
+        for (_, initiative) in doc.initiatives() {
+            for sentence in &initiative.sentences {
+                if !initiative.boilerplate && !sentence.text.trim().is_empty() {
+                    units.push(SentenceUnit {
+                        text: sentence.text.clone(),
+                        initiative_id: initiative.id.clone(),
+                        doc_id: doc.id.clone(),
+                        doc_title: doc.title.clone(),
+                        position,
+                        vector: Vec::new(),
+                    });
+                }
+                position += 1;
+            }
+        }
+    }
+    let texts: Vec<&str> = units.iter().map(|u| u.text.as_str()).collect();
+    let vectors = embedder.embed(&texts)?;
+    for (u, e) in units.iter_mut().zip(vectors) {
+        u.vector = e.vector;
+    }
+    Ok(units)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn min_max_of_constant_is_ones() {
+        assert_eq!(min_max(&[0.3, 0.3]), vec![1.0, 1.0]);
+        assert_eq!(min_max(&[0.0, 1.0, 0.5]), vec![0.0, 1.0, 0.5]);
+    }
+
+    #[test]
+    fn lexrank_sums_to_one_and_favours_the_hub() {
+        // Node 0 is similar to both others; 1 and 2 are unrelated.
+        let sims = vec![1.0, 0.8, 0.8, 0.8, 1.0, 0.0, 0.8, 0.0, 1.0];
+        let r = lexrank(&sims, 3);
+        assert!((r.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+        assert!(r[0] > r[1] && r[0] > r[2]);
+    }
+}

@@ -1,1 +1,671 @@
-//! TODO(skeleton): owned by a later issue.
+//! Themes: groups of items that belong together, with labels a person could have written.
+//!
+//! [`cluster`] takes plain [`ThemeItem`]s (id, document, text, vector) and the k-nearest-neighbour
+//! graph over them ([`KnnGraph`], built by the index's HNSW or by brute force for small sets)
+//! and returns a [`ThemeReport`]. The number of themes is found by modularity optimisation on
+//! the kNN graph ([`graph`], Leiden-style), so no n x n matrix is ever formed; items whose
+//! neighbourhood does not belong to any one theme, and themes smaller than the minimum size,
+//! are reported as unclustered instead of being forced into a catch-all. Labels come from
+//! [`labels`] (c-TF-IDF + MMR over 1-3 word phrases); per-theme extractive summaries from
+//! [`crate::summarize`] via [`attach_summaries`]; the 2-D map for HTML reports from [`layout`].
+//! Rendering lives in [`crate::report`].
+
+mod graph;
+pub mod labels;
+pub mod layout;
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::embed::{dot, normalize, EmbedError, Embedder};
+use crate::index::knn::KnnGraph;
+use crate::summarize::{summarize, SentenceUnit, SummarizeError, SummaryParams, SummarySentence};
+
+/// One item to cluster (an initiative or a section).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThemeItem {
+    pub id: String,
+    pub doc_id: String,
+    pub doc_title: String,
+    pub text: String,
+    /// The item's embedding (L2-normalised).
+    pub vector: Vec<f32>,
+}
+
+/// How many themes to find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(into = "serde_json::Value", try_from = "serde_json::Value")]
+pub enum ThemeCount {
+    /// Found by modularity optimisation on the kNN graph.
+    #[default]
+    Auto,
+    /// Exactly this many (or fewer, when the data cannot be split that far).
+    Fixed(usize),
+}
+
+impl From<ThemeCount> for serde_json::Value {
+    fn from(t: ThemeCount) -> Self {
+        match t {
+            ThemeCount::Auto => "auto".into(),
+            ThemeCount::Fixed(n) => n.into(),
+        }
+    }
+}
+
+impl TryFrom<serde_json::Value> for ThemeCount {
+    type Error = String;
+    fn try_from(v: serde_json::Value) -> Result<Self, String> {
+        match &v {
+            serde_json::Value::String(s) => s.parse(),
+            serde_json::Value::Number(n) => n
+                .as_u64()
+                .map(|n| ThemeCount::Fixed(n as usize))
+                .ok_or_else(|| format!("bad theme count {v}")),
+            _ => Err(format!("bad theme count {v}")),
+        }
+    }
+}
+
+impl std::str::FromStr for ThemeCount {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(ThemeCount::Auto),
+            _ => s
+                .parse::<usize>()
+                .ok()
+                .filter(|&n| n > 0)
+                .map(ThemeCount::Fixed)
+                .ok_or_else(|| format!("expected `auto` or a positive number, got `{s}`")),
+        }
+    }
+}
+
+/// Tuning of [`cluster`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterParams {
+    pub themes: ThemeCount,
+    /// Smallest theme; smaller groups are unclustered. `None`: `clamp(round(sqrt(n) / 4), 2, 50)`.
+    pub min_size: Option<usize>,
+    /// Seed of the node order in community detection: same seed, same themes.
+    pub seed: u64,
+    /// Modularity resolution: higher gives more, smaller themes.
+    pub resolution: f64,
+    /// Themes whose centroids are at least this similar are merged (they say the same thing).
+    pub merge_similarity: f32,
+    /// An item whose kNN edge weight falls less than this fraction inside its theme is
+    /// unclustered (it sits between themes or in none).
+    pub min_membership: f32,
+    /// Keyphrases per theme.
+    pub keyphrases: usize,
+    /// Representative items per theme (closest to the centroid).
+    pub representatives: usize,
+    /// Nearest other themes listed per theme.
+    pub neighbours: usize,
+}
+
+impl Default for ClusterParams {
+    fn default() -> Self {
+        Self {
+            themes: ThemeCount::Auto,
+            min_size: None,
+            seed: 42,
+            resolution: 1.0,
+            merge_similarity: 0.95,
+            min_membership: 0.3,
+            keyphrases: 5,
+            representatives: 3,
+            neighbours: 3,
+        }
+    }
+}
+
+/// An item quoted in a report (a representative).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemRef {
+    pub id: String,
+    /// Title of the item's document.
+    pub document: String,
+    pub text: String,
+    /// Cosine similarity to the theme centroid.
+    pub similarity: f32,
+}
+
+/// A document a theme spans, with how many of the theme's items it holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentShare {
+    pub id: String,
+    pub title: String,
+    pub items: usize,
+}
+
+/// Another theme close to this one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThemeNeighbour {
+    pub id: usize,
+    pub title: String,
+    /// Cosine similarity of the two centroids.
+    pub similarity: f32,
+}
+
+/// One theme of a [`ThemeReport`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Theme {
+    /// 1-based, in order of decreasing size.
+    pub id: usize,
+    /// A short (2-4 word) title.
+    pub title: String,
+    pub keyphrases: Vec<String>,
+    pub size: usize,
+    /// Documents the theme spans, most items first.
+    pub documents: Vec<DocumentShare>,
+    /// The items closest to the centroid.
+    pub representatives: Vec<ItemRef>,
+    /// Ids of all members, closest to the centroid first.
+    pub members: Vec<String>,
+    /// Mean cosine similarity of the members to the centroid.
+    pub cohesion: f32,
+    /// Nearest other themes by centroid similarity.
+    pub neighbours: Vec<ThemeNeighbour>,
+    /// A 2-3 sentence extractive summary, when [`attach_summaries`] ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Vec<SummarySentence>>,
+    /// Indices of the members in the input, closest to the centroid first.
+    #[serde(skip)]
+    pub member_indices: Vec<usize>,
+    /// Normalised centroid.
+    #[serde(skip)]
+    pub centroid: Vec<f32>,
+}
+
+/// Parameters as given plus what was resolved from the data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportParams {
+    #[serde(flatten)]
+    pub cluster: ClusterParams,
+    /// The min size actually used.
+    pub min_size_used: usize,
+    /// The resolution actually used (raised to reach a fixed theme count).
+    pub resolution_used: f64,
+    /// Items clustered.
+    pub items: usize,
+    /// Neighbours per item used from the kNN graph (at most `sqrt(n)`, at least 3).
+    pub k: usize,
+    /// What an item is (`initiative` or `section`); set by the caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    /// How keyphrase vectors were made: `embedder` or `member-mean`.
+    pub phrase_vectors: String,
+    /// Modularity of the community partition (before merging and unclustering).
+    pub modularity: f64,
+}
+
+/// The themes of a set of items; serialises to the documented JSON schema
+/// `{"themes":[{"id","title","keyphrases","size","documents","representatives","members",
+/// "cohesion","neighbours"[,"summary"]}],"unclustered":[ids],"params":{...}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThemeReport {
+    pub themes: Vec<Theme>,
+    /// Ids of items that fit no theme.
+    pub unclustered: Vec<String>,
+    pub params: ReportParams,
+    /// Theme index (into `themes`) of each input item, `None` when unclustered.
+    #[serde(skip)]
+    pub assignment: Vec<Option<usize>>,
+}
+
+/// Errors of clustering.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("{items} items but the kNN graph has {graph} rows")]
+    GraphSize { items: usize, graph: usize },
+    #[error("item {index} has a {got}-dimensional vector, expected {expected}")]
+    DimensionMismatch {
+        index: usize,
+        expected: usize,
+        got: usize,
+    },
+    #[error("embedding keyphrases failed: {0}")]
+    Embed(#[from] EmbedError),
+}
+
+/// Clusters `items` into themes; keyphrase vectors come from the members (no model needed).
+pub fn cluster(
+    items: &[ThemeItem],
+    knn: &KnnGraph,
+    params: &ClusterParams,
+) -> Result<ThemeReport, ClusterError> {
+    cluster_inner(items, knn, params, None)
+}
+
+/// Like [`cluster`], but keyphrase candidates are embedded with `embedder` for the MMR step.
+pub fn cluster_with_embedder(
+    items: &[ThemeItem],
+    knn: &KnnGraph,
+    params: &ClusterParams,
+    embedder: &dyn Embedder,
+) -> Result<ThemeReport, ClusterError> {
+    cluster_inner(items, knn, params, Some(embedder))
+}
+
+/// The automatic minimum theme size for `n` items.
+pub fn auto_min_size(n: usize) -> usize {
+    ((n as f64).sqrt() / 4.0).round().clamp(2.0, 50.0) as usize
+}
+
+/// Union-find with path halving.
+fn find(parent: &mut [usize], mut x: usize) -> usize {
+    while parent[x] != x {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    x
+}
+
+fn add_into(acc: &mut [f32], v: &[f32]) {
+    acc.iter_mut().zip(v).for_each(|(a, b)| *a += b);
+}
+
+fn normalized(v: &[f32]) -> Vec<f32> {
+    let mut v = v.to_vec();
+    normalize(&mut v);
+    v
+}
+
+fn cluster_inner(
+    items: &[ThemeItem],
+    knn: &KnnGraph,
+    params: &ClusterParams,
+    embedder: Option<&dyn Embedder>,
+) -> Result<ThemeReport, ClusterError> {
+    let n = items.len();
+    if knn.len() != n {
+        return Err(ClusterError::GraphSize {
+            items: n,
+            graph: knn.len(),
+        });
+    }
+    let dim = items.first().map_or(0, |i| i.vector.len());
+    if let Some((index, it)) = items
+        .iter()
+        .enumerate()
+        .find(|(_, it)| it.vector.len() != dim)
+    {
+        return Err(ClusterError::DimensionMismatch {
+            index,
+            expected: dim,
+            got: it.vector.len(),
+        });
+    }
+    let min_size = params.min_size.unwrap_or_else(|| auto_min_size(n)).max(1);
+    let mut report_params = ReportParams {
+        cluster: params.clone(),
+        min_size_used: min_size,
+        resolution_used: params.resolution,
+        items: n,
+        k: knn.neighbours.iter().map(Vec::len).max().unwrap_or(0),
+        level: None,
+        phrase_vectors: if embedder.is_some() {
+            "embedder"
+        } else {
+            "member-mean"
+        }
+        .into(),
+        modularity: 0.0,
+    };
+    // On small sets a kNN graph with the index's k is nearly complete and has no community
+    // structure left to find; sqrt(n) neighbours keep it sparse (and leave large sets alone).
+    let k_used = report_params
+        .k
+        .min(((n as f64).sqrt().round() as usize).max(3));
+    report_params.k = k_used;
+    let g = graph::Graph::from_knn(knn, k_used);
+
+    // Community detection; for a fixed count, raise the resolution until there are enough
+    // themes, then merge the closest down to the count.
+    let mut gamma = params.resolution.max(1e-6);
+    let mut comm = graph::leiden(&g, gamma, params.seed);
+    if let ThemeCount::Fixed(want) = params.themes {
+        for _ in 0..24 {
+            let big = count_big(&comm, min_size);
+            if big >= want || gamma > 1e4 {
+                break;
+            }
+            gamma *= 1.6;
+            comm = graph::leiden(&g, gamma, params.seed);
+        }
+    }
+    report_params.resolution_used = gamma;
+    report_params.modularity = graph::modularity(&g, &comm, gamma);
+    let n_comm = comm.iter().copied().max().map_or(0, |x| x + 1);
+
+    // Merge communities that say the same thing (e.g. identical items split by ties).
+    let mut sums = vec![vec![0.0f32; dim]; n_comm];
+    let mut sizes = vec![0usize; n_comm];
+    for (i, &c) in comm.iter().enumerate() {
+        add_into(&mut sums[c], &items[i].vector);
+        sizes[c] += 1;
+    }
+    let mut parent: Vec<usize> = (0..n_comm).collect();
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    for i in 0..n {
+        for (j, _) in g.neighbours(i) {
+            if comm[i] != comm[j] {
+                pairs.push((comm[i].min(comm[j]), comm[i].max(comm[j])));
+            }
+        }
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut scored: Vec<(f32, usize, usize)> = pairs
+        .par_iter()
+        .map(|&(a, b)| (dot(&normalized(&sums[a]), &normalized(&sums[b])), a, b))
+        .collect();
+    scored.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
+    for &(s, a, b) in &scored {
+        if s < params.merge_similarity {
+            break;
+        }
+        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+        if ra == rb {
+            continue;
+        }
+        let current = dot(&normalized(&sums[ra]), &normalized(&sums[rb]));
+        if current >= params.merge_similarity {
+            let (keep, gone) = (ra.min(rb), ra.max(rb));
+            parent[gone] = keep;
+            let moved = std::mem::take(&mut sums[gone]);
+            add_into(&mut sums[keep], &moved);
+            sizes[keep] += sizes[gone];
+        }
+    }
+    let mut label: Vec<usize> = (0..n).map(|i| find(&mut parent, comm[i])).collect();
+
+    // Fixed count: merge the most similar big themes until the count is reached.
+    if let ThemeCount::Fixed(want) = params.themes {
+        loop {
+            let roots: Vec<usize> = (0..n_comm)
+                .filter(|&c| parent[c] == c && sizes[c] >= min_size)
+                .collect();
+            if roots.len() <= want.max(1) {
+                break;
+            }
+            let cents: Vec<Vec<f32>> = roots.iter().map(|&r| normalized(&sums[r])).collect();
+            let mut best = (f32::NEG_INFINITY, 0, 0);
+            for a in 0..roots.len() {
+                for b in a + 1..roots.len() {
+                    let s = dot(&cents[a], &cents[b]);
+                    if s > best.0 {
+                        best = (s, roots[a], roots[b]);
+                    }
+                }
+            }
+            let (keep, gone) = (best.1.min(best.2), best.1.max(best.2));
+            parent[gone] = keep;
+            let moved = std::mem::take(&mut sums[gone]);
+            add_into(&mut sums[keep], &moved);
+            sizes[keep] += sizes[gone];
+        }
+        label = (0..n).map(|i| find(&mut parent, comm[i])).collect();
+    }
+
+    // Membership strength: the share of an item's kNN edge weight that stays in its theme.
+    let mut assignment: Vec<Option<usize>> = (0..n)
+        .map(|i| (sizes[label[i]] >= min_size).then_some(label[i]))
+        .collect();
+    for i in 0..n {
+        let Some(c) = assignment[i] else { continue };
+        let (mut inside, mut total) = (0.0f64, 0.0f64);
+        for (j, w) in g.neighbours(i) {
+            total += w;
+            if label[j] == c {
+                inside += w;
+            }
+        }
+        if total > 0.0 && inside / total < params.min_membership as f64 {
+            assignment[i] = None;
+        }
+    }
+    // Items far less similar to their theme's centroid than its members typically are (robust
+    // z-score below -3.5 on the median and MAD) are outliers that only joined for want of a
+    // better place.
+    let mut by_theme: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, a) in assignment.iter().enumerate() {
+        if let Some(c) = a {
+            by_theme.entry(*c).or_default().push(i);
+        }
+    }
+    let outliers: Vec<usize> = by_theme
+        .par_iter()
+        .flat_map_iter(|(_, members)| {
+            let mut centroid = vec![0.0f32; dim];
+            for &i in members {
+                add_into(&mut centroid, &items[i].vector);
+            }
+            normalize(&mut centroid);
+            let sims: Vec<f32> = members
+                .iter()
+                .map(|&i| cosine_to(&items[i].vector, &centroid))
+                .collect();
+            let median = median_of(&sims);
+            let mad = median_of(&sims.iter().map(|s| (s - median).abs()).collect::<Vec<_>>());
+            let scale = (1.4826 * mad).max(0.05);
+            members
+                .iter()
+                .zip(sims)
+                .filter(move |(_, s)| (median - s) / scale > 3.5)
+                .map(|(&i, _)| i)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for i in outliers {
+        assignment[i] = None;
+    }
+    // Themes that lost members below the minimum dissolve.
+    let mut counts: HashMap<usize, usize> = HashMap::new();
+    for c in assignment.iter().flatten() {
+        *counts.entry(*c).or_default() += 1;
+    }
+    for a in assignment.iter_mut() {
+        if a.is_some_and(|c| counts[&c] < min_size) {
+            *a = None;
+        }
+    }
+
+    // Dense theme indices, biggest first (ties: earliest first member).
+    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, a) in assignment.iter().enumerate() {
+        if let Some(c) = a {
+            groups.entry(*c).or_default().push(i);
+        }
+    }
+    let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
+    groups.sort_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
+    let mut assignment = vec![None; n];
+    for (t, g) in groups.iter().enumerate() {
+        for &i in g {
+            assignment[i] = Some(t);
+        }
+    }
+
+    let mut themes: Vec<Theme> = groups
+        .par_iter()
+        .enumerate()
+        .map(|(t, members)| build_theme(t, members, items, params))
+        .collect();
+
+    // Nearest other themes.
+    let centroids: Vec<Vec<f32>> = themes.iter().map(|t| t.centroid.clone()).collect();
+    let titles_later: Vec<Vec<(usize, f32)>> = (0..themes.len())
+        .into_par_iter()
+        .map(|a| {
+            let mut near: Vec<(usize, f32)> = (0..centroids.len())
+                .filter(|&b| b != a)
+                .map(|b| (b, dot(&centroids[a], &centroids[b])))
+                .collect();
+            near.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+            near.truncate(params.neighbours);
+            near
+        })
+        .collect();
+
+    // Labels.
+    let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+    let vectors: Vec<&[f32]> = items.iter().map(|i| i.vector.as_slice()).collect();
+    let label_params = labels::LabelParams {
+        keyphrases: params.keyphrases,
+        candidates: (params.keyphrases * 4).max(20),
+        mmr_lambda: 0.6,
+    };
+    let labels = labels::label_themes(
+        &texts,
+        &vectors,
+        &assignment,
+        &centroids,
+        embedder,
+        &label_params,
+    )?;
+    for (theme, label) in themes.iter_mut().zip(labels) {
+        theme.title = if label.title.is_empty() {
+            format!("Theme {}", theme.id)
+        } else {
+            label.title
+        };
+        theme.keyphrases = label.keyphrases;
+    }
+    let titles: Vec<String> = themes.iter().map(|t| t.title.clone()).collect();
+    for (theme, near) in themes.iter_mut().zip(titles_later) {
+        theme.neighbours = near
+            .into_iter()
+            .map(|(b, s)| ThemeNeighbour {
+                id: b + 1,
+                title: titles[b].clone(),
+                similarity: s,
+            })
+            .collect();
+    }
+
+    let unclustered = (0..n)
+        .filter(|&i| assignment[i].is_none())
+        .map(|i| items[i].id.clone())
+        .collect();
+    Ok(ThemeReport {
+        themes,
+        unclustered,
+        params: report_params,
+        assignment,
+    })
+}
+
+fn median_of(xs: &[f32]) -> f32 {
+    let mut v = xs.to_vec();
+    v.sort_by(f32::total_cmp);
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// Cosine of `v` with the unit vector `unit`.
+fn cosine_to(v: &[f32], unit: &[f32]) -> f32 {
+    let norm = dot(v, v).sqrt();
+    if norm > 0.0 {
+        dot(v, unit) / norm
+    } else {
+        0.0
+    }
+}
+
+fn count_big(comm: &[usize], min_size: usize) -> usize {
+    let mut sizes: HashMap<usize, usize> = HashMap::new();
+    for &c in comm {
+        *sizes.entry(c).or_default() += 1;
+    }
+    sizes.values().filter(|&&s| s >= min_size).count()
+}
+
+fn build_theme(t: usize, members: &[usize], items: &[ThemeItem], params: &ClusterParams) -> Theme {
+    let dim = items[members[0]].vector.len();
+    let mut centroid = vec![0.0f32; dim];
+    for &i in members {
+        add_into(&mut centroid, &items[i].vector);
+    }
+    normalize(&mut centroid);
+    let mut sims: Vec<(usize, f32)> = members
+        .iter()
+        .map(|&i| (i, cosine_to(&items[i].vector, &centroid)))
+        .collect();
+    sims.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let cohesion = sims.iter().map(|s| s.1).sum::<f32>() / sims.len() as f32;
+    let mut docs: HashMap<&str, (usize, &str, usize)> = HashMap::new();
+    for &i in members {
+        let e = docs
+            .entry(items[i].doc_id.as_str())
+            .or_insert((i, items[i].doc_title.as_str(), 0));
+        e.2 += 1;
+    }
+    let mut documents: Vec<DocumentShare> = docs
+        .into_iter()
+        .map(|(id, (_, title, count))| DocumentShare {
+            id: id.to_string(),
+            title: title.to_string(),
+            items: count,
+        })
+        .collect();
+    documents.sort_by(|a, b| b.items.cmp(&a.items).then(a.id.cmp(&b.id)));
+    Theme {
+        id: t + 1,
+        title: String::new(),
+        keyphrases: Vec::new(),
+        size: members.len(),
+        documents,
+        representatives: sims
+            .iter()
+            .take(params.representatives)
+            .map(|&(i, s)| ItemRef {
+                id: items[i].id.clone(),
+                document: items[i].doc_title.clone(),
+                text: items[i].text.clone(),
+                similarity: s,
+            })
+            .collect(),
+        members: sims.iter().map(|&(i, _)| items[i].id.clone()).collect(),
+        cohesion,
+        neighbours: Vec::new(),
+        summary: None,
+        member_indices: sims.iter().map(|s| s.0).collect(),
+        centroid,
+    }
+}
+
+/// Adds a 2-3 sentence extractive summary to every theme. `sentences_of` returns the sentence
+/// units (stored or freshly embedded) of the given members, which are the theme's items closest
+/// to its centroid (at most `pool` of them, which bounds the cost for very large themes).
+pub fn attach_summaries<F>(
+    report: &mut ThemeReport,
+    pool: usize,
+    params: &SummaryParams,
+    mut sentences_of: F,
+) -> Result<(), SummarizeError>
+where
+    F: FnMut(&[usize]) -> Result<Vec<SentenceUnit>, SummarizeError>,
+{
+    for theme in &mut report.themes {
+        let take = theme.member_indices.len().min(pool.max(1));
+        let units = sentences_of(&theme.member_indices[..take])?;
+        theme.summary = Some(summarize(&units, params)?.sentences);
+    }
+    Ok(())
+}
+
+/// Summary settings for theme summaries: three sentences, one per member at most in spirit
+/// (MMR removes what repeats).
+pub fn theme_summary_params() -> SummaryParams {
+    SummaryParams {
+        length: crate::summarize::Length::Sentences(3),
+        ..Default::default()
+    }
+}

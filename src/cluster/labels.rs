@@ -1,0 +1,745 @@
+//! Theme labels: keyphrases that read like a person wrote them.
+//!
+//! Candidates are 1-3 word n-grams that contain no stopword and no bare number and do not cross
+//! punctuation. They are scored by class-based TF-IDF (each theme's members against everything
+//! else, BERTopic's `tf * ln(1 + A / f)`), then the best are re-ranked by embedding similarity to
+//! the theme centroid with maximal marginal relevance, so the chosen phrases are both typical of
+//! the theme and different from each other. A phrase that is a sub- or super-phrase of a chosen
+//! one (after folding plurals) is a duplicate and never chosen. Phrase vectors come from the
+//! embedder when one is given, otherwise from the mean vector of the members that contain the
+//! phrase, which needs no model.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use rayon::prelude::*;
+
+use crate::embed::{dot, normalize, EmbedError, Embedder};
+
+/// English function words and report filler that never start, end or sit inside a label.
+const STOPWORDS: &[&str] = &[
+    "a",
+    "about",
+    "above",
+    "across",
+    "after",
+    "again",
+    "against",
+    "ago",
+    "ahead",
+    "all",
+    "almost",
+    "along",
+    "already",
+    "also",
+    "although",
+    "always",
+    "am",
+    "among",
+    "amongst",
+    "an",
+    "and",
+    "another",
+    "any",
+    "anyone",
+    "anything",
+    "are",
+    "around",
+    "as",
+    "at",
+    "away",
+    "back",
+    "be",
+    "became",
+    "because",
+    "become",
+    "becomes",
+    "been",
+    "before",
+    "being",
+    "below",
+    "besides",
+    "between",
+    "beyond",
+    "both",
+    "but",
+    "by",
+    "can",
+    "cannot",
+    "could",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "done",
+    "down",
+    "due",
+    "during",
+    "each",
+    "eg",
+    "either",
+    "else",
+    "enough",
+    "especially",
+    "etc",
+    "even",
+    "ever",
+    "every",
+    "few",
+    "for",
+    "from",
+    "further",
+    "furthermore",
+    "get",
+    "gets",
+    "given",
+    "gives",
+    "go",
+    "going",
+    "got",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "hence",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "however",
+    "i",
+    "ie",
+    "if",
+    "in",
+    "including",
+    "indeed",
+    "instead",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "last",
+    "least",
+    "less",
+    "let",
+    "lets",
+    "like",
+    "made",
+    "make",
+    "makes",
+    "many",
+    "may",
+    "me",
+    "meanwhile",
+    "might",
+    "more",
+    "moreover",
+    "most",
+    "mostly",
+    "much",
+    "must",
+    "my",
+    "myself",
+    "namely",
+    "near",
+    "nearly",
+    "neither",
+    "never",
+    "nevertheless",
+    "next",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "often",
+    "on",
+    "once",
+    "one",
+    "only",
+    "onto",
+    "or",
+    "other",
+    "others",
+    "otherwise",
+    "our",
+    "ours",
+    "ourselves",
+    "out",
+    "over",
+    "own",
+    "per",
+    "perhaps",
+    "please",
+    "quite",
+    "rather",
+    "really",
+    "regarding",
+    "said",
+    "same",
+    "say",
+    "says",
+    "see",
+    "seen",
+    "several",
+    "shall",
+    "she",
+    "should",
+    "since",
+    "so",
+    "some",
+    "something",
+    "still",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "thereby",
+    "therefore",
+    "these",
+    "they",
+    "this",
+    "those",
+    "though",
+    "through",
+    "throughout",
+    "thus",
+    "to",
+    "together",
+    "too",
+    "toward",
+    "towards",
+    "under",
+    "unless",
+    "until",
+    "up",
+    "upon",
+    "us",
+    "used",
+    "using",
+    "various",
+    "very",
+    "via",
+    "was",
+    "we",
+    "well",
+    "were",
+    "what",
+    "whatever",
+    "when",
+    "whenever",
+    "where",
+    "whereas",
+    "whether",
+    "which",
+    "while",
+    "who",
+    "whole",
+    "whom",
+    "whose",
+    "why",
+    "will",
+    "with",
+    "within",
+    "without",
+    "would",
+    "yet",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
+    "s",
+    "t",
+    "ll",
+    "re",
+    "ve",
+    "d",
+    "m",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "co",
+    "ltd",
+    "inc",
+    "let's",
+    "it's",
+    "don't",
+    "number",
+    "part",
+    "way",
+    "ways",
+    "lot",
+    "lots",
+    "kind",
+    "thing",
+    "things",
+    "year",
+    "years",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "first",
+    "second",
+    "third",
+];
+
+static STOPWORD_SET: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| STOPWORDS.iter().copied().collect());
+
+/// True for words that never appear in a label.
+pub fn is_stopword(word: &str) -> bool {
+    STOPWORD_SET.contains(word.to_lowercase().as_str())
+}
+
+/// A word usable in a keyphrase: not a stopword, has a letter, at least two characters.
+fn is_content(lower: &str) -> bool {
+    lower.chars().count() >= 2
+        && lower.chars().any(char::is_alphabetic)
+        && !STOPWORD_SET.contains(lower)
+}
+
+/// Splits text into runs of words that punctuation does not interrupt; each word is
+/// `(lowercase, surface)`, with a possessive `'s` dropped.
+fn segments<'t>(text: &'t str) -> Vec<Vec<(String, &'t str)>> {
+    let mut out = Vec::new();
+    let mut current = Vec::new();
+    let mut start: Option<usize> = None;
+    let flush_word = |s: usize, e: usize, current: &mut Vec<(String, &'t str)>| {
+        let mut w = text[s..e].trim_matches(|c: char| c == '-' || c == '\'' || c == '\u{2019}');
+        for suffix in ["'s", "\u{2019}s"] {
+            if let Some(x) = w.strip_suffix(suffix) {
+                w = x;
+            }
+        }
+        if !w.is_empty() {
+            current.push((w.to_lowercase(), w));
+        }
+    };
+    for (i, c) in text.char_indices() {
+        let word_char = c.is_alphanumeric() || c == '-' || c == '\'' || c == '\u{2019}';
+        if word_char {
+            start.get_or_insert(i);
+            continue;
+        }
+        if let Some(s) = start.take() {
+            flush_word(s, i, &mut current);
+        }
+        if !c.is_whitespace() && !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    if let Some(s) = start {
+        flush_word(s, text.len(), &mut current);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// FNV-1a: a stable 64-bit hash of an n-gram key (deterministic across runs and platforms).
+fn fnv(words: &[(String, &str)]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (k, (w, _)) in words.iter().enumerate() {
+        if k > 0 {
+            h ^= b' ' as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        for b in w.bytes() {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// Calls `f(hash, words)` for every 1-3 word n-gram of content words in `text`.
+fn for_each_ngram<'t>(text: &'t str, mut f: impl FnMut(u64, &[(String, &'t str)])) {
+    for seg in segments(text) {
+        for i in 0..seg.len() {
+            for n in 1..=3 {
+                let Some(g) = seg.get(i..i + n) else { break };
+                if !is_content(&g[n - 1].0) {
+                    break;
+                }
+                f(fnv(g), g);
+            }
+        }
+    }
+}
+
+/// Plural-folded word, for telling duplicates apart.
+fn stem(w: &str) -> String {
+    let w = w.to_lowercase();
+    if let Some(x) = w.strip_suffix("ies").filter(|x| x.len() > 2) {
+        return format!("{x}y");
+    }
+    if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") {
+        return w[..w.len() - 1].to_string();
+    }
+    w
+}
+
+fn stems(phrase: &str) -> Vec<String> {
+    phrase.split_whitespace().map(stem).collect()
+}
+
+/// Duplicate phrases: one's words (plural-folded) contained in the other's.
+fn duplicates(a: &[String], b: &[String]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    short.iter().all(|w| long.contains(w))
+}
+
+/// Tuning of the labeller.
+#[derive(Debug, Clone)]
+pub(crate) struct LabelParams {
+    /// Keyphrases per theme.
+    pub keyphrases: usize,
+    /// c-TF-IDF candidates passed to the MMR step.
+    pub candidates: usize,
+    /// MMR trade-off between relevance and diversity.
+    pub mmr_lambda: f32,
+}
+
+/// Title and keyphrases of one theme.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ThemeLabel {
+    pub title: String,
+    pub keyphrases: Vec<String>,
+}
+
+struct Candidate {
+    hash: u64,
+    ctfidf: f32,
+    surface: String,
+    vector: Vec<f32>,
+}
+
+/// Labels every theme. `class[i]` is item i's theme (or `None` when unclustered, which still
+/// counts as "the rest" for c-TF-IDF); `centroids` are normalised theme centroids.
+pub(crate) fn label_themes(
+    texts: &[&str],
+    vectors: &[&[f32]],
+    class: &[Option<usize>],
+    centroids: &[Vec<f32>],
+    embedder: Option<&dyn Embedder>,
+    params: &LabelParams,
+) -> Result<Vec<ThemeLabel>, EmbedError> {
+    let t = centroids.len();
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); t + 1];
+    for (i, c) in class.iter().enumerate() {
+        members[c.unwrap_or(t)].push(i);
+    }
+    // Per class: term -> (count, number of members containing it).
+    let counts: Vec<HashMap<u64, (u32, u32)>> = members
+        .par_iter()
+        .map(|m| {
+            let mut map: HashMap<u64, (u32, u32)> = HashMap::new();
+            let mut seen = HashSet::new();
+            for &i in m {
+                seen.clear();
+                for_each_ngram(texts[i], |h, _| {
+                    let e = map.entry(h).or_default();
+                    e.0 += 1;
+                    if seen.insert(h) {
+                        e.1 += 1;
+                    }
+                });
+            }
+            map
+        })
+        .collect();
+    let mut total_freq: HashMap<u64, u64> = HashMap::with_capacity(counts[0].len() * 2);
+    let mut total_words = 0u64;
+    for map in &counts {
+        for (&h, &(tf, _)) in map {
+            *total_freq.entry(h).or_default() += tf as u64;
+            total_words += tf as u64;
+        }
+    }
+    let classes_present = members.iter().filter(|m| !m.is_empty()).count().max(1);
+    let avg_words = total_words as f64 / classes_present as f64;
+
+    // c-TF-IDF candidates per theme, with surface forms and model-free phrase vectors.
+    let mut cands: Vec<Vec<Candidate>> = (0..t)
+        .into_par_iter()
+        .map(|c| {
+            let map = &counts[c];
+            let class_words: u64 = map.values().map(|v| v.0 as u64).sum();
+            if class_words == 0 {
+                return Vec::new();
+            }
+            let min_df = if members[c].len() >= 3 { 2 } else { 1 };
+            let mut scored: Vec<(u64, f32)> = map
+                .iter()
+                .filter(|(_, v)| v.1 >= min_df)
+                .map(|(&h, &(tf, _))| {
+                    let idf = (1.0 + avg_words / total_freq[&h] as f64).ln();
+                    (h, (tf as f64 / class_words as f64 * idf) as f32)
+                })
+                .collect();
+            scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            scored.truncate(params.candidates);
+            let wanted: HashMap<u64, usize> =
+                scored.iter().enumerate().map(|(k, s)| (s.0, k)).collect();
+            let dim = centroids[c].len();
+            let mut surfaces: Vec<HashMap<String, u32>> = vec![HashMap::new(); scored.len()];
+            let mut sums = vec![vec![0.0f32; dim]; scored.len()];
+            let mut seen = HashSet::new();
+            for &i in &members[c] {
+                seen.clear();
+                for_each_ngram(texts[i], |h, g| {
+                    if let Some(&k) = wanted.get(&h) {
+                        let surface: Vec<&str> = g.iter().map(|w| w.1).collect();
+                        *surfaces[k].entry(surface.join(" ")).or_default() += 1;
+                        if seen.insert(h) {
+                            sums[k]
+                                .iter_mut()
+                                .zip(vectors[i])
+                                .for_each(|(a, b)| *a += b);
+                        }
+                    }
+                });
+            }
+            scored
+                .iter()
+                .zip(surfaces)
+                .zip(sums)
+                .map(|((&(hash, ctfidf), surf), mut vector)| {
+                    normalize(&mut vector);
+                    let surface = surf
+                        .into_iter()
+                        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+                        .map(|s| s.0)
+                        .unwrap_or_default();
+                    Candidate {
+                        hash,
+                        ctfidf,
+                        surface,
+                        vector,
+                    }
+                })
+                .collect()
+        })
+        .collect();
+
+    if let Some(e) = embedder {
+        let mut phrases: Vec<String> = Vec::new();
+        for cs in &cands {
+            phrases.extend(cs.iter().map(|c| c.surface.to_lowercase()));
+        }
+        let refs: Vec<&str> = phrases.iter().map(String::as_str).collect();
+        let embedded = e.embed(&refs)?;
+        let mut it = embedded.into_iter();
+        for cs in &mut cands {
+            for c in cs.iter_mut() {
+                let mut v = it.next().expect("one embedding per phrase").vector;
+                normalize(&mut v);
+                c.vector = v;
+            }
+        }
+    }
+
+    let mut labels: Vec<ThemeLabel> = cands
+        .iter()
+        .zip(centroids)
+        .map(|(cs, centroid)| mmr_labels(cs, centroid, params))
+        .collect();
+    dedupe_titles(&mut labels, &cands, centroids, params);
+    Ok(labels)
+}
+
+/// MMR ranking of one theme's candidates; returns the chosen phrases in rank order.
+fn mmr_rank(cs: &[Candidate], centroid: &[f32], params: &LabelParams, limit: usize) -> Vec<usize> {
+    if cs.is_empty() {
+        return Vec::new();
+    }
+    let max_tfidf = cs
+        .iter()
+        .map(|c| c.ctfidf)
+        .fold(f32::MIN_POSITIVE, f32::max);
+    let sims: Vec<f32> = cs.iter().map(|c| dot(&c.vector, centroid)).collect();
+    // Relevance blends how typical the phrase is in the text (c-TF-IDF) with how close its
+    // meaning is to the theme's (embedding similarity).
+    let relevance: Vec<f32> = cs
+        .iter()
+        .zip(&sims)
+        .map(|(c, s)| 0.5 * c.ctfidf / max_tfidf + 0.5 * s)
+        .collect();
+    let stem_sets: Vec<Vec<String>> = cs.iter().map(|c| stems(&c.surface)).collect();
+    let mut chosen: Vec<usize> = Vec::new();
+    while chosen.len() < limit {
+        let mut best: Option<(usize, f32)> = None;
+        for i in 0..cs.len() {
+            if chosen.contains(&i) || cs[i].surface.is_empty() {
+                continue;
+            }
+            if chosen
+                .iter()
+                .any(|&j| duplicates(&stem_sets[i], &stem_sets[j]))
+            {
+                continue;
+            }
+            let redundancy = chosen
+                .iter()
+                .map(|&j| dot(&cs[i].vector, &cs[j].vector))
+                .fold(0.0f32, f32::max);
+            let score = params.mmr_lambda * relevance[i] - (1.0 - params.mmr_lambda) * redundancy;
+            if best.is_none_or(|(b, bs)| score > bs || (score == bs && cs[i].hash < cs[b].hash)) {
+                best = Some((i, score));
+            }
+        }
+        match best {
+            Some((i, _)) => chosen.push(i),
+            None => break,
+        }
+    }
+    chosen
+}
+
+fn mmr_labels(cs: &[Candidate], centroid: &[f32], params: &LabelParams) -> ThemeLabel {
+    let ranked = mmr_rank(cs, centroid, params, params.keyphrases);
+    let keyphrases: Vec<String> = ranked.iter().map(|&i| cs[i].surface.clone()).collect();
+    ThemeLabel {
+        title: make_title(&keyphrases, &HashSet::new()).unwrap_or_default(),
+        keyphrases,
+    }
+}
+
+/// A 2-4 word title: the best multi-word keyphrase, or the two best single words joined.
+fn make_title(keyphrases: &[String], taken: &HashSet<String>) -> Option<String> {
+    let free = |t: &String| !taken.contains(&t.to_lowercase());
+    let multi = keyphrases
+        .iter()
+        .filter(|k| k.split_whitespace().count() >= 2)
+        .map(|k| title_case(k))
+        .find(free);
+    if multi.is_some() {
+        return multi;
+    }
+    let singles: Vec<String> = keyphrases.iter().map(|k| title_case(k)).collect();
+    match singles.as_slice() {
+        [] => None,
+        [one] => Some(one.clone()).filter(free),
+        [a, rest @ ..] => rest
+            .iter()
+            .map(|b| format!("{a} and {b}"))
+            .find(free)
+            .or_else(|| Some(a.clone()).filter(free)),
+    }
+}
+
+/// Capitalises words that are all lower case; acronyms and names keep their case.
+fn title_case(phrase: &str) -> String {
+    phrase
+        .split_whitespace()
+        .map(|w| {
+            if w.chars().any(char::is_uppercase) {
+                w.to_string()
+            } else {
+                let mut cs = w.chars();
+                match cs.next() {
+                    Some(f) => f.to_uppercase().chain(cs).collect(),
+                    None => String::new(),
+                }
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Two themes never share a title: a later (smaller) theme takes its next best phrase.
+fn dedupe_titles(
+    labels: &mut [ThemeLabel],
+    cands: &[Vec<Candidate>],
+    centroids: &[Vec<f32>],
+    params: &LabelParams,
+) {
+    let mut taken: HashSet<String> = HashSet::new();
+    for (k, label) in labels.iter_mut().enumerate() {
+        if label.title.is_empty() || taken.contains(&label.title.to_lowercase()) {
+            let wider = mmr_rank(&cands[k], &centroids[k], params, params.candidates);
+            let phrases: Vec<String> = wider.iter().map(|&i| cands[k][i].surface.clone()).collect();
+            label.title = make_title(&phrases, &taken).unwrap_or_default();
+        }
+        if !label.title.is_empty() {
+            taken.insert(label.title.to_lowercase());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ngrams_skip_stopwords_numbers_and_punctuation() {
+        let mut grams = Vec::new();
+        for_each_ngram(
+            "Training of local workers, in 2022: the workforce's skills.",
+            |_, g| grams.push(g.iter().map(|w| w.0.clone()).collect::<Vec<_>>().join(" ")),
+        );
+        assert_eq!(
+            grams,
+            vec![
+                "training",
+                "local",
+                "local workers",
+                "workers",
+                "workforce",
+                "workforce skills",
+                "skills"
+            ]
+        );
+    }
+
+    #[test]
+    fn duplicates_fold_plurals_and_sub_phrases() {
+        assert!(duplicates(&stems("local workers"), &stems("worker")));
+        assert!(duplicates(&stems("Local Worker"), &stems("local workers")));
+        assert!(!duplicates(
+            &stems("local workers"),
+            &stems("workforce training")
+        ));
+    }
+
+    #[test]
+    fn titles_have_two_to_four_words_when_possible() {
+        let k = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let none = HashSet::new();
+        assert_eq!(
+            make_title(&k(&["training", "local workforce"]), &none).unwrap(),
+            "Local Workforce"
+        );
+        assert_eq!(
+            make_title(&k(&["training", "skills"]), &none).unwrap(),
+            "Training and Skills"
+        );
+        assert_eq!(
+            make_title(&k(&["WIPO rules"]), &none).unwrap(),
+            "WIPO Rules"
+        );
+    }
+}

@@ -1,0 +1,225 @@
+//! Extractive summaries (issue 6): order, duplicates, length limits, provenance, determinism,
+//! tiny inputs, boilerplate, and the seed reports with the real model.
+
+#[path = "support/seeds.rs"]
+mod seeds;
+
+use simsum::embed::{Embedder, HashEmbedder};
+use simsum::summarize::{
+    embed_documents, summarize, word_count, Length, SentenceUnit, SummaryParams,
+};
+
+fn units(texts: &[&str], doc: &str) -> Vec<SentenceUnit> {
+    let e = HashEmbedder::new(256);
+    let vs = e.embed(texts).unwrap();
+    texts
+        .iter()
+        .zip(vs)
+        .enumerate()
+        .map(|(i, (t, v))| SentenceUnit {
+            text: t.to_string(),
+            initiative_id: format!("{doc}#s0.p{}", i / 2),
+            doc_id: doc.to_string(),
+            doc_title: format!("Title of {doc}"),
+            position: i,
+            vector: v.vector,
+        })
+        .collect()
+}
+
+const DOC: &[&str] = &[
+    "The company trained local workers in construction skills across twenty countries.",
+    "Vocational training helped local employees acquire skills before they were hired.",
+    "The weather in spring was mild and pleasant for everyone.",
+    "Thousands of local workers were trained at the training base in Angola.",
+    "Environmental protection was part of every overseas project the company ran.",
+    "The firms took steps to mitigate environmental damage and promote sustainable development.",
+    "Ecological conservation and environmental risk assessment came before construction.",
+    "A television channel broadcast Chinese shows to audiences in the Arab world.",
+    "The company trained local workers in construction skills across twenty countries.",
+    "Local engineers and mechanics received on-the-job training for the power grid project.",
+];
+
+fn params(length: Length) -> SummaryParams {
+    SummaryParams {
+        length,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn chosen_sentences_keep_source_order() {
+    let u = units(DOC, "d");
+    let s = summarize(&u, &params(Length::Sentences(4))).unwrap();
+    assert!(s.sentences.len() >= 2);
+    let positions: Vec<usize> = s.sentences.iter().map(|x| x.position).collect();
+    let mut sorted = positions.clone();
+    sorted.sort();
+    assert_eq!(positions, sorted);
+    for x in &s.sentences {
+        assert_eq!(DOC[x.position], x.text);
+    }
+}
+
+#[test]
+fn no_sentence_is_chosen_twice_even_when_repeated_in_the_source() {
+    let u = units(DOC, "d");
+    let s = summarize(&u, &params(Length::Sentences(10))).unwrap();
+    let mut texts: Vec<&str> = s.sentences.iter().map(|x| x.text.as_str()).collect();
+    let n = texts.len();
+    texts.sort();
+    texts.dedup();
+    assert_eq!(texts.len(), n);
+}
+
+#[test]
+fn length_limits_are_respected() {
+    let u = units(DOC, "d");
+    for n in 0..6 {
+        let s = summarize(&u, &params(Length::Sentences(n))).unwrap();
+        assert!(s.sentences.len() <= n);
+        if n > 0 {
+            assert!(!s.sentences.is_empty());
+        }
+    }
+    for w in [0, 5, 12, 25, 40, 200] {
+        let s = summarize(&u, &params(Length::Words(w))).unwrap();
+        assert!(s.word_count() <= w, "{} words > {w}", s.word_count());
+        if w >= 25 {
+            assert!(!s.sentences.is_empty());
+        }
+    }
+    // Auto: 20% of a short input, at most 3.
+    let s = summarize(&u, &params(Length::Auto)).unwrap();
+    assert_eq!(s.sentences.len(), 2);
+    let long: Vec<String> = (0..40)
+        .map(|i| format!("Sentence {i} talks about topic {} at length.", i % 7))
+        .collect();
+    let refs: Vec<&str> = long.iter().map(String::as_str).collect();
+    let s = summarize(&units(&refs, "l"), &params(Length::Auto)).unwrap();
+    assert_eq!(s.sentences.len(), 3);
+}
+
+#[test]
+fn ids_and_titles_come_from_the_input() {
+    let mut u = units(&DOC[..5], "a");
+    u.extend(units(&DOC[5..], "b"));
+    let s = summarize(&u, &params(Length::Sentences(5))).unwrap();
+    for x in &s.sentences {
+        let src = u.iter().find(|v| v.text == x.text).unwrap();
+        assert_eq!(x.initiative, src.initiative_id);
+        assert_eq!(x.document, src.doc_title);
+        assert!((0.0..=1.0).contains(&x.score));
+    }
+    // Documents in input order, then position.
+    let keys: Vec<(String, usize)> = s
+        .sentences
+        .iter()
+        .map(|x| (x.doc_id.clone(), x.position))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+}
+
+#[test]
+fn summaries_are_deterministic() {
+    let u = units(DOC, "d");
+    let a = summarize(&u, &params(Length::Sentences(3))).unwrap();
+    for _ in 0..3 {
+        assert_eq!(summarize(&u, &params(Length::Sentences(3))).unwrap(), a);
+    }
+}
+
+#[test]
+fn tiny_inputs() {
+    let s = summarize(&[], &SummaryParams::default()).unwrap();
+    assert!(s.sentences.is_empty());
+    let one = units(&["Just one sentence here about training."], "d");
+    let s = summarize(&one, &SummaryParams::default()).unwrap();
+    assert_eq!(s.sentences.len(), 1);
+    assert_eq!(s.sentences[0].text, one[0].text);
+    let short = units(&["Hi.", "Yes."], "d");
+    assert_eq!(
+        summarize(&short, &SummaryParams::default())
+            .unwrap()
+            .sentences
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn mismatched_dimensions_are_an_error() {
+    let mut u = units(&DOC[..3], "d");
+    u[1].vector.pop();
+    assert!(summarize(&u, &SummaryParams::default()).is_err());
+}
+
+#[test]
+fn json_has_the_documented_shape() {
+    let u = units(DOC, "d");
+    let s = summarize(&u, &params(Length::Words(40))).unwrap();
+    let v = serde_json::to_value(&s).unwrap();
+    let items = v["summary"].as_array().unwrap();
+    assert!(!items.is_empty());
+    for it in items {
+        let keys: Vec<&str> = it.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys.len(), 4, "{keys:?}");
+        for k in ["text", "initiative", "document", "score"] {
+            assert!(it.get(k).is_some(), "missing {k}");
+        }
+    }
+    assert_eq!(v["params"]["length"]["words"], 40);
+    assert!(v["params"]["mmr_lambda"].is_number());
+}
+
+#[test]
+fn boilerplate_never_reaches_a_summary() {
+    let docs = seeds::seed_documents();
+    let u = embed_documents(&docs, &HashEmbedder::new(256)).unwrap();
+    assert!(!u.is_empty());
+    assert!(u.iter().all(|x| !x.text.contains("Editor's Note")));
+    let s = summarize(&u, &params(Length::Sentences(10))).unwrap();
+    assert!(s
+        .sentences
+        .iter()
+        .all(|x| !x.text.contains("Editor's Note")));
+}
+
+fn enterprises_summary(
+    length: Length,
+) -> (Vec<simsum::ingest::Document>, simsum::summarize::Summary) {
+    let docs: Vec<_> = seeds::seed_documents()
+        .into_iter()
+        .filter(|d| d.title.contains("Enterprises"))
+        .collect();
+    assert_eq!(docs.len(), 1);
+    let u = embed_documents(&docs, &seeds::minilm()).unwrap();
+    (docs, summarize(&u, &params(length)).unwrap())
+}
+
+#[test]
+fn seed_enterprises_summary_covers_training_and_environment() {
+    let (docs, s) = enterprises_summary(Length::Sentences(4));
+    let text: String = s
+        .sentences
+        .iter()
+        .map(|x| x.text.to_lowercase() + " ")
+        .collect();
+    eprintln!("{text}");
+    assert!(
+        text.contains("training") || text.contains("trained"),
+        "{text}"
+    );
+    assert!(text.contains("environmental"), "{text}");
+    // Nothing from the editor's note, which is boilerplate.
+    let note: Vec<&str> = docs[0]
+        .initiatives()
+        .filter(|(_, i)| i.boilerplate)
+        .flat_map(|(_, i)| i.sentences.iter().map(|s| s.text.as_str()))
+        .collect();
+    assert!(!note.is_empty());
+    assert!(s.sentences.iter().all(|x| !note.contains(&x.text.as_str())));
+    assert!(s.sentences.iter().all(|x| word_count(&x.text) >= 5));
+}
