@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::embed::{dot, normalize, EmbedError, Embedder};
+use crate::index::StoredItem;
 use crate::ingest::Document;
 
 /// One sentence that may be chosen for a summary.
@@ -421,9 +422,65 @@ pub fn embed_documents(
     Ok(units)
 }
 
+/// Reading-order key of an item id such as `report#s2.p3.1`: the numbers after the `#`.
+fn id_order(id: &str) -> Vec<u64> {
+    let tail = id.rsplit_once('#').map_or(id, |(_, t)| t);
+    tail.split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .collect()
+}
+
+/// The stored sentences (with their stored vectors: nothing is embedded) of indexed
+/// initiatives or sections, for [`summarize`]. Boilerplate items are skipped. Documents keep the
+/// order in which they first appear in `items`; inside a document, sentences are numbered in
+/// reading order whatever the order of `items`.
+pub fn units_from_items(items: &[StoredItem]) -> Vec<SentenceUnit> {
+    let mut doc_rank: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for i in items {
+        let n = doc_rank.len();
+        doc_rank.entry(i.doc_id.as_str()).or_insert(n);
+    }
+    let mut ordered: Vec<&StoredItem> = items.iter().filter(|i| !i.boilerplate).collect();
+    ordered.sort_by_cached_key(|i| (doc_rank[i.doc_id.as_str()], id_order(&i.id)));
+    let mut units = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut position = 0usize;
+    let mut last_doc: Option<&str> = None;
+    for item in ordered {
+        if last_doc != Some(item.doc_id.as_str()) {
+            position = 0;
+            last_doc = Some(item.doc_id.as_str());
+        }
+        for s in &item.sentences {
+            // A section and one of its initiatives may both be given: each sentence once.
+            if s.text.trim().is_empty() || !seen.insert(s.id.as_str()) {
+                continue;
+            }
+            units.push(SentenceUnit {
+                text: s.text.clone(),
+                initiative_id: s.initiative_id.clone(),
+                doc_id: item.doc_id.clone(),
+                doc_title: item.doc_title.clone(),
+                position,
+                vector: s.vector.clone(),
+            });
+            position += 1;
+        }
+    }
+    units
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_order_reads_the_numbers_after_the_hash() {
+        assert_eq!(id_order("a-2#s2.p10.1"), vec![2, 10, 1]);
+        assert!(id_order("d#s1.p2") < id_order("d#s1.p10"));
+        assert!(id_order("d#s0.p9") < id_order("d#s1.p1"));
+    }
 
     #[test]
     fn min_max_of_constant_is_ones() {

@@ -11,6 +11,7 @@
 //! Rendering lives in [`crate::report`].
 
 mod graph;
+pub mod indexed;
 pub mod labels;
 pub mod layout;
 

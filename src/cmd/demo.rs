@@ -1,89 +1,140 @@
-//! `simsum demo`: the main job on the built-in seed reports.
+//! `simsum demo`: the main job on the built-in seed reports. Indexes the seeds (incrementally,
+//! into the global `--index` directory), runs three example "find similar initiatives" queries
+//! (two free-text queries and one by an existing initiative across documents), prints the themes
+//! and writes the HTML theme report, and prints a short summary of each document.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use simsum::embed::dot;
+use simsum::cluster::ClusterParams;
+use simsum::index::{IndexDir, IndexWriter, Level, UpdateOptions};
+use simsum::report::{render_themes, Format};
+use simsum::search::SearchOptions;
+use simsum::summarize::{summarize, units_from_items, Length, SummaryParams};
 
+use super::search::{print_hits, Style};
+
+/// Arguments of `simsum demo`.
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// Folder of reports to run on.
     #[arg(long, default_value = "seeds")]
     pub seeds: PathBuf,
-    /// How many similar pairs to print.
-    #[arg(long, default_value_t = 5)]
-    pub pairs: usize,
+    /// Where to write the HTML theme report.
+    #[arg(long, default_value = "simsum-report.html")]
+    pub report: PathBuf,
+    /// Results per example query.
+    #[arg(short, long, default_value_t = 3)]
+    pub k: usize,
 }
 
+/// The example free-text queries.
+const QUERIES: [&str; 2] = [
+    "vocational training for local workers",
+    "protecting the environment and green development abroad",
+];
+
+fn heading(out: &mut dyn Write, st: &Style, text: &str) -> std::io::Result<()> {
+    writeln!(out, "\n{}", st.paint("1;4", text))
+}
+
+/// Runs `simsum demo`.
 pub fn run(g: &super::Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
-    let mut paragraphs: Vec<(String, String)> = Vec::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&a.seeds)
-        .with_context(|| {
-            format!(
-                "reading {} (run from the repository root)",
-                a.seeds.display()
-            )
-        })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    for f in &files {
-        let text =
-            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-        let name = f
-            .file_stem()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .to_string();
-        for p in text
-            .split("\n\n")
-            .map(str::trim)
-            .filter(|p| p.split_whitespace().count() >= 25)
-        {
-            paragraphs.push((name.clone(), p.to_string()));
-        }
+    if !a.seeds.is_dir() {
+        anyhow::bail!(
+            "{} is not a folder: run the demo from the repository root, or pass --seeds DIR",
+            a.seeds.display()
+        );
     }
-    // Paragraphs shared verbatim by several documents (an editor's note) are boilerplate.
-    let shared: std::collections::HashSet<String> = paragraphs
-        .iter()
-        .filter(|(d, p)| paragraphs.iter().any(|(d2, p2)| d2 != d && p2 == p))
-        .map(|(_, p)| p.clone())
-        .collect();
-    paragraphs.retain(|(_, p)| !shared.contains(p));
+    let st = Style::detect();
+    let mut out = std::io::stdout().lock();
     let embedder = super::load_embedder(g)?;
-    let texts: Vec<&str> = paragraphs.iter().map(|(_, p)| p.as_str()).collect();
-    let t = std::time::Instant::now();
-    let vectors = embedder.embed(&texts)?;
-    println!(
-        "embedded {} paragraphs of {} documents in {:.2} s",
-        texts.len(),
-        files.len(),
-        t.elapsed().as_secs_f64()
-    );
-    let mut pairs = Vec::new();
-    for i in 0..paragraphs.len() {
-        for j in i + 1..paragraphs.len() {
-            if paragraphs[i].0 != paragraphs[j].0 {
-                pairs.push((dot(&vectors[i].vector, &vectors[j].vector), i, j));
-            }
-        }
+
+    // 1. Index (only new or changed items are embedded).
+    let started = std::time::Instant::now();
+    let mut writer = IndexWriter::open(&g.index, &embedder.model_id(), embedder.dim(), false)
+        .with_context(|| format!("opening index {} (use `simsum index --rebuild`)", g.index.display()))?;
+    let opts = simsum::ingest::IngestOptions {
+        max_tokens: embedder.max_tokens(),
+        verbose: g.verbose,
+        ..Default::default()
+    };
+    let count = |t: &str| embedder.count_tokens(t);
+    let ingested = simsum::ingest::ingest_paths(std::slice::from_ref(&a.seeds), &opts, &count);
+    for s in &ingested.skipped {
+        eprintln!("skipped {}: {}", s.path.display(), s.reason);
     }
-    pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
-    println!("\nmost similar paragraphs across documents:");
-    for (s, i, j) in pairs.iter().take(a.pairs) {
-        println!("\n{s:.3}");
-        println!("  {}: {}", paragraphs[*i].0, trim(&paragraphs[*i].1, 110));
-        println!("  {}: {}", paragraphs[*j].0, trim(&paragraphs[*j].1, 110));
+    let update = UpdateOptions {
+        scope: vec![a.seeds.clone()],
+        keep_paths: ingested.skipped.iter().map(|s| s.path.clone()).collect(),
+        ..Default::default()
+    };
+    let stats = writer.update(&ingested.documents, embedder.as_ref(), &update, &|_, _| {})?;
+    let counts = writer.index().manifest().counts.clone();
+    drop(writer);
+    heading(&mut out, &st, "Index")?;
+    writeln!(
+        out,
+        "{} documents, {} sections, {} initiatives, {} sentences in {} ({} texts embedded, {:.1} s)",
+        counts.documents,
+        counts.sections,
+        counts.initiatives,
+        counts.sentences,
+        g.index.display(),
+        stats.embedded,
+        started.elapsed().as_secs_f64()
+    )?;
+    let index = IndexDir::open(&g.index)?;
+
+    // 2. Find similar initiatives: by text, and by an existing initiative across documents.
+    let search = SearchOptions {
+        k: a.k,
+        ..Default::default()
+    };
+    for q in QUERIES {
+        heading(&mut out, &st, &format!("Initiatives like \"{q}\""))?;
+        let hits = simsum::search::search(&index, embedder.as_ref(), q, &search)?;
+        print_hits(&mut out, &hits, &st)?;
+    }
+    let initiatives = index.knn_items(Level::Initiative)?;
+    if let Some(first) = initiatives.first() {
+        let other = SearchOptions {
+            other_docs: true,
+            ..search.clone()
+        };
+        heading(
+            &mut out,
+            &st,
+            &format!("In other documents, initiatives like {}", first.id),
+        )?;
+        writeln!(out, "  {}", super::search::trim(&first.text, 110))?;
+        let (_, hits) = simsum::search::similar(&index, &first.id, &other)?;
+        print_hits(&mut out, &hits, &st)?;
+    }
+
+    // 3. Themes, in the terminal and as an HTML report.
+    let themes = super::cluster::themes(g, &index, Level::Initiative, &ClusterParams::default(), false)?;
+    heading(&mut out, &st, "Themes")?;
+    write!(out, "{}", render_themes(&themes.report, &themes.items, Format::Text))?;
+    std::fs::write(&a.report, render_themes(&themes.report, &themes.items, Format::Html))
+        .with_context(|| format!("writing {}", a.report.display()))?;
+    writeln!(out, "\nwrote the theme report with its map to {}", a.report.display())?;
+
+    // 4. A short summary of each document, from the stored sentence vectors.
+    let all = index.items(Level::Initiative)?;
+    let params = SummaryParams {
+        length: Length::Sentences(3),
+        ..Default::default()
+    };
+    for doc in index.documents()? {
+        let items: Vec<_> = all.iter().filter(|i| i.doc_id == doc.id).cloned().collect();
+        let summary = summarize(&units_from_items(&items), &params)?;
+        heading(&mut out, &st, &format!("Summary of \"{}\"", doc.title))?;
+        for s in &summary.sentences {
+            writeln!(out, "- {} [{}]", s.text, s.initiative)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn trim(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(n).collect::<String>())
-    }
 }

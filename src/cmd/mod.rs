@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 pub mod bench;
+pub mod cluster;
 pub mod demo;
 pub mod embed;
 pub mod index;
@@ -14,6 +15,7 @@ pub mod model;
 pub mod search;
 pub mod sections;
 pub mod similar;
+pub mod summarize;
 
 /// Semantic similarity and extractive summarization over local sentence embeddings.
 #[derive(Debug, Parser)]
@@ -65,6 +67,10 @@ pub enum Command {
     Similar(similar::SimilarArgs),
     /// Pairs of related initiatives across documents.
     Links(links::LinksArgs),
+    /// Themes of the indexed items: labelled clusters, representatives, summaries, a map.
+    Cluster(cluster::ClusterArgs),
+    /// Extractive summary of files, a stored document, a theme or the results of a query.
+    Summarize(summarize::SummarizeArgs),
     /// Print the parsed document tree (sections, initiatives, captions) of files or folders.
     Sections(sections::SectionsArgs),
 }
@@ -187,5 +193,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Similar(args) => similar::run(&cli.global, args),
         Command::Links(args) => links::run(&cli.global, args),
         Command::Sections(args) => sections::run(&cli.global, args),
+        Command::Cluster(args) => cluster::run(&cli.global, args),
+        Command::Summarize(args) => summarize::run(&cli.global, args),
     }
 }

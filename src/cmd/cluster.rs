@@ -1,0 +1,115 @@
+//! `simsum cluster`: themes of the indexed items as text, Markdown, JSON or a self-contained
+//! HTML report. The last report is also kept in the index directory (`themes.json`) so that
+//! `simsum summarize --theme ID` refers to the themes the user saw.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use simsum::cluster::indexed::{cluster_index, IndexedThemes};
+use simsum::cluster::{ClusterParams, ThemeCount};
+use simsum::index::{IndexDir, Level};
+use simsum::report::{render_themes, Format};
+
+/// Arguments of `simsum cluster`.
+#[derive(Debug, clap::Args)]
+pub struct ClusterArgs {
+    /// What to cluster: initiative or section.
+    #[arg(long, default_value = "initiative")]
+    pub level: Level,
+    /// Number of themes: auto, or a number.
+    #[arg(long, default_value = "auto")]
+    pub themes: ThemeCount,
+    /// Smallest theme (default: from the number of items, at least 2).
+    #[arg(long)]
+    pub min_size: Option<usize>,
+    /// Seed: the same seed gives the same themes.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Output format: text, md, json or html.
+    #[arg(long, default_value = "text")]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Label themes without loading the model (keyphrase vectors from member vectors).
+    #[arg(long)]
+    pub no_model: bool,
+}
+
+/// The file in the index directory holding the last theme report.
+pub const THEMES_FILE: &str = "themes.json";
+
+/// Clusters an index with the given settings; loads the model for labels unless `no_model`
+/// (or when the model cannot be loaded: then the labels say so on stderr and go on).
+pub fn themes(
+    g: &super::Global,
+    index: &IndexDir,
+    level: Level,
+    params: &ClusterParams,
+    no_model: bool,
+) -> anyhow::Result<IndexedThemes> {
+    let embedder = if no_model {
+        None
+    } else {
+        let e = super::load_embedder(g)?;
+        index.check_model(&e.model_id(), e.dim())?;
+        Some(e)
+    };
+    let themes = cluster_index(index, level, params, embedder.as_deref())
+        .with_context(|| format!("clustering {}", index.path().display()))?;
+    save_themes(index.path(), index.generation()?, &themes)?;
+    Ok(themes)
+}
+
+/// Keeps the report next to the index, tagged with the index generation it describes.
+fn save_themes(dir: &Path, generation: u64, t: &IndexedThemes) -> anyhow::Result<()> {
+    let v = serde_json::json!({"generation": generation, "report": t.report});
+    let path = dir.join(THEMES_FILE);
+    let tmp = dir.join(format!("{THEMES_FILE}.tmp"));
+    std::fs::write(&tmp, serde_json::to_vec(&v)?)
+        .and_then(|_| std::fs::rename(&tmp, &path))
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// Writes `text` to `output`, or to stdout.
+pub fn emit(output: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    match output {
+        Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display())),
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            Ok(())
+        }
+    }
+}
+
+/// Runs `simsum cluster`.
+pub fn run(g: &super::Global, a: ClusterArgs) -> anyhow::Result<ExitCode> {
+    if a.level == Level::Sentence {
+        anyhow::bail!("--level must be initiative or section");
+    }
+    let index = super::search::open_index(g, false)?;
+    let params = ClusterParams {
+        themes: a.themes,
+        min_size: a.min_size,
+        seed: a.seed,
+        ..Default::default()
+    };
+    let t = themes(g, &index, a.level, &params, a.no_model)?;
+    emit(
+        a.output.as_deref(),
+        &render_themes(&t.report, &t.items, a.format),
+    )?;
+    if let Some(p) = &a.output {
+        eprintln!(
+            "{} themes, {} unclustered of {} items: wrote {}",
+            t.report.themes.len(),
+            t.report.unclustered.len(),
+            t.items.len(),
+            p.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

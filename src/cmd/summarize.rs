@@ -1,0 +1,177 @@
+//! `simsum summarize`: an extractive summary of files (embedded on the fly), a stored document,
+//! a theme of the last `simsum cluster` run, or the top results of a query (stored vectors,
+//! nothing re-embedded but the query).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use simsum::cluster::indexed::cluster_index;
+use simsum::cluster::{ClusterParams, ThemeReport};
+use simsum::index::{IndexDir, Level, StoredItem};
+use simsum::summarize::{embed_documents, summarize, units_from_items, Length, SummaryParams};
+
+/// Arguments of `simsum summarize`.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["paths", "doc", "theme", "query"])))]
+pub struct SummarizeArgs {
+    /// Files or folders to summarize (need not be indexed; several give one cross-document summary).
+    pub paths: Vec<PathBuf>,
+    /// A stored document, by id (as `search` prints it).
+    #[arg(long, value_name = "ID")]
+    pub doc: Option<String>,
+    /// A theme of the last `simsum cluster` run, by number.
+    #[arg(long, value_name = "ID")]
+    pub theme: Option<usize>,
+    /// The top results of this query.
+    #[arg(long, value_name = "TEXT")]
+    pub query: Option<String>,
+    /// Results of --query to summarize.
+    #[arg(short, long, default_value_t = 10)]
+    pub k: usize,
+    /// At most N sentences.
+    #[arg(long, value_name = "N", conflicts_with = "words")]
+    pub sentences: Option<usize>,
+    /// At most N words.
+    #[arg(long, value_name = "N")]
+    pub words: Option<usize>,
+    /// Input format for PATHs (seed, text, markdown, html, jsonl); default: from the extension.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Print JSON: {"summary":[{"text","initiative","document","score"}],"params":{...}}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `simsum summarize`.
+pub fn run(g: &super::Global, a: SummarizeArgs) -> anyhow::Result<ExitCode> {
+    let params = SummaryParams {
+        length: match (a.sentences, a.words) {
+            (Some(0), _) | (_, Some(0)) => bail!("--sentences and --words must be at least 1"),
+            (Some(n), _) => Length::Sentences(n),
+            (_, Some(n)) => Length::Words(n),
+            _ => Length::Auto,
+        },
+        ..Default::default()
+    };
+    let mut status = ExitCode::SUCCESS;
+    let units = if !a.paths.is_empty() {
+        let (count, max_tokens) = super::token_counter(g);
+        let opts = simsum::ingest::IngestOptions {
+            format: a.format.clone(),
+            max_tokens,
+            verbose: g.verbose,
+        };
+        let report = simsum::ingest::ingest_paths(&a.paths, &opts, &*count);
+        for s in &report.skipped {
+            let at = s.line.map(|l| format!(":{l}")).unwrap_or_default();
+            eprintln!("skipped {}{at}: {}", s.path.display(), s.reason);
+            status = ExitCode::from(1);
+        }
+        if report.documents.is_empty() {
+            bail!("no document could be read from the given paths");
+        }
+        let embedder = super::load_embedder(g)?;
+        embed_documents(&report.documents, embedder.as_ref())?
+    } else {
+        let index = super::search::open_index(g, false)?;
+        units_from_items(&stored_items(g, &index, &a)?)
+    };
+    let summary = summarize(&units, &params)?;
+    if summary.sentences.is_empty() && !a.json {
+        eprintln!("nothing to summarize: no sentences outside boilerplate");
+    }
+    print!("{}", simsum::report::render_summary(&summary, a.json));
+    Ok(status)
+}
+
+/// The stored items that `--doc`, `--theme` or `--query` name.
+fn stored_items(
+    g: &super::Global,
+    index: &IndexDir,
+    a: &SummarizeArgs,
+) -> anyhow::Result<Vec<StoredItem>> {
+    if let Some(doc) = &a.doc {
+        let items: Vec<StoredItem> = index
+            .items(Level::Initiative)?
+            .into_iter()
+            .filter(|i| &i.doc_id == doc)
+            .collect();
+        if items.is_empty() {
+            let known: Vec<String> = index.documents()?.into_iter().map(|d| d.id).collect();
+            bail!(
+                "no document `{doc}` in {}; stored documents: {}",
+                index.path().display(),
+                known.join(", ")
+            );
+        }
+        return Ok(items);
+    }
+    if let Some(query) = &a.query {
+        let embedder = super::load_embedder(g)?;
+        index.check_model(&embedder.model_id(), embedder.dim())?;
+        let opts = simsum::search::SearchOptions {
+            k: a.k.max(1),
+            level: Level::Initiative,
+            ..Default::default()
+        };
+        let hits = simsum::search::search(index, embedder.as_ref(), query, &opts)?;
+        return hits
+            .iter()
+            .map(|h| Ok(index.item(&h.id)?))
+            .collect::<anyhow::Result<Vec<_>>>();
+    }
+    let theme = a.theme.unwrap_or_default();
+    let report = last_report(index)?;
+    let level: Level = report
+        .params
+        .level
+        .as_deref()
+        .unwrap_or("initiative")
+        .parse()
+        .map_err(anyhow::Error::msg)?;
+    let Some(t) = report.themes.iter().find(|t| t.id == theme) else {
+        bail!(
+            "no theme {theme}: the last `simsum cluster` found {} (1 to {0})",
+            report.themes.len()
+        );
+    };
+    let mut by_id: HashMap<String, StoredItem> = index
+        .items(level)?
+        .into_iter()
+        .map(|i| (i.id.clone(), i))
+        .collect();
+    Ok(t.members.iter().filter_map(|m| by_id.remove(m)).collect())
+}
+
+/// The theme report `simsum cluster` saved; clustered again with the same settings (and
+/// saved) when it is missing or the index changed since.
+fn last_report(index: &IndexDir) -> anyhow::Result<ThemeReport> {
+    let path = index.path().join(super::cluster::THEMES_FILE);
+    let saved: Option<(u64, ThemeReport)> = std::fs::read(&path).ok().and_then(|b| {
+        let v: serde_json::Value = serde_json::from_slice(&b).ok()?;
+        Some((
+            v.get("generation")?.as_u64()?,
+            serde_json::from_value(v.get("report")?.clone()).ok()?,
+        ))
+    });
+    let generation = index.generation()?;
+    match saved {
+        Some((gen, report)) if gen == generation => Ok(report),
+        other => {
+            let (params, level) = match other {
+                Some((_, r)) => (
+                    r.params.cluster.clone(),
+                    r.params.level.clone().unwrap_or_else(|| "initiative".into()),
+                ),
+                None => (ClusterParams::default(), "initiative".into()),
+            };
+            eprintln!("note: clustering {} again (index changed or never clustered)", index.path().display());
+            let level: Level = level.parse().map_err(anyhow::Error::msg)?;
+            let t = cluster_index(index, level, &params, None)
+                .with_context(|| format!("clustering {}", index.path().display()))?;
+            Ok(t.report)
+        }
+    }
+}
