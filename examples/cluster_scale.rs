@@ -45,7 +45,10 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     if let Some(t) = args.get(2).and_then(|s| s.parse::<usize>().ok()) {
-        rayon::ThreadPoolBuilder::new().num_threads(t).build_global().unwrap();
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build_global()
+            .unwrap();
     }
     let (topics, dim, k) = (200usize, 384usize, 15usize);
     let mut rng = Rng(1);
@@ -56,9 +59,13 @@ fn main() {
             c
         })
         .collect();
-    let vocab: Vec<Vec<String>> = (0..topics).map(|_| (0..30).map(|_| word(&mut rng)).collect()).collect();
+    let vocab: Vec<Vec<String>> = (0..topics)
+        .map(|_| (0..30).map(|_| word(&mut rng)).collect())
+        .collect();
     let common: Vec<String> = (0..300).map(|_| word(&mut rng)).collect();
-    let filler = ["the", "and", "of", "to", "in", "with", "for", "their", "has", "have"];
+    let filler = [
+        "the", "and", "of", "to", "in", "with", "for", "their", "has", "have",
+    ];
     let mut items = Vec::with_capacity(n);
     let mut topic_of = Vec::with_capacity(n);
     for i in 0..n {
@@ -115,7 +122,10 @@ fn main() {
         })
         .collect();
     let knn = KnnGraph { neighbours };
-    eprintln!("data and {k}-NN graph for {n} items built in {:.1} s (not timed)", t0.elapsed().as_secs_f64());
+    eprintln!(
+        "data and {k}-NN graph for {n} items built in {:.1} s (not timed)",
+        t0.elapsed().as_secs_f64()
+    );
 
     let t = Instant::now();
     let report = cluster(&items, &knn, &ClusterParams::default()).unwrap();
@@ -138,6 +148,9 @@ fn main() {
         rayon::current_num_threads()
     );
     for th in report.themes.iter().take(3) {
-        println!("  #{} {} {:?} ({} items)", th.id, th.title, th.keyphrases, th.size);
+        println!(
+            "  #{} {} {:?} ({} items)",
+            th.id, th.title, th.keyphrases, th.size
+        );
     }
 }

@@ -117,3 +117,207 @@ fn a_missing_model_directory_is_a_clear_error() {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Indexes the seeds into a fresh directory with the real model (the product's own path).
+fn seed_index() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
+    let out = simsum()
+        .arg("--index")
+        .arg(dir.path())
+        .arg("index")
+        .arg(&seeds)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+fn run_in(dir: &std::path::Path, args: &[&str]) -> (String, String) {
+    let out = simsum()
+        .arg("--index")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    let (o, e) = (
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    );
+    assert!(out.status.success(), "{args:?} failed: {e}");
+    (o, e)
+}
+
+#[test]
+fn cluster_then_summarize_a_theme_a_document_and_a_query() {
+    let dir = seed_index();
+    let (json, _) = run_in(dir.path(), &["cluster", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let themes = v["themes"].as_array().unwrap();
+    assert!(themes.len() >= 2, "{json}");
+    for key in [
+        "id",
+        "title",
+        "keyphrases",
+        "size",
+        "documents",
+        "representatives",
+        "members",
+        "cohesion",
+        "neighbours",
+        "summary",
+    ] {
+        assert!(themes[0].get(key).is_some(), "theme lacks {key}");
+    }
+    assert!(v["unclustered"].is_array() && v["params"].is_object());
+    // The saved report numbers the themes `summarize --theme` uses.
+    let members: Vec<&str> = themes[0]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    let (s, _) = run_in(dir.path(), &["summarize", "--theme", "1", "--json"]);
+    let s: serde_json::Value = serde_json::from_str(&s).unwrap();
+    let picked = s["summary"].as_array().unwrap();
+    assert!(!picked.is_empty());
+    for p in picked {
+        let init = p["initiative"].as_str().unwrap();
+        assert!(members.contains(&init), "{init} is not a member of theme 1");
+    }
+    // A stored document: at most the sentences asked for, none from the editor's note.
+    let doc = "002_b4bb908d9f129013";
+    let (s, _) = run_in(
+        dir.path(),
+        &["summarize", "--doc", doc, "--sentences", "2", "--json"],
+    );
+    let s: serde_json::Value = serde_json::from_str(&s).unwrap();
+    let picked = s["summary"].as_array().unwrap();
+    assert!(!picked.is_empty() && picked.len() <= 2);
+    assert!(picked
+        .iter()
+        .all(|p| p["initiative"].as_str().unwrap().starts_with(doc)));
+    assert!(picked
+        .iter()
+        .all(|p| !p["text"].as_str().unwrap().contains("Editor's Note")));
+    // The results of a query.
+    let (s, _) = run_in(
+        dir.path(),
+        &[
+            "summarize",
+            "--query",
+            "vocational training of local workers",
+            "-k",
+            "3",
+            "--words",
+            "60",
+        ],
+    );
+    assert!(s.to_lowercase().contains("train"), "{s}");
+    // An unknown document is a clear error naming what exists.
+    let out = simsum()
+        .arg("--index")
+        .arg(dir.path())
+        .args(["summarize", "--doc", "nope"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("no document `nope`") && e.contains(doc), "{e}");
+}
+
+#[test]
+fn cluster_writes_a_self_contained_html_report() {
+    let dir = seed_index();
+    let html = dir.path().join("report.html");
+    run_in(
+        dir.path(),
+        &["cluster", "--format", "html", "-o", html.to_str().unwrap()],
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.starts_with("<!DOCTYPE html>") || page.starts_with("<!doctype html>"),
+        "{}",
+        &page[..60.min(page.len())]
+    );
+    assert!(!page.contains("http://") && !page.contains("https://"));
+    assert!(page.contains("<svg") || page.contains("<canvas"));
+}
+
+#[test]
+fn summarize_a_file_that_is_not_indexed() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("note.md");
+    std::fs::write(
+        &f,
+        "# Notes\n\nThe team trained forty local technicians to maintain the new solar plant. \
+         Training covered safety, wiring and inverter repair.\n\n\
+         The plant replaced a diesel generator and cut the village's emissions by half. \
+         Waste batteries are collected and recycled.\n",
+    )
+    .unwrap();
+    let out = simsum()
+        .arg("--index")
+        .arg(dir.path().join("none"))
+        .args(["summarize", "--sentences", "2", "--json"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let picked = v["summary"].as_array().unwrap();
+    assert_eq!(picked.len(), 2);
+    assert!(picked
+        .iter()
+        .all(|p| p["initiative"].as_str().unwrap().starts_with("note#")));
+    // Nothing was indexed on the way.
+    assert!(!dir.path().join("none").exists());
+}
+
+#[test]
+fn demo_indexes_queries_clusters_and_summarizes_the_seeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let report = dir.path().join("report.html");
+    let out = simsum()
+        .current_dir(root)
+        .arg("--index")
+        .arg(dir.path().join("idx"))
+        .args(["demo", "--report"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("2 documents"), "{text}");
+    assert_eq!(text.matches("Initiatives like").count(), 2, "{text}");
+    assert!(text.contains("In other documents, initiatives like"));
+    assert!(text.contains("Themes") && text.contains("#1 "));
+    assert_eq!(text.matches("Summary of").count(), 2);
+    assert!(text.contains("Vocational training was provided"), "{text}");
+    assert!(std::fs::read_to_string(&report)
+        .unwrap()
+        .contains("</html>"));
+    // A second run reuses every stored vector.
+    let again = simsum()
+        .current_dir(root)
+        .arg("--index")
+        .arg(dir.path().join("idx"))
+        .args(["demo", "--report"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("(0 texts embedded"));
+}

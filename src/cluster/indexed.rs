@@ -7,7 +7,9 @@ use crate::embed::Embedder;
 use crate::index::{IndexDir, IndexError, Level, StoredItem};
 use crate::summarize::{units_from_items, SummarizeError};
 
-use super::{attach_summaries, theme_summary_params, ClusterError, ClusterParams, ThemeItem, ThemeReport};
+use super::{
+    attach_summaries, theme_summary_params, ClusterError, ClusterParams, ThemeItem, ThemeReport,
+};
 
 /// Neighbours per item asked of the index's kNN graph.
 pub const GRAPH_K: usize = 15;
@@ -71,10 +73,15 @@ pub fn cluster_index(
         None => super::cluster(&items, &knn, params)?,
     };
     report.params.level = Some(level.as_str().to_string());
-    attach_summaries(&mut report, SUMMARY_POOL, &theme_summary_params(), |members| {
-        let chosen: Vec<StoredItem> = members.iter().map(|&m| stored[m].clone()).collect();
-        Ok(units_from_items(&chosen))
-    })?;
+    attach_summaries(
+        &mut report,
+        SUMMARY_POOL,
+        &theme_summary_params(),
+        |members| {
+            let chosen: Vec<StoredItem> = members.iter().map(|&m| stored[m].clone()).collect();
+            Ok(units_from_items(&chosen))
+        },
+    )?;
     Ok(IndexedThemes {
         report,
         items,

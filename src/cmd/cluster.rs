@@ -27,6 +27,9 @@ pub struct ClusterArgs {
     /// Seed: the same seed gives the same themes.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Modularity resolution: higher gives more, smaller themes.
+    #[arg(long, default_value_t = 1.0)]
+    pub resolution: f64,
     /// Output format: text, md, json or html.
     #[arg(long, default_value = "text")]
     pub format: Format,
@@ -95,6 +98,7 @@ pub fn run(g: &super::Global, a: ClusterArgs) -> anyhow::Result<ExitCode> {
         themes: a.themes,
         min_size: a.min_size,
         seed: a.seed,
+        resolution: a.resolution,
         ..Default::default()
     };
     let t = themes(g, &index, a.level, &params, a.no_model)?;

@@ -55,7 +55,12 @@ pub fn run(g: &super::Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
     // 1. Index (only new or changed items are embedded).
     let started = std::time::Instant::now();
     let mut writer = IndexWriter::open(&g.index, &embedder.model_id(), embedder.dim(), false)
-        .with_context(|| format!("opening index {} (use `simsum index --rebuild`)", g.index.display()))?;
+        .with_context(|| {
+            format!(
+                "opening index {} (use `simsum index --rebuild`)",
+                g.index.display()
+            )
+        })?;
     let opts = simsum::ingest::IngestOptions {
         max_tokens: embedder.max_tokens(),
         verbose: g.verbose,
@@ -115,12 +120,29 @@ pub fn run(g: &super::Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
     }
 
     // 3. Themes, in the terminal and as an HTML report.
-    let themes = super::cluster::themes(g, &index, Level::Initiative, &ClusterParams::default(), false)?;
+    let themes = super::cluster::themes(
+        g,
+        &index,
+        Level::Initiative,
+        &ClusterParams::default(),
+        false,
+    )?;
     heading(&mut out, &st, "Themes")?;
-    write!(out, "{}", render_themes(&themes.report, &themes.items, Format::Text))?;
-    std::fs::write(&a.report, render_themes(&themes.report, &themes.items, Format::Html))
-        .with_context(|| format!("writing {}", a.report.display()))?;
-    writeln!(out, "\nwrote the theme report with its map to {}", a.report.display())?;
+    write!(
+        out,
+        "{}",
+        render_themes(&themes.report, &themes.items, Format::Text)
+    )?;
+    std::fs::write(
+        &a.report,
+        render_themes(&themes.report, &themes.items, Format::Html),
+    )
+    .with_context(|| format!("writing {}", a.report.display()))?;
+    writeln!(
+        out,
+        "\nwrote the theme report with its map to {}",
+        a.report.display()
+    )?;
 
     // 4. A short summary of each document, from the stored sentence vectors.
     let all = index.items(Level::Initiative)?;

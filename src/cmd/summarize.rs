@@ -163,11 +163,17 @@ fn last_report(index: &IndexDir) -> anyhow::Result<ThemeReport> {
             let (params, level) = match other {
                 Some((_, r)) => (
                     r.params.cluster.clone(),
-                    r.params.level.clone().unwrap_or_else(|| "initiative".into()),
+                    r.params
+                        .level
+                        .clone()
+                        .unwrap_or_else(|| "initiative".into()),
                 ),
                 None => (ClusterParams::default(), "initiative".into()),
             };
-            eprintln!("note: clustering {} again (index changed or never clustered)", index.path().display());
+            eprintln!(
+                "note: clustering {} again (index changed or never clustered)",
+                index.path().display()
+            );
             let level: Level = level.parse().map_err(anyhow::Error::msg)?;
             let t = cluster_index(index, level, &params, None)
                 .with_context(|| format!("clustering {}", index.path().display()))?;
