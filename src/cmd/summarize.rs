@@ -39,6 +39,9 @@ pub struct SummarizeArgs {
     /// Input format for PATHs (seed, text, markdown, html, jsonl); default: from the extension.
     #[arg(long)]
     pub format: Option<String>,
+    /// With PATHs: one summary per document (JSON Lines with --json) instead of one for all.
+    #[arg(long)]
+    pub each: bool,
     /// Print JSON: {"summary":[{"text","initiative","document","score"}],"params":{...}}.
     #[arg(long)]
     pub json: bool,
@@ -73,8 +76,16 @@ pub fn run(g: &super::Global, a: SummarizeArgs) -> anyhow::Result<ExitCode> {
             bail!("no document could be read from the given paths");
         }
         let embedder = super::load_embedder(g)?;
-        embed_documents(&report.documents, embedder.as_ref())?
+        let units = embed_documents(&report.documents, embedder.as_ref())?;
+        if a.each {
+            print_each(&report.documents, units, &params, a.json)?;
+            return Ok(status);
+        }
+        units
     } else {
+        if a.each {
+            bail!("--each needs PATHs");
+        }
         let index = super::search::open_index(g, false)?;
         units_from_items(&stored_items(g, &index, &a)?)
     };
@@ -84,6 +95,32 @@ pub fn run(g: &super::Global, a: SummarizeArgs) -> anyhow::Result<ExitCode> {
     }
     print!("{}", simsum::report::render_summary(&summary, a.json));
     Ok(status)
+}
+
+/// One summary per document, in input order.
+fn print_each(
+    docs: &[simsum::ingest::Document],
+    units: Vec<simsum::summarize::SentenceUnit>,
+    params: &SummaryParams,
+    json: bool,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut by_doc: HashMap<String, Vec<simsum::summarize::SentenceUnit>> = HashMap::new();
+    for u in units {
+        by_doc.entry(u.doc_id.clone()).or_default().push(u);
+    }
+    let mut out = std::io::stdout().lock();
+    for d in docs {
+        let summary = summarize(by_doc.get(&d.id).map_or(&[][..], Vec::as_slice), params)?;
+        if json {
+            let v = serde_json::json!({"document": d.id, "title": d.title, "summary": summary.sentences});
+            writeln!(out, "{v}")?;
+        } else {
+            writeln!(out, "== {} ({})", d.title, d.id)?;
+            write!(out, "{}", simsum::report::render_summary(&summary, false))?;
+        }
+    }
+    Ok(())
 }
 
 /// The stored items that `--doc`, `--theme` or `--query` name.
