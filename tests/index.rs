@@ -501,6 +501,40 @@ fn exact_and_hnsw_agree_on_small_data() {
 }
 
 #[test]
+fn knn_graph_from_the_stored_hnsw_matches_the_exact_graph() {
+    let tmp = tempfile::tempdir().unwrap();
+    let idx = tmp.path().join("idx");
+    let e = HashEmbedder::new(32);
+    let mut w = small_graph_writer(&idx, &e);
+    update(&mut w, &many_docs(tmp.path(), 40, 10), &e, tmp.path());
+    drop(w);
+    let approx = IndexDir::open(&idx).unwrap();
+    let mut exact = IndexDir::open(&idx).unwrap();
+    exact.set_exact(true);
+    let k = 8;
+    let a = approx.knn_graph(Level::Initiative, k).unwrap();
+    let x = exact.knn_graph(Level::Initiative, k).unwrap();
+    assert_eq!(a.len(), approx.knn_items(Level::Initiative).unwrap().len());
+    assert_eq!(a.len(), x.len());
+    let (mut found, mut total) = (0, 0);
+    for (i, (ra, rx)) in a.neighbours.iter().zip(&x.neighbours).enumerate() {
+        assert!(ra.len() <= k && ra.iter().all(|&(j, _)| j != i && j < a.len()));
+        assert!(
+            ra.windows(2).all(|w| w[0].1 >= w[1].1),
+            "row {i} not sorted"
+        );
+        // Recall with ties, as for search.
+        let floor = rx.last().unwrap().1 - 1e-6;
+        found += ra.iter().filter(|(_, s)| *s >= floor).count().min(rx.len());
+        total += rx.len();
+    }
+    assert!(
+        found as f64 / total as f64 >= 0.95,
+        "recall {found}/{total}"
+    );
+}
+
+#[test]
 fn corrupt_graph_file_is_rebuilt_and_graph_follows_updates() {
     let tmp = tempfile::tempdir().unwrap();
     let idx = tmp.path().join("idx");

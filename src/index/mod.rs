@@ -15,6 +15,7 @@ pub mod lock;
 pub mod manifest;
 mod store;
 
+use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -609,14 +610,44 @@ impl IndexDir {
 
     /// The exact or approximate kNN graph of a level's non-boilerplate items: node `i` is the
     /// `i`-th item of `items(level)` filtered the same way (see [`IndexDir::knn_items`]).
+    ///
+    /// Small levels (or `--exact`) get the exact graph; large ones query the level's stored HNSW
+    /// graph (the one search uses, loaded from disk), so no graph is built again.
     pub fn knn_graph(&self, level: Level, k: usize) -> Result<KnnGraph, IndexError> {
         let items = self.knn_items(level)?;
-        let vectors: Vec<Vec<f32>> = items.into_iter().map(|i| i.vector).collect();
-        if vectors.len() < self.manifest.exact_threshold || self.exact {
-            Ok(KnnGraph::brute_force(&vectors, k))
-        } else {
-            Ok(KnnGraph::from_hnsw(&vectors, k, self.manifest.hnsw))
+        if items.len() < self.manifest.exact_threshold || self.exact {
+            let vectors: Vec<Vec<f32>> = items.into_iter().map(|i| i.vector).collect();
+            return Ok(KnnGraph::brute_force(&vectors, k));
         }
+        let li = self.level_index(level)?;
+        let vectors: Vec<Vec<f32>> = match &li.graph {
+            Some(g) if li.missing.is_empty() => {
+                let row_of: HashMap<u64, usize> = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, it)| (it.key, i))
+                    .collect();
+                let ef = self.manifest.hnsw.ef_search.max(k + 1);
+                let neighbours = items
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, it)| {
+                        let keep = |key: usize| row_of.contains_key(&(key as u64));
+                        let mut row: Vec<(usize, f32)> = g
+                            .search_filtered(&it.vector, k + 1, ef, Some(&keep))
+                            .into_iter()
+                            .filter_map(|(key, s)| row_of.get(&(key as u64)).map(|&j| (j, s)))
+                            .filter(|&(j, _)| j != i)
+                            .collect();
+                        row.truncate(k);
+                        row
+                    })
+                    .collect();
+                return Ok(KnnGraph { neighbours });
+            }
+            _ => items.into_iter().map(|i| i.vector).collect(),
+        };
+        Ok(KnnGraph::from_hnsw(&vectors, k, self.manifest.hnsw))
     }
 
     /// The items [`IndexDir::knn_graph`] numbers: `items(level)` without boilerplate.
