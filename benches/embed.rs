@@ -2,8 +2,9 @@
 //!
 //! What: tokenization of 64 seed paragraphs; one forward pass per batch shape (1 x 16 tokens,
 //! 32 x 64, 32 x 256, f32 and bf16) through the packed CPU path and through candle's generic
-//! tensor path; pooling; the element-wise kernels (softmax over 256, GELU over 1536 x 64,
-//! LayerNorm over 384) at every SIMD level this CPU supports.
+//! tensor path; pooling (mean, CLS, max over a 32 x 128-token batch of final hidden states);
+//! the element-wise kernels (softmax over 256, GELU over 1536 x 64, LayerNorm over 384) at every
+//! SIMD level this CPU supports.
 //! Data: the seed paragraphs in `seeds/` (real text), cut or repeated to the token counts above.
 //! Run: `cargo bench --bench embed` (add `-- forward` to filter).
 
@@ -92,6 +93,30 @@ fn tokenize(c: &mut Criterion) {
     g.finish();
 }
 
+fn pooling(c: &mut Criterion) {
+    use simsum::model::Pooling;
+    // 32 sequences of 128 token vectors of 384 dimensions (a batch's final hidden states).
+    let rows: Vec<f32> = (0..128 * 384)
+        .map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0)
+        .collect();
+    let mut g = c.benchmark_group("pooling");
+    g.throughput(Throughput::Elements(32));
+    for (name, mode) in [
+        ("mean", Pooling::Mean),
+        ("cls", Pooling::Cls),
+        ("max", Pooling::Max),
+    ] {
+        g.bench_function(BenchmarkId::new(name, "32x128x384"), |b| {
+            b.iter(|| {
+                (0..32)
+                    .map(|_| simsum::embed::bert::pool_rows(&rows, 384, mode)[0])
+                    .sum::<f32>()
+            })
+        });
+    }
+    g.finish();
+}
+
 fn element_wise(c: &mut Criterion) {
     let mut g = c.benchmark_group("kernels");
     let x: Vec<f32> = (0..1536 * 64)
@@ -121,5 +146,5 @@ fn element_wise(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, forward, tokenize, element_wise);
+criterion_group!(benches, forward, tokenize, pooling, element_wise);
 criterion_main!(benches);

@@ -3,6 +3,8 @@
 //! vectors (nothing is embedded again; the embedder, when given, only embeds keyphrase
 //! candidates for the label step).
 
+use std::time::Instant;
+
 use crate::embed::Embedder;
 use crate::index::{IndexDir, IndexError, Level, StoredItem};
 use crate::summarize::{units_from_items, SummarizeError};
@@ -37,6 +39,8 @@ pub struct IndexedThemes {
     pub items: Vec<ThemeItem>,
     /// The same items as stored (with their sentences).
     pub stored: Vec<StoredItem>,
+    /// Seconds per stage: reading items, kNN graph, clustering and labels, summaries.
+    pub timings: Vec<(&'static str, f64)>,
 }
 
 /// Converts stored items to clustering input.
@@ -65,14 +69,23 @@ pub fn cluster_index(
     if level == Level::Sentence {
         return Err(IndexedClusterError::Level);
     }
+    let mut timings = Vec::with_capacity(4);
+    let mut t = Instant::now();
+    let mut lap = |name: &'static str, t: &mut Instant| {
+        timings.push((name, t.elapsed().as_secs_f64()));
+        *t = Instant::now();
+    };
     let stored = index.knn_items(level)?;
-    let knn = index.knn_graph(level, GRAPH_K)?;
     let items = theme_items(&stored);
+    lap("read items", &mut t);
+    let knn = index.knn_graph(level, GRAPH_K)?;
+    lap("kNN graph", &mut t);
     let mut report = match embedder {
         Some(e) => super::cluster_with_embedder(&items, &knn, params, e)?,
         None => super::cluster(&items, &knn, params)?,
     };
     report.params.level = Some(level.as_str().to_string());
+    lap("cluster + labels", &mut t);
     attach_summaries(
         &mut report,
         SUMMARY_POOL,
@@ -82,9 +95,11 @@ pub fn cluster_index(
             Ok(units_from_items(&chosen))
         },
     )?;
+    lap("summaries", &mut t);
     Ok(IndexedThemes {
         report,
         items,
         stored,
+        timings,
     })
 }

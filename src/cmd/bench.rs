@@ -1,4 +1,4 @@
-//! `simsum bench embed|index|pipeline`: the measurement harness (see `simsum::bench`).
+//! `simsum bench embed|index|cluster|pipeline`: the measurement harness (see `simsum::bench`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,8 +13,27 @@ pub enum BenchCommand {
     Embed(EmbedBenchArgs),
     /// HNSW build time, recall against exact search, queries/s and size, on a .npy matrix.
     Index(IndexBenchArgs),
-    /// Time per stage of ingest -> embed -> index on a folder.
+    /// Time per stage of clustering an existing index (kNN graph, themes, labels, summaries,
+    /// report).
+    Cluster(ClusterBenchArgs),
+    /// Time per stage of ingest -> embed -> index -> cluster -> report on a folder.
     Pipeline(PipelineBenchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ClusterBenchArgs {
+    /// What to cluster: initiative or section.
+    #[arg(long, default_value = "initiative")]
+    pub level: simsum::index::Level,
+    /// Runs; the table shows the median of each stage.
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
+    /// Label themes without the model (keyphrase vectors from member vectors).
+    #[arg(long)]
+    pub no_model: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -72,8 +91,80 @@ pub fn run(g: &super::Global, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCommand::Embed(a) => embed(g, a),
         BenchCommand::Index(a) => index(a),
+        BenchCommand::Cluster(a) => cluster(g, a),
         BenchCommand::Pipeline(a) => pipeline(g, a),
     }
+}
+
+/// Clusters the index and renders the HTML report, returning seconds per stage.
+fn cluster_stages(
+    index: &simsum::index::IndexDir,
+    level: simsum::index::Level,
+    embedder: Option<&dyn simsum::embed::Embedder>,
+) -> anyhow::Result<(
+    Vec<(&'static str, f64)>,
+    simsum::cluster::indexed::IndexedThemes,
+)> {
+    let themes =
+        simsum::cluster::indexed::cluster_index(index, level, &Default::default(), embedder)?;
+    let mut stages = themes.timings.clone();
+    let t = Instant::now();
+    let html =
+        simsum::report::render_themes(&themes.report, &themes.items, simsum::report::Format::Html);
+    std::hint::black_box(html);
+    stages.push(("HTML report", t.elapsed().as_secs_f64()));
+    Ok((stages, themes))
+}
+
+fn cluster(g: &super::Global, a: ClusterBenchArgs) -> anyhow::Result<ExitCode> {
+    let index = super::search::open_index(g, false)?;
+    let embedder = if a.no_model {
+        None
+    } else {
+        let e = super::load_embedder(g)?;
+        index.check_model(&e.model_id(), e.dim())?;
+        Some(e)
+    };
+    let mut runs: Vec<Vec<(&'static str, f64)>> = Vec::new();
+    let mut last = None;
+    for _ in 0..a.repeat.max(1) {
+        let (stages, themes) = cluster_stages(&index, a.level, embedder.as_deref())?;
+        runs.push(stages);
+        last = Some(themes);
+    }
+    let themes = last.expect("at least one run");
+    let names: Vec<&str> = runs[0].iter().map(|s| s.0).collect();
+    let median = |i: usize| {
+        let v: Vec<f64> = runs.iter().map(|r| r[i].1).collect();
+        bench::percentile(&v, 50.0)
+    };
+    let totals: Vec<f64> = runs.iter().map(|r| r.iter().map(|s| s.1).sum()).collect();
+    let total = bench::percentile(&totals, 50.0);
+    if a.json {
+        let out = serde_json::json!({
+            "benchmark": "cluster", "machine": Machine::detect(), "index": index.path(),
+            "level": a.level.as_str(), "items": themes.items.len(),
+            "themes": themes.report.themes.len(), "unclustered": themes.report.unclustered.len(),
+            "labels_with_model": !a.no_model, "repeat": runs.len(),
+            "stages": names.iter().enumerate().map(|(i, n)| serde_json::json!({"stage": n, "median_seconds": median(i),
+                "seconds": runs.iter().map(|r| r[i].1).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+            "total_median_seconds": total,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "{} items -> {} themes, {} unclustered; median of {} runs",
+            themes.items.len(),
+            themes.report.themes.len(),
+            themes.report.unclustered.len(),
+            runs.len()
+        );
+        for (i, n) in names.iter().enumerate() {
+            println!("{n:<18} {:>8.3} s", median(i));
+        }
+        println!("{:<18} {:>8.3} s", "total", total);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn embed(g: &super::Global, a: EmbedBenchArgs) -> anyhow::Result<ExitCode> {
@@ -237,20 +328,30 @@ fn pipeline(g: &super::Global, a: PipelineBenchArgs) -> anyhow::Result<ExitCode>
         &|_, _| {},
     )?;
     stages.push(("embed + index", t.elapsed().as_secs_f64()));
+    drop(w);
+    let index = simsum::index::IndexDir::open(dir.path())?;
+    let (cluster, themes) = cluster_stages(
+        &index,
+        simsum::index::Level::Initiative,
+        Some(embedder.as_ref()),
+    )?;
+    stages.extend(cluster);
     let total: f64 = stages.iter().map(|s| s.1).sum();
     if a.json {
         let out = serde_json::json!({
             "benchmark": "pipeline", "machine": Machine::detect(), "paths": a.paths,
             "documents": report.documents.len(), "embedded": stats.embedded,
+            "themes": themes.report.themes.len(), "unclustered": themes.report.unclustered.len(),
             "stages": stages.iter().map(|(n, s)| serde_json::json!({"stage": n, "seconds": s})).collect::<Vec<_>>(),
             "total_seconds": total,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         println!(
-            "{} documents, {} texts embedded",
+            "{} documents, {} texts embedded, {} themes",
             report.documents.len(),
-            stats.embedded
+            stats.embedded,
+            themes.report.themes.len()
         );
         for (n, s) in &stages {
             println!("{n:<16} {:>8.3} s", s);

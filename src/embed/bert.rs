@@ -465,7 +465,7 @@ impl BertEmbedder {
 }
 
 /// Pools one sequence's hidden states, (len, dim) row-major, into a vector.
-fn pool_rows(rows: &[f32], dim: usize, pooling: Pooling) -> Vec<f32> {
+pub fn pool_rows(rows: &[f32], dim: usize, pooling: Pooling) -> Vec<f32> {
     let n = rows.len() / dim;
     let mut out = vec![0f32; dim];
     match pooling {
