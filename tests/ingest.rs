@@ -815,3 +815,49 @@ mod props {
         }
     }
 }
+
+#[test]
+fn short_unpunctuated_records_are_initiatives_not_captions() {
+    // A package description has no full stop, and is the whole record: it is the content.
+    let docs = parse_bytes(
+        "pkgs.jsonl",
+        b"{\"id\": \"a\", \"title\": \"a\", \"text\": \"Fast arcade game of space pirates\"}\n\
+          {\"id\": \"b\", \"title\": \"b\", \"text\": \"Tool for editing fonts\\n\\nSecond line of a list\"}\n",
+    )
+    .unwrap();
+    let inits = |d: &Document| -> Vec<(String, String)> {
+        d.initiatives()
+            .map(|(_, i)| (i.id.clone(), i.text.clone()))
+            .collect()
+    };
+    assert_eq!(
+        inits(&docs[0]),
+        vec![("a#s0.p1".into(), "Fast arcade game of space pirates".into())]
+    );
+    assert_eq!(
+        inits(&docs[1]),
+        vec![
+            ("b#s0.p1".into(), "Tool for editing fonts".into()),
+            ("b#s0.p2".into(), "Second line of a list".into())
+        ]
+    );
+    assert!(docs
+        .iter()
+        .all(|d| d.sections.iter().all(|s| s.captions.is_empty())));
+    assert_eq!(docs[0].initiatives().next().unwrap().1.sentences.len(), 1);
+    // Between paragraphs, the same kind of line stays a caption.
+    let docs = parse_bytes(
+        "report.txt",
+        b"Report\n\nThe first paragraph says something.\n\nHarbour view at dawn\n\nThe second paragraph says more.\n",
+    )
+    .unwrap();
+    assert_eq!(docs[0].initiatives().count(), 2);
+    assert_eq!(
+        docs[0]
+            .sections
+            .iter()
+            .flat_map(|s| s.captions.clone())
+            .collect::<Vec<_>>(),
+        vec!["Harbour view at dawn".to_string()]
+    );
+}

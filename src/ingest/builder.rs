@@ -88,8 +88,28 @@ impl<'a> SectionBuilder<'a> {
     }
 
     /// Closes the last section at `end` and returns all sections; an empty intro is dropped.
+    /// A document made only of short unpunctuated lines (a one-line record such as a package
+    /// description, a list of titles) has no captions *between paragraphs*: its lines are its
+    /// content, and become its initiatives.
     pub fn finish(mut self, end: usize) -> Vec<Section> {
         self.close(end);
+        if self.sections.iter().all(|s| s.initiatives.is_empty()) {
+            for mut section in std::mem::take(&mut self.sections) {
+                let captions = std::mem::take(&mut section.captions);
+                let range = section.byte_range;
+                self.current = section;
+                self.paragraphs = 0;
+                for c in &captions {
+                    self.paragraph(c);
+                }
+                let mut section = std::mem::replace(
+                    &mut self.current,
+                    new_section(&self.doc_id, 0, String::new(), None, range.1),
+                );
+                section.byte_range = range;
+                self.sections.push(section);
+            }
+        }
         self.sections
     }
 
