@@ -46,6 +46,10 @@ pub enum Length {
     Words(usize),
 }
 
+/// Default [`SummaryParams::position_weight`], chosen on half of the manual-page benchmark
+/// (benches/quality/) and reported on the other half.
+pub const POSITION_WEIGHT: f32 = 0.3;
+
 /// Tuning of [`summarize`]; the defaults suit paragraph-level reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SummaryParams {
@@ -54,6 +58,11 @@ pub struct SummaryParams {
     pub mmr_lambda: f32,
     /// Weight of LexRank centrality against closeness to the centroid (0..=1).
     pub centrality_weight: f32,
+    /// Weight of a sentence's place in its document (earlier is higher: `1/sqrt(1 + position)`)
+    /// against its content score (0..=1). Reports, news and manual pages say what they are
+    /// about first; 0 ranks by content alone.
+    #[serde(default)]
+    pub position_weight: f32,
     /// A sentence at least this similar (cosine) to a chosen one is never chosen.
     pub redundancy: f32,
     /// Weight of the coverage gain (how much of the input a sentence newly represents).
@@ -71,6 +80,7 @@ impl Default for SummaryParams {
             length: Length::Auto,
             mmr_lambda: 0.7,
             centrality_weight: 0.5,
+            position_weight: POSITION_WEIGHT,
             redundancy: 0.85,
             coverage_weight: 0.5,
             min_words: 5,
@@ -199,10 +209,15 @@ pub fn summarize(
     let lex = min_max(&lexrank(&sims, cand_vectors.len()));
     let close = min_max(&candidates.iter().map(|&c| closeness[c]).collect::<Vec<_>>());
     let w = params.centrality_weight.clamp(0.0, 1.0);
+    let pw = params.position_weight.clamp(0.0, 1.0);
     let scores: Vec<f32> = lex
         .iter()
         .zip(&close)
-        .map(|(l, c)| w * l + (1.0 - w) * c)
+        .zip(&candidates)
+        .map(|((l, c), &cand)| {
+            let place = 1.0 / (1.0 + sentences[kept[cand]].position as f32).sqrt();
+            (1.0 - pw) * (w * l + (1.0 - w) * c) + pw * place
+        })
         .collect();
 
     let words: Vec<usize> = candidates

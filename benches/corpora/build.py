@@ -124,8 +124,10 @@ def build_manpages():
     for deb in glob.glob(os.path.join(work, "*.deb")):
         subprocess.run(["dpkg", "-x", deb, os.path.join(work, "x")], check=True)
     pages = sorted(glob.glob(os.path.join(work, "x/usr/share/man/man*/*")))
-    chunks, summaries = [], []
+    chunks, summaries, seen = [], [], set()
     for p in pages:
+        if os.path.islink(p):
+            continue  # an alias of another page
         text = render(p)
         if not text:
             continue
@@ -136,7 +138,8 @@ def build_manpages():
             if name == "NAME" and " - " in body:
                 ref = body.split(" - ", 1)[1].strip()
                 desc = next((b for n, b in secs if n == "DESCRIPTION"), "")
-                if ref and len(desc.split()) >= 40:
+                if ref and len(desc.split()) >= 40 and desc not in seen:
+                    seen.add(desc)
                     summaries.append({"id": page, "reference": ref, "text": desc})
             for i in range(0, len(words), 170):
                 piece = words[i:i + 170]

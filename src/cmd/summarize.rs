@@ -42,6 +42,10 @@ pub struct SummarizeArgs {
     /// With PATHs: one summary per document (JSON Lines with --json) instead of one for all.
     #[arg(long)]
     pub each: bool,
+    /// Weight of a sentence's place in its document against its content score (0 to 1; 0:
+    /// content only).
+    #[arg(long, value_name = "W", default_value_t = simsum::summarize::POSITION_WEIGHT)]
+    pub position_weight: f32,
     /// Print JSON: {"summary":[{"text","initiative","document","score"}],"params":{...}}.
     #[arg(long)]
     pub json: bool,
@@ -55,6 +59,11 @@ pub fn run(g: &super::Global, a: SummarizeArgs) -> anyhow::Result<ExitCode> {
             (Some(n), _) => Length::Sentences(n),
             (_, Some(n)) => Length::Words(n),
             _ => Length::Auto,
+        },
+        position_weight: if (0.0..=1.0).contains(&a.position_weight) {
+            a.position_weight
+        } else {
+            bail!("--position-weight must be between 0 and 1")
         },
         ..Default::default()
     };

@@ -376,7 +376,7 @@ fn grow(v: &mut Vec<f32>, n: usize) {
 }
 
 /// dst (m x n) += a (m x k) W^T, with W stored (n x k) row-major; all row-major, packed.
-fn matmul_wt(
+pub(crate) fn matmul_wt(
     m: usize,
     n: usize,
     k: usize,
