@@ -14,7 +14,7 @@ model = next((r["model"] for r in rows if "model" in r), {})
 emb = [r for r in rows if r["stage"] == "embed" and r["engine"] == "simsum"]
 peak32 = med([r["f32_gemm_peak_gflops"] for r in emb]) if emb else None
 peak16 = [r["bf16_gemm_peak_gflops"] for r in emb if r.get("bf16_gemm_peak_gflops")]
-p(f"Machine: {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores; model "
+p(f"Machine: {machine.get('cpu_model', '?')}, {machine.get('cores', '?')} threads, SIMD {machine.get('simd', '?')}; model "
   f"{model.get('name', '?')} (weights sha256 {str(model.get('weights_sha256', '?'))[:12]}...).")
 if peak32:
     p(f"Measured GEMM peak: f32 {peak32:.0f} GFLOP/s" +
@@ -23,7 +23,7 @@ p("")
 
 # Embedding: tokens/s per (corpus, engine), median over rounds.
 tps = collections.defaultdict(list)
-extra = {}
+extra, gf = {}, {}
 for r in rows:
     if r["stage"] != "embed":
         continue
@@ -31,7 +31,8 @@ for r in rows:
         for run in r["runs"]:
             key = (r["corpus"], f"simsum {run['dtype']}")
             tps[key].append(run["tokens_per_s"])
-            extra[key] = (run["tokens"], run.get("peak_fraction"), run.get("cosine_to_f32_min"),
+            gf.setdefault(key, []).append(run["gflops"])
+            extra[key] = (run["tokens"], None, run.get("cosine_to_f32_min"),
                           run.get("peak_rss_mib"), run["batch_size"])
     else:
         key = (r["corpus"], r["peer"])
@@ -41,6 +42,9 @@ for r in rows:
 if tps:
     p("### Embedding (CPU, batch 32, tokens/s = real tokens incl. [CLS]/[SEP], padding excluded)")
     p("")
+    p("% of GEMM peak: achieved GFLOP/s (FLOP count of the model, see BENCHMARKS.md) over the median "
+      "f32 matrix-product peak measured in this run.")
+    p("")
     p("| corpus | engine | tokens | tokens/s | x sentence-transformers | x ONNX Runtime | % of GEMM peak | min cos | peak RSS MiB |")
     p("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for corpus in ["short", "long", "seeds"]:
@@ -48,7 +52,9 @@ if tps:
         ort = tps.get((corpus, "onnxruntime"))
         for key in sorted(k for k in tps if k[0] == corpus):
             v = med(tps[key])
-            tokens, frac, cos, rss, _ = extra[key]
+            tokens, _, cos, rss, _ = extra[key]
+            # Against the run's median measured peak: single peak measurements are noisy.
+            frac = med(gf[key]) / peak32 if key in gf and peak32 else None
             cells = [corpus, key[1], f"{tokens:,}", f"{v:,.0f}",
                      f"{v / med(st):.2f}" if st else "-",
                      f"{v / med(ort):.2f}" if ort else "-",

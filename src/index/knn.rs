@@ -74,6 +74,13 @@ impl KnnGraph {
     }
 }
 
+/// Candidate list size for the HNSW searches that build a kNN graph: twice the neighbours
+/// asked for (one query per item; a clustering graph tolerates a missed neighbour far better
+/// than a user's search does, and search time grows with ef).
+pub fn graph_ef(k: usize) -> usize {
+    (2 * (k + 1)).max(16)
+}
+
 /// The `k` highest entries of `row` other than `skip`, best first, ties to the lower index.
 fn top_k(row: &[f32], skip: usize, k: usize) -> Vec<(usize, f32)> {
     let order = |a: &(usize, f32), b: &(usize, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
@@ -103,7 +110,7 @@ impl KnnGraph {
         let neighbours = (0..vectors.len())
             .into_par_iter()
             .map(|i| {
-                let mut row = graph.search(&vectors[i], k + 1, params.ef_search.max(k + 1));
+                let mut row = graph.search(&vectors[i], k + 1, graph_ef(k));
                 row.retain(|&(j, _)| j != i);
                 row.truncate(k);
                 row

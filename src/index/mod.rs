@@ -627,7 +627,7 @@ impl IndexDir {
                     .enumerate()
                     .map(|(i, it)| (it.key, i))
                     .collect();
-                let ef = self.manifest.hnsw.ef_search.max(k + 1);
+                let ef = knn::graph_ef(k);
                 let neighbours = items
                     .par_iter()
                     .enumerate()
