@@ -2,17 +2,17 @@
 //!
 //! What: HNSW insertion (building a graph of 10,000 points, M=16, ef_construction=200, on all
 //! threads), HNSW search (top 10 at ef 64, one query at a time, on a graph of 20,000 points),
-//! the exact scan it replaces above a few thousand items (top 10 over the same 20,000 points),
-//! and the kNN graph that clustering reads (k = 15 for every point of a 5,000-point graph).
+//! the exact scan (AVX2 dot products, as `search --exact` does) it replaces above 10,000 items
+//! (top 10 over the same 20,000 points), and the kNN graph that clustering reads (k = 15 for every point of a 5,000-point graph).
 //! Data: 384-dimensional unit vectors scattered around 200 topic centres (see
 //! `benches/support/synthetic.rs`); real sentence embeddings are benchmarked at scale by
 //! `simsum bench index --vectors FILE.npy` (benches/run.sh).
 //! Run: `cargo bench --bench index`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use simsum::embed::dot;
 use simsum::index::hnsw::HnswGraph;
 use simsum::index::knn::KnnGraph;
+use simsum::index::layout::dot;
 use simsum::index::layout::HnswParams;
 
 #[path = "support/synthetic.rs"]

@@ -38,8 +38,11 @@ fn seed_items(e: &dyn Embedder) -> Vec<ThemeItem> {
             }
         }
     }
-    let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
-    for (item, v) in items.iter_mut().zip(e.embed(&texts).unwrap()) {
+    let vectors = {
+        let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+        e.embed(&texts).unwrap()
+    };
+    for (item, v) in items.iter_mut().zip(vectors) {
         item.vector = v.vector;
     }
     items
@@ -93,11 +96,14 @@ fn ranking(c: &mut Criterion) {
         .collect();
     let params = SummaryParams::default();
     let mut g = c.benchmark_group("summarize");
-    for d in &docs {
+    for (k, d) in docs.iter().enumerate() {
         let one: Vec<SentenceUnit> = units.iter().filter(|u| u.doc_id == d.id).cloned().collect();
         g.throughput(Throughput::Elements(one.len() as u64));
         g.bench_function(
-            BenchmarkId::new("seed-report", format!("{}-sentences", one.len())),
+            BenchmarkId::new(
+                format!("seed-report-{}", k + 1),
+                format!("{}-sentences", one.len()),
+            ),
             |b| b.iter(|| summarize(&one, &params).unwrap()),
         );
     }

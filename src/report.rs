@@ -350,10 +350,10 @@ fn themes_html(report: &ThemeReport, items: &[ThemeItem]) -> String {
     let stride = n.div_ceil(MAX_MAP_POINTS).max(1);
     let shown: Vec<usize> = (0..n).step_by(stride).collect();
     let mut sums = vec![(0.0f64, 0.0f64, 0usize); report.themes.len()];
-    for i in 0..n {
-        if let Some(t) = report.assignment[i] {
-            sums[t].0 += points[i][0] as f64;
-            sums[t].1 += points[i][1] as f64;
+    for (a, p) in report.assignment[..n].iter().zip(&points) {
+        if let Some(t) = *a {
+            sums[t].0 += p[0] as f64;
+            sums[t].1 += p[1] as f64;
             sums[t].2 += 1;
         }
     }

@@ -341,7 +341,7 @@ fn similarity_matrix(vectors: &[&[f32]]) -> Vec<f32> {
             *cell = if i == j {
                 1.0
             } else {
-                dot(vectors[i], vectors[j])
+                crate::index::layout::dot(vectors[i], vectors[j])
             };
         }
     });

@@ -52,7 +52,7 @@ impl Graph {
                 }
             }
         }
-        edges.sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+        edges.sort_unstable_by_key(|x| (x.0, x.1));
         let mut merged: Vec<(u32, u32, f64)> = Vec::with_capacity(edges.len());
         for e in edges {
             match merged.last_mut() {
@@ -110,7 +110,7 @@ impl Graph {
                 }
             }
         }
-        edges.sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+        edges.sort_unstable_by_key(|x| (x.0, x.1));
         let mut merged: Vec<(u32, u32, f64)> = Vec::with_capacity(edges.len());
         for e in edges {
             match merged.last_mut() {
@@ -316,10 +316,10 @@ mod tests {
     fn two_cliques() -> KnnGraph {
         // Two 5-cliques joined by one weak edge.
         let mut neighbours = vec![Vec::new(); 10];
-        for i in 0..10 {
+        for (i, row) in neighbours.iter_mut().enumerate() {
             for j in 0..10 {
                 if i != j && i / 5 == j / 5 {
-                    neighbours[i].push((j, 0.9));
+                    row.push((j, 0.9));
                 }
             }
         }

@@ -416,8 +416,8 @@ fn cluster_inner(
     let mut assignment: Vec<Option<usize>> = (0..n)
         .map(|i| (sizes[label[i]] >= min_size).then_some(label[i]))
         .collect();
-    for i in 0..n {
-        let Some(c) = assignment[i] else { continue };
+    for (i, slot) in assignment.iter_mut().enumerate() {
+        let Some(c) = *slot else { continue };
         let (mut inside, mut total) = (0.0f64, 0.0f64);
         for (j, w) in g.neighbours(i) {
             total += w;
@@ -426,7 +426,7 @@ fn cluster_inner(
             }
         }
         if total > 0.0 && inside / total < params.min_membership as f64 {
-            assignment[i] = None;
+            *slot = None;
         }
     }
     // Items far less similar to their theme's centroid than its members typically are (robust
