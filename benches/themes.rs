@@ -12,8 +12,7 @@
 //! Run: `cargo bench --bench themes`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use simsum::cluster::{cluster, ClusterParams, ThemeItem};
-use simsum::embed::Embedder;
+use simsum::cluster::{cluster, ClusterParams};
 use simsum::index::knn::KnnGraph;
 use simsum::summarize::{embed_documents, summarize, SentenceUnit, SummaryParams};
 
@@ -22,35 +21,9 @@ mod seeds;
 #[path = "support/synthetic.rs"]
 mod synthetic;
 
-fn seed_items(e: &dyn Embedder) -> Vec<ThemeItem> {
-    let docs = seeds::seed_documents_for(e);
-    let mut items = Vec::new();
-    for d in &docs {
-        for (_, i) in d.initiatives() {
-            if !i.boilerplate {
-                items.push(ThemeItem {
-                    id: i.id.clone(),
-                    doc_id: d.id.clone(),
-                    doc_title: d.title.clone(),
-                    text: i.text.clone(),
-                    vector: Vec::new(),
-                });
-            }
-        }
-    }
-    let vectors = {
-        let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
-        e.embed(&texts).unwrap()
-    };
-    for (item, v) in items.iter_mut().zip(vectors) {
-        item.vector = v.vector;
-    }
-    items
-}
-
 fn clustering(c: &mut Criterion) {
     let e = seeds::minilm();
-    let seed = seed_items(&e);
+    let seed = seeds::seed_items(&e);
     let (synthetic, topics) = synthetic::topic_items(10_000, 50, 384, 4);
     let mut g = c.benchmark_group("cluster");
     g.sample_size(10);

@@ -375,33 +375,10 @@ fn mismatched_graph_is_an_error() {
     assert!(cluster(&items, &knn, &ClusterParams::default()).is_err());
 }
 
-/// Seed paragraphs (boilerplate excluded) with the real model.
-fn seed_items(e: &dyn Embedder) -> Vec<ThemeItem> {
-    let docs = seeds::seed_documents_for(e);
-    let mut items = Vec::new();
-    for d in &docs {
-        for (_, i) in d.initiatives().filter(|(_, i)| !i.boilerplate) {
-            items.push(ThemeItem {
-                id: i.id.clone(),
-                doc_id: d.id.clone(),
-                doc_title: d.title.clone(),
-                text: i.text.clone(),
-                vector: Vec::new(),
-            });
-        }
-    }
-    let texts: Vec<String> = items.iter().map(|i| i.text.clone()).collect();
-    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    for (it, v) in items.iter_mut().zip(e.embed(&refs).unwrap()) {
-        it.vector = v.vector;
-    }
-    items
-}
-
 #[test]
 fn seed_themes_separate() {
     let e = seeds::minilm();
-    let items = seed_items(&e);
+    let items = seeds::seed_items(&e);
     let vectors: Vec<Vec<f32>> = items.iter().map(|i| i.vector.clone()).collect();
     let knn = KnnGraph::brute_force(&vectors, 10);
     let r = cluster_with_embedder(&items, &knn, &ClusterParams::default(), &e).unwrap();

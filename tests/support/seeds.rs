@@ -7,12 +7,7 @@ use std::path::{Path, PathBuf};
 use simsum::ingest::Document;
 
 pub fn seed_dir() -> PathBuf {
-    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
-    if local.is_dir() {
-        local
-    } else {
-        PathBuf::from("/work/shared/seeds")
-    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds")
 }
 
 /// Both seeds as `simsum::ingest` reads them, with paragraphs that occur in both marked as
@@ -54,4 +49,29 @@ pub fn minilm() -> simsum::embed::bert::BertEmbedder {
         ..Default::default()
     };
     simsum::embed::bert::BertEmbedder::load(&files, opts).unwrap()
+}
+
+/// The seeds' initiatives (boilerplate excluded) as clustering input, embedded with `e`.
+pub fn seed_items(e: &dyn simsum::embed::Embedder) -> Vec<simsum::cluster::ThemeItem> {
+    let docs = seed_documents_for(e);
+    let mut items = Vec::new();
+    for d in &docs {
+        for (_, i) in d.initiatives().filter(|(_, i)| !i.boilerplate) {
+            items.push(simsum::cluster::ThemeItem {
+                id: i.id.clone(),
+                doc_id: d.id.clone(),
+                doc_title: d.title.clone(),
+                text: i.text.clone(),
+                vector: Vec::new(),
+            });
+        }
+    }
+    let vectors = {
+        let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+        e.embed(&texts).unwrap()
+    };
+    for (it, v) in items.iter_mut().zip(vectors) {
+        it.vector = v.vector;
+    }
+    items
 }
