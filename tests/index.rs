@@ -557,23 +557,47 @@ fn corrupt_graph_file_is_rebuilt_and_graph_follows_updates() {
         s.graphs
     );
     drop(w);
-    let graph = idx.join("graph/initiative/graph.hnsw.graph");
-    let mut bytes = std::fs::read(&graph).unwrap();
-    let n = bytes.len();
-    bytes[n / 2..].iter_mut().for_each(|b| *b = 0xAB);
-    std::fs::write(&graph, bytes).unwrap();
-    let index = IndexDir::open(&idx).unwrap();
+    let corrupt = |name: &str| {
+        let path = idx.join("graph/initiative").join(name);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let n = bytes.len();
+        bytes[n / 2..].iter_mut().for_each(|b| *b = 0xAB);
+        std::fs::write(&path, bytes).unwrap();
+    };
     let q = e
         .embed(&["training workers skills"])
         .unwrap()
         .remove(0)
         .vector;
-    let hits = index
-        .nearest(Level::Initiative, &q, 5, &ItemFilter::default())
-        .unwrap();
-    assert_eq!(hits.len(), 5);
-    assert!(index.uses_graph(Level::Initiative).unwrap());
-    // The rebuilt graph was saved again and now loads.
+    let search = || {
+        let index = IndexDir::open(&idx).unwrap();
+        let hits = index
+            .nearest(Level::Initiative, &q, 5, &ItemFilter::default())
+            .unwrap();
+        assert_eq!(hits.len(), 5);
+        assert!(index.uses_graph(Level::Initiative).unwrap());
+        hits
+    };
+    let before = search();
+    // The search copy damaged: searches rebuild the graph from the stored vectors and save it.
+    corrupt("graph.flat");
+    assert_eq!(search(), before);
+    assert!(simsum::index::hnsw::load_flat(&idx.join("graph/initiative")).is_ok());
+    assert!(simsum::index::hnsw::HnswGraph::load(&idx.join("graph/initiative")).is_ok());
+    // The `hnsw_rs` files damaged: searches (which read only the search copy) are unaffected,
+    // and the next update finds the damage and rebuilds instead of adding to it.
+    corrupt("graph.hnsw.graph");
+    assert!(simsum::index::hnsw::HnswGraph::load(&idx.join("graph/initiative")).is_err());
+    assert_eq!(search(), before);
+    let mut w = small_graph_writer(&idx, &e);
+    let s = update(&mut w, &many_docs(tmp.path(), 23, 10), &e, tmp.path());
+    assert!(
+        s.graphs
+            .iter()
+            .any(|(l, what)| *l == Level::Initiative && what.starts_with("built over")),
+        "{:?}",
+        s.graphs
+    );
     assert!(simsum::index::hnsw::HnswGraph::load(&idx.join("graph/initiative")).is_ok());
 }
 

@@ -18,6 +18,7 @@ use hnsw_rs::anndists::dist::Distance;
 use hnsw_rs::prelude::{AnnT, Hnsw, HnswIo};
 use serde::{Deserialize, Serialize};
 
+pub use super::flat::FlatGraph;
 pub use super::layout::HnswParams;
 
 /// `1 - a.b` for L2-normalised vectors, clamped at 0 so rounding can never make it negative.
@@ -44,7 +45,8 @@ pub enum GraphError {
 
 const BASENAME: &str = "graph";
 const STAMP_FILE: &str = "graph.json";
-const STAMP_VERSION: u32 = 1;
+const STAMP_VERSION: u32 = 2;
+const FLAT_FILE: &str = "graph.flat";
 
 /// What a saved graph says about itself (`graph.json`), written after its files.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,6 +64,8 @@ pub struct GraphStamp {
 /// An HNSW graph over L2-normalised `f32` vectors, searched by cosine similarity.
 pub struct HnswGraph {
     inner: Hnsw<'static, f32, DistUnitCosine>,
+    /// The same graph in flat arrays: what searches walk.
+    flat: FlatGraph,
     params: HnswParams,
     dim: usize,
     ids: HashSet<usize>,
@@ -100,6 +104,7 @@ impl HnswGraph {
         );
         let mut g = Self {
             inner,
+            flat: FlatGraph::default(),
             params,
             dim,
             ids: HashSet::with_capacity(items.len()),
@@ -121,6 +126,17 @@ impl HnswGraph {
         self.inner.parallel_insert_slice(&batch);
         self.inner.set_searching_mode(true);
         self.ids.extend(items.iter().map(|(_, id)| *id));
+        self.flat = FlatGraph::from_hnsw(&self.inner, self.dim);
+    }
+
+    /// The graph in flat arrays, as searches walk it.
+    pub fn flat(&self) -> &FlatGraph {
+        &self.flat
+    }
+
+    /// Keeps only the flat search copy (drops the `hnsw_rs` structure).
+    pub fn into_flat(self) -> FlatGraph {
+        self.flat
     }
 
     /// Number of points in the graph.
@@ -166,6 +182,13 @@ impl HnswGraph {
         ef: usize,
         keep: Option<&dyn Fn(usize) -> bool>,
     ) -> Vec<(usize, f32)> {
+        self.flat.search(query, k, ef, keep)
+    }
+
+    /// `hnsw_rs`'s own search over the same graph (the flat search is checked against it).
+    #[cfg(test)]
+    pub(crate) fn search_hnsw_rs(&self, query: &[f32], k: usize, ef: usize) -> Vec<(usize, f32)> {
+        let keep: Option<&dyn Fn(usize) -> bool> = None;
         if k == 0 || self.is_empty() || query.len() != self.dim {
             return Vec::new();
         }
@@ -207,9 +230,13 @@ impl HnswGraph {
                 reason: format!("graph files already present (got basename `{name}`)"),
             });
         }
+        self.flat.save(&dir.join(FLAT_FILE))?;
         let mut files = Vec::new();
-        for suffix in ["hnsw.graph", "hnsw.data"] {
-            let file = format!("{BASENAME}.{suffix}");
+        for file in [
+            format!("{BASENAME}.hnsw.graph"),
+            format!("{BASENAME}.hnsw.data"),
+            FLAT_FILE.to_string(),
+        ] {
             let path = dir.join(&file);
             let (len, crc) = checksum(&path)?;
             std::fs::File::open(&path)
@@ -303,14 +330,47 @@ impl HnswGraph {
                 stamp.points
             )));
         }
+        let flat = FlatGraph::from_hnsw(&inner, stamp.dimension);
         let g = Self {
             inner,
+            flat,
             params: stamp.params,
             dim: stamp.dimension,
             ids,
         };
         Ok((g, stamp))
     }
+}
+
+/// Loads only the flat search copy of a graph saved by [`HnswGraph::save`] (the `hnsw_rs` files
+/// are left alone: a search process never needs them), checked against the stamp's length and
+/// checksum and point count.
+pub fn load_flat(dir: &Path) -> Result<(FlatGraph, GraphStamp), GraphError> {
+    let stamp = HnswGraph::read_stamp(dir)?;
+    let path = dir.join(FLAT_FILE);
+    let invalid = |reason: String| GraphError::Invalid {
+        path: path.clone(),
+        reason,
+    };
+    let Some((_, len, crc)) = stamp.files.iter().find(|(f, _, _)| f == FLAT_FILE) else {
+        return Err(invalid("the graph's stamp does not list it".into()));
+    };
+    let (g, (l, c)) = FlatGraph::load(&path)?;
+    if (l, c) != (*len, *crc) {
+        return Err(invalid(format!(
+            "checksum mismatch ({l} bytes, crc {c:08x}; expected {len} bytes, crc {crc:08x})"
+        )));
+    }
+    if g.len() != stamp.points || g.dim() != stamp.dimension {
+        return Err(invalid(format!(
+            "holds {} points of dimension {}, its stamp says {} of {}",
+            g.len(),
+            g.dim(),
+            stamp.points,
+            stamp.dimension
+        )));
+    }
+    Ok((g, stamp))
 }
 
 fn checksum(path: &Path) -> Result<(u64, u32), GraphError> {

@@ -8,6 +8,7 @@
 //! [`IndexWriter`] updates under the lock. [`crate::search`] builds queries on top of
 //! [`IndexDir::nearest`]; clustering reads [`IndexDir::items`] and [`IndexDir::knn_graph`].
 
+pub mod flat;
 pub mod hnsw;
 pub mod knn;
 pub mod layout;
@@ -26,7 +27,7 @@ use sha2::{Digest, Sha256};
 
 use crate::embed::{EmbedError, Embedder, ModelId};
 use crate::ingest::Document;
-use hnsw::{GraphError, HnswGraph};
+use hnsw::{FlatGraph, GraphError, HnswGraph};
 use layout::{
     decode_vector, encode_vector, HnswParams, COMPACT_TOMBSTONE_RATIO, DB_FILE, FORMAT_VERSION,
     GRAPH_DIR, MANIFEST_FILE, OLDEST_READABLE_FORMAT,
@@ -634,7 +635,7 @@ impl IndexDir {
                     .map(|(i, it)| {
                         let keep = |key: usize| row_of.contains_key(&(key as u64));
                         let mut row: Vec<(usize, f32)> = g
-                            .search_filtered(&it.vector, k + 1, ef, Some(&keep))
+                            .search(&it.vector, k + 1, ef, Some(&keep))
                             .into_iter()
                             .filter_map(|(key, s)| row_of.get(&(key as u64)).map(|&j| (j, s)))
                             .filter(|&(j, _)| j != i)
@@ -738,7 +739,7 @@ struct LevelIndex {
     /// Flat vectors of the live items for exact search (loaded lazily).
     vectors: OnceLock<Vec<f32>>,
     /// The graph, when the level is large; plus live keys the graph lacks (searched exactly).
-    graph: Option<HnswGraph>,
+    graph: Option<FlatGraph>,
     missing: Vec<usize>,
 }
 
@@ -782,7 +783,7 @@ impl LevelIndex {
             && !index.exact
             && level != Level::Sentence
         {
-            let graph = match load_graph(index, level) {
+            let graph = match load_search_graph(index, level) {
                 Some(g) => g,
                 None => {
                     // Missing, stale or corrupt: rebuild from the stored vectors, and keep it when
@@ -792,11 +793,12 @@ impl LevelIndex {
                     if let Ok(_lock) = WriterLock::try_acquire(&index.dir) {
                         let _ = save_graph(index, level, &g, index.generation()?);
                     }
-                    g
+                    g.into_flat()
                 }
             };
+            let in_graph: HashSet<usize> = graph.ids().iter().copied().collect();
             li.missing = (0..li.keys.len())
-                .filter(|&i| !graph.contains(li.keys[i] as usize))
+                .filter(|&i| !in_graph.contains(&(li.keys[i] as usize)))
                 .collect();
             li.graph = Some(graph);
         }
@@ -869,7 +871,7 @@ impl LevelIndex {
             {
                 let keep = |key: usize| self.pos.get(&(key as u64)).is_some_and(|&p| allowed(p));
                 let mut hits: Vec<(u64, f32)> = g
-                    .search_filtered(query, k, ef, Some(&keep))
+                    .search(query, k, ef, Some(&keep))
                     .into_iter()
                     .map(|(key, s)| (key as u64, s))
                     .collect();
@@ -911,6 +913,16 @@ fn build_graph(live: &[(u64, Vec<f32>)], params: HnswParams) -> HnswGraph {
 /// parameters and dimension; `None` otherwise (the caller rebuilds).
 fn load_graph(index: &IndexDir, level: Level) -> Option<HnswGraph> {
     let (g, stamp) = HnswGraph::load(&index.graph_dir(level)).ok()?;
+    (stamp.dimension == index.manifest.dimension
+        && stamp.params.m == index.manifest.hnsw.m
+        && stamp.params.ef_construction == index.manifest.hnsw.ef_construction)
+        .then_some(g)
+}
+
+/// Loads only the flat search copy of a level's saved graph, under the same conditions as
+/// [`load_graph`]; `None` when it is missing, damaged or was built otherwise.
+fn load_search_graph(index: &IndexDir, level: Level) -> Option<FlatGraph> {
+    let (g, stamp) = hnsw::load_flat(&index.graph_dir(level)).ok()?;
     (stamp.dimension == index.manifest.dimension
         && stamp.params.m == index.manifest.hnsw.m
         && stamp.params.ef_construction == index.manifest.hnsw.ef_construction)
