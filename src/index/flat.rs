@@ -585,7 +585,7 @@ mod tests {
         let vs = random_unit_vectors(2000, 16, 3);
         let g = HnswGraph::build(&vs, HnswParams::default());
         let flat = g.flat();
-        let keep = |id: usize| id % 3 == 0;
+        let keep = |id: usize| id.is_multiple_of(3);
         for q in vs.iter().take(50) {
             let found = flat.search(q, 5, 64, Some(&keep));
             assert_eq!(found.len(), 5);

@@ -9,6 +9,11 @@
 //! memory map) so the graph can live on its own; there is no deletion, so callers filter
 //! tombstones at search time and rebuild when they pile up. The index layer ([`super::IndexDir`])
 //! and `simsum bench` both use it.
+//!
+//! `hnsw_rs` builds and updates the graph; searches walk [`FlatGraph`], a copy of the same graph
+//! in flat arrays (see [`super::flat`]), saved next to the `hnsw_rs` files as `graph.flat`. A
+//! search process loads only that file ([`load_flat`]); a writer loads the `hnsw_rs` files
+//! ([`HnswGraph::load`]) to insert into them.
 
 use std::collections::HashSet;
 use std::io::Read;

@@ -3,8 +3,9 @@
 //!
 //! Layout (see [`layout`]): `manifest.json` (human-readable description, checked on open),
 //! `index.sqlite` (the source of truth: texts, metadata, vectors; one transaction per update),
-//! `lock` (the writer lock) and `graph/<level>/` (derived HNSW graphs, verified by checksum and
-//! rebuilt from the stored vectors when missing, stale or corrupt). [`IndexDir`] reads;
+//! `lock` (the writer lock) and `graph/<level>/` (derived HNSW graphs: the `hnsw_rs` files that
+//! writers update ([`hnsw`]) and the flat copy that searches read ([`flat`]), verified by
+//! checksum and rebuilt from the stored vectors when missing, stale or corrupt). [`IndexDir`] reads;
 //! [`IndexWriter`] updates under the lock. [`crate::search`] builds queries on top of
 //! [`IndexDir::nearest`]; clustering reads [`IndexDir::items`] and [`IndexDir::knn_graph`].
 
