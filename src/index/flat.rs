@@ -113,25 +113,35 @@ impl Visited {
     }
 }
 
+/// Asks for the `bytes` starting at `p` to be brought into cache.
 #[inline(always)]
-fn prefetch(p: *const f32) {
+fn prefetch(p: *const f32, bytes: usize) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: prefetching is a hint; any address is allowed and nothing is dereferenced.
-        #[allow(unused_unsafe)]
-        unsafe {
-            _mm_prefetch(p as *const i8, _MM_HINT_T0);
-            _mm_prefetch((p as *const i8).wrapping_add(64), _MM_HINT_T0);
+        let p = p as *const i8;
+        for line in (0..bytes).step_by(64) {
+            // SAFETY: prefetching is a hint; any address is allowed and nothing is read.
+            #[allow(unused_unsafe)]
+            unsafe {
+                _mm_prefetch(p.wrapping_add(line), _MM_HINT_T0);
+            }
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
+    let _ = (p, bytes);
 }
 
 impl FlatGraph {
     /// Copies the graph `hnsw_rs` built (its points, links on every layer and entry point).
     pub fn from_hnsw(h: &Hnsw<'static, f32, DistUnitCosine>, dim: usize) -> Self {
+        if h.get_nb_point() == 0 {
+            // `hnsw_rs`'s point iterator panics on an empty graph.
+            return Self {
+                dim,
+                ..Self::default()
+            };
+        }
         let pi = h.get_point_indexation();
         let points: Vec<_> = pi.into_iter().collect();
         let n = points.len();
@@ -319,11 +329,17 @@ impl FlatGraph {
                         .filter(|&nb| visited.insert(nb)),
                 );
                 if let Some(&first) = fresh.first() {
-                    prefetch(self.vectors[first as usize * self.dim..].as_ptr());
+                    prefetch(
+                        self.vectors[first as usize * self.dim..].as_ptr(),
+                        self.dim * 4,
+                    );
                 }
                 for (j, &nb) in fresh.iter().enumerate() {
                     if let Some(&next) = fresh.get(j + 1) {
-                        prefetch(self.vectors[next as usize * self.dim..].as_ptr());
+                        prefetch(
+                            self.vectors[next as usize * self.dim..].as_ptr(),
+                            self.dim * 4,
+                        );
                     }
                     let dn = self.dist(query, nb);
                     if results.len() < ef || dn < bound {

@@ -69,8 +69,8 @@ pub struct GraphStamp {
 /// An HNSW graph over L2-normalised `f32` vectors, searched by cosine similarity.
 pub struct HnswGraph {
     inner: Hnsw<'static, f32, DistUnitCosine>,
-    /// The same graph in flat arrays: what searches walk.
-    flat: FlatGraph,
+    /// The same graph in flat arrays: what searches walk (made on first use after a change).
+    flat: std::sync::OnceLock<FlatGraph>,
     params: HnswParams,
     dim: usize,
     ids: HashSet<usize>,
@@ -109,7 +109,7 @@ impl HnswGraph {
         );
         let mut g = Self {
             inner,
-            flat: FlatGraph::default(),
+            flat: std::sync::OnceLock::new(),
             params,
             dim,
             ids: HashSet::with_capacity(items.len()),
@@ -131,17 +131,19 @@ impl HnswGraph {
         self.inner.parallel_insert_slice(&batch);
         self.inner.set_searching_mode(true);
         self.ids.extend(items.iter().map(|(_, id)| *id));
-        self.flat = FlatGraph::from_hnsw(&self.inner, self.dim);
+        self.flat = std::sync::OnceLock::new();
     }
 
     /// The graph in flat arrays, as searches walk it.
     pub fn flat(&self) -> &FlatGraph {
-        &self.flat
+        self.flat
+            .get_or_init(|| FlatGraph::from_hnsw(&self.inner, self.dim))
     }
 
     /// Keeps only the flat search copy (drops the `hnsw_rs` structure).
     pub fn into_flat(self) -> FlatGraph {
-        self.flat
+        self.flat();
+        self.flat.into_inner().unwrap_or_default()
     }
 
     /// Number of points in the graph.
@@ -187,7 +189,7 @@ impl HnswGraph {
         ef: usize,
         keep: Option<&dyn Fn(usize) -> bool>,
     ) -> Vec<(usize, f32)> {
-        self.flat.search(query, k, ef, keep)
+        self.flat().search(query, k, ef, keep)
     }
 
     /// `hnsw_rs`'s own search over the same graph (the flat search is checked against it).
@@ -235,7 +237,7 @@ impl HnswGraph {
                 reason: format!("graph files already present (got basename `{name}`)"),
             });
         }
-        self.flat.save(&dir.join(FLAT_FILE))?;
+        self.flat().save(&dir.join(FLAT_FILE))?;
         let mut files = Vec::new();
         for file in [
             format!("{BASENAME}.hnsw.graph"),
@@ -335,10 +337,9 @@ impl HnswGraph {
                 stamp.points
             )));
         }
-        let flat = FlatGraph::from_hnsw(&inner, stamp.dimension);
         let g = Self {
             inner,
-            flat,
+            flat: std::sync::OnceLock::new(),
             params: stamp.params,
             dim: stamp.dimension,
             ids,
