@@ -195,18 +195,10 @@ impl HnswGraph {
     /// `hnsw_rs`'s own search over the same graph (the flat search is checked against it).
     #[cfg(test)]
     pub(crate) fn search_hnsw_rs(&self, query: &[f32], k: usize, ef: usize) -> Vec<(usize, f32)> {
-        let keep: Option<&dyn Fn(usize) -> bool> = None;
         if k == 0 || self.is_empty() || query.len() != self.dim {
             return Vec::new();
         }
-        let ef = ef.max(k);
-        let found = match keep {
-            None => self.inner.search(query, k, ef),
-            Some(f) => {
-                let filter = |id: &usize| f(*id);
-                self.inner.search_filter(query, k, ef, Some(&filter))
-            }
-        };
+        let found = self.inner.search(query, k, ef.max(k));
         let mut out: Vec<(usize, f32)> = found
             .into_iter()
             .map(|n| (n.d_id, 1.0 - n.distance))

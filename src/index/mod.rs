@@ -910,24 +910,25 @@ fn build_graph(live: &[(u64, Vec<f32>)], params: HnswParams) -> HnswGraph {
     HnswGraph::build_with_ids(&items, params)
 }
 
-/// Loads the saved graph of a level when it is intact and was built with the index's
-/// parameters and dimension; `None` otherwise (the caller rebuilds).
+/// Whether a saved graph was built with the index's dimension and HNSW parameters.
+fn graph_fits(index: &IndexDir, stamp: &hnsw::GraphStamp) -> bool {
+    stamp.dimension == index.manifest.dimension
+        && stamp.params.m == index.manifest.hnsw.m
+        && stamp.params.ef_construction == index.manifest.hnsw.ef_construction
+}
+
+/// Loads the saved graph of a level when it is intact and [`graph_fits`]; `None` otherwise (the
+/// caller rebuilds).
 fn load_graph(index: &IndexDir, level: Level) -> Option<HnswGraph> {
     let (g, stamp) = HnswGraph::load(&index.graph_dir(level)).ok()?;
-    (stamp.dimension == index.manifest.dimension
-        && stamp.params.m == index.manifest.hnsw.m
-        && stamp.params.ef_construction == index.manifest.hnsw.ef_construction)
-        .then_some(g)
+    graph_fits(index, &stamp).then_some(g)
 }
 
 /// Loads only the flat search copy of a level's saved graph, under the same conditions as
 /// [`load_graph`]; `None` when it is missing, damaged or was built otherwise.
 fn load_search_graph(index: &IndexDir, level: Level) -> Option<FlatGraph> {
     let (g, stamp) = hnsw::load_flat(&index.graph_dir(level)).ok()?;
-    (stamp.dimension == index.manifest.dimension
-        && stamp.params.m == index.manifest.hnsw.m
-        && stamp.params.ef_construction == index.manifest.hnsw.ef_construction)
-        .then_some(g)
+    graph_fits(index, &stamp).then_some(g)
 }
 
 /// Saves a graph into a fresh folder and swaps it into place.
