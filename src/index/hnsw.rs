@@ -453,6 +453,43 @@ mod tests {
         assert!(hits.iter().all(|(id, _)| id.is_multiple_of(2)));
     }
 
+    /// The vendored `hnsw_rs` (vendor/hnsw_rs/PATCHES.md) rewrites the layer search that both
+    /// its insertion and its own queries use: its queries, plain and filtered, must still find
+    /// the exact neighbours, on a graph its patched insertion built.
+    #[test]
+    fn patched_hnsw_rs_search_finds_exact_neighbours() {
+        let vs = random_unit_vectors(3000, 24, 17);
+        let qs = random_unit_vectors(100, 24, 18);
+        let g = HnswGraph::build(&vs, HnswParams::default());
+        let exact = |q: &[f32], keep: &dyn Fn(usize) -> bool| -> Vec<usize> {
+            let mut s: Vec<(usize, f32)> = (0..vs.len())
+                .filter(|&i| keep(i))
+                .map(|i| (i, crate::index::layout::dot(q, &vs[i])))
+                .collect();
+            s.sort_by(|a, b| b.1.total_cmp(&a.1));
+            s.into_iter().take(10).map(|(i, _)| i).collect()
+        };
+        let (mut hits, mut hits_filtered) = (0, 0);
+        for q in &qs {
+            let truth = exact(q, &|_| true);
+            let found: Vec<usize> = g.search_hnsw_rs(q, 10, 64).iter().map(|h| h.0).collect();
+            hits += found.iter().filter(|i| truth.contains(i)).count();
+            let keep = |id: &usize| id % 3 == 0;
+            let truth = exact(q, &|i| i % 3 == 0);
+            let found = g.inner.search_filter(q, 10, 64, Some(&keep));
+            assert_eq!(found.len(), 10);
+            assert!(found.iter().all(|n| n.d_id % 3 == 0), "filter not applied");
+            hits_filtered += found.iter().filter(|n| truth.contains(&n.d_id)).count();
+        }
+        let total = (qs.len() * 10) as f64;
+        assert!(hits as f64 / total >= 0.97, "recall {}", hits as f64 / total);
+        assert!(
+            hits_filtered as f64 / total >= 0.95,
+            "filtered recall {}",
+            hits_filtered as f64 / total
+        );
+    }
+
     /// Measures where exact search stops being cheaper than HNSW (for `EXACT_THRESHOLD`).
     /// Run: `cargo test --release --lib measure_exact_vs_hnsw -- --ignored --nocapture`.
     #[test]

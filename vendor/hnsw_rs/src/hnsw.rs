@@ -731,6 +731,93 @@ impl<'b, T: Clone + Send + Sync + 'b> Iterator for IterPointLayer<'_, 'b, T> {
 // ============================================================================================
 
 // The fields are made pub(crate) to be able to initialize struct from hnswio
+// simsum patch (PATCHES.md): scratch and candidate type of `Hnsw::search_layer`.
+thread_local! {
+    /// Visited set (point addresses) and neighbour list reused by every search on this thread.
+    static SEARCH_SCRATCH: std::cell::RefCell<(hashbrown::HashSet<usize>, Vec<usize>)> =
+        std::cell::RefCell::new(Default::default());
+}
+
+/// A point met by `search_layer` and its distance to the searched vector. The pointer comes
+/// from an `Arc<Point>` held by the index's `PointIndexation`, which keeps every point it was
+/// given for its own lifetime (points are never removed), and `search_layer` borrows the index,
+/// so the pointer is valid while the candidate exists.
+struct Cand<'b, T: Clone + Send + Sync> {
+    dist: f32,
+    point: *const Point<'b, T>,
+}
+
+impl<T: Clone + Send + Sync> Clone for Cand<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Clone + Send + Sync> Copy for Cand<'_, T> {}
+
+impl<'b, T: Clone + Send + Sync> Cand<'b, T> {
+    fn new(dist: f32, point: &Arc<Point<'b, T>>) -> Self {
+        Cand {
+            dist,
+            point: Arc::as_ptr(point),
+        }
+    }
+
+    fn point(&self) -> &Point<'b, T> {
+        // SAFETY: see the type's documentation.
+        unsafe { &*self.point }
+    }
+
+    /// A new strong reference to the point.
+    fn arc(&self) -> Arc<Point<'b, T>> {
+        // SAFETY: the pointer is `Arc::as_ptr` of a live `Arc` (see the type's documentation);
+        // taking one more strong count first makes the returned `Arc` own it.
+        unsafe {
+            Arc::increment_strong_count(self.point);
+            Arc::from_raw(self.point)
+        }
+    }
+}
+
+impl<T: Clone + Send + Sync> PartialEq for Cand<'_, T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.dist == other.dist
+    }
+}
+
+impl<T: Clone + Send + Sync> Eq for Cand<'_, T> {}
+
+impl<T: Clone + Send + Sync> PartialOrd for Cand<'_, T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<T: Clone + Send + Sync> Ord for Cand<'_, T> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match self.dist.partial_cmp(&other.dist) {
+            Some(o) => o,
+            None => panic!("got a NaN in a distance"),
+        }
+    }
+}
+
+/// Asks the cache for the first `lines` 64-byte lines of `v` (all of it with `usize::MAX`).
+#[inline(always)]
+fn prefetch<T>(v: &[T], lines: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let bytes = std::mem::size_of_val(v);
+        let p = v.as_ptr() as *const i8;
+        for off in (0..bytes).step_by(64).take(lines) {
+            // SAFETY: prefetching never faults and `off` is inside the slice.
+            unsafe { std::arch::x86_64::_mm_prefetch(p.add(off), std::arch::x86_64::_MM_HINT_T0) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (v, lines);
+}
+
 /// The Base structure for hnsw implementation.  
 /// The main useful functions are : new, insert, insert_parallel, search, parallel_search and file_dump
 /// as described in trait AnnT.  
@@ -927,137 +1014,101 @@ impl<'b, T: Clone + Send + Sync, D: Distance<T> + Send + Sync> Hnsw<'b, T, D> {
         layer: u8,
         filter: Option<&dyn FilterT>,
     ) -> BinaryHeap<Arc<PointWithOrder<'b, T>>> {
-        //
+        // simsum patch (PATCHES.md): the same search as 0.3.5's, on plain (distance, pointer)
+        // pairs: no Arc clone or allocation per visited point (reference counts shared by all
+        // threads made every visit a contended atomic), a reused per-thread visited set, and the
+        // vectors of a candidate's neighbours prefetched before their distances are computed.
+        // Points live in `layer_indexed_points` for the lifetime of `self` and are never removed,
+        // so the pointers stay valid; Arcs are made only for the returned points.
         trace!(
             "entering search_layer with entry_point_id {:?} layer : {:?} ef {:?} ",
             entry_point.p_id, layer, ef
         );
-        //
-        // here we allocate a binary_heap on values not on reference beccause we want to return
-        // log2(skiplist_size) must be greater than 1.
         let skiplist_size = ef.max(2);
-        // we will store positive distances in this one
-        let mut return_points = BinaryHeap::<Arc<PointWithOrder<T>>>::with_capacity(skiplist_size);
-        //
+        let mut returned = BinaryHeap::<Arc<PointWithOrder<T>>>::with_capacity(skiplist_size);
         if entry_point.p_id.1 < 0 {
             trace!("search layer negative point id : {:?}", entry_point.p_id);
-            return return_points;
+            return returned;
         }
-        // initialize visited points
         let dist_to_entry_point = self.dist_f.eval(point, entry_point.data.get_v());
-        trace!("       distance to entry point: {:?} ", dist_to_entry_point);
-        // keep a list of id visited
-        let mut visited_point_id = HashMap::<PointId, Arc<Point<T>>>::new();
-        visited_point_id.insert(entry_point.p_id, Arc::clone(&entry_point));
-        //
-        let mut candidate_points =
-            BinaryHeap::<Arc<PointWithOrder<T>>>::with_capacity(skiplist_size);
-        candidate_points.push(Arc::new(PointWithOrder::new(
-            &entry_point,
-            -dist_to_entry_point,
-        )));
-        return_points.push(Arc::new(PointWithOrder::new(
-            &entry_point,
-            dist_to_entry_point,
-        )));
-        // at the beginning candidate_points contains point passed as arg in layer entry_point_id.0
-        while !candidate_points.is_empty() {
-            // get nearest point in candidate_points
-            let c = candidate_points.pop().unwrap();
-            // f farthest point to
-            let f = return_points.peek().unwrap();
-            assert!(f.dist_to_ref >= 0.);
-            assert!(c.dist_to_ref <= 0.);
-            trace!(
-                "Comparaing c : {:?} f : {:?}",
-                -(c.dist_to_ref),
-                f.dist_to_ref
-            );
-            if -(c.dist_to_ref) > f.dist_to_ref {
-                // this comparison requires that we are sure that distances compared are distances to the same point :
-                // This is the case we compare distance to point passed as arg.
-                trace!(
-                    "Fast return from search_layer, nb points : {:?} \n \t c {:?} \n \t f {:?} dists: {:?}  {:?}",
-                    return_points.len(),
-                    c.point_ref.p_id,
-                    f.point_ref.p_id,
-                    -(c.dist_to_ref),
-                    f.dist_to_ref
-                );
+        let (mut visited, mut next) = SEARCH_SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        visited.clear();
+        visited.insert(Arc::as_ptr(&entry_point) as usize);
+        let mut candidate_points = BinaryHeap::<std::cmp::Reverse<Cand<T>>>::with_capacity(skiplist_size);
+        let mut return_points = BinaryHeap::<Cand<T>>::with_capacity(skiplist_size + 1);
+        let entry = Cand::new(dist_to_entry_point, &entry_point);
+        candidate_points.push(std::cmp::Reverse(entry));
+        return_points.push(entry);
+        'search: while let Some(std::cmp::Reverse(c)) = candidate_points.pop() {
+            let Some(f) = return_points.peek() else {
+                break;
+            };
+            if c.dist > f.dist {
                 if filter.is_none() {
-                    return return_points;
+                    break;
                 } else if return_points.len() >= ef {
-                    return_points.retain(|p| {
-                        filter
-                            .as_ref()
-                            .unwrap()
-                            .hnsw_filter(&p.point_ref.get_origin_id())
-                    });
+                    return_points.retain(|p| filter.unwrap().hnsw_filter(&p.point().origin_id));
                 }
             }
-            // now we scan neighborhood of c in layer and increment visited_point, candidate_points
-            // and optimize candidate_points so that it contains points with lowest distances to point arg
-            //
-            let neighbours_c_l = &c.point_ref.neighbours.read()[layer as usize];
-            let c_pid = c.point_ref.p_id;
-            trace!(
-                "       search_layer, {:?} has  nb neighbours  : {:?} ",
-                c_pid,
-                neighbours_c_l.len()
+            // SAFETY (here and below): see `Cand`.
+            let c_point = c.point();
+            // Three passes, so the cache misses of one pass overlap instead of chaining: the
+            // neighbours' point addresses (the visited key: no need to read the point), then
+            // the unvisited points' headers, then their vectors.
+            next.clear();
+            next.extend(
+                c_point.neighbours.read()[layer as usize]
+                    .iter()
+                    .map(|e| Arc::as_ptr(&e.point_ref) as usize),
             );
-            for e in neighbours_c_l {
-                // HERE WE sEE THAT neighbours should be stored as PointIdWithOrder !!
-                // CAVEAT what if several point_id with same distance to ref point?
-                if !visited_point_id.contains_key(&e.point_ref.p_id) {
-                    visited_point_id.insert(e.point_ref.p_id, Arc::clone(&e.point_ref));
-                    trace!("             visited insertion {:?}", e.point_ref.p_id);
-                    let f_opt = return_points.peek();
-                    if f_opt.is_none() {
-                        // do some debug info, dumped distance is from e to c! as e is in c neighbours
-                        debug!("return points empty when inserting {:?}", e.point_ref.p_id);
-                        return return_points;
-                    }
-                    let f = f_opt.unwrap();
-                    let e_dist_to_p = self.dist_f.eval(point, e.point_ref.data.get_v());
-                    let f_dist_to_p = f.dist_to_ref;
-                    if e_dist_to_p < f_dist_to_p || return_points.len() < ef {
-                        let e_prime = Arc::new(PointWithOrder::new(&e.point_ref, e_dist_to_p));
-                        // a neighbour of neighbour is better, we insert it into candidate with the distance to point
-                        trace!(
-                            "                inserting new candidate {:?}",
-                            e_prime.point_ref.p_id
-                        );
-                        candidate_points
-                            .push(Arc::new(PointWithOrder::new(&e.point_ref, -e_dist_to_p)));
-                        //
-                        if let Some(f) = filter {
-                            let id: &usize = &e_prime.point_ref.get_origin_id();
-                            if f.hnsw_filter(id) {
-                                if return_points.len() == 1 {
-                                    let only_id = return_points.peek().unwrap().point_ref.origin_id;
-                                    if !f.hnsw_filter(&only_id) {
-                                        return_points.clear()
-                                    }
-                                }
-                                return_points.push(Arc::clone(&e_prime))
-                            }
-                        } else {
-                            return_points.push(Arc::clone(&e_prime));
-                        }
-
-                        if return_points.len() > ef {
-                            return_points.pop();
-                        }
-                    } // end if e.dist_to_ref < f.dist_to_ref
+            next.retain(|&e| visited.insert(e));
+            for &e in next.iter() {
+                prefetch(unsafe { std::slice::from_raw_parts(e as *const Point<T>, 1) }, 2);
+            }
+            for &e in next.iter() {
+                prefetch(unsafe { &*(e as *const Point<T>) }.data.get_v(), 2);
+            }
+            for (i, &e) in next.iter().enumerate() {
+                if let Some(&after) = next.get(i + 1) {
+                    prefetch(unsafe { &*(after as *const Point<T>) }.data.get_v(), usize::MAX);
                 }
-            } // end of for on neighbours_c
-        } // end of while in candidates
-        //
-        trace!(
-            "return from search_layer, nb points : {:?}",
-            return_points.len()
-        );
-        return_points
+                let e_point = unsafe { &*(e as *const Point<T>) };
+                let Some(f) = return_points.peek() else {
+                    debug!("return points empty when inserting {:?}", e_point.p_id);
+                    break 'search;
+                };
+                let e_dist_to_p = self.dist_f.eval(point, e_point.data.get_v());
+                if e_dist_to_p < f.dist || return_points.len() < ef {
+                    let e_prime = Cand {
+                        dist: e_dist_to_p,
+                        point: e as *const Point<T>,
+                    };
+                    candidate_points.push(std::cmp::Reverse(e_prime));
+                    if let Some(f) = filter {
+                        if f.hnsw_filter(&e_point.origin_id) {
+                            if return_points.len() == 1 {
+                                let only_id = return_points.peek().unwrap().point().origin_id;
+                                if !f.hnsw_filter(&only_id) {
+                                    return_points.clear()
+                                }
+                            }
+                            return_points.push(e_prime)
+                        }
+                    } else {
+                        return_points.push(e_prime);
+                    }
+                    if return_points.len() > ef {
+                        return_points.pop();
+                    }
+                }
+            }
+        }
+        SEARCH_SCRATCH.with(|s| *s.borrow_mut() = (visited, next));
+        for c in return_points {
+            returned.push(Arc::new(PointWithOrder::new(&c.arc(), c.dist)));
+        }
+        trace!("return from search_layer, nb points : {:?}", returned.len());
+        returned
     } // end of search_layer
 
     /// insert a tuple (&Vec, usize) with its external id as given by the client.
