@@ -153,6 +153,89 @@ pub fn cpu_f32_gemm_peak() -> f64 {
     2.0 * (n as f64).powi(3) / best / 1e9
 }
 
+/// Measured f32 multiply-add throughput of this CPU, GFLOP/s: independent fused multiply-add
+/// chains in registers on every thread of the pool (512-bit on AVX-512, 256-bit on AVX2+FMA), no
+/// memory traffic. No f32 code can exceed it, so it bounds every f32 throughput target; `None`
+/// on CPUs without FMA.
+pub fn cpu_f32_fma_peak() -> Option<f64> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let wide = std::arch::is_x86_feature_detected!("avx512f");
+        if !wide
+            && !(std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma"))
+        {
+            return None;
+        }
+        const ROUNDS: usize = 20_000_000;
+        let threads = rayon::current_num_threads().max(1);
+        let mut best = f64::MAX;
+        for _ in 0..3 {
+            let t = Instant::now();
+            let sums = rayon::broadcast(|_| {
+                // SAFETY: the features were detected above.
+                unsafe {
+                    if wide {
+                        fma_chains_512(ROUNDS)
+                    } else {
+                        fma_chains_256(ROUNDS)
+                    }
+                }
+            });
+            best = best.min(t.elapsed().as_secs_f64());
+            std::hint::black_box(sums);
+        }
+        let lanes = if wide { 16.0 } else { 8.0 };
+        Some(threads as f64 * ROUNDS as f64 * 12.0 * lanes * 2.0 / best / 1e9)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    None
+}
+
+/// Twelve independent 8-lane multiply-add chains, `rounds` times (12 x 8 x 2 FLOP per round).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn fma_chains_256(rounds: usize) -> f32 {
+    use std::arch::x86_64::*;
+    let (m, c) = (_mm256_set1_ps(0.999_999), _mm256_set1_ps(1e-7));
+    let mut acc = [_mm256_setzero_ps(); 12];
+    for (i, a) in acc.iter_mut().enumerate() {
+        *a = _mm256_set1_ps(i as f32);
+    }
+    for _ in 0..rounds {
+        for a in acc.iter_mut() {
+            *a = _mm256_fmadd_ps(*a, m, c);
+        }
+    }
+    let mut s = _mm256_setzero_ps();
+    for a in acc {
+        s = _mm256_add_ps(s, a);
+    }
+    _mm256_cvtss_f32(s)
+}
+
+/// As [`fma_chains_256`] with 16-lane registers.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn fma_chains_512(rounds: usize) -> f32 {
+    use std::arch::x86_64::*;
+    let (m, c) = (_mm512_set1_ps(0.999_999), _mm512_set1_ps(1e-7));
+    let mut acc = [_mm512_setzero_ps(); 12];
+    for (i, a) in acc.iter_mut().enumerate() {
+        *a = _mm512_set1_ps(i as f32);
+    }
+    for _ in 0..rounds {
+        for a in acc.iter_mut() {
+            *a = _mm512_fmadd_ps(*a, m, c);
+        }
+    }
+    let mut s = _mm512_setzero_ps();
+    for a in acc {
+        s = _mm512_add_ps(s, a);
+    }
+    _mm512_reduce_add_ps(s)
+}
+
 /// Measured bf16 matrix-product peak (AVX-512 BF16 kernel), GFLOP/s; `None` without the kernel.
 pub fn cpu_bf16_gemm_peak() -> Option<f64> {
     if !crate::embed::bf16::available() {

@@ -179,6 +179,7 @@ fn embed(g: &super::Global, a: EmbedBenchArgs) -> anyhow::Result<ExitCode> {
     let files = simsum::model::resolve(&g.model, &Default::default())?;
     let machine = Machine::detect();
     let f32_peak = bench::cpu_f32_gemm_peak();
+    let fma_peak = bench::cpu_f32_fma_peak();
     let bf16_peak = bench::cpu_bf16_gemm_peak();
     let mut runs: Vec<EmbedRun> = Vec::new();
     let mut reference: Option<Vec<Vec<f32>>> = None;
@@ -221,6 +222,7 @@ fn embed(g: &super::Global, a: EmbedBenchArgs) -> anyhow::Result<ExitCode> {
         "device": g.device,
         "texts_file": a.texts,
         "f32_gemm_peak_gflops": f32_peak,
+        "f32_fma_peak_gflops": fma_peak,
         "bf16_gemm_peak_gflops": bf16_peak,
         "flop_formula": "layers * (2*L*(4*h^2 + 2*h*i) + 4*L^2*h) per text of L tokens",
         "runs": runs,
@@ -229,11 +231,12 @@ fn embed(g: &super::Global, a: EmbedBenchArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         println!(
-            "machine: {} ({} threads, {}), f32 GEMM peak {:.0} GFLOP/s, bf16 {}",
+            "machine: {} ({} threads, {}), f32 GEMM peak {:.0} GFLOP/s (FMA limit {}), bf16 {}",
             machine.cpu_model,
             machine.threads_used,
             machine.simd,
             f32_peak,
+            fma_peak.map_or("n/a".into(), |p| format!("{p:.0} GFLOP/s")),
             bf16_peak.map_or("n/a".into(), |p| format!("{p:.0} GFLOP/s"))
         );
         println!(

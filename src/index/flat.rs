@@ -328,11 +328,10 @@ impl FlatGraph {
                         .copied()
                         .filter(|&nb| visited.insert(nb)),
                 );
-                if let Some(&first) = fresh.first() {
-                    prefetch(
-                        self.vectors[first as usize * self.dim..].as_ptr(),
-                        self.dim * 4,
-                    );
+                // The first lines of every new neighbour at once (their misses overlap), the
+                // rest of each vector one neighbour ahead of its distance.
+                for &nb in &fresh {
+                    prefetch(self.vectors[nb as usize * self.dim..].as_ptr(), 128);
                 }
                 for (j, &nb) in fresh.iter().enumerate() {
                     if let Some(&next) = fresh.get(j + 1) {
