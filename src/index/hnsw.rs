@@ -14,6 +14,10 @@
 //! in flat arrays (see [`super::flat`]), saved next to the `hnsw_rs` files as `graph.flat`. A
 //! search process loads only that file ([`load_flat`]); a writer loads the `hnsw_rs` files
 //! ([`HnswGraph::load`]) to insert into them.
+//!
+//! The `hnsw_rs` in use is 0.3.5 with one patch, vendored in `vendor/hnsw_rs` (see its
+//! PATCHES.md): its layer search, which every insertion runs, walks the same graph without an
+//! allocation and shared reference count per visited point, which cut index builds by about 40%.
 
 use std::collections::HashSet;
 use std::io::Read;
