@@ -161,10 +161,9 @@ pub fn cpu_f32_fma_peak() -> Option<f64> {
     #[cfg(target_arch = "x86_64")]
     {
         let wide = std::arch::is_x86_feature_detected!("avx512f");
-        if !wide
-            && !(std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma"))
-        {
+        let fma = std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma");
+        if !wide && !fma {
             return None;
         }
         const ROUNDS: usize = 20_000_000;

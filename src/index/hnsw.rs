@@ -478,15 +478,22 @@ mod tests {
             let truth = exact(q, &|_| true);
             let found: Vec<usize> = g.search_hnsw_rs(q, 10, 64).iter().map(|h| h.0).collect();
             hits += found.iter().filter(|i| truth.contains(i)).count();
-            let keep = |id: &usize| id % 3 == 0;
-            let truth = exact(q, &|i| i % 3 == 0);
+            let keep = |id: &usize| id.is_multiple_of(3);
+            let truth = exact(q, &|i| i.is_multiple_of(3));
             let found = g.inner.search_filter(q, 10, 64, Some(&keep));
             assert_eq!(found.len(), 10);
-            assert!(found.iter().all(|n| n.d_id % 3 == 0), "filter not applied");
+            assert!(
+                found.iter().all(|n| n.d_id.is_multiple_of(3)),
+                "filter not applied"
+            );
             hits_filtered += found.iter().filter(|n| truth.contains(&n.d_id)).count();
         }
         let total = (qs.len() * 10) as f64;
-        assert!(hits as f64 / total >= 0.97, "recall {}", hits as f64 / total);
+        assert!(
+            hits as f64 / total >= 0.97,
+            "recall {}",
+            hits as f64 / total
+        );
         assert!(
             hits_filtered as f64 / total >= 0.95,
             "filtered recall {}",
