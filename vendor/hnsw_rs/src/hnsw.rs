@@ -1327,7 +1327,24 @@ impl<'b, T: Clone + Send + Sync, D: Distance<T> + Send + Sync> Hnsw<'b, T, D> {
                         // sort and shring if necessary
                         q_point_neighbours[l_n].sort_unstable();
                         if shrink {
-                            q_point_neighbours[l_n].pop();
+                            // simsum patch (PATCHES.md): shrink with the paper's neighbour
+                            // selection heuristic (as hnswlib does) instead of dropping the
+                            // farthest: keep a neighbour only if no closer kept one is nearer
+                            // to it than q is.
+                            let list = std::mem::take(&mut q_point_neighbours[l_n]);
+                            let mut kept = Vec::with_capacity(threshold_shrinking);
+                            for e in list {
+                                if kept.len() >= threshold_shrinking {
+                                    break;
+                                }
+                                let ev = e.point_ref.data.get_v();
+                                if kept.iter().all(|d: &Arc<PointWithOrder<T>>| {
+                                    self.dist_f.eval(ev, d.point_ref.data.get_v()) > e.dist_to_ref
+                                }) {
+                                    kept.push(e);
+                                }
+                            }
+                            q_point_neighbours[l_n] = kept;
                         }
                     }
                 } // end protection against point identity
