@@ -191,49 +191,46 @@ pub fn cpu_f32_fma_peak() -> Option<f64> {
     None
 }
 
-/// Twelve independent 8-lane multiply-add chains, `rounds` times (12 x 8 x 2 FLOP per round).
+/// Defines `$name(rounds)`: twelve independent multiply-add chains in registers of one width,
+/// `rounds` times (12 x lanes x 2 FLOP per round); returns a lane of the sum (for black_box).
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn fma_chains_256(rounds: usize) -> f32 {
-    use std::arch::x86_64::*;
-    let (m, c) = (_mm256_set1_ps(0.999_999), _mm256_set1_ps(1e-7));
-    let mut acc = [_mm256_setzero_ps(); 12];
-    for (i, a) in acc.iter_mut().enumerate() {
-        *a = _mm256_set1_ps(i as f32);
-    }
-    for _ in 0..rounds {
-        for a in acc.iter_mut() {
-            *a = _mm256_fmadd_ps(*a, m, c);
+macro_rules! fma_chains {
+    ($name:ident, $feature:literal, $set1:ident, $fmadd:ident, $add:ident, $first:ident) => {
+        #[target_feature(enable = $feature)]
+        unsafe fn $name(rounds: usize) -> f32 {
+            use std::arch::x86_64::*;
+            let (m, c) = ($set1(0.999_999), $set1(1e-7));
+            let mut acc = [$set1(0.0); 12];
+            for (i, a) in acc.iter_mut().enumerate() {
+                *a = $set1(i as f32);
+            }
+            for _ in 0..rounds {
+                for a in acc.iter_mut() {
+                    *a = $fmadd(*a, m, c);
+                }
+            }
+            $first(acc.into_iter().fold($set1(0.0), |s, a| $add(s, a)))
         }
-    }
-    let mut s = _mm256_setzero_ps();
-    for a in acc {
-        s = _mm256_add_ps(s, a);
-    }
-    _mm256_cvtss_f32(s)
+    };
 }
-
-/// As [`fma_chains_256`] with 16-lane registers.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn fma_chains_512(rounds: usize) -> f32 {
-    use std::arch::x86_64::*;
-    let (m, c) = (_mm512_set1_ps(0.999_999), _mm512_set1_ps(1e-7));
-    let mut acc = [_mm512_setzero_ps(); 12];
-    for (i, a) in acc.iter_mut().enumerate() {
-        *a = _mm512_set1_ps(i as f32);
-    }
-    for _ in 0..rounds {
-        for a in acc.iter_mut() {
-            *a = _mm512_fmadd_ps(*a, m, c);
-        }
-    }
-    let mut s = _mm512_setzero_ps();
-    for a in acc {
-        s = _mm512_add_ps(s, a);
-    }
-    _mm512_reduce_add_ps(s)
-}
+fma_chains!(
+    fma_chains_256,
+    "avx2,fma",
+    _mm256_set1_ps,
+    _mm256_fmadd_ps,
+    _mm256_add_ps,
+    _mm256_cvtss_f32
+);
+#[cfg(target_arch = "x86_64")]
+fma_chains!(
+    fma_chains_512,
+    "avx512f",
+    _mm512_set1_ps,
+    _mm512_fmadd_ps,
+    _mm512_add_ps,
+    _mm512_reduce_add_ps
+);
 
 /// Measured bf16 matrix-product peak (AVX-512 BF16 kernel), GFLOP/s; `None` without the kernel.
 pub fn cpu_bf16_gemm_peak() -> Option<f64> {
