@@ -4,7 +4,8 @@
 //! [`summarize`] works on plain [`SentenceUnit`]s (text, provenance, vector), so it does not care
 //! whether the vectors were stored in an index or computed a moment ago by
 //! [`embed_documents`]. Sentences are ranked by centrality in the sentence-similarity graph
-//! (continuous LexRank on embeddings) blended with closeness to the centroid, then picked with
+//! (continuous LexRank on a graph whose edges blend embedding cosine with TF-IDF word overlap)
+//! blended with closeness to the centroid, then picked with
 //! maximal marginal relevance (plus a facility-location coverage gain, so the picks span the
 //! input rather than its largest part) so no two chosen sentences say the same thing, and returned in
 //! source order. The same code serves one document, a theme (see [`crate::cluster`]) or the top
@@ -50,6 +51,10 @@ pub enum Length {
 /// (benches/quality/) and reported on the other half.
 pub const POSITION_WEIGHT: f32 = 0.3;
 
+/// Default [`SummaryParams::lexical_weight`], chosen on half of the design-proposal benchmark
+/// (benches/quality/) and reported on the other half.
+pub const LEXICAL_WEIGHT: f32 = 0.2;
+
 /// Tuning of [`summarize`]; the defaults suit paragraph-level reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SummaryParams {
@@ -63,7 +68,12 @@ pub struct SummaryParams {
     /// about first; 0 ranks by content alone.
     #[serde(default)]
     pub position_weight: f32,
-    /// A sentence at least this similar (cosine) to a chosen one is never chosen.
+    /// Weight of word overlap (TF-IDF cosine of stemmed words) against embedding cosine in the
+    /// sentence-similarity graph (0..=1). Embeddings see paraphrase; words see the names and
+    /// terms a summary must repeat exactly. 0 uses the embeddings alone.
+    #[serde(default)]
+    pub lexical_weight: f32,
+    /// A sentence at least this similar (blended similarity) to a chosen one is never chosen.
     pub redundancy: f32,
     /// Weight of the coverage gain (how much of the input a sentence newly represents).
     pub coverage_weight: f32,
@@ -81,6 +91,7 @@ impl Default for SummaryParams {
             mmr_lambda: 0.7,
             centrality_weight: 0.5,
             position_weight: POSITION_WEIGHT,
+            lexical_weight: LEXICAL_WEIGHT,
             redundancy: 0.85,
             coverage_weight: 0.5,
             min_words: 5,
@@ -205,9 +216,27 @@ pub fn summarize(
         candidates.sort_unstable();
     }
     let cand_vectors: Vec<&[f32]> = candidates.iter().map(|&c| vectors[c].as_slice()).collect();
-    let sims = similarity_matrix(&cand_vectors);
+    let mut sims = similarity_matrix(&cand_vectors);
+    let mut close: Vec<f32> = candidates.iter().map(|&c| closeness[c]).collect();
+    let lw = params.lexical_weight.clamp(0.0, 1.0);
+    if lw > 0.0 {
+        let texts: Vec<&str> = candidates
+            .iter()
+            .map(|&c| sentences[kept[c]].text.as_str())
+            .collect();
+        let words = lexical_similarity(&texts);
+        let n = texts.len();
+        sims.iter_mut()
+            .zip(&words)
+            .for_each(|(s, w)| *s = (1.0 - lw) * *s + lw * w);
+        // The lexical counterpart of closeness to the centroid: mean word overlap with all.
+        for (i, c) in close.iter_mut().enumerate() {
+            let mean = words[i * n..(i + 1) * n].iter().sum::<f32>() / n as f32;
+            *c = (1.0 - lw) * *c + lw * mean;
+        }
+    }
     let lex = min_max(&lexrank(&sims, cand_vectors.len()));
-    let close = min_max(&candidates.iter().map(|&c| closeness[c]).collect::<Vec<_>>());
+    let close = min_max(&close);
     let w = params.centrality_weight.clamp(0.0, 1.0);
     let pw = params.position_weight.clamp(0.0, 1.0);
     let scores: Vec<f32> = lex
@@ -344,6 +373,82 @@ fn similarity_matrix(vectors: &[&[f32]]) -> Vec<f32> {
                 crate::index::layout::dot(vectors[i], vectors[j])
             };
         }
+    });
+    m
+}
+
+/// Words that say nothing about a sentence's subject, left out of [`lexical_similarity`].
+const STOP_WORDS: &[&str] = &[
+    "a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "is", "are", "be", "by", "with",
+    "from", "as", "at", "it", "this", "that", "these", "those", "was", "were", "been", "has",
+    "have", "had", "not", "no", "but", "if", "then", "so", "such", "than", "which", "who", "whom",
+    "what", "when", "where", "why", "how", "all", "any", "each", "other", "some", "can", "could",
+    "will", "would", "should", "may", "might", "must", "do", "does", "did", "its", "into", "over",
+    "under", "about", "also", "only", "more", "most", "very",
+];
+
+/// Dense row-major TF-IDF cosine matrix of `texts` (each text a document for the IDF, as in
+/// LexRank): words are lower-cased runs of letters and digits, stop words left out, reduced by
+/// the Snowball English stemmer. The diagonal is 1.
+pub fn lexical_similarity(texts: &[&str]) -> Vec<f32> {
+    let n = texts.len();
+    let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    let bags: Vec<Vec<(usize, f32)>> = texts
+        .iter()
+        .map(|t| {
+            let mut counts: HashMap<usize, f32> = HashMap::new();
+            for word in t
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+            {
+                let word = word.to_lowercase();
+                if STOP_WORDS.contains(&word.as_str()) {
+                    continue;
+                }
+                let stem = stemmer.stem(&word).into_owned();
+                let next = ids.len();
+                *counts.entry(*ids.entry(stem).or_insert(next)).or_default() += 1.0;
+            }
+            let mut bag: Vec<(usize, f32)> = counts.into_iter().collect();
+            bag.sort_unstable_by_key(|&(id, _)| id);
+            bag
+        })
+        .collect();
+    let mut df = vec![0usize; ids.len()];
+    for bag in &bags {
+        for &(id, _) in bag {
+            df[id] += 1;
+        }
+    }
+    // tf * idf, unit length; postings list the (sentence, weight) pairs of every term.
+    let mut postings: Vec<Vec<(usize, f32)>> = vec![Vec::new(); ids.len()];
+    let weighted: Vec<Vec<(usize, f32)>> = bags
+        .iter()
+        .enumerate()
+        .map(|(i, bag)| {
+            let mut w: Vec<(usize, f32)> = bag
+                .iter()
+                .map(|&(id, tf)| (id, tf * ((n as f32 / df[id] as f32).ln() + 1.0)))
+                .collect();
+            let norm = w.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                w.iter_mut().for_each(|(_, x)| *x /= norm);
+            }
+            for &(id, x) in &w {
+                postings[id].push((i, x));
+            }
+            w
+        })
+        .collect();
+    let mut m = vec![0.0f32; n * n];
+    m.par_chunks_mut(n.max(1)).enumerate().for_each(|(i, row)| {
+        for &(id, x) in &weighted[i] {
+            for &(j, y) in &postings[id] {
+                row[j] += x * y;
+            }
+        }
+        row[i] = 1.0;
     });
     m
 }

@@ -280,6 +280,22 @@ fn summarize_a_file_that_is_not_indexed() {
         .all(|p| p["initiative"].as_str().unwrap().starts_with("note#")));
     // Nothing was indexed on the way.
     assert!(!dir.path().join("none").exists());
+    // Weights outside 0..=1 are refused with the flag's name, before any work.
+    for flag in ["--lexical-weight", "--position-weight"] {
+        let out = simsum()
+            .arg("--index")
+            .arg(dir.path().join("none"))
+            .args(["summarize", flag, "1.5"])
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(flag) && err.contains("between 0 and 1"),
+            "{err}"
+        );
+    }
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod seeds;
 
 use simsum::embed::{Embedder, HashEmbedder};
 use simsum::summarize::{
-    embed_documents, summarize, word_count, Length, SentenceUnit, SummaryParams,
+    embed_documents, lexical_similarity, summarize, word_count, Length, SentenceUnit, SummaryParams,
 };
 
 fn units(texts: &[&str], doc: &str) -> Vec<SentenceUnit> {
@@ -223,4 +223,52 @@ fn seed_enterprises_summary_covers_training_and_environment() {
     assert!(!note.is_empty());
     assert!(s.sentences.iter().all(|x| !note.contains(&x.text.as_str())));
     assert!(s.sentences.iter().all(|x| word_count(&x.text) >= 5));
+}
+
+#[test]
+fn lexical_similarity_matches_stemmed_words_and_ignores_stop_words() {
+    let texts = [
+        "The company trained local workers.",
+        "Training local workers is what the companies do.",
+        "Rainfall was heavy in the mountains.",
+        "Of the, and to it.",
+    ];
+    let m = lexical_similarity(&texts);
+    let n = texts.len();
+    assert_eq!(m.len(), n * n);
+    for i in 0..n {
+        assert_eq!(m[i * n + i], 1.0);
+        for j in 0..n {
+            assert!((m[i * n + j] - m[j * n + i]).abs() < 1e-6);
+            assert!((-1e-6..=1.0 + 1e-6).contains(&m[i * n + j]));
+        }
+    }
+    // "trained"/"training", "workers", "company"/"companies" share stems.
+    assert!(m[1] > 0.5, "{}", m[1]);
+    // Nothing in common but stop words.
+    assert_eq!(m[2], 0.0);
+    assert_eq!(m[n + 2], 0.0);
+    // A sentence of stop words only overlaps with nothing.
+    assert!((0..3).all(|j| m[3 * n + j] == 0.0));
+}
+
+#[test]
+fn lexical_weight_is_used_and_kept_in_params() {
+    let u = units(DOC, "d");
+    let mut p = params(Length::Sentences(3));
+    p.lexical_weight = 0.0;
+    let embeddings_only = summarize(&u, &p).unwrap();
+    p.lexical_weight = 1.0;
+    let words_only = summarize(&u, &p).unwrap();
+    assert_eq!(words_only.params.lexical_weight, 1.0);
+    for s in [&embeddings_only, &words_only] {
+        assert_eq!(s.sentences.len(), 3);
+        assert!(s.sentences.iter().all(|x| DOC.contains(&x.text.as_str())));
+    }
+    // With words alone the weather and television sentences, which share no word with the
+    // rest, are never central.
+    assert!(words_only
+        .sentences
+        .iter()
+        .all(|x| !x.text.contains("weather") && !x.text.contains("television")));
 }

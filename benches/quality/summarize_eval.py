@@ -46,10 +46,9 @@ def run(cmd):
     return time.perf_counter() - t, p.stdout
 
 
-def sumy_pick(summarizer, sentences):
+def sumy_pick(summarizer, sentences, k):
     doc = ObjectDocumentModel([Paragraph([Sentence(s, Words) for s in sentences])])
-    picked = summarizer(doc, 1)
-    return str(picked[0]) if picked else ""
+    return " ".join(str(s) for s in summarizer(doc, k))
 
 
 def main():
@@ -63,7 +62,10 @@ def main():
                          "test: pages 1, 3, 5, ...")
     ap.add_argument("--position-weight", type=float,
                     help="passed to simsum summarize (default: simsum's default)")
+    ap.add_argument("--lexical-weight", type=float,
+                    help="passed to simsum summarize (default: simsum's default)")
     ap.add_argument("--no-speed", action="store_true", help="skip the 10,000-word timing")
+    ap.add_argument("--k", type=int, default=1, help="sentences per summary, for every system")
     a = ap.parse_args()
     shutil.rmtree(a.work, ignore_errors=True)
     os.makedirs(a.work)
@@ -92,7 +94,9 @@ def main():
         sentences[d["title"]] = [s["text"] for sec in d["sections"] for it in sec["initiatives"]
                               if not it["boilerplate"] for s in it["sentences"]]
     extra = [] if a.position_weight is None else ["--position-weight", str(a.position_weight)]
-    t_sum, out = run([a.simsum, "summarize", "--each", "--json", "--sentences", "1", docs] + extra)
+    if a.lexical_weight is not None:
+        extra += ["--lexical-weight", str(a.lexical_weight)]
+    t_sum, out = run([a.simsum, "summarize", "--each", "--json", "--sentences", str(a.k), docs] + extra)
     picked = {}
     for line in out.splitlines():
         d = json.loads(line)
@@ -102,7 +106,8 @@ def main():
     textrank, lexrank = TextRankSummarizer(stem), LexRankSummarizer(stem)
     textrank.stop_words = lexrank.stop_words = get_stop_words("english")
     rng = random.Random(0)
-    systems = {"simsum": [], "lead-1": [], "random-1": [], "sumy-textrank": [], "sumy-lexrank": []}
+    lead, rand = f"lead-{a.k}", f"random-{a.k}"
+    systems = {"simsum": [], lead: [], rand: [], "sumy-textrank": [], "sumy-lexrank": []}
     refs, empty = [], 0
     for p in pages:
         sents = sentences.get(p["id"], [])
@@ -111,14 +116,15 @@ def main():
             continue
         refs.append(p["reference"])
         systems["simsum"].append(picked.get(p["id"], ""))
-        systems["lead-1"].append(sents[0])
-        systems["random-1"].append(rng.choice(sents))
-        systems["sumy-textrank"].append(sumy_pick(textrank, sents))
-        systems["sumy-lexrank"].append(sumy_pick(lexrank, sents))
+        systems[lead].append(" ".join(sents[:a.k]))
+        picks = sorted(rng.sample(range(len(sents)), min(a.k, len(sents))))
+        systems[rand].append(" ".join(sents[i] for i in picks))
+        systems["sumy-textrank"].append(sumy_pick(textrank, sents, a.k))
+        systems["sumy-lexrank"].append(sumy_pick(lexrank, sents, a.k))
 
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
     results = {"corpus": os.path.basename(a.data), "split": a.split,
-               "position_weight": a.position_weight, "pages": len(refs),
+               "position_weight": a.position_weight, "lexical_weight": a.lexical_weight, "sentences_per_summary": a.k, "pages": len(refs),
                "pages_without_sentences": empty,
                "seconds_simsum_summarize_all": round(t_sum, 2), "rouge_f1": {}}
     for name, outs in systems.items():
@@ -128,9 +134,16 @@ def main():
                 tot[k] += s.fmeasure
         results["rouge_f1"][name] = {k: round(v / len(refs), 4) for k, v in tot.items()}
 
-    if a.no_speed:
-        print(json.dumps(results, indent=1))
-        return
+    if not a.no_speed:
+        speed(a, all_pages, results)
+    text = json.dumps(results, indent=1)
+    if a.out:
+        with open(a.out, "w") as fh:
+            fh.write(text + "\n")
+    print(text)
+
+
+def speed(a, all_pages, results):
     # Speed: a 10,000-word document of real text (manual-page descriptions, in corpus order).
     words, paras = 0, []
     for p in all_pages:
@@ -155,12 +168,6 @@ def main():
     d = json.loads(out.splitlines()[0])
     results["speed"]["sentences"] = sum(len(it["sentences"]) for sec in d["sections"]
                                         for it in sec["initiatives"])
-
-    text = json.dumps(results, indent=1)
-    if a.out:
-        with open(a.out, "w") as fh:
-            fh.write(text + "\n")
-    print(text)
 
 
 if __name__ == "__main__":

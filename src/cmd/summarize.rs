@@ -46,6 +46,10 @@ pub struct SummarizeArgs {
     /// content only).
     #[arg(long, value_name = "W", default_value_t = simsum::summarize::POSITION_WEIGHT)]
     pub position_weight: f32,
+    /// Weight of word overlap (TF-IDF on stemmed words) against embedding similarity between
+    /// sentences (0 to 1; 0: embeddings only).
+    #[arg(long, value_name = "W", default_value_t = simsum::summarize::LEXICAL_WEIGHT)]
+    pub lexical_weight: f32,
     /// Print JSON: {"summary":[{"text","initiative","document","score"}],"params":{...}}.
     #[arg(long)]
     pub json: bool,
@@ -64,6 +68,11 @@ pub fn run(g: &super::Global, a: SummarizeArgs) -> anyhow::Result<ExitCode> {
             a.position_weight
         } else {
             bail!("--position-weight must be between 0 and 1")
+        },
+        lexical_weight: if (0.0..=1.0).contains(&a.lexical_weight) {
+            a.lexical_weight
+        } else {
+            bail!("--lexical-weight must be between 0 and 1")
         },
         ..Default::default()
     };
