@@ -32,16 +32,22 @@ def inline_md(s):
     return re.sub(r"\s+", " ", s).strip()
 
 
+def end_paragraph(lines, paras, inline):
+    """Appends the paragraph collected in `lines` (markup reduced by `inline`) to `paras` when it
+    has a letter, and empties `lines`."""
+    if lines:
+        p = inline(" ".join(lines))
+        if re.search(r"[A-Za-z]", p):
+            paras.append(p)
+        lines.clear()
+
+
 def markdown_sections(text):
     """[(heading, [paragraph, ...])] of a Markdown file, code and tables left out."""
     sections, head, paras, cur, fence = [], "", [], [], False
 
     def flush():
-        if cur:
-            p = inline_md(" ".join(cur))
-            if re.search(r"[A-Za-z]", p):
-                paras.append(p)
-            cur.clear()
+        end_paragraph(cur, paras, inline_md)
 
     for line in text.splitlines():
         if line.lstrip().startswith(("```", "~~~")):
@@ -93,11 +99,7 @@ def rst_sections(text):
     skip_indent = None  # inside a literal block or directive: skip lines indented deeper
 
     def flush():
-        if cur:
-            p = inline_rst(" ".join(cur))
-            if re.search(r"[A-Za-z]", p):
-                paras.append(p)
-            cur.clear()
+        end_paragraph(cur, paras, inline_rst)
 
     i = 0
     while i < len(lines):
