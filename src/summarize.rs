@@ -377,18 +377,9 @@ fn similarity_matrix(vectors: &[&[f32]]) -> Vec<f32> {
     m
 }
 
-/// Words that say nothing about a sentence's subject, left out of [`lexical_similarity`].
-const STOP_WORDS: &[&str] = &[
-    "a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "is", "are", "be", "by", "with",
-    "from", "as", "at", "it", "this", "that", "these", "those", "was", "were", "been", "has",
-    "have", "had", "not", "no", "but", "if", "then", "so", "such", "than", "which", "who", "whom",
-    "what", "when", "where", "why", "how", "all", "any", "each", "other", "some", "can", "could",
-    "will", "would", "should", "may", "might", "must", "do", "does", "did", "its", "into", "over",
-    "under", "about", "also", "only", "more", "most", "very",
-];
-
 /// Dense row-major TF-IDF cosine matrix of `texts` (each text a document for the IDF, as in
-/// LexRank): words are lower-cased runs of letters and digits, stop words left out, reduced by
+/// LexRank): words are lower-cased runs of letters and digits, stop words (the theme labels'
+/// list, [`crate::cluster::labels::is_stopword`]) left out, reduced by
 /// the Snowball English stemmer. The diagonal is 1.
 pub fn lexical_similarity(texts: &[&str]) -> Vec<f32> {
     let n = texts.len();
@@ -403,7 +394,7 @@ pub fn lexical_similarity(texts: &[&str]) -> Vec<f32> {
                 .filter(|w| !w.is_empty())
             {
                 let word = word.to_lowercase();
-                if STOP_WORDS.contains(&word.as_str()) {
+                if crate::cluster::labels::is_stopword(&word) {
                     continue;
                 }
                 let stem = stemmer.stem(&word).into_owned();

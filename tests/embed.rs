@@ -99,6 +99,33 @@ fn a_text_alone_equals_the_same_text_in_a_padded_batch() {
 }
 
 #[test]
+fn repeated_texts_are_embedded_once_and_keep_their_places() {
+    let e = minilm(2);
+    let texts = [
+        "Solar panels on the school roof.",
+        "Photo: the new clinic.",
+        "solar panels on the school roof.",
+        "Solar panels on the school roof.",
+        "A third, different sentence.",
+    ];
+    let before = e.truncated_count();
+    let together = e.embed(&texts).unwrap();
+    assert_eq!(together.len(), texts.len());
+    // Same token ids (the model is uncased): the very same vector, in every place.
+    assert_eq!(together[0], together[2]);
+    assert_eq!(together[0], together[3]);
+    for (t, v) in texts.iter().zip(&together) {
+        let alone = e.embed(&[t]).unwrap().remove(0);
+        assert!(
+            cosine(&alone.vector, &v.vector) > 0.99999,
+            "{t:?} misplaced"
+        );
+    }
+    assert!(cosine(&together[0].vector, &together[1].vector) < 0.9);
+    assert_eq!(e.truncated_count(), before);
+}
+
+#[test]
 fn outputs_keep_input_order_and_are_normalised() {
     let e = minilm(2);
     let texts = [

@@ -1,4 +1,5 @@
-//! `simsum bench embed|index|cluster|pipeline`: the measurement harness (see `simsum::bench`).
+//! `simsum bench embed|index|cluster|summarize|pipeline`: the measurement harness (see
+//! `simsum::bench`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,8 +17,24 @@ pub enum BenchCommand {
     /// Time per stage of clustering an existing index (kNN graph, themes, labels, summaries,
     /// report).
     Cluster(ClusterBenchArgs),
+    /// Time per stage of summarizing files embedded on the fly (model load, reading, sentence
+    /// embeddings against the GEMM peak, ranking and picking).
+    Summarize(SummarizeBenchArgs),
     /// Time per stage of ingest -> embed -> index -> cluster -> report on a folder.
     Pipeline(PipelineBenchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SummarizeBenchArgs {
+    /// Files (or folders) to summarize together, as `simsum summarize PATH...` does.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Runs; the table shows the median of each stage.
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -92,6 +109,7 @@ pub fn run(g: &super::Global, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Embed(a) => embed(g, a),
         BenchCommand::Index(a) => index(a),
         BenchCommand::Cluster(a) => cluster(g, a),
+        BenchCommand::Summarize(a) => summarize(g, a),
         BenchCommand::Pipeline(a) => pipeline(g, a),
     }
 }
@@ -163,6 +181,122 @@ fn cluster(g: &super::Global, a: ClusterBenchArgs) -> anyhow::Result<ExitCode> {
             println!("{n:<18} {:>8.3} s", median(i));
         }
         println!("{:<18} {:>8.3} s", "total", total);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What one `bench summarize` run measured.
+struct SummarizeRun {
+    stages: Vec<(&'static str, f64)>,
+    sentences: usize,
+    distinct: usize,
+    words: usize,
+    tokens: usize,
+    flops: f64,
+}
+
+/// One run of `simsum summarize PATH...`, stage by stage, exactly as the command does it.
+fn summarize_once(
+    g: &super::Global,
+    paths: &[PathBuf],
+    config: &simsum::model::BertConfig,
+) -> anyhow::Result<SummarizeRun> {
+    use simsum::summarize::{embed_documents, summarize, word_count, SummaryParams};
+    let mut stages = Vec::new();
+    let t = Instant::now();
+    let embedder = super::load_embedder(g)?;
+    stages.push(("load model", t.elapsed().as_secs_f64()));
+    let t = Instant::now();
+    let (count, max_tokens) = super::token_counter(g);
+    let opts = simsum::ingest::IngestOptions {
+        max_tokens,
+        ..Default::default()
+    };
+    let report = simsum::ingest::ingest_paths(paths, &opts, &*count);
+    if let Some(s) = report.skipped.first() {
+        anyhow::bail!("could not read {}: {}", s.path.display(), s.reason);
+    }
+    stages.push(("read + split", t.elapsed().as_secs_f64()));
+    let t = Instant::now();
+    let units = embed_documents(&report.documents, embedder.as_ref())?;
+    stages.push(("embed sentences", t.elapsed().as_secs_f64()));
+    let t = Instant::now();
+    let summary = summarize(&units, &SummaryParams::default())?;
+    std::hint::black_box(&summary);
+    stages.push(("rank + pick", t.elapsed().as_secs_f64()));
+    // FLOPs of what the embedder runs: each distinct (case-folded) sentence once.
+    let mut distinct = std::collections::HashSet::new();
+    let lens: Vec<usize> = units
+        .iter()
+        .filter(|u| distinct.insert(u.text.to_lowercase()))
+        .map(|u| embedder.count_tokens(&u.text).min(embedder.max_tokens()))
+        .collect();
+    Ok(SummarizeRun {
+        stages,
+        sentences: units.len(),
+        distinct: lens.len(),
+        words: units.iter().map(|u| word_count(&u.text)).sum(),
+        tokens: lens.iter().sum(),
+        flops: lens.iter().map(|&l| bench::flops_per_text(config, l)).sum(),
+    })
+}
+
+fn summarize(g: &super::Global, a: SummarizeBenchArgs) -> anyhow::Result<ExitCode> {
+    let files = simsum::model::resolve(&g.model, &Default::default())?;
+    let peak = bench::cpu_f32_gemm_peak();
+    let runs = (0..a.repeat.max(1))
+        .map(|_| summarize_once(g, &a.paths, &files.config))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let first = &runs[0];
+    let names: Vec<&str> = first.stages.iter().map(|s| s.0).collect();
+    let median = |i: usize| {
+        let v: Vec<f64> = runs.iter().map(|r| r.stages[i].1).collect();
+        bench::percentile(&v, 50.0)
+    };
+    let totals: Vec<f64> = runs
+        .iter()
+        .map(|r| r.stages.iter().map(|s| s.1).sum())
+        .collect();
+    let total = bench::percentile(&totals, 50.0);
+    let embed_s = median(
+        names
+            .iter()
+            .position(|n| *n == "embed sentences")
+            .unwrap_or(0),
+    );
+    let gflops = first.flops / embed_s / 1e9;
+    if a.json {
+        let out = serde_json::json!({
+            "benchmark": "summarize", "machine": Machine::detect(), "paths": a.paths,
+            "sentences": first.sentences, "distinct_sentences": first.distinct,
+            "words": first.words, "tokens_embedded": first.tokens,
+            "embed_gflop": first.flops / 1e9, "embed_gflops": gflops,
+            "f32_gemm_peak_gflops": peak, "embed_seconds_at_peak": first.flops / peak / 1e9,
+            "repeat": runs.len(),
+            "stages": names.iter().enumerate().map(|(i, n)| serde_json::json!({"stage": n, "median_seconds": median(i),
+                "seconds": runs.iter().map(|r| r.stages[i].1).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+            "total_median_seconds": total,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "{} sentences ({} distinct), {} words; {} tokens embedded ({:.0} GFLOP); median of {} runs",
+            first.sentences,
+            first.distinct,
+            first.words,
+            first.tokens,
+            first.flops / 1e9,
+            runs.len()
+        );
+        for (i, n) in names.iter().enumerate() {
+            println!("{n:<18} {:>8.3} s", median(i));
+        }
+        println!("{:<18} {:>8.3} s", "total", total);
+        println!(
+            "embedding ran at {gflops:.0} GFLOP/s, {:.0}% of the measured f32 GEMM peak ({peak:.0} GFLOP/s; {:.2} s at peak)",
+            gflops / peak * 100.0,
+            first.flops / peak / 1e9
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,7 @@
 //! length to minimise padding and results are returned in input order; the mask is applied both
 //! in attention and in pooling, so a text embedded alone equals the same text in a padded batch.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use candle_core::{DType, Device, IndexOp, Module, Tensor, D};
@@ -513,9 +514,17 @@ impl Embedder for BertEmbedder {
 
     fn embed(&self, texts: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
         let tokens = self.tokenize(texts)?;
+        // Texts with the same token ids (repeated sentences, captions, boilerplate; the model is
+        // uncased) have the same vector: each is run once, and copied to its repeats.
+        let mut first: HashMap<&[u32], usize> = HashMap::new();
+        let same_as: Vec<usize> = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, (ids, _))| *first.entry(ids.as_slice()).or_insert(i))
+            .collect();
         // Longest first, so padding within each batch is minimal and the first batch shows the
         // peak memory early.
-        let mut order: Vec<usize> = (0..texts.len()).collect();
+        let mut order: Vec<usize> = (0..texts.len()).filter(|&i| same_as[i] == i).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(tokens[i].0.len()));
         let mut out: Vec<Option<Embedding>> = vec![None; texts.len()];
         // At most `batch_size` texts per pass and, on the packed CPU path, at most
@@ -554,6 +563,14 @@ impl Embedder for BertEmbedder {
                     n_tokens: ids.len(),
                     truncated: *truncated,
                 });
+            }
+        }
+        for (i, &j) in same_as.iter().enumerate() {
+            if j != i {
+                if tokens[i].1 {
+                    self.truncated.fetch_add(1, Ordering::Relaxed);
+                }
+                out[i] = out[j].clone();
             }
         }
         Ok(out
