@@ -337,3 +337,76 @@ fn demo_indexes_queries_clusters_and_summarizes_the_seeds() {
         .unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).contains("(0 texts embedded"));
 }
+
+#[test]
+fn bench_summarize_times_each_stage_of_a_summary() {
+    let seed = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/seeds/002_b4bb908d9f129013.txt"
+    );
+    let out = simsum()
+        .args([
+            "--device",
+            "cpu",
+            "bench",
+            "summarize",
+            "--repeat",
+            "2",
+            "--json",
+            seed,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["benchmark"], "summarize");
+    assert_eq!(r["repeat"], 2);
+    let stages: Vec<&str> = r["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            "load model",
+            "read + split",
+            "embed sentences",
+            "rank + pick"
+        ]
+    );
+    let (sentences, distinct) = (
+        r["sentences"].as_u64().unwrap(),
+        r["distinct_sentences"].as_u64().unwrap(),
+    );
+    assert!(
+        sentences > 10 && distinct <= sentences && distinct > 10,
+        "{r}"
+    );
+    // Every sentence costs [CLS] and [SEP] plus at least one word piece.
+    assert!(
+        r["tokens_embedded"].as_u64().unwrap() >= 3 * distinct,
+        "{r}"
+    );
+    assert!(r["embed_gflop"].as_f64().unwrap() > 0.0);
+    assert!(r["f32_gemm_peak_gflops"].as_f64().unwrap() > 0.0);
+    let sum: f64 = r["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["median_seconds"].as_f64().unwrap())
+        .sum();
+    assert!(r["total_median_seconds"].as_f64().unwrap() > 0.0 && sum > 0.0);
+
+    let hash = simsum()
+        .args(["--model", "hash:64", "bench", "summarize", seed])
+        .output()
+        .unwrap();
+    assert!(!hash.status.success());
+    assert!(String::from_utf8_lossy(&hash.stderr).contains("needs a transformer model"));
+}

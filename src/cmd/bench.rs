@@ -242,6 +242,12 @@ fn summarize_once(
 }
 
 fn summarize(g: &super::Global, a: SummarizeBenchArgs) -> anyhow::Result<ExitCode> {
+    if g.model.starts_with("hash:") {
+        anyhow::bail!(
+            "bench summarize needs a transformer model (it reports FLOP/s); drop `--model {}`",
+            g.model
+        );
+    }
     let files = simsum::model::resolve(&g.model, &Default::default())?;
     let peak = bench::cpu_f32_gemm_peak();
     let runs = (0..a.repeat.max(1))

@@ -502,35 +502,4 @@ mod tests {
             hits_filtered as f64 / total
         );
     }
-
-    /// Measures where exact search stops being cheaper than HNSW (for `EXACT_THRESHOLD`).
-    /// Run: `cargo test --release --lib measure_exact_vs_hnsw -- --ignored --nocapture`.
-    #[test]
-    #[ignore]
-    fn measure_exact_vs_hnsw() {
-        for n in [2_000, 10_000, 20_000] {
-            let vs = random_unit_vectors(n, 384, 11);
-            let qs = random_unit_vectors(200, 384, 99);
-            let t = std::time::Instant::now();
-            let g = HnswGraph::build(&vs, HnswParams::default());
-            let build = t.elapsed();
-            let t = std::time::Instant::now();
-            for q in &qs {
-                std::hint::black_box(g.search(q, 10, 128));
-            }
-            let hnsw = t.elapsed() / qs.len() as u32;
-            let t = std::time::Instant::now();
-            for q in &qs {
-                let mut s: Vec<(usize, f32)> = vs
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| (i, super::super::layout::dot(q, v)))
-                    .collect();
-                s.select_nth_unstable_by(10, |a, b| b.1.total_cmp(&a.1));
-                std::hint::black_box(&s[..10]);
-            }
-            let exact = t.elapsed() / qs.len() as u32;
-            eprintln!("n={n}: build {build:?}, hnsw query {hnsw:?}, exact query {exact:?}");
-        }
-    }
 }

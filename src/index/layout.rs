@@ -26,10 +26,11 @@ pub const VECTOR_ENCODING: &str = "f32-le";
 
 /// Levels with fewer live items than this are searched exactly (brute force): below it a scan of
 /// all vectors costs about what one HNSW query does, and is exact. Measured here (one core,
-/// 384-d, `measure_exact_vs_hnsw` in `hnsw.rs`): a scan costs about 30 ns per item (10k items:
-/// 0.31 ms; 20k: 1.3 ms once the vectors leave the cache), against about 0.26 ms per HNSW query
-/// on real sentence embeddings (hnswlib's 3,900 queries/s at recall 0.985). Random vectors are a
-/// worst case for HNSW (1.7 ms per query at 10k) and were not used to set this.
+/// 384-d; `cargo bench --bench index -- search` times both at 20k): a scan costs about 30 ns per
+/// item (10k items: 0.31 ms; 20k: 1.3 ms once the vectors leave the cache), against about
+/// 0.26 ms per HNSW query on real sentence embeddings (hnswlib's 3,900 queries/s at recall
+/// 0.985). Random vectors are a worst case for HNSW (1.7 ms per query at 10k) and were not used
+/// to set this.
 pub const EXACT_THRESHOLD: usize = 10_000;
 
 /// When deleted or replaced items ("tombstones") make up more than this share of a graph's
