@@ -113,7 +113,9 @@ pub fn percentile(v: &[f64], p: f64) -> f64 {
 }
 
 /// Measured f32 matrix-product peak of this CPU, GFLOP/s: the best of a few 2048^3 products
-/// through the same `gemm` kernel the f32 encoder uses, on all threads.
+/// through the `gemm` crate (candle's kernel, which the f32 encoder uses except on AVX2-only
+/// CPUs, where its own packed kernel, `embed::sgemm`, can pass this figure), on all threads.
+/// [`cpu_f32_fma_peak`] is the ceiling for any kernel.
 pub fn cpu_f32_gemm_peak() -> f64 {
     let n = 2048;
     let a = vec![0.5f32; n * n];

@@ -7,6 +7,16 @@ fn simsum() -> Command {
     Command::new(env!("CARGO_BIN_EXE_simsum"))
 }
 
+/// Asserts that the command succeeded (showing its stderr if not) and parses its stdout as JSON.
+fn json_output(out: std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn run_with_stdin(args: &[&str], stdin: &[u8]) -> std::process::Output {
     let mut child = simsum()
         .args(args)
@@ -267,12 +277,7 @@ fn summarize_a_file_that_is_not_indexed() {
         .arg(&f)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_output(out);
     let picked = v["summary"].as_array().unwrap();
     assert_eq!(picked.len(), 2);
     assert!(picked
@@ -357,12 +362,7 @@ fn bench_summarize_times_each_stage_of_a_summary() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = json_output(out);
     assert_eq!(r["benchmark"], "summarize");
     assert_eq!(r["repeat"], 2);
     let stages: Vec<&str> = r["stages"]

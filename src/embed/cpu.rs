@@ -3,7 +3,9 @@
 //! candle's generic forward pass pads every batch to its longest text, materialises a
 //! (batch, heads, L, L) attention tensor, allocates a fresh tensor per operation (page faults
 //! dominate after the matrix products) and runs most element-wise passes on one core. This path
-//! keeps candle's matrix kernel (the `gemm` crate, called directly) and changes the rest:
+//! multiplies by the weights with candle's matrix kernel (the `gemm` crate, called directly) or,
+//! on AVX2-only CPUs, with weights packed once at load for simsum's own kernel
+//! ([`super::sgemm`], ~15% faster there), and changes the rest:
 //! - tokens of all texts in a batch are packed into one (T, hidden) matrix: no padding anywhere;
 //! - attention runs per (text, head) on its own L x L scores, in parallel, never materialising
 //!   the whole batch's scores;
@@ -25,6 +27,9 @@ use super::kernels::{gelu, layer_norm, softmax};
 struct Layer {
     /// The four weights packed for the bf16 kernel (qkv, out, inter, out2), when enabled.
     bf16: Option<[super::bf16::PackedWeight; 4]>,
+    /// The same four packed for the f32 AVX2 kernel (`super::sgemm`), where it applies; the
+    /// plain copies below are then left empty.
+    f32: Option<[super::sgemm::PackedF32; 4]>,
     /// Q, K and V projections stacked: (3h, h) row-major, and their biases.
     wqkv: Vec<f32>,
     bqkv: Vec<f32>,
@@ -134,8 +139,33 @@ impl CpuEncoder {
                 } else {
                     None
                 };
+                let dims = |t: &Tensor| t.dims2();
+                let (mut wqkv, mut wo, mut wi, mut wo2) = (wqkv, wo, wi, wo2);
+                let f32 = if bf16.is_none() {
+                    let pack = |w: &[f32], t: &Tensor| -> candle_core::Result<_> {
+                        let (n, k) = dims(t)?;
+                        Ok(super::sgemm::PackedF32::pack(w, n, k))
+                    };
+                    match (
+                        pack(&wqkv, l.qkv_weight)?,
+                        pack(&wo, l.out_weight)?,
+                        pack(&wi, l.inter_weight)?,
+                        pack(&wo2, l.out2_weight)?,
+                    ) {
+                        (Some(a), Some(b), Some(c), Some(d)) => {
+                            for w in [&mut wqkv, &mut wo, &mut wi, &mut wo2] {
+                                *w = Vec::new();
+                            }
+                            Some([a, b, c, d])
+                        }
+                        _ => None,
+                    }
+                } else {
+                    None
+                };
                 Ok(Layer {
                     bf16,
+                    f32,
                     wqkv,
                     bqkv: flat(l.qkv_bias)?,
                     wo,
@@ -344,16 +374,29 @@ impl CpuEncoder {
     }
 }
 
+/// Which kernel multiplies by a layer's weight.
+#[derive(Clone, Copy)]
+enum Packed<'a> {
+    Bf16(&'a super::bf16::PackedWeight),
+    F32(&'a super::sgemm::PackedF32),
+    /// The `gemm` crate on the plain row-major weight.
+    None,
+}
+
 impl Layer {
-    fn packed(&self, i: usize) -> Option<&super::bf16::PackedWeight> {
-        self.bf16.as_ref().map(|p| &p[i])
+    fn packed(&self, i: usize) -> Packed<'_> {
+        match (&self.bf16, &self.f32) {
+            (Some(p), _) => Packed::Bf16(&p[i]),
+            (None, Some(p)) => Packed::F32(&p[i]),
+            (None, None) => Packed::None,
+        }
     }
 }
 
-/// dst (m x n) += a (m x k) W^T, through the bf16 kernel when the weight was packed for it.
+/// dst (m x n) += a (m x k) W^T, through the kernel the weight was packed for.
 #[allow(clippy::too_many_arguments)]
 fn product(
-    packed: Option<&super::bf16::PackedWeight>,
+    packed: Packed<'_>,
     m: usize,
     n: usize,
     k: usize,
@@ -364,8 +407,9 @@ fn product(
     par: Parallelism,
 ) {
     match packed {
-        Some(p) => super::bf16::matmul_wt(m, a, p, dst, rounded),
-        None => matmul_wt(m, n, k, dst, a, w, par),
+        Packed::Bf16(p) => super::bf16::matmul_wt(m, a, p, dst, rounded),
+        Packed::F32(p) => p.matmul_wt(m, a, dst),
+        Packed::None => matmul_wt(m, n, k, dst, a, w, par),
     }
 }
 

@@ -266,11 +266,11 @@ mod avx512 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A small deterministic generator, so the tests need no extra crate.
-    fn randoms(n: usize, seed: u64, scale: f32) -> Vec<f32> {
+    pub(crate) fn randoms(n: usize, seed: u64, scale: f32) -> Vec<f32> {
         let mut s = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);

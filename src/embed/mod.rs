@@ -10,6 +10,7 @@ pub mod bert;
 pub mod bf16;
 pub mod cpu;
 pub mod kernels;
+pub mod sgemm;
 
 use sha2::{Digest, Sha256};
 
