@@ -9,7 +9,7 @@
 //! [`cluster`] groups indexed items into labelled themes;
 //! [`summarize`] picks representative sentences from documents, themes or results;
 //! [`report`] renders all of the above for terminals, Markdown, JSON and HTML;
-//! [`bench`] measures every stage.
+//! [`mod@bench`] measures every stage.
 //!
 //! The `simsum` binary is a thin command-line layer over this library.
 

@@ -3,7 +3,7 @@
 //! [`cluster`] takes plain [`ThemeItem`]s (id, document, text, vector) and the k-nearest-neighbour
 //! graph over them ([`KnnGraph`], built by the index's HNSW or by brute force for small sets)
 //! and returns a [`ThemeReport`]. The number of themes is found by modularity optimisation on
-//! the kNN graph ([`graph`], Leiden-style), so no n x n matrix is ever formed; items whose
+//! the kNN graph (`graph`, Leiden-style), so no n x n matrix is ever formed; items whose
 //! neighbourhood does not belong to any one theme, and themes smaller than the minimum size,
 //! are reported as unclustered instead of being forced into a catch-all. Labels come from
 //! [`labels`] (c-TF-IDF + MMR over 1-3 word phrases); per-theme extractive summaries from

@@ -42,7 +42,7 @@ pub fn to_bf16(x: f32) -> u16 {
 }
 
 /// A weight matrix W (n x k, row-major, as in a Linear layer) rounded to bf16 and packed in
-/// panels of [`NR`] columns: for each pair of k values, 32 columns x 2 values, interleaved.
+/// panels of `NR` columns: for each pair of k values, 32 columns x 2 values, interleaved.
 pub struct PackedWeight {
     n: usize,
     k: usize,
