@@ -114,6 +114,19 @@ pub fn run(g: &super::Global, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Stage names, the median seconds of each stage over `runs`, and the median total.
+fn stage_medians(runs: &[Vec<(&'static str, f64)>]) -> (Vec<&'static str>, Vec<f64>, f64) {
+    let names: Vec<&'static str> = runs[0].iter().map(|s| s.0).collect();
+    let medians = (0..names.len())
+        .map(|i| {
+            let v: Vec<f64> = runs.iter().map(|r| r[i].1).collect();
+            bench::percentile(&v, 50.0)
+        })
+        .collect();
+    let totals: Vec<f64> = runs.iter().map(|r| r.iter().map(|s| s.1).sum()).collect();
+    (names, medians, bench::percentile(&totals, 50.0))
+}
+
 /// Clusters the index and renders the HTML report, returning seconds per stage.
 fn cluster_stages(
     index: &simsum::index::IndexDir,
@@ -151,13 +164,8 @@ fn cluster(g: &super::Global, a: ClusterBenchArgs) -> anyhow::Result<ExitCode> {
         last = Some(themes);
     }
     let themes = last.expect("at least one run");
-    let names: Vec<&str> = runs[0].iter().map(|s| s.0).collect();
-    let median = |i: usize| {
-        let v: Vec<f64> = runs.iter().map(|r| r[i].1).collect();
-        bench::percentile(&v, 50.0)
-    };
-    let totals: Vec<f64> = runs.iter().map(|r| r.iter().map(|s| s.1).sum()).collect();
-    let total = bench::percentile(&totals, 50.0);
+    let (names, median, total) = stage_medians(&runs);
+    let median = |i: usize| median[i];
     if a.json {
         let out = serde_json::json!({
             "benchmark": "cluster", "machine": Machine::detect(), "index": index.path(),
@@ -195,7 +203,8 @@ struct SummarizeRun {
     flops: f64,
 }
 
-/// One run of `simsum summarize PATH...`, stage by stage, exactly as the command does it.
+/// One run of `simsum summarize PATH...`, stage by stage (one after another: the command itself
+/// loads the model while it reads).
 fn summarize_once(
     g: &super::Global,
     paths: &[PathBuf],
@@ -257,16 +266,9 @@ fn summarize(g: &super::Global, a: SummarizeBenchArgs) -> anyhow::Result<ExitCod
     let peak = bench::cpu_f32_gemm_peak();
     let fma = bench::cpu_f32_fma_peak();
     let first = &runs[0];
-    let names: Vec<&str> = first.stages.iter().map(|s| s.0).collect();
-    let median = |i: usize| {
-        let v: Vec<f64> = runs.iter().map(|r| r.stages[i].1).collect();
-        bench::percentile(&v, 50.0)
-    };
-    let totals: Vec<f64> = runs
-        .iter()
-        .map(|r| r.stages.iter().map(|s| s.1).sum())
-        .collect();
-    let total = bench::percentile(&totals, 50.0);
+    let stages: Vec<Vec<(&'static str, f64)>> = runs.iter().map(|r| r.stages.clone()).collect();
+    let (names, median, total) = stage_medians(&stages);
+    let median = |i: usize| median[i];
     let embed_s = median(
         names
             .iter()

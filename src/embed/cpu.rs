@@ -139,11 +139,10 @@ impl CpuEncoder {
                 } else {
                     None
                 };
-                let dims = |t: &Tensor| t.dims2();
                 let (mut wqkv, mut wo, mut wi, mut wo2) = (wqkv, wo, wi, wo2);
                 let f32 = if bf16.is_none() {
                     let pack = |w: &[f32], t: &Tensor| -> candle_core::Result<_> {
-                        let (n, k) = dims(t)?;
+                        let (n, k) = t.dims2()?;
                         Ok(super::sgemm::PackedF32::pack(w, n, k))
                     };
                     match (
