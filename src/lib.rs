@@ -4,7 +4,8 @@
 //! [`ingest`] turns files into documents, sections, initiatives and sentences;
 //! [`model`] finds and verifies sentence-transformer files on disk;
 //! [`embed`] turns texts into vectors with a BERT-family model run through candle;
-//! [`index`] stores items and vectors on disk and keeps an HNSW graph over them;
+//! [`store`] is the interface every question is asked through, with two engines behind it:
+//! [`index`] (items and vectors on disk with HNSW graphs over them) and Milvus;
 //! [`search`] answers "find similar initiatives" queries against an index;
 //! [`cluster`] groups indexed items into labelled themes;
 //! [`summarize`] picks representative sentences from documents, themes or results;
@@ -21,4 +22,5 @@ pub mod ingest;
 pub mod model;
 pub mod report;
 pub mod search;
+pub mod store;
 pub mod summarize;

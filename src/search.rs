@@ -1,7 +1,7 @@
 //! Questions asked of an index: `search` (free text), `similar` (more like a stored item) and
 //! `links` (the cross-document map of related initiatives). Each result carries the document,
 //! the section and the single best-matching sentence (why it matched, scored against stored
-//! sentence vectors). Nearest-neighbour search itself is [`IndexDir::nearest`].
+//! sentence vectors). Nearest-neighbour search itself is [`Store::nearest`].
 //!
 //! JSON shapes (stable; see the README): a [`SearchHit`] serialises as
 //! `{rank, score, id, level, doc: {id, title, date, path}, section: {id, heading}, text,
@@ -12,7 +12,8 @@ use globset::{Glob, GlobMatcher};
 use serde::Serialize;
 
 use crate::embed::{EmbedError, Embedder};
-use crate::index::{DocumentInfo, IndexDir, IndexError, ItemFilter, Level, StoredItem};
+use crate::index::IndexError;
+use crate::store::{DocumentInfo, ItemFilter, Level, Store, StoredItem};
 
 /// Errors of a query.
 #[derive(Debug, thiserror::Error)]
@@ -220,7 +221,7 @@ fn doc_ref(i: &StoredItem) -> DocRef {
 
 /// Ranked items of `opts.level` most similar to the text `query`.
 pub fn search(
-    index: &IndexDir,
+    index: &dyn Store,
     embedder: &dyn Embedder,
     query: &str,
     opts: &SearchOptions,
@@ -237,7 +238,7 @@ pub fn search(
 
 /// Ranked items most similar to a vector (L2-normalised), skipping `exclude_keys`.
 pub fn search_vector(
-    index: &IndexDir,
+    index: &dyn Store,
     query: &[f32],
     opts: &SearchOptions,
     docs: &CompiledDocFilter,
@@ -286,7 +287,7 @@ pub fn search_vector(
 /// Items most similar to the stored item `id` (an initiative or a section; its level decides
 /// the level searched). Returns the item and the hits.
 pub fn similar(
-    index: &IndexDir,
+    index: &dyn Store,
     id: &str,
     opts: &SearchOptions,
 ) -> Result<(StoredItem, Vec<SearchHit>), SearchError> {
@@ -337,7 +338,7 @@ pub struct Link {
 
 /// For each item, its most similar items in other documents scoring at least the threshold,
 /// as unordered pairs (each reported once, `a` before `b` in reading order), best first.
-pub fn links(index: &IndexDir, opts: &LinkOptions) -> Result<Vec<Link>, SearchError> {
+pub fn links(index: &dyn Store, opts: &LinkOptions) -> Result<Vec<Link>, SearchError> {
     let docs = opts.docs.compile()?;
     let items: Vec<StoredItem> = index
         .items(opts.level)?

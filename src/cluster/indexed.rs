@@ -1,4 +1,4 @@
-//! Themes of an index: reads the stored items and their kNN graph from [`IndexDir`], clusters
+//! Themes of an index: reads the stored items and their kNN graph from [`Store`], clusters
 //! them with [`super::cluster`] and summarizes each theme from the members' stored sentence
 //! vectors (nothing is embedded again; the embedder, when given, only embeds keyphrase
 //! candidates for the label step).
@@ -6,7 +6,8 @@
 use std::time::Instant;
 
 use crate::embed::Embedder;
-use crate::index::{IndexDir, IndexError, Level, StoredItem};
+use crate::index::IndexError;
+use crate::store::{Level, Store, StoredItem};
 use crate::summarize::{units_from_items, SummarizeError};
 
 use super::{
@@ -61,7 +62,7 @@ pub fn theme_items(items: &[StoredItem]) -> Vec<ThemeItem> {
 /// theme. With `embedder`, keyphrase candidates are embedded for the MMR label step; without,
 /// their vectors are the mean of the member vectors that contain them.
 pub fn cluster_index(
-    index: &IndexDir,
+    index: &dyn Store,
     level: Level,
     params: &ClusterParams,
     embedder: Option<&dyn Embedder>,

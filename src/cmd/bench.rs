@@ -129,7 +129,7 @@ fn stage_medians(runs: &[Vec<(&'static str, f64)>]) -> (Vec<&'static str>, Vec<f
 
 /// Clusters the index and renders the HTML report, returning seconds per stage.
 fn cluster_stages(
-    index: &simsum::index::IndexDir,
+    index: &dyn simsum::store::Store,
     level: simsum::index::Level,
     embedder: Option<&dyn simsum::embed::Embedder>,
 ) -> anyhow::Result<(
@@ -159,7 +159,7 @@ fn cluster(g: &super::Global, a: ClusterBenchArgs) -> anyhow::Result<ExitCode> {
     let mut runs: Vec<Vec<(&'static str, f64)>> = Vec::new();
     let mut last = None;
     for _ in 0..a.repeat.max(1) {
-        let (stages, themes) = cluster_stages(&index, a.level, embedder.as_deref())?;
+        let (stages, themes) = cluster_stages(index.as_ref(), a.level, embedder.as_deref())?;
         runs.push(stages);
         last = Some(themes);
     }
@@ -168,7 +168,7 @@ fn cluster(g: &super::Global, a: ClusterBenchArgs) -> anyhow::Result<ExitCode> {
     let median = |i: usize| median[i];
     if a.json {
         let out = serde_json::json!({
-            "benchmark": "cluster", "machine": Machine::detect(), "index": index.path(),
+            "benchmark": "cluster", "machine": Machine::detect(), "index": index.info().url,
             "level": a.level.as_str(), "items": themes.items.len(),
             "themes": themes.report.themes.len(), "unclustered": themes.report.unclustered.len(),
             "labels_with_model": !a.no_model, "repeat": runs.len(),

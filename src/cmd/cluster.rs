@@ -9,8 +9,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use simsum::cluster::indexed::{cluster_index, IndexedThemes};
 use simsum::cluster::{ClusterParams, ThemeCount};
-use simsum::index::{IndexDir, Level};
+use simsum::index::Level;
 use simsum::report::{render_themes, Format};
+use simsum::store::{SavedThemes, Store};
 
 /// Arguments of `simsum cluster`.
 #[derive(Debug, clap::Args)]
@@ -41,14 +42,11 @@ pub struct ClusterArgs {
     pub no_model: bool,
 }
 
-/// The file in the index directory holding the last theme report.
-pub const THEMES_FILE: &str = "themes.json";
-
 /// Clusters an index with the given settings; loads the model for labels unless `no_model`
 /// (or when the model cannot be loaded: then the labels say so on stderr and go on).
 pub fn themes(
     g: &super::Global,
-    index: &IndexDir,
+    index: &dyn Store,
     level: Level,
     params: &ClusterParams,
     no_model: bool,
@@ -61,19 +59,14 @@ pub fn themes(
         Some(e)
     };
     let themes = cluster_index(index, level, params, embedder.as_deref())
-        .with_context(|| format!("clustering {}", index.path().display()))?;
-    save_themes(index.path(), index.generation()?, &themes)?;
+        .with_context(|| format!("clustering {}", index.info().url))?;
+    index
+        .save_themes(&SavedThemes {
+            generation: index.generation()?,
+            report: themes.report.clone(),
+        })
+        .context("keeping the theme report")?;
     Ok(themes)
-}
-
-/// Keeps the report next to the index, tagged with the index generation it describes.
-fn save_themes(dir: &Path, generation: u64, t: &IndexedThemes) -> anyhow::Result<()> {
-    let v = serde_json::json!({"generation": generation, "report": t.report});
-    let path = dir.join(THEMES_FILE);
-    let tmp = dir.join(format!("{THEMES_FILE}.tmp"));
-    std::fs::write(&tmp, serde_json::to_vec(&v)?)
-        .and_then(|_| std::fs::rename(&tmp, &path))
-        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// Writes `text` to `output`, or to stdout.
@@ -101,7 +94,7 @@ pub fn run(g: &super::Global, a: ClusterArgs) -> anyhow::Result<ExitCode> {
         resolution: a.resolution,
         ..Default::default()
     };
-    let t = themes(g, &index, a.level, &params, a.no_model)?;
+    let t = themes(g, index.as_ref(), a.level, &params, a.no_model)?;
     emit(
         a.output.as_deref(),
         &render_themes(&t.report, &t.items, a.format),

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use simsum::cluster::ClusterParams;
-use simsum::index::{IndexDir, IndexWriter, Level, UpdateOptions};
+use simsum::index::{Level, UpdateOptions};
 use simsum::report::{render_themes, Format};
 use simsum::search::SearchOptions;
 use simsum::summarize::{summarize, units_from_items, Length, SummaryParams};
@@ -54,13 +54,10 @@ pub fn run(g: &super::Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
 
     // 1. Index (only new or changed items are embedded).
     let started = std::time::Instant::now();
-    let mut writer = IndexWriter::open(&g.index, &embedder.model_id(), embedder.dim(), false)
-        .with_context(|| {
-            format!(
-                "opening index {} (use `simsum index --rebuild`)",
-                g.index.display()
-            )
-        })?;
+    let url = g.store_url()?;
+    let mut writer = g
+        .open_writer(embedder.as_ref(), false)
+        .context("use `simsum index --rebuild` to start over")?;
     let opts = simsum::ingest::IngestOptions {
         max_tokens: embedder.max_tokens(),
         verbose: g.verbose,
@@ -77,7 +74,7 @@ pub fn run(g: &super::Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     let stats = writer.update(&ingested.documents, embedder.as_ref(), &update, &|_, _| {})?;
-    let counts = writer.index().manifest().counts.clone();
+    let counts = writer.store().counts()?;
     drop(writer);
     heading(&mut out, &st, "Index")?;
     writeln!(
@@ -87,11 +84,12 @@ pub fn run(g: &super::Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
         counts.sections,
         counts.initiatives,
         counts.sentences,
-        g.index.display(),
+        url,
         stats.embedded,
         started.elapsed().as_secs_f64()
     )?;
-    let index = IndexDir::open(&g.index)?;
+    let index = g.open_store(false)?;
+    let index = index.as_ref();
 
     // 2. Find similar initiatives: by text, and by an existing initiative across documents.
     let search = SearchOptions {
@@ -100,7 +98,7 @@ pub fn run(g: &super::Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
     };
     for q in QUERIES {
         heading(&mut out, &st, &format!("Initiatives like \"{q}\""))?;
-        let hits = simsum::search::search(&index, embedder.as_ref(), q, &search)?;
+        let hits = simsum::search::search(index, embedder.as_ref(), q, &search)?;
         print_hits(&mut out, &hits, &st)?;
     }
     let initiatives = index.knn_items(Level::Initiative)?;
@@ -115,14 +113,14 @@ pub fn run(g: &super::Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
             &format!("In other documents, initiatives like {}", first.id),
         )?;
         writeln!(out, "  {}", super::search::trim(&first.text, 110))?;
-        let (_, hits) = simsum::search::similar(&index, &first.id, &other)?;
+        let (_, hits) = simsum::search::similar(index, &first.id, &other)?;
         print_hits(&mut out, &hits, &st)?;
     }
 
     // 3. Themes, in the terminal and as an HTML report.
     let themes = super::cluster::themes(
         g,
-        &index,
+        index,
         Level::Initiative,
         &ClusterParams::default(),
         false,

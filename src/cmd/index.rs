@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use simsum::index::{IndexWriter, UpdateOptions};
+use simsum::index::UpdateOptions;
 
 /// Arguments of `simsum index`.
 #[derive(Debug, clap::Args)]
@@ -34,7 +34,8 @@ pub struct IndexArgs {
 pub fn run(g: &super::Global, a: IndexArgs) -> anyhow::Result<ExitCode> {
     let embedder = super::load_embedder(g)?;
     let started = std::time::Instant::now();
-    let mut writer = IndexWriter::open(&g.index, &embedder.model_id(), embedder.dim(), a.rebuild)?;
+    let url = g.store_url()?;
+    let mut writer = g.open_writer(embedder.as_ref(), a.rebuild)?;
     let opts = simsum::ingest::IngestOptions {
         format: a.format.clone(),
         max_tokens: embedder.max_tokens(),
@@ -71,13 +72,13 @@ pub fn run(g: &super::Global, a: IndexArgs) -> anyhow::Result<ExitCode> {
     };
     let stats = writer
         .update(&report.documents, embedder.as_ref(), &update, &progress)
-        .with_context(|| format!("updating index {}", g.index.display()))?;
+        .with_context(|| format!("updating {url}"))?;
     bar.finish_and_clear();
-    let counts = writer.index().manifest().counts.clone();
+    let counts = writer.store().counts()?;
     let items = stats.items();
     if a.json {
         let out = serde_json::json!({
-            "index": g.index,
+            "index": url.to_string(),
             "documents_read": report.documents.len(),
             "skipped": report.skipped.iter().map(|s| serde_json::json!({"path": s.path, "line": s.line, "reason": s.reason})).collect::<Vec<_>>(),
             "added": items.added, "updated": items.updated, "removed": items.removed, "unchanged": items.unchanged,
@@ -97,7 +98,7 @@ pub fn run(g: &super::Global, a: IndexArgs) -> anyhow::Result<ExitCode> {
             counts.sections,
             counts.initiatives,
             counts.sentences,
-            g.index.display(),
+            url,
             stats.embedded,
             started.elapsed().as_secs_f64()
         );

@@ -47,7 +47,7 @@ pub fn run(g: &super::Global, a: LinksArgs) -> anyhow::Result<ExitCode> {
             ..Default::default()
         },
     };
-    let links = simsum::search::links(&index, &opts)?;
+    let links = simsum::search::links(index.as_ref(), &opts)?;
     let mut out = std::io::stdout().lock();
     if a.json {
         let v = serde_json::json!({ "threshold": a.threshold, "level": a.level, "links": links });

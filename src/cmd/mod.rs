@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 pub mod bench;
@@ -42,9 +43,58 @@ pub struct Global {
     /// Index directory.
     #[arg(long, global = true, env = "SIMSUM_INDEX", default_value = ".simsum")]
     pub index: std::path::PathBuf,
+    /// Store URL: `dir:PATH` (a local index directory) or `milvus://HOST:PORT/NAME`. Unset:
+    /// the local index at `--index`.
+    #[arg(long, global = true, env = "SIMSUM_STORE")]
+    pub store: Option<String>,
+    /// Token for a store that needs one (Milvus with authentication: `user:password` or an
+    /// API key). Never printed.
+    #[arg(
+        long,
+        global = true,
+        env = "SIMSUM_STORE_TOKEN",
+        hide_env_values = true
+    )]
+    pub store_token: Option<String>,
     /// Say more about what is happening (model source, device, encodings).
     #[arg(short, long, global = true)]
     pub verbose: bool,
+}
+
+impl Global {
+    /// The store the options name: `--store`, else the index directory `--index`.
+    pub fn store_url(&self) -> anyhow::Result<simsum::store::StoreUrl> {
+        match &self.store {
+            Some(s) => Ok(simsum::store::StoreUrl::parse(s)?),
+            None => Ok(simsum::store::StoreUrl::Dir(self.index.clone())),
+        }
+    }
+
+    /// Opens the store for reading.
+    pub fn open_store(&self, exact: bool) -> anyhow::Result<Box<dyn simsum::store::Store>> {
+        let url = self.store_url()?;
+        let mut store = simsum::store::open(&url, self.store_token.as_deref())
+            .with_context(|| format!("opening {url}"))?;
+        store.set_exact(exact);
+        Ok(store)
+    }
+
+    /// Opens the store for writing with the embedder's model (creating it when absent).
+    pub fn open_writer(
+        &self,
+        embedder: &dyn simsum::embed::Embedder,
+        rebuild: bool,
+    ) -> anyhow::Result<Box<dyn simsum::store::StoreWriter>> {
+        let url = self.store_url()?;
+        simsum::store::open_writer(
+            &url,
+            self.store_token.as_deref(),
+            &embedder.model_id(),
+            embedder.dim(),
+            rebuild,
+        )
+        .with_context(|| format!("opening {url} for writing"))
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,8 +5,7 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use anyhow::Context;
-use simsum::index::{IndexDir, Level};
+use simsum::index::Level;
 use simsum::search::{DocFilter, SearchHit, SearchOptions};
 
 /// Arguments of `simsum search`.
@@ -63,12 +62,12 @@ impl QueryArgs {
     }
 }
 
-/// Opens the index named by the global options, refusing one built with another model.
-pub(crate) fn open_index(g: &super::Global, exact: bool) -> anyhow::Result<IndexDir> {
-    let mut index =
-        IndexDir::open(&g.index).with_context(|| format!("opening index {}", g.index.display()))?;
-    index.set_exact(exact);
-    Ok(index)
+/// Opens the store named by the global options.
+pub(crate) fn open_index(
+    g: &super::Global,
+    exact: bool,
+) -> anyhow::Result<Box<dyn simsum::store::Store>> {
+    g.open_store(exact)
 }
 
 /// Runs `simsum search`.
@@ -80,7 +79,7 @@ pub fn run(g: &super::Global, a: SearchArgs) -> anyhow::Result<ExitCode> {
     let embedder = super::load_embedder(g)?;
     index.check_model(&embedder.model_id(), embedder.dim())?;
     let hits = simsum::search::search(
-        &index,
+        index.as_ref(),
         embedder.as_ref(),
         &a.query,
         &a.common.options(a.level),

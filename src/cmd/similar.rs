@@ -23,7 +23,7 @@ pub fn run(g: &super::Global, a: SimilarArgs) -> anyhow::Result<ExitCode> {
     let index = open_index(g, a.common.exact)?;
     let mut opts = a.common.options(simsum::index::Level::Initiative);
     opts.other_docs = a.other_docs;
-    let (item, hits) = simsum::search::similar(&index, &a.id, &opts)?;
+    let (item, hits) = simsum::search::similar(index.as_ref(), &a.id, &opts)?;
     let mut out = std::io::stdout().lock();
     if a.common.json {
         let v = serde_json::json!({

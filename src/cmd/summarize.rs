@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use simsum::cluster::indexed::cluster_index;
 use simsum::cluster::{ClusterParams, ThemeReport};
-use simsum::index::{IndexDir, Level, StoredItem};
+use simsum::index::{Level, StoredItem};
+use simsum::store::Store;
 use simsum::summarize::{embed_documents, summarize, units_from_items, Length, SummaryParams};
 
 /// Arguments of `simsum summarize`.
@@ -113,7 +114,7 @@ pub fn run(g: &super::Global, a: SummarizeArgs) -> anyhow::Result<ExitCode> {
             bail!("--each needs PATHs");
         }
         let index = super::search::open_index(g, false)?;
-        units_from_items(&stored_items(g, &index, &a)?)
+        units_from_items(&stored_items(g, index.as_ref(), &a)?)
     };
     let summary = summarize(&units, &params)?;
     if summary.sentences.is_empty() && !a.json {
@@ -152,7 +153,7 @@ fn print_each(
 /// The stored items that `--doc`, `--theme` or `--query` name.
 fn stored_items(
     g: &super::Global,
-    index: &IndexDir,
+    index: &dyn Store,
     a: &SummarizeArgs,
 ) -> anyhow::Result<Vec<StoredItem>> {
     if let Some(doc) = &a.doc {
@@ -165,7 +166,7 @@ fn stored_items(
             let known: Vec<String> = index.documents()?.into_iter().map(|d| d.id).collect();
             bail!(
                 "no document `{doc}` in {}; stored documents: {}",
-                index.path().display(),
+                index.info().url,
                 known.join(", ")
             );
         }
@@ -210,15 +211,8 @@ fn stored_items(
 
 /// The theme report `simsum cluster` saved; clustered again with the same settings (and
 /// saved) when it is missing or the index changed since.
-fn last_report(index: &IndexDir) -> anyhow::Result<ThemeReport> {
-    let path = index.path().join(super::cluster::THEMES_FILE);
-    let saved: Option<(u64, ThemeReport)> = std::fs::read(&path).ok().and_then(|b| {
-        let v: serde_json::Value = serde_json::from_slice(&b).ok()?;
-        Some((
-            v.get("generation")?.as_u64()?,
-            serde_json::from_value(v.get("report")?.clone()).ok()?,
-        ))
-    });
+fn last_report(index: &dyn Store) -> anyhow::Result<ThemeReport> {
+    let saved: Option<(u64, ThemeReport)> = index.load_themes()?.map(|t| (t.generation, t.report));
     let generation = index.generation()?;
     match saved {
         Some((gen, report)) if gen == generation => Ok(report),
@@ -235,11 +229,17 @@ fn last_report(index: &IndexDir) -> anyhow::Result<ThemeReport> {
             };
             eprintln!(
                 "note: clustering {} again (index changed or never clustered)",
-                index.path().display()
+                index.info().url
             );
             let level: Level = level.parse().map_err(anyhow::Error::msg)?;
             let t = cluster_index(index, level, &params, None)
-                .with_context(|| format!("clustering {}", index.path().display()))?;
+                .with_context(|| format!("clustering {}", index.info().url))?;
+            index
+                .save_themes(&simsum::store::SavedThemes {
+                    generation,
+                    report: t.report.clone(),
+                })
+                .context("keeping the theme report")?;
             Ok(t.report)
         }
     }

@@ -23,12 +23,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use rusqlite::{params, Connection};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::embed::{EmbedError, Embedder, ModelId};
+use crate::embed::{Embedder, ModelId};
 use crate::ingest::Document;
-use hnsw::{FlatGraph, GraphError, HnswGraph};
+use hnsw::{FlatGraph, HnswGraph};
 use layout::{
     decode_vector, encode_vector, HnswParams, COMPACT_TOMBSTONE_RATIO, DB_FILE, FORMAT_VERSION,
     GRAPH_DIR, MANIFEST_FILE, OLDEST_READABLE_FORMAT,
@@ -38,227 +37,12 @@ use store::{db_err, ItemRow};
 
 pub use knn::KnnGraph;
 pub use lock::WriterLock;
-
-/// Errors of the index layer; each names the file or folder involved and, where there is one,
-/// the fix.
-#[derive(Debug, thiserror::Error)]
-pub enum IndexError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("no index at {dir}: create one with `simsum index PATH...`")]
-    NotFound { dir: PathBuf },
-    #[error("{path}: not a valid index manifest ({reason}); rebuild with `simsum index --rebuild PATH...`")]
-    Manifest { path: PathBuf, reason: String },
-    #[error("{path}: index format {found} is newer than this simsum reads (up to {supported}); upgrade simsum, or rebuild with `simsum index --rebuild PATH...`")]
-    NewerFormat {
-        path: PathBuf,
-        found: u32,
-        supported: u32,
-    },
-    #[error("{path}: index format {found} is older than this simsum reads (from {oldest}); rebuild with `simsum index --rebuild PATH...`")]
-    OlderFormat {
-        path: PathBuf,
-        found: u32,
-        oldest: u32,
-    },
-    #[error("{0}")]
-    ModelMismatch(Box<ModelMismatch>),
-    #[error("index {dir} is locked by another writer ({holder}); wait for it to finish")]
-    Locked { dir: PathBuf, holder: String },
-    #[error("{path}: database error: {source}")]
-    Database {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
-    #[error("{path}: the index database is corrupt ({reason}); rebuild with `simsum index --rebuild PATH...`")]
-    CorruptDatabase { path: PathBuf, reason: String },
-    #[error("embedding failed: {0}")]
-    Embed(#[from] EmbedError),
-    #[error(transparent)]
-    Graph(#[from] GraphError),
-    #[error("no item `{id}` in index {dir}")]
-    UnknownItem { dir: PathBuf, id: String },
-}
-
-/// The model recorded in an index differs from the one in use.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("index {dir} was built with model `{index_model}` ({index_dim}-d, weights sha256 {index_sha}), but the current model is `{current_model}` ({current_dim}-d, weights sha256 {current_sha}); pass `--model {index_model}`, or rebuild with `simsum index --rebuild PATH...`")]
-pub struct ModelMismatch {
-    pub dir: PathBuf,
-    pub index_model: String,
-    pub index_sha: String,
-    pub index_dim: usize,
-    pub current_model: String,
-    pub current_sha: String,
-    pub current_dim: usize,
-}
-
-/// The granularity of an indexed item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    /// A section: its vector is the normalised mean of its initiatives' vectors.
-    Section,
-    /// A paragraph-level initiative.
-    Initiative,
-    /// One sentence of an initiative (for summaries and for explaining matches).
-    Sentence,
-}
-
-impl Level {
-    /// All levels.
-    pub const ALL: [Level; 3] = [Level::Section, Level::Initiative, Level::Sentence];
-
-    /// Name as used on the command line and in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Section => "section",
-            Level::Initiative => "initiative",
-            Level::Sentence => "sentence",
-        }
-    }
-
-    fn code(self) -> i64 {
-        match self {
-            Level::Section => 1,
-            Level::Initiative => 2,
-            Level::Sentence => 3,
-        }
-    }
-
-    fn from_code(c: i64) -> Option<Self> {
-        Self::ALL.into_iter().find(|l| l.code() == c)
-    }
-
-    fn slot(self) -> usize {
-        self.code() as usize - 1
-    }
-}
-
-impl std::fmt::Display for Level {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Level {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|l| l.as_str() == s)
-            .ok_or_else(|| format!("unknown level `{s}`: use section, initiative or sentence"))
-    }
-}
-
-/// One sentence of a stored item, with its vector.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredSentence {
-    /// `<initiative id>:<n>` (1-based).
-    pub id: String,
-    /// The initiative the sentence belongs to.
-    pub initiative_id: String,
-    pub text: String,
-    /// Byte range inside the initiative's text.
-    pub byte_range: (usize, usize),
-    pub vector: Vec<f32>,
-}
-
-/// An item as stored: what clustering, search results and summaries read.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredItem {
-    /// Database key; stable while the item is unchanged, and the id used inside graphs.
-    pub key: u64,
-    pub id: String,
-    pub level: Level,
-    pub doc_id: String,
-    pub doc_title: String,
-    pub doc_date: Option<String>,
-    pub doc_path: PathBuf,
-    pub section_id: String,
-    pub heading: String,
-    pub text: String,
-    pub boilerplate: bool,
-    /// For a sentence, its initiative; for an initiative, its section; for a section, none.
-    pub parent_id: Option<String>,
-    pub vector: Vec<f32>,
-    /// The item's sentences in reading order (for a section: those of all its initiatives;
-    /// for a sentence: empty). Filled by [`IndexDir::items`] and [`IndexDir::item`].
-    pub sentences: Vec<StoredSentence>,
-}
-
-/// What an update did, per level.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct LevelStats {
-    pub added: usize,
-    pub updated: usize,
-    pub removed: usize,
-    pub unchanged: usize,
-}
-
-/// What [`IndexWriter::update`] did.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct UpdateStats {
-    pub sections: LevelStats,
-    pub initiatives: LevelStats,
-    pub sentences: LevelStats,
-    pub documents_removed: usize,
-    /// Texts sent to the model (the rest reused stored vectors).
-    pub embedded: usize,
-    /// Graphs rebuilt or updated, as `(level, what)`.
-    pub graphs: Vec<(Level, String)>,
-}
-
-impl UpdateStats {
-    /// Sections and initiatives together: the numbers `simsum index` reports.
-    pub fn items(&self) -> LevelStats {
-        let (a, b) = (&self.sections, &self.initiatives);
-        LevelStats {
-            added: a.added + b.added,
-            updated: a.updated + b.updated,
-            removed: a.removed + b.removed,
-            unchanged: a.unchanged + b.unchanged,
-        }
-    }
-}
-
-/// Settings of one update.
-#[derive(Debug, Clone, Default)]
-pub struct UpdateOptions {
-    /// Paths that were ingested: stored documents under them that were not ingested again are
-    /// removed (their files were deleted). Documents elsewhere are left alone.
-    pub scope: Vec<PathBuf>,
-    /// Files that could not be read this time: their stored documents are kept as they were.
-    pub keep_paths: Vec<PathBuf>,
-    /// Start over: drop everything stored and embed all again (implied by the first update
-    /// after [`IndexWriter::open`] with `rebuild`).
-    pub rebuild: bool,
-    /// Texts per embedding call (0: 256).
-    pub batch_size: usize,
-}
-
-/// Item filter for [`IndexDir::nearest`]: which stored items may be returned.
-#[derive(Default)]
-pub struct ItemFilter<'a> {
-    /// Keep boilerplate items (excluded by default).
-    pub include_boilerplate: bool,
-    /// Keep only items of documents for which this returns true.
-    pub document: Option<&'a dyn Fn(&DocumentInfo) -> bool>,
-    /// Drop items with these keys.
-    pub exclude_keys: Vec<u64>,
-}
-
-/// Stored facts about a document, as filters and results see them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DocumentInfo {
-    pub id: String,
-    pub title: String,
-    pub date: Option<String>,
-    pub path: PathBuf,
-}
+// The interface types live with the store interface; these names keep older paths working.
+use crate::store::{short_sha, SavedThemes, Store, StoreInfo, StoreWriter};
+pub use crate::store::{
+    DocumentInfo, ItemFilter, Level, LevelStats, ModelMismatch, StoreError as IndexError,
+    StoredItem, StoredSentence, UpdateOptions, UpdateStats,
+};
 
 /// An open index directory (read side). Cheap queries; per-level search structures are loaded
 /// on first use and kept.
@@ -716,14 +500,6 @@ fn to_sentence(s: StoredItem, ranges: &HashMap<u64, (usize, usize)>) -> StoredSe
         id: s.id,
         text: s.text,
         vector: s.vector,
-    }
-}
-
-fn short_sha(s: &str) -> String {
-    if s.is_empty() {
-        "none".into()
-    } else {
-        s.chars().take(12).collect()
     }
 }
 
@@ -1465,4 +1241,93 @@ fn flatten(docs: &[Document]) -> Vec<NewItem> {
         }
     }
     out
+}
+
+/// The file in the index directory holding the last theme report.
+pub const THEMES_FILE: &str = "themes.json";
+
+impl Store for IndexDir {
+    fn info(&self) -> StoreInfo {
+        StoreInfo {
+            url: crate::store::StoreUrl::Dir(self.dir.clone()).to_string(),
+            model: self.manifest.model.clone(),
+            dimension: self.manifest.dimension,
+            exact_threshold: self.manifest.exact_threshold,
+        }
+    }
+    fn check_model(&self, model: &ModelId, dim: usize) -> Result<(), IndexError> {
+        IndexDir::check_model(self, model, dim)
+    }
+    fn set_exact(&mut self, exact: bool) {
+        IndexDir::set_exact(self, exact)
+    }
+    fn generation(&self) -> Result<u64, IndexError> {
+        IndexDir::generation(self)
+    }
+    fn counts(&self) -> Result<Counts, IndexError> {
+        IndexDir::counts(self)
+    }
+    fn documents(&self) -> Result<Vec<DocumentInfo>, IndexError> {
+        IndexDir::documents(self)
+    }
+    fn items(&self, level: Level) -> Result<Vec<StoredItem>, IndexError> {
+        IndexDir::items(self, level)
+    }
+    fn item(&self, id: &str) -> Result<StoredItem, IndexError> {
+        IndexDir::item(self, id)
+    }
+    fn items_by_key(&self, keys: &[u64]) -> Result<Vec<StoredItem>, IndexError> {
+        IndexDir::items_by_key(self, keys)
+    }
+    fn sentences_of(&self, item: &StoredItem) -> Result<Vec<StoredSentence>, IndexError> {
+        IndexDir::sentences_of(self, item)
+    }
+    fn nearest(
+        &self,
+        level: Level,
+        query: &[f32],
+        k: usize,
+        filter: &ItemFilter<'_>,
+    ) -> Result<Vec<(u64, f32)>, IndexError> {
+        IndexDir::nearest(self, level, query, k, filter)
+    }
+    fn uses_graph(&self, level: Level) -> Result<bool, IndexError> {
+        IndexDir::uses_graph(self, level)
+    }
+    fn knn_items(&self, level: Level) -> Result<Vec<StoredItem>, IndexError> {
+        IndexDir::knn_items(self, level)
+    }
+    fn knn_graph(&self, level: Level, k: usize) -> Result<KnnGraph, IndexError> {
+        IndexDir::knn_graph(self, level, k)
+    }
+    fn load_themes(&self) -> Result<Option<SavedThemes>, IndexError> {
+        let path = self.dir.join(THEMES_FILE);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(IndexError::Io { path, source }),
+        };
+        // An unreadable report is as good as none: it is made again from the index.
+        Ok(serde_json::from_slice(&bytes).ok())
+    }
+    fn save_themes(&self, themes: &SavedThemes) -> Result<(), IndexError> {
+        let path = self.dir.join(THEMES_FILE);
+        let json = serde_json::to_vec(themes).expect("theme report serialises");
+        crate::model::write_atomic(&path, &json).map_err(|source| IndexError::Io { path, source })
+    }
+}
+
+impl StoreWriter for IndexWriter {
+    fn store(&self) -> &dyn Store {
+        &self.index
+    }
+    fn update(
+        &mut self,
+        docs: &[Document],
+        embedder: &dyn Embedder,
+        opts: &UpdateOptions,
+        progress: &dyn Fn(usize, usize),
+    ) -> Result<UpdateStats, IndexError> {
+        IndexWriter::update(self, docs, embedder, opts, progress)
+    }
 }

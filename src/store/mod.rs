@@ -1,0 +1,548 @@
+//! The store interface: documents, items (sections, initiatives, sentences), their vectors and
+//! nearest-neighbour search over them, whichever engine keeps them.
+//!
+//! Everything that asks questions of stored items (search, similar, links, clustering,
+//! summaries, the demo and the server) takes a [`Store`] and never learns which one it is.
+//! Two engines implement it: the local index directory ([`crate::index`]: SQLite, `hnsw_rs`
+//! graphs and their flat copies) and, for archives beyond one machine, a Milvus server. Another
+//! engine (Qdrant, pgvector) is one more implementation of [`Store`] and [`StoreWriter`], plus
+//! a scheme in [`StoreUrl`].
+//!
+//! Items are addressed by two names: the stable text id (`doc#s1.p2`) users see, and a `u64`
+//! key the engine assigns, used inside searches and graphs.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::ThemeReport;
+use crate::embed::{EmbedError, Embedder, ModelId};
+use crate::index::hnsw::GraphError;
+pub use crate::index::knn::KnnGraph;
+pub use crate::index::manifest::Counts;
+use crate::ingest::Document;
+
+/// Errors of a store; each names the file, folder or server involved and, where there is one,
+/// the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no index at {dir}: create one with `simsum index PATH...`")]
+    NotFound { dir: PathBuf },
+    #[error("{path}: not a valid index manifest ({reason}); rebuild with `simsum index --rebuild PATH...`")]
+    Manifest { path: PathBuf, reason: String },
+    #[error("{path}: index format {found} is newer than this simsum reads (up to {supported}); upgrade simsum, or rebuild with `simsum index --rebuild PATH...`")]
+    NewerFormat {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error("{path}: index format {found} is older than this simsum reads (from {oldest}); rebuild with `simsum index --rebuild PATH...`")]
+    OlderFormat {
+        path: PathBuf,
+        found: u32,
+        oldest: u32,
+    },
+    #[error("{0}")]
+    ModelMismatch(Box<ModelMismatch>),
+    #[error("index {dir} is locked by another writer ({holder}); wait for it to finish")]
+    Locked { dir: PathBuf, holder: String },
+    #[error("{path}: database error: {source}")]
+    Database {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("{path}: the index database is corrupt ({reason}); rebuild with `simsum index --rebuild PATH...`")]
+    CorruptDatabase { path: PathBuf, reason: String },
+    #[error("embedding failed: {0}")]
+    Embed(#[from] EmbedError),
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error("no item `{id}` in index {dir}")]
+    UnknownItem { dir: PathBuf, id: String },
+    #[error("store URL `{url}`: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("store `{url}`: this build of simsum cannot open it yet")]
+    Unsupported { url: String },
+}
+
+/// The model recorded in an index differs from the one in use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("index {dir} was built with model `{index_model}` ({index_dim}-d, weights sha256 {index_sha}), but the current model is `{current_model}` ({current_dim}-d, weights sha256 {current_sha}); pass `--model {index_model}`, or rebuild with `simsum index --rebuild PATH...`")]
+pub struct ModelMismatch {
+    pub dir: PathBuf,
+    pub index_model: String,
+    pub index_sha: String,
+    pub index_dim: usize,
+    pub current_model: String,
+    pub current_sha: String,
+    pub current_dim: usize,
+}
+
+/// The granularity of an indexed item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// A section: its vector is the normalised mean of its initiatives' vectors.
+    Section,
+    /// A paragraph-level initiative.
+    Initiative,
+    /// One sentence of an initiative (for summaries and for explaining matches).
+    Sentence,
+}
+
+impl Level {
+    /// All levels.
+    pub const ALL: [Level; 3] = [Level::Section, Level::Initiative, Level::Sentence];
+
+    /// Name as used on the command line and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Section => "section",
+            Level::Initiative => "initiative",
+            Level::Sentence => "sentence",
+        }
+    }
+
+    pub(crate) fn code(self) -> i64 {
+        match self {
+            Level::Section => 1,
+            Level::Initiative => 2,
+            Level::Sentence => 3,
+        }
+    }
+
+    pub(crate) fn from_code(c: i64) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.code() == c)
+    }
+
+    pub(crate) fn slot(self) -> usize {
+        self.code() as usize - 1
+    }
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Level {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s)
+            .ok_or_else(|| format!("unknown level `{s}`: use section, initiative or sentence"))
+    }
+}
+
+/// One sentence of a stored item, with its vector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSentence {
+    /// `<initiative id>:<n>` (1-based).
+    pub id: String,
+    /// The initiative the sentence belongs to.
+    pub initiative_id: String,
+    pub text: String,
+    /// Byte range inside the initiative's text.
+    pub byte_range: (usize, usize),
+    pub vector: Vec<f32>,
+}
+
+/// An item as stored: what clustering, search results and summaries read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredItem {
+    /// Database key; stable while the item is unchanged, and the id used inside graphs.
+    pub key: u64,
+    pub id: String,
+    pub level: Level,
+    pub doc_id: String,
+    pub doc_title: String,
+    pub doc_date: Option<String>,
+    pub doc_path: PathBuf,
+    pub section_id: String,
+    pub heading: String,
+    pub text: String,
+    pub boilerplate: bool,
+    /// For a sentence, its initiative; for an initiative, its section; for a section, none.
+    pub parent_id: Option<String>,
+    pub vector: Vec<f32>,
+    /// The item's sentences in reading order (for a section: those of all its initiatives;
+    /// for a sentence: empty). Filled by [`IndexDir::items`] and [`IndexDir::item`].
+    pub sentences: Vec<StoredSentence>,
+}
+
+/// What an update did, per level.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LevelStats {
+    pub added: usize,
+    pub updated: usize,
+    pub removed: usize,
+    pub unchanged: usize,
+}
+
+/// What [`IndexWriter::update`] did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UpdateStats {
+    pub sections: LevelStats,
+    pub initiatives: LevelStats,
+    pub sentences: LevelStats,
+    pub documents_removed: usize,
+    /// Texts sent to the model (the rest reused stored vectors).
+    pub embedded: usize,
+    /// Graphs rebuilt or updated, as `(level, what)`.
+    pub graphs: Vec<(Level, String)>,
+}
+
+impl UpdateStats {
+    /// Sections and initiatives together: the numbers `simsum index` reports.
+    pub fn items(&self) -> LevelStats {
+        let (a, b) = (&self.sections, &self.initiatives);
+        LevelStats {
+            added: a.added + b.added,
+            updated: a.updated + b.updated,
+            removed: a.removed + b.removed,
+            unchanged: a.unchanged + b.unchanged,
+        }
+    }
+}
+
+/// Settings of one update.
+#[derive(Debug, Clone, Default)]
+pub struct UpdateOptions {
+    /// Paths that were ingested: stored documents under them that were not ingested again are
+    /// removed (their files were deleted). Documents elsewhere are left alone.
+    pub scope: Vec<PathBuf>,
+    /// Files that could not be read this time: their stored documents are kept as they were.
+    pub keep_paths: Vec<PathBuf>,
+    /// Start over: drop everything stored and embed all again (implied by the first update
+    /// after [`IndexWriter::open`] with `rebuild`).
+    pub rebuild: bool,
+    /// Texts per embedding call (0: 256).
+    pub batch_size: usize,
+}
+
+/// Item filter for [`IndexDir::nearest`]: which stored items may be returned.
+#[derive(Default)]
+pub struct ItemFilter<'a> {
+    /// Keep boilerplate items (excluded by default).
+    pub include_boilerplate: bool,
+    /// Keep only items of documents for which this returns true.
+    pub document: Option<&'a dyn Fn(&DocumentInfo) -> bool>,
+    /// Drop items with these keys.
+    pub exclude_keys: Vec<u64>,
+}
+
+/// Stored facts about a document, as filters and results see them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DocumentInfo {
+    pub id: String,
+    pub title: String,
+    pub date: Option<String>,
+    pub path: PathBuf,
+}
+
+/// A store's description of itself, for `model info`, `/v1/info` and checks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoreInfo {
+    /// Where the store is, as a URL (`dir:PATH`, `milvus://HOST:PORT/NAME`).
+    pub url: String,
+    /// The model the stored vectors were made with.
+    pub model: ModelId,
+    pub dimension: usize,
+    /// Below this many items of a level, searches are exact (brute force).
+    pub exact_threshold: usize,
+}
+
+/// The read side of a store. Implementations are safe to share between threads: the server
+/// answers many queries from one store at once.
+pub trait Store: Send + Sync {
+    /// What the store is and which model its vectors come from.
+    fn info(&self) -> StoreInfo;
+
+    /// Fails with [`StoreError::ModelMismatch`] unless the store was built by this model.
+    fn check_model(&self, model: &ModelId, dim: usize) -> Result<(), StoreError> {
+        let info = self.info();
+        if info.model != *model || info.dimension != dim {
+            return Err(StoreError::ModelMismatch(Box::new(ModelMismatch {
+                dir: PathBuf::from(info.url),
+                index_model: info.model.name.clone(),
+                index_sha: short_sha(&info.model.weights_sha256),
+                index_dim: info.dimension,
+                current_model: model.name.clone(),
+                current_sha: short_sha(&model.weights_sha256),
+                current_dim: dim,
+            })));
+        }
+        Ok(())
+    }
+
+    /// Forces brute-force search (`--exact`) on this handle.
+    fn set_exact(&mut self, exact: bool);
+
+    /// A number that changes with every committed update (readers use it to notice changes).
+    fn generation(&self) -> Result<u64, StoreError>;
+
+    /// Item and document counts.
+    fn counts(&self) -> Result<Counts, StoreError>;
+
+    /// All stored documents, by id.
+    fn documents(&self) -> Result<Vec<DocumentInfo>, StoreError>;
+
+    /// All items of a level in reading order (document id, then position), with their
+    /// sentences (texts and vectors). Boilerplate items are included; check `boilerplate`.
+    fn items(&self, level: Level) -> Result<Vec<StoredItem>, StoreError>;
+
+    /// One item by its id, with its sentences.
+    fn item(&self, id: &str) -> Result<StoredItem, StoreError>;
+
+    /// Items by key, in the order of `keys` (without sentences).
+    fn items_by_key(&self, keys: &[u64]) -> Result<Vec<StoredItem>, StoreError>;
+
+    /// The sentences of an item in reading order (for a sentence: none).
+    fn sentences_of(&self, item: &StoredItem) -> Result<Vec<StoredSentence>, StoreError>;
+
+    /// The `k` stored items of `level` most similar to `query` (an L2-normalised vector), as
+    /// `(key, cosine)`, best first, ties by key.
+    fn nearest(
+        &self,
+        level: Level,
+        query: &[f32],
+        k: usize,
+        filter: &ItemFilter<'_>,
+    ) -> Result<Vec<(u64, f32)>, StoreError>;
+
+    /// Whether a search of `level` uses an approximate index rather than brute force.
+    fn uses_graph(&self, level: Level) -> Result<bool, StoreError>;
+
+    /// The non-boilerplate items of a level that clustering reads, in the order of
+    /// [`Store::knn_graph`]'s rows.
+    fn knn_items(&self, level: Level) -> Result<Vec<StoredItem>, StoreError> {
+        Ok(self
+            .items(level)?
+            .into_iter()
+            .filter(|i| !i.boilerplate)
+            .collect())
+    }
+
+    /// For each of [`Store::knn_items`], its `k` nearest others among them. The default
+    /// compares all pairs with blocked matrix products (exact; fine to tens of thousands).
+    fn knn_graph(&self, level: Level, k: usize) -> Result<KnnGraph, StoreError> {
+        let vectors: Vec<Vec<f32>> = self
+            .knn_items(level)?
+            .into_iter()
+            .map(|i| i.vector)
+            .collect();
+        Ok(KnnGraph::brute_force(&vectors, k))
+    }
+
+    /// The last theme report saved with [`Store::save_themes`], with the generation it
+    /// describes; `None` when there is none.
+    fn load_themes(&self) -> Result<Option<SavedThemes>, StoreError>;
+
+    /// Keeps a theme report with the store (`summarize --theme` and the server read it).
+    fn save_themes(&self, themes: &SavedThemes) -> Result<(), StoreError>;
+}
+
+/// A theme report as kept with a store, tagged with the generation it describes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SavedThemes {
+    pub generation: u64,
+    pub report: ThemeReport,
+}
+
+/// The write side of a store: one update brings stored items in line with ingested documents.
+pub trait StoreWriter: Send {
+    /// The store being written, for reads after an update.
+    fn store(&self) -> &dyn Store;
+
+    /// Brings the stored items of the documents in `opts.scope` in line with `docs`: embeds
+    /// only new or changed texts (by content hash), removes items and documents that are gone,
+    /// and commits. `progress(done, total)` is called while embedding.
+    fn update(
+        &mut self,
+        docs: &[Document],
+        embedder: &dyn Embedder,
+        opts: &UpdateOptions,
+        progress: &dyn Fn(usize, usize),
+    ) -> Result<UpdateStats, StoreError>;
+}
+
+/// Where a store is: the value of `--store` (or `--index DIR` when `--store` is unset).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreUrl {
+    /// A local index directory (`dir:PATH`, or a plain path).
+    Dir(PathBuf),
+    /// A Milvus server: `milvus://HOST:PORT/NAME`; collections are named from `name`.
+    Milvus {
+        host: String,
+        port: u16,
+        name: String,
+    },
+}
+
+impl StoreUrl {
+    /// Parses `dir:PATH`, `milvus://HOST[:PORT]/NAME` (port 19530 by default) or a plain path
+    /// (a local index directory). Another scheme is refused, naming the ones known.
+    pub fn parse(s: &str) -> Result<Self, StoreError> {
+        let bad = |why: &str| StoreError::BadUrl {
+            url: s.to_string(),
+            reason: why.to_string(),
+        };
+        if let Some(path) = s.strip_prefix("dir:") {
+            if path.is_empty() {
+                return Err(bad("`dir:` needs a path, e.g. `dir:.simsum`"));
+            }
+            return Ok(StoreUrl::Dir(PathBuf::from(path)));
+        }
+        if let Some(rest) = s.strip_prefix("milvus://") {
+            let (hostport, name) = rest
+                .split_once('/')
+                .ok_or_else(|| bad("no collection name: use milvus://HOST:PORT/NAME"))?;
+            let name = name.trim_end_matches('/');
+            if name.is_empty()
+                || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                || name.starts_with(|c: char| c.is_ascii_digit())
+            {
+                return Err(bad(
+                    "the name must be letters, digits and `_`, starting with a letter or `_`",
+                ));
+            }
+            let (host, port) = match hostport.rsplit_once(':') {
+                Some((h, p)) => (
+                    h.to_string(),
+                    p.parse::<u16>()
+                        .map_err(|_| bad(&format!("`{p}` is not a port number")))?,
+                ),
+                None => (hostport.to_string(), 19530),
+            };
+            if host.is_empty() {
+                return Err(bad("no host: use milvus://HOST:PORT/NAME"));
+            }
+            return Ok(StoreUrl::Milvus {
+                host,
+                port,
+                name: name.to_string(),
+            });
+        }
+        if let Some((scheme, _)) = s.split_once("://") {
+            return Err(bad(&format!(
+                "unknown scheme `{scheme}`: use dir:PATH or milvus://HOST:PORT/NAME"
+            )));
+        }
+        Ok(StoreUrl::Dir(PathBuf::from(s)))
+    }
+
+    /// The local directory, for `Dir`.
+    pub fn dir(&self) -> Option<&Path> {
+        match self {
+            StoreUrl::Dir(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for StoreUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreUrl::Dir(p) => write!(f, "dir:{}", p.display()),
+            StoreUrl::Milvus { host, port, name } => write!(f, "milvus://{host}:{port}/{name}"),
+        }
+    }
+}
+
+/// How to reach a store: its URL and, for servers that need one, a token (never logged).
+#[derive(Clone, Default)]
+pub struct StoreConfig {
+    pub url: Option<StoreUrl>,
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreConfig")
+            .field("url", &self.url)
+            .field("token", &self.token.as_ref().map(|_| "<set>"))
+            .finish()
+    }
+}
+
+/// Opens an existing store for reading.
+pub fn open(url: &StoreUrl, token: Option<&str>) -> Result<Box<dyn Store>, StoreError> {
+    let _ = token;
+    match url {
+        StoreUrl::Dir(dir) => Ok(Box::new(crate::index::IndexDir::open(dir)?)),
+        StoreUrl::Milvus { .. } => Err(StoreError::Unsupported {
+            url: url.to_string(),
+        }),
+    }
+}
+
+/// Opens a store for writing (creating it when absent), refusing one built by another model
+/// unless `rebuild`.
+pub fn open_writer(
+    url: &StoreUrl,
+    token: Option<&str>,
+    model: &ModelId,
+    dim: usize,
+    rebuild: bool,
+) -> Result<Box<dyn StoreWriter>, StoreError> {
+    let _ = token;
+    match url {
+        StoreUrl::Dir(dir) => Ok(Box::new(crate::index::IndexWriter::open(
+            dir, model, dim, rebuild,
+        )?)),
+        StoreUrl::Milvus { .. } => Err(StoreError::Unsupported {
+            url: url.to_string(),
+        }),
+    }
+}
+
+pub(crate) fn short_sha(s: &str) -> String {
+    if s.is_empty() {
+        "none".into()
+    } else {
+        s.chars().take(12).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse_or_say_what_is_wrong() {
+        assert_eq!(
+            StoreUrl::parse("dir:.simsum").unwrap(),
+            StoreUrl::Dir(".simsum".into())
+        );
+        assert_eq!(StoreUrl::parse("idx").unwrap(), StoreUrl::Dir("idx".into()));
+        assert_eq!(
+            StoreUrl::parse("milvus://127.0.0.1:19530/reports").unwrap(),
+            StoreUrl::Milvus {
+                host: "127.0.0.1".into(),
+                port: 19530,
+                name: "reports".into()
+            }
+        );
+        assert_eq!(
+            StoreUrl::parse("milvus://db/reports").unwrap().to_string(),
+            "milvus://db:19530/reports"
+        );
+        for bad in [
+            "qdrant://x/y",
+            "milvus://h:99999/n",
+            "milvus://h:1",
+            "milvus://h:1/bad-name",
+            "dir:",
+        ] {
+            let e = StoreUrl::parse(bad).unwrap_err().to_string();
+            assert!(e.contains(bad), "{e}");
+        }
+    }
+}
