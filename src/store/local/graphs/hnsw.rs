@@ -7,8 +7,8 @@
 //! reload path asserts on bad bytes, so files are verified before it runs and it runs under
 //! `catch_unwind`; a reloaded graph borrows its `HnswIo`, which we leak (a few hundred bytes, no
 //! memory map) so the graph can live on its own; there is no deletion, so callers filter
-//! tombstones at search time and rebuild when they pile up. The index layer ([`super::IndexDir`])
-//! and `simsum bench` both use it.
+//! tombstones at search time and rebuild when they pile up. The local store
+//! ([`crate::store::local`]) and `simsum bench` both use it.
 //!
 //! `hnsw_rs` builds and updates the graph; searches walk [`FlatGraph`], a copy of the same graph
 //! in flat arrays (see [`super::flat`]), saved next to the `hnsw_rs` files as `graph.flat`. A
@@ -30,7 +30,7 @@ use hnsw_rs::prelude::{AnnT, Hnsw, HnswIo};
 use serde::{Deserialize, Serialize};
 
 pub use super::flat::FlatGraph;
-pub use super::layout::HnswParams;
+pub use crate::store::local::layout::HnswParams;
 
 /// `1 - a.b` for L2-normalised vectors, clamped at 0 so rounding can never make it negative.
 #[derive(Debug, Clone, Copy, Default)]
@@ -38,7 +38,7 @@ pub struct DistUnitCosine;
 
 impl Distance<f32> for DistUnitCosine {
     fn eval(&self, va: &[f32], vb: &[f32]) -> f32 {
-        (1.0 - super::layout::dot(va, vb)).max(0.0)
+        (1.0 - crate::store::local::layout::dot(va, vb)).max(0.0)
     }
 }
 
@@ -162,16 +162,6 @@ impl HnswGraph {
         self.ids.is_empty()
     }
 
-    /// Vector length.
-    pub fn dim(&self) -> usize {
-        self.dim
-    }
-
-    /// The parameters the graph was built with.
-    pub fn params(&self) -> HnswParams {
-        self.params
-    }
-
     /// Whether `id` is a point of the graph.
     pub fn contains(&self, id: usize) -> bool {
         self.ids.contains(&id)
@@ -262,7 +252,7 @@ impl HnswGraph {
         };
         let json = serde_json::to_vec_pretty(&stamp).expect("stamp serialises");
         let stamp_path = dir.join(STAMP_FILE);
-        crate::model::write_atomic(&stamp_path, &json).map_err(|source| GraphError::Io {
+        crate::store::local::files::write_atomic(&stamp_path, &json).map_err(|source| GraphError::Io {
             path: stamp_path,
             source,
         })?;
@@ -297,17 +287,7 @@ impl HnswGraph {
     /// lengths and checksums; any mismatch (or a panic inside `hnsw_rs`) is an error, never a
     /// crash, so callers can rebuild.
     pub fn load(dir: &Path) -> Result<(Self, GraphStamp), GraphError> {
-        let stamp = Self::read_stamp(dir)?;
-        for (file, len, crc) in &stamp.files {
-            let path = dir.join(file);
-            let (l, c) = checksum(&path)?;
-            if (l, c) != (*len, *crc) {
-                return Err(GraphError::Invalid {
-                    path,
-                    reason: format!("checksum mismatch ({l} bytes, crc {c:08x}; expected {len} bytes, crc {crc:08x})"),
-                });
-            }
-        }
+        let stamp = verify(dir)?;
         let invalid = |reason: String| GraphError::Invalid {
             path: dir.to_path_buf(),
             reason,
@@ -344,6 +324,25 @@ impl HnswGraph {
         };
         Ok((g, stamp))
     }
+}
+
+/// Reads the stamp of a saved graph and checks every file it lists against its length and
+/// checksum: `Ok` means the graph's files are the ones [`HnswGraph::save`] wrote.
+pub fn verify(dir: &Path) -> Result<GraphStamp, GraphError> {
+    let stamp = HnswGraph::read_stamp(dir)?;
+    for (file, len, crc) in &stamp.files {
+        let path = dir.join(file);
+        let (l, c) = checksum(&path)?;
+        if (l, c) != (*len, *crc) {
+            return Err(GraphError::Invalid {
+                path,
+                reason: format!(
+                    "checksum mismatch ({l} bytes, crc {c:08x}; expected {len} bytes, crc {crc:08x})"
+                ),
+            });
+        }
+    }
+    Ok(stamp)
 }
 
 /// Loads only the flat search copy of a graph saved by [`HnswGraph::save`] (the `hnsw_rs` files
@@ -470,7 +469,7 @@ mod tests {
         let exact = |q: &[f32], keep: &dyn Fn(usize) -> bool| -> Vec<usize> {
             let mut s: Vec<(usize, f32)> = (0..vs.len())
                 .filter(|&i| keep(i))
-                .map(|i| (i, crate::index::layout::dot(q, &vs[i])))
+                .map(|i| (i, crate::store::local::layout::dot(q, &vs[i])))
                 .collect();
             s.sort_by(|a, b| b.1.total_cmp(&a.1));
             s.into_iter().take(10).map(|(i, _)| i).collect()

@@ -1,0 +1,166 @@
+//! Per-level search state of a reader: what filters need (key, document, boilerplate flag) and
+//! either the level's saved graph or, for exact search, the vectors. A level below the exact
+//! threshold, or whose graph is missing, damaged or built otherwise, is scanned exactly; a
+//! graph that lacks some live items (a writer was killed before refreshing it) is searched and
+//! the items it lacks are scanned. Nothing here writes: the next writer repairs the graph.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use super::graphs::{self, FlatGraph};
+use super::layout::dot;
+use super::LocalStore;
+use crate::store::{DocumentInfo, ItemFilter, Level, StoreError};
+
+pub(super) struct LevelIndex {
+    level: Level,
+    /// Live items: key, document position, boilerplate flag.
+    keys: Vec<u64>,
+    doc_of: Vec<u32>,
+    boilerplate: Vec<bool>,
+    docs: Vec<DocumentInfo>,
+    /// Position of each key in `keys`.
+    pos: HashMap<u64, usize>,
+    /// Flat vectors of the live items for exact search (loaded lazily).
+    vectors: OnceLock<Vec<f32>>,
+    /// The saved graph, when the level is large and it is usable; plus the positions of live
+    /// items the graph lacks (searched exactly).
+    graph: Option<FlatGraph>,
+    missing: Vec<usize>,
+}
+
+impl LevelIndex {
+    pub(super) fn load(store: &LocalStore, level: Level) -> Result<Self, StoreError> {
+        let docs = store.db.documents()?;
+        let doc_pos: HashMap<&str, u32> = docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.id.as_str(), i as u32))
+            .collect();
+        let rows = store.db.level_keys(level)?;
+        let mut li = LevelIndex {
+            level,
+            keys: Vec::with_capacity(rows.len()),
+            doc_of: Vec::with_capacity(rows.len()),
+            boilerplate: Vec::with_capacity(rows.len()),
+            pos: HashMap::with_capacity(rows.len()),
+            docs: Vec::new(),
+            vectors: OnceLock::new(),
+            graph: None,
+            missing: Vec::new(),
+        };
+        for (key, doc, bp) in rows {
+            li.pos.insert(key, li.keys.len());
+            li.keys.push(key);
+            li.doc_of
+                .push(doc_pos.get(doc.as_str()).copied().unwrap_or(u32::MAX));
+            li.boilerplate.push(bp);
+        }
+        li.docs = docs;
+        if li.keys.len() >= store.manifest.exact_threshold
+            && !store.exact
+            && level != Level::Sentence
+        {
+            // Missing, damaged or built otherwise: searched exactly until a writer rebuilds it.
+            if let Some(graph) = graphs::load_search(&store.files, level, store.graph_spec()) {
+                let in_graph: HashSet<usize> = graph.ids().iter().copied().collect();
+                li.missing = (0..li.keys.len())
+                    .filter(|&i| !in_graph.contains(&(li.keys[i] as usize)))
+                    .collect();
+                li.graph = Some(graph);
+            }
+        }
+        Ok(li)
+    }
+
+    /// The saved graph in use, if any.
+    pub(super) fn graph(&self) -> Option<&FlatGraph> {
+        self.graph.as_ref()
+    }
+
+    /// Whether the graph holds every live item.
+    pub(super) fn complete(&self) -> bool {
+        self.missing.is_empty()
+    }
+
+    fn flat_vectors(&self, store: &LocalStore) -> Result<&Vec<f32>, StoreError> {
+        if let Some(v) = self.vectors.get() {
+            return Ok(v);
+        }
+        let dim = store.manifest.dimension;
+        let mut flat = vec![0f32; self.keys.len() * dim];
+        for (key, v) in store.db.live_vectors(self.level)? {
+            if let Some(&p) = self.pos.get(&key) {
+                flat[p * dim..(p + 1) * dim].copy_from_slice(&v);
+            }
+        }
+        Ok(self.vectors.get_or_init(|| flat))
+    }
+
+    pub(super) fn search(
+        &self,
+        store: &LocalStore,
+        query: &[f32],
+        k: usize,
+        filter: &ItemFilter<'_>,
+    ) -> Result<Vec<(u64, f32)>, StoreError> {
+        let doc_ok: Vec<bool> = match filter.document {
+            Some(f) => self.docs.iter().map(f).collect(),
+            None => vec![true; self.docs.len()],
+        };
+        let excluded: HashSet<u64> = filter.exclude_keys.iter().copied().collect();
+        let allowed = |p: usize| -> bool {
+            (filter.include_boilerplate || !self.boilerplate[p])
+                && doc_ok
+                    .get(self.doc_of[p] as usize)
+                    .copied()
+                    .unwrap_or(false)
+                && !excluded.contains(&self.keys[p])
+        };
+        let n_allowed = (0..self.keys.len()).filter(|&p| allowed(p)).count();
+        if k == 0 || n_allowed == 0 {
+            return Ok(Vec::new());
+        }
+        let dim = store.manifest.dimension;
+        let exact_scan = |positions: &mut dyn Iterator<Item = usize>, vectors: &[f32]| {
+            let mut hits: Vec<(u64, f32)> = positions
+                .map(|p| (self.keys[p], dot(query, &vectors[p * dim..(p + 1) * dim])))
+                .collect();
+            top_k(&mut hits, k);
+            hits
+        };
+        let threshold = store.manifest.exact_threshold;
+        match &self.graph {
+            // A selective filter makes graph search miss; few allowed items are cheap to scan.
+            Some(g) if !store.exact && n_allowed >= threshold.min(self.keys.len() / 10).max(k) => {
+                let keep = |key: usize| self.pos.get(&(key as u64)).is_some_and(|&p| allowed(p));
+                let mut hits: Vec<(u64, f32)> = g
+                    .search(query, k, store.manifest.hnsw.ef_search, Some(&keep))
+                    .into_iter()
+                    .map(|(key, s)| (key as u64, s))
+                    .collect();
+                if !self.missing.is_empty() {
+                    let vectors = self.flat_vectors(store)?;
+                    hits.extend(exact_scan(
+                        &mut self.missing.iter().copied().filter(|&p| allowed(p)),
+                        vectors,
+                    ));
+                    top_k(&mut hits, k);
+                }
+                Ok(hits)
+            }
+            _ => {
+                let vectors = self.flat_vectors(store)?;
+                Ok(exact_scan(
+                    &mut (0..self.keys.len()).filter(|&p| allowed(p)),
+                    vectors,
+                ))
+            }
+        }
+    }
+}
+
+fn top_k(hits: &mut Vec<(u64, f32)>, k: usize) {
+    hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    hits.truncate(k);
+}

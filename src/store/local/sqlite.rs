@@ -1,0 +1,653 @@
+//! The SQLite database (`index.sqlite`): the source of truth for documents, items and their
+//! vectors, and the only code in simsum that speaks SQL. [`Db`] owns the schema, every query
+//! and the mapping of rows to [`StoredItem`], [`DocumentInfo`] and [`ItemRow`]; level codes are
+//! [`Level::code`], never literal numbers. One write transaction per update ([`Db::commit`])
+//! makes a crash mid-index harmless: SQLite rolls the unfinished transaction back on the next
+//! open. Everything else in the index directory (the manifest, the graphs) is derived from it.
+//! The policy (what to store, when) is the writer's; this module only carries it out.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::types::Type;
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, ToSql};
+
+use super::layout::{decode_vector, encode_vector, FORMAT_VERSION};
+use crate::ingest::Document;
+use crate::store::{Counts, DocumentInfo, Level, StoreError, StoredItem, StoredSentence};
+
+/// Schema of format 1. Item keys (`key`) are never reused (AUTOINCREMENT), so a stale graph can
+/// only point at dead keys, never at the wrong item.
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    title TEXT NOT NULL,
+    date TEXT,
+    source TEXT,
+    format TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    metadata TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS items (
+    key INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    level INTEGER NOT NULL,
+    doc_id TEXT NOT NULL,
+    section_id TEXT NOT NULL,
+    parent_id TEXT,
+    ordinal INTEGER NOT NULL,
+    heading TEXT NOT NULL,
+    text TEXT NOT NULL,
+    boilerplate INTEGER NOT NULL,
+    start_byte INTEGER,
+    end_byte INTEGER,
+    content_hash TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS items_level ON items(level);
+CREATE INDEX IF NOT EXISTS items_doc ON items(doc_id);
+CREATE INDEX IF NOT EXISTS items_parent ON items(parent_id);
+CREATE INDEX IF NOT EXISTS items_section ON items(section_id, level);
+CREATE INDEX IF NOT EXISTS items_hash ON items(content_hash);
+";
+
+
+/// Maps a SQLite error to a typed error naming the database file. Damage (a corrupt file, a
+/// value of the wrong type or an unknown level code) is reported as such, with the fix.
+pub(crate) fn db_err(path: &Path, e: rusqlite::Error) -> StoreError {
+    let corrupt = match &e {
+        rusqlite::Error::SqliteFailure(f, _) => {
+            matches!(f.code, ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase)
+        }
+        rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => {
+            true
+        }
+        _ => false,
+    };
+    if corrupt {
+        return StoreError::CorruptDatabase {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        };
+    }
+    StoreError::Database {
+        path: path.to_path_buf(),
+        source: e,
+    }
+}
+
+/// The fields of an item row that decide whether it changed (everything but the vector).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ItemRow {
+    pub id: String,
+    pub level: Level,
+    pub doc_id: String,
+    pub section_id: String,
+    pub parent_id: Option<String>,
+    pub ordinal: i64,
+    pub heading: String,
+    pub text: String,
+    pub boilerplate: bool,
+    pub byte_range: Option<(usize, usize)>,
+    pub content_hash: String,
+}
+
+/// One item write of a commit.
+pub(crate) enum ItemWrite<'a> {
+    /// A new item with its vector.
+    Insert(&'a ItemRow, &'a [f32]),
+    /// An item whose text changed: deleted and inserted again, so it gets a new key (the old
+    /// key becomes a graph tombstone).
+    Replace(&'a ItemRow, &'a [f32]),
+    /// An item whose text (and so vector) is unchanged but whose metadata moved.
+    Meta(&'a ItemRow),
+}
+
+/// Everything one update stores, applied in one transaction by [`Db::commit`].
+pub(crate) struct Commit<'a> {
+    /// Drop all items and documents first.
+    pub rebuild: bool,
+    /// Items (by id) and documents (by id) that are gone.
+    pub remove_items: Vec<&'a str>,
+    pub remove_docs: &'a [String],
+    /// Documents to insert or update, with their normalised paths.
+    pub docs: Vec<(&'a Document, String)>,
+    pub writes: Vec<ItemWrite<'a>>,
+    /// Bump the generation (something changed).
+    pub bump: bool,
+    /// The model (as JSON) and dimension the vectors come from.
+    pub model_json: String,
+    pub dimension: usize,
+}
+
+const ITEM_SELECT: &str = "SELECT i.key, i.id, i.level, i.doc_id, d.title, d.date, d.path,
+    i.section_id, i.heading, i.text, i.boilerplate, i.parent_id, i.vector,
+    i.start_byte, i.end_byte
+    FROM items i JOIN documents d ON d.id = i.doc_id";
+
+fn level_of(r: &rusqlite::Row<'_>, col: usize) -> rusqlite::Result<Level> {
+    let code: i64 = r.get(col)?;
+    Level::from_code(code).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            col,
+            Type::Integer,
+            format!("unknown level code {code}").into(),
+        )
+    })
+}
+
+fn byte_range(r: &rusqlite::Row<'_>, start: usize) -> rusqlite::Result<Option<(usize, usize)>> {
+    let s: Option<i64> = r.get(start)?;
+    let e: Option<i64> = r.get(start + 1)?;
+    Ok(s.zip(e).map(|(s, e)| (s as usize, e as usize)))
+}
+
+/// An item as read by [`ITEM_SELECT`], before its vector is decoded.
+struct RawItem {
+    item: StoredItem,
+    blob: Vec<u8>,
+    range: Option<(usize, usize)>,
+}
+
+fn raw_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawItem> {
+    Ok(RawItem {
+        item: StoredItem {
+            key: r.get::<_, i64>(0)? as u64,
+            id: r.get(1)?,
+            level: level_of(r, 2)?,
+            doc_id: r.get(3)?,
+            doc_title: r.get(4)?,
+            doc_date: r.get(5)?,
+            doc_path: PathBuf::from(r.get::<_, String>(6)?),
+            section_id: r.get(7)?,
+            heading: r.get(8)?,
+            text: r.get(9)?,
+            boilerplate: r.get(10)?,
+            parent_id: r.get(11)?,
+            vector: Vec::new(),
+            sentences: Vec::new(),
+        },
+        blob: r.get(12)?,
+        range: byte_range(r, 13)?,
+    })
+}
+
+/// A stored sentence from an item row of level sentence.
+pub(crate) fn to_sentence(s: StoredItem, byte_range: (usize, usize)) -> StoredSentence {
+    StoredSentence {
+        byte_range,
+        initiative_id: s.parent_id.unwrap_or_default(),
+        id: s.id,
+        text: s.text,
+        vector: s.vector,
+    }
+}
+
+/// The open database of an index directory. Shared between threads behind a mutex (SQLite
+/// connections are not `Sync`).
+pub(crate) struct Db {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+    /// Length of the stored vectors (from the manifest); a blob of another length is damage.
+    dim: usize,
+}
+
+impl Db {
+    /// Opens (and with `create`, creates) the database, checks that it is readable and that
+    /// its format is not newer than this build's.
+    pub fn open(path: &Path, create: bool, dim: usize) -> Result<Self, StoreError> {
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        } else if !path.exists() {
+            return Err(StoreError::CorruptDatabase {
+                path: path.to_path_buf(),
+                reason: "the database file is missing".into(),
+            });
+        }
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| db_err(path, e))?;
+        let err = |e| db_err(path, e);
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(err)?;
+        // WAL: readers keep reading the last committed state while a writer works; FULL makes
+        // each commit durable.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(err)?;
+        if create {
+            conn.execute_batch(SCHEMA).map_err(err)?;
+        }
+        // Touch every table so that a damaged or foreign file fails here, with the file named.
+        for table in ["meta", "documents", "items"] {
+            conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map_err(err)?;
+        }
+        let db = Self {
+            path: path.to_path_buf(),
+            conn: Mutex::new(conn),
+            dim,
+        };
+        if create && db.meta("format_version")?.is_none() {
+            db.set_meta("format_version", &FORMAT_VERSION.to_string())?;
+        }
+        if let Some(v) = db.meta("format_version")?.and_then(|v| v.parse::<u32>().ok()) {
+            if v > FORMAT_VERSION {
+                return Err(StoreError::NewerFormat {
+                    path: db.path,
+                    found: v,
+                    supported: FORMAT_VERSION,
+                });
+            }
+        }
+        Ok(db)
+    }
+
+    /// Sets the vector length (a rebuild with another model changes it).
+    pub fn set_dimension(&mut self, dim: usize) {
+        self.dim = dim;
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        db_err(&self.path, e)
+    }
+
+    fn decode(&self, blob: &[u8], what: &str) -> Result<Vec<f32>, StoreError> {
+        decode_vector(blob, self.dim).ok_or_else(|| StoreError::CorruptDatabase {
+            path: self.path.clone(),
+            reason: format!(
+                "vector of `{what}` has {} bytes, expected {}",
+                blob.len(),
+                self.dim * 4
+            ),
+        })
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        meta_get(&self.conn(), &self.path, key)
+    }
+
+    fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        meta_set(&self.conn(), &self.path, key, value)
+    }
+
+    /// Current generation (bumped by each committed update).
+    pub fn generation(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .meta("generation")?
+            .and_then(|g| g.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Item and document counts.
+    pub fn counts(&self) -> Result<Counts, StoreError> {
+        let conn = self.conn();
+        let documents = conn
+            .query_row("SELECT count(*) FROM documents", [], |r| r.get::<_, i64>(0))
+            .map_err(|e| self.err(e))? as usize;
+        let mut per_level = [0usize; 3];
+        let mut st = conn
+            .prepare_cached("SELECT count(*) FROM items WHERE level = ?1")
+            .map_err(|e| self.err(e))?;
+        for level in Level::ALL {
+            per_level[level.slot()] = st
+                .query_row([level.code()], |r| r.get::<_, i64>(0))
+                .map_err(|e| self.err(e))? as usize;
+        }
+        Ok(Counts {
+            documents,
+            sections: per_level[Level::Section.slot()],
+            initiatives: per_level[Level::Initiative.slot()],
+            sentences: per_level[Level::Sentence.slot()],
+        })
+    }
+
+    /// All stored documents, by id.
+    pub fn documents(&self) -> Result<Vec<DocumentInfo>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn
+            .prepare_cached("SELECT id, title, date, path FROM documents ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(DocumentInfo {
+                    id: r.get(0)?,
+                    title: r.get(1)?,
+                    date: r.get(2)?,
+                    path: PathBuf::from(r.get::<_, String>(3)?),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Documents as `(id, path)`.
+    pub fn document_paths(&self) -> Result<Vec<(String, PathBuf)>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn
+            .prepare_cached("SELECT id, path FROM documents")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    PathBuf::from(r.get::<_, String>(1)?),
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Items matching `where_sql` (a clause over `i`, the items table), vectors decoded, each
+    /// with its byte range (sentences have one).
+    fn query_items(
+        &self,
+        where_sql: &str,
+        args: &[&dyn ToSql],
+    ) -> Result<Vec<(StoredItem, (usize, usize))>, StoreError> {
+        let raw: Vec<RawItem> = {
+            let conn = self.conn();
+            let mut st = conn
+                .prepare_cached(&format!("{ITEM_SELECT} {where_sql}"))
+                .map_err(|e| self.err(e))?;
+            let rows = st.query_map(args, raw_item).map_err(|e| self.err(e))?;
+            rows.collect::<rusqlite::Result<_>>()
+                .map_err(|e| self.err(e))?
+        };
+        raw.into_iter()
+            .map(|RawItem { mut item, blob, range }| {
+                item.vector = self.decode(&blob, &item.id)?;
+                Ok((item, range.unwrap_or((0, 0))))
+            })
+            .collect()
+    }
+
+    /// All items of a level in reading order (document id, then position), without sentences.
+    pub fn items_of_level(&self, level: Level) -> Result<Vec<StoredItem>, StoreError> {
+        Ok(self
+            .query_items(
+                "WHERE i.level = ?1 ORDER BY i.doc_id, i.ordinal",
+                &[&level.code()],
+            )?
+            .into_iter()
+            .map(|(item, _)| item)
+            .collect())
+    }
+
+    /// All sentences in reading order, grouped by the item of `level` they belong to (their
+    /// section or their initiative).
+    pub fn sentences_by_parent(
+        &self,
+        level: Level,
+    ) -> Result<HashMap<String, Vec<StoredSentence>>, StoreError> {
+        let mut by_parent: HashMap<String, Vec<StoredSentence>> = HashMap::new();
+        for (s, range) in self.query_items(
+            "WHERE i.level = ?1 ORDER BY i.doc_id, i.ordinal",
+            &[&Level::Sentence.code()],
+        )? {
+            let parent = match level {
+                Level::Section => s.section_id.clone(),
+                _ => s.parent_id.clone().unwrap_or_default(),
+            };
+            by_parent
+                .entry(parent)
+                .or_default()
+                .push(to_sentence(s, range));
+        }
+        Ok(by_parent)
+    }
+
+    /// One item by id (without sentences).
+    pub fn item_by_id(&self, id: &str) -> Result<Option<StoredItem>, StoreError> {
+        Ok(self
+            .query_items("WHERE i.id = ?1", &[&id])?
+            .pop()
+            .map(|(item, _)| item))
+    }
+
+    /// One item by key (without sentences).
+    pub fn item_by_key(&self, key: u64) -> Result<Option<StoredItem>, StoreError> {
+        Ok(self
+            .query_items("WHERE i.key = ?1", &[&(key as i64)])?
+            .pop()
+            .map(|(item, _)| item))
+    }
+
+    /// The sentences of an initiative or section, in reading order.
+    pub fn sentences_of(&self, item: &StoredItem) -> Result<Vec<StoredSentence>, StoreError> {
+        let where_sql = match item.level {
+            Level::Initiative => "WHERE i.level = ?1 AND i.parent_id = ?2 ORDER BY i.ordinal",
+            Level::Section => "WHERE i.level = ?1 AND i.section_id = ?2 ORDER BY i.ordinal",
+            Level::Sentence => return Ok(Vec::new()),
+        };
+        Ok(self
+            .query_items(where_sql, &[&Level::Sentence.code(), &item.id])?
+            .into_iter()
+            .map(|(s, range)| to_sentence(s, range))
+            .collect())
+    }
+
+    /// Live `(key, vector)` pairs of a level, by key.
+    pub fn live_vectors(&self, level: Level) -> Result<Vec<(u64, Vec<f32>)>, StoreError> {
+        let rows: Vec<(i64, Vec<u8>)> = {
+            let conn = self.conn();
+            let mut st = conn
+                .prepare_cached("SELECT key, vector FROM items WHERE level = ?1 ORDER BY key")
+                .map_err(|e| self.err(e))?;
+            let rows = st
+                .query_map([level.code()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(|e| self.err(e))?;
+            rows.collect::<rusqlite::Result<_>>()
+                .map_err(|e| self.err(e))?
+        };
+        rows.into_iter()
+            .map(|(k, b)| Ok((k as u64, self.decode(&b, &format!("key {k}"))?)))
+            .collect()
+    }
+
+    /// What searches filter on, per live item of a level: `(key, document id, boilerplate)`,
+    /// by key.
+    pub fn level_keys(&self, level: Level) -> Result<Vec<(u64, String, bool)>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn
+            .prepare_cached(
+                "SELECT key, doc_id, boilerplate FROM items WHERE level = ?1 ORDER BY key",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([level.code()], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// All item rows (without vectors) of the given documents, by item id.
+    pub fn rows_of_docs(&self, doc_ids: &[String]) -> Result<HashMap<String, ItemRow>, StoreError> {
+        let conn = self.conn();
+        let mut out = HashMap::new();
+        let mut st = conn
+            .prepare_cached(
+                "SELECT id, level, doc_id, section_id, parent_id, ordinal, heading, text,
+                     boilerplate, start_byte, end_byte, content_hash FROM items WHERE doc_id = ?1",
+            )
+            .map_err(|e| self.err(e))?;
+        for doc in doc_ids {
+            let rows = st
+                .query_map([doc], |r| {
+                    Ok(ItemRow {
+                        id: r.get(0)?,
+                        level: level_of(r, 1)?,
+                        doc_id: r.get(2)?,
+                        section_id: r.get(3)?,
+                        parent_id: r.get(4)?,
+                        ordinal: r.get(5)?,
+                        heading: r.get(6)?,
+                        text: r.get(7)?,
+                        boilerplate: r.get(8)?,
+                        byte_range: byte_range(r, 9)?,
+                        content_hash: r.get(11)?,
+                    })
+                })
+                .map_err(|e| self.err(e))?;
+            for row in rows {
+                let row = row.map_err(|e| self.err(e))?;
+                out.insert(row.id.clone(), row);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A stored vector with this content hash, if any item has one of the right length.
+    pub fn vector_by_hash(&self, hash: &str) -> Result<Option<Vec<f32>>, StoreError> {
+        let blob: Option<Vec<u8>> = self
+            .conn()
+            .prepare_cached("SELECT vector FROM items WHERE content_hash = ?1 LIMIT 1")
+            .and_then(|mut st| st.query_row([hash], |r| r.get(0)).optional())
+            .map_err(|e| self.err(e))?;
+        Ok(blob.and_then(|b| decode_vector(&b, self.dim)))
+    }
+
+    /// Applies one update in one transaction: the database moves from the old state to the new
+    /// one or not at all. Returns the generation after it.
+    pub fn commit(&self, c: &Commit<'_>) -> Result<u64, StoreError> {
+        let mut conn = self.conn();
+        let err = |e| db_err(&self.path, e);
+        let tx = conn.transaction().map_err(err)?;
+        if c.rebuild {
+            tx.execute_batch("DELETE FROM items; DELETE FROM documents;")
+                .map_err(err)?;
+            meta_set(
+                &tx,
+                &self.path,
+                "format_version",
+                &FORMAT_VERSION.to_string(),
+            )?;
+        }
+        for id in &c.remove_items {
+            tx.execute("DELETE FROM items WHERE id = ?1", [id])
+                .map_err(err)?;
+        }
+        for id in c.remove_docs {
+            tx.execute("DELETE FROM documents WHERE id = ?1", [id])
+                .map_err(err)?;
+        }
+        for (d, path) in &c.docs {
+            let metadata = serde_json::to_string(&d.metadata).unwrap_or_else(|_| "{}".into());
+            tx.execute(
+                "INSERT INTO documents(id, path, title, date, source, format, content_hash, metadata)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT(id) DO UPDATE SET path = ?2, title = ?3, date = ?4, source = ?5,
+                     format = ?6, content_hash = ?7, metadata = ?8",
+                params![
+                    d.id,
+                    path,
+                    d.title,
+                    d.date,
+                    d.source,
+                    d.format,
+                    d.content_hash,
+                    metadata
+                ],
+            )
+            .map_err(err)?;
+        }
+        for w in &c.writes {
+            match w {
+                ItemWrite::Insert(row, v) => insert_item(&tx, &self.path, row, v)?,
+                ItemWrite::Replace(row, v) => {
+                    tx.execute("DELETE FROM items WHERE id = ?1", [&row.id])
+                        .map_err(err)?;
+                    insert_item(&tx, &self.path, row, v)?;
+                }
+                ItemWrite::Meta(row) => update_item_meta(&tx, &self.path, row)?,
+            }
+        }
+        let generation = meta_get(&tx, &self.path, "generation")?
+            .and_then(|g| g.parse::<u64>().ok())
+            .unwrap_or(0)
+            + u64::from(c.bump);
+        meta_set(&tx, &self.path, "generation", &generation.to_string())?;
+        meta_set(&tx, &self.path, "model", &c.model_json)?;
+        meta_set(&tx, &self.path, "dimension", &c.dimension.to_string())?;
+        tx.commit().map_err(err)?;
+        Ok(generation)
+    }
+}
+
+fn meta_get(conn: &Connection, path: &Path, key: &str) -> Result<Option<String>, StoreError> {
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()
+        .map_err(|e| db_err(path, e))
+}
+
+fn meta_set(conn: &Connection, path: &Path, key: &str, value: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2",
+        params![key, value],
+    )
+    .map(|_| ())
+    .map_err(|e| db_err(path, e))
+}
+
+fn insert_item(conn: &Connection, path: &Path, row: &ItemRow, v: &[f32]) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO items(id, level, doc_id, section_id, parent_id, ordinal, heading, text,
+             boilerplate, start_byte, end_byte, content_hash, vector)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            row.id,
+            row.level.code(),
+            row.doc_id,
+            row.section_id,
+            row.parent_id,
+            row.ordinal,
+            row.heading,
+            row.text,
+            row.boilerplate,
+            row.byte_range.map(|r| r.0 as i64),
+            row.byte_range.map(|r| r.1 as i64),
+            row.content_hash,
+            encode_vector(v)
+        ])
+    })
+    .map(|_| ())
+    .map_err(|e| db_err(path, e))
+}
+
+fn update_item_meta(conn: &Connection, path: &Path, row: &ItemRow) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE items SET doc_id = ?2, section_id = ?3, parent_id = ?4, ordinal = ?5, heading = ?6,
+             boilerplate = ?7, start_byte = ?8, end_byte = ?9, text = ?10 WHERE id = ?1",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            row.id,
+            row.doc_id,
+            row.section_id,
+            row.parent_id,
+            row.ordinal,
+            row.heading,
+            row.boilerplate,
+            row.byte_range.map(|r| r.0 as i64),
+            row.byte_range.map(|r| r.1 as i64),
+            row.text
+        ])
+    })
+    .map(|_| ())
+    .map_err(|e| db_err(path, e))
+}
