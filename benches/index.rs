@@ -10,10 +10,10 @@
 //! Run: `cargo bench --bench index`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use simsum::index::hnsw::HnswGraph;
-use simsum::index::knn::KnnGraph;
-use simsum::index::layout::dot;
-use simsum::index::layout::HnswParams;
+use simsum::store::local::graphs::HnswGraph;
+use simsum::store::KnnGraph;
+use simsum::store::local::layout::dot;
+use simsum::store::local::layout::HnswParams;
 
 #[path = "support/synthetic.rs"]
 mod synthetic;

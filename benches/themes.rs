@@ -13,7 +13,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use simsum::cluster::{cluster, ClusterParams};
-use simsum::index::knn::KnnGraph;
+use simsum::store::KnnGraph;
 use simsum::summarize::{embed_documents, summarize, SentenceUnit, SummaryParams};
 
 #[path = "../tests/support/seeds.rs"]

@@ -6,7 +6,7 @@
 //!
 //! With `hnsw` as third argument, the kNN graph instead comes from searching an HNSW graph of
 //! the vectors (M=16, ef_construction=200; its build is not timed: an index already has it) for
-//! every item at `simsum::index::knn::graph_ef(k)`, the way `simsum cluster` reads an index above 10,000 items; that search
+//! every item at `simsum::store::local::graphs::knn::graph_ef(k)`, the way `simsum cluster` reads an index above 10,000 items; that search
 //! is timed and reported with its recall against the exact in-topic graph.
 //!
 //! Run: `cargo run --release --example cluster_scale -- [N] [threads] [hnsw]`
@@ -38,14 +38,14 @@ fn main() {
     let mut knn_secs = 0.0;
     if args.get(3).map(String::as_str) == Some("hnsw") {
         use rayon::prelude::*;
-        let params = simsum::index::layout::HnswParams {
+        let params = simsum::store::local::layout::HnswParams {
             m: 16,
             ef_construction: 200,
             ef_search: 128,
         };
         let vectors: Vec<Vec<f32>> = items.iter().map(|i| i.vector.clone()).collect();
         let t = Instant::now();
-        let graph = simsum::index::hnsw::HnswGraph::build(&vectors, params);
+        let graph = simsum::store::local::graphs::HnswGraph::build(&vectors, params);
         eprintln!(
             "HNSW graph built in {:.1} s (not timed)",
             t.elapsed().as_secs_f64()
@@ -55,7 +55,7 @@ fn main() {
             .par_iter()
             .enumerate()
             .map(|(i, v)| {
-                let mut row = graph.search(v, k + 1, simsum::index::knn::graph_ef(k));
+                let mut row = graph.search(v, k + 1, simsum::store::local::graphs::knn::graph_ef(k));
                 row.retain(|&(j, _)| j != i);
                 row.truncate(k);
                 row
@@ -77,7 +77,7 @@ fn main() {
             knn_secs,
             hit as f64 / (n * (k - 2)) as f64
         );
-        knn = simsum::index::knn::KnnGraph { neighbours };
+        knn = simsum::store::KnnGraph { neighbours };
     }
 
     let t = Instant::now();

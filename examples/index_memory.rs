@@ -13,7 +13,7 @@
 
 use std::time::Instant;
 
-use simsum::index::hnsw::{load_flat, HnswGraph, HnswParams};
+use simsum::store::local::graphs::hnsw::{load_flat, HnswGraph, HnswParams};
 
 #[path = "../benches/support/synthetic.rs"]
 mod synthetic;

@@ -8,8 +8,8 @@
 
 use std::time::Instant;
 
-use simsum::index::hnsw::{load_flat, HnswGraph, HnswParams};
-use simsum::index::layout::dot;
+use simsum::store::local::graphs::hnsw::{load_flat, HnswGraph, HnswParams};
+use simsum::store::local::layout::dot;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

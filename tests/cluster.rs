@@ -8,7 +8,7 @@ use simsum::cluster::{
     cluster, cluster_with_embedder, ClusterParams, ThemeCount, ThemeItem, ThemeReport,
 };
 use simsum::embed::{Embedder, HashEmbedder};
-use simsum::index::knn::KnnGraph;
+use simsum::store::KnnGraph;
 
 /// Deterministic pseudo-random words for synthetic topics.
 struct Lcg(u64);

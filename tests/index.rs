@@ -7,10 +7,10 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use simsum::embed::{EmbedError, Embedder, Embedding, HashEmbedder, ModelId};
-use simsum::index::layout::HnswParams;
-use simsum::index::{
-    IndexDir, IndexError, IndexWriter, ItemFilter, Level, UpdateOptions, WriterLock,
-};
+use simsum::store::local::graphs::hnsw;
+use simsum::store::local::layout::HnswParams;
+use simsum::store::local::{LocalOptions, LocalStore, LocalWriter, WriterLock};
+use simsum::store::{ItemFilter, Level, StoreError, UpdateOptions, UpdateStats};
 use simsum::ingest::{Document, Initiative, Section, Sentence};
 use simsum::search::{self, LinkOptions, SearchOptions};
 
@@ -135,11 +135,11 @@ fn corpus(dir: &Path) -> Vec<Document> {
 }
 
 fn update(
-    w: &mut IndexWriter,
+    w: &mut LocalWriter,
     docs: &[Document],
     e: &dyn Embedder,
     scope: &Path,
-) -> simsum::index::UpdateStats {
+) -> UpdateStats {
     let opts = UpdateOptions {
         scope: vec![scope.to_path_buf()],
         ..Default::default()
@@ -154,7 +154,7 @@ fn incremental_update_embeds_only_changes_and_reports_counts() {
     std::fs::create_dir_all(&src).unwrap();
     let e = Counting::new(64);
     let mut docs = corpus(&src);
-    let mut w = IndexWriter::open(&idx, &e.model_id(), 64, false).unwrap();
+    let mut w = LocalWriter::open(&idx, &e.model_id(), 64, false).unwrap();
     let s = update(&mut w, &docs, &e, &src);
     // 6 sections + 7 initiatives.
     assert_eq!(
@@ -206,7 +206,7 @@ fn incremental_update_embeds_only_changes_and_reports_counts() {
         (counts.documents, counts.sections, counts.initiatives),
         (1, 3, 4)
     );
-    let m = IndexDir::open(&idx).unwrap().manifest().clone();
+    let m = LocalStore::open(&idx).unwrap().manifest().clone();
     assert_eq!(
         m.counts, counts,
         "the manifest describes the committed state"
@@ -217,7 +217,7 @@ fn incremental_update_embeds_only_changes_and_reports_counts() {
 fn stored_items_serve_clustering_and_summaries() {
     let tmp = tempfile::tempdir().unwrap();
     let e = HashEmbedder::new(64);
-    let mut w = IndexWriter::open(&tmp.path().join("idx"), &e.model_id(), 64, false).unwrap();
+    let mut w = LocalWriter::open(&tmp.path().join("idx"), &e.model_id(), 64, false).unwrap();
     update(&mut w, &corpus(tmp.path()), &e, tmp.path());
     let index = w.into_index();
     let items = index.items(Level::Initiative).unwrap();
@@ -253,7 +253,7 @@ fn stored_items_serve_clustering_and_summaries() {
 fn search_ranks_explains_and_filters() {
     let tmp = tempfile::tempdir().unwrap();
     let e = HashEmbedder::new(256);
-    let mut w = IndexWriter::open(&tmp.path().join("idx"), &e.model_id(), 256, false).unwrap();
+    let mut w = LocalWriter::open(&tmp.path().join("idx"), &e.model_id(), 256, false).unwrap();
     update(&mut w, &corpus(tmp.path()), &e, tmp.path());
     let index = w.into_index();
     let hits = search::search(
@@ -331,28 +331,28 @@ fn model_mismatch_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
     let idx = tmp.path().join("idx");
     let e = HashEmbedder::new(64);
-    let mut w = IndexWriter::open(&idx, &e.model_id(), 64, false).unwrap();
+    let mut w = LocalWriter::open(&idx, &e.model_id(), 64, false).unwrap();
     update(&mut w, &corpus(tmp.path()), &e, tmp.path());
     drop(w);
     let other = HashEmbedder::new(32);
-    let err = IndexWriter::open(&idx, &other.model_id(), 32, false)
+    let err = LocalWriter::open(&idx, &other.model_id(), 32, false)
         .err()
         .unwrap();
-    assert!(matches!(err, IndexError::ModelMismatch(_)), "{err}");
+    assert!(matches!(err, StoreError::ModelMismatch(_)), "{err}");
     let msg = err.to_string();
     assert!(
         msg.contains("simsum/hash-64") && msg.contains("--rebuild"),
         "{msg}"
     );
-    assert!(IndexDir::open(&idx)
+    assert!(LocalStore::open(&idx)
         .unwrap()
         .check_model(&other.model_id(), 32)
         .is_err());
     // --rebuild starts over with the new model.
-    let mut w = IndexWriter::open(&idx, &other.model_id(), 32, true).unwrap();
+    let mut w = LocalWriter::open(&idx, &other.model_id(), 32, true).unwrap();
     let s = update(&mut w, &corpus(tmp.path()), &other, tmp.path());
     assert_eq!(s.items().added, 13, "{s:?}");
-    assert_eq!(IndexDir::open(&idx).unwrap().manifest().dimension, 32);
+    assert_eq!(LocalStore::open(&idx).unwrap().manifest().dimension, 32);
     // The CLI says the same.
     let out = Command::new(BIN)
         .args(["--model", "hash:64", "search", "x", "--index"])
@@ -368,15 +368,15 @@ fn newer_format_is_refused_with_the_fix() {
     let tmp = tempfile::tempdir().unwrap();
     let idx = tmp.path().join("idx");
     let e = HashEmbedder::new(16);
-    drop(IndexWriter::open(&idx, &e.model_id(), 16, false).unwrap());
+    drop(LocalWriter::open(&idx, &e.model_id(), 16, false).unwrap());
     let path = idx.join("manifest.json");
     let text = std::fs::read_to_string(&path)
         .unwrap()
         .replace("\"format_version\": 1", "\"format_version\": 99");
     std::fs::write(&path, text).unwrap();
-    let err = IndexDir::open(&idx).unwrap_err();
+    let err = LocalStore::open(&idx).unwrap_err();
     assert!(
-        matches!(err, IndexError::NewerFormat { found: 99, .. }),
+        matches!(err, StoreError::NewerFormat { found: 99, .. }),
         "{err}"
     );
     assert!(err.to_string().contains("upgrade simsum"));
@@ -387,7 +387,7 @@ fn manifest_fields_are_pinned() {
     let tmp = tempfile::tempdir().unwrap();
     let idx = tmp.path().join("idx");
     let e = HashEmbedder::new(16);
-    drop(IndexWriter::open(&idx, &e.model_id(), 16, false).unwrap());
+    drop(LocalWriter::open(&idx, &e.model_id(), 16, false).unwrap());
     let v: serde_json::Value =
         serde_json::from_slice(&std::fs::read(idx.join("manifest.json")).unwrap()).unwrap();
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
@@ -447,17 +447,18 @@ fn many_docs(dir: &Path, n_docs: usize, per_doc: usize) -> Vec<Document> {
         .collect()
 }
 
-fn small_graph_writer(idx: &Path, e: &dyn Embedder) -> IndexWriter {
-    let mut w = IndexWriter::open(idx, &e.model_id(), e.dim(), false).unwrap();
-    w.configure(
-        HnswParams {
-            m: 16,
-            ef_construction: 100,
-            ef_search: 64,
-        },
-        50,
-    );
-    w
+/// Graphs from 50 items up, so that small test corpora are searched through them.
+const SMALL_GRAPHS: LocalOptions = LocalOptions {
+    hnsw: Some(HnswParams {
+        m: 16,
+        ef_construction: 100,
+        ef_search: 64,
+    }),
+    exact_threshold: Some(50),
+};
+
+fn small_graph_writer(idx: &Path, e: &dyn Embedder) -> LocalWriter {
+    LocalWriter::open_with(idx, &e.model_id(), e.dim(), false, SMALL_GRAPHS).unwrap()
 }
 
 #[test]
@@ -468,9 +469,9 @@ fn exact_and_hnsw_agree_on_small_data() {
     let mut w = small_graph_writer(&idx, &e);
     update(&mut w, &many_docs(tmp.path(), 40, 10), &e, tmp.path());
     drop(w);
-    let approx = IndexDir::open(&idx).unwrap();
+    let approx = LocalStore::open(&idx).unwrap();
     assert!(approx.uses_graph(Level::Initiative).unwrap());
-    let mut exact = IndexDir::open(&idx).unwrap();
+    let mut exact = LocalStore::open(&idx).unwrap();
     exact.set_exact(true);
     assert!(!exact.uses_graph(Level::Initiative).unwrap());
     let queries = e
@@ -508,8 +509,8 @@ fn knn_graph_from_the_stored_hnsw_matches_the_exact_graph() {
     let mut w = small_graph_writer(&idx, &e);
     update(&mut w, &many_docs(tmp.path(), 40, 10), &e, tmp.path());
     drop(w);
-    let approx = IndexDir::open(&idx).unwrap();
-    let mut exact = IndexDir::open(&idx).unwrap();
+    let approx = LocalStore::open(&idx).unwrap();
+    let mut exact = LocalStore::open(&idx).unwrap();
     exact.set_exact(true);
     let k = 8;
     let a = approx.knn_graph(Level::Initiative, k).unwrap();
@@ -569,26 +570,51 @@ fn corrupt_graph_file_is_rebuilt_and_graph_follows_updates() {
         .unwrap()
         .remove(0)
         .vector;
-    let search = || {
-        let index = IndexDir::open(&idx).unwrap();
+    let search = |graph: bool| {
+        let index = LocalStore::open(&idx).unwrap();
         let hits = index
             .nearest(Level::Initiative, &q, 5, &ItemFilter::default())
             .unwrap();
         assert_eq!(hits.len(), 5);
-        assert!(index.uses_graph(Level::Initiative).unwrap());
+        assert_eq!(index.uses_graph(Level::Initiative).unwrap(), graph);
         hits
     };
-    let before = search();
-    // The search copy damaged: searches rebuild the graph from the stored vectors and save it.
+    let exact = {
+        let mut index = LocalStore::open(&idx).unwrap();
+        index.set_exact(true);
+        index
+            .nearest(Level::Initiative, &q, 5, &ItemFilter::default())
+            .unwrap()
+    };
+    let before = search(true);
+    let listing = || {
+        let mut names: Vec<String> = walkdir(&idx);
+        names.sort();
+        names
+    };
+    // The search copy damaged: readers search exactly and write nothing; the next writer,
+    // with nothing else to do, repairs the graph.
     corrupt("graph.flat");
-    assert_eq!(search(), before);
-    assert!(simsum::index::hnsw::load_flat(&idx.join("graph/initiative")).is_ok());
-    assert!(simsum::index::hnsw::HnswGraph::load(&idx.join("graph/initiative")).is_ok());
+    let files_before = listing();
+    assert_eq!(search(false), exact);
+    assert_eq!(listing(), files_before, "a reader wrote into the index");
+    assert!(hnsw::load_flat(&idx.join("graph/initiative")).is_err());
+    let mut w = small_graph_writer(&idx, &e);
+    let s = update(&mut w, &many_docs(tmp.path(), 22, 10), &e, tmp.path());
+    assert_eq!(s.items().added, 0);
+    assert!(
+        s.graphs.iter().any(|(l, _)| *l == Level::Initiative),
+        "{:?}",
+        s.graphs
+    );
+    drop(w);
+    assert!(hnsw::load_flat(&idx.join("graph/initiative")).is_ok());
+    assert_eq!(search(true), before);
     // The `hnsw_rs` files damaged: searches (which read only the search copy) are unaffected,
     // and the next update finds the damage and rebuilds instead of adding to it.
     corrupt("graph.hnsw.graph");
-    assert!(simsum::index::hnsw::HnswGraph::load(&idx.join("graph/initiative")).is_err());
-    assert_eq!(search(), before);
+    assert!(hnsw::HnswGraph::load(&idx.join("graph/initiative")).is_err());
+    assert_eq!(search(true), before);
     let mut w = small_graph_writer(&idx, &e);
     let s = update(&mut w, &many_docs(tmp.path(), 23, 10), &e, tmp.path());
     assert!(
@@ -598,7 +624,7 @@ fn corrupt_graph_file_is_rebuilt_and_graph_follows_updates() {
         "{:?}",
         s.graphs
     );
-    assert!(simsum::index::hnsw::HnswGraph::load(&idx.join("graph/initiative")).is_ok());
+    assert!(hnsw::HnswGraph::load(&idx.join("graph/initiative")).is_ok());
 }
 
 #[test]
@@ -606,15 +632,15 @@ fn corrupt_database_is_a_clear_error_and_rebuild_recovers() {
     let tmp = tempfile::tempdir().unwrap();
     let idx = tmp.path().join("idx");
     let e = HashEmbedder::new(16);
-    let mut w = IndexWriter::open(&idx, &e.model_id(), 16, false).unwrap();
+    let mut w = LocalWriter::open(&idx, &e.model_id(), 16, false).unwrap();
     update(&mut w, &corpus(tmp.path()), &e, tmp.path());
     drop(w);
     for f in ["index.sqlite-wal", "index.sqlite-shm"] {
         let _ = std::fs::remove_file(idx.join(f));
     }
     std::fs::write(idx.join("index.sqlite"), vec![0x5a; 8192]).unwrap();
-    let err = IndexDir::open(&idx).unwrap_err();
-    assert!(matches!(err, IndexError::CorruptDatabase { .. }), "{err}");
+    let err = LocalStore::open(&idx).unwrap_err();
+    assert!(matches!(err, StoreError::CorruptDatabase { .. }), "{err}");
     let msg = err.to_string();
     assert!(
         msg.contains("index.sqlite") && msg.contains("--rebuild"),
@@ -627,7 +653,7 @@ fn corrupt_database_is_a_clear_error_and_rebuild_recovers() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("corrupt"));
-    let mut w = IndexWriter::open(&idx, &e.model_id(), 16, true).unwrap();
+    let mut w = LocalWriter::open(&idx, &e.model_id(), 16, true).unwrap();
     assert_eq!(
         update(&mut w, &corpus(tmp.path()), &e, tmp.path())
             .items()
@@ -643,10 +669,10 @@ fn second_writer_gets_index_is_locked() {
     std::fs::create_dir_all(&idx).unwrap();
     let e = HashEmbedder::new(16);
     let held = WriterLock::try_acquire(&idx).unwrap();
-    let err = IndexWriter::open(&idx, &e.model_id(), 16, false)
+    let err = LocalWriter::open(&idx, &e.model_id(), 16, false)
         .err()
         .unwrap();
-    assert!(matches!(err, IndexError::Locked { .. }), "{err}");
+    assert!(matches!(err, StoreError::Locked { .. }), "{err}");
     assert!(err.to_string().contains("locked"));
     let src = tmp.path().join("src");
     std::fs::create_dir_all(&src).unwrap();
@@ -664,7 +690,7 @@ fn second_writer_gets_index_is_locked() {
         String::from_utf8_lossy(&out.stderr)
     );
     drop(held);
-    assert!(IndexWriter::open(&idx, &e.model_id(), 16, false).is_ok());
+    assert!(LocalWriter::open(&idx, &e.model_id(), 16, false).is_ok());
 }
 
 /// `files` text files named `<prefix>NNNNN.txt` (document ids come from file names).
@@ -708,7 +734,7 @@ fn kill_during_indexing_keeps_the_previous_state() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let before = IndexDir::open(&idx).unwrap().counts().unwrap();
+    let before = LocalStore::open(&idx).unwrap().counts().unwrap();
     let mut killed_mid_run = 0;
     for delay_ms in [150u64, 400, 900, 1500] {
         let mut child = Command::new(BIN)
@@ -727,7 +753,7 @@ fn kill_during_indexing_keeps_the_previous_state() {
             eprintln!("killed after {delay_ms} ms");
         }
         child.wait().unwrap();
-        let index = IndexDir::open(&idx).expect("the index opens after a kill");
+        let index = LocalStore::open(&idx).expect("the index opens after a kill");
         let counts = index.counts().unwrap();
         if counts != before {
             // The kill came after the commit (e.g. while building the graph): the new state is
@@ -829,10 +855,13 @@ fn cli_index_is_incremental_and_json_is_stable() {
     );
 }
 
-/// The real default model, when it can be found without the network; `None` skips the test.
-fn real_model_available() -> bool {
-    let offline = simsum::model::ResolveOptions::default();
-    simsum::model::resolve(simsum::model::DEFAULT_MODEL, &offline).is_ok()
+/// The real default model, acquired through the code users run (fetching it if needed); the
+/// test fails with the reason when it cannot be had, never passes without running.
+fn require_real_model() {
+    let opts = simsum::model::ResolveOptions::default();
+    if let Err(e) = simsum::model::resolve(simsum::model::DEFAULT_MODEL, &opts) {
+        panic!("this test needs the default model: {e}");
+    }
 }
 
 fn seeds_dir() -> PathBuf {
@@ -841,10 +870,8 @@ fn seeds_dir() -> PathBuf {
 
 #[test]
 fn seed_query_about_training_local_workers_finds_the_enterprises_training_initiatives() {
-    if !real_model_available() || !seeds_dir().exists() {
-        eprintln!("skipped: the default model or seeds/ is not available");
-        return;
-    }
+    require_real_model();
+    assert!(seeds_dir().is_dir(), "seeds/ is missing from the checkout");
     let tmp = tempfile::tempdir().unwrap();
     let idx = tmp.path().join("idx");
     let run = |args: &[&str]| {
@@ -890,4 +917,220 @@ fn seed_query_about_training_local_workers_finds_the_enterprises_training_initia
             .contains("vocational training"),
         "{top}"
     );
+}
+
+/// Every file under `dir` but the database's, as `path size modified`: what a reader must not
+/// change. (SQLite itself may touch `index.sqlite*` when a connection closes.)
+fn walkdir(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let meta = e.metadata().unwrap();
+            let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
+            if meta.is_dir() {
+                stack.push(e.path());
+            } else if !rel.starts_with("index.sqlite") {
+                out.push(format!("{rel} {} {:?}", meta.len(), meta.modified().unwrap()));
+            }
+        }
+    }
+    out
+}
+
+/// Temporary files and folders a killed writer leaves behind.
+fn leftovers(idx: &Path) -> Vec<String> {
+    walkdir(idx)
+        .into_iter()
+        .filter(|f| f.starts_with(".tmp") || f.contains(".tmp-") || f.contains(".old-"))
+        .collect()
+}
+
+#[test]
+fn a_reader_and_a_writer_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let idx = tmp.path().join("idx");
+    let e = HashEmbedder::new(32);
+    let mut w = small_graph_writer(&idx, &e);
+    update(&mut w, &many_docs(tmp.path(), 10, 10), &e, tmp.path());
+    let q = e.embed(&["training workers skills"]).unwrap().remove(0).vector;
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let reader = s.spawn(|| {
+            let mut reads = 0;
+            while !stop.load(Ordering::SeqCst) || reads < 5 {
+                // Opens although the writer holds the lock, and sees one committed state.
+                let index = LocalStore::open(&idx).unwrap();
+                let c = index.counts().unwrap();
+                assert_eq!(
+                    (c.sections, c.initiatives),
+                    (c.documents, c.documents * 10),
+                    "{c:?}"
+                );
+                let hits = index
+                    .nearest(Level::Initiative, &q, 5, &ItemFilter::default())
+                    .unwrap();
+                assert_eq!(hits.len(), 5);
+                let keys: Vec<u64> = hits.iter().map(|(k, _)| *k).collect();
+                assert_eq!(index.items_by_key(&keys).unwrap().len(), 5);
+                reads += 1;
+            }
+            reads
+        });
+        // One more document per update: every one commits and refreshes the graph.
+        for n in 11..=25 {
+            let s = update(&mut w, &many_docs(tmp.path(), n, 10), &e, tmp.path());
+            assert_eq!(s.items().added, 11);
+        }
+        stop.store(true, Ordering::SeqCst);
+        assert!(reader.join().unwrap() >= 5);
+    });
+    drop(w);
+    let c = LocalStore::open(&idx).unwrap().counts().unwrap();
+    assert_eq!((c.documents, c.initiatives), (25, 250));
+    assert!(leftovers(&idx).is_empty(), "{:?}", leftovers(&idx));
+}
+
+/// The states a `kill -9` can leave for each kind of file write, made directly (a kill lands
+/// on one of them only by luck; the kill trials below try it for real): the database's commit
+/// is SQLite's journal (see `kill_during_indexing_keeps_the_previous_state`); the manifest and
+/// `themes.json` are written to a temporary file and renamed; a graph is filled in a fresh
+/// folder and swapped in with two renames.
+#[test]
+fn every_state_a_killed_write_leaves_opens_with_nothing_lost() {
+    let tmp = tempfile::tempdir().unwrap();
+    let idx = tmp.path().join("idx");
+    let e = Counting::new(32);
+    let docs = many_docs(tmp.path(), 20, 10);
+    let mut w = small_graph_writer(&idx, &e);
+    update(&mut w, &docs, &e, tmp.path());
+    drop(w);
+    e.take();
+    let before = LocalStore::open(&idx).unwrap().counts().unwrap();
+    let q = e.embed(&["film festival culture"]).unwrap().remove(0).vector;
+    e.take();
+    let exact = {
+        let mut index = LocalStore::open(&idx).unwrap();
+        index.set_exact(true);
+        index
+            .nearest(Level::Initiative, &q, 10, &ItemFilter::default())
+            .unwrap()
+    };
+    // Manifest and theme report: killed before the rename, a partial temporary file each.
+    std::fs::write(idx.join(".tmpA1b2C3"), br#"{"format_version": 1, "simsum_ver"#).unwrap();
+    std::fs::write(idx.join(".tmpD4e5F6"), br#"{"format_version":1,"generation":3,"re"#).unwrap();
+    // Graph: killed between the two renames of the swap (the old graph moved aside, none in
+    // place), and a second save killed while filling its fresh folder.
+    let graphs = idx.join("graph");
+    std::fs::rename(graphs.join("initiative"), graphs.join("initiative.old-99999")).unwrap();
+    std::fs::create_dir_all(graphs.join("initiative.tmp-99998")).unwrap();
+    std::fs::write(graphs.join("initiative.tmp-99998/graph.hnsw.data"), [7u8; 100]).unwrap();
+    // A theme report written before format versions: read as absent, made again.
+    std::fs::write(idx.join("themes.json"), br#"{"generation":1,"report":{}}"#).unwrap();
+
+    let index = LocalStore::open(&idx).expect("opens after the kills");
+    assert_eq!(index.counts().unwrap(), before, "nothing lost");
+    assert!(!index.uses_graph(Level::Initiative).unwrap());
+    let hits = index
+        .nearest(Level::Initiative, &q, 10, &ItemFilter::default())
+        .unwrap();
+    assert_eq!(hits, exact, "without its graph a level is searched exactly");
+    assert!(simsum::store::Store::load_themes(&index).unwrap().is_none());
+    drop(index);
+
+    // The next writer clears what the kills left, re-embeds nothing and restores the graph.
+    let mut w = small_graph_writer(&idx, &e);
+    assert!(leftovers(&idx).is_empty(), "{:?}", leftovers(&idx));
+    let s = update(&mut w, &docs, &e, tmp.path());
+    assert_eq!((s.items().added, s.items().unchanged), (0, 220));
+    assert_eq!(e.take(), 0);
+    assert!(
+        s.graphs
+            .iter()
+            .any(|(l, what)| *l == Level::Initiative && what.starts_with("built over")),
+        "{:?}",
+        s.graphs
+    );
+    drop(w);
+    let index = LocalStore::open(&idx).unwrap();
+    assert!(index.uses_graph(Level::Initiative).unwrap());
+    assert_eq!(index.counts().unwrap(), before);
+}
+
+/// `kill -9` at increasing delays into runs that write graphs (`index --rebuild` commits, then
+/// builds and saves a graph over 24,012 initiatives) and theme reports (`cluster`): after each
+/// kill the index opens with every item, searches answer, and a plain run afterwards finishes
+/// the job with no leftovers.
+#[test]
+fn kill_during_graph_and_theme_writes_loses_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (big, idx) = (tmp.path().join("big"), tmp.path().join("idx"));
+    write_corpus(&big, "big", 600, 40);
+    let ok = |out: std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let started = std::time::Instant::now();
+    ok(cli(&idx, &["index", big.to_str().unwrap()]));
+    let full_run = started.elapsed();
+    let full = LocalStore::open(&idx).unwrap().counts().unwrap();
+    assert_eq!(full.initiatives, 24_000);
+    assert!(hnsw::load_flat(&idx.join("graph/initiative")).is_ok());
+
+    let trial = |args: &[&str], total: std::time::Duration| -> usize {
+        let mut killed = 0;
+        for share in [0.2, 0.45, 0.7, 0.85, 0.95] {
+            let mut child = Command::new(BIN)
+                .args(["--model", "hash:64", "--index"])
+                .arg(&idx)
+                .args(args)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(total.mul_f64(share));
+            if child.try_wait().unwrap().is_none() {
+                child.kill().unwrap(); // SIGKILL
+                killed += 1;
+            }
+            child.wait().unwrap();
+            let index = LocalStore::open(&idx).expect("the index opens after a kill");
+            assert_eq!(index.counts().unwrap(), full, "after {args:?} at {share}");
+            // A theme report is there whole or not at all.
+            if let Ok(bytes) = std::fs::read(idx.join("themes.json")) {
+                serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .unwrap_or_else(|e| panic!("themes.json half written: {e}"));
+            }
+            drop(index);
+            ok(cli(&idx, &["search", "training culture", "--json"]));
+        }
+        killed
+    };
+    let killed = trial(&["index", "--rebuild", big.to_str().unwrap()], full_run);
+    eprintln!("index --rebuild: {killed} of 5 runs killed (a full run took {full_run:?})");
+    assert!(killed > 0, "every run finished before its kill");
+    let out = ok(cli(&idx, &["index", big.to_str().unwrap()]));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("unchanged"));
+    assert!(hnsw::load_flat(&idx.join("graph/initiative")).is_ok());
+    assert!(hnsw::HnswGraph::load(&idx.join("graph/initiative")).is_ok());
+
+    let cluster = ["cluster", "--level", "section", "--no-model"];
+    let started = std::time::Instant::now();
+    ok(cli(&idx, &cluster));
+    let cluster_run = started.elapsed();
+    let killed = trial(&cluster, cluster_run);
+    eprintln!("cluster: {killed} of 5 runs killed (a full run took {cluster_run:?})");
+    assert!(killed > 0, "every run finished before its kill");
+    ok(cli(&idx, &cluster));
+    let index = LocalStore::open(&idx).unwrap();
+    assert!(simsum::store::Store::load_themes(&index).unwrap().is_some());
+    drop(index);
+    // The next writer clears whatever the kills left.
+    drop(LocalWriter::open(&idx, &HashEmbedder::new(64).model_id(), 64, false).unwrap());
+    assert!(leftovers(&idx).is_empty(), "{:?}", leftovers(&idx));
 }

@@ -7,7 +7,7 @@
 use rayon::prelude::*;
 use simsum::cluster::ThemeItem;
 use simsum::embed::{dot, normalize};
-use simsum::index::knn::KnnGraph;
+use simsum::store::KnnGraph;
 
 /// SplitMix64: small, fast, reproducible.
 pub struct Rng(pub u64);

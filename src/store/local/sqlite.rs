@@ -288,21 +288,26 @@ impl Db {
             .unwrap_or(0))
     }
 
-    /// Item and document counts.
+    /// Item and document counts, all from one snapshot (a read transaction), so that a
+    /// commit landing meanwhile cannot mix two states.
     pub fn counts(&self) -> Result<Counts, StoreError> {
-        let conn = self.conn();
-        let documents = conn
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        let documents = tx
             .query_row("SELECT count(*) FROM documents", [], |r| r.get::<_, i64>(0))
             .map_err(|e| self.err(e))? as usize;
         let mut per_level = [0usize; 3];
-        let mut st = conn
-            .prepare_cached("SELECT count(*) FROM items WHERE level = ?1")
-            .map_err(|e| self.err(e))?;
-        for level in Level::ALL {
-            per_level[level.slot()] = st
-                .query_row([level.code()], |r| r.get::<_, i64>(0))
-                .map_err(|e| self.err(e))? as usize;
+        {
+            let mut st = tx
+                .prepare_cached("SELECT count(*) FROM items WHERE level = ?1")
+                .map_err(|e| self.err(e))?;
+            for level in Level::ALL {
+                per_level[level.slot()] = st
+                    .query_row([level.code()], |r| r.get::<_, i64>(0))
+                    .map_err(|e| self.err(e))? as usize;
+            }
         }
+        tx.finish().map_err(|e| self.err(e))?;
         Ok(Counts {
             documents,
             sections: per_level[Level::Section.slot()],
