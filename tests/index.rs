@@ -1059,14 +1059,15 @@ fn every_state_a_killed_write_leaves_opens_with_nothing_lost() {
 }
 
 /// `kill -9` at increasing delays into runs that write graphs (`index --rebuild` commits, then
-/// builds and saves a graph over 24,012 initiatives) and theme reports (`cluster`): after each
+/// builds and saves a graph over 10,400 initiatives) and theme reports (`cluster`): after each
 /// kill the index opens with every item, searches answer, and a plain run afterwards finishes
 /// the job with no leftovers.
 #[test]
 fn kill_during_graph_and_theme_writes_loses_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let (big, idx) = (tmp.path().join("big"), tmp.path().join("idx"));
-    write_corpus(&big, "big", 600, 40);
+    // Just above the 10,000 items from which a level gets a graph.
+    write_corpus(&big, "big", 260, 40);
     let ok = |out: std::process::Output| {
         assert!(
             out.status.success(),
@@ -1079,12 +1080,12 @@ fn kill_during_graph_and_theme_writes_loses_nothing() {
     ok(cli(&idx, &["index", big.to_str().unwrap()]));
     let full_run = started.elapsed();
     let full = LocalStore::open(&idx).unwrap().counts().unwrap();
-    assert_eq!(full.initiatives, 24_000);
+    assert_eq!(full.initiatives, 10_400);
     assert!(hnsw::load_flat(&idx.join("graph/initiative")).is_ok());
 
     let trial = |args: &[&str], total: std::time::Duration| -> usize {
         let mut killed = 0;
-        for share in [0.2, 0.45, 0.7, 0.85, 0.95] {
+        for share in [0.3, 0.6, 0.9] {
             let mut child = Command::new(BIN)
                 .args(["--model", "hash:64", "--index"])
                 .arg(&idx)
@@ -1112,7 +1113,7 @@ fn kill_during_graph_and_theme_writes_loses_nothing() {
         killed
     };
     let killed = trial(&["index", "--rebuild", big.to_str().unwrap()], full_run);
-    eprintln!("index --rebuild: {killed} of 5 runs killed (a full run took {full_run:?})");
+    eprintln!("index --rebuild: {killed} of 3 runs killed (a full run took {full_run:?})");
     assert!(killed > 0, "every run finished before its kill");
     let out = ok(cli(&idx, &["index", big.to_str().unwrap()]));
     assert!(String::from_utf8_lossy(&out.stdout).contains("unchanged"));
@@ -1124,7 +1125,7 @@ fn kill_during_graph_and_theme_writes_loses_nothing() {
     ok(cli(&idx, &cluster));
     let cluster_run = started.elapsed();
     let killed = trial(&cluster, cluster_run);
-    eprintln!("cluster: {killed} of 5 runs killed (a full run took {cluster_run:?})");
+    eprintln!("cluster: {killed} of 3 runs killed (a full run took {cluster_run:?})");
     assert!(killed > 0, "every run finished before its kill");
     ok(cli(&idx, &cluster));
     let index = LocalStore::open(&idx).unwrap();
