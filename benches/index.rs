@@ -11,9 +11,9 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use simsum::store::local::graphs::HnswGraph;
-use simsum::store::KnnGraph;
 use simsum::store::local::layout::dot;
 use simsum::store::local::layout::HnswParams;
+use simsum::store::KnnGraph;
 
 #[path = "support/synthetic.rs"]
 mod synthetic;

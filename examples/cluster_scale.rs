@@ -55,7 +55,8 @@ fn main() {
             .par_iter()
             .enumerate()
             .map(|(i, v)| {
-                let mut row = graph.search(v, k + 1, simsum::store::local::graphs::knn::graph_ef(k));
+                let mut row =
+                    graph.search(v, k + 1, simsum::store::local::graphs::knn::graph_ef(k));
                 row.retain(|&(j, _)| j != i);
                 row.truncate(k);
                 row

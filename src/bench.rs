@@ -616,7 +616,6 @@ mod tests {
             max_position_embeddings: 512,
             type_vocab_size: 2,
             layer_norm_eps: 1e-12,
-            pad_token_id: 0,
             model_type: None,
             position_embedding_type: "absolute".into(),
         };

@@ -110,8 +110,6 @@ pub struct BertConfig {
     #[serde(default = "default_eps")]
     pub layer_norm_eps: f64,
     #[serde(default)]
-    pub pad_token_id: usize,
-    #[serde(default)]
     pub model_type: Option<String>,
     #[serde(default = "default_pos")]
     pub position_embedding_type: String,
@@ -133,7 +131,6 @@ fn default_pos() -> String {
 /// `1_Pooling/config.json` (sentence-transformers `Pooling` module).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PoolingConfig {
-    pub word_embedding_dimension: usize,
     #[serde(default)]
     pub pooling_mode_cls_token: bool,
     #[serde(default)]
@@ -148,16 +145,11 @@ pub struct PoolingConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SentenceBertConfig {
     pub max_seq_length: usize,
-    #[serde(default)]
-    pub do_lower_case: bool,
 }
 
 /// One entry of `modules.json` (the sentence-transformers pipeline).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModuleEntry {
-    pub idx: usize,
-    pub name: String,
-    pub path: String,
     #[serde(rename = "type")]
     pub kind: String,
 }
@@ -730,7 +722,6 @@ mod tests {
     #[test]
     fn pooling_modes_parse() {
         let p = PoolingConfig {
-            word_embedding_dimension: 8,
             pooling_mode_cls_token: true,
             pooling_mode_mean_tokens: false,
             pooling_mode_max_tokens: false,

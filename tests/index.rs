@@ -7,12 +7,12 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use simsum::embed::{EmbedError, Embedder, Embedding, HashEmbedder, ModelId};
+use simsum::ingest::{Document, Initiative, Section, Sentence};
+use simsum::search::{self, LinkOptions, SearchOptions};
 use simsum::store::local::graphs::hnsw;
 use simsum::store::local::layout::HnswParams;
 use simsum::store::local::{LocalOptions, LocalStore, LocalWriter, WriterLock};
 use simsum::store::{ItemFilter, Level, StoreError, UpdateOptions, UpdateStats};
-use simsum::ingest::{Document, Initiative, Section, Sentence};
-use simsum::search::{self, LinkOptions, SearchOptions};
 
 const BIN: &str = env!("CARGO_BIN_EXE_simsum");
 
@@ -134,12 +134,7 @@ fn corpus(dir: &Path) -> Vec<Document> {
     ]
 }
 
-fn update(
-    w: &mut LocalWriter,
-    docs: &[Document],
-    e: &dyn Embedder,
-    scope: &Path,
-) -> UpdateStats {
+fn update(w: &mut LocalWriter, docs: &[Document], e: &dyn Embedder, scope: &Path) -> UpdateStats {
     let opts = UpdateOptions {
         scope: vec![scope.to_path_buf()],
         ..Default::default()
@@ -932,7 +927,11 @@ fn walkdir(dir: &Path) -> Vec<String> {
             if meta.is_dir() {
                 stack.push(e.path());
             } else if !rel.starts_with("index.sqlite") {
-                out.push(format!("{rel} {} {:?}", meta.len(), meta.modified().unwrap()));
+                out.push(format!(
+                    "{rel} {} {:?}",
+                    meta.len(),
+                    meta.modified().unwrap()
+                ));
             }
         }
     }
@@ -954,7 +953,11 @@ fn a_reader_and_a_writer_at_once() {
     let e = HashEmbedder::new(32);
     let mut w = small_graph_writer(&idx, &e);
     update(&mut w, &many_docs(tmp.path(), 10, 10), &e, tmp.path());
-    let q = e.embed(&["training workers skills"]).unwrap().remove(0).vector;
+    let q = e
+        .embed(&["training workers skills"])
+        .unwrap()
+        .remove(0)
+        .vector;
     let stop = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|s| {
         let reader = s.spawn(|| {
@@ -1008,7 +1011,11 @@ fn every_state_a_killed_write_leaves_opens_with_nothing_lost() {
     drop(w);
     e.take();
     let before = LocalStore::open(&idx).unwrap().counts().unwrap();
-    let q = e.embed(&["film festival culture"]).unwrap().remove(0).vector;
+    let q = e
+        .embed(&["film festival culture"])
+        .unwrap()
+        .remove(0)
+        .vector;
     e.take();
     let exact = {
         let mut index = LocalStore::open(&idx).unwrap();
@@ -1018,14 +1025,30 @@ fn every_state_a_killed_write_leaves_opens_with_nothing_lost() {
             .unwrap()
     };
     // Manifest and theme report: killed before the rename, a partial temporary file each.
-    std::fs::write(idx.join(".tmpA1b2C3"), br#"{"format_version": 1, "simsum_ver"#).unwrap();
-    std::fs::write(idx.join(".tmpD4e5F6"), br#"{"format_version":1,"generation":3,"re"#).unwrap();
+    std::fs::write(
+        idx.join(".tmpA1b2C3"),
+        br#"{"format_version": 1, "simsum_ver"#,
+    )
+    .unwrap();
+    std::fs::write(
+        idx.join(".tmpD4e5F6"),
+        br#"{"format_version":1,"generation":3,"re"#,
+    )
+    .unwrap();
     // Graph: killed between the two renames of the swap (the old graph moved aside, none in
     // place), and a second save killed while filling its fresh folder.
     let graphs = idx.join("graph");
-    std::fs::rename(graphs.join("initiative"), graphs.join("initiative.old-99999")).unwrap();
+    std::fs::rename(
+        graphs.join("initiative"),
+        graphs.join("initiative.old-99999"),
+    )
+    .unwrap();
     std::fs::create_dir_all(graphs.join("initiative.tmp-99998")).unwrap();
-    std::fs::write(graphs.join("initiative.tmp-99998/graph.hnsw.data"), [7u8; 100]).unwrap();
+    std::fs::write(
+        graphs.join("initiative.tmp-99998/graph.hnsw.data"),
+        [7u8; 100],
+    )
+    .unwrap();
     // A theme report written before format versions: read as absent, made again.
     std::fs::write(idx.join("themes.json"), br#"{"generation":1,"report":{}}"#).unwrap();
 

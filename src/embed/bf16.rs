@@ -69,11 +69,6 @@ impl PackedWeight {
         }
         Some(Self { n, k, data })
     }
-
-    /// Output columns.
-    pub fn n(&self) -> usize {
-        self.n
-    }
 }
 
 /// dst (m x n, row-major) += a (m x k, row-major f32) W^T, with `a` rounded to bf16.

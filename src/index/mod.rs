@@ -3,8 +3,7 @@
 
 pub use crate::store::local::graphs::{flat, hnsw, knn, KnnGraph};
 pub use crate::store::local::{
-    layout, manifest, LocalStore as IndexDir, LocalWriter as IndexWriter, WriterLock,
-    THEMES_FILE,
+    layout, manifest, LocalStore as IndexDir, LocalWriter as IndexWriter, WriterLock, THEMES_FILE,
 };
 pub use crate::store::{
     DocumentInfo, ItemFilter, Level, LevelStats, ModelMismatch, StoreError as IndexError,

@@ -13,8 +13,8 @@
 
 pub mod files;
 pub mod graphs;
-mod level;
 pub mod layout;
+mod level;
 pub mod lock;
 pub mod manifest;
 mod plan;
@@ -30,7 +30,7 @@ use rayon::prelude::*;
 use crate::embed::ModelId;
 use crate::store::{
     short_sha, Counts, DocumentInfo, ItemFilter, Level, ModelMismatch, SavedThemes, Store,
-    StoreError, StoreInfo, StoredItem, StoredSentence, StoreUrl,
+    StoreError, StoreInfo, StoreUrl, StoredItem, StoredSentence,
 };
 use files::IndexFiles;
 use graphs::{knn, GraphSpec, KnnGraph};

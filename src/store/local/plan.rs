@@ -227,4 +227,3 @@ fn flatten(docs: &[Document]) -> Vec<NewItem> {
     }
     out
 }
-

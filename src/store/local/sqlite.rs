@@ -54,7 +54,6 @@ CREATE INDEX IF NOT EXISTS items_section ON items(section_id, level);
 CREATE INDEX IF NOT EXISTS items_hash ON items(content_hash);
 ";
 
-
 /// Maps a SQLite error to a typed error naming the database file. Damage (a corrupt file, a
 /// value of the wrong type or an unknown level code) is reported as such, with the fix.
 pub(crate) fn db_err(path: &Path, e: rusqlite::Error) -> StoreError {
@@ -236,7 +235,10 @@ impl Db {
         if create && db.meta("format_version")?.is_none() {
             db.set_meta("format_version", &FORMAT_VERSION.to_string())?;
         }
-        if let Some(v) = db.meta("format_version")?.and_then(|v| v.parse::<u32>().ok()) {
+        if let Some(v) = db
+            .meta("format_version")?
+            .and_then(|v| v.parse::<u32>().ok())
+        {
             if v > FORMAT_VERSION {
                 return Err(StoreError::NewerFormat {
                     path: db.path,
@@ -371,10 +373,16 @@ impl Db {
                 .map_err(|e| self.err(e))?
         };
         raw.into_iter()
-            .map(|RawItem { mut item, blob, range }| {
-                item.vector = self.decode(&blob, &item.id)?;
-                Ok((item, range.unwrap_or((0, 0))))
-            })
+            .map(
+                |RawItem {
+                     mut item,
+                     blob,
+                     range,
+                 }| {
+                    item.vector = self.decode(&blob, &item.id)?;
+                    Ok((item, range.unwrap_or((0, 0))))
+                },
+            )
             .collect()
     }
 

@@ -19,9 +19,7 @@ use super::sqlite::{Commit, Db, ItemWrite};
 use super::{norm_path, LocalStore};
 use crate::embed::{Embedder, ModelId};
 use crate::ingest::Document;
-use crate::store::{
-    Level, LevelStats, Store, StoreError, StoreWriter, UpdateOptions, UpdateStats,
-};
+use crate::store::{Level, LevelStats, Store, StoreError, StoreWriter, UpdateOptions, UpdateStats};
 
 /// How a writer sets up the index: the HNSW parameters and the size below which a level is
 /// searched exactly, recorded in the manifest. `None` keeps what the index records (the

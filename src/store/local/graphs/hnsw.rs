@@ -252,9 +252,11 @@ impl HnswGraph {
         };
         let json = serde_json::to_vec_pretty(&stamp).expect("stamp serialises");
         let stamp_path = dir.join(STAMP_FILE);
-        crate::store::local::files::write_atomic(&stamp_path, &json).map_err(|source| GraphError::Io {
-            path: stamp_path,
-            source,
+        crate::store::local::files::write_atomic(&stamp_path, &json).map_err(|source| {
+            GraphError::Io {
+                path: stamp_path,
+                source,
+            }
         })?;
         Ok(stamp)
     }

@@ -105,7 +105,11 @@ fn top_k(row: &[f32], skip: usize, k: usize) -> Vec<(usize, f32)> {
 impl KnnGraph {
     /// Approximate kNN graph through an HNSW graph built with `params`: for large sets, where
     /// [`KnnGraph::brute_force`] is too slow. `vectors` must be L2-normalised.
-    pub fn from_hnsw(vectors: &[Vec<f32>], k: usize, params: crate::store::local::layout::HnswParams) -> Self {
+    pub fn from_hnsw(
+        vectors: &[Vec<f32>],
+        k: usize,
+        params: crate::store::local::layout::HnswParams,
+    ) -> Self {
         let graph = super::hnsw::HnswGraph::build(vectors, params);
         let neighbours = (0..vectors.len())
             .into_par_iter()

@@ -42,7 +42,11 @@ pub(crate) fn build(live: &[(u64, Vec<f32>)], params: HnswParams) -> HnswGraph {
 
 /// The saved `hnsw_rs` graph of a level, for a writer to extend; `None` when it is missing,
 /// damaged or does not fit `spec`.
-pub(crate) fn load_writable(files: &IndexFiles, level: Level, spec: GraphSpec) -> Option<HnswGraph> {
+pub(crate) fn load_writable(
+    files: &IndexFiles,
+    level: Level,
+    spec: GraphSpec,
+) -> Option<HnswGraph> {
     let (g, stamp) = HnswGraph::load(&files.graph(level)).ok()?;
     spec.fits(&stamp).then_some(g)
 }
@@ -55,7 +59,12 @@ pub(crate) fn load_search(files: &IndexFiles, level: Level, spec: GraphSpec) -> 
 
 /// Whether the saved graph of a level describes `generation`, fits `spec` and has every file
 /// intact (checksums verified), so a writer can leave it as it is.
-pub(crate) fn is_current(files: &IndexFiles, level: Level, spec: GraphSpec, generation: u64) -> bool {
+pub(crate) fn is_current(
+    files: &IndexFiles,
+    level: Level,
+    spec: GraphSpec,
+    generation: u64,
+) -> bool {
     hnsw::verify(&files.graph(level))
         .is_ok_and(|s| s.source_tag == generation && s.points > 0 && spec.fits(&s))
 }
