@@ -5,7 +5,7 @@
 //! folder and swapping it into place. Each JSON file carries a format version its reader checks.
 //!
 //! So a process killed at any instant leaves every file either as it was or as it was meant to
-//! be, never half written; the database has its own journal (see [`super::sqlite`]).
+//! be, never half written; the database has its own journal (see `sqlite.rs`).
 
 use std::path::{Path, PathBuf};
 

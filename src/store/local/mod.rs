@@ -2,14 +2,14 @@
 //! sentences) and their vectors, kept current incrementally, with nearest-neighbour search.
 //!
 //! Layout ([`files`] knows every path and writes every file): `manifest.json` (human-readable
-//! description, checked on open), `index.sqlite` (the source of truth; [`sqlite`] is the only
+//! description, checked on open), `index.sqlite` (the source of truth; `sqlite.rs` is the only
 //! code that speaks SQL), `lock` (the writer lock, [`lock`]), `themes.json` (the last theme
 //! report) and `graph/<level>/` (derived graphs, [`graphs`]: the `hnsw_rs` files writers
 //! extend and the flat copy searches read, verified by checksum).
 //!
 //! [`LocalStore`] reads and never writes: a missing or damaged graph is searched around
-//! exactly ([`level`]), and the next writer rebuilds and saves it. [`LocalWriter`] updates under
-//! the lock, in phases ([`writer`]: plan, embed, commit, refresh graphs).
+//! exactly (`level.rs`), and the next writer rebuilds and saves it. [`LocalWriter`] updates under
+//! the lock, in phases (`writer.rs`: plan, embed, commit, refresh graphs).
 
 pub mod files;
 pub mod graphs;

@@ -4,7 +4,8 @@
 //! [`Level::code`], never literal numbers. One write transaction per update ([`Db::commit`])
 //! makes a crash mid-index harmless: SQLite rolls the unfinished transaction back on the next
 //! open. Everything else in the index directory (the manifest, the graphs) is derived from it.
-//! The policy (what to store, when) is the writer's; this module only carries it out.
+//! The policy (what to store, when) is the writer's; this module only carries it out. It is
+//! longer than most because every query of the local store lives here, by design.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
