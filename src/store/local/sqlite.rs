@@ -145,6 +145,9 @@ fn byte_range(r: &rusqlite::Row<'_>, start: usize) -> rusqlite::Result<Option<(u
     Ok(s.zip(e).map(|(s, e)| (s as usize, e as usize)))
 }
 
+/// An item with its byte range inside its initiative (`(0, 0)` for all but sentences).
+type WithRange = (StoredItem, (usize, usize));
+
 /// An item as read by [`ITEM_SELECT`], before its vector is decoded.
 struct RawItem {
     item: StoredItem,
@@ -363,7 +366,7 @@ impl Db {
         &self,
         where_sql: &str,
         args: &[&dyn ToSql],
-    ) -> Result<Vec<(StoredItem, (usize, usize))>, StoreError> {
+    ) -> Result<Vec<WithRange>, StoreError> {
         let raw: Vec<RawItem> = {
             let conn = self.conn();
             let mut st = conn
