@@ -190,9 +190,12 @@ pub async fn delete_document(State(state): S, ApiPath(id): ApiPath) -> ApiResult
 
 /// One serialised write: `docs` replace whatever was stored from `path`.
 async fn write(state: &Arc<AppState>, docs: Vec<Document>, path: PathBuf) -> ApiResult {
-    let _one_writer = state.writer.lock().await;
+    // The guard moves into the blocking task: a client that hangs up does not free the writer
+    // slot while its write is still running.
+    let one_writer = state.writer.clone().lock_owned().await;
     let st = state.clone();
     blocking(move || {
+        let _one_writer = one_writer;
         let q = &st.queue;
         let model = crate::embed::Embedder::model_id(q);
         let dim = crate::embed::Embedder::dim(q);

@@ -143,7 +143,7 @@ pub struct AppState {
     pub reader: ArcSwap<StoreHandle>,
     pub queue: EmbedQueue,
     /// Serialises writers: one upload or delete at a time (searches never take it).
-    pub writer: tokio::sync::Mutex<()>,
+    pub writer: Arc<tokio::sync::Mutex<()>>,
     /// Serialises re-clustering (`POST /v1/themes`).
     pub themes: tokio::sync::Mutex<()>,
     pub metrics: metrics::Metrics,
@@ -156,7 +156,11 @@ impl AppState {
     }
 
     /// The current store for a query, brute-force when `exact`.
-    pub fn store_for(&self, h: &StoreHandle, exact: bool) -> Result<&dyn Store, ApiError> {
+    pub fn store_for<'a>(
+        &self,
+        h: &'a StoreHandle,
+        exact: bool,
+    ) -> Result<&'a dyn Store, ApiError> {
         if !exact {
             return Ok(h.store.as_ref());
         }
@@ -373,6 +377,37 @@ mod tests {
         assert!(check_exposure(any, None).is_err());
         assert!(check_exposure(any, Some("")).is_err());
         assert!(check_exposure(any, Some("k")).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_and_the_router_goes_on() {
+        use axum::body::Body;
+        use tower::ServiceExt;
+        async fn boom() -> &'static str {
+            panic!("boom")
+        }
+        let app: Router = Router::new()
+            .route("/boom", get(boom))
+            .route("/ok", get(|| async { "ok" }))
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response));
+        let get_ = |p: &str| Request::get(p).body(Body::empty()).unwrap();
+        let r = app.clone().oneshot(get_("/boom")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["error"]["code"], "internal");
+        assert!(v["error"]["message"].as_str().unwrap().contains("boom"));
+        assert_eq!(app.oneshot(get_("/ok")).await.unwrap().status(), StatusCode::OK);
+    }
+
+    #[test]
+    fn overload_says_when_to_retry() {
+        let r = ApiError::Overloaded("full".into()).into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
+        let r = ApiError::TooLarge(10).into_response();
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(r.headers().get(header::RETRY_AFTER).is_none());
     }
 
     #[test]

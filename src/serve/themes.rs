@@ -89,7 +89,12 @@ pub async fn recluster(State(state): S, ApiJson(req): ApiJson<ThemesRequest>) ->
     let st = state.clone();
     blocking(move || {
         let h = st.store();
-        let t = crate::cluster::indexed::cluster_index(h.store.as_ref(), level, &params, Some(&st.queue))
+        let t = crate::cluster::indexed::cluster_index(
+            h.store.as_ref(),
+            level,
+            &params,
+            Some(&st.queue as &dyn crate::embed::Embedder),
+        )
             .map_err(|e| ApiError::Internal(format!("clustering: {e}")))?;
         h.store.save_themes(&SavedThemes {
             generation: h.generation,

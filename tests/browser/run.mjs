@@ -55,7 +55,7 @@ try {
   step('open the themes map');
   await page.getByRole('link', { name: 'Themes' }).click();
   const find = page.getByRole('button', { name: 'Find themes now' });
-  await page.waitForSelector('button');
+  await page.waitForSelector('canvas#map, button:has-text("Find themes now")');
   if (await find.count()) await find.click();
   await page.waitForSelector('canvas#map', { timeout: 60000 });
   await page.waitForSelector('article.theme');
