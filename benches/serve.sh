@@ -32,8 +32,11 @@ trap cleanup EXIT
 log() { echo "== $*" >&2; }
 
 log "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, flags: $(grep -m1 -o -w -E 'avx2|fma|avx512f' /proc/cpuinfo | sort -u | xargs)"
-cargo build --release --locked -q
-BIN=target/release/simsum
+# BIN=target/debug/simsum reuses a dev build (opt-level 2, dependencies at 3) instead.
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --locked -q
+  BIN=target/release/simsum
+fi
 MODEL_DIR=$("$BIN" model info 2>/dev/null | sed -n 's/^path  *//p' | head -1)
 [ -d "$MODEL_DIR" ] || { echo "could not find the model folder with \`simsum model info\`" >&2; exit 2; }
 log "model folder: $MODEL_DIR"
