@@ -11,7 +11,11 @@ use std::time::{Duration, Instant};
 /// The CLI's `--json` output of a command over `dir/idx`.
 fn cli_json(model: &str, dir: &std::path::Path, args: &[&str]) -> Value {
     let out = simsum(model, &dir.join("idx")).args(args).output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -24,7 +28,10 @@ fn search_similar_and_links_answer_what_the_cli_prints() {
     let info = s.json("GET", "/v1/info", None);
     assert_eq!(info["model"]["name"], "simsum/hash-64");
     assert_eq!(info["dimension"], 64);
-    assert!(info["counts"]["initiatives"].as_u64().unwrap() > 10, "{info}");
+    assert!(
+        info["counts"]["initiatives"].as_u64().unwrap() > 10,
+        "{info}"
+    );
     assert!(info["generation"].is_u64());
 
     let q = "international cooperation of chambers of commerce";
@@ -34,8 +41,18 @@ fn search_similar_and_links_answer_what_the_cli_prints() {
     assert_eq!(api["results"].as_array().unwrap().len(), 5);
     assert!(api["results"][0]["best_sentence"]["text"].is_string());
 
-    let sec = s.json("POST", "/v1/search", Some(json!({"query": q, "k": 3, "level": "section", "exact": true})));
-    let cli = cli_json(HASH, dir.path(), &["search", q, "-k", "3", "--level", "section", "--exact", "--json"]);
+    let sec = s.json(
+        "POST",
+        "/v1/search",
+        Some(json!({"query": q, "k": 3, "level": "section", "exact": true})),
+    );
+    let cli = cli_json(
+        HASH,
+        dir.path(),
+        &[
+            "search", q, "-k", "3", "--level", "section", "--exact", "--json",
+        ],
+    );
     assert_eq!(sec, cli);
 
     let id = api["results"][0]["id"].as_str().unwrap().to_string();
@@ -44,16 +61,31 @@ fn search_similar_and_links_answer_what_the_cli_prints() {
     assert_eq!(item["item"]["id"], id.as_str());
     assert!(!item["sentences"].as_array().unwrap().is_empty());
 
-    let sim = s.json("GET", &format!("/v1/items/{path_id}/similar?k=4&other_docs=true"), None);
-    let cli = cli_json(HASH, dir.path(), &["similar", &id, "-k", "4", "--other-docs", "--json"]);
+    let sim = s.json(
+        "GET",
+        &format!("/v1/items/{path_id}/similar?k=4&other_docs=true"),
+        None,
+    );
+    let cli = cli_json(
+        HASH,
+        dir.path(),
+        &["similar", &id, "-k", "4", "--other-docs", "--json"],
+    );
     assert_eq!(sim, cli, "similar differs from `simsum similar --json`");
     let doc = api["results"][0]["doc"]["id"].as_str().unwrap();
     for h in sim["results"].as_array().unwrap() {
-        assert_ne!(h["doc"]["id"], doc, "other_docs returned the item's own document");
+        assert_ne!(
+            h["doc"]["id"], doc,
+            "other_docs returned the item's own document"
+        );
     }
 
     let links = s.json("GET", "/v1/links?threshold=0.3&per_item=2", None);
-    let cli = cli_json(HASH, dir.path(), &["links", "--threshold", "0.3", "--per-item", "2", "--json"]);
+    let cli = cli_json(
+        HASH,
+        dir.path(),
+        &["links", "--threshold", "0.3", "--per-item", "2", "--json"],
+    );
     assert_eq!(links, cli, "links differ from `simsum links --json`");
 }
 
@@ -73,15 +105,29 @@ fn documents_themes_and_summaries() {
         .arg(docs[0]["path"].as_str().unwrap())
         .output()
         .unwrap();
-    let cli: Value = serde_json::from_slice(out.stdout.split(|&b| b == b'\n').next().unwrap()).unwrap();
+    let cli: Value =
+        serde_json::from_slice(out.stdout.split(|&b| b == b'\n').next().unwrap()).unwrap();
     assert_eq!(tree["id"], cli["id"]);
     assert_eq!(tree["title"], cli["title"]);
     let ids = |v: &Value| -> Vec<(String, String)> {
-        v["sections"].as_array().unwrap().iter().flat_map(|s| {
-            s["initiatives"].as_array().unwrap().iter().map(|i| {
-                (i["id"].as_str().unwrap().to_string(), i["text"].as_str().unwrap().to_string())
-            }).collect::<Vec<_>>()
-        }).collect()
+        v["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| {
+                s["initiatives"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| {
+                        (
+                            i["id"].as_str().unwrap().to_string(),
+                            i["text"].as_str().unwrap().to_string(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
     };
     assert_eq!(ids(&tree), ids(&cli));
     assert_eq!(s.call("GET", "/v1/documents/nope", None).status, 404);
@@ -96,22 +142,48 @@ fn documents_themes_and_summaries() {
     let map = s.json("GET", "/v1/themes/map", None);
     let points = map["points"].as_array().unwrap();
     assert_eq!(points.len(), map["ids"].as_array().unwrap().len());
-    assert!(points.iter().all(|p| p[0].as_f64().unwrap().abs() <= 1.0 && p[1].as_f64().unwrap().abs() <= 1.0));
+    assert!(points
+        .iter()
+        .all(|p| p[0].as_f64().unwrap().abs() <= 1.0 && p[1].as_f64().unwrap().abs() <= 1.0));
     assert_eq!(map["themes"].as_array().unwrap().len(), themes.len());
 
-    let t = s.json("POST", "/v1/summarize", Some(json!({"theme": 1, "sentences": 2})));
+    let t = s.json(
+        "POST",
+        "/v1/summarize",
+        Some(json!({"theme": 1, "sentences": 2})),
+    );
     assert_eq!(t["summary"].as_array().unwrap().len(), 2, "{t}");
-    assert_eq!(s.call("POST", "/v1/summarize", Some(r#"{"theme": 99}"#)).status, 404);
+    assert_eq!(
+        s.call("POST", "/v1/summarize", Some(r#"{"theme": 99}"#))
+            .status,
+        404
+    );
 
     // A document's summary equals `simsum summarize --doc --json`.
-    let api = s.json("POST", "/v1/summarize", Some(json!({"doc": id, "sentences": 3})));
-    let cli = cli_json(HASH, dir.path(), &["summarize", "--doc", id, "--sentences", "3", "--json"]);
+    let api = s.json(
+        "POST",
+        "/v1/summarize",
+        Some(json!({"doc": id, "sentences": 3})),
+    );
+    let cli = cli_json(
+        HASH,
+        dir.path(),
+        &["summarize", "--doc", id, "--sentences", "3", "--json"],
+    );
     assert_eq!(api, cli);
-    let q = s.json("POST", "/v1/summarize", Some(json!({"query": "environmental protection", "words": 60})));
+    let q = s.json(
+        "POST",
+        "/v1/summarize",
+        Some(json!({"query": "environmental protection", "words": 60})),
+    );
     assert!(!q["summary"].as_array().unwrap().is_empty());
     let text = "The council met on Monday. It approved the new budget for parks. \
                 Parks will get more money for trees. The mayor thanked the volunteers.";
-    let p = s.json("POST", "/v1/summarize", Some(json!({"text": text, "sentences": 1})));
+    let p = s.json(
+        "POST",
+        "/v1/summarize",
+        Some(json!({"text": text, "sentences": 1})),
+    );
     assert_eq!(p["summary"].as_array().unwrap().len(), 1);
 }
 
@@ -121,34 +193,172 @@ fn bad_input_gets_a_4xx_in_the_error_shape_never_a_500() {
     let s = Server::start(HASH, dir.path(), &["--max-k", "50", "--max-body", "4096"]);
     let cases: &[(&str, &str, Option<&str>, u16, &str)] = &[
         ("POST", "/v1/search", Some("{not json"), 400, "bad_request"),
-        ("POST", "/v1/search", Some(r#"{"k": 3}"#), 400, "bad_request"),
-        ("POST", "/v1/search", Some(r#"{"query": 5}"#), 400, "bad_request"),
-        ("POST", "/v1/search", Some(r#"{"query": "x", "k": 0}"#), 422, "out_of_range"),
-        ("POST", "/v1/search", Some(r#"{"query": "x", "k": 51}"#), 422, "out_of_range"),
-        ("POST", "/v1/search", Some(r#"{"query": "x", "k": -1}"#), 400, "bad_request"),
-        ("POST", "/v1/search", Some(r#"{"query": "x", "level": "sentence"}"#), 400, "bad_request"),
-        ("POST", "/v1/search", Some(r#"{"query": "x", "since": "last year"}"#), 400, "bad_request"),
-        ("POST", "/v1/search", Some(r#"{"query": "x", "doc": "[oops"}"#), 400, "bad_request"),
-        ("POST", "/v1/search", Some(r#"{"query": "x", "surprise": 1}"#), 400, "bad_request"),
+        (
+            "POST",
+            "/v1/search",
+            Some(r#"{"k": 3}"#),
+            400,
+            "bad_request",
+        ),
+        (
+            "POST",
+            "/v1/search",
+            Some(r#"{"query": 5}"#),
+            400,
+            "bad_request",
+        ),
+        (
+            "POST",
+            "/v1/search",
+            Some(r#"{"query": "x", "k": 0}"#),
+            422,
+            "out_of_range",
+        ),
+        (
+            "POST",
+            "/v1/search",
+            Some(r#"{"query": "x", "k": 51}"#),
+            422,
+            "out_of_range",
+        ),
+        (
+            "POST",
+            "/v1/search",
+            Some(r#"{"query": "x", "k": -1}"#),
+            400,
+            "bad_request",
+        ),
+        (
+            "POST",
+            "/v1/search",
+            Some(r#"{"query": "x", "level": "sentence"}"#),
+            400,
+            "bad_request",
+        ),
+        (
+            "POST",
+            "/v1/search",
+            Some(r#"{"query": "x", "since": "last year"}"#),
+            400,
+            "bad_request",
+        ),
+        (
+            "POST",
+            "/v1/search",
+            Some(r#"{"query": "x", "doc": "[oops"}"#),
+            400,
+            "bad_request",
+        ),
+        (
+            "POST",
+            "/v1/search",
+            Some(r#"{"query": "x", "surprise": 1}"#),
+            400,
+            "bad_request",
+        ),
         ("GET", "/v1/items/no-such-item", None, 404, "not_found"),
-        ("GET", "/v1/items/no-such-item/similar", None, 404, "not_found"),
+        (
+            "GET",
+            "/v1/items/no-such-item/similar",
+            None,
+            404,
+            "not_found",
+        ),
         ("GET", "/v1/items/x/similar?k=abc", None, 400, "bad_request"),
         ("GET", "/v1/links?threshold=2", None, 422, "out_of_range"),
         ("GET", "/v1/nothing-here", None, 404, "not_found"),
-        ("DELETE", "/v1/documents/no-such-doc", None, 404, "not_found"),
-        ("POST", "/v1/documents", Some(r#"{"name": "../../etc/passwd", "text": "x"}"#), 400, "bad_request"),
-        ("POST", "/v1/documents", Some(r#"{"name": "a.txt", "text": "x", "format": "docx"}"#), 400, "bad_request"),
-        ("POST", "/v1/documents", Some(r#"{"name": "a.txt", "text": ""}"#), 400, "bad_request"),
+        (
+            "DELETE",
+            "/v1/documents/no-such-doc",
+            None,
+            404,
+            "not_found",
+        ),
+        (
+            "POST",
+            "/v1/documents",
+            Some(r#"{"name": "../../etc/passwd", "text": "x"}"#),
+            400,
+            "bad_request",
+        ),
+        (
+            "POST",
+            "/v1/documents",
+            Some(r#"{"name": "a.txt", "text": "x", "format": "docx"}"#),
+            400,
+            "bad_request",
+        ),
+        (
+            "POST",
+            "/v1/documents",
+            Some(r#"{"name": "a.txt", "text": ""}"#),
+            400,
+            "bad_request",
+        ),
         ("POST", "/v1/summarize", Some(r#"{}"#), 400, "bad_request"),
-        ("POST", "/v1/summarize", Some(r#"{"doc": "a", "query": "b"}"#), 400, "bad_request"),
-        ("POST", "/v1/summarize", Some(r#"{"doc": "nope"}"#), 404, "not_found"),
-        ("POST", "/v1/summarize", Some(r#"{"text": "x", "words": 0}"#), 422, "out_of_range"),
-        ("POST", "/v1/themes", Some(r#"{"themes": 0}"#), 422, "out_of_range"),
-        ("POST", "/v1/themes", Some(r#"{"themes": "many"}"#), 400, "bad_request"),
-        ("POST", "/v1/themes", Some(r#"{"resolution": -1}"#), 422, "out_of_range"),
-        ("POST", "/v1/embeddings", Some(r#"{"input": []}"#), 400, "bad_request"),
-        ("POST", "/v1/embeddings", Some(r#"{"input": [[1, 2, 3]]}"#), 400, "bad_request"),
-        ("POST", "/v1/embeddings", Some(r#"{"input": "x", "encoding_format": "hex"}"#), 400, "bad_request"),
+        (
+            "POST",
+            "/v1/summarize",
+            Some(r#"{"doc": "a", "query": "b"}"#),
+            400,
+            "bad_request",
+        ),
+        (
+            "POST",
+            "/v1/summarize",
+            Some(r#"{"doc": "nope"}"#),
+            404,
+            "not_found",
+        ),
+        (
+            "POST",
+            "/v1/summarize",
+            Some(r#"{"text": "x", "words": 0}"#),
+            422,
+            "out_of_range",
+        ),
+        (
+            "POST",
+            "/v1/themes",
+            Some(r#"{"themes": 0}"#),
+            422,
+            "out_of_range",
+        ),
+        (
+            "POST",
+            "/v1/themes",
+            Some(r#"{"themes": "many"}"#),
+            400,
+            "bad_request",
+        ),
+        (
+            "POST",
+            "/v1/themes",
+            Some(r#"{"resolution": -1}"#),
+            422,
+            "out_of_range",
+        ),
+        (
+            "POST",
+            "/v1/embeddings",
+            Some(r#"{"input": []}"#),
+            400,
+            "bad_request",
+        ),
+        (
+            "POST",
+            "/v1/embeddings",
+            Some(r#"{"input": [[1, 2, 3]]}"#),
+            400,
+            "bad_request",
+        ),
+        (
+            "POST",
+            "/v1/embeddings",
+            Some(r#"{"input": "x", "encoding_format": "hex"}"#),
+            400,
+            "bad_request",
+        ),
     ];
     for (method, path, body, status, code) in cases {
         let r = s.call(method, path, *body);
@@ -157,7 +367,10 @@ fn bad_input_gets_a_4xx_in_the_error_shape_never_a_500() {
     }
     let big = json!({"query": "x".repeat(10_000)}).to_string();
     let r = s.call("POST", "/v1/search", Some(&big));
-    assert_eq!((r.status, r.error_code().as_str()), (413, "payload_too_large"));
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (413, "payload_too_large")
+    );
     // Still serving after all of that.
     assert_eq!(s.call("GET", "/health", None).status, 200);
     assert!(!s.log.lock().unwrap().contains("panicked"));
@@ -169,23 +382,46 @@ fn an_upload_becomes_searchable_and_a_delete_removes_it() {
     let s = Server::start(HASH, dir.path(), &[]);
     let text = "# Zebra crossings\n\nThe city paints zebra crossings near every primary school \
                 so that pupils cross safely.\n\nVolunteers guide the zebra crossings at rush hour.\n";
-    let up = s.json("POST", "/v1/documents", Some(json!({"name": "zebra-plan.md", "text": text})));
+    let up = s.json(
+        "POST",
+        "/v1/documents",
+        Some(json!({"name": "zebra-plan.md", "text": text})),
+    );
     assert_eq!(up["documents"], json!(["zebra-plan"]));
-    assert!(up["stats"]["initiatives"]["added"].as_u64().unwrap() >= 2, "{up}");
-    let hits = s.json("POST", "/v1/search", Some(json!({"query": "zebra crossings near primary school", "k": 1})));
+    assert!(
+        up["stats"]["initiatives"]["added"].as_u64().unwrap() >= 2,
+        "{up}"
+    );
+    let hits = s.json(
+        "POST",
+        "/v1/search",
+        Some(json!({"query": "zebra crossings near primary school", "k": 1})),
+    );
     assert_eq!(hits["results"][0]["doc"]["id"], "zebra-plan", "{hits}");
     let docs = s.json("GET", "/v1/documents", None);
     assert_eq!(docs["documents"].as_array().unwrap().len(), 3);
 
     // The same upload again changes nothing; a changed one replaces it.
-    let again = s.json("POST", "/v1/documents", Some(json!({"name": "zebra-plan.md", "text": text})));
+    let again = s.json(
+        "POST",
+        "/v1/documents",
+        Some(json!({"name": "zebra-plan.md", "text": text})),
+    );
     assert_eq!(again["stats"]["initiatives"]["added"], 0, "{again}");
     assert_eq!(again["counts"], up["counts"]);
 
     let del = s.json("DELETE", "/v1/documents/zebra-plan", None);
     assert_eq!(del["counts"]["documents"], 2, "{del}");
-    let hits = s.json("POST", "/v1/search", Some(json!({"query": "zebra crossings near primary school", "k": 3})));
-    assert!(hits["results"].as_array().unwrap().iter().all(|h| h["doc"]["id"] != "zebra-plan"));
+    let hits = s.json(
+        "POST",
+        "/v1/search",
+        Some(json!({"query": "zebra crossings near primary school", "k": 3})),
+    );
+    assert!(hits["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["doc"]["id"] != "zebra-plan"));
     assert_eq!(s.call("GET", "/v1/documents/zebra-plan", None).status, 404);
 }
 
@@ -193,20 +429,44 @@ fn an_upload_becomes_searchable_and_a_delete_removes_it() {
 fn a_read_only_server_refuses_writes() {
     let dir = seed_index(HASH);
     let s = Server::start(HASH, dir.path(), &["--read-only"]);
-    let r = s.call("POST", "/v1/documents", Some(r#"{"name": "a.txt", "text": "Some text here."}"#));
+    let r = s.call(
+        "POST",
+        "/v1/documents",
+        Some(r#"{"name": "a.txt", "text": "Some text here."}"#),
+    );
     assert_eq!((r.status, r.error_code().as_str()), (403, "read_only"));
-    assert_eq!(s.json("GET", "/v1/documents", None)["documents"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        s.json("GET", "/v1/documents", None)["documents"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[test]
 fn an_index_run_in_another_process_becomes_visible_without_a_restart() {
     let dir = seed_index(HASH);
     let s = Server::start(HASH, dir.path(), &[]);
-    let before = s.json("GET", "/v1/info", None)["generation"].as_u64().unwrap();
+    let before = s.json("GET", "/v1/info", None)["generation"]
+        .as_u64()
+        .unwrap();
     let extra = dir.path().join("harbour.txt");
-    std::fs::write(&extra, "Harbour ferries\n\nThe harbour ferries run every ten minutes across the bay.\n").unwrap();
-    let out = simsum(HASH, &dir.path().join("idx")).arg("index").arg(&extra).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::write(
+        &extra,
+        "Harbour ferries\n\nThe harbour ferries run every ten minutes across the bay.\n",
+    )
+    .unwrap();
+    let out = simsum(HASH, &dir.path().join("idx"))
+        .arg("index")
+        .arg(&extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let started = Instant::now();
     loop {
         let info = s.json("GET", "/v1/info", None);
@@ -214,10 +474,17 @@ fn an_index_run_in_another_process_becomes_visible_without_a_restart() {
             assert_eq!(info["counts"]["documents"], 3);
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "the server never saw the new generation");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the server never saw the new generation"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let hits = s.json("POST", "/v1/search", Some(json!({"query": "harbour ferries across the bay", "k": 1})));
+    let hits = s.json(
+        "POST",
+        "/v1/search",
+        Some(json!({"query": "harbour ferries across the bay", "k": 1})),
+    );
     assert_eq!(hits["results"][0]["doc"]["id"], "harbour", "{hits}");
 }
 
@@ -236,7 +503,11 @@ fn with_a_key_every_route_but_health_needs_it_and_the_key_is_not_logged() {
         ("GET", "/openapi.json", None),
     ] {
         let r = s.call_anon(m, p, b);
-        assert_eq!((r.status, r.error_code().as_str()), (401, "unauthorized"), "{m} {p}");
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (401, "unauthorized"),
+            "{m} {p}"
+        );
         assert_eq!(s.call(m, p, b).status, 200, "{m} {p} with the key");
     }
     let wrong = ureq::get(&format!("{}/v1/info", s.base))
@@ -258,7 +529,10 @@ fn a_public_address_without_a_key_is_refused_at_start() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("without an API key") && err.contains("--api-key"), "{err}");
+    assert!(
+        err.contains("without an API key") && err.contains("--api-key"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -275,7 +549,11 @@ fn metrics_and_openapi_describe_the_server() {
     let dir = seed_index(HASH);
     let s = Server::start(HASH, dir.path(), &[]);
     s.json("POST", "/v1/search", Some(json!({"query": "trade"})));
-    s.json("POST", "/v1/embeddings", Some(json!({"input": ["a", "b", "c"]})));
+    s.json(
+        "POST",
+        "/v1/embeddings",
+        Some(json!({"input": ["a", "b", "c"]})),
+    );
     let _ = s.call("GET", "/v1/items/none", None);
     let m = s.call("GET", "/metrics", None);
     assert!(m.content_type.unwrap().starts_with("text/plain"));
@@ -290,8 +568,17 @@ fn metrics_and_openapi_describe_the_server() {
     }
     let api = s.json("GET", "/openapi.json", None);
     assert!(api["openapi"].as_str().unwrap().starts_with("3."));
-    for p in ["/v1/search", "/v1/embeddings", "/v1/documents/{id}", "/v1/themes", "/v1/summarize"] {
-        assert!(api["paths"][p].is_object(), "{p} missing from /openapi.json");
+    for p in [
+        "/v1/search",
+        "/v1/embeddings",
+        "/v1/documents/{id}",
+        "/v1/themes",
+        "/v1/summarize",
+    ] {
+        assert!(
+            api["paths"][p].is_object(),
+            "{p} missing from /openapi.json"
+        );
     }
     let page = s.call("GET", "/", None);
     assert_eq!(page.status, 200);
@@ -310,15 +597,29 @@ fn embed_cli(model: &str, texts: &[&str]) -> Vec<(Vec<f64>, u64)> {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(texts.join("\n").as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(texts.join("\n").as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "simsum embed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "simsum embed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
         .map(|l| {
             let v: Value = serde_json::from_str(l).unwrap();
-            let e = v["embedding"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+            let e = v["embedding"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect();
             (e, v["n_tokens"].as_u64().unwrap())
         })
         .collect()
@@ -342,7 +643,12 @@ fn vectors(v: &Value) -> Vec<Vec<f64>> {
                     .chunks(4)
                     .map(|c| f32::from_le_bytes(c.try_into().unwrap()) as f64)
                     .collect(),
-                a => a.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect(),
+                a => a
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_f64().unwrap())
+                    .collect(),
             }
         })
         .collect()
@@ -357,17 +663,31 @@ fn assert_parity(model: &str, dir: &std::path::Path, tol: f64) {
     let s = Server::start(model, dir, &[]);
     let cli = embed_cli(model, &texts);
     for format in ["float", "base64"] {
-        let r = s.json("POST", "/v1/embeddings", Some(json!({"input": texts, "model": "whatever", "encoding_format": format})));
+        let r = s.json(
+            "POST",
+            "/v1/embeddings",
+            Some(json!({"input": texts, "model": "whatever", "encoding_format": format})),
+        );
         assert_eq!(r["object"], "list");
         let got = vectors(&r);
         assert_eq!(got.len(), texts.len());
         for ((g, (want, _)), t) in got.iter().zip(&cli).zip(&texts) {
             let cos: f64 = g.iter().zip(want).map(|(a, b)| a * b).sum();
-            let maxdiff = g.iter().zip(want).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-            assert!(maxdiff <= tol && cos > 0.9999, "{format} `{t}`: max diff {maxdiff}, cosine {cos}");
+            let maxdiff = g
+                .iter()
+                .zip(want)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
+            assert!(
+                maxdiff <= tol && cos > 0.9999,
+                "{format} `{t}`: max diff {maxdiff}, cosine {cos}"
+            );
         }
         let tokens: u64 = cli.iter().map(|c| c.1).sum();
-        assert_eq!(r["usage"], json!({"prompt_tokens": tokens, "total_tokens": tokens}));
+        assert_eq!(
+            r["usage"],
+            json!({"prompt_tokens": tokens, "total_tokens": tokens})
+        );
     }
     // A single string is one input.
     let one = s.json("POST", "/v1/embeddings", Some(json!({"input": texts[0]})));

@@ -20,7 +20,10 @@ fn the_web_page_searches_opens_similar_maps_themes_and_uploads() {
         "this test needs Chromium at {chromium}: `apt-get install chromium` (see .ci/run)"
     );
     assert!(
-        Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success()),
+        Command::new("node")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success()),
         "this test needs node: `apt-get install nodejs npm` (see .ci/run)"
     );
     assert!(
@@ -42,9 +45,23 @@ fn the_web_page_searches_opens_similar_maps_themes_and_uploads() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success(), "{log}\nscreenshots in {}", shots.display());
+    assert!(
+        out.status.success(),
+        "{log}\nscreenshots in {}",
+        shots.display()
+    );
     assert!(log.contains("browser test passed"), "{log}");
-    for name in ["1-search", "2-initiative", "3-themes", "4-upload", "5-found", "6-document"] {
-        assert!(shots.join(format!("{name}.png")).is_file(), "no screenshot {name}");
+    for name in [
+        "1-search",
+        "2-initiative",
+        "3-themes",
+        "4-upload",
+        "5-found",
+        "6-document",
+    ] {
+        assert!(
+            shots.join(format!("{name}.png")).is_file(),
+            "no screenshot {name}"
+        );
     }
 }

@@ -52,6 +52,14 @@ fn schemathesis_finds_no_server_error() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success(), "schemathesis reported failures:\n{log}\nserver log:\n{}", server.log.lock().unwrap());
-    assert!(!server.log.lock().unwrap().contains("panicked"), "{}", server.log.lock().unwrap());
+    assert!(
+        out.status.success(),
+        "schemathesis reported failures:\n{log}\nserver log:\n{}",
+        server.log.lock().unwrap()
+    );
+    assert!(
+        !server.log.lock().unwrap().contains("panicked"),
+        "{}",
+        server.log.lock().unwrap()
+    );
 }

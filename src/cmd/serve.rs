@@ -71,7 +71,11 @@ pub fn run(g: &super::Global, a: ServeArgs) -> anyhow::Result<ExitCode> {
         // The one line tests and scripts wait for: the bound address (port 0 picks one).
         eprintln!(
             "simsum serve: listening on http://{local} ({url}{})",
-            if a.api_key.is_some() { ", API key required" } else { "" }
+            if a.api_key.is_some() {
+                ", API key required"
+            } else {
+                ""
+            }
         );
         simsum::serve::serve(listener, app, simsum::serve::shutdown_signal()).await?;
         eprintln!("simsum serve: stopped");

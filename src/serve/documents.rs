@@ -15,8 +15,8 @@ use serde_json::json;
 
 use super::api::UploadRequest;
 use super::handlers::{blocking, ok, ApiJson, ApiPath, ApiResult};
-use super::{AppState, ApiError};
-use crate::ingest::{Document, Initiative, IngestOptions, Section, Sentence};
+use super::{ApiError, AppState};
+use crate::ingest::{Document, IngestOptions, Initiative, Section, Sentence};
 use crate::store::{Level, StoredItem, UpdateOptions};
 use std::sync::Arc;
 
@@ -99,7 +99,9 @@ pub async fn document(State(state): S, ApiPath(id): ApiPath) -> ApiResult {
                 })
                 .collect(),
         };
-        Ok(ok(serde_json::to_value(doc).map_err(|e| ApiError::Internal(e.to_string()))?))
+        Ok(ok(
+            serde_json::to_value(doc).map_err(|e| ApiError::Internal(e.to_string()))?
+        ))
     })
     .await
 }

@@ -94,11 +94,17 @@ pub(crate) async fn embed(
 }
 
 /// `k` within 1 and the server's maximum (422 otherwise).
-pub(crate) fn check_k(state: &AppState, k: Option<usize>, default: usize) -> Result<usize, ApiError> {
+pub(crate) fn check_k(
+    state: &AppState,
+    k: Option<usize>,
+    default: usize,
+) -> Result<usize, ApiError> {
     let k = k.unwrap_or(default);
     let max = state.config.limits.max_k;
     if k == 0 || k > max {
-        return Err(ApiError::OutOfRange(format!("k must be between 1 and {max}, got {k}")));
+        return Err(ApiError::OutOfRange(format!(
+            "k must be between 1 and {max}, got {k}"
+        )));
     }
     Ok(k)
 }
@@ -273,7 +279,10 @@ pub async fn links(State(state): S, ApiQuery(q): ApiQuery<LinksQuery>) -> ApiRes
             ..Default::default()
         };
         let links = crate::search::links(h.store.as_ref(), &opts)?;
-        Ok(Json(json!({"threshold": threshold, "level": opts.level, "links": links})).into_response())
+        Ok(
+            Json(json!({"threshold": threshold, "level": opts.level, "links": links}))
+                .into_response(),
+        )
     })
     .await
 }
@@ -291,7 +300,8 @@ pub async fn embeddings(State(state): S, ApiJson(req): ApiJson<EmbeddingsRequest
             .map(|v| match v {
                 Value::String(s) => Ok(s),
                 _ => Err(ApiError::BadRequest(
-                    "input must be a string or an array of strings (token arrays are not accepted)".into(),
+                    "input must be a string or an array of strings (token arrays are not accepted)"
+                        .into(),
                 )),
             })
             .collect::<Result<_, _>>()?,

@@ -242,7 +242,10 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/v1/embeddings", post(handlers::embeddings))
         .route("/metrics", get(handlers::metrics))
         .route("/openapi.json", get(handlers::openapi))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_key));
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            require_key,
+        ));
     Router::new()
         .route("/health", get(handlers::health))
         .merge(web::routes())
@@ -269,11 +272,7 @@ fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::Internal(format!("the handler panicked: {what}")).into_response()
 }
 
-async fn require_key(
-    State(state): State<Arc<AppState>>,
-    req: Request,
-    next: Next,
-) -> Response {
+async fn require_key(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     if let Some(key) = state.config.api_key.as_deref() {
         let given = req
             .headers()
@@ -389,7 +388,9 @@ mod tests {
         let app: Router = Router::new()
             .route("/boom", get(boom))
             .route("/ok", get(|| async { "ok" }))
-            .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response));
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+                panic_response,
+            ));
         let get_ = |p: &str| Request::get(p).body(Body::empty()).unwrap();
         let r = app.clone().oneshot(get_("/boom")).await.unwrap();
         assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
@@ -397,7 +398,10 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(v["error"]["code"], "internal");
         assert!(v["error"]["message"].as_str().unwrap().contains("boom"));
-        assert_eq!(app.oneshot(get_("/ok")).await.unwrap().status(), StatusCode::OK);
+        assert_eq!(
+            app.oneshot(get_("/ok")).await.unwrap().status(),
+            StatusCode::OK
+        );
     }
 
     #[test]

@@ -206,10 +206,9 @@ fn backend(
         stats.batch_sizes[bucket].fetch_add(1, Ordering::Relaxed);
         stats.texts.fetch_add(texts.len(), Ordering::Relaxed);
         // A panic inside the model must not take the thread (and every later query) with it.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            embedder.embed(&texts)
-        }))
-        .unwrap_or_else(|_| Err(EmbedError::Tokenizer("the model panicked".into())));
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| embedder.embed(&texts)))
+                .unwrap_or_else(|_| Err(EmbedError::Tokenizer("the model panicked".into())));
         match result {
             Ok(mut all) => {
                 for job in jobs.into_iter().rev() {
@@ -237,14 +236,24 @@ mod tests {
         let e: Arc<dyn Embedder> = Arc::new(HashEmbedder::new(16));
         let q = EmbedQueue::start(e.clone(), QueueLimits::default());
         let rxs: Vec<_> = (0..20)
-            .map(|i| q.submit(vec![format!("text {i}"), format!("other {i}")]).unwrap())
+            .map(|i| {
+                q.submit(vec![format!("text {i}"), format!("other {i}")])
+                    .unwrap()
+            })
             .collect();
         for (i, rx) in rxs.into_iter().enumerate() {
             let got = rx.blocking_recv().unwrap().unwrap();
-            let want = e.embed(&[&format!("text {i}"), &format!("other {i}")]).unwrap();
+            let want = e
+                .embed(&[&format!("text {i}"), &format!("other {i}")])
+                .unwrap();
             assert_eq!(got, want);
         }
-        let passes: usize = q.stats().batch_sizes.iter().map(|c| c.load(Ordering::Relaxed)).sum();
+        let passes: usize = q
+            .stats()
+            .batch_sizes
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .sum();
         assert!((1..=20).contains(&passes), "{passes} passes");
     }
 
@@ -252,16 +261,37 @@ mod tests {
     fn a_full_queue_refuses_at_once() {
         struct Slow;
         impl Embedder for Slow {
-            fn dim(&self) -> usize { 1 }
-            fn model_id(&self) -> ModelId { ModelId { name: "slow".into(), weights_sha256: String::new() } }
-            fn max_tokens(&self) -> usize { 8 }
-            fn count_tokens(&self, _: &str) -> usize { 1 }
+            fn dim(&self) -> usize {
+                1
+            }
+            fn model_id(&self) -> ModelId {
+                ModelId {
+                    name: "slow".into(),
+                    weights_sha256: String::new(),
+                }
+            }
+            fn max_tokens(&self) -> usize {
+                8
+            }
+            fn count_tokens(&self, _: &str) -> usize {
+                1
+            }
             fn embed(&self, t: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
                 std::thread::sleep(Duration::from_millis(200));
-                Ok(t.iter().map(|_| Embedding { vector: vec![1.0], n_tokens: 1, truncated: false }).collect())
+                Ok(t.iter()
+                    .map(|_| Embedding {
+                        vector: vec![1.0],
+                        n_tokens: 1,
+                        truncated: false,
+                    })
+                    .collect())
             }
         }
-        let limits = QueueLimits { capacity: 2, max_batch: 1, max_wait: Duration::ZERO };
+        let limits = QueueLimits {
+            capacity: 2,
+            max_batch: 1,
+            max_wait: Duration::ZERO,
+        };
         let q = EmbedQueue::start(Arc::new(Slow), limits);
         let mut full = 0;
         let mut taken = Vec::new();

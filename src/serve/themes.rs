@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::api::{SummarizeRequest, ThemesRequest};
 use super::handlers::{blocking, check_k, embed, ok, query_level, ApiJson, ApiResult};
-use super::{AppState, ApiError};
+use super::{ApiError, AppState};
 use crate::cluster::{ClusterParams, ThemeCount, ThemeReport};
 use crate::store::{Level, SavedThemes, Store, StoredItem};
 use crate::summarize::{Length, SummaryParams};
@@ -47,7 +47,9 @@ pub async fn themes(State(state): S) -> ApiResult {
     let st = state.clone();
     blocking(move || {
         let r = saved_report(st.store().store.as_ref())?;
-        Ok(ok(serde_json::to_value(r).map_err(|e| ApiError::Internal(e.to_string()))?))
+        Ok(ok(
+            serde_json::to_value(r).map_err(|e| ApiError::Internal(e.to_string()))?
+        ))
     })
     .await
 }
@@ -64,7 +66,9 @@ pub async fn recluster(State(state): S, ApiJson(req): ApiJson<ThemesRequest>) ->
         Some(v) => ThemeCount::try_from(v).map_err(ApiError::BadRequest)?,
     };
     if matches!(themes, ThemeCount::Fixed(n) if n == 0 || n > 10_000) {
-        return Err(ApiError::OutOfRange("themes must be `auto` or 1 to 10000".into()));
+        return Err(ApiError::OutOfRange(
+            "themes must be `auto` or 1 to 10000".into(),
+        ));
     }
     let resolution = req.resolution.unwrap_or(1.0);
     if !(resolution.is_finite() && resolution > 0.0 && resolution <= 100.0) {
@@ -84,7 +88,9 @@ pub async fn recluster(State(state): S, ApiJson(req): ApiJson<ThemesRequest>) ->
     };
     // One clustering at a time: a second request while one runs is told to come back.
     let Ok(_one) = state.themes.try_lock() else {
-        return Err(ApiError::Overloaded("clustering is already running; retry shortly".into()));
+        return Err(ApiError::Overloaded(
+            "clustering is already running; retry shortly".into(),
+        ));
     };
     let st = state.clone();
     blocking(move || {
@@ -95,12 +101,14 @@ pub async fn recluster(State(state): S, ApiJson(req): ApiJson<ThemesRequest>) ->
             &params,
             Some(&st.queue as &dyn crate::embed::Embedder),
         )
-            .map_err(|e| ApiError::Internal(format!("clustering: {e}")))?;
+        .map_err(|e| ApiError::Internal(format!("clustering: {e}")))?;
         h.store.save_themes(&SavedThemes {
             generation: h.generation,
             report: t.report.clone(),
         })?;
-        Ok(ok(serde_json::to_value(&t.report).map_err(|e| ApiError::Internal(e.to_string()))?))
+        Ok(ok(
+            serde_json::to_value(&t.report).map_err(|e| ApiError::Internal(e.to_string()))?
+        ))
     })
     .await
 }
@@ -168,7 +176,12 @@ pub async fn theme_map(State(state): S) -> ApiResult {
               (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody),
               (status = 422, body = super::error::ErrorBody)))]
 pub async fn summarize(State(state): S, ApiJson(req): ApiJson<SummarizeRequest>) -> ApiResult {
-    let given = [req.doc.is_some(), req.theme.is_some(), req.query.is_some(), req.text.is_some()];
+    let given = [
+        req.doc.is_some(),
+        req.theme.is_some(),
+        req.query.is_some(),
+        req.text.is_some(),
+    ];
     if given.iter().filter(|g| **g).count() != 1 {
         return Err(ApiError::BadRequest(
             "give exactly one of `doc`, `theme`, `query`, `text`".into(),
@@ -176,10 +189,14 @@ pub async fn summarize(State(state): S, ApiJson(req): ApiJson<SummarizeRequest>)
     }
     let length = match (req.sentences, req.words) {
         (Some(_), Some(_)) => {
-            return Err(ApiError::BadRequest("give `sentences` or `words`, not both".into()))
+            return Err(ApiError::BadRequest(
+                "give `sentences` or `words`, not both".into(),
+            ))
         }
         (Some(n), _) | (_, Some(n)) if n == 0 || n > 100_000 => {
-            return Err(ApiError::OutOfRange("sentences and words must be 1 to 100000".into()))
+            return Err(ApiError::OutOfRange(
+                "sentences and words must be 1 to 100000".into(),
+            ))
         }
         (Some(n), _) => Length::Sentences(n),
         (_, Some(n)) => Length::Words(n),
@@ -191,7 +208,11 @@ pub async fn summarize(State(state): S, ApiJson(req): ApiJson<SummarizeRequest>)
     };
     let query_vector = match &req.query {
         Some(q) => {
-            let mut v = embed(&state, vec![q.clone()]).await?.pop().map(|e| e.vector).unwrap_or_default();
+            let mut v = embed(&state, vec![q.clone()])
+                .await?
+                .pop()
+                .map(|e| e.vector)
+                .unwrap_or_default();
             crate::embed::normalize(&mut v);
             Some((v, check_k(&state, req.k, 10)?))
         }
@@ -212,8 +233,13 @@ pub async fn summarize(State(state): S, ApiJson(req): ApiJson<SummarizeRequest>)
                 verbose: false,
             };
             let count = |t: &str| crate::embed::Embedder::count_tokens(q, t);
-            let docs = crate::ingest::parse_document(Path::new("posted.txt"), text.as_bytes(), &opts, &count)
-                .map_err(|e| ApiError::BadRequest(format!("text: {e}")))?;
+            let docs = crate::ingest::parse_document(
+                Path::new("posted.txt"),
+                text.as_bytes(),
+                &opts,
+                &count,
+            )
+            .map_err(|e| ApiError::BadRequest(format!("text: {e}")))?;
             crate::summarize::embed_documents(&docs, q)
                 .map_err(|e| ApiError::Internal(e.to_string()))?
         } else {
@@ -221,7 +247,9 @@ pub async fn summarize(State(state): S, ApiJson(req): ApiJson<SummarizeRequest>)
         };
         let summary = crate::summarize::summarize(&units, &params)
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        Ok(ok(serde_json::to_value(&summary).map_err(|e| ApiError::Internal(e.to_string()))?))
+        Ok(ok(
+            serde_json::to_value(&summary).map_err(|e| ApiError::Internal(e.to_string()))?
+        ))
     })
     .await
 }

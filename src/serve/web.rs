@@ -20,7 +20,10 @@ const APP_CSS: &str = include_str!("assets/app.css");
 /// The page's routes.
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/", get(|| async { page(INDEX_HTML, "text/html; charset=utf-8") }))
+        .route(
+            "/",
+            get(|| async { page(INDEX_HTML, "text/html; charset=utf-8") }),
+        )
         .route(
             "/assets/app.js",
             get(|| async { page(APP_JS, "text/javascript; charset=utf-8") }),

@@ -30,7 +30,11 @@ pub fn seed_index(model: &str) -> tempfile::TempDir {
         .arg(seed_dir())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     dir
 }
 
@@ -104,13 +108,18 @@ impl Server {
 
     /// Like [`Server::call`], without the key.
     pub fn call_anon(&self, method: &str, path: &str, body: Option<&str>) -> Reply {
-        let r = ureq::request(method, &format!("{}{path}", self.base))
-            .timeout(Duration::from_secs(60));
+        let r =
+            ureq::request(method, &format!("{}{path}", self.base)).timeout(Duration::from_secs(60));
         send(r, body)
     }
 
     /// A 200 answer's JSON (panics with the body otherwise).
-    pub fn json(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> serde_json::Value {
+    pub fn json(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> serde_json::Value {
         let b = body.map(|b| b.to_string());
         let r = self.call(method, path, b.as_deref());
         assert_eq!(r.status, 200, "{method} {path}: {}", r.body);
