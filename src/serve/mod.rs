@@ -391,7 +391,7 @@ mod tests {
             .layer(tower_http::catch_panic::CatchPanicLayer::custom(
                 panic_response,
             ));
-        let get_ = |p: &str| Request::get(p).body(Body::empty()).unwrap();
+        let get_ = |p: &str| axum::http::Request::get(p).body(Body::empty()).unwrap();
         let r = app.clone().oneshot(get_("/boom")).await.unwrap();
         assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();

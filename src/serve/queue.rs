@@ -243,9 +243,8 @@ mod tests {
             .collect();
         for (i, rx) in rxs.into_iter().enumerate() {
             let got = rx.blocking_recv().unwrap().unwrap();
-            let want = e
-                .embed(&[&format!("text {i}"), &format!("other {i}")])
-                .unwrap();
+            let (a, b) = (format!("text {i}"), format!("other {i}"));
+            let want = e.embed(&[a.as_str(), b.as_str()]).unwrap();
             assert_eq!(got, want);
         }
         let passes: usize = q
