@@ -24,7 +24,9 @@ fn schemathesis_finds_no_server_error() {
     let dir = seed_index(HASH);
     // A low maximum k keeps generated "large but valid" requests quick.
     let server = Server::start(HASH, dir.path(), &["--max-k", "100"]);
+    // schemathesis keeps its example database in the working directory: the temp dir.
     let out = Command::new(&st)
+        .current_dir(dir.path())
         .arg("run")
         .arg(format!("{}/openapi.json", server.base))
         .args([
