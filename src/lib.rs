@@ -10,6 +10,7 @@
 //! [`cluster`] groups indexed items into labelled themes;
 //! [`summarize`] picks representative sentences from documents, themes or results;
 //! [`report`] renders all of the above for terminals, Markdown, JSON and HTML;
+//! [`serve`] answers the same questions over HTTP (an API and a web page);
 //! [`mod@bench`] measures every stage.
 //!
 //! The `simsum` binary is a thin command-line layer over this library.
@@ -22,5 +23,6 @@ pub mod ingest;
 pub mod model;
 pub mod report;
 pub mod search;
+pub mod serve;
 pub mod store;
 pub mod summarize;

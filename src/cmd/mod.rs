@@ -15,6 +15,7 @@ pub mod links;
 pub mod model;
 pub mod search;
 pub mod sections;
+pub mod serve;
 pub mod similar;
 pub mod summarize;
 
@@ -123,6 +124,8 @@ pub enum Command {
     Summarize(summarize::SummarizeArgs),
     /// Print the parsed document tree (sections, initiatives, captions) of files or folders.
     Sections(sections::SectionsArgs),
+    /// Serve the store over HTTP: a JSON API, OpenAI-compatible embeddings and a web page.
+    Serve(serve::ServeArgs),
 }
 
 /// Embedder settings a command may change from their defaults.
@@ -245,5 +248,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sections(args) => sections::run(&cli.global, args),
         Command::Cluster(args) => cluster::run(&cli.global, args),
         Command::Summarize(args) => summarize::run(&cli.global, args),
+        Command::Serve(args) => serve::run(&cli.global, args),
     }
 }

@@ -1,0 +1,200 @@
+//! Request types of the API and its OpenAPI description (`GET /openapi.json`).
+//!
+//! Each request type derives its schema next to its serde derive, with an example per field.
+//! Responses reuse the library's serialisable types, so each route answers exactly what the
+//! matching CLI command prints with `--json` (search hits, similar, links, theme reports,
+//! summaries, document trees); their schemas are described in prose here.
+
+use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use super::error::{ErrorBody, ErrorDetail};
+
+/// `POST /v1/search`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchRequest {
+    /// The query text.
+    #[schema(example = "school meals for every child")]
+    pub query: String,
+    /// Number of results (1 to the server's `max_k`, see `/v1/info`).
+    #[schema(example = 10, minimum = 1)]
+    pub k: Option<usize>,
+    /// `initiative` (default) or `section`.
+    #[schema(example = "initiative")]
+    pub level: Option<String>,
+    /// Only documents whose id, file name or path matches this glob.
+    #[schema(example = "report-2023*")]
+    pub doc: Option<String>,
+    /// Only documents dated on or after (YYYY, YYYY-MM or YYYY-MM-DD).
+    #[schema(example = "2022")]
+    pub since: Option<String>,
+    /// Only documents dated on or before (a prefix includes the whole period).
+    #[schema(example = "2024-06")]
+    pub until: Option<String>,
+    /// Also return boilerplate paragraphs.
+    #[schema(example = false)]
+    pub include_boilerplate: Option<bool>,
+    /// Brute-force search even where the HNSW graph would be used.
+    #[schema(example = false)]
+    pub exact: Option<bool>,
+}
+
+/// Query of `GET /v1/items/{id}/similar`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SimilarQuery {
+    /// Number of results (default 10).
+    #[param(example = 10, minimum = 1)]
+    pub k: Option<usize>,
+    /// Only results from other documents.
+    #[param(example = true)]
+    pub other_docs: Option<bool>,
+}
+
+/// Query of `GET /v1/links`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LinksQuery {
+    /// Smallest cosine similarity of a pair (-1 to 1, default 0.6).
+    #[param(example = 0.6)]
+    pub threshold: Option<f32>,
+    /// Most links per item (default 5).
+    #[param(example = 5, minimum = 1)]
+    pub per_item: Option<usize>,
+}
+
+/// `POST /v1/documents`: a new or changed document.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UploadRequest {
+    /// A file name (letters, digits, `.`, `-`, `_`, space); its extension picks the format
+    /// unless `format` is given, and it names the document.
+    #[schema(example = "city-report-2024.md")]
+    pub name: String,
+    /// The document's text.
+    #[schema(example = "# Housing\n\nThe city will build 500 homes for families.")]
+    pub text: String,
+    /// `text`, `seed`, `markdown`, `html` or `jsonl`.
+    #[schema(example = "markdown")]
+    pub format: Option<String>,
+}
+
+/// `POST /v1/themes`: cluster again.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ThemesRequest {
+    /// `initiative` (default) or `section`.
+    #[schema(example = "initiative")]
+    pub level: Option<String>,
+    /// `"auto"` (default) or a number of themes.
+    #[schema(value_type = Object, example = "auto")]
+    pub themes: Option<serde_json::Value>,
+    /// Smallest theme (default: from the number of items).
+    #[schema(example = 3)]
+    pub min_size: Option<usize>,
+    /// Seed of the community detection (default 42).
+    #[schema(example = 42)]
+    pub seed: Option<u64>,
+    /// Modularity resolution (default 1; higher gives more, smaller themes).
+    #[schema(example = 1.0)]
+    pub resolution: Option<f64>,
+}
+
+/// `POST /v1/summarize`: exactly one of `doc`, `theme`, `query`, `text`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SummarizeRequest {
+    /// A stored document's id.
+    #[schema(example = "city-report-2024")]
+    pub doc: Option<String>,
+    /// A theme of the last report, by number.
+    #[schema(example = 1)]
+    pub theme: Option<usize>,
+    /// Summarize the top results of this query.
+    #[schema(example = "public transport")]
+    pub query: Option<String>,
+    /// Summarize this text (not stored).
+    #[schema(example = "The council met. It approved the budget. Parks get more money.")]
+    pub text: Option<String>,
+    /// Format of `text` (default: plain text).
+    #[schema(example = "text")]
+    pub format: Option<String>,
+    /// Results of `query` to summarize (default 10).
+    #[schema(example = 10)]
+    pub k: Option<usize>,
+    /// At most this many words.
+    #[schema(example = 80)]
+    pub words: Option<usize>,
+    /// At most this many sentences.
+    #[schema(example = 3)]
+    pub sentences: Option<usize>,
+}
+
+/// `POST /v1/embeddings` (OpenAI-compatible).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EmbeddingsRequest {
+    /// A string or an array of strings.
+    #[schema(value_type = Object, example = json!(["first text", "second text"]))]
+    pub input: serde_json::Value,
+    /// Accepted for compatibility; the server's one model answers.
+    #[schema(example = "sentence-transformers/all-MiniLM-L6-v2")]
+    pub model: Option<String>,
+    /// `float` (default) or `base64` (little-endian float32 bytes).
+    #[schema(example = "float")]
+    pub encoding_format: Option<String>,
+    /// Accepted for compatibility and ignored.
+    #[schema(example = "user-1")]
+    pub user: Option<String>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "simsum",
+        description = "Semantic search, similar initiatives, themes and summaries over a simsum store; OpenAI-compatible embeddings. Errors: {\"error\":{\"code\",\"message\"}}."
+    ),
+    paths(
+        super::handlers::health,
+        super::handlers::info,
+        super::handlers::search,
+        super::handlers::item,
+        super::handlers::similar,
+        super::handlers::links,
+        super::documents::documents,
+        super::documents::document,
+        super::documents::upload,
+        super::documents::delete_document,
+        super::themes::themes,
+        super::themes::recluster,
+        super::themes::theme_map,
+        super::themes::summarize,
+        super::handlers::embeddings,
+        super::handlers::metrics,
+    ),
+    components(schemas(
+        SearchRequest,
+        UploadRequest,
+        ThemesRequest,
+        SummarizeRequest,
+        EmbeddingsRequest,
+        ErrorBody,
+        ErrorDetail
+    )),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}

@@ -1,0 +1,309 @@
+//! The embedding queue: one model in memory, requests batched into shared forward passes.
+//!
+//! As in text-embeddings-inference's router, handlers put jobs on a bounded queue and one
+//! backend thread owns the model: it takes the first waiting job, then keeps taking jobs for at
+//! most [`QueueLimits::max_wait`] until [`QueueLimits::max_batch`] texts are gathered, runs one
+//! forward pass for all of them and answers each job through its own one-shot channel. A full
+//! queue answers at once ([`Submit::Full`]), so memory stays bounded under any load. The
+//! embedder is synchronous; it never runs on the async runtime's threads.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+
+use crate::embed::{EmbedError, Embedder, Embedding, ModelId};
+
+/// Bounds of the queue.
+#[derive(Debug, Clone)]
+pub struct QueueLimits {
+    /// Jobs waiting at most; one more is refused (503).
+    pub capacity: usize,
+    /// Texts per forward pass at most.
+    pub max_batch: usize,
+    /// Longest a first job waits for company before its batch runs.
+    pub max_wait: Duration,
+}
+
+impl Default for QueueLimits {
+    fn default() -> Self {
+        Self {
+            capacity: 512,
+            max_batch: 32,
+            max_wait: Duration::from_millis(2),
+        }
+    }
+}
+
+type Reply = Result<Vec<Embedding>, String>;
+
+struct Job {
+    texts: Vec<String>,
+    reply: oneshot::Sender<Reply>,
+}
+
+/// Why a job was not taken.
+#[derive(Debug)]
+pub enum Submit {
+    /// The queue is full: answer 503.
+    Full,
+    /// The backend thread is gone (only after a panic in the model).
+    Closed,
+}
+
+/// Observations the metrics route reports.
+#[derive(Debug, Default)]
+pub struct QueueStats {
+    /// Jobs waiting now.
+    pub depth: AtomicUsize,
+    /// Counts of forward passes by texts per pass, in the buckets of [`BATCH_BUCKETS`].
+    pub batch_sizes: [AtomicUsize; BATCH_BUCKETS.len() + 1],
+    /// Texts embedded in all.
+    pub texts: AtomicUsize,
+}
+
+/// Upper bounds of the batch-size histogram buckets (the last, implicit bucket is +Inf).
+pub const BATCH_BUCKETS: [usize; 7] = [1, 2, 4, 8, 16, 32, 64];
+
+/// A handle to the queue; cheap to clone.
+#[derive(Clone)]
+pub struct EmbedQueue {
+    tx: SyncSender<Job>,
+    stats: Arc<QueueStats>,
+    model: ModelId,
+    dim: usize,
+    max_tokens: usize,
+    max_batch: usize,
+    /// The model's own token counter (the tokenizer alone is cheap and thread-safe).
+    embedder: Arc<dyn Embedder>,
+}
+
+impl EmbedQueue {
+    /// Starts the backend thread that owns `embedder`'s forward passes.
+    pub fn start(embedder: Arc<dyn Embedder>, limits: QueueLimits) -> Self {
+        let (tx, rx) = sync_channel::<Job>(limits.capacity.max(1));
+        let stats = Arc::new(QueueStats::default());
+        let q = Self {
+            tx,
+            stats: stats.clone(),
+            model: embedder.model_id(),
+            dim: embedder.dim(),
+            max_tokens: embedder.max_tokens(),
+            max_batch: limits.max_batch.max(1),
+            embedder: embedder.clone(),
+        };
+        std::thread::Builder::new()
+            .name("simsum-embed".into())
+            .spawn(move || backend(rx, embedder, limits, stats))
+            .expect("spawning the embedding thread");
+        q
+    }
+
+    /// Queue statistics.
+    pub fn stats(&self) -> &QueueStats {
+        &self.stats
+    }
+
+    /// Puts `texts` on the queue; the receiver yields their embeddings in order.
+    pub fn submit(&self, texts: Vec<String>) -> Result<oneshot::Receiver<Reply>, Submit> {
+        let (reply, rx) = oneshot::channel();
+        self.stats.depth.fetch_add(1, Ordering::Relaxed);
+        match self.tx.try_send(Job { texts, reply }) {
+            Ok(()) => Ok(rx),
+            Err(e) => {
+                self.stats.depth.fetch_sub(1, Ordering::Relaxed);
+                Err(match e {
+                    TrySendError::Full(_) => Submit::Full,
+                    TrySendError::Disconnected(_) => Submit::Closed,
+                })
+            }
+        }
+    }
+
+    /// Embeds from a blocking context (uploads, summaries of posted text): chunks of at most one
+    /// batch, each queued behind waiting queries so that a large upload never holds the model
+    /// for long. Waits for room when the queue is full.
+    fn embed_blocking(&self, texts: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
+        let mut out = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(self.max_batch) {
+            let (reply, rx) = oneshot::channel();
+            self.stats.depth.fetch_add(1, Ordering::Relaxed);
+            let job = Job {
+                texts: chunk.iter().map(|t| t.to_string()).collect(),
+                reply,
+            };
+            if self.tx.send(job).is_err() {
+                self.stats.depth.fetch_sub(1, Ordering::Relaxed);
+                return Err(EmbedError::Tokenizer("the embedding thread stopped".into()));
+            }
+            match rx.blocking_recv() {
+                Ok(Ok(v)) => out.extend(v),
+                Ok(Err(e)) => return Err(EmbedError::Tokenizer(e)),
+                Err(_) => return Err(EmbedError::Tokenizer("the embedding thread stopped".into())),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The queue seen as an [`Embedder`], so library code (indexing an upload, summarising posted
+/// text) shares the one model and its batches. Call it from blocking threads only.
+impl Embedder for EmbedQueue {
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn model_id(&self) -> ModelId {
+        self.model.clone()
+    }
+    fn max_tokens(&self) -> usize {
+        self.max_tokens
+    }
+    fn count_tokens(&self, text: &str) -> usize {
+        self.embedder.count_tokens(text)
+    }
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
+        self.embed_blocking(texts)
+    }
+}
+
+fn backend(
+    rx: Receiver<Job>,
+    embedder: Arc<dyn Embedder>,
+    limits: QueueLimits,
+    stats: Arc<QueueStats>,
+) {
+    while let Ok(first) = rx.recv() {
+        stats.depth.fetch_sub(1, Ordering::Relaxed);
+        let mut n = first.texts.len();
+        let mut jobs = vec![first];
+        let deadline = Instant::now() + limits.max_wait;
+        while n < limits.max_batch {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let next = if left.is_zero() {
+                rx.try_recv().map_err(|_| RecvTimeoutError::Timeout)
+            } else {
+                rx.recv_timeout(left)
+            };
+            match next {
+                Ok(job) => {
+                    stats.depth.fetch_sub(1, Ordering::Relaxed);
+                    n += job.texts.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let texts: Vec<&str> = jobs
+            .iter()
+            .flat_map(|j| j.texts.iter().map(String::as_str))
+            .collect();
+        let bucket = BATCH_BUCKETS
+            .iter()
+            .position(|&b| texts.len() <= b)
+            .unwrap_or(BATCH_BUCKETS.len());
+        stats.batch_sizes[bucket].fetch_add(1, Ordering::Relaxed);
+        stats.texts.fetch_add(texts.len(), Ordering::Relaxed);
+        // A panic inside the model must not take the thread (and every later query) with it.
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| embedder.embed(&texts)))
+                .unwrap_or_else(|_| Err(EmbedError::Tokenizer("the model panicked".into())));
+        match result {
+            Ok(mut all) => {
+                for job in jobs.into_iter().rev() {
+                    let mine = all.split_off(all.len() - job.texts.len());
+                    let _ = job.reply.send(Ok(mine));
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                for job in jobs {
+                    let _ = job.reply.send(Err(msg.clone()));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embed::HashEmbedder;
+
+    #[test]
+    fn batched_answers_equal_single_ones_in_order() {
+        let e: Arc<dyn Embedder> = Arc::new(HashEmbedder::new(16));
+        let q = EmbedQueue::start(e.clone(), QueueLimits::default());
+        let rxs: Vec<_> = (0..20)
+            .map(|i| {
+                q.submit(vec![format!("text {i}"), format!("other {i}")])
+                    .unwrap()
+            })
+            .collect();
+        for (i, rx) in rxs.into_iter().enumerate() {
+            let got = rx.blocking_recv().unwrap().unwrap();
+            let (a, b) = (format!("text {i}"), format!("other {i}"));
+            let want = e.embed(&[a.as_str(), b.as_str()]).unwrap();
+            assert_eq!(got, want);
+        }
+        let passes: usize = q
+            .stats()
+            .batch_sizes
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .sum();
+        assert!((1..=20).contains(&passes), "{passes} passes");
+    }
+
+    #[test]
+    fn a_full_queue_refuses_at_once() {
+        struct Slow;
+        impl Embedder for Slow {
+            fn dim(&self) -> usize {
+                1
+            }
+            fn model_id(&self) -> ModelId {
+                ModelId {
+                    name: "slow".into(),
+                    weights_sha256: String::new(),
+                }
+            }
+            fn max_tokens(&self) -> usize {
+                8
+            }
+            fn count_tokens(&self, _: &str) -> usize {
+                1
+            }
+            fn embed(&self, t: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
+                std::thread::sleep(Duration::from_millis(200));
+                Ok(t.iter()
+                    .map(|_| Embedding {
+                        vector: vec![1.0],
+                        n_tokens: 1,
+                        truncated: false,
+                    })
+                    .collect())
+            }
+        }
+        let limits = QueueLimits {
+            capacity: 2,
+            max_batch: 1,
+            max_wait: Duration::ZERO,
+        };
+        let q = EmbedQueue::start(Arc::new(Slow), limits);
+        let mut full = 0;
+        let mut taken = Vec::new();
+        for _ in 0..10 {
+            match q.submit(vec!["x".into()]) {
+                Ok(rx) => taken.push(rx),
+                Err(Submit::Full) => full += 1,
+                Err(Submit::Closed) => panic!("closed"),
+            }
+        }
+        assert!(full >= 6, "only {full} refused");
+        for rx in taken {
+            assert!(rx.blocking_recv().unwrap().is_ok());
+        }
+    }
+}
