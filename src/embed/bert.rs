@@ -390,6 +390,15 @@ impl BertEmbedder {
         self.dtype
     }
 
+    /// On the CPU path, how many weight matrices are (plain, packed f32, bf16); `None` on
+    /// candle's path.
+    pub fn weight_forms(&self) -> Option<(usize, usize, usize)> {
+        match &self.backend {
+            Backend::Cpu(enc) => Some(enc.weight_forms()),
+            Backend::Candle(_) => None,
+        }
+    }
+
     /// The engine (and on the CPU path, the weight-product kernel) chosen at load.
     pub fn engine(&self) -> Engine {
         self.engine

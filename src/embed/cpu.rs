@@ -180,6 +180,22 @@ impl CpuEncoder {
         })
     }
 
+    /// How many of the encoder's weight matrices are in each form: (plain, packed f32, bf16).
+    /// Tests use it to prove which kernel a model reaches.
+    pub fn weight_forms(&self) -> (usize, usize, usize) {
+        let mut n = (0, 0, 0);
+        for l in &self.layers {
+            for w in [&l.wqkv, &l.wo, &l.wi, &l.wo2] {
+                match w {
+                    Weight::Plain { .. } => n.0 += 1,
+                    Weight::PackedF32(_) => n.1 += 1,
+                    Weight::Bf16(_) => n.2 += 1,
+                }
+            }
+        }
+        n
+    }
+
     /// Runs the encoder over `seqs` (token ids, unpadded) and calls `pool` with the final
     /// hidden states of each sequence, (len, hidden) row-major, in order.
     pub fn forward<R>(&self, seqs: &[&[u32]], mut pool: impl FnMut(&[f32]) -> R) -> Vec<R> {
