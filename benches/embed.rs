@@ -10,8 +10,8 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use simsum::embed::bert::{BertEmbedder, BertOptions};
-use simsum::embed::DType;
 use simsum::embed::kernels::{self, Level};
+use simsum::embed::DType;
 use simsum::embed::Embedder;
 use simsum::model::{self, ResolveOptions, DEFAULT_MODEL};
 

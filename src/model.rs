@@ -41,7 +41,10 @@ impl std::str::FromStr for ModelRef {
         match s.strip_prefix("hash:") {
             Some(n) => match n.parse::<usize>() {
                 Ok(d) if d > 0 => Ok(Self::Hash(d)),
-                _ => Err(ParseModelRefError(s.into(), "`hash:N` needs a dimension N >= 1")),
+                _ => Err(ParseModelRefError(
+                    s.into(),
+                    "`hash:N` needs a dimension N >= 1",
+                )),
             },
             None if s.trim().is_empty() => Err(ParseModelRefError(s.into(), "empty model name")),
             None => Ok(Self::Named(s.to_string())),
@@ -200,7 +203,9 @@ impl BertConfig {
                 self.position_embedding_type
             ));
         }
-        if self.num_attention_heads == 0 || !self.hidden_size.is_multiple_of(self.num_attention_heads) {
+        if self.num_attention_heads == 0
+            || !self.hidden_size.is_multiple_of(self.num_attention_heads)
+        {
             return Err(format!(
                 "hidden_size {} is not a multiple of num_attention_heads {}",
                 self.hidden_size, self.num_attention_heads
@@ -835,9 +840,14 @@ mod tests {
         let with = |k: &str, v: serde_json::Value| -> Result<(), String> {
             let mut c = base.clone();
             c[k] = v;
-            serde_json::from_value::<BertConfig>(c).unwrap().check_supported()
+            serde_json::from_value::<BertConfig>(c)
+                .unwrap()
+                .check_supported()
         };
-        assert!(serde_json::from_value::<BertConfig>(base.clone()).unwrap().check_supported().is_ok());
+        assert!(serde_json::from_value::<BertConfig>(base.clone())
+            .unwrap()
+            .check_supported()
+            .is_ok());
         assert!(with("hidden_act", "gelu".into()).is_ok());
         let e = with("hidden_act", "gelu_new".into()).unwrap_err();
         assert!(e.contains("hidden_act `gelu_new`"), "{e}");

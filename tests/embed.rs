@@ -2,8 +2,8 @@
 //! invariance, and the pooling modes on a tiny model the test builds itself.
 
 use simsum::embed::bert::{BertEmbedder, BertOptions};
-use simsum::embed::{DType, Device};
 use simsum::embed::{cosine, Embedder};
+use simsum::embed::{DType, Device};
 use simsum::model::{self, ResolveOptions, DEFAULT_MODEL};
 
 #[derive(serde::Deserialize)]

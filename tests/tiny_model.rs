@@ -110,11 +110,23 @@ fn build_model(dir: &Path, pooling: &str, max_seq: usize, dm: Dims) -> HashMap<S
             put(format!("{p}.attention.self.{m}.weight"), &[dm.h, dm.h], 0.5);
             put(format!("{p}.attention.self.{m}.bias"), &[dm.h], 0.1);
         }
-        put(format!("{p}.attention.output.dense.weight"), &[dm.h, dm.h], 0.5);
+        put(
+            format!("{p}.attention.output.dense.weight"),
+            &[dm.h, dm.h],
+            0.5,
+        );
         put(format!("{p}.attention.output.dense.bias"), &[dm.h], 0.1);
-        put(format!("{p}.attention.output.LayerNorm.weight"), &[dm.h], 0.3);
+        put(
+            format!("{p}.attention.output.LayerNorm.weight"),
+            &[dm.h],
+            0.3,
+        );
         put(format!("{p}.attention.output.LayerNorm.bias"), &[dm.h], 0.3);
-        put(format!("{p}.intermediate.dense.weight"), &[dm.inter, dm.h], 0.5);
+        put(
+            format!("{p}.intermediate.dense.weight"),
+            &[dm.inter, dm.h],
+            0.5,
+        );
         put(format!("{p}.intermediate.dense.bias"), &[dm.inter], 0.1);
         put(format!("{p}.output.dense.weight"), &[dm.h, dm.inter], 0.5);
         put(format!("{p}.output.dense.bias"), &[dm.h], 0.1);
@@ -317,7 +329,10 @@ fn check_pooling_at(pooling: &str, expected: Pooling, dm: Dims) {
         let e = BertEmbedder::load(&files, opts).unwrap();
         if !force_candle {
             let forms = e.weight_forms().expect("the CPU path");
-            eprintln!("{dm:?}: f32 CPU path with {:?}, weights (plain, packed f32, bf16) = {forms:?}", e.engine());
+            eprintln!(
+                "{dm:?}: f32 CPU path with {:?}, weights (plain, packed f32, bf16) = {forms:?}",
+                e.engine()
+            );
             // The packed layout takes output widths that are multiples of 16: per layer the
             // qkv (3h), out (h), intermediate (inter) and out2 (h) products.
             let all = 4 * LAYERS;

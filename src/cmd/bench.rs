@@ -344,10 +344,16 @@ fn embed(g: &super::Global, a: EmbedBenchArgs) -> anyhow::Result<ExitCode> {
     let mut dtypes = a.dtype.clone();
     dtypes.dedup();
     dtypes.sort_by_key(|d| *d != DType::F32);
-    let on_cpu = !matches!(g.device, simsum::embed::Device::Cuda(_) | simsum::embed::Device::Metal);
+    let on_cpu = !matches!(
+        g.device,
+        simsum::embed::Device::Cuda(_) | simsum::embed::Device::Metal
+    );
     for &dtype in &dtypes {
         if dtype == DType::Bf16 && on_cpu && !machine.bf16_kernel {
-            let why = format!("bf16 skipped: this CPU ({}) has no AVX-512 BF16, bf16 would run as f32", machine.cpu_features);
+            let why = format!(
+                "bf16 skipped: this CPU ({}) has no AVX-512 BF16, bf16 would run as f32",
+                machine.cpu_features
+            );
             eprintln!("{why}");
             skipped.push(why);
             continue;
@@ -361,7 +367,11 @@ fn embed(g: &super::Global, a: EmbedBenchArgs) -> anyhow::Result<ExitCode> {
             let e = super::load_embedder_with(g, &opts)?;
             // What actually runs (`auto` resolved), e.g. "auto=bf16".
             let ran = e.model_id().dtype;
-            let label = if dtype == DType::Auto { format!("auto={ran}") } else { ran.clone() };
+            let label = if dtype == DType::Auto {
+                format!("auto={ran}")
+            } else {
+                ran.clone()
+            };
             let peak = match ran.as_str() {
                 "bf16" if machine.bf16_kernel && on_cpu => bf16_peak,
                 _ => Some(f32_peak),

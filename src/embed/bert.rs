@@ -264,7 +264,11 @@ enum Backend {
 
 impl Encoder {
     /// Copies the weights into the f32 CPU path, laid out for `kernel`.
-    fn to_cpu(&self, eps: f64, kernel: MatmulKernel) -> candle_core::Result<super::cpu::CpuEncoder> {
+    fn to_cpu(
+        &self,
+        eps: f64,
+        kernel: MatmulKernel,
+    ) -> candle_core::Result<super::cpu::CpuEncoder> {
         fn ln(n: &LayerNorm) -> (&Tensor, &Tensor) {
             (n.weight(), n.bias().expect("BERT LayerNorms have biases"))
         }

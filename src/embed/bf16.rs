@@ -182,27 +182,27 @@ unsafe fn kernel(
     use std::arch::x86_64::*;
     // SAFETY: every access below stays within the extents the caller guarantees.
     unsafe {
-    let mut acc = [[_mm512_setzero_ps(); 2]; MR];
-    for (i, row) in acc.iter_mut().enumerate().take(rows) {
-        row[0] = _mm512_loadu_ps(c.add(i * ldc));
-        row[1] = _mm512_loadu_ps(c.add(i * ldc + 16));
-    }
-    for kk in 0..pairs {
-        let b0 = _mm512_loadu_si512(b.add(kk * 2 * NR) as *const _);
-        let b1 = _mm512_loadu_si512(b.add(kk * 2 * NR + 32) as *const _);
-        let b0 = std::mem::transmute::<__m512i, __m512bh>(b0);
-        let b1 = std::mem::transmute::<__m512i, __m512bh>(b1);
-        for (i, row) in acc.iter_mut().enumerate() {
-            let pair = (a.add(i * lda + 2 * kk) as *const i32).read_unaligned();
-            let av = std::mem::transmute::<__m512i, __m512bh>(_mm512_set1_epi32(pair));
-            row[0] = _mm512_dpbf16_ps(row[0], av, b0);
-            row[1] = _mm512_dpbf16_ps(row[1], av, b1);
+        let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+        for (i, row) in acc.iter_mut().enumerate().take(rows) {
+            row[0] = _mm512_loadu_ps(c.add(i * ldc));
+            row[1] = _mm512_loadu_ps(c.add(i * ldc + 16));
         }
-    }
-    for (i, row) in acc.iter().enumerate().take(rows) {
-        _mm512_storeu_ps(c.add(i * ldc), row[0]);
-        _mm512_storeu_ps(c.add(i * ldc + 16), row[1]);
-    }
+        for kk in 0..pairs {
+            let b0 = _mm512_loadu_si512(b.add(kk * 2 * NR) as *const _);
+            let b1 = _mm512_loadu_si512(b.add(kk * 2 * NR + 32) as *const _);
+            let b0 = std::mem::transmute::<__m512i, __m512bh>(b0);
+            let b1 = std::mem::transmute::<__m512i, __m512bh>(b1);
+            for (i, row) in acc.iter_mut().enumerate() {
+                let pair = (a.add(i * lda + 2 * kk) as *const i32).read_unaligned();
+                let av = std::mem::transmute::<__m512i, __m512bh>(_mm512_set1_epi32(pair));
+                row[0] = _mm512_dpbf16_ps(row[0], av, b0);
+                row[1] = _mm512_dpbf16_ps(row[1], av, b1);
+            }
+        }
+        for (i, row) in acc.iter().enumerate().take(rows) {
+            _mm512_storeu_ps(c.add(i * ldc), row[0]);
+            _mm512_storeu_ps(c.add(i * ldc + 16), row[1]);
+        }
     }
 }
 
@@ -245,7 +245,12 @@ mod tests {
         let mut out = Vec::with_capacity(m * n);
         for i in 0..m {
             for j in 0..n {
-                out.push(bias[i * n + j] as f64 + (0..k).map(|t| r(a[i * k + t]) * r(w[j * k + t])).sum::<f64>());
+                out.push(
+                    bias[i * n + j] as f64
+                        + (0..k)
+                            .map(|t| r(a[i * k + t]) * r(w[j * k + t]))
+                            .sum::<f64>(),
+                );
             }
         }
         out
@@ -270,8 +275,14 @@ mod tests {
                 );
             }
         }
-        assert!(PackedWeight::pack(&[0.0; 31 * 2], 31, 2).is_none(), "n must be a multiple of 32");
-        assert!(PackedWeight::pack(&[0.0; 32 * 3], 32, 3).is_none(), "k must be even");
+        assert!(
+            PackedWeight::pack(&[0.0; 31 * 2], 31, 2).is_none(),
+            "n must be a multiple of 32"
+        );
+        assert!(
+            PackedWeight::pack(&[0.0; 32 * 3], 32, 3).is_none(),
+            "k must be even"
+        );
     }
 
     #[test]

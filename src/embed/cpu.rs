@@ -49,7 +49,14 @@ impl Weight {
     }
 
     /// dst (m x n) += a (m x k) W^T. `rounded` is scratch for the bf16 kernel.
-    fn product(&self, m: usize, a: &[f32], dst: &mut [f32], rounded: &mut Vec<u16>, par: Parallelism) {
+    fn product(
+        &self,
+        m: usize,
+        a: &[f32],
+        dst: &mut [f32],
+        rounded: &mut Vec<u16>,
+        par: Parallelism,
+    ) {
         match self {
             Self::Plain { w, n, k } => matmul_wt(m, *n, *k, dst, a, w, par),
             Self::PackedF32(p) => p.matmul_wt(m, a, dst),
@@ -233,21 +240,18 @@ impl CpuEncoder {
         for l in &self.layers {
             // qkv = x Wqkv^T + bqkv
             fill_bias(&mut b.qkv[..total * 3 * h], &l.bqkv);
-            l.wqkv
-                .product(total, &b.x, &mut b.qkv, &mut b.rounded, par);
+            l.wqkv.product(total, &b.x, &mut b.qkv, &mut b.rounded, par);
             self.attention(&b.qkv, &mut b.ctx, &offsets);
             // x = LN(x + ctx Wo^T + bo)
             add_bias(&mut b.x[..total * h], &l.bo);
-            l.wo
-                .product(total, &b.ctx, &mut b.x, &mut b.rounded, par);
+            l.wo.product(total, &b.ctx, &mut b.x, &mut b.rounded, par);
             b.x[..total * h]
                 .par_chunks_mut(h)
                 .for_each(|r| layer_norm(r, &l.ln1.0, &l.ln1.1, self.eps));
             // inter = GELU(x Wi^T + bi)
             let i = self.intermediate;
             fill_bias(&mut b.inter[..total * i], &l.bi);
-            l.wi
-                .product(total, &b.x, &mut b.inter, &mut b.rounded, par);
+            l.wi.product(total, &b.x, &mut b.inter, &mut b.rounded, par);
             b.inter[..total * i].par_chunks_mut(4096).for_each(gelu);
             // x = LN(x + inter Wo2^T + bo2)
             add_bias(&mut b.x[..total * h], &l.bo2);

@@ -26,7 +26,6 @@ pub fn level() -> Level {
     CpuFeatures::get().level()
 }
 
-
 /// Levels this CPU can run (for tests and benchmarks).
 pub fn supported_levels() -> Vec<Level> {
     let top = level();

@@ -152,7 +152,12 @@ impl Plan {
     /// Chooses the engine for a model on `device` (already resolved: `gpu` says whether it is
     /// a GPU) at the requested `dtype`, on a CPU with `features`. `force_candle` keeps candle's
     /// tensors on the CPU too (tests and benchmarks that compare the two).
-    pub fn choose(gpu: Option<GpuKind>, dtype: DType, features: CpuFeatures, force_candle: bool) -> Self {
+    pub fn choose(
+        gpu: Option<GpuKind>,
+        dtype: DType,
+        features: CpuFeatures,
+        force_candle: bool,
+    ) -> Self {
         match gpu {
             Some(kind) => {
                 // f16 keeps cosine >= 0.9999 to f32 on BERT encoders (10-bit mantissa; bf16's

@@ -176,26 +176,26 @@ unsafe fn tile<const R: usize>(
     use std::arch::x86_64::*;
     // SAFETY: every access below stays within the extents the caller guarantees.
     unsafe {
-    let mut acc = [[_mm256_setzero_ps(); 2]; R];
-    for (r, row) in acc.iter_mut().enumerate() {
-        row[0] = _mm256_loadu_ps(c.add(r * ldc));
-        row[1] = _mm256_loadu_ps(c.add(r * ldc + 8));
-    }
-    let mut bp = b;
-    for kk in 0..kc {
-        let b0 = _mm256_loadu_ps(bp);
-        let b1 = _mm256_loadu_ps(bp.add(8));
+        let mut acc = [[_mm256_setzero_ps(); 2]; R];
         for (r, row) in acc.iter_mut().enumerate() {
-            let av = _mm256_broadcast_ss(&*a.add(r * lda + kk));
-            row[0] = _mm256_fmadd_ps(av, b0, row[0]);
-            row[1] = _mm256_fmadd_ps(av, b1, row[1]);
+            row[0] = _mm256_loadu_ps(c.add(r * ldc));
+            row[1] = _mm256_loadu_ps(c.add(r * ldc + 8));
         }
-        bp = bp.add(NR);
-    }
-    for (r, row) in acc.iter().enumerate() {
-        _mm256_storeu_ps(c.add(r * ldc), row[0]);
-        _mm256_storeu_ps(c.add(r * ldc + 8), row[1]);
-    }
+        let mut bp = b;
+        for kk in 0..kc {
+            let b0 = _mm256_loadu_ps(bp);
+            let b1 = _mm256_loadu_ps(bp.add(8));
+            for (r, row) in acc.iter_mut().enumerate() {
+                let av = _mm256_broadcast_ss(&*a.add(r * lda + kk));
+                row[0] = _mm256_fmadd_ps(av, b0, row[0]);
+                row[1] = _mm256_fmadd_ps(av, b1, row[1]);
+            }
+            bp = bp.add(NR);
+        }
+        for (r, row) in acc.iter().enumerate() {
+            _mm256_storeu_ps(c.add(r * ldc), row[0]);
+            _mm256_storeu_ps(c.add(r * ldc + 8), row[1]);
+        }
     }
 }
 
@@ -249,7 +249,8 @@ mod tests {
 
     // Shapes of the encoder (k = 384 and 1536 cross the 256-deep slices) and odd row counts that
     // leave a 1..5-row tail on each thread.
-    const SHAPES: &[(usize, usize, usize)] = &[(1, 16, 3), (7, 32, 300), (13, 1152, 384), (50, 384, 1536)];
+    const SHAPES: &[(usize, usize, usize)] =
+        &[(1, 16, 3), (7, 32, 300), (13, 1152, 384), (50, 384, 1536)];
     /// Small shapes for Miri (`cargo +nightly miri test`), where the big ones take minutes.
     const MIRI_SHAPES: &[(usize, usize, usize)] = &[(1, 16, 3), (7, 32, 260)];
 
@@ -303,7 +304,11 @@ mod tests {
             let want = reference(&a, &w, &init, (m, n, k));
             for idx in 0..m * n {
                 // The same fused multiply-adds in the same order: equal to the last bit.
-                assert_eq!(fast[idx].to_bits(), slow[idx].to_bits(), "{m}x{n}x{k} at {idx}");
+                assert_eq!(
+                    fast[idx].to_bits(),
+                    slow[idx].to_bits(),
+                    "{m}x{n}x{k} at {idx}"
+                );
                 assert!((fast[idx] as f64 - want[idx]).abs() <= 1e-4 * (1.0 + want[idx].abs()));
             }
         }
