@@ -11,6 +11,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use simsum::embed::bert::{BertEmbedder, BertOptions};
 use simsum::embed::kernels::{self, Level};
+use simsum::embed::DType;
 use simsum::embed::Embedder;
 use simsum::model::{self, ResolveOptions, DEFAULT_MODEL};
 
@@ -42,10 +43,10 @@ fn text_of(words: usize, paragraphs: &[String]) -> String {
         .join(" ")
 }
 
-fn embedder(dtype: candle_core::DType, force_candle: bool, batch_size: usize) -> BertEmbedder {
+fn embedder(dtype: DType, force_candle: bool, batch_size: usize) -> BertEmbedder {
     let files = model::resolve(DEFAULT_MODEL, &ResolveOptions::default()).unwrap();
     let opts = BertOptions {
-        device: "cpu".into(),
+        device: simsum::embed::Device::Cpu,
         dtype,
         batch_size,
         force_candle,
@@ -64,9 +65,10 @@ fn forward(c: &mut Criterion) {
             .collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         for (name, dtype, force) in [
-            ("packed-f32", candle_core::DType::F32, false),
-            ("packed-bf16", candle_core::DType::BF16, false),
-            ("candle-f32", candle_core::DType::F32, true),
+            ("auto", DType::Auto, false),
+            ("cpu-f32", DType::F32, false),
+            ("cpu-bf16", DType::Bf16, false),
+            ("candle-f32", DType::F32, true),
         ] {
             let e = embedder(dtype, force, batch);
             let tokens: usize = e.embed(&refs).unwrap().iter().map(|x| x.n_tokens).sum();
@@ -84,7 +86,7 @@ fn forward(c: &mut Criterion) {
 fn tokenize(c: &mut Criterion) {
     let paragraphs = seed_paragraphs();
     let refs: Vec<&str> = paragraphs.iter().map(String::as_str).collect();
-    let e = embedder(candle_core::DType::F32, false, 32);
+    let e = embedder(DType::F32, false, 32);
     let mut g = c.benchmark_group("tokenize");
     g.throughput(Throughput::Elements(refs.len() as u64));
     g.bench_function("count_tokens/seed-paragraphs", |b| {

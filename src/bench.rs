@@ -38,6 +38,8 @@ pub struct Machine {
     pub cores: usize,
     pub threads_used: usize,
     pub simd: String,
+    /// The vector features simsum detected and uses ([`crate::embed::CpuFeatures`]).
+    pub cpu_features: String,
     pub bf16_kernel: bool,
     pub os: String,
 }
@@ -58,8 +60,9 @@ impl Machine {
                 .map(|n| n.get())
                 .unwrap_or(1),
             threads_used: rayon::current_num_threads(),
-            simd: format!("{:?}", crate::embed::kernels::level()),
-            bf16_kernel: crate::embed::bf16::available(),
+            simd: format!("{:?}", crate::embed::CpuFeatures::get().level()),
+            cpu_features: crate::embed::CpuFeatures::get().summary(),
+            bf16_kernel: crate::embed::CpuFeatures::get().avx512bf16,
             os: std::env::consts::OS.to_string(),
         }
     }
@@ -162,9 +165,8 @@ pub fn cpu_f32_gemm_peak() -> f64 {
 pub fn cpu_f32_fma_peak() -> Option<f64> {
     #[cfg(target_arch = "x86_64")]
     {
-        let wide = std::arch::is_x86_feature_detected!("avx512f");
-        let fma = std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma");
+        let features = crate::embed::CpuFeatures::get();
+        let (wide, fma) = (features.avx512f, features.avx2_fma);
         if !wide && !fma {
             return None;
         }
@@ -198,6 +200,8 @@ pub fn cpu_f32_fma_peak() -> Option<f64> {
 #[cfg(target_arch = "x86_64")]
 macro_rules! fma_chains {
     ($name:ident, $feature:literal, $set1:ident, $fmadd:ident, $add:ident, $first:ident) => {
+        /// # Safety
+        /// The CPU must support the target features named in the macro call.
         #[target_feature(enable = $feature)]
         unsafe fn $name(rounds: usize) -> f32 {
             use std::arch::x86_64::*;
@@ -273,6 +277,9 @@ pub struct EmbedRun {
     pub gflops: f64,
     /// `gflops` as a share of the measured matrix-product peak for this precision.
     pub peak_fraction: Option<f64>,
+    /// Achieved GFLOP/s over the CPU's f32 multiply-add limit ([`cpu_f32_fma_peak`]), when the
+    /// caller measured it.
+    pub fma_fraction: Option<f64>,
     pub peak_rss_mib: Option<f64>,
     /// Mean and minimum cosine to the f32 vectors of the same texts (lower precisions only).
     pub cosine_to_f32_mean: Option<f64>,
@@ -346,6 +353,7 @@ pub fn embed_run(
         batch_latency_p99_ms: percentile(&latencies, 99.0),
         gflops,
         peak_fraction: peak_gflops.map(|p| gflops / p),
+        fma_fraction: None,
         peak_rss_mib: peak_rss_mib(),
         cosine_to_f32_mean: cos_mean,
         cosine_to_f32_min: cos_min,

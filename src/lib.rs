@@ -15,6 +15,10 @@
 //!
 //! The `simsum` binary is a thin command-line layer over this library.
 
+// An `unsafe fn` body is not one big unsafe block: each unsafe operation sits in its own block
+// with the reason it holds.
+#![deny(unsafe_op_in_unsafe_fn)]
+
 pub mod bench;
 pub mod cluster;
 pub mod embed;

@@ -19,6 +19,63 @@ use sha2::{Digest, Sha256};
 
 /// The model used when none is given.
 pub const DEFAULT_MODEL: &str = "sentence-transformers/all-MiniLM-L6-v2";
+
+/// What `--model` names, parsed once: a sentence-transformer (a local directory or a hub name,
+/// found by [`resolve`]) or `hash:N`, the model-free [`crate::embed::HashEmbedder`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelRef {
+    /// A local directory in the Hugging Face layout, or a hub name.
+    Named(String),
+    /// `hash:N`: feature hashing into N dimensions, no model files.
+    Hash(usize),
+}
+
+/// A `--model` value that cannot be used.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("`--model {0}`: {1}")]
+pub struct ParseModelRefError(String, &'static str);
+
+impl std::str::FromStr for ModelRef {
+    type Err = ParseModelRefError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.strip_prefix("hash:") {
+            Some(n) => match n.parse::<usize>() {
+                Ok(d) if d > 0 => Ok(Self::Hash(d)),
+                _ => Err(ParseModelRefError(
+                    s.into(),
+                    "`hash:N` needs a dimension N >= 1",
+                )),
+            },
+            None if s.trim().is_empty() => Err(ParseModelRefError(s.into(), "empty model name")),
+            None => Ok(Self::Named(s.to_string())),
+        }
+    }
+}
+
+impl std::fmt::Display for ModelRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Named(n) => f.write_str(n),
+            Self::Hash(d) => write!(f, "hash:{d}"),
+        }
+    }
+}
+
+impl ModelRef {
+    /// The name [`resolve`] takes, or an error for `hash:N`, which has no model files.
+    pub fn files_name(&self) -> Result<&str, ModelError> {
+        match self {
+            Self::Named(n) => Ok(n),
+            Self::Hash(_) => Err(ModelError::NotFound {
+                name: self.to_string(),
+                tried: "  nothing: `hash:N` is the model-free embedder".into(),
+                fix: "name a sentence-transformer model (the default is \
+                      sentence-transformers/all-MiniLM-L6-v2)"
+                    .into(),
+            }),
+        }
+    }
+}
 /// sha256 of the default model's `model.safetensors`.
 pub const DEFAULT_WEIGHTS_SHA256: &str =
     "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db";
@@ -113,6 +170,47 @@ pub struct BertConfig {
     pub model_type: Option<String>,
     #[serde(default = "default_pos")]
     pub position_embedding_type: String,
+}
+
+/// `hidden_act` values simsum computes exactly: Hugging Face's "gelu" and "gelu_python" are
+/// both the erf form (`gelu_new`, `gelu_fast` and `gelu_pytorch_tanh` are tanh approximations).
+const SUPPORTED_ACTIVATIONS: [&str; 2] = ["gelu", "gelu_python"];
+
+impl BertConfig {
+    /// Refuses what the encoder does not implement, so such a model is never run wrongly: a
+    /// model type other than BERT, an activation other than erf GELU, relative position
+    /// embeddings, or shapes that do not fit together. The reason names the field.
+    pub fn check_supported(&self) -> Result<(), String> {
+        if let Some(t) = self.model_type.as_deref().filter(|t| *t != "bert") {
+            return Err(format!(
+                "model_type `{t}` is not a BERT encoder; simsum runs BERT-family models"
+            ));
+        }
+        if !SUPPORTED_ACTIVATIONS.contains(&self.hidden_act.as_str()) {
+            return Err(format!(
+                "hidden_act `{}` is not implemented (simsum computes {}); this model would be \
+                 run wrongly, so it is refused",
+                self.hidden_act,
+                SUPPORTED_ACTIVATIONS.join(" / ")
+            ));
+        }
+        if self.position_embedding_type != "absolute" {
+            return Err(format!(
+                "position_embedding_type `{}` is not implemented (simsum computes absolute \
+                 position embeddings); this model would be run wrongly, so it is refused",
+                self.position_embedding_type
+            ));
+        }
+        if self.num_attention_heads == 0
+            || !self.hidden_size.is_multiple_of(self.num_attention_heads)
+        {
+            return Err(format!(
+                "hidden_size {} is not a multiple of num_attention_heads {}",
+                self.hidden_size, self.num_attention_heads
+            ));
+        }
+        Ok(())
+    }
 }
 
 fn default_act() -> String {
@@ -222,12 +320,9 @@ impl ModelFiles {
             }
         }
         let config: BertConfig = read_json(&dir.join("config.json"))?;
-        if let Some(t) = config.model_type.as_deref().filter(|t| *t != "bert") {
-            return Err(ModelError::invalid(
-                &dir.join("config.json"),
-                format!("model_type `{t}` is not a BERT encoder; simsum runs BERT-family models"),
-            ));
-        }
+        config
+            .check_supported()
+            .map_err(|reason| ModelError::invalid(&dir.join("config.json"), reason))?;
         let pooling_path = dir.join("1_Pooling/config.json");
         let pooling = if pooling_path.is_file() {
             let p: PoolingConfig = read_json(&pooling_path)?;
@@ -733,6 +828,45 @@ mod tests {
             ..p.clone()
         };
         assert!(pooling_from(&none, Path::new("x")).is_err());
+    }
+
+    #[test]
+    fn configs_asking_for_what_is_not_implemented_are_refused() {
+        let base = serde_json::json!({
+            "vocab_size": 10, "hidden_size": 8, "num_hidden_layers": 1,
+            "num_attention_heads": 2, "intermediate_size": 16, "max_position_embeddings": 16,
+        });
+        let with = |k: &str, v: serde_json::Value| -> Result<(), String> {
+            let mut c = base.clone();
+            c[k] = v;
+            serde_json::from_value::<BertConfig>(c)
+                .unwrap()
+                .check_supported()
+        };
+        assert!(serde_json::from_value::<BertConfig>(base.clone())
+            .unwrap()
+            .check_supported()
+            .is_ok());
+        assert!(with("hidden_act", "gelu".into()).is_ok());
+        let e = with("hidden_act", "gelu_new".into()).unwrap_err();
+        assert!(e.contains("hidden_act `gelu_new`"), "{e}");
+        assert!(with("hidden_act", "relu".into()).is_err());
+        let e = with("position_embedding_type", "relative_key".into()).unwrap_err();
+        assert!(e.contains("position_embedding_type `relative_key`"), "{e}");
+        assert!(with("model_type", "roberta".into()).is_err());
+        assert!(with("num_attention_heads", 3.into()).is_err());
+    }
+
+    #[test]
+    fn model_references_parse_once() {
+        assert_eq!("hash:64".parse::<ModelRef>().unwrap(), ModelRef::Hash(64));
+        assert!("hash:x".parse::<ModelRef>().is_err());
+        assert!("hash:0".parse::<ModelRef>().is_err());
+        assert_eq!(
+            DEFAULT_MODEL.parse::<ModelRef>().unwrap(),
+            ModelRef::Named(DEFAULT_MODEL.into())
+        );
+        assert!(ModelRef::Hash(8).files_name().is_err());
     }
 
     #[test]

@@ -393,6 +393,7 @@ fn manifest_fields_are_pinned() {
             "counts",
             "created_at",
             "dimension",
+            "dtype",
             "exact_threshold",
             "format_version",
             "generation",
@@ -409,6 +410,7 @@ fn manifest_fields_are_pinned() {
     );
     assert_eq!(v["metric"], "cosine");
     assert_eq!(v["model"]["name"], "simsum/hash-16");
+    assert_eq!(v["dtype"], "f32");
 }
 
 /// Many short documents on a few topics, so neighbours are meaningful.

@@ -7,18 +7,40 @@ use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 use simsum::embed::bert::{BertEmbedder, BertOptions};
-use simsum::embed::{cosine, Embedder};
+use simsum::embed::settings::{Engine, MatmulKernel};
+use simsum::embed::{cosine, CpuFeatures, DType as SimsumDType, Device as SimsumDevice, Embedder};
 use simsum::model::{ModelFiles, ModelSource, Pooling};
 
 const VOCAB: [&str; 16] = [
     "[PAD]", "[UNK]", "[CLS]", "[SEP]", "the", "workers", "training", "local", "green", "energy",
     "trade", "a", "of", "and", "##s", "in",
 ];
-const H: usize = 8;
-const HEADS: usize = 2;
 const LAYERS: usize = 2;
-const INTER: usize = 16;
 const MAX_POS: usize = 32;
+
+/// The encoder's sizes.
+#[derive(Clone, Copy, Debug)]
+struct Dims {
+    h: usize,
+    heads: usize,
+    inter: usize,
+}
+
+/// Small enough to check by eye; only its intermediate product (width 16) can be packed, the
+/// others (widths 8 and 24) stay with the `gemm` crate.
+const TINY: Dims = Dims {
+    h: 8,
+    heads: 2,
+    inter: 16,
+};
+
+/// Widths that are multiples of 32 (qkv 192, hidden 64, intermediate 128), so the packed f32
+/// kernel (AVX2) and the bf16 kernel (AVX-512 BF16) take every weight.
+const PACKABLE: Dims = Dims {
+    h: 64,
+    heads: 4,
+    inter: 128,
+};
 
 fn tokenizer_json() -> String {
     let vocab: serde_json::Map<String, serde_json::Value> = VOCAB
@@ -58,7 +80,7 @@ fn tokenizer_json() -> String {
 }
 
 /// Writes a complete tiny model directory with the given pooling mode and returns its weights.
-fn build_model(dir: &Path, pooling: &str, max_seq: usize) -> HashMap<String, Tensor> {
+fn build_model(dir: &Path, pooling: &str, max_seq: usize, dm: Dims) -> HashMap<String, Tensor> {
     let dev = Device::Cpu;
     let mut w: HashMap<String, Tensor> = HashMap::new();
     let mut put = |name: String, shape: &[usize], scale: f64| {
@@ -67,37 +89,49 @@ fn build_model(dir: &Path, pooling: &str, max_seq: usize) -> HashMap<String, Ten
     };
     put(
         "embeddings.word_embeddings.weight".into(),
-        &[VOCAB.len(), H],
+        &[VOCAB.len(), dm.h],
         1.0,
     );
     put(
         "embeddings.position_embeddings.weight".into(),
-        &[MAX_POS, H],
+        &[MAX_POS, dm.h],
         0.5,
     );
     put(
         "embeddings.token_type_embeddings.weight".into(),
-        &[2, H],
+        &[2, dm.h],
         0.5,
     );
-    put("embeddings.LayerNorm.weight".into(), &[H], 0.3);
-    put("embeddings.LayerNorm.bias".into(), &[H], 0.3);
+    put("embeddings.LayerNorm.weight".into(), &[dm.h], 0.3);
+    put("embeddings.LayerNorm.bias".into(), &[dm.h], 0.3);
     for l in 0..LAYERS {
         let p = format!("encoder.layer.{l}");
         for m in ["query", "key", "value"] {
-            put(format!("{p}.attention.self.{m}.weight"), &[H, H], 0.5);
-            put(format!("{p}.attention.self.{m}.bias"), &[H], 0.1);
+            put(format!("{p}.attention.self.{m}.weight"), &[dm.h, dm.h], 0.5);
+            put(format!("{p}.attention.self.{m}.bias"), &[dm.h], 0.1);
         }
-        put(format!("{p}.attention.output.dense.weight"), &[H, H], 0.5);
-        put(format!("{p}.attention.output.dense.bias"), &[H], 0.1);
-        put(format!("{p}.attention.output.LayerNorm.weight"), &[H], 0.3);
-        put(format!("{p}.attention.output.LayerNorm.bias"), &[H], 0.3);
-        put(format!("{p}.intermediate.dense.weight"), &[INTER, H], 0.5);
-        put(format!("{p}.intermediate.dense.bias"), &[INTER], 0.1);
-        put(format!("{p}.output.dense.weight"), &[H, INTER], 0.5);
-        put(format!("{p}.output.dense.bias"), &[H], 0.1);
-        put(format!("{p}.output.LayerNorm.weight"), &[H], 0.3);
-        put(format!("{p}.output.LayerNorm.bias"), &[H], 0.3);
+        put(
+            format!("{p}.attention.output.dense.weight"),
+            &[dm.h, dm.h],
+            0.5,
+        );
+        put(format!("{p}.attention.output.dense.bias"), &[dm.h], 0.1);
+        put(
+            format!("{p}.attention.output.LayerNorm.weight"),
+            &[dm.h],
+            0.3,
+        );
+        put(format!("{p}.attention.output.LayerNorm.bias"), &[dm.h], 0.3);
+        put(
+            format!("{p}.intermediate.dense.weight"),
+            &[dm.inter, dm.h],
+            0.5,
+        );
+        put(format!("{p}.intermediate.dense.bias"), &[dm.inter], 0.1);
+        put(format!("{p}.output.dense.weight"), &[dm.h, dm.inter], 0.5);
+        put(format!("{p}.output.dense.bias"), &[dm.h], 0.1);
+        put(format!("{p}.output.LayerNorm.weight"), &[dm.h], 0.3);
+        put(format!("{p}.output.LayerNorm.bias"), &[dm.h], 0.3);
     }
     // LayerNorm weights around 1 keep activations in a sane range.
     for (k, t) in w.iter_mut() {
@@ -108,8 +142,8 @@ fn build_model(dir: &Path, pooling: &str, max_seq: usize) -> HashMap<String, Ten
     candle_core::safetensors::save(&w, dir.join("model.safetensors")).unwrap();
     let config = serde_json::json!({
         "architectures": ["BertModel"], "model_type": "bert", "hidden_act": "gelu",
-        "vocab_size": VOCAB.len(), "hidden_size": H, "num_hidden_layers": LAYERS,
-        "num_attention_heads": HEADS, "intermediate_size": INTER,
+        "vocab_size": VOCAB.len(), "hidden_size": dm.h, "num_hidden_layers": LAYERS,
+        "num_attention_heads": dm.heads, "intermediate_size": dm.inter,
         "max_position_embeddings": MAX_POS, "type_vocab_size": 2, "layer_norm_eps": 1e-12,
         "pad_token_id": 0
     });
@@ -117,7 +151,7 @@ fn build_model(dir: &Path, pooling: &str, max_seq: usize) -> HashMap<String, Ten
     std::fs::write(dir.join("tokenizer.json"), tokenizer_json()).unwrap();
     std::fs::create_dir_all(dir.join("1_Pooling")).unwrap();
     let pool = serde_json::json!({
-        "word_embedding_dimension": H,
+        "word_embedding_dimension": dm.h,
         "pooling_mode_cls_token": pooling == "cls",
         "pooling_mode_mean_tokens": pooling == "mean",
         "pooling_mode_max_tokens": pooling == "max",
@@ -158,7 +192,7 @@ fn layer_norm(x: &[f64], g: &[f64], b: &[f64]) -> Vec<f64> {
 }
 
 /// The plain reference forward pass for one unpadded sequence, then pooling.
-fn reference(w: &HashMap<String, Tensor>, ids: &[u32], pooling: &str) -> Vec<f32> {
+fn reference(w: &HashMap<String, Tensor>, ids: &[u32], pooling: &str, dm: Dims) -> Vec<f32> {
     let g = |n: &str| get(w, n);
     let (we, pe, te) = (
         g("embeddings.word_embeddings.weight"),
@@ -173,13 +207,13 @@ fn reference(w: &HashMap<String, Tensor>, ids: &[u32], pooling: &str) -> Vec<f32
         .iter()
         .enumerate()
         .map(|(p, &id)| {
-            let e: Vec<f64> = (0..H)
-                .map(|j| we[id as usize * H + j] + pe[p * H + j] + te[j])
+            let e: Vec<f64> = (0..dm.h)
+                .map(|j| we[id as usize * dm.h + j] + pe[p * dm.h + j] + te[j])
                 .collect();
             layer_norm(&e, &lg, &lb)
         })
         .collect();
-    let d = H / HEADS;
+    let d = dm.h / dm.heads;
     for l in 0..LAYERS {
         let p = |s: &str| g(&format!("encoder.layer.{l}.{s}"));
         let q: Vec<_> = x
@@ -213,8 +247,8 @@ fn reference(w: &HashMap<String, Tensor>, ids: &[u32], pooling: &str) -> Vec<f32
             })
             .collect();
         let n = x.len();
-        let mut ctx = vec![vec![0.0; H]; n];
-        for h in 0..HEADS {
+        let mut ctx = vec![vec![0.0; dm.h]; n];
+        for h in 0..dm.heads {
             for i in 0..n {
                 let s: Vec<f64> = (0..n)
                     .map(|j| {
@@ -263,10 +297,10 @@ fn reference(w: &HashMap<String, Tensor>, ids: &[u32], pooling: &str) -> Vec<f32
     }
     let pooled: Vec<f64> = match pooling {
         "cls" => x[0].clone(),
-        "max" => (0..H)
+        "max" => (0..dm.h)
             .map(|j| x.iter().map(|r| r[j]).fold(f64::MIN, f64::max))
             .collect(),
-        _ => (0..H)
+        _ => (0..dm.h)
             .map(|j| x.iter().map(|r| r[j]).sum::<f64>() / x.len() as f64)
             .collect(),
     };
@@ -274,21 +308,46 @@ fn reference(w: &HashMap<String, Tensor>, ids: &[u32], pooling: &str) -> Vec<f32
 }
 
 fn check_pooling(pooling: &str, expected: Pooling) {
+    check_pooling_at(pooling, expected, TINY);
+}
+
+fn check_pooling_at(pooling: &str, expected: Pooling, dm: Dims) {
     let dir = tempfile::tempdir().unwrap();
-    let w = build_model(dir.path(), pooling, 6);
+    let w = build_model(dir.path(), pooling, 6, dm);
     let files = ModelFiles::load("tiny", ModelSource::LocalDir, dir.path(), None).unwrap();
     assert_eq!(files.pooling, expected);
     let tok = tokenizers::Tokenizer::from_file(dir.path().join("tokenizer.json")).unwrap();
     // Both encoder implementations: the packed f32 CPU path and candle's tensor path.
     for force_candle in [false, true] {
         let opts = BertOptions {
-            device: "cpu".into(),
+            device: SimsumDevice::Cpu,
+            dtype: SimsumDType::F32,
             normalize: false,
             batch_size: 3,
             force_candle,
-            ..Default::default()
         };
         let e = BertEmbedder::load(&files, opts).unwrap();
+        if !force_candle {
+            let forms = e.weight_forms().expect("the CPU path");
+            eprintln!(
+                "{dm:?}: f32 CPU path with {:?}, weights (plain, packed f32, bf16) = {forms:?}",
+                e.engine()
+            );
+            // The packed layout takes output widths that are multiples of 16: per layer the
+            // qkv (3h), out (h), intermediate (inter) and out2 (h) products.
+            let all = 4 * LAYERS;
+            let packable = LAYERS
+                * [3 * dm.h, dm.h, dm.inter, dm.h]
+                    .iter()
+                    .filter(|n| *n % 16 == 0)
+                    .count();
+            match e.engine() {
+                Engine::Cpu(MatmulKernel::PackedF32) => {
+                    assert_eq!(forms, (all - packable, packable, 0))
+                }
+                _ => assert_eq!(forms, (all, 0, 0)),
+            }
+        }
         let texts = [
             "the workers",
             "training of local workers and green energy",
@@ -306,7 +365,7 @@ fn check_pooling(pooling: &str, expected: Pooling) {
             }
             assert_eq!(o.n_tokens, ids.len(), "{t:?}");
             assert_eq!(o.truncated, truncated, "{t:?}");
-            let r = reference(&w, &ids, pooling);
+            let r = reference(&w, &ids, pooling, dm);
             let c = cosine(&r, &o.vector);
             let diff = r
                 .iter()
@@ -337,9 +396,87 @@ fn mean_pooling_matches_reference_forward() {
 }
 
 #[test]
+fn mean_pooling_through_the_packed_kernels_matches_reference_forward() {
+    // The same reference check at widths the packed weight layouts take, so the f32 CPU path
+    // multiplies through simsum's packed AVX2 kernel where the CPU has AVX2 (and through the
+    // `gemm` crate on AVX-512 CPUs, where that is the f32 choice).
+    let features = CpuFeatures::get();
+    let want = simsum::embed::settings::f32_kernel(features);
+    if want != MatmulKernel::PackedF32 {
+        eprintln!(
+            "note: this CPU ({features}) uses {want:?} for f32, not the packed AVX2 kernel; \
+             the packed layout is still tested portably in src/embed/sgemm.rs"
+        );
+    }
+    check_pooling_at("mean", Pooling::Mean, PACKABLE);
+    if want == MatmulKernel::PackedF32 {
+        eprintln!("the packable model ran every weight product through the packed AVX2 kernel");
+    }
+}
+
+#[test]
+fn bf16_kernel_on_a_packable_model_stays_close_to_the_reference() {
+    let features = CpuFeatures::get();
+    if !features.avx512bf16 {
+        eprintln!(
+            "SKIPPED bf16_kernel_on_a_packable_model_stays_close_to_the_reference: this CPU \
+             ({features}) has no AVX-512 BF16 (packing and bf16 arithmetic are tested portably \
+             in src/embed/bf16.rs)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let w = build_model(dir.path(), "mean", 16, PACKABLE);
+    let files = ModelFiles::load("tiny", ModelSource::LocalDir, dir.path(), None).unwrap();
+    let tok = tokenizers::Tokenizer::from_file(dir.path().join("tokenizer.json")).unwrap();
+    let opts = BertOptions {
+        device: SimsumDevice::Cpu,
+        dtype: SimsumDType::Bf16,
+        normalize: false,
+        batch_size: 3,
+        force_candle: false,
+    };
+    let e = BertEmbedder::load(&files, opts).unwrap();
+    assert_eq!(e.engine(), Engine::Cpu(MatmulKernel::Bf16));
+    assert_eq!(e.weight_forms(), Some((0, 0, 4 * LAYERS)));
+    for t in ["the workers", "training of local workers and green energy"] {
+        let ids = tok.encode(t, true).unwrap().get_ids().to_vec();
+        let r = reference(&w, &ids, "mean", PACKABLE);
+        let c = cosine(&r, &e.embed(&[t]).unwrap()[0].vector);
+        assert!(c > 0.999, "{t:?}: cosine {c}");
+    }
+}
+
+#[test]
+fn configs_asking_for_unimplemented_parts_are_refused() {
+    for (key, value, named) in [
+        ("hidden_act", "gelu_new", "hidden_act `gelu_new`"),
+        ("hidden_act", "relu", "hidden_act `relu`"),
+        (
+            "position_embedding_type",
+            "relative_key_query",
+            "position_embedding_type `relative_key_query`",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        build_model(dir.path(), "mean", 6, TINY);
+        let path = dir.path().join("config.json");
+        let mut config: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        config[key] = value.into();
+        std::fs::write(&path, config.to_string()).unwrap();
+        let err = ModelFiles::load("tiny", ModelSource::LocalDir, dir.path(), None)
+            .err()
+            .unwrap_or_else(|| panic!("{key} = {value} was accepted"))
+            .to_string();
+        assert!(err.contains(named) && err.contains("config.json"), "{err}");
+    }
+}
+
+#[test]
 fn corrupt_weights_are_rejected_with_the_file_named() {
     let dir = tempfile::tempdir().unwrap();
-    build_model(dir.path(), "mean", 6);
+    build_model(dir.path(), "mean", 6, TINY);
     let p = dir.path().join("model.safetensors");
     let bytes = std::fs::read(&p).unwrap();
     std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use simsum::bench::{self, EmbedRun, IndexBenchConfig, Machine};
+use simsum::embed::DType;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum BenchCommand {
@@ -58,9 +59,10 @@ pub struct EmbedBenchArgs {
     /// Texts, one per line.
     #[arg(long)]
     pub texts: PathBuf,
-    /// Precisions to run, comma-separated (f32, f16, bf16).
-    #[arg(long, default_value = "f32", value_delimiter = ',')]
-    pub dtype: Vec<String>,
+    /// Precisions to run, comma-separated (auto, f32, f16, bf16). bf16 is skipped, with a
+    /// note, on CPUs without AVX-512 BF16 (it would run as f32).
+    #[arg(long, default_value = "auto,f32,bf16", value_delimiter = ',')]
+    pub dtype: Vec<simsum::embed::DType>,
     /// Batch sizes to run, comma-separated.
     #[arg(long, default_value = "1,8,32,128,256", value_delimiter = ',')]
     pub batch_sizes: Vec<usize>,
@@ -251,13 +253,13 @@ fn summarize_once(
 }
 
 fn summarize(g: &super::Global, a: SummarizeBenchArgs) -> anyhow::Result<ExitCode> {
-    if g.model.starts_with("hash:") {
+    if let simsum::model::ModelRef::Hash(_) = g.model {
         anyhow::bail!(
             "bench summarize needs a transformer model (it reports FLOP/s); drop `--model {}`",
             g.model
         );
     }
-    let files = simsum::model::resolve(&g.model, &Default::default())?;
+    let files = simsum::model::resolve(g.model.files_name()?, &Default::default())?;
     let runs = (0..a.repeat.max(1))
         .map(|_| summarize_once(g, &a.paths, &files.config))
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -330,40 +332,63 @@ fn embed(g: &super::Global, a: EmbedBenchArgs) -> anyhow::Result<ExitCode> {
         texts.truncate(n);
     }
     anyhow::ensure!(!texts.is_empty(), "{} has no texts", a.texts.display());
-    let files = simsum::model::resolve(&g.model, &Default::default())?;
+    let files = simsum::model::resolve(g.model.files_name()?, &Default::default())?;
     let machine = Machine::detect();
     let f32_peak = bench::cpu_f32_gemm_peak();
     let fma_peak = bench::cpu_f32_fma_peak();
     let bf16_peak = bench::cpu_bf16_gemm_peak();
     let mut runs: Vec<EmbedRun> = Vec::new();
     let mut reference: Option<Vec<Vec<f32>>> = None;
-    // f32 first: the lower precisions are compared with its vectors.
+    let mut skipped: Vec<String> = Vec::new();
+    // f32 first: the other precisions are compared with its vectors.
     let mut dtypes = a.dtype.clone();
-    dtypes.sort_by_key(|d| d != "f32");
-    for dtype in &dtypes {
+    dtypes.dedup();
+    dtypes.sort_by_key(|d| *d != DType::F32);
+    let on_cpu = !matches!(
+        g.device,
+        simsum::embed::Device::Cuda(_) | simsum::embed::Device::Metal
+    );
+    for &dtype in &dtypes {
+        if dtype == DType::Bf16 && on_cpu && !machine.bf16_kernel {
+            let why = format!(
+                "bf16 skipped: this CPU ({}) has no AVX-512 BF16, bf16 would run as f32",
+                machine.cpu_features
+            );
+            eprintln!("{why}");
+            skipped.push(why);
+            continue;
+        }
         for &bs in &a.batch_sizes {
             let opts = super::EmbedderOptions {
                 batch_size: bs,
-                dtype: dtype.clone(),
+                dtype,
                 normalize: true,
             };
             let e = super::load_embedder_with(g, &opts)?;
-            let peak = match dtype.as_str() {
-                "bf16" if machine.bf16_kernel && g.device != "cuda" => bf16_peak,
+            // What actually runs (`auto` resolved), e.g. "auto=bf16".
+            let ran = e.model_id().dtype;
+            let label = if dtype == DType::Auto {
+                format!("auto={ran}")
+            } else {
+                ran.clone()
+            };
+            let peak = match ran.as_str() {
+                "bf16" if machine.bf16_kernel && on_cpu => bf16_peak,
                 _ => Some(f32_peak),
             };
-            let refs = if dtype == "f32" {
+            let refs = if dtype == DType::F32 {
                 None
             } else {
                 reference.as_deref()
             };
-            let (run, vectors) =
-                bench::embed_run(&*e, &files.config, &texts, bs, dtype, peak, refs)?;
-            if dtype == "f32" && reference.is_none() {
+            let (mut run, vectors) =
+                bench::embed_run(&*e, &files.config, &texts, bs, &label, peak, refs)?;
+            run.fma_fraction = fma_peak.map(|f| run.gflops / f);
+            if dtype == DType::F32 && reference.is_none() {
                 reference = Some(vectors);
             }
             if !a.json {
-                eprintln!("{dtype} batch {bs}: {:.0} tokens/s", run.tokens_per_s);
+                eprintln!("{label} batch {bs}: {:.0} tokens/s", run.tokens_per_s);
             }
             runs.push(run);
         }
@@ -373,28 +398,29 @@ fn embed(g: &super::Global, a: EmbedBenchArgs) -> anyhow::Result<ExitCode> {
         "machine": machine,
         "simsum_version": env!("CARGO_PKG_VERSION"),
         "model": {"name": files.name, "weights_sha256": files.weights_sha256},
-        "device": g.device,
+        "device": g.device.to_string(),
         "texts_file": a.texts,
         "f32_gemm_peak_gflops": f32_peak,
         "f32_fma_peak_gflops": fma_peak,
         "bf16_gemm_peak_gflops": bf16_peak,
         "flop_formula": "layers * (2*L*(4*h^2 + 2*h*i) + 4*L^2*h) per text of L tokens",
         "runs": runs,
+        "skipped": skipped,
     });
     if a.json {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         println!(
-            "machine: {} ({} threads, {}), f32 GEMM peak {:.0} GFLOP/s (FMA limit {}), bf16 {}",
+            "machine: {} ({} threads, CPU features: {}), f32 GEMM peak {:.0} GFLOP/s (FMA limit {}), bf16 {}",
             machine.cpu_model,
             machine.threads_used,
-            machine.simd,
+            machine.cpu_features,
             f32_peak,
             fma_peak.map_or("n/a".into(), |p| format!("{p:.0} GFLOP/s")),
             bf16_peak.map_or("n/a".into(), |p| format!("{p:.0} GFLOP/s"))
         );
         println!(
-            "{:<5} {:>5} {:>7} {:>9} {:>9} {:>7} {:>8} {:>8} {:>7} {:>6} {:>8} {:>9}",
+            "{:<9} {:>5} {:>7} {:>9} {:>9} {:>7} {:>8} {:>8} {:>7} {:>6} {:>5} {:>8} {:>9}",
             "dtype",
             "batch",
             "texts",
@@ -405,16 +431,21 @@ fn embed(g: &super::Global, a: EmbedBenchArgs) -> anyhow::Result<ExitCode> {
             "p99 ms",
             "GFLOP/s",
             "peak%",
+            "FMA%",
             "RSS MiB",
             "cos f32"
         );
         for r in &runs {
             println!(
-                "{:<5} {:>5} {:>7} {:>9.1} {:>9.0} {:>6.1}% {:>8.1} {:>8.1} {:>7.1} {:>5.0}% {:>8.0} {:>9}",
+                "{:<9} {:>5} {:>7} {:>9.1} {:>9.0} {:>6.1}% {:>8.1} {:>8.1} {:>7.1} {:>5.0}% {:>4.0}% {:>8.0} {:>9}",
                 r.dtype, r.batch_size, r.texts, r.texts_per_s, r.tokens_per_s, r.padding_ratio * 100.0,
                 r.batch_latency_p50_ms, r.batch_latency_p99_ms, r.gflops, r.peak_fraction.unwrap_or(f64::NAN) * 100.0,
+                r.fma_fraction.unwrap_or(f64::NAN) * 100.0,
                 r.peak_rss_mib.unwrap_or(f64::NAN), r.cosine_to_f32_min.map_or("-".into(), |c| format!("{c:.5}")),
             );
+        }
+        for why in &skipped {
+            println!("{why}");
         }
     }
     Ok(ExitCode::SUCCESS)

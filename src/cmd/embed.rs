@@ -14,9 +14,10 @@ pub struct EmbedArgs {
     /// Texts per forward pass.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
-    /// Precision: f32, f16 or bf16.
-    #[arg(long, default_value = "f32")]
-    pub dtype: String,
+    /// Precision: auto (bf16 weight products where the CPU has AVX-512 BF16, f16 on CUDA, else
+    /// f32), f32 (exact parity with sentence-transformers), f16 or bf16.
+    #[arg(long, default_value = "auto")]
+    pub dtype: simsum::embed::DType,
     /// Print raw pooled vectors instead of L2-normalised ones.
     #[arg(long)]
     pub no_normalize: bool,
@@ -69,7 +70,7 @@ pub fn run(g: &super::Global, a: EmbedArgs) -> anyhow::Result<ExitCode> {
     };
     let opts = super::EmbedderOptions {
         batch_size: a.batch_size,
-        dtype: a.dtype.clone(),
+        dtype: a.dtype,
         normalize: !a.no_normalize,
     };
     let embedder = super::load_embedder_with(g, &opts)?;

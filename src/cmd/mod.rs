@@ -32,12 +32,13 @@ pub struct Cli {
 /// Options every command accepts.
 #[derive(Debug, Clone, Args)]
 pub struct Global {
-    /// Model: a local directory in the Hugging Face layout, or a hub name.
+    /// Model: a local directory in the Hugging Face layout, a hub name, or `hash:N` (a
+    /// model-free hashing embedder, for tests).
     #[arg(long, global = true, env = "SIMSUM_MODEL", default_value = simsum::model::DEFAULT_MODEL)]
-    pub model: String,
+    pub model: simsum::model::ModelRef,
     /// Compute device: cpu, cuda[:N], metal or auto (GPU if built in and present, else CPU).
     #[arg(long, global = true, default_value = "auto")]
-    pub device: String,
+    pub device: simsum::embed::Device,
     /// Worker threads (default: all cores).
     #[arg(long, global = true)]
     pub threads: Option<usize>,
@@ -132,7 +133,7 @@ pub enum Command {
 #[derive(Debug, Clone)]
 pub struct EmbedderOptions {
     pub batch_size: usize,
-    pub dtype: String,
+    pub dtype: simsum::embed::DType,
     pub normalize: bool,
 }
 
@@ -140,7 +141,7 @@ impl Default for EmbedderOptions {
     fn default() -> Self {
         Self {
             batch_size: 32,
-            dtype: "f32".into(),
+            dtype: simsum::embed::DType::Auto,
             normalize: true,
         }
     }
@@ -157,16 +158,13 @@ pub fn load_embedder_with(
     g: &Global,
     o: &EmbedderOptions,
 ) -> anyhow::Result<Box<dyn simsum::embed::Embedder>> {
-    use simsum::embed::bert::{parse_dtype, BertEmbedder, BertOptions};
-    if let Some(dim) = g.model.strip_prefix("hash:") {
-        let dim: usize = dim
-            .parse()
-            .map_err(|_| anyhow::anyhow!("`--model hash:N` needs a number, got `{dim}`"))?;
-        return Ok(Box::new(simsum::embed::HashEmbedder::new(dim)));
-    }
-    let dtype = parse_dtype(&o.dtype)
-        .ok_or_else(|| anyhow::anyhow!("unknown --dtype `{}`: use f32, f16 or bf16", o.dtype))?;
-    let files = simsum::model::resolve(&g.model, &Default::default())?;
+    use simsum::embed::bert::{BertEmbedder, BertOptions};
+    use simsum::model::ModelRef;
+    let name = match &g.model {
+        ModelRef::Hash(dim) => return Ok(Box::new(simsum::embed::HashEmbedder::new(*dim))),
+        ModelRef::Named(name) => name,
+    };
+    let files = simsum::model::resolve(name, &Default::default())?;
     if g.verbose {
         eprintln!(
             "model: {} from {} ({})",
@@ -177,15 +175,22 @@ pub fn load_embedder_with(
         files.attempts.iter().for_each(|a| eprintln!("  tried {a}"));
     }
     let opts = BertOptions {
-        device: g.device.clone(),
-        dtype,
+        device: g.device,
+        dtype: o.dtype,
         batch_size: o.batch_size,
         normalize: o.normalize,
         ..Default::default()
     };
     let embedder = BertEmbedder::load(&files, opts)?;
     if g.verbose {
-        eprintln!("device: {:?}, dtype: {}", embedder.device(), o.dtype);
+        eprintln!(
+            "device: {:?}, dtype: {} (asked: {}), engine: {:?}, CPU features: {}",
+            embedder.device(),
+            embedder.dtype(),
+            o.dtype,
+            embedder.engine(),
+            simsum::embed::CpuFeatures::get()
+        );
     }
     for n in embedder.notes() {
         eprintln!("note: {n}");
@@ -199,18 +204,21 @@ pub type TokenCount = Box<dyn Fn(&str) -> usize>;
 /// Counts tokens as the model will, and the model's token budget: the model's own tokenizer
 /// when its files are already on disk (never downloads), else the tokenizer-free estimate.
 pub fn token_counter(g: &Global) -> (TokenCount, usize) {
-    if let Some(dim) = g.model.strip_prefix("hash:") {
-        let e = simsum::embed::HashEmbedder::new(dim.parse().unwrap_or(1));
-        return (
-            Box::new(move |t| simsum::embed::Embedder::count_tokens(&e, t)),
-            256,
-        );
-    }
+    let name = match &g.model {
+        simsum::model::ModelRef::Hash(dim) => {
+            let e = simsum::embed::HashEmbedder::new(*dim);
+            return (
+                Box::new(move |t| simsum::embed::Embedder::count_tokens(&e, t)),
+                256,
+            );
+        }
+        simsum::model::ModelRef::Named(name) => name,
+    };
     let opts = simsum::model::ResolveOptions {
         no_download: true,
         ..Default::default()
     };
-    match simsum::model::resolve(&g.model, &opts)
+    match simsum::model::resolve(name, &opts)
         .map_err(anyhow::Error::from)
         .and_then(|f| Ok(simsum::embed::bert::TokenCounter::load(&f)?))
     {

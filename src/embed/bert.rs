@@ -9,19 +9,21 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use candle_core::{DType, Device, IndexOp, Module, Tensor, D};
+use candle_core::{DType as TensorDType, Device as CandleDevice, IndexOp, Module, Tensor, D};
 use candle_nn::{LayerNorm, Linear, VarBuilder};
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
+use super::features::CpuFeatures;
+use super::settings::{DType, Device, Engine, GpuKind, MatmulKernel, Plan};
 use super::{normalize, EmbedError, Embedder, Embedding, ModelId};
 use crate::model::{ModelFiles, Pooling};
 
 /// Resolved settings of a [`BertEmbedder`].
 #[derive(Debug, Clone)]
 pub struct BertOptions {
-    /// Where to run: `cpu`, `cuda`, `cuda:N`, `metal`, or `auto`.
-    pub device: String,
-    /// Weights and activations precision: `f32`, `f16` or `bf16`.
+    /// Where to run.
+    pub device: Device,
+    /// Precision; `Auto` (the default) is the fastest that keeps cosine >= 0.9999 to f32.
     pub dtype: DType,
     /// Texts per forward pass.
     pub batch_size: usize,
@@ -36,8 +38,8 @@ pub struct BertOptions {
 impl Default for BertOptions {
     fn default() -> Self {
         Self {
-            device: "auto".into(),
-            dtype: DType::F32,
+            device: Device::Auto,
+            dtype: DType::Auto,
             batch_size: 32,
             normalize: true,
             force_candle: false,
@@ -45,44 +47,49 @@ impl Default for BertOptions {
     }
 }
 
-/// Parses a device name; `auto` picks a GPU when the binary has one and one is present.
-pub fn select_device(name: &str) -> Result<Device, EmbedError> {
-    let unavailable = |why: String| EmbedError::Device(name.to_string(), why);
-    match name {
-        "cpu" => Ok(Device::Cpu),
-        "auto" => {
+/// Opens `device`; `Auto` picks a GPU when the binary has one and one is present.
+pub fn select_device(device: Device) -> Result<CandleDevice, EmbedError> {
+    let unavailable = |why: String| EmbedError::Device(device.to_string(), why);
+    match device {
+        Device::Cpu => Ok(CandleDevice::Cpu),
+        Device::Auto => {
             if candle_core::utils::cuda_is_available() {
-                if let Ok(d) = Device::new_cuda(0) {
+                if let Ok(d) = CandleDevice::new_cuda(0) {
                     return Ok(d);
                 }
             }
             if candle_core::utils::metal_is_available() {
-                if let Ok(d) = Device::new_metal(0) {
+                if let Ok(d) = CandleDevice::new_metal(0) {
                     return Ok(d);
                 }
             }
-            Ok(Device::Cpu)
+            Ok(CandleDevice::Cpu)
         }
-        "metal" => Device::new_metal(0).map_err(|e| unavailable(e.to_string())),
-        _ => {
-            let ordinal = match name.strip_prefix("cuda") {
-                Some("") => 0,
-                Some(rest) => rest
-                    .strip_prefix(':')
-                    .and_then(|n| n.parse().ok())
-                    .ok_or_else(|| unavailable("expected cuda or cuda:N".into()))?,
-                None => {
-                    return Err(unavailable("expected cpu, cuda[:N], metal or auto".into()));
-                }
-            };
+        Device::Metal => CandleDevice::new_metal(0).map_err(|e| unavailable(e.to_string())),
+        Device::Cuda(ordinal) => {
             if !candle_core::utils::cuda_is_available() {
                 return Err(unavailable(
                     "this binary was built without CUDA; rebuild with `--features cuda`".into(),
                 ));
             }
-            Device::new_cuda(ordinal).map_err(|e| unavailable(e.to_string()))
+            CandleDevice::new_cuda(ordinal).map_err(|e| unavailable(e.to_string()))
         }
     }
+}
+
+/// The engine and precision a model loaded on `device` at `dtype` runs (what `model info`
+/// reports; [`BertEmbedder::load`] makes the same choice).
+pub fn plan_for(device: Device, dtype: DType) -> Result<Plan, EmbedError> {
+    Ok(plan_on(&select_device(device)?, dtype, false))
+}
+
+fn plan_on(device: &CandleDevice, dtype: DType, force_candle: bool) -> Plan {
+    let gpu = match device {
+        CandleDevice::Cpu => None,
+        CandleDevice::Cuda(_) => Some(GpuKind::Cuda),
+        CandleDevice::Metal(_) => Some(GpuKind::Metal),
+    };
+    Plan::choose(gpu, dtype, CpuFeatures::get(), force_candle)
 }
 
 /// A model's tokenizer alone, for counting tokens without loading the weights (what
@@ -123,16 +130,6 @@ impl TokenCounter {
 
 /// Most tokens the packed CPU path takes in one pass.
 const CPU_TOKEN_BUDGET: usize = 4096;
-
-/// Parses `f32`, `f16` or `bf16`.
-pub fn parse_dtype(s: &str) -> Option<DType> {
-    match s {
-        "f32" => Some(DType::F32),
-        "f16" => Some(DType::F16),
-        "bf16" => Some(DType::BF16),
-        _ => None,
-    }
-}
 
 struct Layer {
     qkv: Linear,
@@ -266,8 +263,12 @@ enum Backend {
 }
 
 impl Encoder {
-    /// Copies the weights into the f32 CPU path.
-    fn to_cpu(&self, eps: f64, bf16: bool) -> candle_core::Result<super::cpu::CpuEncoder> {
+    /// Copies the weights into the f32 CPU path, laid out for `kernel`.
+    fn to_cpu(
+        &self,
+        eps: f64,
+        kernel: MatmulKernel,
+    ) -> candle_core::Result<super::cpu::CpuEncoder> {
         fn ln(n: &LayerNorm) -> (&Tensor, &Tensor) {
             (n.weight(), n.bias().expect("BERT LayerNorms have biases"))
         }
@@ -295,7 +296,7 @@ impl Encoder {
             &layers,
             self.heads,
             eps,
-            bf16,
+            kernel,
         )
     }
 }
@@ -309,8 +310,10 @@ pub struct BertEmbedder {
     pooling: Pooling,
     max_seq_length: usize,
     dim: usize,
-    device: Device,
+    device: CandleDevice,
+    /// The precision that runs (never `Auto`).
     dtype: DType,
+    engine: Engine,
     options: BertOptions,
     id: ModelId,
     truncated: AtomicUsize,
@@ -320,7 +323,7 @@ pub struct BertEmbedder {
 impl BertEmbedder {
     /// Builds the embedder from checked model files.
     pub fn load(files: &ModelFiles, options: BertOptions) -> Result<Self, EmbedError> {
-        let device = select_device(&options.device)?;
+        let device = select_device(options.device)?;
         let mut tokenizer = Tokenizer::from_file(files.file("tokenizer.json"))
             .map_err(|e| EmbedError::Tokenizer(format!("{}: {e}", files.dir.display())))?;
         // sentence-transformers truncates at max_seq_length (special tokens included) and pads
@@ -339,26 +342,21 @@ impl BertEmbedder {
             }))
             .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
         let weights = files.file("model.safetensors");
-        // The CPU path runs f32, or f32 with bf16 weight products where the CPU has AVX-512
-        // BF16; without it, bf16 falls back to f32 (correct, and faster than emulated bf16).
-        let cpu_path = device.is_cpu()
-            && !options.force_candle
-            && matches!(options.dtype, DType::F32 | DType::BF16);
-        let bf16_kernel = cpu_path && options.dtype == DType::BF16 && super::bf16::available();
-        let mut notes = Vec::new();
-        if cpu_path && options.dtype == DType::BF16 && !bf16_kernel {
-            notes.push("this CPU has no AVX-512 BF16: bf16 runs as f32".to_string());
-        }
-        let load_dtype = if cpu_path { DType::F32 } else { options.dtype };
+        let plan = plan_on(&device, options.dtype, options.force_candle);
+        let notes: Vec<String> = plan.note.iter().cloned().collect();
+        // The CPU path keeps f32 weights (its kernels round to bf16 themselves).
+        let load_dtype = match plan.engine {
+            Engine::Cpu(_) => TensorDType::F32,
+            Engine::Candle => plan.dtype.candle(),
+        };
         // SAFETY: the file was checked by ModelFiles::load; candle memory-maps it read-only.
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], load_dtype, &device)? };
         let encoder = Encoder::load(vb, &files.config)?;
-        let backend = if cpu_path {
-            Backend::Cpu(Box::new(
-                encoder.to_cpu(files.config.layer_norm_eps, bf16_kernel)?,
-            ))
-        } else {
-            Backend::Candle(encoder)
+        let backend = match plan.engine {
+            Engine::Cpu(kernel) => Backend::Cpu(Box::new(
+                encoder.to_cpu(files.config.layer_norm_eps, kernel)?,
+            )),
+            Engine::Candle => Backend::Candle(encoder),
         };
         Ok(Self {
             backend,
@@ -368,11 +366,13 @@ impl BertEmbedder {
             max_seq_length: files.max_seq_length,
             dim: files.config.hidden_size,
             device,
-            dtype: options.dtype,
+            dtype: plan.dtype,
+            engine: plan.engine,
             options,
             id: ModelId {
                 name: files.name.clone(),
                 weights_sha256: files.weights_sha256.clone(),
+                dtype: plan.dtype.to_string(),
             },
             truncated: AtomicUsize::new(0),
             notes,
@@ -385,8 +385,27 @@ impl BertEmbedder {
     }
 
     /// The device the model runs on.
-    pub fn device(&self) -> &Device {
+    pub fn device(&self) -> &CandleDevice {
         &self.device
+    }
+
+    /// The precision that runs (`Auto` resolved).
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// On the CPU path, how many weight matrices are (plain, packed f32, bf16); `None` on
+    /// candle's path.
+    pub fn weight_forms(&self) -> Option<(usize, usize, usize)> {
+        match &self.backend {
+            Backend::Cpu(enc) => Some(enc.weight_forms()),
+            Backend::Candle(_) => None,
+        }
+    }
+
+    /// The engine (and on the CPU path, the weight-product kernel) chosen at load.
+    pub fn engine(&self) -> Engine {
+        self.engine
     }
 
     /// How many inputs have been truncated to `max_seq_length` so far.
@@ -437,8 +456,8 @@ impl BertEmbedder {
         }
         let ids = Tensor::from_vec(ids, (b, l), &self.device)?;
         let mask_f32 = Tensor::from_vec(mask, (b, l), &self.device)?;
-        let hidden = encoder.forward(&ids, &mask_f32.to_dtype(self.dtype)?)?;
-        let hidden = hidden.to_dtype(DType::F32)?;
+        let hidden = encoder.forward(&ids, &mask_f32.to_dtype(self.dtype.candle())?)?;
+        let hidden = hidden.to_dtype(TensorDType::F32)?;
         let m = mask_f32.unsqueeze(2)?; // (B, L, 1)
         let pooled = match self.pooling {
             Pooling::Cls => hidden.i((.., 0, ..))?,

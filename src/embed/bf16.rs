@@ -5,8 +5,12 @@
 //! where bf16 helps (twice the multiply-adds per instruction) and where it costs least accuracy.
 //! Weights are rounded to bf16 and packed once at load time into the layout the micro-kernel
 //! reads; activations are rounded per product. The `gemm` crate has no bf16 kernel, hence this
-//! module. CPUs without AVX-512 BF16 do not use it (see [`available`]); the tests compare it
-//! with an f32 product on random inputs.
+//! module. CPUs without AVX-512 BF16 do not use it (see [`available`]). [`matmul_wt_portable`]
+//! computes the same product in plain code from the same packed layout, with the rounding the
+//! instruction does, so the packing and the arithmetic are tested on every CPU and the kernel is
+//! compared with it where the CPU has the instructions.
+
+use super::features::CpuFeatures;
 
 /// Columns per packed weight panel (two 16-lane registers).
 const NR: usize = 32;
@@ -17,18 +21,15 @@ const KC: usize = 256;
 /// Rows per parallel task.
 const MC: usize = 64;
 
-/// Whether this CPU can run the bf16 kernel.
+/// Whether this CPU can run the bf16 kernel (from [`CpuFeatures::get`]).
 pub fn available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::env::var_os("SIMSUM_NO_SIMD").is_none()
-            && is_x86_feature_detected!("avx512f")
-            && is_x86_feature_detected!("avx512bf16")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    CpuFeatures::get().avx512bf16
+}
+
+/// The f32 value of a bf16.
+#[inline]
+pub fn from_bf16(x: u16) -> f32 {
+    f32::from_bits((x as u32) << 16)
 }
 
 /// Rounds to the nearest bf16 (ties to even), as the hardware conversion does.
@@ -68,6 +69,33 @@ impl PackedWeight {
             }
         }
         Some(Self { n, k, data })
+    }
+}
+
+/// [`matmul_wt`] in plain code from the same packed layout: `a` rounded to bf16, each pair of
+/// products added to the f32 sum as `vdpbf16ps` does (the odd element first, then the even one;
+/// a product of two bf16 values is exact in f32). The reference for the kernel, on any CPU.
+pub fn matmul_wt_portable(m: usize, a: &[f32], w: &PackedWeight, dst: &mut [f32]) {
+    let (n, k) = (w.n, w.k);
+    assert!(a.len() >= m * k && dst.len() >= m * n);
+    for i in 0..m {
+        let row: Vec<f32> = a[i * k..(i + 1) * k]
+            .iter()
+            .map(|&x| from_bf16(to_bf16(x)))
+            .collect();
+        for p in 0..n / NR {
+            let panel = &w.data[p * NR * k..(p + 1) * NR * k];
+            for j in 0..NR {
+                let mut acc = dst[i * n + p * NR + j];
+                for kk in 0..k / 2 {
+                    let w0 = from_bf16(panel[kk * 2 * NR + 2 * j]);
+                    let w1 = from_bf16(panel[kk * 2 * NR + 2 * j + 1]);
+                    acc += row[2 * kk + 1] * w1;
+                    acc += row[2 * kk] * w0;
+                }
+                dst[i * n + p * NR + j] = acc;
+            }
+        }
     }
 }
 
@@ -122,11 +150,19 @@ pub fn matmul_wt(m: usize, a: &[f32], w: &PackedWeight, dst: &mut [f32], scratch
 }
 
 struct SharedF32(*mut f32);
+// SAFETY: the pointer crosses rayon's threads only inside `matmul_wt`, whose tasks own
+// disjoint row ranges of `dst` while the `&mut [f32]` it came from is held, unused, by the call.
 unsafe impl Send for SharedF32 {}
+// SAFETY: as for `Send`: concurrent use only ever writes disjoint rows.
 unsafe impl Sync for SharedF32 {}
 
 /// C[0..rows, 0..32] += A[0..8, 0..2*pairs] * panel, A rows `lda` apart (bf16), C rows `ldc`
 /// apart (f32). Rows of A beyond `rows` are read (they exist, zero padded) but not stored.
+///
+/// # Safety
+/// The CPU must support AVX-512 F and AVX-512 BF16; `a` must be readable for 8 rows of
+/// 2 x `pairs` values `lda` apart, `b` for `pairs` x 64 values, and `c` readable and writable for
+/// `rows` (<= 8) rows of 32 values `ldc` apart, not aliasing `a` or `b`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bf16")]
 unsafe fn kernel(
@@ -139,26 +175,29 @@ unsafe fn kernel(
     rows: usize,
 ) {
     use std::arch::x86_64::*;
-    let mut acc = [[_mm512_setzero_ps(); 2]; MR];
-    for (i, row) in acc.iter_mut().enumerate().take(rows) {
-        row[0] = _mm512_loadu_ps(c.add(i * ldc));
-        row[1] = _mm512_loadu_ps(c.add(i * ldc + 16));
-    }
-    for kk in 0..pairs {
-        let b0 = _mm512_loadu_si512(b.add(kk * 2 * NR) as *const _);
-        let b1 = _mm512_loadu_si512(b.add(kk * 2 * NR + 32) as *const _);
-        let b0 = std::mem::transmute::<__m512i, __m512bh>(b0);
-        let b1 = std::mem::transmute::<__m512i, __m512bh>(b1);
-        for (i, row) in acc.iter_mut().enumerate() {
-            let pair = (a.add(i * lda + 2 * kk) as *const i32).read_unaligned();
-            let av = std::mem::transmute::<__m512i, __m512bh>(_mm512_set1_epi32(pair));
-            row[0] = _mm512_dpbf16_ps(row[0], av, b0);
-            row[1] = _mm512_dpbf16_ps(row[1], av, b1);
+    // SAFETY: every access below stays within the extents the caller guarantees.
+    unsafe {
+        let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+        for (i, row) in acc.iter_mut().enumerate().take(rows) {
+            row[0] = _mm512_loadu_ps(c.add(i * ldc));
+            row[1] = _mm512_loadu_ps(c.add(i * ldc + 16));
         }
-    }
-    for (i, row) in acc.iter().enumerate().take(rows) {
-        _mm512_storeu_ps(c.add(i * ldc), row[0]);
-        _mm512_storeu_ps(c.add(i * ldc + 16), row[1]);
+        for kk in 0..pairs {
+            let b0 = _mm512_loadu_si512(b.add(kk * 2 * NR) as *const _);
+            let b1 = _mm512_loadu_si512(b.add(kk * 2 * NR + 32) as *const _);
+            let b0 = std::mem::transmute::<__m512i, __m512bh>(b0);
+            let b1 = std::mem::transmute::<__m512i, __m512bh>(b1);
+            for (i, row) in acc.iter_mut().enumerate() {
+                let pair = (a.add(i * lda + 2 * kk) as *const i32).read_unaligned();
+                let av = std::mem::transmute::<__m512i, __m512bh>(_mm512_set1_epi32(pair));
+                row[0] = _mm512_dpbf16_ps(row[0], av, b0);
+                row[1] = _mm512_dpbf16_ps(row[1], av, b1);
+            }
+        }
+        for (i, row) in acc.iter().enumerate().take(rows) {
+            _mm512_storeu_ps(c.add(i * ldc), row[0]);
+            _mm512_storeu_ps(c.add(i * ldc + 16), row[1]);
+        }
     }
 }
 
@@ -186,37 +225,89 @@ mod tests {
         assert_eq!(to_bf16(f32::from_bits(0x3F80_8001)), 0x3F81);
     }
 
-    #[test]
-    fn bf16_product_matches_f32_product() {
-        if !available() {
-            eprintln!("skipping the kernel check: this CPU has no AVX-512 BF16 (packing tested)");
-            assert!(PackedWeight::pack(&[0.0; 64], 32, 2).is_some());
-            return;
+    /// Small shapes under Miri, the encoder's shapes otherwise.
+    fn shapes() -> &'static [(usize, usize, usize)] {
+        if cfg!(miri) {
+            &[(1, 32, 2), (9, 64, 40)]
+        } else {
+            &[(1, 32, 2), (7, 64, 384), (70, 96, 600), (130, 32, 1536)]
         }
-        for (m, n, k) in [(1, 32, 2), (7, 64, 384), (70, 96, 600), (130, 32, 1536)] {
+    }
+
+    /// bias + a W^T on the bf16-rounded inputs, in f64 (element-wise scalar rounding, no packing).
+    fn reference(a: &[f32], w: &[f32], bias: &[f32], (m, n, k): (usize, usize, usize)) -> Vec<f64> {
+        let r = |x: f32| from_bf16(to_bf16(x)) as f64;
+        let mut out = Vec::with_capacity(m * n);
+        for i in 0..m {
+            for j in 0..n {
+                out.push(
+                    bias[i * n + j] as f64
+                        + (0..k)
+                            .map(|t| r(a[i * k + t]) * r(w[j * k + t]))
+                            .sum::<f64>(),
+                );
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn packing_and_rounding_match_a_scalar_bf16_product() {
+        // Every CPU: the packed layout read back by the portable product equals the product of
+        // the individually rounded values.
+        for &(m, n, k) in shapes() {
             let a = randoms(m * k, 1 + m as u64);
             let w = randoms(n * k, 2 + n as u64);
             let bias = randoms(m * n, 3);
             let packed = PackedWeight::pack(&w, n, k).unwrap();
             let mut dst = bias.clone();
-            matmul_wt(m, &a, &packed, &mut dst, &mut Vec::new());
-            for i in 0..m {
-                for j in 0..n {
-                    // Reference on the same bf16-rounded inputs, accumulated in f64.
-                    let r: f64 = bias[i * n + j] as f64
-                        + (0..k)
-                            .map(|t| {
-                                let x = f32::from_bits((to_bf16(a[i * k + t]) as u32) << 16);
-                                let y = f32::from_bits((to_bf16(w[j * k + t]) as u32) << 16);
-                                x as f64 * y as f64
-                            })
-                            .sum::<f64>();
-                    let got = dst[i * n + j] as f64;
-                    assert!(
-                        (got - r).abs() < 1e-3 * (1.0 + r.abs()),
-                        "({m},{n},{k}) [{i},{j}]: {got} vs {r}"
-                    );
-                }
+            matmul_wt_portable(m, &a, &packed, &mut dst);
+            let want = reference(&a, &w, &bias, (m, n, k));
+            for (idx, (&got, &r)) in dst.iter().zip(&want).enumerate() {
+                assert!(
+                    (got as f64 - r).abs() < 1e-4 * (1.0 + r.abs()),
+                    "({m},{n},{k}) at {idx}: {got} vs {r}"
+                );
+            }
+        }
+        assert!(
+            PackedWeight::pack(&[0.0; 31 * 2], 31, 2).is_none(),
+            "n must be a multiple of 32"
+        );
+        assert!(
+            PackedWeight::pack(&[0.0; 32 * 3], 32, 3).is_none(),
+            "k must be even"
+        );
+    }
+
+    #[test]
+    fn avx512_bf16_kernel_matches_the_portable_product() {
+        if !available() || cfg!(miri) {
+            eprintln!(
+                "SKIPPED avx512_bf16_kernel_matches_the_portable_product: {} (the packing and \
+                 the bf16 arithmetic were checked by packing_and_rounding_match_a_scalar_bf16_product)",
+                if cfg!(miri) { "Miri cannot run AVX-512 intrinsics" } else { "this CPU has no AVX-512 BF16" }
+            );
+            return;
+        }
+        for &(m, n, k) in shapes() {
+            let a = randoms(m * k, 1 + m as u64);
+            let w = randoms(n * k, 2 + n as u64);
+            let bias = randoms(m * n, 3);
+            let packed = PackedWeight::pack(&w, n, k).unwrap();
+            let mut fast = bias.clone();
+            matmul_wt(m, &a, &packed, &mut fast, &mut Vec::new());
+            let mut slow = bias.clone();
+            matmul_wt_portable(m, &a, &packed, &mut slow);
+            for idx in 0..m * n {
+                // Same products, same order per cache block; the kernel only differs where it
+                // flushes denormals, so allow a few ulps.
+                assert!(
+                    (fast[idx] - slow[idx]).abs() <= 1e-5 * (1.0 + slow[idx].abs()),
+                    "({m},{n},{k}) at {idx}: {} vs {}",
+                    fast[idx],
+                    slow[idx]
+                );
             }
         }
     }

@@ -3,9 +3,10 @@
 //! candle's generic forward pass pads every batch to its longest text, materialises a
 //! (batch, heads, L, L) attention tensor, allocates a fresh tensor per operation (page faults
 //! dominate after the matrix products) and runs most element-wise passes on one core. This path
-//! multiplies by the weights with candle's matrix kernel (the `gemm` crate, called directly) or,
-//! on AVX2-only CPUs, with weights packed once at load for simsum's own kernel
-//! ([`super::sgemm`], ~15% faster there), and changes the rest:
+//! multiplies by each weight through the one kernel [`super::settings::Plan::choose`] picked for
+//! the model, the weight laid out for it once at load ([`Weight`]): the `gemm` crate on the plain
+//! matrix, simsum's AVX2 kernel on packed f32 ([`super::sgemm`], ~15% faster than `gemm` there)
+//! or the AVX-512 BF16 kernel on packed bf16 ([`super::bf16`]), and changes the rest:
 //! - tokens of all texts in a batch are packed into one (T, hidden) matrix: no padding anywhere;
 //! - attention runs per (text, head) on its own L x L scores, in parallel, never materialising
 //!   the whole batch's scores;
@@ -23,22 +24,57 @@ use gemm::{gemm, Parallelism};
 use rayon::prelude::*;
 
 use super::kernels::{gelu, layer_norm, softmax};
+use super::settings::MatmulKernel;
+
+/// One weight matrix W (n x k, row-major as in a Linear layer) in the form its kernel reads.
+/// The form is chosen once, at load, from the [`MatmulKernel`] of the [`super::settings::Plan`].
+enum Weight {
+    /// Row-major f32, multiplied by the `gemm` crate.
+    Plain { w: Vec<f32>, n: usize, k: usize },
+    /// f32 packed for simsum's AVX2 kernel.
+    PackedF32(super::sgemm::PackedF32),
+    /// bf16 packed for simsum's AVX-512 BF16 kernel.
+    Bf16(super::bf16::PackedWeight),
+}
+
+impl Weight {
+    /// Lays out `w` (n x k) for `kernel`; a shape the kernel cannot take stays plain.
+    fn new(w: Vec<f32>, n: usize, k: usize, kernel: MatmulKernel) -> Self {
+        let packed = match kernel {
+            MatmulKernel::Gemm => None,
+            MatmulKernel::PackedF32 => super::sgemm::PackedF32::pack(&w, n, k).map(Self::PackedF32),
+            MatmulKernel::Bf16 => super::bf16::PackedWeight::pack(&w, n, k).map(Self::Bf16),
+        };
+        packed.unwrap_or(Self::Plain { w, n, k })
+    }
+
+    /// dst (m x n) += a (m x k) W^T. `rounded` is scratch for the bf16 kernel.
+    fn product(
+        &self,
+        m: usize,
+        a: &[f32],
+        dst: &mut [f32],
+        rounded: &mut Vec<u16>,
+        par: Parallelism,
+    ) {
+        match self {
+            Self::Plain { w, n, k } => matmul_wt(m, *n, *k, dst, a, w, par),
+            Self::PackedF32(p) => p.matmul_wt(m, a, dst),
+            Self::Bf16(p) => super::bf16::matmul_wt(m, a, p, dst, rounded),
+        }
+    }
+}
 
 struct Layer {
-    /// The four weights packed for the bf16 kernel (qkv, out, inter, out2), when enabled.
-    bf16: Option<[super::bf16::PackedWeight; 4]>,
-    /// The same four packed for the f32 AVX2 kernel (`super::sgemm`), where it applies; the
-    /// plain copies below are then left empty.
-    f32: Option<[super::sgemm::PackedF32; 4]>,
-    /// Q, K and V projections stacked: (3h, h) row-major, and their biases.
-    wqkv: Vec<f32>,
+    /// Q, K and V projections stacked: (3h, h), and their biases.
+    wqkv: Weight,
     bqkv: Vec<f32>,
-    wo: Vec<f32>,
+    wo: Weight,
     bo: Vec<f32>,
     ln1: (Vec<f32>, Vec<f32>),
-    wi: Vec<f32>,
+    wi: Weight,
     bi: Vec<f32>,
-    wo2: Vec<f32>,
+    wo2: Weight,
     bo2: Vec<f32>,
     ln2: (Vec<f32>, Vec<f32>),
 }
@@ -90,11 +126,15 @@ fn flat(t: &Tensor) -> candle_core::Result<Vec<f32>> {
 /// Pointer to a buffer written by several threads at disjoint places.
 #[derive(Clone, Copy)]
 struct Shared(*mut f32);
+// SAFETY: `Shared` only carries the pointer to the attention output across rayon's threads;
+// each task writes a disjoint block of it (see `CpuEncoder::attention`) while the owning
+// `&mut [f32]` is held, unused, by the caller, so sending or sharing it creates no data race.
 unsafe impl Send for Shared {}
+// SAFETY: as for `Send`: shared access only ever writes disjoint elements.
 unsafe impl Sync for Shared {}
 
 impl CpuEncoder {
-    /// Copies the weights out of candle tensors.
+    /// Copies the weights out of candle tensors and lays them out for `kernel`.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         word: &Tensor,
@@ -104,7 +144,7 @@ impl CpuEncoder {
         layers: &[LayerTensors<'_>],
         heads: usize,
         eps: f64,
-        use_bf16: bool,
+        kernel: MatmulKernel,
     ) -> candle_core::Result<Self> {
         let hidden = word.dim(1)?;
         let intermediate = layers
@@ -112,67 +152,22 @@ impl CpuEncoder {
             .map(|l| l.inter_weight.dim(0))
             .transpose()?
             .unwrap_or(0);
+        let weight = |t: &Tensor| -> candle_core::Result<Weight> {
+            let (n, k) = t.dims2()?;
+            Ok(Weight::new(flat(t)?, n, k, kernel))
+        };
         let layers = layers
             .iter()
             .map(|l| {
-                let wqkv = flat(l.qkv_weight)?;
-                let (wo, wi, wo2) = (
-                    flat(l.out_weight)?,
-                    flat(l.inter_weight)?,
-                    flat(l.out2_weight)?,
-                );
-                let bf16 = if use_bf16 {
-                    let pack = |w: &[f32], t: &Tensor| -> candle_core::Result<_> {
-                        let (n, k) = t.dims2()?;
-                        super::bf16::PackedWeight::pack(w, n, k).ok_or_else(|| {
-                            candle_core::Error::Msg(format!(
-                                "bf16 kernel cannot take a {n}x{k} weight"
-                            ))
-                        })
-                    };
-                    Some([
-                        pack(&wqkv, l.qkv_weight)?,
-                        pack(&wo, l.out_weight)?,
-                        pack(&wi, l.inter_weight)?,
-                        pack(&wo2, l.out2_weight)?,
-                    ])
-                } else {
-                    None
-                };
-                let (mut wqkv, mut wo, mut wi, mut wo2) = (wqkv, wo, wi, wo2);
-                let f32 = if bf16.is_none() {
-                    let pack = |w: &[f32], t: &Tensor| -> candle_core::Result<_> {
-                        let (n, k) = t.dims2()?;
-                        Ok(super::sgemm::PackedF32::pack(w, n, k))
-                    };
-                    match (
-                        pack(&wqkv, l.qkv_weight)?,
-                        pack(&wo, l.out_weight)?,
-                        pack(&wi, l.inter_weight)?,
-                        pack(&wo2, l.out2_weight)?,
-                    ) {
-                        (Some(a), Some(b), Some(c), Some(d)) => {
-                            for w in [&mut wqkv, &mut wo, &mut wi, &mut wo2] {
-                                *w = Vec::new();
-                            }
-                            Some([a, b, c, d])
-                        }
-                        _ => None,
-                    }
-                } else {
-                    None
-                };
                 Ok(Layer {
-                    bf16,
-                    f32,
-                    wqkv,
+                    wqkv: weight(l.qkv_weight)?,
                     bqkv: flat(l.qkv_bias)?,
-                    wo,
+                    wo: weight(l.out_weight)?,
                     bo: flat(l.out_bias)?,
                     ln1: (flat(l.ln1.0)?, flat(l.ln1.1)?),
-                    wi,
+                    wi: weight(l.inter_weight)?,
                     bi: flat(l.inter_bias)?,
-                    wo2,
+                    wo2: weight(l.out2_weight)?,
                     bo2: flat(l.out2_bias)?,
                     ln2: (flat(l.ln2.0)?, flat(l.ln2.1)?),
                 })
@@ -190,6 +185,22 @@ impl CpuEncoder {
             eps: eps as f32,
             buffers: Mutex::new(Buffers::default()),
         })
+    }
+
+    /// How many of the encoder's weight matrices are in each form: (plain, packed f32, bf16).
+    /// Tests use it to prove which kernel a model reaches.
+    pub fn weight_forms(&self) -> (usize, usize, usize) {
+        let mut n = (0, 0, 0);
+        for l in &self.layers {
+            for w in [&l.wqkv, &l.wo, &l.wi, &l.wo2] {
+                match w {
+                    Weight::Plain { .. } => n.0 += 1,
+                    Weight::PackedF32(_) => n.1 += 1,
+                    Weight::Bf16(_) => n.2 += 1,
+                }
+            }
+        }
+        n
     }
 
     /// Runs the encoder over `seqs` (token ids, unpadded) and calls `pool` with the final
@@ -229,62 +240,23 @@ impl CpuEncoder {
         for l in &self.layers {
             // qkv = x Wqkv^T + bqkv
             fill_bias(&mut b.qkv[..total * 3 * h], &l.bqkv);
-            product(
-                l.packed(0),
-                total,
-                3 * h,
-                h,
-                &mut b.qkv,
-                &b.x,
-                &l.wqkv,
-                &mut b.rounded,
-                par,
-            );
+            l.wqkv.product(total, &b.x, &mut b.qkv, &mut b.rounded, par);
             self.attention(&b.qkv, &mut b.ctx, &offsets);
             // x = LN(x + ctx Wo^T + bo)
             add_bias(&mut b.x[..total * h], &l.bo);
-            product(
-                l.packed(1),
-                total,
-                h,
-                h,
-                &mut b.x,
-                &b.ctx,
-                &l.wo,
-                &mut b.rounded,
-                par,
-            );
+            l.wo.product(total, &b.ctx, &mut b.x, &mut b.rounded, par);
             b.x[..total * h]
                 .par_chunks_mut(h)
                 .for_each(|r| layer_norm(r, &l.ln1.0, &l.ln1.1, self.eps));
             // inter = GELU(x Wi^T + bi)
             let i = self.intermediate;
             fill_bias(&mut b.inter[..total * i], &l.bi);
-            product(
-                l.packed(2),
-                total,
-                i,
-                h,
-                &mut b.inter,
-                &b.x,
-                &l.wi,
-                &mut b.rounded,
-                par,
-            );
+            l.wi.product(total, &b.x, &mut b.inter, &mut b.rounded, par);
             b.inter[..total * i].par_chunks_mut(4096).for_each(gelu);
             // x = LN(x + inter Wo2^T + bo2)
             add_bias(&mut b.x[..total * h], &l.bo2);
-            product(
-                l.packed(3),
-                total,
-                h,
-                i,
-                &mut b.x,
-                &b.inter,
-                &l.wo2,
-                &mut b.rounded,
-                par,
-            );
+            l.wo2
+                .product(total, &b.inter, &mut b.x, &mut b.rounded, par);
             b.x[..total * h]
                 .par_chunks_mut(h)
                 .for_each(|r| layer_norm(r, &l.ln2.0, &l.ln2.1, self.eps));
@@ -314,17 +286,19 @@ impl CpuEncoder {
                 let q = qkv[o * 3 * h + hd * d..].as_ptr();
                 let k = qkv[o * 3 * h + h + hd * d..].as_ptr();
                 let v = qkv[o * 3 * h + 2 * h + hd * d..].as_ptr();
-                let s = scores.as_mut_ptr();
                 let ld = (3 * h) as isize;
-                // SAFETY: every (sequence, head) pair writes its own rows x columns of `ctx`;
-                // all reads stay inside `qkv` (offsets come from the packed layout).
+                let scores = &mut scores[..n * n];
+                // scores = scale * Q K^T  (n x n). The pointer is taken here and dies with this
+                // call: the softmax below then borrows `scores` afresh, and the P V product takes
+                // a new pointer, so no raw pointer outlives a `&mut` of the same buffer.
+                // SAFETY: Q and K are n rows of d values, `ld` apart, inside `qkv` (offsets come
+                // from the packed layout); `scores` holds n x n values, row stride n.
                 unsafe {
-                    // scores = scale * Q K^T  (n x n)
                     gemm(
                         n,
                         n,
                         d,
-                        s,
+                        scores.as_mut_ptr(),
                         1,
                         n as isize,
                         false,
@@ -341,10 +315,16 @@ impl CpuEncoder {
                         false,
                         Parallelism::None,
                     );
-                    for r in scores[..n * n].chunks_mut(n) {
-                        softmax(r);
-                    }
-                    // ctx rows of this head = P V  (n x d)
+                }
+                for r in scores.chunks_mut(n) {
+                    softmax(r);
+                }
+                // ctx rows of this head = P V  (n x d)
+                // SAFETY: every (sequence, head) pair writes its own n rows x d columns of `ctx`
+                // (rows o..o+n, columns hd*d..(hd+1)*d, stride h), so the threads' writes are
+                // disjoint and `ctx` is not otherwise touched until `for_each_init` returns;
+                // V is n rows of d values, `ld` apart, inside `qkv`.
+                unsafe {
                     let dst = out.0.add(o * h + hd * d);
                     gemm(
                         n,
@@ -354,7 +334,7 @@ impl CpuEncoder {
                         1,
                         h as isize,
                         false,
-                        s,
+                        scores.as_ptr(),
                         1,
                         n as isize,
                         v,
@@ -370,45 +350,6 @@ impl CpuEncoder {
                 }
             },
         );
-    }
-}
-
-/// Which kernel multiplies by a layer's weight.
-#[derive(Clone, Copy)]
-enum Packed<'a> {
-    Bf16(&'a super::bf16::PackedWeight),
-    F32(&'a super::sgemm::PackedF32),
-    /// The `gemm` crate on the plain row-major weight.
-    None,
-}
-
-impl Layer {
-    fn packed(&self, i: usize) -> Packed<'_> {
-        match (&self.bf16, &self.f32) {
-            (Some(p), _) => Packed::Bf16(&p[i]),
-            (None, Some(p)) => Packed::F32(&p[i]),
-            (None, None) => Packed::None,
-        }
-    }
-}
-
-/// dst (m x n) += a (m x k) W^T, through the kernel the weight was packed for.
-#[allow(clippy::too_many_arguments)]
-fn product(
-    packed: Packed<'_>,
-    m: usize,
-    n: usize,
-    k: usize,
-    dst: &mut [f32],
-    a: &[f32],
-    w: &[f32],
-    rounded: &mut Vec<u16>,
-    par: Parallelism,
-) {
-    match packed {
-        Packed::Bf16(p) => super::bf16::matmul_wt(m, a, p, dst, rounded),
-        Packed::F32(p) => p.matmul_wt(m, a, dst),
-        Packed::None => matmul_wt(m, n, k, dst, a, w, par),
     }
 }
 

@@ -6,7 +6,7 @@
 //! so a binary built on one machine is correct and fast on another. The tests compare every
 //! level the test machine supports with plain scalar code on random inputs.
 
-use std::sync::OnceLock;
+use super::features::CpuFeatures;
 
 const LANES: usize = 16;
 
@@ -21,31 +21,14 @@ pub enum Level {
     Avx512,
 }
 
-/// The widest level this CPU supports (detected once).
+/// The widest level this CPU supports (from [`CpuFeatures::get`], detected once).
 pub fn level() -> Level {
-    static LEVEL: OnceLock<Level> = OnceLock::new();
-    *LEVEL.get_or_init(detect)
-}
-
-fn detect() -> Level {
-    if std::env::var_os("SIMSUM_NO_SIMD").is_some() {
-        return Level::Baseline;
-    }
-    #[cfg(target_arch = "x86_64")]
-    {
-        if is_x86_feature_detected!("avx512f") {
-            return Level::Avx512;
-        }
-        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-            return Level::Avx2;
-        }
-    }
-    Level::Baseline
+    CpuFeatures::get().level()
 }
 
 /// Levels this CPU can run (for tests and benchmarks).
 pub fn supported_levels() -> Vec<Level> {
-    let top = detect();
+    let top = level();
     [Level::Baseline, Level::Avx2, Level::Avx512]
         .into_iter()
         .filter(|l| *l <= top)
@@ -86,7 +69,7 @@ pub mod at {
     use super::*;
 
     fn check(l: Level) -> Option<()> {
-        (l <= detect() || l == Level::Baseline).then_some(())
+        (l <= level() || l == Level::Baseline).then_some(())
     }
     /// [`super::softmax`] at level `l`.
     pub fn softmax(l: Level, row: &mut [f32]) -> Option<()> {
@@ -235,14 +218,20 @@ mod generic {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
+    /// # Safety
+    /// The CPU must support AVX2 and FMA (see [`super::level`]).
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn softmax(row: &mut [f32]) {
         super::body::softmax(row)
     }
+    /// # Safety
+    /// The CPU must support AVX2 and FMA (see [`super::level`]).
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn gelu(x: &mut [f32]) {
         super::body::gelu(x)
     }
+    /// # Safety
+    /// The CPU must support AVX2 and FMA (see [`super::level`]).
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn layer_norm(row: &mut [f32], g: &[f32], b: &[f32], eps: f32) {
         super::body::layer_norm(row, g, b, eps)
@@ -251,14 +240,20 @@ mod avx2 {
 
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
+    /// # Safety
+    /// The CPU must support AVX-512 F, AVX2 and FMA (see [`super::level`]).
     #[target_feature(enable = "avx512f,avx2,fma")]
     pub unsafe fn softmax(row: &mut [f32]) {
         super::body::softmax(row)
     }
+    /// # Safety
+    /// The CPU must support AVX-512 F, AVX2 and FMA (see [`super::level`]).
     #[target_feature(enable = "avx512f,avx2,fma")]
     pub unsafe fn gelu(x: &mut [f32]) {
         super::body::gelu(x)
     }
+    /// # Safety
+    /// The CPU must support AVX-512 F, AVX2 and FMA (see [`super::level`]).
     #[target_feature(enable = "avx512f,avx2,fma")]
     pub unsafe fn layer_norm(row: &mut [f32], g: &[f32], b: &[f32], eps: f32) {
         super::body::layer_norm(row, g, b, eps)

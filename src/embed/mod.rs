@@ -4,15 +4,21 @@
 //! clustering and summaries only ever see this trait. [`bert::BertEmbedder`] is the real
 //! backend (a sentence-transformer run through candle on CPU or CUDA); [`HashEmbedder`] is a
 //! deterministic feature-hashing embedder with no model files, used by tests and benchmarks
-//! that exercise the layers above the model.
+//! that exercise the layers above the model. [`settings`] holds the typed device and precision
+//! and the one decision of which engine and kernel run; [`features`] the CPU features it reads.
 
 pub mod bert;
 pub mod bf16;
 pub mod cpu;
+pub mod features;
 pub mod kernels;
+pub mod settings;
 pub mod sgemm;
 
 use sha2::{Digest, Sha256};
+
+pub use features::CpuFeatures;
+pub use settings::{DType, Device};
 
 /// One embedded text.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,13 +59,28 @@ pub trait Embedder: Send + Sync {
 }
 
 /// Identity of a model, as stored in an index manifest.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+///
+/// Two ids are equal when name and weights are: `dtype` says how this embedder computes, which
+/// an index records (its manifest's `dtype`) but does not make vectors incompatible (bf16 and
+/// f32 vectors agree to cosine >= 0.9999), so it is neither compared nor serialised here.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ModelId {
     /// The model name, e.g. `sentence-transformers/all-MiniLM-L6-v2`.
     pub name: String,
     /// sha256 of the weights file, hex.
     pub weights_sha256: String,
+    /// The precision the embedder runs (`f32`, `bf16`, `f16`); empty when read back from a
+    /// store.
+    #[serde(skip)]
+    pub dtype: String,
 }
+
+impl PartialEq for ModelId {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.weights_sha256 == other.weights_sha256
+    }
+}
+impl Eq for ModelId {}
 
 /// L2-normalises `v` in place; a zero vector stays zero.
 pub fn normalize(v: &mut [f32]) {
@@ -129,6 +150,7 @@ impl Embedder for HashEmbedder {
         ModelId {
             name: format!("simsum/hash-{}", self.dim),
             weights_sha256: String::new(),
+            dtype: DType::F32.to_string(),
         }
     }
 

@@ -45,7 +45,7 @@ pub fn minilm() -> simsum::embed::bert::BertEmbedder {
     let files = model::resolve(DEFAULT_MODEL, &ResolveOptions::default())
         .unwrap_or_else(|e| panic!("the seed-quality tests need the default model: {e}"));
     let opts = simsum::embed::bert::BertOptions {
-        device: "cpu".into(),
+        device: simsum::embed::Device::Cpu,
         ..Default::default()
     };
     simsum::embed::bert::BertEmbedder::load(&files, opts).unwrap()

@@ -85,6 +85,9 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// Four independent 8-lane fused multiply-add chains, then the tail one by one.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn dot_fma(a: &[f32], b: &[f32]) -> f32 {
@@ -124,6 +127,8 @@ unsafe fn dot_fma(a: &[f32], b: &[f32]) -> f32 {
     }
 }
 
+/// # Safety
+/// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {

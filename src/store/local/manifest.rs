@@ -36,6 +36,10 @@ pub struct Manifest {
     /// When the index was first created and last updated (RFC 3339, UTC).
     pub created_at: String,
     pub built_at: String,
+    /// The precision the vectors were computed at (`f32`, `bf16`, `f16`); empty in indexes
+    /// written before simsum recorded it.
+    #[serde(default)]
+    pub dtype: String,
 }
 
 impl Manifest {
@@ -43,6 +47,7 @@ impl Manifest {
     pub fn new(model: ModelId, dimension: usize) -> Self {
         let now = now_rfc3339();
         Self {
+            dtype: model.dtype.clone(),
             format_version: FORMAT_VERSION,
             simsum_version: env!("CARGO_PKG_VERSION").to_string(),
             model,
