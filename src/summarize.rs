@@ -84,6 +84,15 @@ pub struct SummaryParams {
     /// Above this many sentences, LexRank runs on the ones closest to the centroid only, which
     /// keeps the similarity graph small for large themes.
     pub max_candidates: usize,
+    /// A sentence that leans on the one before it (an opener, [`crate::text::openers`]) is
+    /// chosen only together with that sentence. `false` lets it stand alone, as before issue
+    /// 20; only the benchmarks compare the two.
+    #[serde(default = "yes")]
+    pub keep_openers_with_context: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for SummaryParams {
@@ -98,6 +107,7 @@ impl Default for SummaryParams {
             coverage_weight: 0.5,
             min_words: 5,
             max_candidates: 2000,
+            keep_openers_with_context: true,
         }
     }
 }
@@ -289,7 +299,10 @@ pub fn summarize(
     let n = candidates.len();
     let leans: Vec<bool> = candidates
         .iter()
-        .map(|&c| crate::text::leans_on_previous(&sentences[kept[c]].text))
+        .map(|&c| {
+            params.keep_openers_with_context
+                && crate::text::leans_on_previous(&sentences[kept[c]].text)
+        })
         .collect();
     let at: HashMap<(&str, usize), usize> = candidates
         .iter()
