@@ -27,7 +27,14 @@ use simsum::text::copies::{group, COPY_COSINE};
 #[allow(dead_code)]
 mod synthetic;
 
-const CITIES: &[&str] = &["Tianjin", "Chongqing", "Chengdu", "Wuhan", "Xi'an", "Nanjing"];
+const CITIES: &[&str] = &[
+    "Tianjin",
+    "Chongqing",
+    "Chengdu",
+    "Wuhan",
+    "Xi'an",
+    "Nanjing",
+];
 
 fn dangling(summary: &[SummarySentence]) -> usize {
     summary
@@ -106,7 +113,8 @@ fn main() {
     let started = Instant::now();
     for a in &mut articles {
         let texts: Vec<&str> = a.iter().map(|u| u.text.as_str()).collect();
-        for (u, v) in a.iter_mut().zip(e.embed(&texts).unwrap()) {
+        let vectors = e.embed(&texts).unwrap();
+        for (u, v) in a.iter_mut().zip(vectors) {
             u.vector = v.vector;
         }
     }
@@ -130,7 +138,10 @@ fn main() {
     println!("\n| corpus | length | rule | sentences | dangling | share |");
     println!("| --- | --- | --- | ---: | ---: | ---: |");
     for (name, docs) in [("Lee articles", &mut articles), ("seeds", &mut seed_units)] {
-        for (lname, length) in [("3 sentences", Length::Sentences(3)), ("auto", Length::Auto)] {
+        for (lname, length) in [
+            ("3 sentences", Length::Sentences(3)),
+            ("auto", Length::Auto),
+        ] {
             for rule in [false, true] {
                 let p = SummaryParams {
                     length,
@@ -162,17 +173,31 @@ fn main() {
         .collect();
     let whole: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     texts.extend(whole.iter().map(|s| s.to_string()));
-    vectors.extend(e.embed(&whole).unwrap().into_iter().map(|v| normalised(v.vector)));
+    vectors.extend(
+        e.embed(&whole)
+            .unwrap()
+            .into_iter()
+            .map(|v| normalised(v.vector)),
+    );
     let paragraphs: Vec<String> = seed_docs
         .iter()
-        .flat_map(|d| d.initiatives().map(|(_, i)| i.text.clone()).collect::<Vec<_>>())
+        .flat_map(|d| {
+            d.initiatives()
+                .map(|(_, i)| i.text.clone())
+                .collect::<Vec<_>>()
+        })
         .collect();
     let mut distinct_paragraphs = paragraphs.clone();
     distinct_paragraphs.sort();
     distinct_paragraphs.dedup();
     let refs: Vec<&str> = distinct_paragraphs.iter().map(String::as_str).collect();
     texts.extend(distinct_paragraphs.iter().cloned());
-    vectors.extend(e.embed(&refs).unwrap().into_iter().map(|v| normalised(v.vector)));
+    vectors.extend(
+        e.embed(&refs)
+            .unwrap()
+            .into_iter()
+            .map(|v| normalised(v.vector)),
+    );
     let keys: Vec<Option<u64>> = texts.iter().map(|t| simsum::text::copy_key(t)).collect();
     let n = texts.len();
     // Renamed copies of the seed paragraphs that name the city.
@@ -203,10 +228,23 @@ fn main() {
     );
     println!("\n| rule | false merges (pairs) | copies found |");
     println!("| --- | ---: | ---: |");
+    // A sentence and the article it comes from are not two texts (a one-sentence article is
+    // its sentence): those pairs are left out.
+    let sentence_article: Vec<usize> = articles
+        .iter()
+        .enumerate()
+        .flat_map(|(a, s)| std::iter::repeat_n(a, s.len()))
+        .collect();
     let mut sims = Vec::with_capacity(n * (n - 1) / 2);
     for i in 0..n {
         for j in i + 1..n {
-            sims.push((i, j, dot(&vectors[i], &vectors[j])));
+            let same_article = i < total
+                && j >= total
+                && j < total + whole.len()
+                && sentence_article[i] == j - total;
+            if !same_article {
+                sims.push((i, j, dot(&vectors[i], &vectors[j])));
+            }
         }
     }
     let key_merges = sims
@@ -238,18 +276,33 @@ fn main() {
             );
         }
     }
-    let both = sims
+    for m in sims
         .iter()
-        .filter(|&&(i, j, c)| keys[i].is_some() && keys[i] == keys[j] && c >= COPY_COSINE)
-        .count();
-    let both_found = copy_pairs
-        .iter()
-        .filter(|p| p.0.is_some() && p.0 == p.1 && p.2 >= COPY_COSINE)
-        .count();
-    println!(
-        "| keys and cosine >= {COPY_COSINE} (used) | {both} | {both_found} of {} |",
-        copy_pairs.len()
-    );
+        .filter(|&&(i, j, _)| keys[i].is_some() && keys[i] == keys[j])
+        .take(3)
+    {
+        println!(
+            "|   equal keys, e.g. {:.3}: {:?} / {:?} | | |",
+            m.2,
+            &texts[m.0].chars().take(60).collect::<String>(),
+            &texts[m.1].chars().take(60).collect::<String>()
+        );
+    }
+    for t in [0.6f32, COPY_COSINE, 0.8, 0.9] {
+        let both = sims
+            .iter()
+            .filter(|&&(i, j, c)| keys[i].is_some() && keys[i] == keys[j] && c >= t)
+            .count();
+        let both_found = copy_pairs
+            .iter()
+            .filter(|p| p.0.is_some() && p.0 == p.1 && p.2 >= t)
+            .count();
+        println!(
+            "| keys and cosine >= {t:.2}{} | {both} | {both_found} of {} |",
+            if t == COPY_COSINE { " (used)" } else { "" },
+            copy_pairs.len()
+        );
+    }
 
     // --- 3. Scale ---------------------------------------------------------------------------
     let (mut items, _) = synthetic::topic_items(n_scale, 200, 384, 7);

@@ -259,10 +259,7 @@ fn assert_clean_labels(r: &ThemeReport) {
         for k in &t.keyphrases {
             assert!(k.split_whitespace().count() <= 3, "{k}");
             for w in k.split_whitespace() {
-                assert!(
-                    !simsum::text::is_stopword(w),
-                    "stopword in {k:?}"
-                );
+                assert!(!simsum::text::is_stopword(w), "stopword in {k:?}");
             }
         }
         for (a, ka) in t.keyphrases.iter().enumerate() {

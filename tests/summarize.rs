@@ -293,7 +293,11 @@ fn an_opener_comes_with_its_predecessor_or_not_at_all() {
             "{n}: {:?}",
             s.sentences
         );
-        if let Some(k) = s.sentences.iter().position(|x| x.text.starts_with("For example")) {
+        if let Some(k) = s
+            .sentences
+            .iter()
+            .position(|x| x.text.starts_with("For example"))
+        {
             assert_eq!(s.sentences[k - 1].text, text[0], "{n}");
         }
     }
@@ -371,8 +375,14 @@ fn seed_summaries_never_start_mid_thought() {
             Length::Sentences(5),
             Length::Words(80),
         ] {
-            check(&doc.title, &summarize(&u, &params(length)).unwrap().sentences);
-            check(&doc.title, &summarize(&su, &params(length)).unwrap().sentences);
+            check(
+                &doc.title,
+                &summarize(&u, &params(length)).unwrap().sentences,
+            );
+            check(
+                &doc.title,
+                &summarize(&su, &params(length)).unwrap().sentences,
+            );
         }
     }
     // Themes.

@@ -83,10 +83,7 @@ pub fn cluster_index(
     };
     let all = index.knn_items(level)?;
     let groups = {
-        let keys: Vec<Option<u64>> = all
-            .iter()
-            .map(|i| crate::text::copy_key(&i.text))
-            .collect();
+        let keys: Vec<Option<u64>> = all.iter().map(|i| crate::text::copy_key(&i.text)).collect();
         let vectors: Vec<&[f32]> = all.iter().map(|i| i.vector.as_slice()).collect();
         crate::text::copies::group(&keys, &vectors)
     };

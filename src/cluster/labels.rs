@@ -236,11 +236,7 @@ pub(crate) fn label_themes(
             // many of its members but few others (distinctiveness), equally weighted.
             let max_tfidf = scored.iter().map(|s| s.1).fold(f32::MIN_POSITIVE, f32::max);
             let pool_score = |s: &(u64, f32, f32)| s.1 / max_tfidf + s.2;
-            scored.sort_by(|a, b| {
-                pool_score(b)
-                    .total_cmp(&pool_score(a))
-                    .then(a.0.cmp(&b.0))
-            });
+            scored.sort_by(|a, b| pool_score(b).total_cmp(&pool_score(a)).then(a.0.cmp(&b.0)));
             scored.truncate(params.candidates);
             let wanted: HashMap<u64, usize> =
                 scored.iter().enumerate().map(|(k, s)| (s.0, k)).collect();
@@ -270,22 +266,24 @@ pub(crate) fn label_themes(
                 .zip(surfaces)
                 .zip(sums)
                 .zip(holders)
-                .map(|(((&(hash, ctfidf, distinct), surf), mut vector), holders)| {
-                    normalize(&mut vector);
-                    let surface = surf
-                        .into_iter()
-                        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
-                        .map(|s| s.0)
-                        .unwrap_or_default();
-                    Candidate {
-                        hash,
-                        ctfidf,
-                        distinct,
-                        holders,
-                        surface,
-                        vector,
-                    }
-                })
+                .map(
+                    |(((&(hash, ctfidf, distinct), surf), mut vector), holders)| {
+                        normalize(&mut vector);
+                        let surface = surf
+                            .into_iter()
+                            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+                            .map(|s| s.0)
+                            .unwrap_or_default();
+                        Candidate {
+                            hash,
+                            ctfidf,
+                            distinct,
+                            holders,
+                            surface,
+                            vector,
+                        }
+                    },
+                )
                 .collect()
         })
         .collect();

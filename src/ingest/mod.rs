@@ -548,7 +548,9 @@ pub fn mark_boilerplate(docs: &mut [Document]) {
     for doc in docs.iter_mut() {
         for section in &mut doc.sections {
             for init in &mut section.initiatives {
-                init.boilerplate = seen.get(&key(&init.text)).is_some_and(|&(_, shared)| shared);
+                init.boilerplate = seen
+                    .get(&key(&init.text))
+                    .is_some_and(|&(_, shared)| shared);
             }
         }
     }

@@ -305,4 +305,3 @@ pub fn is_stopword(word: &str) -> bool {
 pub fn is_stopword_lower(lower: &str) -> bool {
     STOPWORD_SET.contains(lower)
 }
-
