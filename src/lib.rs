@@ -9,6 +9,7 @@
 //! [`search`] answers "find similar initiatives" queries against an index;
 //! [`cluster`] groups indexed items into labelled themes;
 //! [`summarize`] picks representative sentences from documents, themes or results;
+//! [`text`] holds what these stages share about language (stop words, openers, near-copies);
 //! [`report`] renders all of the above for terminals, Markdown, JSON and HTML;
 //! [`serve`] answers the same questions over HTTP (an API and a web page);
 //! [`mod@bench`] measures every stage.
@@ -30,3 +31,4 @@ pub mod search;
 pub mod serve;
 pub mod store;
 pub mod summarize;
+pub mod text;

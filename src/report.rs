@@ -4,13 +4,29 @@
 //! sharing, `json` (the documented, stable schema of [`crate::cluster::ThemeReport`]) and
 //! `html`, one self-contained file (inline CSS and JS, no network) with the theme list and a 2-D
 //! map of every item ([`crate::cluster::layout`]), coloured by theme, with the item's text on
-//! hover. [`render_summary`] prints a [`Summary`] as cited text or JSON. This module only
-//! formats: it computes nothing but the map projection.
+//! hover. [`render_summary`] prints a [`Summary`] as cited text or JSON; [`copies_note`] is how a
+//! result's near-copies read in text. This module only formats: it computes nothing but the map
+//! projection.
 
 use std::fmt::Write as _;
 
 use crate::cluster::{layout, Theme, ThemeItem, ThemeReport};
 use crate::summarize::Summary;
+
+/// How near-copies of a result read in text output: "also in N documents" (or, when all the
+/// copies sit in the result's own document, "N copies in the same document"); `None` without
+/// copies.
+pub fn copies_note(copies: usize, other_documents: usize) -> Option<String> {
+    match (copies, other_documents) {
+        (0, _) => None,
+        (n, 0) => Some(format!(
+            "{n} {} in the same document",
+            if n == 1 { "copy" } else { "copies" }
+        )),
+        (_, 1) => Some("also in 1 document".to_string()),
+        (_, d) => Some(format!("also in {d} documents")),
+    }
+}
 
 /// A report format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -3,10 +3,16 @@
 //! the section and the single best-matching sentence (why it matched, scored against stored
 //! sentence vectors). Nearest-neighbour search itself is [`Store::nearest`].
 //!
+//! Near-copies (the same text with names or numbers changed, [`crate::text::copies`]) are one
+//! result: the best-ranked member is the hit and the others are listed in its `copies`. The
+//! grouping is computed from the items' text and vectors at query time, so it needs nothing from
+//! the store beyond its items.
+//!
 //! JSON shapes (stable; see the README): a [`SearchHit`] serialises as
 //! `{rank, score, id, level, doc: {id, title, date, path}, section: {id, heading}, text,
-//! boilerplate, best_sentence: {text, score, byte_range: [start, end]} | null}`; a [`Link`] as
-//! `{score, a: ItemRef, b: ItemRef}` with `ItemRef = {id, doc: {..}, section: {..}, text}`.
+//! boilerplate, best_sentence: {text, score, byte_range: [start, end]} | null, copies: [ids]}`; a
+//! [`Link`] as `{score, a: ItemRef, b: ItemRef}` with
+//! `ItemRef = {id, doc: {..}, section: {..}, text, copies: [ids]}`.
 
 use globset::{Glob, GlobMatcher};
 use serde::Serialize;
@@ -183,6 +189,12 @@ pub struct SearchHit {
     pub text: String,
     pub boilerplate: bool,
     pub best_sentence: Option<BestSentence>,
+    /// Ids of the hit's near-copies among the results (other documents' versions of the
+    /// same text), best first.
+    pub copies: Vec<String>,
+    /// How many documents other than the hit's own hold those copies.
+    #[serde(skip)]
+    pub copy_documents: usize,
 }
 
 /// A stored item as named in `similar` and `links` output.
@@ -193,6 +205,11 @@ pub struct ItemRef {
     pub doc: DocRef,
     pub section: SectionRef,
     pub text: String,
+    /// Ids of the item's near-copies (in `links`; empty elsewhere).
+    pub copies: Vec<String>,
+    /// How many documents other than the item's own hold those copies.
+    #[serde(skip)]
+    pub copy_documents: usize,
 }
 
 impl From<&StoredItem> for ItemRef {
@@ -206,8 +223,37 @@ impl From<&StoredItem> for ItemRef {
                 heading: i.heading.clone(),
             },
             text: i.text.clone(),
+            copies: Vec::new(),
+            copy_documents: 0,
         }
     }
+}
+
+/// Near-copy groups of `items` (indices, groups in input order, members in input order).
+fn copy_groups(items: &[StoredItem]) -> Vec<Vec<usize>> {
+    let keys: Vec<Option<u64>> = items
+        .iter()
+        .map(|i| crate::text::copy_key(&i.text))
+        .collect();
+    let vectors: Vec<&[f32]> = items.iter().map(|i| i.vector.as_slice()).collect();
+    crate::text::copies::group(&keys, &vectors)
+}
+
+/// Documents other than `own` among `members`.
+fn other_documents(own: &str, members: &[&StoredItem]) -> usize {
+    let mut docs: Vec<&str> = members
+        .iter()
+        .map(|m| m.doc_id.as_str())
+        .filter(|d| *d != own)
+        .collect();
+    docs.sort_unstable();
+    docs.dedup();
+    docs.len()
+}
+
+/// Most results a query fetches while looking for `k` distinct texts among near-copies.
+fn fetch_cap(k: usize) -> usize {
+    k.saturating_mul(64).max(1024)
 }
 
 fn doc_ref(i: &StoredItem) -> DocRef {
@@ -250,13 +296,26 @@ pub fn search_vector(
         document: Some(&doc_ok),
         exclude_keys: exclude_keys.to_vec(),
     };
-    let found = index.nearest(opts.level, query, opts.k, &filter)?;
-    let keys: Vec<u64> = found.iter().map(|(k, _)| *k).collect();
-    let items = index.items_by_key(&keys)?;
-    let mut hits = Vec::with_capacity(items.len());
-    for ((_, score), item) in found.iter().zip(items) {
+    // Fetch more than `k` so that `k` distinct texts remain once near-copies are folded
+    // together; widen until one more group than needed shows up or nothing more is found.
+    let mut fetch = opts.k.saturating_mul(3).max(opts.k + 10);
+    let (found, items, groups) = loop {
+        let found = index.nearest(opts.level, query, fetch, &filter)?;
+        let keys: Vec<u64> = found.iter().map(|(k, _)| *k).collect();
+        let items = index.items_by_key(&keys)?;
+        let groups = copy_groups(&items);
+        if groups.len() > opts.k || found.len() < fetch || fetch >= fetch_cap(opts.k) {
+            break (found, items, groups);
+        }
+        fetch = fetch.saturating_mul(4).min(fetch_cap(opts.k));
+    };
+    let mut hits = Vec::with_capacity(opts.k);
+    for group in groups.into_iter().take(opts.k) {
+        let (lead, copies) = (group[0], &group[1..]);
+        let item = &items[lead];
+        let score = found[lead].1;
         let best_sentence = index
-            .sentences_of(&item)?
+            .sentences_of(item)?
             .into_iter()
             .map(|s| (crate::index::layout::dot(query, &s.vector), s))
             .max_by(|a, b| a.0.total_cmp(&b.0))
@@ -266,19 +325,22 @@ pub fn search_vector(
                 byte_range: [s.byte_range.0, s.byte_range.1],
                 initiative_id: s.initiative_id,
             });
+        let copy_items: Vec<&StoredItem> = copies.iter().map(|&c| &items[c]).collect();
         hits.push(SearchHit {
             rank: hits.len() + 1,
-            score: *score,
-            doc: doc_ref(&item),
+            score,
+            doc: doc_ref(item),
             section: SectionRef {
                 id: item.section_id.clone(),
                 heading: item.heading.clone(),
             },
-            id: item.id,
+            id: item.id.clone(),
             level: item.level,
-            text: item.text,
+            text: item.text.clone(),
             boilerplate: item.boilerplate,
             best_sentence,
+            copies: copy_items.iter().map(|c| c.id.clone()).collect(),
+            copy_documents: other_documents(&item.doc_id, &copy_items),
         });
     }
     Ok(hits)
@@ -345,10 +407,26 @@ pub fn links(index: &dyn Store, opts: &LinkOptions) -> Result<Vec<Link>, SearchE
         .into_iter()
         .filter(|i| opts.include_boilerplate || !i.boilerplate)
         .collect();
+    // Near-copies link as one item (the group's first, in reading order): a pair is two
+    // different texts, never two versions of one.
+    let groups = copy_groups(&items);
+    let mut group_of = vec![0usize; items.len()];
+    for (g, members) in groups.iter().enumerate() {
+        for &m in members {
+            group_of[m] = g;
+        }
+    }
+    let largest = groups.iter().map(Vec::len).max().unwrap_or(1);
+    // Copies take neighbour slots; ask for enough to still see `per_item` other texts.
+    let fetch = opts
+        .per_item
+        .saturating_mul(largest)
+        .min(opts.per_item.max(fetch_cap(1)));
     let pos: std::collections::HashMap<u64, usize> =
         items.iter().enumerate().map(|(n, i)| (i.key, n)).collect();
     let mut pairs: std::collections::BTreeMap<(usize, usize), f32> = Default::default();
-    for (n, item) in items.iter().enumerate() {
+    for (g, members) in groups.iter().enumerate() {
+        let item = &items[members[0]];
         if !docs.matches(&info(item)) {
             continue;
         }
@@ -358,23 +436,38 @@ pub fn links(index: &dyn Store, opts: &LinkOptions) -> Result<Vec<Link>, SearchE
             document: Some(&other),
             exclude_keys: vec![item.key],
         };
-        for (key, score) in index.nearest(opts.level, &item.vector, opts.per_item, &filter)? {
+        let mut near = std::collections::HashSet::new();
+        for (key, score) in index.nearest(opts.level, &item.vector, fetch, &filter)? {
             if score < opts.threshold {
+                break;
+            }
+            let Some(&m) = pos.get(&key) else { continue };
+            let h = group_of[m];
+            if h == g || near.contains(&h) {
                 continue;
             }
-            if let Some(&m) = pos.get(&key) {
-                let pair = (n.min(m), n.max(m));
-                let e = pairs.entry(pair).or_insert(score);
-                *e = e.max(score);
+            if near.len() == opts.per_item {
+                break;
             }
+            near.insert(h);
+            let e = pairs.entry((g.min(h), g.max(h))).or_insert(score);
+            *e = e.max(score);
         }
     }
+    let item_ref = |g: usize| {
+        let lead = &items[groups[g][0]];
+        let copies: Vec<&StoredItem> = groups[g][1..].iter().map(|&c| &items[c]).collect();
+        let mut r: ItemRef = lead.into();
+        r.copies = copies.iter().map(|c| c.id.clone()).collect();
+        r.copy_documents = other_documents(&lead.doc_id, &copies);
+        r
+    };
     let mut out: Vec<Link> = pairs
         .into_iter()
         .map(|((a, b), score)| Link {
             score,
-            a: (&items[a]).into(),
-            b: (&items[b]).into(),
+            a: item_ref(a),
+            b: item_ref(b),
         })
         .collect();
     out.sort_by(|x, y| {

@@ -8,7 +8,9 @@
 //! blended with closeness to the centroid, then picked with
 //! maximal marginal relevance (plus a facility-location coverage gain, so the picks span the
 //! input rather than its largest part) so no two chosen sentences say the same thing, and returned in
-//! source order. The same code serves one document, a theme (see [`crate::cluster`]) or the top
+//! source order. A sentence that leans on the one before it (it opens with a connective or a
+//! pronoun, [`crate::text::openers`]) is chosen only together with that sentence, or not at all;
+//! near-copies ([`crate::text::copies`]) count as one sentence. The same code serves one document, a theme (see [`crate::cluster`]) or the top
 //! results of a query: cross-document redundancy is removed by the same MMR step.
 
 use std::collections::{HashMap, HashSet};
@@ -82,6 +84,15 @@ pub struct SummaryParams {
     /// Above this many sentences, LexRank runs on the ones closest to the centroid only, which
     /// keeps the similarity graph small for large themes.
     pub max_candidates: usize,
+    /// A sentence that leans on the one before it (an opener, [`crate::text::openers`]) is
+    /// chosen only together with that sentence. `false` lets it stand alone, as before issue
+    /// 20; only the benchmarks compare the two.
+    #[serde(default = "yes")]
+    pub keep_openers_with_context: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for SummaryParams {
@@ -96,6 +107,7 @@ impl Default for SummaryParams {
             coverage_weight: 0.5,
             min_words: 5,
             max_candidates: 2000,
+            keep_openers_with_context: true,
         }
     }
 }
@@ -194,9 +206,6 @@ pub fn summarize(
             !key.is_empty() && seen.insert(key)
         })
         .collect();
-    if kept.is_empty() {
-        return Ok(empty);
-    }
     let vectors: Vec<Vec<f32>> = kept
         .iter()
         .map(|&i| {
@@ -205,6 +214,23 @@ pub fn summarize(
             v
         })
         .collect();
+    // Near-copies (the same sentence with a name or number changed, as in a report
+    // republished by another office) are one statement too: the first of each group stays.
+    let keys: Vec<Option<u64>> = kept
+        .iter()
+        .map(|&i| crate::text::copy_key(&sentences[i].text))
+        .collect();
+    let refs: Vec<&[f32]> = vectors.iter().map(Vec::as_slice).collect();
+    let mut firsts: Vec<usize> = crate::text::copies::group(&keys, &refs)
+        .into_iter()
+        .map(|g| g[0])
+        .collect();
+    firsts.sort_unstable();
+    let kept: Vec<usize> = firsts.iter().map(|&k| kept[k]).collect();
+    let vectors: Vec<Vec<f32>> = firsts.iter().map(|&k| vectors[k].clone()).collect();
+    if kept.is_empty() {
+        return Ok(empty);
+    }
 
     let closeness = centroid_closeness(&vectors);
     // Candidates: all sentences, or the closest to the centroid when there are too many for a
@@ -267,44 +293,105 @@ pub fn summarize(
     };
     let has_long = words.iter().any(|&w| w >= params.min_words);
 
+    // A sentence that opens with a connective or an anaphoric word ("To this end", "They")
+    // is only chosen together with the sentence before it (same document, previous position),
+    // which must itself be a candidate; `before[i]` is that sentence.
     let n = candidates.len();
+    let leans: Vec<bool> = candidates
+        .iter()
+        .map(|&c| {
+            params.keep_openers_with_context
+                && crate::text::leans_on_previous(&sentences[kept[c]].text)
+        })
+        .collect();
+    let at: HashMap<(&str, usize), usize> = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let s = &sentences[kept[c]];
+            ((s.doc_id.as_str(), s.position), i)
+        })
+        .collect();
+    let before: Vec<Option<usize>> = candidates
+        .iter()
+        .map(|&c| {
+            let s = &sentences[kept[c]];
+            let p = s.position.checked_sub(1)?;
+            at.get(&(s.doc_id.as_str(), p)).copied()
+        })
+        .collect();
+
     let mut chosen: Vec<usize> = Vec::new();
+    let mut is_chosen = vec![false; n];
     let mut max_sim = vec![f32::NEG_INFINITY; n];
     let mut used_words = 0usize;
-    let mut blocked = vec![false; n];
-    for (i, b) in blocked.iter_mut().enumerate() {
-        *b = has_long && words[i] < params.min_words;
-    }
+    // Too similar to a chosen sentence; never chosen, not even to introduce another.
+    let mut redundant = vec![false; n];
+    let short: Vec<bool> = (0..n)
+        .map(|i| has_long && words[i] < params.min_words)
+        .collect();
+    // The sentences choosing `i` brings in: `i` and, while the last one leans on its
+    // predecessor and that one is not chosen yet, the predecessor (at most three in all);
+    // `None` when a needed predecessor is missing or redundant.
+    let bundle = |i: usize, is_chosen: &[bool], redundant: &[bool]| -> Option<Vec<usize>> {
+        let mut b = vec![i];
+        let mut cur = i;
+        while leans[cur] {
+            let p = before[cur]?;
+            if is_chosen[p] {
+                break;
+            }
+            if redundant[p] || b.len() == 3 {
+                return None;
+            }
+            b.push(p);
+            cur = p;
+        }
+        Some(b)
+    };
     let mut cover = vec![0.0f32; n];
     while chosen.len() < limit {
         let max_gain = (0..n)
             .map(|i| coverage_gain(&sims, &cover, i))
             .fold(1e-9f32, f32::max);
-        let mut best: Option<(usize, f32)> = None;
-        for i in 0..n {
-            if blocked[i] || used_words + words[i] > word_budget {
-                continue;
-            }
+        let mmr_of = |i: usize| {
             let novelty = if chosen.is_empty() { 0.0 } else { max_sim[i] };
             let gain = coverage_gain(&sims, &cover, i) / max_gain;
-            let mmr = params.mmr_lambda * scores[i] - (1.0 - params.mmr_lambda) * novelty
-                + params.coverage_weight * gain;
-            if best.is_none_or(|(_, b)| mmr > b) {
-                best = Some((i, mmr));
+            params.mmr_lambda * scores[i] - (1.0 - params.mmr_lambda) * novelty
+                + params.coverage_weight * gain
+        };
+        let mut best: Option<(Vec<usize>, f32)> = None;
+        for i in 0..n {
+            if is_chosen[i] || redundant[i] || short[i] {
+                continue;
+            }
+            let Some(b) = bundle(i, &is_chosen, &redundant) else {
+                continue;
+            };
+            let bundle_words: usize = b.iter().map(|&j| words[j]).sum();
+            if chosen.len() + b.len() > limit || used_words + bundle_words > word_budget {
+                continue;
+            }
+            // A bundle is worth the mean of its sentences: a weak introduction costs.
+            let mmr = b.iter().map(|&j| mmr_of(j)).sum::<f32>() / b.len() as f32;
+            if best.as_ref().is_none_or(|(_, s)| mmr > *s) {
+                best = Some((b, mmr));
             }
         }
-        let Some((pick, _)) = best else { break };
-        chosen.push(pick);
-        used_words += words[pick];
-        blocked[pick] = true;
-        for (k, c) in cover.iter_mut().enumerate() {
-            *c = c.max(sims[k * n + pick].max(0.0));
-        }
-        for i in 0..n {
-            let s = sims[i * n + pick];
-            max_sim[i] = max_sim[i].max(s);
-            if s >= params.redundancy {
-                blocked[i] = true;
+        let Some((picks, _)) = best else { break };
+        for pick in picks {
+            chosen.push(pick);
+            is_chosen[pick] = true;
+            used_words += words[pick];
+            for (k, c) in cover.iter_mut().enumerate() {
+                *c = c.max(sims[k * n + pick].max(0.0));
+            }
+            for i in 0..n {
+                let s = sims[i * n + pick];
+                max_sim[i] = max_sim[i].max(s);
+                if s >= params.redundancy && !is_chosen[i] {
+                    redundant[i] = true;
+                }
             }
         }
     }
@@ -378,26 +465,15 @@ fn similarity_matrix(vectors: &[&[f32]]) -> Vec<f32> {
 }
 
 /// Dense row-major TF-IDF cosine matrix of `texts` (each text a document for the IDF, as in
-/// LexRank): words are lower-cased runs of letters and digits, stop words (the theme labels'
-/// list, [`crate::cluster::labels::is_stopword`]) left out, reduced by
-/// the Snowball English stemmer. The diagonal is 1.
+/// LexRank): words are the stemmed content words of [`crate::text::stems`]. The diagonal is 1.
 pub fn lexical_similarity(texts: &[&str]) -> Vec<f32> {
     let n = texts.len();
-    let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
     let mut ids: HashMap<String, usize> = HashMap::new();
     let bags: Vec<Vec<(usize, f32)>> = texts
         .iter()
         .map(|t| {
             let mut counts: HashMap<usize, f32> = HashMap::new();
-            for word in t
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-            {
-                let word = word.to_lowercase();
-                if crate::cluster::labels::is_stopword(&word) {
-                    continue;
-                }
-                let stem = stemmer.stem(&word).into_owned();
+            for stem in crate::text::stems(t) {
                 let next = ids.len();
                 *counts.entry(*ids.entry(stem).or_insert(next)).or_default() += 1.0;
             }
@@ -542,6 +618,15 @@ fn id_order(id: &str) -> Vec<u64> {
         .collect()
 }
 
+/// Whether the item numbered `next` comes right after `prev` in its document: the same numbers
+/// but the last, which is one higher (`d#s2.p3` then `d#s2.p4`).
+fn follows(prev: &[u64], next: &[u64]) -> bool {
+    prev.len() == next.len()
+        && !next.is_empty()
+        && prev[..prev.len() - 1] == next[..next.len() - 1]
+        && prev[prev.len() - 1] + 1 == next[next.len() - 1]
+}
+
 /// The stored sentences (with their stored vectors: nothing is embedded) of indexed
 /// initiatives or sections, for [`summarize`]. Boilerplate items are skipped. Documents keep the
 /// order in which they first appear in `items`; inside a document, sentences are numbered in
@@ -557,12 +642,18 @@ pub fn units_from_items(items: &[StoredItem]) -> Vec<SentenceUnit> {
     let mut units = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut position = 0usize;
-    let mut last_doc: Option<&str> = None;
+    let mut last: Option<(&str, Vec<u64>)> = None;
     for item in ordered {
-        if last_doc != Some(item.doc_id.as_str()) {
-            position = 0;
-            last_doc = Some(item.doc_id.as_str());
+        let order = id_order(&item.id);
+        match &last {
+            Some((doc, _)) if *doc != item.doc_id.as_str() => position = 0,
+            // Items that do not follow each other in the document (a gap in a query's
+            // results or a theme's members) get a gap in positions too, so no sentence looks
+            // like the one just before another (see the opener rule in `summarize`).
+            Some((_, prev)) if !follows(prev, &order) => position += 1,
+            _ => {}
         }
+        last = Some((item.doc_id.as_str(), order));
         for s in &item.sentences {
             // A section and one of its initiatives may both be given: each sentence once.
             if s.text.trim().is_empty() || !seen.insert(s.id.as_str()) {
@@ -591,6 +682,14 @@ mod tests {
         assert_eq!(id_order("a-2#s2.p10.1"), vec![2, 10, 1]);
         assert!(id_order("d#s1.p2") < id_order("d#s1.p10"));
         assert!(id_order("d#s0.p9") < id_order("d#s1.p1"));
+    }
+
+    #[test]
+    fn follows_only_the_next_paragraph_of_the_same_section() {
+        assert!(follows(&id_order("d#s2.p3"), &id_order("d#s2.p4")));
+        assert!(!follows(&id_order("d#s2.p3"), &id_order("d#s2.p5")));
+        assert!(!follows(&id_order("d#s2.p3"), &id_order("d#s3.p1")));
+        assert!(follows(&id_order("d#s2"), &id_order("d#s3")));
     }
 
     #[test]

@@ -259,10 +259,7 @@ fn assert_clean_labels(r: &ThemeReport) {
         for k in &t.keyphrases {
             assert!(k.split_whitespace().count() <= 3, "{k}");
             for w in k.split_whitespace() {
-                assert!(
-                    !simsum::cluster::labels::is_stopword(w),
-                    "stopword in {k:?}"
-                );
+                assert!(!simsum::text::is_stopword(w), "stopword in {k:?}");
             }
         }
         for (a, ka) in t.keyphrases.iter().enumerate() {
@@ -286,6 +283,21 @@ fn assert_clean_labels(r: &ThemeReport) {
     titles.sort();
     titles.dedup();
     assert_eq!(titles.len(), r.themes.len(), "two themes share a title");
+}
+
+#[test]
+fn titles_are_supported_by_half_their_members() {
+    let (_, items) = synthetic();
+    let r = run(&items, &ClusterParams::default());
+    assert!(r.themes.len() >= 2);
+    for t in &r.themes {
+        let support = t
+            .member_indices
+            .iter()
+            .filter(|&&m| seeds::supports(&t.title, &items[m].text))
+            .count();
+        assert!(2 * support >= t.size, "{}: {support}/{}", t.title, t.size);
+    }
 }
 
 #[test]
@@ -402,6 +414,24 @@ fn seed_themes_separate() {
             .unwrap_or_else(|| panic!("{needle}"));
         r.assignment[i]
     };
+    // Labels that fit: no title names a word found in most of the corpus, and each title is
+    // supported by at least half of its theme's members.
+    for t in &r.themes {
+        let support = t
+            .member_indices
+            .iter()
+            .filter(|&&m| seeds::supports(&t.title, &items[m].text))
+            .count();
+        assert!(2 * support >= t.size, "{}: {support}/{}", t.title, t.size);
+        for w in t.title.split_whitespace().filter(|w| *w != "and") {
+            let everywhere = items.iter().filter(|i| seeds::supports(w, &i.text)).count();
+            assert!(
+                2 * everywhere <= items.len(),
+                "title word {w} is in {everywhere} of {} items",
+                items.len()
+            );
+        }
+    }
     let training = theme_of("Vocational training was provided");
     let environment = theme_of("corporate responsibilities of environmental protection");
     let standards = theme_of("new international standards");

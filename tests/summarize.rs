@@ -272,3 +272,147 @@ fn lexical_weight_is_used_and_kept_in_params() {
         .iter()
         .all(|x| !x.text.contains("weather") && !x.text.contains("television")));
 }
+
+#[test]
+fn an_opener_comes_with_its_predecessor_or_not_at_all() {
+    // The most central sentence of this text opens with "For example": alone it would start
+    // the summary mid-thought.
+    let text = [
+        "Rainfall in the valley was measured every morning.",
+        "For example, local workers were trained in construction skills and vocational courses.",
+        "Local workers received vocational training in construction skills at the base.",
+        "Construction skills training for local workers continued through the year.",
+        "The museum opened a new wing for ancient pottery.",
+    ];
+    let u = units(&text, "d");
+    for n in 1..=4 {
+        let s = summarize(&u, &params(Length::Sentences(n))).unwrap();
+        assert!(s.sentences.len() <= n);
+        assert!(
+            seeds::dangling(&s.sentences).is_empty(),
+            "{n}: {:?}",
+            s.sentences
+        );
+        if let Some(k) = s
+            .sentences
+            .iter()
+            .position(|x| x.text.starts_with("For example"))
+        {
+            assert_eq!(s.sentences[k - 1].text, text[0], "{n}");
+        }
+    }
+    // A word budget counts both sentences of the pair.
+    let s = summarize(&u, &params(Length::Words(14))).unwrap();
+    assert!(s.word_count() <= 14 && seeds::dangling(&s.sentences).is_empty());
+    // An opener at the start of a document has nothing to lean on and is never chosen.
+    let lone = units(&["However, the training continued for local workers."], "x");
+    assert!(summarize(&lone, &SummaryParams::default())
+        .unwrap()
+        .sentences
+        .is_empty());
+}
+
+#[test]
+fn near_copies_of_a_sentence_are_chosen_once() {
+    let mut texts: Vec<String> = DOC.iter().map(|s| s.to_string()).collect();
+    for city in ["Luanda", "Nairobi", "Lima"] {
+        texts.push(format!(
+            "Thousands of local workers were trained at the training base in {city}."
+        ));
+    }
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let u = units(&refs, "d");
+    let s = summarize(&u, &params(Length::Sentences(10))).unwrap();
+    let copies = s
+        .sentences
+        .iter()
+        .filter(|x| x.text.starts_with("Thousands of local workers"))
+        .count();
+    assert_eq!(copies, 1, "{:?}", s.sentences);
+}
+
+/// The seeds indexed with the real model, for summaries of stored documents, themes and
+/// query results.
+fn seed_store(
+    e: &simsum::embed::bert::BertEmbedder,
+    dir: &std::path::Path,
+) -> Box<dyn simsum::store::Store> {
+    let docs = seeds::seed_documents_for(e);
+    seeds::index_documents(&docs, &seeds::seed_dir(), e, dir)
+}
+
+#[test]
+fn seed_summaries_never_start_mid_thought() {
+    use simsum::store::Level;
+    use simsum::summarize::units_from_items;
+    let e = seeds::minilm();
+    let tmp = tempfile::tempdir().unwrap();
+    let store = seed_store(&e, tmp.path());
+    let mut checked = 0;
+    let mut check = |what: &str, s: &[simsum::summarize::SummarySentence]| {
+        for x in s {
+            eprintln!("{what}: {}", x.text);
+        }
+        assert!(!s.is_empty(), "{what}: empty summary");
+        let d = seeds::dangling(s);
+        assert!(d.is_empty(), "{what}: dangling {d:?}");
+        checked += 1;
+    };
+    // Documents, freshly embedded and as stored, at several lengths.
+    let docs = seeds::seed_documents_for(&e);
+    for doc in &docs {
+        let u = embed_documents(std::slice::from_ref(doc), &e).unwrap();
+        let stored: Vec<_> = store
+            .items(Level::Initiative)
+            .unwrap()
+            .into_iter()
+            .filter(|i| i.doc_id == doc.id)
+            .collect();
+        let su = units_from_items(&stored);
+        for length in [
+            Length::Auto,
+            Length::Sentences(3),
+            Length::Sentences(5),
+            Length::Words(80),
+        ] {
+            check(
+                &doc.title,
+                &summarize(&u, &params(length)).unwrap().sentences,
+            );
+            check(
+                &doc.title,
+                &summarize(&su, &params(length)).unwrap().sentences,
+            );
+        }
+    }
+    // Themes.
+    let themes = simsum::cluster::indexed::cluster_index(
+        store.as_ref(),
+        Level::Initiative,
+        &simsum::cluster::ClusterParams::default(),
+        Some(&e),
+    )
+    .unwrap();
+    assert!(themes.report.themes.len() >= 2);
+    for t in &themes.report.themes {
+        check(&t.title, t.summary.as_deref().unwrap());
+    }
+    // Query results, as `summarize --query` reads them.
+    for q in [
+        "vocational training for local workers",
+        "environmental protection",
+        "international standards and rules",
+        "culture and exchanges between peoples",
+        "fighting Covid-19 together",
+    ] {
+        let opts = simsum::search::SearchOptions {
+            k: 10,
+            ..Default::default()
+        };
+        let hits = simsum::search::search(store.as_ref(), &e, q, &opts).unwrap();
+        let items: Vec<_> = hits.iter().map(|h| store.item(&h.id).unwrap()).collect();
+        let s = summarize(&units_from_items(&items), &params(Length::Sentences(3))).unwrap();
+        check(q, &s.sentences);
+    }
+    assert!(checked >= 20);
+}

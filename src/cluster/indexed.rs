@@ -1,13 +1,14 @@
 //! Themes of an index: reads the stored items and their kNN graph from [`Store`], clusters
 //! them with [`super::cluster`] and summarizes each theme from the members' stored sentence
 //! vectors (nothing is embedded again; the embedder, when given, only embeds keyphrase
-//! candidates for the label step).
+//! candidates for the label step). Near-copies ([`crate::text::copies`]) are clustered as one
+//! item and folded back into the themes afterwards ([`super::fold_copies`]).
 
 use std::time::Instant;
 
 use crate::embed::Embedder;
 use crate::index::IndexError;
-use crate::store::{Level, Store, StoredItem};
+use crate::store::{KnnGraph, Level, Store, StoredItem};
 use crate::summarize::{units_from_items, SummarizeError};
 
 use super::{
@@ -19,6 +20,10 @@ pub const GRAPH_K: usize = 15;
 
 /// Members (closest to the centroid first) whose sentences feed a theme's summary.
 pub const SUMMARY_POOL: usize = 40;
+
+/// Up to this many distinct texts, the kNN graph over them (when near-copies were folded) is
+/// exact; above, it comes from an HNSW graph built over them.
+const EXACT_GRAPH_ITEMS: usize = 20_000;
 
 /// Errors of clustering an index.
 #[derive(Debug, thiserror::Error)]
@@ -36,7 +41,7 @@ pub enum IndexedClusterError {
 /// A theme report over an index, with the items it numbers.
 pub struct IndexedThemes {
     pub report: ThemeReport,
-    /// The clustered items, as the report's HTML map needs them.
+    /// The clustered items (one per near-copy group), as the report's HTML map needs them.
     pub items: Vec<ThemeItem>,
     /// The same items as stored (with their sentences).
     pub stored: Vec<StoredItem>,
@@ -76,10 +81,50 @@ pub fn cluster_index(
         timings.push((name, t.elapsed().as_secs_f64()));
         *t = Instant::now();
     };
-    let stored = index.knn_items(level)?;
-    let items = theme_items(&stored);
+    let all = index.knn_items(level)?;
+    let groups = {
+        let keys: Vec<Option<u64>> = all.iter().map(|i| crate::text::copy_key(&i.text)).collect();
+        let vectors: Vec<&[f32]> = all.iter().map(|i| i.vector.as_slice()).collect();
+        crate::text::copies::group(&keys, &vectors)
+    };
     lap("read items", &mut t);
-    let knn = index.knn_graph(level, GRAPH_K)?;
+    let (stored, copies, knn) = if groups.len() == all.len() {
+        let knn = index.knn_graph(level, GRAPH_K)?;
+        (all, Vec::new(), knn)
+    } else {
+        // The store's graph links copies to each other; the graph over one item per group
+        // is built here instead.
+        let mut copies = Vec::with_capacity(groups.len());
+        let mut slots: Vec<Option<StoredItem>> = all.into_iter().map(Some).collect();
+        let mut stored = Vec::with_capacity(groups.len());
+        for g in &groups {
+            stored.push(slots[g[0]].take().expect("each item in one group"));
+            let rest: Vec<StoredItem> = g[1..].iter().filter_map(|&c| slots[c].take()).collect();
+            copies.push(
+                rest.iter()
+                    .map(|c| ThemeItem {
+                        id: c.id.clone(),
+                        doc_id: c.doc_id.clone(),
+                        doc_title: c.doc_title.clone(),
+                        text: String::new(),
+                        vector: Vec::new(),
+                    })
+                    .collect::<Vec<_>>(),
+            );
+        }
+        let vectors: Vec<Vec<f32>> = stored.iter().map(|i| i.vector.clone()).collect();
+        let knn = if vectors.len() <= EXACT_GRAPH_ITEMS {
+            KnnGraph::brute_force(&vectors, GRAPH_K)
+        } else {
+            KnnGraph::from_hnsw(
+                &vectors,
+                GRAPH_K,
+                crate::index::layout::HnswParams::default(),
+            )
+        };
+        (stored, copies, knn)
+    };
+    let items = theme_items(&stored);
     lap("kNN graph", &mut t);
     let mut report = match embedder {
         Some(e) => super::cluster_with_embedder(&items, &knn, params, e)?,
@@ -97,6 +142,9 @@ pub fn cluster_index(
         },
     )?;
     lap("summaries", &mut t);
+    if !copies.is_empty() {
+        super::fold_copies(&mut report, &copies);
+    }
     Ok(IndexedThemes {
         report,
         items,

@@ -1,323 +1,31 @@
 //! Theme labels: keyphrases that read like a person wrote them.
 //!
 //! Candidates are 1-3 word n-grams that contain no stopword and no bare number and do not cross
-//! punctuation. They are scored by class-based TF-IDF (each theme's members against everything
-//! else, BERTopic's `tf * ln(1 + A / f)`), then the best are re-ranked by embedding similarity to
-//! the theme centroid with maximal marginal relevance, so the chosen phrases are both typical of
-//! the theme and different from each other. A phrase that is a sub- or super-phrase of a chosen
+//! punctuation; a phrase found in most of the corpus names no theme and is left out. They are
+//! scored by class-based TF-IDF (each theme's members against everything else, BERTopic's
+//! `tf * ln(1 + A / f)`) and by distinctiveness (the share of the theme's members containing the
+//! phrase minus the share of other items that do), then the best are re-ranked by embedding
+//! similarity to the theme centroid with maximal marginal relevance, so the chosen phrases are
+//! both typical of the theme and different from each other. The title is the best phrase (or pair
+//! of words) that at least half of the theme's members contain. A phrase that is a sub- or super-phrase of a chosen
 //! one (after folding plurals) is a duplicate and never chosen. Phrase vectors come from the
 //! embedder when one is given, otherwise from the mean vector of the members that contain the
 //! phrase, which needs no model.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::LazyLock;
 
 use rayon::prelude::*;
 
 use crate::embed::{dot, normalize, EmbedError, Embedder};
 
-/// English function words and report filler that never start, end or sit inside a label.
-const STOPWORDS: &[&str] = &[
-    "a",
-    "about",
-    "above",
-    "across",
-    "after",
-    "again",
-    "against",
-    "ago",
-    "ahead",
-    "all",
-    "almost",
-    "along",
-    "already",
-    "also",
-    "although",
-    "always",
-    "am",
-    "among",
-    "amongst",
-    "an",
-    "and",
-    "another",
-    "any",
-    "anyone",
-    "anything",
-    "are",
-    "around",
-    "as",
-    "at",
-    "away",
-    "back",
-    "be",
-    "became",
-    "because",
-    "become",
-    "becomes",
-    "been",
-    "before",
-    "being",
-    "below",
-    "besides",
-    "between",
-    "beyond",
-    "both",
-    "but",
-    "by",
-    "can",
-    "cannot",
-    "could",
-    "did",
-    "do",
-    "does",
-    "doing",
-    "done",
-    "down",
-    "due",
-    "during",
-    "each",
-    "eg",
-    "either",
-    "else",
-    "enough",
-    "especially",
-    "etc",
-    "even",
-    "ever",
-    "every",
-    "few",
-    "for",
-    "from",
-    "further",
-    "furthermore",
-    "get",
-    "gets",
-    "given",
-    "gives",
-    "go",
-    "going",
-    "got",
-    "had",
-    "has",
-    "have",
-    "having",
-    "he",
-    "hence",
-    "her",
-    "here",
-    "hers",
-    "herself",
-    "him",
-    "himself",
-    "his",
-    "how",
-    "however",
-    "i",
-    "ie",
-    "if",
-    "in",
-    "including",
-    "indeed",
-    "instead",
-    "into",
-    "is",
-    "it",
-    "its",
-    "itself",
-    "just",
-    "last",
-    "least",
-    "less",
-    "let",
-    "lets",
-    "like",
-    "made",
-    "make",
-    "makes",
-    "many",
-    "may",
-    "me",
-    "meanwhile",
-    "might",
-    "more",
-    "moreover",
-    "most",
-    "mostly",
-    "much",
-    "must",
-    "my",
-    "myself",
-    "namely",
-    "near",
-    "nearly",
-    "neither",
-    "never",
-    "nevertheless",
-    "next",
-    "no",
-    "nor",
-    "not",
-    "now",
-    "of",
-    "off",
-    "often",
-    "on",
-    "once",
-    "one",
-    "only",
-    "onto",
-    "or",
-    "other",
-    "others",
-    "otherwise",
-    "our",
-    "ours",
-    "ourselves",
-    "out",
-    "over",
-    "own",
-    "per",
-    "perhaps",
-    "please",
-    "quite",
-    "rather",
-    "really",
-    "regarding",
-    "said",
-    "same",
-    "say",
-    "says",
-    "see",
-    "seen",
-    "several",
-    "shall",
-    "she",
-    "should",
-    "since",
-    "so",
-    "some",
-    "something",
-    "still",
-    "such",
-    "than",
-    "that",
-    "the",
-    "their",
-    "theirs",
-    "them",
-    "themselves",
-    "then",
-    "there",
-    "thereby",
-    "therefore",
-    "these",
-    "they",
-    "this",
-    "those",
-    "though",
-    "through",
-    "throughout",
-    "thus",
-    "to",
-    "together",
-    "too",
-    "toward",
-    "towards",
-    "under",
-    "unless",
-    "until",
-    "up",
-    "upon",
-    "us",
-    "used",
-    "using",
-    "various",
-    "very",
-    "via",
-    "was",
-    "we",
-    "well",
-    "were",
-    "what",
-    "whatever",
-    "when",
-    "whenever",
-    "where",
-    "whereas",
-    "whether",
-    "which",
-    "while",
-    "who",
-    "whole",
-    "whom",
-    "whose",
-    "why",
-    "will",
-    "with",
-    "within",
-    "without",
-    "would",
-    "yet",
-    "you",
-    "your",
-    "yours",
-    "yourself",
-    "yourselves",
-    "s",
-    "t",
-    "ll",
-    "re",
-    "ve",
-    "d",
-    "m",
-    "mr",
-    "mrs",
-    "ms",
-    "dr",
-    "co",
-    "ltd",
-    "inc",
-    "let's",
-    "it's",
-    "don't",
-    "number",
-    "part",
-    "way",
-    "ways",
-    "lot",
-    "lots",
-    "kind",
-    "thing",
-    "things",
-    "year",
-    "years",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "first",
-    "second",
-    "third",
-];
-
-static STOPWORD_SET: LazyLock<HashSet<&'static str>> =
-    LazyLock::new(|| STOPWORDS.iter().copied().collect());
-
-/// True for words that never appear in a label.
-pub fn is_stopword(word: &str) -> bool {
-    STOPWORD_SET.contains(word.to_lowercase().as_str())
-}
+/// The stop words labels leave out (kept here for callers of the old path).
+pub use crate::text::is_stopword;
 
 /// A word usable in a keyphrase: not a stopword, has a letter, at least two characters.
 fn is_content(lower: &str) -> bool {
     lower.chars().count() >= 2
         && lower.chars().any(char::is_alphabetic)
-        && !STOPWORD_SET.contains(lower)
+        && !crate::text::is_stopword_lower(lower)
 }
 
 /// Splits text into runs of words that punctuation does not interrupt; each word is
@@ -433,9 +141,18 @@ pub(crate) struct ThemeLabel {
 struct Candidate {
     hash: u64,
     ctfidf: f32,
+    /// Share of the theme's members containing the phrase minus the share of the other items
+    /// that do (-1..=1): high for words most members use and few others do.
+    distinct: f32,
+    /// Positions (in the theme's member list) of the members containing the phrase.
+    holders: Vec<u32>,
     surface: String,
     vector: Vec<f32>,
 }
+
+/// A phrase in more than this share of all items says nothing about one theme (unless the
+/// theme itself holds that much of the corpus).
+const COMMON_SHARE: f64 = 0.5;
 
 /// Labels every theme. `class[i]` is item i's theme (or `None` when unclustered, which still
 /// counts as "the rest" for c-TF-IDF); `centroids` are normalised theme centroids.
@@ -472,13 +189,17 @@ pub(crate) fn label_themes(
         })
         .collect();
     let mut total_freq: HashMap<u64, u64> = HashMap::with_capacity(counts[0].len() * 2);
+    // Items containing each term, over all classes.
+    let mut total_df: HashMap<u64, u64> = HashMap::with_capacity(counts[0].len() * 2);
     let mut total_words = 0u64;
     for map in &counts {
-        for (&h, &(tf, _)) in map {
+        for (&h, &(tf, df)) in map {
             *total_freq.entry(h).or_default() += tf as u64;
+            *total_df.entry(h).or_default() += df as u64;
             total_words += tf as u64;
         }
     }
+    let n_items = texts.len().max(1) as f64;
     let classes_present = members.iter().filter(|m| !m.is_empty()).count().max(1);
     let avg_words = total_words as f64 / classes_present as f64;
 
@@ -492,29 +213,46 @@ pub(crate) fn label_themes(
                 return Vec::new();
             }
             let min_df = if members[c].len() >= 3 { 2 } else { 1 };
-            let mut scored: Vec<(u64, f32)> = map
+            let m = members[c].len() as f64;
+            let rest = (n_items - m).max(1.0);
+            let big_theme = m / n_items >= COMMON_SHARE;
+            // (term, c-TF-IDF, distinctiveness)
+            let mut scored: Vec<(u64, f32, f32)> = map
                 .iter()
-                .filter(|(_, v)| v.1 >= min_df)
-                .map(|(&h, &(tf, _))| {
+                .filter(|(h, v)| {
+                    v.1 >= min_df && (big_theme || total_df[h] as f64 / n_items <= COMMON_SHARE)
+                })
+                .map(|(&h, &(tf, df))| {
                     let idf = (1.0 + avg_words / total_freq[&h] as f64).ln();
-                    (h, (tf as f64 / class_words as f64 * idf) as f32)
+                    let distinct = df as f64 / m - (total_df[&h] - df as u64) as f64 / rest;
+                    (
+                        h,
+                        (tf as f64 / class_words as f64 * idf) as f32,
+                        distinct as f32,
+                    )
                 })
                 .collect();
-            scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            // The pool for the MMR step: typical of the theme's text (c-TF-IDF) and found in
+            // many of its members but few others (distinctiveness), equally weighted.
+            let max_tfidf = scored.iter().map(|s| s.1).fold(f32::MIN_POSITIVE, f32::max);
+            let pool_score = |s: &(u64, f32, f32)| s.1 / max_tfidf + s.2;
+            scored.sort_by(|a, b| pool_score(b).total_cmp(&pool_score(a)).then(a.0.cmp(&b.0)));
             scored.truncate(params.candidates);
             let wanted: HashMap<u64, usize> =
                 scored.iter().enumerate().map(|(k, s)| (s.0, k)).collect();
             let dim = centroids[c].len();
             let mut surfaces: Vec<HashMap<String, u32>> = vec![HashMap::new(); scored.len()];
             let mut sums = vec![vec![0.0f32; dim]; scored.len()];
+            let mut holders: Vec<Vec<u32>> = vec![Vec::new(); scored.len()];
             let mut seen = HashSet::new();
-            for &i in &members[c] {
+            for (pos, &i) in members[c].iter().enumerate() {
                 seen.clear();
                 for_each_ngram(texts[i], |h, g| {
                     if let Some(&k) = wanted.get(&h) {
                         let surface: Vec<&str> = g.iter().map(|w| w.1).collect();
                         *surfaces[k].entry(surface.join(" ")).or_default() += 1;
                         if seen.insert(h) {
+                            holders[k].push(pos as u32);
                             sums[k]
                                 .iter_mut()
                                 .zip(vectors[i])
@@ -527,20 +265,25 @@ pub(crate) fn label_themes(
                 .iter()
                 .zip(surfaces)
                 .zip(sums)
-                .map(|((&(hash, ctfidf), surf), mut vector)| {
-                    normalize(&mut vector);
-                    let surface = surf
-                        .into_iter()
-                        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
-                        .map(|s| s.0)
-                        .unwrap_or_default();
-                    Candidate {
-                        hash,
-                        ctfidf,
-                        surface,
-                        vector,
-                    }
-                })
+                .zip(holders)
+                .map(
+                    |(((&(hash, ctfidf, distinct), surf), mut vector), holders)| {
+                        normalize(&mut vector);
+                        let surface = surf
+                            .into_iter()
+                            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+                            .map(|s| s.0)
+                            .unwrap_or_default();
+                        Candidate {
+                            hash,
+                            ctfidf,
+                            distinct,
+                            holders,
+                            surface,
+                            vector,
+                        }
+                    },
+                )
                 .collect()
         })
         .collect();
@@ -562,12 +305,14 @@ pub(crate) fn label_themes(
         }
     }
 
+    let sizes: Vec<usize> = members[..t].iter().map(Vec::len).collect();
     let mut labels: Vec<ThemeLabel> = cands
         .iter()
         .zip(centroids)
-        .map(|(cs, centroid)| mmr_labels(cs, centroid, params))
+        .zip(&sizes)
+        .map(|((cs, centroid), &m)| mmr_labels(cs, centroid, m, params))
         .collect();
-    dedupe_titles(&mut labels, &cands, centroids, params);
+    dedupe_titles(&mut labels, &cands, centroids, &sizes, params);
     Ok(labels)
 }
 
@@ -581,12 +326,13 @@ fn mmr_rank(cs: &[Candidate], centroid: &[f32], params: &LabelParams, limit: usi
         .map(|c| c.ctfidf)
         .fold(f32::MIN_POSITIVE, f32::max);
     let sims: Vec<f32> = cs.iter().map(|c| dot(&c.vector, centroid)).collect();
-    // Relevance blends how typical the phrase is in the text (c-TF-IDF) with how close its
-    // meaning is to the theme's (embedding similarity).
+    // Relevance blends how typical the phrase is in the text (c-TF-IDF), how close its
+    // meaning is to the theme's (embedding similarity) and how many of the theme's members but
+    // few others contain it (distinctiveness).
     let relevance: Vec<f32> = cs
         .iter()
         .zip(&sims)
-        .map(|(c, s)| 0.5 * c.ctfidf / max_tfidf + 0.5 * s)
+        .map(|(c, s)| (c.ctfidf / max_tfidf + s + c.distinct) / 3.0)
         .collect();
     let stem_sets: Vec<Vec<String>> = cs.iter().map(|c| stems(&c.surface)).collect();
     let mut chosen: Vec<usize> = Vec::new();
@@ -619,27 +365,82 @@ fn mmr_rank(cs: &[Candidate], centroid: &[f32], params: &LabelParams, limit: usi
     chosen
 }
 
-fn mmr_labels(cs: &[Candidate], centroid: &[f32], params: &LabelParams) -> ThemeLabel {
+fn mmr_labels(
+    cs: &[Candidate],
+    centroid: &[f32],
+    members: usize,
+    params: &LabelParams,
+) -> ThemeLabel {
     let ranked = mmr_rank(cs, centroid, params, params.keyphrases);
     let keyphrases: Vec<String> = ranked.iter().map(|&i| cs[i].surface.clone()).collect();
+    // The title may come from further down the ranking when no keyphrase is supported by
+    // half of the members.
+    let wider = mmr_rank(cs, centroid, params, params.candidates);
+    let phrases: Vec<TitlePhrase> = wider
+        .iter()
+        .map(|&i| (cs[i].surface.as_str(), cs[i].holders.as_slice()))
+        .collect();
     ThemeLabel {
-        title: make_title(&keyphrases, &HashSet::new()).unwrap_or_default(),
+        title: make_title(&phrases, members, &HashSet::new()).unwrap_or_default(),
         keyphrases,
     }
 }
 
-/// A 2-4 word title: the best multi-word keyphrase, or the two best single words joined.
-fn make_title(keyphrases: &[String], taken: &HashSet<String>) -> Option<String> {
+/// A phrase offered as (part of) a title, with the member positions that contain it.
+type TitlePhrase<'a> = (&'a str, &'a [u32]);
+
+/// Members containing at least one of the phrases.
+fn support(holders: &[&[u32]]) -> usize {
+    let mut all: Vec<u32> = holders.iter().flat_map(|h| h.iter().copied()).collect();
+    all.sort_unstable();
+    all.dedup();
+    all.len()
+}
+
+/// A 2-4 word title from `phrases` (best first) that at least half of the theme's `members`
+/// support: the best multi-word phrase contained in half of them, else the first two single
+/// words that together are, else one such word; when nothing reaches half, the best multi-word
+/// phrase or the two best words as before. Titles in `taken` are not used again.
+fn make_title(phrases: &[TitlePhrase], members: usize, taken: &HashSet<String>) -> Option<String> {
     let free = |t: &String| !taken.contains(&t.to_lowercase());
-    let multi = keyphrases
+    let enough = |n: usize| 2 * n >= members;
+    let multi: Vec<&TitlePhrase> = phrases
         .iter()
-        .filter(|k| k.split_whitespace().count() >= 2)
-        .map(|k| title_case(k))
-        .find(free);
-    if multi.is_some() {
-        return multi;
+        .filter(|k| k.0.split_whitespace().count() >= 2)
+        .collect();
+    let singles: Vec<&TitlePhrase> = phrases
+        .iter()
+        .filter(|k| k.0.split_whitespace().count() == 1)
+        .collect();
+    if let Some(t) = multi
+        .iter()
+        .filter(|k| enough(k.1.len()))
+        .map(|k| title_case(k.0))
+        .find(free)
+    {
+        return Some(t);
     }
-    let singles: Vec<String> = keyphrases.iter().map(|k| title_case(k)).collect();
+    for (i, a) in singles.iter().enumerate() {
+        for b in &singles[i + 1..] {
+            let t = format!("{} and {}", title_case(a.0), title_case(b.0));
+            if enough(support(&[a.1, b.1])) && free(&t) {
+                return Some(t);
+            }
+        }
+    }
+    if let Some(t) = singles
+        .iter()
+        .filter(|k| enough(k.1.len()))
+        .map(|k| title_case(k.0))
+        .find(free)
+    {
+        return Some(t);
+    }
+    // Nothing half the members share: the best phrase, as a reader would still want a name.
+    if let Some(t) = multi.iter().map(|k| title_case(k.0)).find(free) {
+        return Some(t);
+    }
+    let singles: Vec<String> = singles.iter().map(|k| title_case(k.0)).collect();
     match singles.as_slice() {
         [] => None,
         [one] => Some(one.clone()).filter(free),
@@ -675,14 +476,18 @@ fn dedupe_titles(
     labels: &mut [ThemeLabel],
     cands: &[Vec<Candidate>],
     centroids: &[Vec<f32>],
+    sizes: &[usize],
     params: &LabelParams,
 ) {
     let mut taken: HashSet<String> = HashSet::new();
     for (k, label) in labels.iter_mut().enumerate() {
         if label.title.is_empty() || taken.contains(&label.title.to_lowercase()) {
             let wider = mmr_rank(&cands[k], &centroids[k], params, params.candidates);
-            let phrases: Vec<String> = wider.iter().map(|&i| cands[k][i].surface.clone()).collect();
-            label.title = make_title(&phrases, &taken).unwrap_or_default();
+            let phrases: Vec<TitlePhrase> = wider
+                .iter()
+                .map(|&i| (cands[k][i].surface.as_str(), cands[k][i].holders.as_slice()))
+                .collect();
+            label.title = make_title(&phrases, sizes[k], &taken).unwrap_or_default();
         }
         if !label.title.is_empty() {
             taken.insert(label.title.to_lowercase());
@@ -727,19 +532,36 @@ mod tests {
 
     #[test]
     fn titles_have_two_to_four_words_when_possible() {
-        let k = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let none = HashSet::new();
+        let all: &[u32] = &[0, 1, 2, 3];
         assert_eq!(
-            make_title(&k(&["training", "local workforce"]), &none).unwrap(),
+            make_title(&[("training", all), ("local workforce", all)], 4, &none).unwrap(),
             "Local Workforce"
         );
         assert_eq!(
-            make_title(&k(&["training", "skills"]), &none).unwrap(),
+            make_title(&[("training", all), ("skills", all)], 4, &none).unwrap(),
             "Training and Skills"
         );
         assert_eq!(
-            make_title(&k(&["WIPO rules"]), &none).unwrap(),
+            make_title(&[("WIPO rules", all)], 4, &none).unwrap(),
             "WIPO Rules"
         );
+    }
+
+    #[test]
+    fn titles_are_supported_by_half_the_members() {
+        let none = HashSet::new();
+        // The best phrase is in one member of four; two words cover three of them.
+        let phrases: &[TitlePhrase] = &[
+            ("rare phrase", &[0]),
+            ("beijing", &[0]),
+            ("welding", &[1, 2]),
+            ("masonry", &[2, 3]),
+        ];
+        assert_eq!(
+            make_title(phrases, 4, &none).unwrap(),
+            "Beijing and Welding"
+        );
+        assert_eq!(support(&[&[1, 2], &[2, 3]]), 3);
     }
 }

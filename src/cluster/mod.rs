@@ -201,6 +201,9 @@ pub struct ReportParams {
     pub phrase_vectors: String,
     /// Modularity of the community partition (before merging and unclustering).
     pub modularity: f64,
+    /// Near-copies folded into the clustered items (not in `items`; counted in theme sizes).
+    #[serde(default)]
+    pub copies: usize,
 }
 
 /// The themes of a set of items; serialises to the documented JSON schema
@@ -315,6 +318,7 @@ fn cluster_inner(
         }
         .into(),
         modularity: 0.0,
+        copies: 0,
     };
     // On small sets a kNN graph with the index's k is nearly complete and has no community
     // structure left to find; sqrt(n) neighbours keep it sparse (and leave large sets alone).
@@ -640,6 +644,47 @@ fn build_theme(t: usize, members: &[usize], items: &[ThemeItem], params: &Cluste
         member_indices: sims.iter().map(|s| s.0).collect(),
         centroid,
     }
+}
+
+/// Folds near-copies back into a report made over one item per copy group (see
+/// [`crate::text::copies`]): `copies[i]` are the copies of the report's input item `i`. A
+/// theme's size, members and document shares then count every copy, so a theme is as large as
+/// the text it holds, and a theme can never be made of copies of one paragraph (they were one
+/// item while clustering). Unclustered items carry their copies along.
+pub fn fold_copies(report: &mut ThemeReport, copies: &[Vec<ThemeItem>]) {
+    for theme in &mut report.themes {
+        let mut members = Vec::with_capacity(theme.members.len());
+        for (&i, id) in theme.member_indices.iter().zip(&theme.members) {
+            members.push(id.clone());
+            members.extend(copies[i].iter().map(|c| c.id.clone()));
+            for c in &copies[i] {
+                match theme.documents.iter_mut().find(|d| d.id == c.doc_id) {
+                    Some(d) => d.items += 1,
+                    None => theme.documents.push(DocumentShare {
+                        id: c.doc_id.clone(),
+                        title: c.doc_title.clone(),
+                        items: 1,
+                    }),
+                }
+            }
+        }
+        theme.size = members.len();
+        theme.members = members;
+        theme
+            .documents
+            .sort_by(|a, b| b.items.cmp(&a.items).then(a.id.cmp(&b.id)));
+    }
+    // `unclustered` lists the unassigned input items in input order.
+    let mut leads = std::mem::take(&mut report.unclustered).into_iter();
+    for (i, a) in report.assignment.iter().enumerate() {
+        if a.is_none() {
+            report.unclustered.extend(leads.next());
+            report
+                .unclustered
+                .extend(copies[i].iter().map(|c| c.id.clone()));
+        }
+    }
+    report.params.copies = copies.iter().map(Vec::len).sum();
 }
 
 /// Adds a 2-3 sentence extractive summary to every theme. `sentences_of` returns the sentence

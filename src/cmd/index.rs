@@ -76,6 +76,16 @@ pub fn run(g: &super::Global, a: IndexArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     let counts = writer.store().counts()?;
     let items = stats.items();
+    // Documents of this run that are near-copies of another (same text, names or numbers
+    // changed); search, links and themes show each such text once.
+    let near_copies = {
+        let texts: Vec<Vec<&str>> = report
+            .documents
+            .iter()
+            .map(|d| d.initiatives().map(|(_, i)| i.text.as_str()).collect())
+            .collect();
+        simsum::text::copies::copies_in(&simsum::text::document_families(&texts))
+    };
     if a.json {
         let out = serde_json::json!({
             "index": url.to_string(),
@@ -84,6 +94,7 @@ pub fn run(g: &super::Global, a: IndexArgs) -> anyhow::Result<ExitCode> {
             "added": items.added, "updated": items.updated, "removed": items.removed, "unchanged": items.unchanged,
             "stats": stats,
             "counts": counts,
+            "near_copy_documents": near_copies,
             "seconds": started.elapsed().as_secs_f64(),
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -102,6 +113,12 @@ pub fn run(g: &super::Global, a: IndexArgs) -> anyhow::Result<ExitCode> {
             stats.embedded,
             started.elapsed().as_secs_f64()
         );
+        if near_copies > 0 {
+            println!(
+                "{near_copies} of {} documents read are near-copies of another (shown once in results)",
+                report.documents.len()
+            );
+        }
         if g.verbose {
             for (level, what) in &stats.graphs {
                 eprintln!("graph {level}: {what}");

@@ -72,16 +72,17 @@ pub fn run(g: &super::Global, a: LinksArgs) -> anyhow::Result<ExitCode> {
             l.a.id,
             l.b.id,
         )?;
-        writeln!(
-            out,
-            "       {}",
-            trim(&format!("{}: {}", l.a.doc.title, l.a.text), 100)
-        )?;
-        writeln!(
-            out,
-            "       {}",
-            trim(&format!("{}: {}", l.b.doc.title, l.b.text), 100)
-        )?;
+        for side in [&l.a, &l.b] {
+            writeln!(
+                out,
+                "       {}",
+                trim(&format!("{}: {}", side.doc.title, side.text), 100)
+            )?;
+            if let Some(note) = simsum::report::copies_note(side.copies.len(), side.copy_documents)
+            {
+                writeln!(out, "       ({note})")?;
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

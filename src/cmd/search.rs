@@ -192,6 +192,9 @@ pub(crate) fn print_hits(
         writeln!(out, "{}", line(&cells).trim_end())?;
         let indent = " ".repeat(widths[0] + 2);
         writeln!(out, "{indent}{}", trim(&h.text, 110))?;
+        if let Some(note) = simsum::report::copies_note(h.copies.len(), h.copy_documents) {
+            writeln!(out, "{indent}{}", st.paint("2", &format!("({note})")))?;
+        }
         if let Some(b) = &h.best_sentence {
             writeln!(
                 out,

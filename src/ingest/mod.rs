@@ -520,28 +520,37 @@ fn assemble(
 }
 
 /// Marks initiatives whose text (after whitespace normalisation) occurs in two or more of the
-/// documents, like an editor's note shared by a series; all others are unmarked.
+/// documents, like an editor's note shared by a series; all others are unmarked. Documents that
+/// are near-copies of each other ([`crate::text::document_families`]: one report republished
+/// with the city renamed) count as one: the text they share is the report, not boilerplate.
 pub fn mark_boilerplate(docs: &mut [Document]) {
+    let families = {
+        let texts: Vec<Vec<&str>> = docs
+            .iter()
+            .map(|d| d.initiatives().map(|(_, i)| i.text.as_str()).collect())
+            .collect();
+        crate::text::document_families(&texts)
+    };
     fn key(text: &str) -> [u8; 16] {
         let digest = Sha256::digest(sentences::normalize_whitespace(text).as_bytes());
         let mut k = [0; 16];
         k.copy_from_slice(&digest[..16]);
         k
     }
-    // For each text: the last document it was seen in, and in how many documents.
-    let mut seen: HashMap<[u8; 16], (usize, usize)> = HashMap::new();
+    // For each text: the first family it was seen in, and whether another family has it too.
+    let mut seen: HashMap<[u8; 16], (usize, bool)> = HashMap::new();
     for (d, doc) in docs.iter().enumerate() {
         for (_, init) in doc.initiatives() {
-            let entry = seen.entry(key(&init.text)).or_insert((usize::MAX, 0));
-            if entry.0 != d {
-                *entry = (d, entry.1 + 1);
-            }
+            let entry = seen.entry(key(&init.text)).or_insert((families[d], false));
+            entry.1 |= entry.0 != families[d];
         }
     }
     for doc in docs.iter_mut() {
         for section in &mut doc.sections {
             for init in &mut section.initiatives {
-                init.boilerplate = seen.get(&key(&init.text)).is_some_and(|&(_, n)| n >= 2);
+                init.boilerplate = seen
+                    .get(&key(&init.text))
+                    .is_some_and(|&(_, shared)| shared);
             }
         }
     }

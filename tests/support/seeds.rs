@@ -75,3 +75,56 @@ pub fn seed_items(e: &dyn simsum::embed::Embedder) -> Vec<simsum::cluster::Theme
     }
     items
 }
+
+/// Indexes `docs` (read from `scope`) with `e` into a fresh local store at `dir` and opens it
+/// for reading.
+pub fn index_documents(
+    docs: &[Document],
+    scope: &Path,
+    e: &dyn simsum::embed::Embedder,
+    dir: &Path,
+) -> Box<dyn simsum::store::Store> {
+    let url = simsum::store::StoreUrl::Dir(dir.to_path_buf());
+    let mut w = simsum::store::open_writer(&url, None, &e.model_id(), e.dim(), true).unwrap();
+    let opts = simsum::store::UpdateOptions {
+        scope: vec![scope.to_path_buf()],
+        ..Default::default()
+    };
+    w.update(docs, e, &opts, &|_, _| {}).unwrap();
+    drop(w);
+    simsum::store::open(&url, None).unwrap()
+}
+
+/// The sentences of `summary` that open with a connective or a pronoun
+/// ([`simsum::text::leans_on_previous`]) while the sentence before them in their document is
+/// not in the summary.
+pub fn dangling(summary: &[simsum::summarize::SummarySentence]) -> Vec<String> {
+    summary
+        .iter()
+        .filter(|s| simsum::text::leans_on_previous(&s.text))
+        .filter(|s| {
+            !summary
+                .iter()
+                .any(|p| p.doc_id == s.doc_id && p.position + 1 == s.position)
+        })
+        .map(|s| s.text.clone())
+        .collect()
+}
+
+/// Whether a theme title is supported by a member text: the text contains at least one of the
+/// title's words ("and" aside), case and a plural `s` folded.
+pub fn supports(title: &str, text: &str) -> bool {
+    let fold = |w: &str| {
+        let w = w.to_lowercase();
+        w.strip_suffix('s').map(str::to_string).unwrap_or(w)
+    };
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .filter(|w| !w.is_empty())
+        .map(fold)
+        .collect();
+    title
+        .split_whitespace()
+        .filter(|w| !w.eq_ignore_ascii_case("and"))
+        .any(|t| words.contains(&fold(t)))
+}

@@ -1,0 +1,250 @@
+//! Near-copies: texts that say the same thing word for word except for names and numbers, as
+//! when one report is republished by several offices with the city renamed.
+//!
+//! The rule has two parts, both needed. The *copy key* is a hash of the text with every run of
+//! capitalised words (names) replaced by one placeholder, every number by another, case and
+//! punctuation folded; two items can only be copies when their keys are equal. The *cosine
+//! check* then asks for embedding similarity of at least [`COPY_COSINE`], which keeps apart
+//! texts whose words match but whose names carry the meaning. Keys need no index and no schema:
+//! they are computed from item text wherever items are read, so grouping works for every store.
+//!
+//! Text shared *verbatim* by otherwise different documents (an editor's note) is boilerplate, not
+//! a copy: [`document_families`] tells documents that are copies of each other apart from
+//! documents that merely share a paragraph, and `ingest::mark_boilerplate` counts families.
+
+use std::collections::HashMap;
+
+use super::stopwords::is_stopword_lower;
+
+/// Smallest cosine similarity of two items with equal copy keys for them to be copies.
+/// Measured (benches/quality/README.md, "Near-copies", `examples/text_quality.rs`): the seed
+/// paragraphs with the city renamed score 0.75-1.0 against their original with
+/// all-MiniLM-L6-v2 (a city name moves a short paragraph's vector a lot), so cosine alone cannot
+/// tell copies from related text; the key does, and this floor only keeps apart texts of the
+/// same wording whose names make them different statements.
+pub const COPY_COSINE: f32 = 0.7;
+
+/// Texts with fewer lower-case (non-name, non-number) words than this have no copy key: a
+/// heading or a list of names says too little for its shape to identify it.
+pub const MIN_KEY_WORDS: usize = 4;
+
+/// Share of their keyed paragraphs two documents must have in common, each way, to be copies of
+/// each other.
+pub const DOCUMENT_OVERLAP: f64 = 0.8;
+
+/// The text as the copy key sees it: lower-case words, `N` for each run of names (capitalised
+/// words that are not stop words), `#` for each run of numbers, single spaces.
+pub fn normalise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    // The kind of the last placeholder written, so a run of names or numbers is one token.
+    let mut last: Option<&str> = None;
+    for raw in text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '\u{2019}')) {
+        let mut w = raw.trim_matches(|c| c == '\'' || c == '\u{2019}');
+        for suffix in ["'s", "\u{2019}s"] {
+            if let Some(x) = w.strip_suffix(suffix) {
+                w = x;
+            }
+        }
+        if w.is_empty() {
+            continue;
+        }
+        let lower = w.to_lowercase();
+        let placeholder = if w.chars().any(|c| c.is_ascii_digit()) {
+            Some("#")
+        } else if w.chars().next().is_some_and(char::is_uppercase) && !is_stopword_lower(&lower) {
+            Some("N")
+        } else {
+            None
+        };
+        if placeholder.is_some() && placeholder == last {
+            continue;
+        }
+        last = placeholder;
+        let token = placeholder.unwrap_or(&lower);
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(token);
+    }
+    out
+}
+
+/// The copy key of a text: a stable 64-bit hash (FNV-1a) of [`normalise`]d text, or `None` when
+/// it has fewer than [`MIN_KEY_WORDS`] ordinary words.
+pub fn copy_key(text: &str) -> Option<u64> {
+    let norm = normalise(text);
+    let words = norm.split(' ').filter(|w| *w != "N" && *w != "#").count();
+    if words < MIN_KEY_WORDS {
+        return None;
+    }
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in norm.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    Some(h)
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let (mut ab, mut aa, mut bb) = (0.0f32, 0.0f32, 0.0f32);
+    for (x, y) in a.iter().zip(b) {
+        ab += x * y;
+        aa += x * x;
+        bb += y * y;
+    }
+    if aa > 0.0 && bb > 0.0 {
+        ab / (aa.sqrt() * bb.sqrt())
+    } else {
+        0.0
+    }
+}
+
+/// Whether two items are near-copies: equal copy keys and cosine at least [`COPY_COSINE`].
+pub fn are_copies(key_a: Option<u64>, a: &[f32], key_b: Option<u64>, b: &[f32]) -> bool {
+    key_a.is_some() && key_a == key_b && cosine(a, b) >= COPY_COSINE
+}
+
+/// Groups items into near-copy groups: each item joins the first group (in input order) whose
+/// first member it is a copy of, else starts one. Every index appears in exactly one group;
+/// groups are in the order of their first member, members in input order. Linear in the number
+/// of items: only items with equal keys are ever compared.
+pub fn group(keys: &[Option<u64>], vectors: &[&[f32]]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut by_key: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (i, key) in keys.iter().enumerate() {
+        let found = key.and_then(|k| {
+            by_key.get(&k).and_then(|gs| {
+                gs.iter()
+                    .copied()
+                    .find(|&g| cosine(vectors[groups[g][0]], vectors[i]) >= COPY_COSINE)
+            })
+        });
+        match found {
+            Some(g) => groups[g].push(i),
+            None => {
+                if let Some(k) = key {
+                    by_key.entry(*k).or_default().push(groups.len());
+                }
+                groups.push(vec![i]);
+            }
+        }
+    }
+    groups
+}
+
+/// Families of documents that are copies of each other: `docs[d]` lists document d's paragraph
+/// texts; the result gives each document the index of the first document of its family. Two
+/// documents are copies when at least [`DOCUMENT_OVERLAP`] of the distinct copy keys of each are
+/// found in the other (keys only: documents have no vectors when they are read). Each document
+/// is compared with one member per family, so sharing one paragraph with many documents costs
+/// one count per family.
+pub fn document_families(docs: &[Vec<&str>]) -> Vec<usize> {
+    let keys: Vec<Vec<u64>> = docs
+        .iter()
+        .map(|paras| {
+            let mut k: Vec<u64> = paras.iter().filter_map(|t| copy_key(t)).collect();
+            k.sort_unstable();
+            k.dedup();
+            k
+        })
+        .collect();
+    let mut family = vec![0usize; docs.len()];
+    // Key -> the family heads (first documents) that hold it.
+    let mut heads_with: HashMap<u64, Vec<usize>> = HashMap::new();
+    for d in 0..docs.len() {
+        let mut shared: HashMap<usize, usize> = HashMap::new();
+        for k in &keys[d] {
+            for &h in heads_with.get(k).map_or(&[][..], Vec::as_slice) {
+                *shared.entry(h).or_default() += 1;
+            }
+        }
+        let mut best: Option<(usize, usize)> = None;
+        for (&h, &n) in &shared {
+            let each_way = (n as f64 / keys[d].len() as f64).min(n as f64 / keys[h].len() as f64);
+            if each_way >= DOCUMENT_OVERLAP && best.is_none_or(|(bh, bn)| (n, bh) > (bn, h)) {
+                best = Some((h, n));
+            }
+        }
+        match best {
+            Some((h, _)) => family[d] = h,
+            None => {
+                family[d] = d;
+                for k in &keys[d] {
+                    heads_with.entry(*k).or_default().push(d);
+                }
+            }
+        }
+    }
+    family
+}
+
+/// How many documents are near-copies of an earlier one, from [`document_families`].
+pub fn copies_in(families: &[usize]) -> usize {
+    families
+        .iter()
+        .enumerate()
+        .filter(|&(d, &f)| f != d)
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_numbers_fold_into_placeholders() {
+        assert_eq!(
+            normalise("In 2022, Beijing's Foreign Affairs Office trained 1,200 workers."),
+            "in # N trained # workers"
+        );
+        assert_eq!(
+            copy_key("The New York office trained 300 local workers in 2021."),
+            copy_key("The Shanghai office trained 45 local workers in 2023.")
+        );
+        assert_ne!(
+            copy_key("The Shanghai office trained local workers."),
+            copy_key("The Shanghai office hired local workers.")
+        );
+        assert_eq!(copy_key("Beijing and Shanghai"), None);
+    }
+
+    #[test]
+    fn groups_need_equal_keys_and_close_vectors() {
+        let keys = [Some(1), Some(1), Some(2), Some(1), None, None];
+        let v: Vec<Vec<f32>> = vec![
+            vec![1.0, 0.0],
+            vec![0.99, 0.1],
+            vec![1.0, 0.0],
+            vec![0.0, 1.0],
+            vec![1.0, 0.0],
+            vec![1.0, 0.0],
+        ];
+        let refs: Vec<&[f32]> = v.iter().map(Vec::as_slice).collect();
+        assert_eq!(
+            group(&keys, &refs),
+            vec![vec![0, 1], vec![2], vec![3], vec![4], vec![5]]
+        );
+    }
+
+    #[test]
+    fn families_join_copies_not_documents_sharing_a_note() {
+        let note = "Editor's note: this series looks at the work of many associations in Beijing.";
+        let a = vec![
+            note,
+            "The Beijing chamber trained local workers in welding and masonry.",
+            "The Beijing chamber opened an office abroad to help small firms.",
+            "Volunteers from Beijing taught children to read in three schools.",
+        ];
+        let a_copy: Vec<String> = a.iter().map(|t| t.replace("Beijing", "Tianjin")).collect();
+        let b = vec![
+            note,
+            "A university in Beijing sent doctors to work in rural clinics.",
+            "Students collected books for libraries in the mountains.",
+            "A theatre festival brought actors from twelve countries together.",
+        ];
+        let docs = vec![a.clone(), a_copy.iter().map(String::as_str).collect(), b];
+        let f = document_families(&docs);
+        assert_eq!(f, vec![0, 0, 2]);
+        assert_eq!(copies_in(&f), 1);
+    }
+}
