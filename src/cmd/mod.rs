@@ -16,6 +16,7 @@ pub mod model;
 pub mod search;
 pub mod sections;
 pub mod similar;
+pub mod store;
 pub mod summarize;
 
 /// Semantic similarity and extractive summarization over local sentence embeddings.
@@ -95,6 +96,25 @@ impl Global {
         )
         .with_context(|| format!("opening {url} for writing"))
     }
+
+    /// Opens the store for writing one shard of a corpus (see `simsum index --shard`).
+    pub fn open_shard_writer(
+        &self,
+        embedder: &dyn simsum::embed::Embedder,
+        rebuild: bool,
+        shard: simsum::store::update::Shard,
+    ) -> anyhow::Result<Box<dyn simsum::store::StoreWriter>> {
+        let url = self.store_url()?;
+        simsum::store::open_shard_writer(
+            &url,
+            self.store_token.as_deref(),
+            &embedder.model_id(),
+            embedder.dim(),
+            rebuild,
+            shard,
+        )
+        .with_context(|| format!("opening {url} for writing"))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -121,6 +141,9 @@ pub enum Command {
     Cluster(cluster::ClusterArgs),
     /// Extractive summary of files, a stored document, a theme or the results of a query.
     Summarize(summarize::SummarizeArgs),
+    /// Manage stores: copy one into another (`store copy --from URL --to URL`).
+    #[command(subcommand)]
+    Store(store::StoreCommand),
     /// Print the parsed document tree (sections, initiatives, captions) of files or folders.
     Sections(sections::SectionsArgs),
 }
@@ -245,5 +268,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sections(args) => sections::run(&cli.global, args),
         Command::Cluster(args) => cluster::run(&cli.global, args),
         Command::Summarize(args) => summarize::run(&cli.global, args),
+        Command::Store(args) => store::run(&cli.global, args),
     }
 }
