@@ -364,6 +364,30 @@ impl MilvusStore {
     }
 }
 
+/// Drops every collection of the store at `url` (what `simsum index --rebuild` would empty,
+/// plus its leases and theme reports). A store that is not there is no error.
+pub fn remove(url: &StoreUrl, token: Option<&str>) -> Result<(), StoreError> {
+    let StoreUrl::Milvus { host, port, name } = url else {
+        return Err(StoreError::BadUrl {
+            url: url.to_string(),
+            reason: "not a milvus:// URL".into(),
+        });
+    };
+    let client = MilvusClient::new(host, *port, &url.to_string(), token);
+    let names = Names { base: name.clone() };
+    let existing = client.collections()?;
+    for c in Level::ALL
+        .map(|l| names.level(l))
+        .into_iter()
+        .chain([names.documents(), names.meta()])
+    {
+        if existing.contains(&c) {
+            client.drop_collection(&c)?;
+        }
+    }
+    Ok(())
+}
+
 /// Reads the `info` row of a store; `None` when there is none.
 fn read_info(
     client: &MilvusClient,

@@ -12,7 +12,7 @@
 //! refused, and a crashed writer's lease runs out after [`LEASE_SECONDS`].
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
@@ -46,8 +46,30 @@ pub(crate) fn unique_token() -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
-    format!("{host}-{}-{nanos}", std::process::id())
+    format!("{}-{}-{nanos}", host_name(), std::process::id())
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().replace('-', "_"))
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into())
+}
+
+/// Whether a lease holder is a process of this machine that no longer runs (a writer that
+/// crashed or lost its server before it could release the lease): its lease is void.
+fn holder_is_gone(holder: &str) -> bool {
+    let mut parts = holder.split('-');
+    let (Some(host), Some(pid)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    host == host_name()
+        && Path::new("/proc/self").exists()
+        && pid.parse::<u32>().is_ok_and(|p| {
+            p != std::process::id() && !Path::new(&format!("/proc/{p}")).exists()
+        })
 }
 
 /// This writer's lease.
@@ -237,6 +259,29 @@ impl MilvusWriter {
         })
     }
 
+    /// Sets the level size below which searches are exact (recorded in the store, read by
+    /// every reader from then on); 0 sends every search to Milvus's index.
+    pub fn set_exact_threshold(&mut self, n: usize) -> Result<(), StoreError> {
+        let client = &self.store.client;
+        let meta = self.store.names.meta();
+        let mut info = self.store.info.clone();
+        info.exact_threshold = n;
+        let old: Vec<u64> = client
+            .query_all(&meta, "kind == \"info\"", &["pk"])?
+            .iter()
+            .filter_map(|r| r.get("pk").and_then(parse_key))
+            .collect();
+        let keys = client.insert(
+            &meta,
+            vec![json!({"vec": [1.0, 0.0], "kind": "info",
+                       "info": serde_json::to_string(&info).expect("json")})],
+        )?;
+        client.delete(&meta, &old)?;
+        client.wait_visible(&meta, keys[0], true)?;
+        self.store.info = info;
+        Ok(())
+    }
+
     fn client(&self) -> &MilvusClient {
         &self.store.client
     }
@@ -351,10 +396,12 @@ fn acquire_lease(
         holder: holder.to_string(),
         seconds: expires.saturating_sub(now_secs()),
     };
-    let conflicts = |s: &Shard| exclusive || s.overlaps(&shard);
+    let conflicts = |s: &Shard, holder: &str| {
+        (exclusive || s.overlaps(&shard)) && !holder_is_gone(holder)
+    };
     let leases = read()?;
     let now = now_secs();
-    if let Some((_, s, h, e)) = leases.iter().find(|(_, s, _, e)| *e > now && conflicts(s)) {
+    if let Some((_, s, h, e)) = leases.iter().find(|(_, s, h, e)| *e > now && conflicts(s, h)) {
         return Err(refuse(s, h, *e));
     }
     let expired: Vec<u64> = leases.iter().filter(|l| l.3 <= now).map(|l| l.0).collect();
@@ -365,7 +412,7 @@ fn acquire_lease(
     let now = now_secs();
     if let Some((_, s, h, e)) = read()?
         .iter()
-        .find(|(k, s, h, e)| *k < key && *h != holder && *e > now && conflicts(s))
+        .find(|(k, s, h, e)| *k < key && *h != holder && *e > now && conflicts(s, h))
     {
         client.delete(&meta, &[key])?;
         return Err(refuse(s, h, *e));
