@@ -2,7 +2,8 @@
 # Starts and stops the Milvus standalone server the tests use (the PyPI package `milvus`, which
 # carries the server binary). Loopback only; one server at a time.
 #
-#   .ci/milvus.sh start DATA_DIR   start in the background, wait for the health URL (120 s),
+#   .ci/milvus.sh start DATA_DIR   start in the background, wait for the health URL
+#                                  (MILVUS_START_TIMEOUT seconds, default 120),
 #                                  retrying once after etcd's ports 2379/2380 are free
 #   .ci/milvus.sh stop [SIGNAL]    stop the launcher and its `milvus` child (default TERM;
 #                                  KILL simulates a crash)
@@ -31,7 +32,7 @@ start_once() {
   mkdir -p "$data"
   setsid "$SERVER" --data "$data" >>"$data/server.log" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
-  for _ in $(seq 1 120); do
+  for _ in $(seq 1 "${MILVUS_START_TIMEOUT:-120}"); do
     healthy && return 0
     kill -0 "$(cat "$PIDFILE")" 2>/dev/null || return 1
     sleep 1
@@ -58,7 +59,7 @@ case "${1:-}" in
   start)
     data=${2:?usage: milvus.sh start DATA_DIR}
     start_once "$data" && exit 0
-    echo "milvus: not healthy after 120 s; retrying once (log: $data/server.log)" >&2
+    echo "milvus: not healthy after ${MILVUS_START_TIMEOUT:-120} s; retrying once (log: $data/server.log)" >&2
     stop KILL
     wait_ports_closed || echo "milvus: ports 2379/2380 still in use" >&2
     start_once "$data" && exit 0

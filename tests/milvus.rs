@@ -132,12 +132,30 @@ fn milvus_search_similar_links_cluster_give_the_local_index_json() {
     let local = format!("dir:{}", tmp.path().join("idx").display());
     index_json(&local, &root, &[]);
     index_json(&m.url, &root, &[]);
-    let first = json(&["search", "senator party leader", "--json", "--store", &local]);
+    let first = json(&[
+        "search",
+        "senator party leader",
+        "--json",
+        "--store",
+        &local,
+    ]);
     let id = first["results"][0]["id"].as_str().unwrap().to_string();
     let cases: Vec<Vec<&str>> = vec![
         vec!["search", "senator party leader", "--json"],
-        vec!["search", "bushfires in the Sydney region", "--json", "-k", "7"],
-        vec!["search", "economy and interest rates", "--json", "--level", "section"],
+        vec![
+            "search",
+            "bushfires in the Sydney region",
+            "--json",
+            "-k",
+            "7",
+        ],
+        vec![
+            "search",
+            "economy and interest rates",
+            "--json",
+            "--level",
+            "section",
+        ],
         vec!["search", "police", "--json", "--doc", "r01*"],
         vec!["search", "police", "--json", "--since", "2001"],
         vec!["similar", &id, "--json"],
@@ -171,7 +189,14 @@ fn milvus_reindex_is_idempotent_and_follows_changes_and_removals() {
     // A changed file replaces its items; a deleted one is removed.
     let f = root.join("r003.md");
     let text = std::fs::read_to_string(&f).unwrap();
-    std::fs::write(&f, text.replace("## Part two", "## Part two\n\nA new first paragraph about ferries.\n\n")).unwrap();
+    std::fs::write(
+        &f,
+        text.replace(
+            "## Part two",
+            "## Part two\n\nA new first paragraph about ferries.\n\n",
+        ),
+    )
+    .unwrap();
     std::fs::remove_file(root.join("r007.md")).unwrap();
     let changed = index_json(&m.url, &root, &[]);
     let c = changes(&changed);
@@ -202,7 +227,15 @@ fn milvus_shards_written_at_once_equal_one_writer() {
     index_json(&sharded.url, &seed, &[]);
     let spawn = |shard: &str| {
         Command::new(BIN)
-            .args(["index", &p, "--store", &sharded.url, "--shard", shard, "--json"])
+            .args([
+                "index",
+                &p,
+                "--store",
+                &sharded.url,
+                "--shard",
+                shard,
+                "--json",
+            ])
             .env("SIMSUM_MODEL", MODEL)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -220,7 +253,9 @@ fn milvus_shards_written_at_once_equal_one_writer() {
     );
     let read = ja["documents_read"].as_u64().unwrap() + jb["documents_read"].as_u64().unwrap();
     assert_eq!(read, 30);
-    assert!(ja["documents_read"].as_u64().unwrap() > 0 && jb["documents_read"].as_u64().unwrap() > 0);
+    assert!(
+        ja["documents_read"].as_u64().unwrap() > 0 && jb["documents_read"].as_u64().unwrap() > 0
+    );
     let one = index_json(&single.url, &root, &[]);
     let union = index_json(&sharded.url, &root, &[]);
     assert_eq!(changes(&union)[..3], [0, 0, 0], "{union}");
@@ -239,7 +274,8 @@ fn milvus_second_writer_of_a_shard_is_refused() {
     let m = TestStore::new("lease");
     let e = HashEmbedder::new(96);
     let shard: Shard = "1/2".parse().unwrap();
-    let holder = MilvusWriter::open(&m.parsed(), None, &e.model_id(), e.dim(), false, shard).unwrap();
+    let holder =
+        MilvusWriter::open(&m.parsed(), None, &e.model_id(), e.dim(), false, shard).unwrap();
     let p = root.to_str().unwrap();
     for (args, refused) in [
         (vec!["--shard", "1/2"], true),
@@ -250,7 +286,10 @@ fn milvus_second_writer_of_a_shard_is_refused() {
         let err = String::from_utf8_lossy(&out.stderr);
         if refused {
             assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-            assert!(err.contains("being written by another writer") && err.contains("lease"), "{err}");
+            assert!(
+                err.contains("being written by another writer") && err.contains("lease"),
+                "{err}"
+            );
             assert!(!err.contains("panicked"), "{err}");
         } else {
             assert!(out.status.success(), "{args:?}: {err}");
@@ -270,16 +309,30 @@ fn milvus_store_copy_both_ways_keeps_the_answers() {
     index_json(&local, &root, &[]);
     let to = json(&["store", "copy", "--from", &local, "--to", &m.url, "--json"]);
     let from = json(&["store", "copy", "--from", &m.url, "--to", &back, "--json"]);
-    let counts = json(&["index", root.to_str().unwrap(), "--store", &local, "--json"])["counts"].clone();
+    let counts =
+        json(&["index", root.to_str().unwrap(), "--store", &local, "--json"])["counts"].clone();
     assert_eq!(to["counts"], counts);
     assert_eq!(from["counts"], counts);
     let results = |store: &str| -> Vec<(String, f64)> {
-        let v = json(&["search", "fires near Sydney", "--json", "-k", "8", "--store", store]);
+        let v = json(&[
+            "search",
+            "fires near Sydney",
+            "--json",
+            "-k",
+            "8",
+            "--store",
+            store,
+        ]);
         v["results"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|r| (r["id"].as_str().unwrap().to_string(), r["score"].as_f64().unwrap()))
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap().to_string(),
+                    r["score"].as_f64().unwrap(),
+                )
+            })
             .collect()
     };
     let (a, b, c) = (results(&local), results(&m.url), results(&back));
@@ -305,10 +358,16 @@ fn milvus_index_search_agrees_with_exact_search() {
     index_json(&local, &root, &[]);
     index_json(&m.url, &root, &[]);
     let e = HashEmbedder::new(96);
-    let mut w = MilvusWriter::open(&m.parsed(), None, &e.model_id(), e.dim(), false, Shard::ALL).unwrap();
+    let mut w =
+        MilvusWriter::open(&m.parsed(), None, &e.model_id(), e.dim(), false, Shard::ALL).unwrap();
     w.set_exact_threshold(0).unwrap();
     drop(w);
-    for q in ["senator party leader", "bushfires", "interest rates", "Afghanistan"] {
+    for q in [
+        "senator party leader",
+        "bushfires",
+        "interest rates",
+        "Afghanistan",
+    ] {
         let a = json(&["search", q, "--json", "--store", &local]);
         let b = json(&["search", q, "--json", "--store", &m.url]);
         assert_eq!(b["exact"], false, "the search should go to Milvus's index");
@@ -322,10 +381,29 @@ fn bad_store_urls_and_unreachable_servers_exit_2_naming_the_url() {
     let root = corpus(tmp.path(), 2);
     let p = root.to_str().unwrap();
     for (args, needle) in [
-        (vec!["search", "x", "--store", "qdrant://h:1/x"], "qdrant://h:1/x"),
-        (vec!["search", "x", "--store", "milvus://127.0.0.1:1/x"], "cannot reach the Milvus server of milvus://127.0.0.1:1/x"),
-        (vec!["index", p, "--store", "milvus://127.0.0.1:1/x"], "cannot reach the Milvus server of milvus://127.0.0.1:1/x"),
-        (vec!["store", "copy", "--from", "milvus://127.0.0.1:1/x", "--to", "dir:/tmp/nowhere"], "milvus://127.0.0.1:1/x"),
+        (
+            vec!["search", "x", "--store", "qdrant://h:1/x"],
+            "qdrant://h:1/x",
+        ),
+        (
+            vec!["search", "x", "--store", "milvus://127.0.0.1:1/x"],
+            "cannot reach the Milvus server of milvus://127.0.0.1:1/x",
+        ),
+        (
+            vec!["index", p, "--store", "milvus://127.0.0.1:1/x"],
+            "cannot reach the Milvus server of milvus://127.0.0.1:1/x",
+        ),
+        (
+            vec![
+                "store",
+                "copy",
+                "--from",
+                "milvus://127.0.0.1:1/x",
+                "--to",
+                "dir:/tmp/nowhere",
+            ],
+            "milvus://127.0.0.1:1/x",
+        ),
     ] {
         let out = simsum(&args);
         let err = String::from_utf8_lossy(&out.stderr);
@@ -341,7 +419,10 @@ fn milvus_unknown_store_name_says_how_to_create_it() {
     let out = simsum(&["search", "x", "--store", &m.url]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("no simsum store") && err.contains("simsum index --store"), "{err}");
+    assert!(
+        err.contains("no simsum store") && err.contains("simsum index --store"),
+        "{err}"
+    );
 }
 
 /// Kills the server during an index run, starts it again and runs the same command: the store
@@ -391,12 +472,21 @@ fn milvus_killed_mid_index_then_rerun_finishes_the_job() {
         }
         assert_eq!(out.status.code(), Some(2), "{err}");
         assert!(!err.contains("panicked"), "{err}");
-        assert!(err.contains(&m.url), "the error should name the store: {err}");
-        assert!(err.lines().count() <= 3, "a short error, not a trace: {err}");
+        assert!(
+            err.contains(&m.url),
+            "the error should name the store: {err}"
+        );
+        assert!(
+            err.lines().count() <= 3,
+            "a short error, not a trace: {err}"
+        );
         killed = true;
         break;
     }
-    assert!(killed, "every index run finished before the server was killed");
+    assert!(
+        killed,
+        "every index run finished before the server was killed"
+    );
     // A lease left by the killed writer would block the rerun until it expires: the rerun
     // must not need that (the killed process released nothing, so wait it out if refused).
     let rerun = {
@@ -407,7 +497,10 @@ fn milvus_killed_mid_index_then_rerun_finishes_the_job() {
                 break serde_json::from_slice::<Value>(&out.stdout).unwrap();
             }
             let err = String::from_utf8_lossy(&out.stderr);
-            assert!(err.contains("being written") && Instant::now() < deadline, "{err}");
+            assert!(
+                err.contains("being written") && Instant::now() < deadline,
+                "{err}"
+            );
             std::thread::sleep(Duration::from_secs(10));
         }
     };

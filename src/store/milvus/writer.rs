@@ -67,9 +67,9 @@ fn holder_is_gone(holder: &str) -> bool {
     };
     host == host_name()
         && Path::new("/proc/self").exists()
-        && pid.parse::<u32>().is_ok_and(|p| {
-            p != std::process::id() && !Path::new(&format!("/proc/{p}")).exists()
-        })
+        && pid
+            .parse::<u32>()
+            .is_ok_and(|p| p != std::process::id() && !Path::new(&format!("/proc/{p}")).exists())
 }
 
 /// This writer's lease.
@@ -396,12 +396,14 @@ fn acquire_lease(
         holder: holder.to_string(),
         seconds: expires.saturating_sub(now_secs()),
     };
-    let conflicts = |s: &Shard, holder: &str| {
-        (exclusive || s.overlaps(&shard)) && !holder_is_gone(holder)
-    };
+    let conflicts =
+        |s: &Shard, holder: &str| (exclusive || s.overlaps(&shard)) && !holder_is_gone(holder);
     let leases = read()?;
     let now = now_secs();
-    if let Some((_, s, h, e)) = leases.iter().find(|(_, s, h, e)| *e > now && conflicts(s, h)) {
+    if let Some((_, s, h, e)) = leases
+        .iter()
+        .find(|(_, s, h, e)| *e > now && conflicts(s, h))
+    {
         return Err(refuse(s, h, *e));
     }
     let expired: Vec<u64> = leases.iter().filter(|l| l.3 <= now).map(|l| l.0).collect();
