@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts and stops the Milvus standalone server the tests use (the PyPI package `milvus`, which
-# carries the server binary). Loopback only; one server at a time.
+# carries the server binary); tests reach it on 127.0.0.1. One server at a time.
 #
 #   .ci/milvus.sh start DATA_DIR   start in the background, wait for the health URL
 #                                  (MILVUS_START_TIMEOUT seconds, default 120),
