@@ -497,25 +497,20 @@ fn pipeline(g: &super::Global, a: PipelineBenchArgs) -> anyhow::Result<ExitCode>
     let t = Instant::now();
     let embedder = super::load_embedder(g)?;
     stages.push(("load model", t.elapsed().as_secs_f64()));
-    let t = Instant::now();
-    let count = |s: &str| embedder.count_tokens(s);
-    let opts = simsum::ingest::IngestOptions {
-        max_tokens: embedder.max_tokens(),
-        ..Default::default()
-    };
-    let report = simsum::ingest::ingest_paths(&a.paths, &opts, &count);
-    stages.push(("ingest", t.elapsed().as_secs_f64()));
     let dir = tempfile::tempdir()?;
-    let t = Instant::now();
     let mut w =
         simsum::index::IndexWriter::open(dir.path(), &embedder.model_id(), embedder.dim(), true)?;
-    let stats = w.update(
-        &report.documents,
-        &*embedder,
-        &Default::default(),
-        &|_, _| {},
-    )?;
-    stages.push(("embed + index", t.elapsed().as_secs_f64()));
+    let opts = simsum::store::update::IndexPathsOptions {
+        ingest: simsum::ingest::IngestOptions {
+            max_tokens: embedder.max_tokens(),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let run = simsum::store::update::index_paths(&mut w, &*embedder, &a.paths, &opts, &|_, _| {})?;
+    stages.push(("ingest", run.ingest_seconds));
+    stages.push(("embed + index", run.update_seconds));
+    let (report, stats) = (run.report, run.stats);
     drop(w);
     let index = simsum::index::IndexDir::open(dir.path())?;
     let (cluster, themes) = cluster_stages(

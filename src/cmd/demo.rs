@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use simsum::cluster::ClusterParams;
-use simsum::index::{Level, UpdateOptions};
+use simsum::index::Level;
 use simsum::report::{render_themes, Format};
 use simsum::search::SearchOptions;
 use simsum::summarize::{summarize, units_from_items, Length, SummaryParams};
@@ -58,22 +58,25 @@ pub fn run(g: &super::Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
     let mut writer = g
         .open_writer(embedder.as_ref(), false)
         .context("use `simsum index --rebuild` to start over")?;
-    let opts = simsum::ingest::IngestOptions {
-        max_tokens: embedder.max_tokens(),
-        verbose: g.verbose,
+    let opts = simsum::store::update::IndexPathsOptions {
+        ingest: simsum::ingest::IngestOptions {
+            max_tokens: embedder.max_tokens(),
+            verbose: g.verbose,
+            ..Default::default()
+        },
         ..Default::default()
     };
-    let count = |t: &str| embedder.count_tokens(t);
-    let ingested = simsum::ingest::ingest_paths(std::slice::from_ref(&a.seeds), &opts, &count);
-    for s in &ingested.skipped {
+    let run = simsum::store::update::index_paths(
+        writer.as_mut(),
+        embedder.as_ref(),
+        std::slice::from_ref(&a.seeds),
+        &opts,
+        &|_, _| {},
+    )?;
+    for s in &run.report.skipped {
         eprintln!("skipped {}: {}", s.path.display(), s.reason);
     }
-    let update = UpdateOptions {
-        scope: vec![a.seeds.clone()],
-        keep_paths: ingested.skipped.iter().map(|s| s.path.clone()).collect(),
-        ..Default::default()
-    };
-    let stats = writer.update(&ingested.documents, embedder.as_ref(), &update, &|_, _| {})?;
+    let stats = run.stats;
     let counts = writer.store().counts()?;
     drop(writer);
     heading(&mut out, &st, "Index")?;

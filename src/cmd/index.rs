@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use simsum::index::UpdateOptions;
+use simsum::store::update::{index_paths, IndexPathsOptions, Shard};
 
 /// Arguments of `simsum index`.
 #[derive(Debug, clap::Args)]
@@ -25,6 +25,10 @@ pub struct IndexArgs {
     /// Texts per embedding batch.
     #[arg(long, default_value_t = 256)]
     pub batch_size: usize,
+    /// Index only shard I of N (files by path hash), so N writers can index one corpus into
+    /// one Milvus store at once. Files of other shards are neither read nor removed.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
     /// Print what was done as JSON.
     #[arg(long)]
     pub json: bool,
@@ -35,23 +39,8 @@ pub fn run(g: &super::Global, a: IndexArgs) -> anyhow::Result<ExitCode> {
     let embedder = super::load_embedder(g)?;
     let started = std::time::Instant::now();
     let url = g.store_url()?;
-    let mut writer = g.open_writer(embedder.as_ref(), a.rebuild)?;
-    let opts = simsum::ingest::IngestOptions {
-        format: a.format.clone(),
-        max_tokens: embedder.max_tokens(),
-        verbose: g.verbose,
-    };
-    let count = |t: &str| embedder.count_tokens(t);
-    let report = simsum::ingest::ingest_paths(&a.paths, &opts, &count);
-    for s in &report.skipped {
-        match s.line {
-            Some(l) => eprintln!("skipped {}:{l}: {}", s.path.display(), s.reason),
-            None => eprintln!("skipped {}: {}", s.path.display(), s.reason),
-        }
-    }
-    if g.verbose {
-        report.notes.iter().for_each(|n| eprintln!("note: {n}"));
-    }
+    let mut writer =
+        g.open_shard_writer(embedder.as_ref(), a.rebuild, a.shard.unwrap_or(Shard::ALL))?;
     let bar = if std::io::stderr().is_terminal() && !a.json {
         indicatif::ProgressBar::new(0).with_style(
             indicatif::ProgressStyle::with_template("embedding {bar:30} {pos}/{len} texts ({eta})")
@@ -64,15 +53,34 @@ pub fn run(g: &super::Global, a: IndexArgs) -> anyhow::Result<ExitCode> {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     };
-    let update = UpdateOptions {
-        scope: a.paths.clone(),
-        keep_paths: report.skipped.iter().map(|s| s.path.clone()).collect(),
+    let opts = IndexPathsOptions {
+        ingest: simsum::ingest::IngestOptions {
+            format: a.format.clone(),
+            max_tokens: embedder.max_tokens(),
+            verbose: g.verbose,
+        },
+        shard: a.shard,
         rebuild: a.rebuild,
         batch_size: a.batch_size,
     };
-    let stats = writer
-        .update(&report.documents, embedder.as_ref(), &update, &progress)
-        .with_context(|| format!("updating {url}"))?;
+    let run = index_paths(
+        writer.as_mut(),
+        embedder.as_ref(),
+        &a.paths,
+        &opts,
+        &progress,
+    )
+    .with_context(|| format!("updating {url}"))?;
+    let (report, stats) = (run.report, run.stats);
+    for s in &report.skipped {
+        match s.line {
+            Some(l) => eprintln!("skipped {}:{l}: {}", s.path.display(), s.reason),
+            None => eprintln!("skipped {}: {}", s.path.display(), s.reason),
+        }
+    }
+    if g.verbose {
+        report.notes.iter().for_each(|n| eprintln!("note: {n}"));
+    }
     bar.finish_and_clear();
     let counts = writer.store().counts()?;
     let items = stats.items();

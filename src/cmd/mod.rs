@@ -17,6 +17,7 @@ pub mod search;
 pub mod sections;
 pub mod serve;
 pub mod similar;
+pub mod store;
 pub mod summarize;
 
 /// Semantic similarity and extractive summarization over local sentence embeddings.
@@ -97,6 +98,25 @@ impl Global {
         )
         .with_context(|| format!("opening {url} for writing"))
     }
+
+    /// Opens the store for writing one shard of a corpus (see `simsum index --shard`).
+    pub fn open_shard_writer(
+        &self,
+        embedder: &dyn simsum::embed::Embedder,
+        rebuild: bool,
+        shard: simsum::store::update::Shard,
+    ) -> anyhow::Result<Box<dyn simsum::store::StoreWriter>> {
+        let url = self.store_url()?;
+        simsum::store::open_shard_writer(
+            &url,
+            self.store_token.as_deref(),
+            &embedder.model_id(),
+            embedder.dim(),
+            rebuild,
+            shard,
+        )
+        .with_context(|| format!("opening {url} for writing"))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +143,9 @@ pub enum Command {
     Cluster(cluster::ClusterArgs),
     /// Extractive summary of files, a stored document, a theme or the results of a query.
     Summarize(summarize::SummarizeArgs),
+    /// Manage stores: copy one into another (`store copy --from URL --to URL`).
+    #[command(subcommand)]
+    Store(store::StoreCommand),
     /// Print the parsed document tree (sections, initiatives, captions) of files or folders.
     Sections(sections::SectionsArgs),
     /// Serve the store over HTTP: a JSON API, OpenAI-compatible embeddings and a web page.
@@ -257,5 +280,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Cluster(args) => cluster::run(&cli.global, args),
         Command::Summarize(args) => summarize::run(&cli.global, args),
         Command::Serve(args) => serve::run(&cli.global, args),
+        Command::Store(args) => store::run(&cli.global, args),
     }
 }

@@ -11,6 +11,10 @@
 //! Items are addressed by two names: the stable text id (`doc#s1.p2`) users see, and a `u64`
 //! key the engine assigns, used inside searches and graphs.
 
+pub mod items;
+pub mod milvus;
+pub mod update;
+
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -70,6 +74,26 @@ pub enum StoreError {
     BadUrl { url: String, reason: String },
     #[error("store `{url}`: this build of simsum cannot open it yet")]
     Unsupported { url: String },
+    #[error("cannot reach the Milvus server of {url} ({reason}); start it, or check the host and port in --store / SIMSUM_STORE")]
+    Unreachable { url: String, reason: String },
+    #[error("Milvus server of {url}: {what} failed: {message}")]
+    Server {
+        url: String,
+        what: String,
+        message: String,
+    },
+    #[error("no simsum store at {url}: create one with `simsum index --store {url} PATH...`")]
+    NoStore { url: String },
+    #[error("store {url}: {reason}")]
+    BadData { url: String, reason: String },
+    #[error("store {url}: shard {shard} is being written by another writer ({holder}, shard {other}); wait for it to finish, or for its lease to expire in {seconds} s")]
+    Leased {
+        url: String,
+        shard: String,
+        other: String,
+        holder: String,
+        seconds: u64,
+    },
 }
 
 /// The model recorded in an index differs from the one in use.
@@ -476,12 +500,9 @@ impl std::fmt::Debug for StoreConfig {
 
 /// Opens an existing store for reading.
 pub fn open(url: &StoreUrl, token: Option<&str>) -> Result<Box<dyn Store>, StoreError> {
-    let _ = token;
     match url {
         StoreUrl::Dir(dir) => Ok(Box::new(crate::index::IndexDir::open(dir)?)),
-        StoreUrl::Milvus { .. } => Err(StoreError::Unsupported {
-            url: url.to_string(),
-        }),
+        StoreUrl::Milvus { .. } => Ok(Box::new(milvus::MilvusStore::open(url, token)?)),
     }
 }
 
@@ -494,14 +515,27 @@ pub fn open_writer(
     dim: usize,
     rebuild: bool,
 ) -> Result<Box<dyn StoreWriter>, StoreError> {
-    let _ = token;
+    open_shard_writer(url, token, model, dim, rebuild, update::Shard::ALL)
+}
+
+/// Opens a store for writing one shard of a corpus: a Milvus store lets writers of disjoint
+/// shards run at once (each holds a lease on its shard); the local index has one writer at a
+/// time whatever the shard.
+pub fn open_shard_writer(
+    url: &StoreUrl,
+    token: Option<&str>,
+    model: &ModelId,
+    dim: usize,
+    rebuild: bool,
+    shard: update::Shard,
+) -> Result<Box<dyn StoreWriter>, StoreError> {
     match url {
         StoreUrl::Dir(dir) => Ok(Box::new(crate::index::IndexWriter::open(
             dir, model, dim, rebuild,
         )?)),
-        StoreUrl::Milvus { .. } => Err(StoreError::Unsupported {
-            url: url.to_string(),
-        }),
+        StoreUrl::Milvus { .. } => Ok(Box::new(milvus::MilvusWriter::open(
+            url, token, model, dim, rebuild, shard,
+        )?)),
     }
 }
 

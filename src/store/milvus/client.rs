@@ -1,0 +1,291 @@
+//! A small blocking client for Milvus's REST API (`/v1/vector/...`, served by Milvus 2.3 and
+//! later on the gRPC port). It only speaks JSON over HTTP: the store above it decides what the
+//! rows mean. Every failure becomes a [`StoreError`] naming the server URL: a connection that
+//! cannot be made is [`StoreError::Unreachable`], an answer with an error code is
+//! [`StoreError::Server`].
+//!
+//! Why REST and not gRPC: `milvus-sdk-rust` needs `protoc` and a tonic stack at build time, and
+//! the REST API of 2.3 covers what the store needs (collections with dynamic fields, insert,
+//! delete by key, filtered query and search). What REST 2.3 cannot do is choose the read
+//! consistency (it reads "bounded"), so writers wait until their own last write is visible
+//! ([`MilvusClient::wait_visible`]) before they report success.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::store::StoreError;
+
+/// Rows per page when reading a whole collection (Milvus caps offset + limit at 16,384).
+pub(crate) const PAGE: usize = 4_000;
+
+/// One Milvus server.
+pub(crate) struct MilvusClient {
+    base: String,
+    /// The store URL users typed, for messages.
+    url: String,
+    token: Option<String>,
+    agent: ureq::Agent,
+}
+
+impl MilvusClient {
+    pub(crate) fn new(host: &str, port: u16, url: &str, token: Option<&str>) -> Self {
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(Duration::from_secs(5))
+            .timeout(Duration::from_secs(120))
+            .build();
+        Self {
+            base: format!("http://{host}:{port}/v1/vector"),
+            url: url.to_string(),
+            token: token.map(str::to_string),
+            agent,
+        }
+    }
+
+    /// The token this client sends (to open a second client on the same server).
+    pub(crate) fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    fn unreachable(&self, reason: String) -> StoreError {
+        StoreError::Unreachable {
+            url: self.url.clone(),
+            reason,
+        }
+    }
+
+    fn server(&self, what: &str, message: String) -> StoreError {
+        StoreError::Server {
+            url: self.url.clone(),
+            what: what.to_string(),
+            message,
+        }
+    }
+
+    fn finish(
+        &self,
+        what: &str,
+        resp: Result<ureq::Response, ureq::Error>,
+    ) -> Result<Value, StoreError> {
+        let resp = match resp {
+            Ok(r) => r,
+            Err(ureq::Error::Status(code, r)) => {
+                let body = r.into_string().unwrap_or_default();
+                return Err(self.server(what, format!("HTTP {code}: {}", body.trim())));
+            }
+            Err(ureq::Error::Transport(t)) => return Err(self.unreachable(t.to_string())),
+        };
+        let body = resp
+            .into_string()
+            .map_err(|e| self.unreachable(format!("reading the answer: {e}")))?;
+        let v: Value = serde_json::from_str(&body)
+            .map_err(|e| self.server(what, format!("not JSON ({e})")))?;
+        match v.get("code").and_then(Value::as_i64) {
+            Some(200) | Some(0) => Ok(v.get("data").cloned().unwrap_or(Value::Null)),
+            Some(code) => {
+                let msg = v
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("no message");
+                Err(self.server(what, format!("code {code}: {msg}")))
+            }
+            None => Err(self.server(what, "answer without a code".into())),
+        }
+    }
+
+    fn post(&self, path: &str, body: &Value) -> Result<Value, StoreError> {
+        let mut req = self
+            .agent
+            .post(&format!("{}/{path}", self.base))
+            .set("Content-Type", "application/json");
+        if let Some(t) = &self.token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        let resp = req.send_string(&body.to_string());
+        self.finish(path, resp)
+    }
+
+    fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, StoreError> {
+        let mut req = self.agent.get(&format!("{}/{path}", self.base));
+        for (k, v) in query {
+            req = req.query(k, v);
+        }
+        if let Some(t) = &self.token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        let resp = req.call();
+        self.finish(path, resp)
+    }
+
+    /// Names of all collections.
+    pub(crate) fn collections(&self) -> Result<Vec<String>, StoreError> {
+        let v = self.get("collections", &[])?;
+        Ok(v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Creates a collection: an auto-assigned `i64` key `pk`, a float vector `vec` of `dim`
+    /// (inner product) and dynamic fields for everything else; then waits until it is loaded.
+    pub(crate) fn create(&self, name: &str, dim: usize) -> Result<(), StoreError> {
+        self.post(
+            "collections/create",
+            &json!({"collectionName": name, "dimension": dim, "metricType": "IP",
+                    "primaryField": "pk", "vectorField": "vec"}),
+        )?;
+        let started = Instant::now();
+        loop {
+            let d = self.get("collections/describe", &[("collectionName", name)])?;
+            if d.get("load").and_then(Value::as_str) == Some("LoadStateLoaded") {
+                return Ok(());
+            }
+            if started.elapsed() > Duration::from_secs(120) {
+                return Err(self.server(
+                    "collections/describe",
+                    format!("collection {name} did not load within 120 s"),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    pub(crate) fn drop_collection(&self, name: &str) -> Result<(), StoreError> {
+        self.post("collections/drop", &json!({"collectionName": name}))
+            .map(|_| ())
+    }
+
+    /// Inserts rows (objects with `vec` and dynamic fields); returns their keys in order.
+    pub(crate) fn insert(&self, name: &str, rows: Vec<Value>) -> Result<Vec<u64>, StoreError> {
+        let mut keys = Vec::with_capacity(rows.len());
+        // Bounded request bodies: a few hundred rows of 384 floats are a few MB.
+        for chunk in rows.chunks(500) {
+            let v = self.post("insert", &json!({"collectionName": name, "data": chunk}))?;
+            let ids = v
+                .get("insertIds")
+                .and_then(Value::as_array)
+                .ok_or_else(|| self.server("insert", "no insertIds in the answer".into()))?;
+            if ids.len() != chunk.len() {
+                return Err(self.server(
+                    "insert",
+                    format!("{} keys for {} rows", ids.len(), chunk.len()),
+                ));
+            }
+            for id in ids {
+                keys.push(parse_key(id).ok_or_else(|| {
+                    self.server("insert", format!("key `{id}` is not an integer"))
+                })?);
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Deletes rows by key.
+    pub(crate) fn delete(&self, name: &str, keys: &[u64]) -> Result<(), StoreError> {
+        for chunk in keys.chunks(1000) {
+            self.post("delete", &json!({"collectionName": name, "id": chunk}))?;
+        }
+        Ok(())
+    }
+
+    /// All rows matching `filter` (every page), in key order, with `fields` (`pk` is always
+    /// returned).
+    pub(crate) fn query_all(
+        &self,
+        name: &str,
+        filter: &str,
+        fields: &[&str],
+    ) -> Result<Vec<Value>, StoreError> {
+        let mut out: Vec<Value> = Vec::new();
+        let mut last: Option<u64> = None;
+        loop {
+            let f = match last {
+                Some(k) => format!("pk > {k} and ({filter})"),
+                None => format!("pk >= 0 and ({filter})"),
+            };
+            let v = self.post(
+                "query",
+                &json!({"collectionName": name, "filter": f, "outputFields": fields, "limit": PAGE}),
+            )?;
+            let rows = match v {
+                Value::Array(a) => a,
+                Value::Null => Vec::new(),
+                _ => return Err(self.server("query", "rows are not a list".into())),
+            };
+            let n = rows.len();
+            let mut page_last = None;
+            for r in &rows {
+                page_last = r.get("pk").and_then(parse_key).or(page_last);
+            }
+            out.extend(rows);
+            match page_last {
+                Some(k) if n == PAGE => last = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// The `limit` rows most similar to `vector` among those matching `filter` (empty: all),
+    /// best first, each with `distance` (the inner product) and `fields`.
+    pub(crate) fn search(
+        &self,
+        name: &str,
+        vector: &[f32],
+        filter: &str,
+        limit: usize,
+        fields: &[&str],
+    ) -> Result<Vec<Value>, StoreError> {
+        let mut body = json!({"collectionName": name, "vector": vector, "outputFields": fields,
+                              "limit": limit});
+        if !filter.is_empty() {
+            body["filter"] = json!(filter);
+        }
+        match self.post("search", &body)? {
+            Value::Array(a) => Ok(a),
+            Value::Null => Ok(Vec::new()),
+            _ => Err(self.server("search", "hits are not a list".into())),
+        }
+    }
+
+    /// Waits until a write is visible to reads: REST reads are "bounded" (a few seconds stale
+    /// at most), and one collection's writes become visible in order, so once the last write is
+    /// seen all earlier ones are. `present`: the key was inserted (else deleted).
+    pub(crate) fn wait_visible(
+        &self,
+        name: &str,
+        key: u64,
+        present: bool,
+    ) -> Result<(), StoreError> {
+        let started = Instant::now();
+        loop {
+            let rows = self.post(
+                "query",
+                &json!({"collectionName": name, "filter": format!("pk in [{key}]"),
+                        "outputFields": ["pk"], "limit": 1}),
+            )?;
+            let seen = rows.as_array().is_some_and(|a| !a.is_empty());
+            if seen == present {
+                return Ok(());
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                return Err(self.server(
+                    "query",
+                    format!("a write to {name} was not visible after 60 s"),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// Milvus returns 64-bit keys as strings in JSON (and accepts numbers).
+pub(crate) fn parse_key(v: &Value) -> Option<u64> {
+    match v {
+        Value::String(s) => s.parse().ok(),
+        Value::Number(n) => n.as_u64(),
+        _ => None,
+    }
+}

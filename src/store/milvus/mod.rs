@@ -1,0 +1,711 @@
+//! The Milvus store: documents, items and vectors in collections of a Milvus server
+//! (`milvus://HOST:PORT/NAME`), read through [`MilvusStore`] and written by [`MilvusWriter`].
+//!
+//! Collections, named from NAME: `NAME_sections`, `NAME_initiatives`, `NAME_sentences` (one row
+//! per item: its vector and, as dynamic fields, the same facts the local index keeps),
+//! `NAME_documents` (one row per document, written after its items: a document's row is what
+//! makes its items visible) and `NAME_meta` (the model, the generation, writer leases, theme
+//! reports). Keys are the `i64` keys Milvus assigns; they grow with insertion order, so ties in
+//! search rank as in the local index.
+//!
+//! Searches score candidates with the same dot product as the local index, so both stores give
+//! the same scores: below the exact-search threshold (or with `--exact`) the level's vectors are
+//! read once per handle and scanned, as the local index scans its flat copy; above it Milvus's
+//! own index proposes candidates (twice `k`) and simsum rescores them.
+
+mod client;
+mod writer;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::embed::ModelId;
+use crate::store::{
+    Counts, DocumentInfo, ItemFilter, Level, SavedThemes, Store, StoreError, StoreInfo, StoreUrl,
+    StoredItem, StoredSentence,
+};
+use client::{parse_key, MilvusClient};
+pub use writer::MilvusWriter;
+
+/// Version of the row layout written into `NAME_meta`; a store written by a newer layout is
+/// refused.
+const LAYOUT_VERSION: u32 = 1;
+/// The dimension of the placeholder vector in the documents and meta collections (Milvus
+/// collections need a vector field).
+const AUX_DIM: usize = 2;
+/// Section texts longer than this are not stored (Milvus caps a row's dynamic fields at 64 KiB):
+/// they are joined from the section's initiatives when read, which is how they were made.
+const MAX_STORED_TEXT: usize = 48_000;
+/// Default: levels with fewer items than this are searched exactly.
+pub const EXACT_THRESHOLD: usize = 10_000;
+
+/// What `NAME_meta` records about the store (the row of kind `info`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct MetaInfo {
+    layout_version: u32,
+    model: ModelId,
+    dimension: usize,
+    exact_threshold: usize,
+    created_at: String,
+}
+
+/// Collection names of one store.
+#[derive(Debug, Clone)]
+struct Names {
+    base: String,
+}
+
+impl Names {
+    fn level(&self, level: Level) -> String {
+        format!("{}_{}s", self.base, level.as_str())
+    }
+    fn documents(&self) -> String {
+        format!("{}_documents", self.base)
+    }
+    fn meta(&self) -> String {
+        format!("{}_meta", self.base)
+    }
+}
+
+/// A level's rows as exact search scans them.
+struct FlatLevel {
+    keys: Vec<u64>,
+    doc_ids: Vec<String>,
+    boilerplate: Vec<bool>,
+    vectors: Vec<Vec<f32>>,
+}
+
+/// A Milvus store opened for reading.
+pub struct MilvusStore {
+    client: MilvusClient,
+    url: StoreUrl,
+    names: Names,
+    info: MetaInfo,
+    exact: bool,
+    flat: [OnceLock<FlatLevel>; 3],
+}
+
+/// Quotes a string for a Milvus filter expression.
+fn lit(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+fn list<T: std::fmt::Display>(xs: &[T]) -> String {
+    let parts: Vec<String> = xs.iter().map(|x| x.to_string()).collect();
+    format!("[{}]", parts.join(","))
+}
+
+fn str_list(xs: &[String]) -> String {
+    let parts: Vec<String> = xs.iter().map(|x| lit(x)).collect();
+    format!("[{}]", parts.join(","))
+}
+
+fn s(row: &Value, field: &str) -> String {
+    row.get(field)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn int(row: &Value, field: &str) -> i64 {
+    row.get(field).and_then(Value::as_i64).unwrap_or(-1)
+}
+
+fn vector(row: &Value) -> Vec<f32> {
+    row.get("vec")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(|x| x.as_f64().unwrap_or(0.0) as f32).collect())
+        .unwrap_or_default()
+}
+
+const ITEM_FIELDS: [&str; 13] = [
+    "pk",
+    "item_id",
+    "doc_id",
+    "section_id",
+    "parent_id",
+    "ordinal",
+    "heading",
+    "text",
+    "text_from_parts",
+    "boilerplate",
+    "start_byte",
+    "end_byte",
+    "vec",
+];
+
+/// An item row as read, before its document's facts are joined in.
+struct Row {
+    key: u64,
+    ordinal: i64,
+    item: StoredItem,
+    byte_range: (usize, usize),
+    text_from_parts: bool,
+}
+
+impl MilvusStore {
+    /// Opens the store at `url` for reading; fails when the server cannot be reached or holds
+    /// no store of that name.
+    pub fn open(url: &StoreUrl, token: Option<&str>) -> Result<Self, StoreError> {
+        let StoreUrl::Milvus { host, port, name } = url else {
+            return Err(StoreError::BadUrl {
+                url: url.to_string(),
+                reason: "not a milvus:// URL".into(),
+            });
+        };
+        let client = MilvusClient::new(host, *port, &url.to_string(), token);
+        let names = Names { base: name.clone() };
+        let existing = client.collections()?;
+        if !existing.contains(&names.meta()) {
+            return Err(StoreError::NoStore {
+                url: url.to_string(),
+            });
+        }
+        let info = read_info(&client, &names, url)?.ok_or_else(|| StoreError::NoStore {
+            url: url.to_string(),
+        })?;
+        Ok(Self {
+            client,
+            url: url.clone(),
+            names,
+            info,
+            exact: false,
+            flat: Default::default(),
+        })
+    }
+
+    fn bad(&self, reason: String) -> StoreError {
+        StoreError::BadData {
+            url: self.url.to_string(),
+            reason,
+        }
+    }
+
+    fn item_rows(&self, level: Level, filter: &str) -> Result<Vec<Row>, StoreError> {
+        let rows = self
+            .client
+            .query_all(&self.names.level(level), filter, &ITEM_FIELDS)?;
+        let mut out: Vec<Row> = Vec::with_capacity(rows.len());
+        for r in rows {
+            let key = parse_key(r.get("pk").unwrap_or(&Value::Null))
+                .ok_or_else(|| self.bad(format!("a {level} row without a key")))?;
+            let vector = vector(&r);
+            if vector.len() != self.info.dimension {
+                return Err(self.bad(format!(
+                    "{level} row {key} has a {}-d vector, expected {}",
+                    vector.len(),
+                    self.info.dimension
+                )));
+            }
+            let parent = s(&r, "parent_id");
+            out.push(Row {
+                key,
+                ordinal: int(&r, "ordinal"),
+                byte_range: (
+                    int(&r, "start_byte").max(0) as usize,
+                    int(&r, "end_byte").max(0) as usize,
+                ),
+                text_from_parts: r.get("text_from_parts").and_then(Value::as_bool) == Some(true),
+                item: StoredItem {
+                    key,
+                    id: s(&r, "item_id"),
+                    level,
+                    doc_id: s(&r, "doc_id"),
+                    doc_title: String::new(),
+                    doc_date: None,
+                    doc_path: PathBuf::new(),
+                    section_id: s(&r, "section_id"),
+                    heading: s(&r, "heading"),
+                    text: s(&r, "text"),
+                    boilerplate: r.get("boilerplate").and_then(Value::as_bool) == Some(true),
+                    parent_id: (!parent.is_empty()).then_some(parent),
+                    vector,
+                    sentences: Vec::new(),
+                },
+            });
+        }
+        Ok(out)
+    }
+
+    /// Rows joined with their documents: rows of documents without a row (an update that
+    /// stopped half-way) are left out, and of two rows for one item id (the same) the newer is
+    /// kept. Sorted by document id, then position.
+    fn joined(&self, rows: Vec<Row>, docs: &HashMap<String, DocumentInfo>) -> Vec<Row> {
+        let mut newest: HashMap<String, u64> = HashMap::new();
+        for r in &rows {
+            let k = newest.entry(r.item.id.clone()).or_insert(r.key);
+            *k = (*k).max(r.key);
+        }
+        let mut out: Vec<Row> = rows
+            .into_iter()
+            .filter(|r| newest.get(&r.item.id) == Some(&r.key))
+            .filter_map(|mut r| {
+                let d = docs.get(&r.item.doc_id)?;
+                r.item.doc_title = d.title.clone();
+                r.item.doc_date = d.date.clone();
+                r.item.doc_path = d.path.clone();
+                Some(r)
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            (a.item.doc_id.as_str(), a.ordinal).cmp(&(b.item.doc_id.as_str(), b.ordinal))
+        });
+        out
+    }
+
+    fn doc_map(&self) -> Result<HashMap<String, DocumentInfo>, StoreError> {
+        Ok(self
+            .documents()?
+            .into_iter()
+            .map(|d| (d.id.clone(), d))
+            .collect())
+    }
+
+    /// Fills in section texts that were too long to store, from their initiatives.
+    fn fill_texts(&self, rows: &mut [Row]) -> Result<(), StoreError> {
+        let sections: Vec<String> = rows
+            .iter()
+            .filter(|r| r.text_from_parts)
+            .map(|r| r.item.id.clone())
+            .collect();
+        if sections.is_empty() {
+            return Ok(());
+        }
+        let docs = self.doc_map()?;
+        let parts = self.joined(
+            self.item_rows(
+                Level::Initiative,
+                &format!("section_id in {}", str_list(&sections)),
+            )?,
+            &docs,
+        );
+        let mut texts: HashMap<&str, Vec<&str>> = HashMap::new();
+        for p in &parts {
+            texts
+                .entry(p.item.section_id.as_str())
+                .or_default()
+                .push(p.item.text.as_str());
+        }
+        for r in rows.iter_mut().filter(|r| r.text_from_parts) {
+            r.item.text = texts
+                .get(r.item.id.as_str())
+                .map(|t| t.join("\n\n"))
+                .unwrap_or_default();
+        }
+        Ok(())
+    }
+
+    fn items_where(&self, level: Level, filter: &str) -> Result<Vec<StoredItem>, StoreError> {
+        let docs = self.doc_map()?;
+        let mut rows = self.joined(self.item_rows(level, filter)?, &docs);
+        self.fill_texts(&mut rows)?;
+        Ok(rows.into_iter().map(|r| r.item).collect())
+    }
+
+    fn sentences_where(&self, filter: &str) -> Result<Vec<StoredSentence>, StoreError> {
+        let docs = self.doc_map()?;
+        let rows = self.joined(self.item_rows(Level::Sentence, filter)?, &docs);
+        Ok(rows
+            .into_iter()
+            .map(|r| StoredSentence {
+                id: r.item.id,
+                initiative_id: r.item.parent_id.unwrap_or_default(),
+                text: r.item.text,
+                byte_range: r.byte_range,
+                vector: r.item.vector,
+            })
+            .collect())
+    }
+
+    fn flat(&self, level: Level) -> Result<&FlatLevel, StoreError> {
+        let slot = &self.flat[level.slot()];
+        if let Some(f) = slot.get() {
+            return Ok(f);
+        }
+        let docs = self.doc_map()?;
+        let rows = self.joined(self.item_rows(level, "pk >= 0")?, &docs);
+        let mut f = FlatLevel {
+            keys: Vec::with_capacity(rows.len()),
+            doc_ids: Vec::with_capacity(rows.len()),
+            boilerplate: Vec::with_capacity(rows.len()),
+            vectors: Vec::with_capacity(rows.len()),
+        };
+        for r in rows {
+            f.keys.push(r.key);
+            f.doc_ids.push(r.item.doc_id);
+            f.boilerplate.push(r.item.boilerplate);
+            f.vectors.push(r.item.vector);
+        }
+        Ok(slot.get_or_init(|| f))
+    }
+
+    fn level_count(&self, level: Level) -> Result<usize, StoreError> {
+        Ok(self
+            .client
+            .query_all(&self.names.level(level), "pk >= 0", &["pk"])?
+            .len())
+    }
+
+    fn searches_exactly(&self, level: Level) -> Result<bool, StoreError> {
+        Ok(self.exact || self.level_count(level)? < self.info.exact_threshold)
+    }
+}
+
+/// Drops every collection of the store at `url` (what `simsum index --rebuild` would empty,
+/// plus its leases and theme reports). A store that is not there is no error.
+pub fn remove(url: &StoreUrl, token: Option<&str>) -> Result<(), StoreError> {
+    let StoreUrl::Milvus { host, port, name } = url else {
+        return Err(StoreError::BadUrl {
+            url: url.to_string(),
+            reason: "not a milvus:// URL".into(),
+        });
+    };
+    let client = MilvusClient::new(host, *port, &url.to_string(), token);
+    let names = Names { base: name.clone() };
+    let existing = client.collections()?;
+    for c in Level::ALL
+        .map(|l| names.level(l))
+        .into_iter()
+        .chain([names.documents(), names.meta()])
+    {
+        if existing.contains(&c) {
+            client.drop_collection(&c)?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads the `info` row of a store; `None` when there is none.
+fn read_info(
+    client: &MilvusClient,
+    names: &Names,
+    url: &StoreUrl,
+) -> Result<Option<MetaInfo>, StoreError> {
+    let rows = client.query_all(&names.meta(), "kind == \"info\"", &["info"])?;
+    let Some(row) = rows.last() else {
+        return Ok(None);
+    };
+    let info: MetaInfo =
+        serde_json::from_str(&s(row, "info")).map_err(|e| StoreError::BadData {
+            url: url.to_string(),
+            reason: format!("the store's info row is not readable ({e})"),
+        })?;
+    if info.layout_version > LAYOUT_VERSION {
+        return Err(StoreError::BadData {
+            url: url.to_string(),
+            reason: format!(
+                "written by a newer simsum (row layout {}, this one reads up to {LAYOUT_VERSION}); upgrade simsum",
+                info.layout_version
+            ),
+        });
+    }
+    Ok(Some(info))
+}
+
+fn top_k(hits: &mut Vec<(u64, f32)>, k: usize) {
+    hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    hits.truncate(k);
+}
+
+impl Store for MilvusStore {
+    fn info(&self) -> StoreInfo {
+        StoreInfo {
+            url: self.url.to_string(),
+            model: self.info.model.clone(),
+            dimension: self.info.dimension,
+            exact_threshold: self.info.exact_threshold,
+        }
+    }
+
+    fn set_exact(&mut self, exact: bool) {
+        self.exact = exact;
+    }
+
+    fn generation(&self) -> Result<u64, StoreError> {
+        let rows =
+            self.client
+                .query_all(&self.names.meta(), "kind == \"generation\"", &["value"])?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| s(r, "value").parse::<u64>().ok())
+            .max()
+            .unwrap_or(0))
+    }
+
+    fn counts(&self) -> Result<Counts, StoreError> {
+        let docs = self.doc_map()?;
+        let count = |level: Level| -> Result<usize, StoreError> {
+            let rows = self.client.query_all(
+                &self.names.level(level),
+                "pk >= 0",
+                &["item_id", "doc_id"],
+            )?;
+            let ids: HashSet<String> = rows
+                .iter()
+                .filter(|r| docs.contains_key(&s(r, "doc_id")))
+                .map(|r| s(r, "item_id"))
+                .collect();
+            Ok(ids.len())
+        };
+        Ok(Counts {
+            documents: docs.len(),
+            sections: count(Level::Section)?,
+            initiatives: count(Level::Initiative)?,
+            sentences: count(Level::Sentence)?,
+        })
+    }
+
+    fn documents(&self) -> Result<Vec<DocumentInfo>, StoreError> {
+        let rows = self.client.query_all(
+            &self.names.documents(),
+            "pk >= 0",
+            &["doc_id", "title", "date", "path"],
+        )?;
+        // Of two rows for one document (an update that stopped half-way), the newer counts.
+        let mut by_id: HashMap<String, DocumentInfo> = HashMap::new();
+        for r in rows {
+            let date = s(&r, "date");
+            by_id.insert(
+                s(&r, "doc_id"),
+                DocumentInfo {
+                    id: s(&r, "doc_id"),
+                    title: s(&r, "title"),
+                    date: (!date.is_empty()).then_some(date),
+                    path: PathBuf::from(s(&r, "path")),
+                },
+            );
+        }
+        let mut docs: Vec<DocumentInfo> = by_id.into_values().collect();
+        docs.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(docs)
+    }
+
+    fn items(&self, level: Level) -> Result<Vec<StoredItem>, StoreError> {
+        let mut items = self.items_where(level, "pk >= 0")?;
+        if level != Level::Sentence {
+            let mut by_parent: HashMap<String, Vec<StoredSentence>> = HashMap::new();
+            let docs = self.doc_map()?;
+            let rows = self.joined(self.item_rows(Level::Sentence, "pk >= 0")?, &docs);
+            for r in rows {
+                let key = match level {
+                    Level::Section => r.item.section_id.clone(),
+                    _ => r.item.parent_id.clone().unwrap_or_default(),
+                };
+                by_parent.entry(key).or_default().push(StoredSentence {
+                    id: r.item.id,
+                    initiative_id: r.item.parent_id.unwrap_or_default(),
+                    text: r.item.text,
+                    byte_range: r.byte_range,
+                    vector: r.item.vector,
+                });
+            }
+            for item in &mut items {
+                item.sentences = by_parent.remove(&item.id).unwrap_or_default();
+            }
+        }
+        Ok(items)
+    }
+
+    fn item(&self, id: &str) -> Result<StoredItem, StoreError> {
+        for level in Level::ALL {
+            if let Some(mut item) = self
+                .items_where(level, &format!("item_id == {}", lit(id)))?
+                .pop()
+            {
+                item.sentences = self.sentences_of(&item)?;
+                return Ok(item);
+            }
+        }
+        Err(StoreError::UnknownItem {
+            dir: PathBuf::from(self.url.to_string()),
+            id: id.to_string(),
+        })
+    }
+
+    fn items_by_key(&self, keys: &[u64]) -> Result<Vec<StoredItem>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut found: HashMap<u64, StoredItem> = HashMap::new();
+        for level in Level::ALL {
+            for item in self.items_where(level, &format!("pk in {}", list(keys)))? {
+                found.insert(item.key, item);
+            }
+        }
+        Ok(keys.iter().filter_map(|k| found.remove(k)).collect())
+    }
+
+    fn sentences_of(&self, item: &StoredItem) -> Result<Vec<StoredSentence>, StoreError> {
+        match item.level {
+            Level::Initiative => self.sentences_where(&format!("parent_id == {}", lit(&item.id))),
+            Level::Section => self.sentences_where(&format!("section_id == {}", lit(&item.id))),
+            Level::Sentence => Ok(Vec::new()),
+        }
+    }
+
+    fn nearest(
+        &self,
+        level: Level,
+        query: &[f32],
+        k: usize,
+        filter: &ItemFilter<'_>,
+    ) -> Result<Vec<(u64, f32)>, StoreError> {
+        if k == 0 {
+            return Ok(Vec::new());
+        }
+        let allowed_docs: Option<HashSet<String>> = match filter.document {
+            Some(f) => Some(
+                self.documents()?
+                    .into_iter()
+                    .filter(|d| f(d))
+                    .map(|d| d.id)
+                    .collect(),
+            ),
+            None => None,
+        };
+        let excluded: HashSet<u64> = filter.exclude_keys.iter().copied().collect();
+        if self.searches_exactly(level)? {
+            let f = self.flat(level)?;
+            let mut hits: Vec<(u64, f32)> = (0..f.keys.len())
+                .filter(|&p| {
+                    (filter.include_boilerplate || !f.boilerplate[p])
+                        && allowed_docs
+                            .as_ref()
+                            .is_none_or(|a| a.contains(&f.doc_ids[p]))
+                        && !excluded.contains(&f.keys[p])
+                })
+                .map(|p| (f.keys[p], crate::index::layout::dot(query, &f.vectors[p])))
+                .collect();
+            top_k(&mut hits, k);
+            return Ok(hits);
+        }
+        let mut conds: Vec<String> = Vec::new();
+        if !filter.include_boilerplate {
+            conds.push("boilerplate == false".into());
+        }
+        if let Some(a) = &allowed_docs {
+            if a.is_empty() {
+                return Ok(Vec::new());
+            }
+            let ids: Vec<String> = a.iter().cloned().collect();
+            conds.push(format!("doc_id in {}", str_list(&ids)));
+        }
+        if !excluded.is_empty() {
+            conds.push(format!("pk not in {}", list(&filter.exclude_keys)));
+        }
+        let hits = self.client.search(
+            &self.names.level(level),
+            query,
+            &conds.join(" and "),
+            (2 * k + 10).min(16_384),
+            &["item_id", "doc_id", "vec"],
+        )?;
+        let docs = self.doc_map()?;
+        // Rescored with the local index's dot product; of two rows for one item the newer.
+        let mut best: HashMap<String, (u64, f32)> = HashMap::new();
+        for h in &hits {
+            let Some(key) = h.get("pk").or_else(|| h.get("id")).and_then(parse_key) else {
+                continue;
+            };
+            if !docs.contains_key(&s(h, "doc_id")) {
+                continue;
+            }
+            let score = crate::index::layout::dot(query, &vector(h));
+            let e = best.entry(s(h, "item_id")).or_insert((key, score));
+            if key > e.0 {
+                *e = (key, score);
+            }
+        }
+        let mut out: Vec<(u64, f32)> = best.into_values().collect();
+        top_k(&mut out, k);
+        Ok(out)
+    }
+
+    fn uses_graph(&self, level: Level) -> Result<bool, StoreError> {
+        Ok(!self.searches_exactly(level)?)
+    }
+
+    fn load_themes(&self) -> Result<Option<SavedThemes>, StoreError> {
+        let rows = self.client.query_all(
+            &self.names.meta(),
+            "kind == \"themes\"",
+            &["set", "part", "parts", "data"],
+        )?;
+        // The newest complete set of parts (a save writes a new set, then drops the old one).
+        let mut sets: HashMap<String, (u64, usize, Vec<(i64, String)>)> = HashMap::new();
+        for r in &rows {
+            let key = r.get("pk").and_then(parse_key).unwrap_or(0);
+            let e =
+                sets.entry(s(r, "set"))
+                    .or_insert((0, int(r, "parts").max(0) as usize, Vec::new()));
+            e.0 = e.0.max(key);
+            e.2.push((int(r, "part"), s(r, "data")));
+        }
+        let Some((_, (_, _, mut parts))) = sets
+            .into_iter()
+            .filter(|(_, (_, n, p))| *n == p.len())
+            .max_by_key(|(_, (k, _, _))| *k)
+        else {
+            return Ok(None);
+        };
+        parts.sort();
+        let json: String = parts.into_iter().map(|(_, d)| d).collect();
+        // An unreadable report is as good as none: it is made again from the store.
+        Ok(serde_json::from_str(&json).ok())
+    }
+
+    fn save_themes(&self, themes: &SavedThemes) -> Result<(), StoreError> {
+        let json = serde_json::to_string(themes).expect("theme report serialises");
+        let set = writer::unique_token();
+        let chunks: Vec<String> = chunk_str(&json, 16_000);
+        let n = chunks.len();
+        let rows: Vec<Value> = chunks
+            .into_iter()
+            .enumerate()
+            .map(|(i, d)| {
+                json!({"vec": [1.0, 0.0], "kind": "themes", "set": set, "part": i, "parts": n, "data": d})
+            })
+            .collect();
+        let old: Vec<u64> = self
+            .client
+            .query_all(&self.names.meta(), "kind == \"themes\"", &["pk"])?
+            .iter()
+            .filter_map(|r| r.get("pk").and_then(parse_key))
+            .collect();
+        let keys = self.client.insert(&self.names.meta(), rows)?;
+        self.client.delete(&self.names.meta(), &old)?;
+        if let Some(&last) = keys.last() {
+            self.client.wait_visible(&self.names.meta(), last, true)?;
+        }
+        Ok(())
+    }
+}
+
+/// Splits a string into pieces of at most `max` bytes, on character boundaries.
+fn chunk_str(s: &str, max: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for c in s.chars() {
+        if cur.len() + c.len_utf8() > max {
+            out.push(std::mem::take(&mut cur));
+        }
+        cur.push(c);
+    }
+    if !cur.is_empty() || out.is_empty() {
+        out.push(cur);
+    }
+    out
+}
