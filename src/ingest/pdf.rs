@@ -466,7 +466,7 @@ struct Line {
     seg: Segment,
     /// 0: full width, 1: left column, 2: right column.
     column: u8,
-    col_x0: f64,
+    /// Right edge of the column's text (a line reaching it was full).
     col_x1: f64,
 }
 
@@ -487,16 +487,15 @@ fn reading_order(width: f64, mut segs: Vec<Segment>) -> Vec<Line> {
     let extents = [extent(0, &segs), extent(1, &segs), extent(2, &segs)];
     let mut out = Vec::with_capacity(segs.len());
     let mut band: Vec<Segment> = Vec::new();
-    let mut flush = |band: &mut Vec<Segment>, out: &mut Vec<Line>| {
+    let flush = |band: &mut Vec<Segment>, out: &mut Vec<Line>| {
         // Stable sort: left column first, each in top-to-bottom order.
         band.sort_by_key(|s| column_of(s, gutter));
         out.extend(band.drain(..).map(|seg| {
             let column = column_of(&seg, gutter);
-            let (col_x0, col_x1) = extents[column as usize];
+            let col_x1 = extents[column as usize].1;
             Line {
                 seg,
                 column,
-                col_x0,
                 col_x1,
             }
         }));
