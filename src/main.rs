@@ -28,9 +28,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// Whether the error is a write to a closed pipe (`simsum ... | head`), wherever it happened:
+/// a plain `io::Error`, or one inside a `serde_json::Error` (whose `source` skips it).
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|e| e.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
     })
 }

@@ -34,6 +34,9 @@ pub enum SearchError {
     BadDate(String),
 }
 
+/// Most results one query may ask for (`-k`): bounds the work and memory of a request.
+pub const MAX_K: usize = 10_000;
+
 /// Which documents a query looks at.
 #[derive(Debug, Clone, Default)]
 pub struct DocFilter {
@@ -54,8 +57,10 @@ pub struct CompiledDocFilter {
     pub exclude_doc: Option<String>,
 }
 
-fn check_date(d: &str) -> Result<String, SearchError> {
-    let ok = match d.len() {
+/// Checks a `--since`/`--until` date: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, with a real month and
+/// a day that exists in that month (so `2023-13-45` is an error, not an empty result).
+pub fn check_date(d: &str) -> Result<String, SearchError> {
+    let shape = match d.len() {
         4 | 7 | 10 => d.char_indices().all(|(i, c)| {
             if i == 4 || i == 7 {
                 c == '-'
@@ -65,6 +70,24 @@ fn check_date(d: &str) -> Result<String, SearchError> {
         }),
         _ => false,
     };
+    let num = |r: std::ops::Range<usize>| d.get(r).and_then(|p| p.parse::<u32>().ok());
+    let ok = shape
+        && match (num(0..4), num(5..7), num(8..10)) {
+            (Some(_), None, None) => true,
+            (Some(_), Some(m), None) => (1..=12).contains(&m),
+            (Some(y), Some(m), Some(day)) => {
+                let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+                let days = match m {
+                    2 if leap => 29,
+                    2 => 28,
+                    4 | 6 | 9 | 11 => 30,
+                    1..=12 => 31,
+                    _ => 0,
+                };
+                (1..=days).contains(&day)
+            }
+            _ => false,
+        };
     ok.then(|| d.to_string())
         .ok_or_else(|| SearchError::BadDate(d.to_string()))
 }

@@ -410,3 +410,125 @@ fn bench_summarize_times_each_stage_of_a_summary() {
     assert!(!hash.status.success());
     assert!(String::from_utf8_lossy(&hash.stderr).contains("needs a transformer model"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Day one: what a new user tries first. These use the model-free `--model hash:N` embedder.
+
+fn seeds_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds")
+}
+
+#[test]
+fn empty_input_embeds_nothing() {
+    let out = run_with_stdin(&["--model", "hash:16", "embed"], b"");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    // One empty line is still one (empty) text.
+    let out = run_with_stdin(&["--model", "hash:16", "embed"], b"\n");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+}
+
+#[test]
+fn invalid_dates_k_levels_and_formats_name_the_flag_and_the_accepted_form() {
+    let f = seeds_dir().join("000_23f0baf8f5491e38.txt");
+    let f = f.to_str().unwrap();
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["search", "q", "--since", "2023-13-45"], "--since", "YYYY-MM-DD"),
+        (&["search", "q", "--until", "2023-02-30"], "--until", "YYYY-MM-DD"),
+        (&["search", "q", "--since", "yesterday"], "--since", "YYYY-MM-DD"),
+        (&["similar", "x#s1.p1", "--until", "2023-00"], "--until", "YYYY-MM"),
+        (&["search", "q", "-k", "0"], "-k", "1..=10000"),
+        (&["search", "q", "-k", "many"], "-k", "1..=10000"),
+        (&["search", "q", "-k", "100000000000"], "-k", "1..=10000"),
+        (&["summarize", "--query", "q", "-k", "0"], "-k", "1..=10000"),
+        (&["demo", "-k", "-3"], "-k", "1..=10000"),
+        (&["search", "q", "--level", "sentence"], "--level", "initiative or section"),
+        (&["cluster", "--level", "paragraph"], "--level", "initiative or section"),
+        (&["links", "--level", "paragraph"], "--level", "section, initiative or sentence"),
+        (&["sections", "--format", "docx", f], "--format", "pdf"),
+        (&["summarize", "--format", "docx", f], "--format", "pdf"),
+        (&["index", "--format", "docx", f], "--format", "pdf"),
+        (&["cluster", "--format", "pdf"], "--format", "text, md, json or html"),
+    ];
+    for (args, flag, form) in cases {
+        let out = simsum()
+            .args(["--model", "hash:16", "--index", "/nonexistent/simsum-index"])
+            .args(*args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(flag) && err.contains(form), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+/// Indexes the seeds with the model-free embedder.
+fn hash_index() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let out = simsum()
+        .args(["--model", "hash:64", "--index"])
+        .arg(dir.path())
+        .arg("index")
+        .arg(seeds_dir())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    dir
+}
+
+/// Runs a command whose standard output is closed before it writes (what `| head -c 0`
+/// does): it must end quietly, with exit 0.
+fn with_closed_stdout(index: &std::path::Path, args: &[&str]) {
+    let mut child = simsum()
+        .args(["--model", "hash:64", "--index"])
+        .arg(index)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut stdin = child.stdin.take().unwrap();
+    // Ignore the error when the command does not read its input.
+    let _ = stdin.write_all("one line\nanother line\n".repeat(2000).as_bytes());
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+    assert!(!err.contains("Broken pipe") && !err.contains("panicked"), "{args:?}: {err}");
+}
+
+#[test]
+fn a_closed_output_pipe_ends_every_command_quietly() {
+    let index = hash_index();
+    let i = index.path();
+    let seeds = seeds_dir();
+    let seed = seeds.join("000_23f0baf8f5491e38.txt");
+    let (seeds, seed) = (seeds.to_str().unwrap(), seed.to_str().unwrap());
+    let fresh = tempfile::tempdir().unwrap();
+    let commands: &[&[&str]] = &[
+        &["embed"],
+        &["sections", seeds],
+        &["sections", "--json", seeds],
+        &["search", "training for local workers"],
+        &["search", "training for local workers", "--json"],
+        &["similar", "000_23f0baf8f5491e38#s1.p1"],
+        &["similar", "000_23f0baf8f5491e38#s1.p1", "--json"],
+        &["links", "--threshold", "0.1"],
+        &["links", "--threshold", "0.1", "--json"],
+        &["cluster", "--no-model"],
+        &["cluster", "--no-model", "--format", "json"],
+        &["summarize", seed],
+        &["summarize", "--json", seed],
+        &["summarize", "--doc", "000_23f0baf8f5491e38"],
+        &["model", "info"],
+    ];
+    for args in commands {
+        with_closed_stdout(i, args);
+    }
+    // `index` prints after writing: a fresh index.
+    with_closed_stdout(fresh.path(), &["index", seeds]);
+    with_closed_stdout(fresh.path(), &["index", "--json", "--rebuild", seeds]);
+}

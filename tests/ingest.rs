@@ -861,3 +861,329 @@ fn short_unpunctuated_records_are_initiatives_not_captions() {
         vec!["Harbour view at dawn".to_string()]
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// PDF (test files made from the seeds by tests/data/pdf/make.py with LibreOffice)
+
+fn pdf_path(name: &str) -> PathBuf {
+    root().join("tests/data/pdf").join(name)
+}
+
+/// Every sentence of every initiative of a document.
+fn sentence_set(doc: &Document) -> Vec<String> {
+    doc.initiatives()
+        .flat_map(|(_, i)| i.sentences.iter().map(|s| s.text.clone()))
+        .collect()
+}
+
+/// Share of the seed's sentences found, exactly, among the PDF document's sentences; prints
+/// the misses.
+fn recovered(seed: &str, pdf: &str) -> (usize, usize) {
+    let want = sentence_set(&parse_one(&seed_path(seed), &unlimited()));
+    let got: std::collections::HashSet<String> =
+        sentence_set(&parse_one(&pdf_path(pdf), &unlimited()))
+            .into_iter()
+            .collect();
+    let found = want.iter().filter(|s| got.contains(*s)).count();
+    for miss in want.iter().filter(|s| !got.contains(*s)) {
+        eprintln!("{pdf}: not recovered: {miss}");
+    }
+    (found, want.len())
+}
+
+#[test]
+fn pdf_seed_sentences_are_recovered_exactly() {
+    let mut report = Vec::new();
+    for (cols, goal) in [("1col", 0.98), ("2col", 0.95)] {
+        let (mut found, mut total) = (0, 0);
+        for seed in [SEED_III, SEED_IV] {
+            let (f, t) = recovered(seed, &format!("{seed}-{cols}.pdf"));
+            found += f;
+            total += t;
+        }
+        let share = found as f64 / total as f64;
+        eprintln!("PDF {cols}: {found} of {total} seed sentences recovered exactly ({:.1}%)", 100.0 * share);
+        report.push((cols, share, goal));
+    }
+    for (cols, share, goal) in report {
+        assert!(share >= goal, "{cols}: {:.1}% < {:.0}%", 100.0 * share, 100.0 * goal);
+    }
+}
+
+#[test]
+fn pdf_title_date_headings_and_captions_from_the_layout() {
+    for cols in ["1col", "2col"] {
+        let seed = parse_one(&seed_path(SEED_IV), &unlimited());
+        let doc = parse_one(&pdf_path(&format!("{SEED_IV}-{cols}.pdf")), &unlimited());
+        assert_eq!(doc.format, "pdf");
+        assert_eq!(doc.title, seed.title, "{cols}");
+        assert_eq!(doc.date.as_deref(), Some("2023-01-30"), "{cols}");
+        assert_eq!(doc.source, seed.source, "{cols}");
+        let headings = |d: &Document| -> Vec<(Option<String>, String)> {
+            d.sections
+                .iter()
+                .filter(|s| !s.heading.is_empty())
+                .map(|s| (s.number.clone(), s.heading.clone()))
+                .collect()
+        };
+        assert_eq!(headings(&doc), headings(&seed), "{cols}");
+        assert_eq!(captions(&doc), captions(&seed), "{cols}");
+        // Running headers and page numbers are left out.
+        for (_, init) in doc.initiatives() {
+            assert!(!init.text.contains("Page "), "{cols}: {}", init.text);
+            assert!(!init.text.contains("· People-to-People"), "{cols}: {}", init.text);
+        }
+    }
+}
+
+#[test]
+fn pdf_two_columns_are_read_left_then_right_with_hyphens_repaired() {
+    let one = parse_one(&pdf_path(&format!("{SEED_III}-1col.pdf")), &unlimited());
+    let two = parse_one(&pdf_path(&format!("{SEED_III}-2col.pdf")), &unlimited());
+    let texts = |d: &Document| -> Vec<String> { d.initiatives().map(|(_, i)| i.text.clone()).collect() };
+    // Same paragraphs, same order, whatever the columns and the justification's hyphens.
+    assert_eq!(texts(&two), texts(&one));
+}
+
+/// A one-page PDF whose page draws `content` (a content stream), with Helvetica as /F1.
+fn minimal_pdf(content: &str) -> Vec<u8> {
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len() + 1),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_string(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+    );
+    out
+}
+
+#[test]
+fn a_hand_made_pdf_is_read() {
+    let pdf = minimal_pdf("BT /F1 12 Tf 72 700 Td (The first sentence. The second one.) Tj ET");
+    let docs = parse_bytes("hand.pdf", &pdf).unwrap();
+    let texts: Vec<&str> = docs[0].initiatives().map(|(_, i)| i.text.as_str()).collect();
+    assert_eq!(texts, vec!["The first sentence. The second one."]);
+    assert_eq!(docs[0].title, "hand");
+}
+
+#[test]
+fn encrypted_scanned_and_broken_pdfs_are_skipped_with_reasons_and_the_batch_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::copy(pdf_path("encrypted.pdf"), d.join("encrypted.pdf")).unwrap();
+    // A page that only paints (an image stand-in): no text layer.
+    std::fs::write(d.join("scanned.pdf"), minimal_pdf("0 0 1 rg 10 10 200 200 re f")).unwrap();
+    let mut broken = std::fs::read(pdf_path(&format!("{SEED_IV}-1col.pdf"))).unwrap();
+    broken.truncate(broken.len() / 3);
+    std::fs::write(d.join("truncated.pdf"), &broken).unwrap();
+    std::fs::write(d.join("not-a.pdf"), b"just some text, not a PDF at all").unwrap();
+    std::fs::copy(pdf_path(&format!("{SEED_IV}-1col.pdf")), d.join("good.pdf")).unwrap();
+    let report = ingest_paths(&[d.to_path_buf()], &IngestOptions::default(), &estimate_tokens);
+    let docs: Vec<&str> = report.documents.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(docs, vec!["good"]);
+    let reason = |name: &str| {
+        report
+            .skipped
+            .iter()
+            .find(|s| s.path.ends_with(name))
+            .unwrap_or_else(|| panic!("{name} not skipped: {:?}", report.skipped))
+            .reason
+            .clone()
+    };
+    assert!(reason("encrypted.pdf").contains("encrypted"), "{}", reason("encrypted.pdf"));
+    assert!(reason("scanned.pdf").contains("no text layer"), "{}", reason("scanned.pdf"));
+    assert!(reason("truncated.pdf").contains("PDF"), "{}", reason("truncated.pdf"));
+    assert!(reason("not-a.pdf").contains("PDF"), "{}", reason("not-a.pdf"));
+    assert_eq!(report.skipped.len(), 4, "{:?}", report.skipped);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fuzz corpora: the fuzz targets' own harness (fuzz/src/lib.rs), fed the committed corpora and
+// generated variants of them on every `cargo test`; the long runs are `cargo fuzz` (README).
+
+#[path = "../fuzz/src/lib.rs"]
+#[allow(dead_code)]
+mod fuzz_harness;
+
+/// Variants of `seed` a mutating fuzzer would try: truncations, bit flips, byte runs, splices.
+fn variants(seed: &[u8], n: usize, rng: &mut u64) -> Vec<Vec<u8>> {
+    let mut next = move || {
+        *rng ^= *rng << 13;
+        *rng ^= *rng >> 7;
+        *rng ^= *rng << 17;
+        *rng
+    };
+    (0..n)
+        .map(|_| {
+            let mut v = seed.to_vec();
+            let len = v.len().max(1) as u64;
+            match next() % 5 {
+                0 => v.truncate((next() % len) as usize),
+                1 => {
+                    for _ in 0..1 + next() % 8 {
+                        if !v.is_empty() {
+                            let i = (next() % v.len() as u64) as usize;
+                            v[i] ^= 1 << (next() % 8);
+                        }
+                    }
+                }
+                2 => {
+                    let i = (next() % len) as usize;
+                    let byte = [0u8, 0xff, b'\n', b'(', b'<', b'{', b'"'][(next() % 7) as usize];
+                    v.splice(i.min(v.len())..i.min(v.len()), std::iter::repeat_n(byte, 1 + (next() % 64) as usize));
+                }
+                3 => {
+                    let (a, b) = ((next() % len) as usize, (next() % len) as usize);
+                    let (a, b) = (a.min(b).min(v.len()), a.max(b).min(v.len()));
+                    let chunk = v[a..b].to_vec();
+                    v.extend_from_slice(&chunk);
+                }
+                _ => {
+                    let i = (next() % len) as usize;
+                    v.insert(i.min(v.len()), (next() % 256) as u8);
+                }
+            }
+            v
+        })
+        .collect()
+}
+
+/// Feeds a target's corpus and `per_seed` variants of each file to `run`; returns the count.
+fn replay(target: &str, per_seed: usize, run: &dyn Fn(&[u8])) -> usize {
+    let corpus = fuzz_harness::corpus(target);
+    assert!(!corpus.is_empty(), "fuzz/corpus/{target} is empty");
+    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    let mut n = 0;
+    for seed in &corpus {
+        run(seed);
+        n += 1;
+        for v in variants(seed, per_seed, &mut rng) {
+            run(&v);
+            n += 1;
+        }
+    }
+    n
+}
+
+#[test]
+fn fuzz_corpora_of_the_parsers_replay_without_panics() {
+    for (target, ext) in [
+        ("ingest_text", "txt"),
+        ("ingest_markdown", "md"),
+        ("ingest_html", "html"),
+        ("ingest_jsonl", "jsonl"),
+    ] {
+        let n = replay(target, 400, &|d| fuzz_harness::ingest(ext, d));
+        eprintln!("{target}: {n} inputs");
+    }
+    let n = replay("decode", 400, &fuzz_harness::decode);
+    eprintln!("decode: {n} inputs");
+}
+
+#[test]
+fn fuzz_corpus_of_the_pdf_parser_replays_without_panics() {
+    let n = replay("ingest_pdf", 150, &|d| fuzz_harness::ingest("pdf", d));
+    eprintln!("ingest_pdf: {n} inputs");
+}
+
+#[test]
+fn fuzz_corpora_of_the_index_readers_replay_without_panics() {
+    for (target, file) in [
+        ("store_manifest", fuzz_harness::MANIFEST),
+        ("store_graph_flat", fuzz_harness::GRAPH_FLAT),
+        ("store_hnsw", fuzz_harness::HNSW_DATA),
+        ("store_themes", fuzz_harness::THEMES),
+        ("store_sqlite", fuzz_harness::SQLITE),
+    ] {
+        let n = replay(target, 60, &|d| fuzz_harness::store_file(file, d));
+        eprintln!("{target}: {n} inputs");
+    }
+}
+
+/// Writes the store targets' seed corpora from the harness's template index (a tool, not a
+/// check): `cargo test --test ingest write_store_fuzz_seeds -- --ignored`.
+#[test]
+#[ignore = "a tool: rewrites fuzz/corpus/store_*/seed"]
+fn write_store_fuzz_seeds() {
+    for (target, file) in [
+        ("store_manifest", fuzz_harness::MANIFEST),
+        ("store_graph_flat", fuzz_harness::GRAPH_FLAT),
+        ("store_hnsw", fuzz_harness::HNSW_DATA),
+        ("store_themes", fuzz_harness::THEMES),
+        ("store_sqlite", fuzz_harness::SQLITE),
+    ] {
+        let dir = root().join("fuzz/corpus").join(target);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("seed"), fuzz_harness::store_seed(file)).unwrap();
+    }
+}
+
+/// The extractor choice, measured: the share of seed sentences recovered exactly by simsum's
+/// layout analysis over pdf-extract's glyphs, against pdf-extract's own plain text and lopdf's
+/// text extraction (each read back with the plain-text parser), on the same files.
+#[test]
+fn pdf_layout_analysis_beats_the_plain_extractors() {
+    fn share(seed: &str, text_of: &dyn Fn(&[u8]) -> Option<Document>, cols: &str) -> (usize, usize) {
+        let want = sentence_set(&parse_one(&seed_path(seed), &unlimited()));
+        let bytes = std::fs::read(pdf_path(&format!("{seed}-{cols}.pdf"))).unwrap();
+        let got: std::collections::HashSet<String> = text_of(&bytes)
+            .map(|d| sentence_set(&d).into_iter().collect())
+            .unwrap_or_default();
+        (want.iter().filter(|s| got.contains(*s)).count(), want.len())
+    }
+    let as_text = |text: String| {
+        parse_document(Path::new("x.txt"), text.as_bytes(), &unlimited(), &estimate_tokens)
+            .ok()
+            .map(|mut d| d.remove(0))
+    };
+    let simsum = |b: &[u8]| {
+        parse_document(Path::new("x.pdf"), b, &unlimited(), &estimate_tokens)
+            .ok()
+            .map(|mut d| d.remove(0))
+    };
+    let plain = |b: &[u8]| pdf_extract::extract_text_from_mem(b).ok().and_then(as_text);
+    let lopdf = |b: &[u8]| {
+        let doc = pdf_extract::Document::load_mem(b).ok()?;
+        let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+        doc.extract_text(&pages).ok().and_then(as_text)
+    };
+    let extractors: [(&str, &dyn Fn(&[u8]) -> Option<Document>); 3] = [
+        ("simsum layout (pdf-extract glyphs)", &simsum),
+        ("pdf-extract extract_text", &plain),
+        ("lopdf extract_text", &lopdf),
+    ];
+    let mut shares = Vec::new();
+    for (name, f) in extractors {
+        for cols in ["1col", "2col"] {
+            let (mut found, mut total) = (0, 0);
+            for seed in [SEED_III, SEED_IV] {
+                let (a, b) = share(seed, f, cols);
+                found += a;
+                total += b;
+            }
+            let s = found as f64 / total as f64;
+            eprintln!("{name:<36} {cols}: {found}/{total} = {:.1}%", 100.0 * s);
+            shares.push((name, cols, s));
+        }
+    }
+    for cols in ["1col", "2col"] {
+        let of = |n: &str| shares.iter().find(|s| s.0 == n && s.1 == cols).unwrap().2;
+        let ours = of("simsum layout (pdf-extract glyphs)");
+        assert!(ours >= of("pdf-extract extract_text"), "{cols}");
+        assert!(ours >= of("lopdf extract_text"), "{cols}");
+    }
+}

@@ -178,9 +178,9 @@ fn cluster(g: &super::Global, a: ClusterBenchArgs) -> anyhow::Result<ExitCode> {
                 "seconds": runs.iter().map(|r| r[i].1).collect::<Vec<_>>()})).collect::<Vec<_>>(),
             "total_median_seconds": total,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!(
+        outln!(
             "{} items -> {} themes, {} unclustered; median of {} runs",
             themes.items.len(),
             themes.report.themes.len(),
@@ -188,9 +188,9 @@ fn cluster(g: &super::Global, a: ClusterBenchArgs) -> anyhow::Result<ExitCode> {
             runs.len()
         );
         for (i, n) in names.iter().enumerate() {
-            println!("{n:<18} {:>8.3} s", median(i));
+            outln!("{n:<18} {:>8.3} s", median(i));
         }
-        println!("{:<18} {:>8.3} s", "total", total);
+        outln!("{:<18} {:>8.3} s", "total", total);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -292,9 +292,9 @@ fn summarize(g: &super::Global, a: SummarizeBenchArgs) -> anyhow::Result<ExitCod
                 "seconds": runs.iter().map(|r| r.stages[i].1).collect::<Vec<_>>()})).collect::<Vec<_>>(),
             "total_median_seconds": total,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!(
+        outln!(
             "{} sentences ({} distinct), {} words; {} tokens embedded ({:.0} GFLOP); median of {} runs",
             first.sentences,
             first.distinct,
@@ -304,16 +304,16 @@ fn summarize(g: &super::Global, a: SummarizeBenchArgs) -> anyhow::Result<ExitCod
             runs.len()
         );
         for (i, n) in names.iter().enumerate() {
-            println!("{n:<18} {:>8.3} s", median(i));
+            outln!("{n:<18} {:>8.3} s", median(i));
         }
-        println!("{:<18} {:>8.3} s", "total", total);
-        println!(
+        outln!("{:<18} {:>8.3} s", "total", total);
+        outln!(
             "embedding ran at {gflops:.0} GFLOP/s, {:.0}% of the measured f32 GEMM peak ({peak:.0} GFLOP/s; {:.2} s at peak)",
             gflops / peak * 100.0,
             first.flops / peak / 1e9
         );
         if let Some(f) = fma {
-            println!(
+            outln!(
                 "f32 multiply-add limit {f:.0} GFLOP/s ({:.0}% reached; the embeddings take {:.2} s at it)",
                 gflops / f * 100.0,
                 first.flops / f / 1e9
@@ -408,9 +408,9 @@ fn embed(g: &super::Global, a: EmbedBenchArgs) -> anyhow::Result<ExitCode> {
         "skipped": skipped,
     });
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!(
+        outln!(
             "machine: {} ({} threads, CPU features: {}), f32 GEMM peak {:.0} GFLOP/s (FMA limit {}), bf16 {}",
             machine.cpu_model,
             machine.threads_used,
@@ -419,7 +419,7 @@ fn embed(g: &super::Global, a: EmbedBenchArgs) -> anyhow::Result<ExitCode> {
             fma_peak.map_or("n/a".into(), |p| format!("{p:.0} GFLOP/s")),
             bf16_peak.map_or("n/a".into(), |p| format!("{p:.0} GFLOP/s"))
         );
-        println!(
+        outln!(
             "{:<9} {:>5} {:>7} {:>9} {:>9} {:>7} {:>8} {:>8} {:>7} {:>6} {:>5} {:>8} {:>9}",
             "dtype",
             "batch",
@@ -436,7 +436,7 @@ fn embed(g: &super::Global, a: EmbedBenchArgs) -> anyhow::Result<ExitCode> {
             "cos f32"
         );
         for r in &runs {
-            println!(
+            outln!(
                 "{:<9} {:>5} {:>7} {:>9.1} {:>9.0} {:>6.1}% {:>8.1} {:>8.1} {:>7.1} {:>5.0}% {:>4.0}% {:>8.0} {:>9}",
                 r.dtype, r.batch_size, r.texts, r.texts_per_s, r.tokens_per_s, r.padding_ratio * 100.0,
                 r.batch_latency_p50_ms, r.batch_latency_p99_ms, r.gflops, r.peak_fraction.unwrap_or(f64::NAN) * 100.0,
@@ -445,7 +445,7 @@ fn embed(g: &super::Global, a: EmbedBenchArgs) -> anyhow::Result<ExitCode> {
             );
         }
         for why in &skipped {
-            println!("{why}");
+            outln!("{why}");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -466,18 +466,18 @@ fn index(a: IndexBenchArgs) -> anyhow::Result<ExitCode> {
             "benchmark": "index", "machine": Machine::detect(), "vectors": a.vectors,
             "config": cfg, "result": b,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!(
+        outln!(
             "{} points x {} dims, {} queries; build {:.2} s on {} threads (M={}, ef_construction={}); {:.1} MiB on disk; exact scan {:.0} q/s",
             b.points, b.dim, b.queries, b.build_seconds, b.build_threads, a.m, a.ef_construction, b.index_mib_on_disk, b.exact_qps_one_thread
         );
-        println!(
+        outln!(
             "{:>5} {:>9} {:>10} {:>10} {:>10} {:>8} {:>8}",
             "ef", "recall@1", "recall@10", "q/s (1 t)", "q/s (all)", "p50 ms", "p99 ms"
         );
         for r in &b.runs {
-            println!(
+            outln!(
                 "{:>5} {:>9.4} {:>10.4} {:>10.0} {:>10.0} {:>8.3} {:>8.3}",
                 r.ef,
                 r.recall_at_1,
@@ -528,18 +528,18 @@ fn pipeline(g: &super::Global, a: PipelineBenchArgs) -> anyhow::Result<ExitCode>
             "stages": stages.iter().map(|(n, s)| serde_json::json!({"stage": n, "seconds": s})).collect::<Vec<_>>(),
             "total_seconds": total,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!(
+        outln!(
             "{} documents, {} texts embedded, {} themes",
             report.documents.len(),
             stats.embedded,
             themes.report.themes.len()
         );
         for (n, s) in &stages {
-            println!("{n:<16} {:>8.3} s", s);
+            outln!("{n:<16} {:>8.3} s", s);
         }
-        println!("{:<16} {:>8.3} s", "total", total);
+        outln!("{:<16} {:>8.3} s", "total", total);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -17,7 +17,7 @@ use simsum::store::{SavedThemes, Store};
 #[derive(Debug, clap::Args)]
 pub struct ClusterArgs {
     /// What to cluster: initiative or section.
-    #[arg(long, default_value = "initiative")]
+    #[arg(long, default_value = "initiative", value_parser = super::item_level_value)]
     pub level: Level,
     /// Number of themes: auto, or a number.
     #[arg(long, default_value = "auto")]
@@ -83,9 +83,6 @@ pub fn emit(output: Option<&Path>, text: &str) -> anyhow::Result<()> {
 
 /// Runs `simsum cluster`.
 pub fn run(g: &super::Global, a: ClusterArgs) -> anyhow::Result<ExitCode> {
-    if a.level == Level::Sentence {
-        anyhow::bail!("--level must be initiative or section");
-    }
     let index = super::search::open_index(g, false)?;
     let params = ClusterParams {
         themes: a.themes,

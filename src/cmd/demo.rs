@@ -26,7 +26,7 @@ pub struct DemoArgs {
     #[arg(long, default_value = "simsum-report.html")]
     pub report: PathBuf,
     /// Results per example query.
-    #[arg(short, long, default_value_t = 3)]
+    #[arg(short, long, default_value_t = 3, value_parser = super::k_value())]
     pub k: usize,
 }
 

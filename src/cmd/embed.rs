@@ -36,6 +36,10 @@ pub fn read_lines(mut reader: impl Read, lossy: bool, name: &str) -> anyhow::Res
         .read_to_end(&mut bytes)
         .with_context(|| format!("reading {name}"))?;
     let mut lines = Vec::new();
+    // No bytes, no texts (not one empty text).
+    if bytes.is_empty() {
+        return Ok(lines);
+    }
     for (n, line) in bytes.split(|&b| b == b'\n').enumerate() {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         match std::str::from_utf8(line) {

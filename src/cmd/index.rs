@@ -19,8 +19,9 @@ pub struct IndexArgs {
     /// corrupt index).
     #[arg(long)]
     pub rebuild: bool,
-    /// Input format for all files (default: detected per file).
-    #[arg(long)]
+    /// Input format for all files: seed, text, markdown, html, jsonl or pdf (default: detected
+    /// per file).
+    #[arg(long, value_parser = super::input_format_value)]
     pub format: Option<String>,
     /// Texts per embedding batch.
     #[arg(long, default_value_t = 256)]
@@ -105,13 +106,13 @@ pub fn run(g: &super::Global, a: IndexArgs) -> anyhow::Result<ExitCode> {
             "near_copy_documents": near_copies,
             "seconds": started.elapsed().as_secs_f64(),
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!(
+        outln!(
             "added {}, updated {}, removed {}, unchanged {}",
             items.added, items.updated, items.removed, items.unchanged
         );
-        println!(
+        outln!(
             "{} documents, {} sections, {} initiatives, {} sentences in {}; embedded {} texts in {:.1} s",
             counts.documents,
             counts.sections,

@@ -6,6 +6,23 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
+/// `println!` that returns the write error instead of panicking, so a closed pipe
+/// (`simsum ... | head`) reaches `main`, which ends quietly with exit 0.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
+/// `print!` that returns the write error instead of panicking (see `outln!`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 pub mod bench;
 pub mod cluster;
 pub mod demo;
@@ -150,6 +167,35 @@ pub enum Command {
     Sections(sections::SectionsArgs),
     /// Serve the store over HTTP: a JSON API, OpenAI-compatible embeddings and a web page.
     Serve(serve::ServeArgs),
+}
+
+// Value parsers shared by the commands' arguments, so a bad value is a usage error (exit 2)
+// that names the flag and the accepted form, the same in every command.
+
+/// `-k`: a number of results from 1 to [`simsum::search::MAX_K`].
+pub fn k_value() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(1..=simsum::search::MAX_K as u64)
+}
+
+/// `--since`/`--until`: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, a date that exists.
+pub fn date_value(s: &str) -> Result<String, String> {
+    simsum::search::check_date(s).map_err(|e| e.to_string())
+}
+
+/// `--format` of input files: a name [`simsum::ingest::Format::from_name`] knows.
+pub fn input_format_value(s: &str) -> Result<String, String> {
+    simsum::ingest::Format::from_name(s)
+        .map(|_| s.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// `--level` where items are searched or clustered: initiative or section.
+pub fn item_level_value(s: &str) -> Result<simsum::store::Level, String> {
+    use simsum::store::Level;
+    match s.parse::<Level>() {
+        Ok(Level::Sentence) | Err(_) => Err(format!("use initiative or section, not `{s}`")),
+        Ok(level) => Ok(level),
+    }
 }
 
 /// Embedder settings a command may change from their defaults.

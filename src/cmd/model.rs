@@ -24,7 +24,7 @@ pub fn run(g: &super::Global, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ModelCommand::Fetch => {
             let m = model::resolve(g.model.files_name()?, &ResolveOptions::default())?;
-            println!("{} ready ({}) at {}", m.name, m.source, m.dir.display());
+            outln!("{} ready ({}) at {}", m.name, m.source, m.dir.display());
             if g.verbose {
                 m.attempts.iter().for_each(|a| eprintln!("  tried {a}"));
             }
@@ -54,22 +54,22 @@ pub fn run(g: &super::Global, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
                 "tried": m.attempts,
             });
             if json {
-                println!("{}", serde_json::to_string_pretty(&info)?);
+                outln!("{}", serde_json::to_string_pretty(&info)?);
             } else {
-                println!("name            {}", m.name);
-                println!("source          {}", m.source);
-                println!("path            {}", m.dir.display());
-                println!("dimension       {}", m.config.hidden_size);
-                println!("max_seq_length  {}", m.max_seq_length);
-                println!("pooling         {}", m.pooling);
-                println!("normalize       {}", m.normalize);
-                println!("layers          {}", m.config.num_hidden_layers);
-                println!("weights_sha256  {}", m.weights_sha256);
-                println!(
+                outln!("name            {}", m.name);
+                outln!("source          {}", m.source);
+                outln!("path            {}", m.dir.display());
+                outln!("dimension       {}", m.config.hidden_size);
+                outln!("max_seq_length  {}", m.max_seq_length);
+                outln!("pooling         {}", m.pooling);
+                outln!("normalize       {}", m.normalize);
+                outln!("layers          {}", m.config.num_hidden_layers);
+                outln!("weights_sha256  {}", m.weights_sha256);
+                outln!(
                     "dtype           {} (--dtype auto on {}; engine {:?})",
                     plan.dtype, g.device, plan.engine
                 );
-                println!("cpu_features    {features}");
+                outln!("cpu_features    {features}");
             }
         }
     }

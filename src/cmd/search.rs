@@ -16,24 +16,24 @@ pub struct SearchArgs {
     #[command(flatten)]
     pub common: QueryArgs,
     /// Level to search: initiative or section.
-    #[arg(long, default_value = "initiative")]
+    #[arg(long, default_value = "initiative", value_parser = super::item_level_value)]
     pub level: Level,
 }
 
 /// Options shared by `search` and `similar`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct QueryArgs {
-    /// Number of results.
-    #[arg(short, long, default_value_t = 10)]
+    /// Number of results (1 to 10000).
+    #[arg(short, long, default_value_t = 10, value_parser = super::k_value())]
     pub k: usize,
     /// Only documents whose id, file name or path matches this glob.
     #[arg(long = "doc", value_name = "GLOB")]
     pub doc: Option<String>,
     /// Only documents dated on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD).
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = super::date_value)]
     pub since: Option<String>,
     /// Only documents dated on or before DATE (a prefix includes the whole period).
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = super::date_value)]
     pub until: Option<String>,
     /// Also return boilerplate paragraphs (text shared by several documents).
     #[arg(long)]
@@ -72,9 +72,6 @@ pub(crate) fn open_index(
 
 /// Runs `simsum search`.
 pub fn run(g: &super::Global, a: SearchArgs) -> anyhow::Result<ExitCode> {
-    if a.level == Level::Sentence {
-        anyhow::bail!("--level must be initiative or section");
-    }
     let index = open_index(g, a.common.exact)?;
     let embedder = super::load_embedder(g)?;
     index.check_model(&embedder.model_id(), embedder.dim())?;

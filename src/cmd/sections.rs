@@ -18,8 +18,9 @@ pub struct SectionsArgs {
     /// Print one JSON object per document (the full model) instead of a tree.
     #[arg(long)]
     pub json: bool,
-    /// Read every file as this format: seed, text, markdown, html or jsonl (default: by extension).
-    #[arg(long)]
+    /// Read every file as this format: seed, text, markdown, html, jsonl or pdf (default: by
+    /// extension).
+    #[arg(long, value_parser = super::input_format_value)]
     pub format: Option<String>,
     /// Show initiatives marked as boilerplate in the tree (JSON always includes them, flagged).
     #[arg(long)]

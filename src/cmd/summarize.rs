@@ -28,8 +28,8 @@ pub struct SummarizeArgs {
     /// The top results of this query.
     #[arg(long, value_name = "TEXT")]
     pub query: Option<String>,
-    /// Results of --query to summarize.
-    #[arg(short, long, default_value_t = 10)]
+    /// Results of --query to summarize (1 to 10000).
+    #[arg(short, long, default_value_t = 10, value_parser = super::k_value())]
     pub k: usize,
     /// At most N sentences.
     #[arg(long, value_name = "N", conflicts_with = "words")]
@@ -37,8 +37,9 @@ pub struct SummarizeArgs {
     /// At most N words.
     #[arg(long, value_name = "N")]
     pub words: Option<usize>,
-    /// Input format for PATHs (seed, text, markdown, html, jsonl); default: from the extension.
-    #[arg(long)]
+    /// Input format for PATHs (seed, text, markdown, html, jsonl, pdf); default: from the
+    /// extension.
+    #[arg(long, value_parser = super::input_format_value)]
     pub format: Option<String>,
     /// With PATHs: one summary per document (JSON Lines with --json) instead of one for all.
     #[arg(long)]
@@ -120,7 +121,7 @@ pub fn run(g: &super::Global, a: SummarizeArgs) -> anyhow::Result<ExitCode> {
     if summary.sentences.is_empty() && !a.json {
         eprintln!("nothing to summarize: no sentences outside boilerplate");
     }
-    print!("{}", simsum::report::render_summary(&summary, a.json));
+    out!("{}", simsum::report::render_summary(&summary, a.json));
     Ok(status)
 }
 

@@ -6,7 +6,7 @@
 //! `<doc>#s<section>.p<paragraph>` (plus `.<part>` when a long paragraph was split).
 //!
 //! The parsers for each input format live in submodules (`text` for plain text and the seed
-//! format, `markdown`, `html`, `jsonl`); `builder` turns their blocks into sections with ids and
+//! format, `markdown`, `html`, `jsonl`, `pdf`); `builder` turns their blocks into sections with ids and
 //! token-budget splits; `decode` handles encodings and binary detection. [`ingest_paths`] walks
 //! paths like ripgrep (hidden files and `.gitignore` respected), detects each file's format,
 //! and reports bad files in [`IngestReport::skipped`] without aborting the batch.
@@ -16,11 +16,12 @@ mod decode;
 mod html;
 mod jsonl;
 mod markdown;
+mod pdf;
 pub mod sentences;
 mod text;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -30,10 +31,12 @@ use builder::SectionBuilder;
 use decode::LineReader;
 use text::TextHeader;
 
+pub use pdf::PdfError;
+
 /// What [`ingest_paths`] and [`parse_document`] need to know besides the input.
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
-    /// Force one input format for every file (`seed`, `text`, `markdown`, `html`, `jsonl`);
+    /// Force one input format for every file (`seed`, `text`, `markdown`, `html`, `jsonl`, `pdf`);
     /// `None` detects it from the file extension.
     pub format: Option<String>,
     /// The model's token budget per initiative, special tokens included.
@@ -85,10 +88,10 @@ pub enum IngestError {
     Undecodable { line: usize, reason: String },
     #[error("invalid record: {reason}")]
     InvalidRecord { line: usize, reason: String },
-    #[error("unknown format `{0}` (expected seed, text, markdown, html or jsonl)")]
+    #[error("unknown format `{0}` (expected seed, text, markdown, html, jsonl or pdf)")]
     UnknownFormat(String),
-    #[error("{0} input is not supported: {1}")]
-    Unsupported(&'static str, &'static str),
+    #[error(transparent)]
+    Pdf(#[from] PdfError),
 }
 
 impl IngestError {
@@ -374,6 +377,13 @@ fn ingest_file(
     }
 }
 
+/// Decodes an input's bytes as the text formats do (byte-order marks, UTF-16, legacy 8-bit
+/// encodings, binary detection): the text, and a note naming the encoding when it was not
+/// UTF-8. Each line of the text ends with `\n`.
+pub fn decode_text(bytes: &[u8]) -> Result<(String, Option<String>), IngestError> {
+    decode::decode_all(bytes).map(|(text, _, note)| (text, note))
+}
+
 /// Parse one in-memory text (used for summarizing a file on the fly and in tests).
 ///
 /// The format comes from `opts.format`, else from the extension of `path` (plain text when it
@@ -413,10 +423,7 @@ fn parse_stream<R: BufRead>(
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     if format == Format::Pdf {
-        return Err(IngestError::Unsupported(
-            "PDF",
-            "no reliable text extractor is built in; convert it with `pdftotext` first",
-        ));
+        return parse_pdf_stream(path, reader, &stem, opts, count_tokens);
     }
     // UTF-16 cannot be split into lines byte-wise: decode it whole, then stream the UTF-8.
     if encoding_rs::Encoding::for_bom(head).is_some_and(|(e, _)| e != encoding_rs::UTF_8) {
@@ -482,6 +489,37 @@ fn parse_stream<R: BufRead>(
         return Err(IngestError::NoText);
     }
     let doc = assemble(path, &doc_id, &stem, header, sections, hash, format_name);
+    Ok(FileOutcome {
+        documents: vec![doc],
+        bad_records: Vec::new(),
+        notes,
+    })
+}
+
+/// Reads a whole PDF (the format needs random access) and parses it.
+fn parse_pdf_stream<R: BufRead>(
+    path: &Path,
+    reader: R,
+    stem: &str,
+    opts: &IngestOptions,
+    count_tokens: &dyn Fn(&str) -> usize,
+) -> Result<FileOutcome, IngestError> {
+    let mut bytes = Vec::new();
+    reader
+        .take(pdf::MAX_PDF_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > pdf::MAX_PDF_BYTES {
+        return Err(PdfError::TooLarge(bytes.len()).into());
+    }
+    let hash = hex::encode(Sha256::digest(&bytes));
+    let doc_id = slug(stem);
+    let builder = SectionBuilder::new(&doc_id, opts.max_tokens, count_tokens);
+    let mut notes = Vec::new();
+    let (header, sections) = pdf::parse_pdf(&bytes, builder, &mut notes)?;
+    if sections.is_empty() {
+        return Err(IngestError::NoText);
+    }
+    let doc = assemble(path, &doc_id, stem, header, sections, hash, "pdf");
     Ok(FileOutcome {
         documents: vec![doc],
         bad_records: Vec::new(),

@@ -120,7 +120,7 @@ fn take_header(block: &[Line], first_block: bool, header: &mut TextHeader) -> us
 }
 
 /// A `Key: value` header line with a known key, lower-cased.
-fn header_field(line: &str) -> Option<(String, String)> {
+pub(crate) fn header_field(line: &str) -> Option<(String, String)> {
     let (key, value) = line.trim().split_once(':')?;
     let key = key.trim().to_ascii_lowercase();
     const KEYS: &[&str] = &[
