@@ -10,8 +10,9 @@
 //! input rather than its largest part) so no two chosen sentences say the same thing, and returned in
 //! source order. A sentence that leans on the one before it (it opens with a connective or a
 //! pronoun, [`crate::text::openers`]) is chosen only together with that sentence, or not at all;
-//! near-copies ([`crate::text::copies`]) count as one sentence. The same code serves one document, a theme (see [`crate::cluster`]) or the top
-//! results of a query: cross-document redundancy is removed by the same MMR step.
+//! near-copies ([`crate::text::copies`]) count as one sentence. The same code serves one
+//! document, a theme (see [`crate::cluster`]) or the top results of a query: cross-document
+//! redundancy is removed by the same MMR step.
 
 use std::collections::{HashMap, HashSet};
 

@@ -77,6 +77,13 @@ fn key(text: &str) -> Option<u64> {
     simsum::text::copy_key(text)
 }
 
+/// No two of `texts` share a copy key (texts too short for a key are never copies).
+fn assert_no_two_copies<'a>(texts: impl Iterator<Item = &'a str>) {
+    let keyed: Vec<u64> = texts.filter_map(key).collect();
+    let distinct: HashSet<u64> = keyed.iter().copied().collect();
+    assert_eq!(distinct.len(), keyed.len(), "two results are copies");
+}
+
 #[test]
 fn copies_are_counted_and_their_shared_text_is_not_boilerplate() {
     let c = corpus();
@@ -160,8 +167,7 @@ fn search_returns_one_hit_per_copy_group() {
             &h.text[..h.text.len().min(80)]
         );
     }
-    let keys: HashSet<Option<u64>> = hits.iter().map(|h| key(&h.text)).collect();
-    assert_eq!(keys.len(), hits.len(), "two hits are copies");
+    assert_no_two_copies(hits.iter().map(|h| h.text.as_str()));
     let top = &hits[0];
     eprintln!("{} {:?}", top.text, top.copies);
     assert!(top.text.contains("ocational training"), "{}", top.text);
@@ -194,8 +200,7 @@ fn similar_and_links_fold_copies() {
         .find(|i| i.text.contains("ocational training") && !i.boilerplate)
         .unwrap();
     let (_, hits) = similar(c.store.as_ref(), &item.id, &SearchOptions::default()).unwrap();
-    let keys: HashSet<Option<u64>> = hits.iter().map(|h| key(&h.text)).collect();
-    assert_eq!(keys.len(), hits.len());
+    assert_no_two_copies(hits.iter().map(|h| h.text.as_str()));
     // The item's own copies come back as one hit.
     assert_eq!(hits[0].copies.len() + 1, CITIES.len(), "{:?}", hits[0]);
 
@@ -252,8 +257,7 @@ fn themes_are_made_of_different_texts_and_count_their_copies() {
         assert_eq!(docs, t.size);
         // Summaries never pick two copies, nor start mid-thought.
         let s = t.summary.as_deref().unwrap();
-        let keys: HashSet<Option<u64>> = s.iter().map(|x| key(&x.text)).collect();
-        assert_eq!(keys.len(), s.len(), "{s:?}");
+        assert_no_two_copies(s.iter().map(|x| x.text.as_str()));
         assert!(seeds::dangling(s).is_empty(), "{s:?}");
         // The title is supported by at least half of the members.
         let support = t

@@ -93,7 +93,14 @@ fn length_limits_are_respected() {
     let s = summarize(&u, &params(Length::Auto)).unwrap();
     assert_eq!(s.sentences.len(), 2);
     let long: Vec<String> = (0..40)
-        .map(|i| format!("Sentence {i} talks about topic {} at length.", i % 7))
+        // Distinct lower-case words: numbers alone would make the sentences near-copies.
+        .map(|i| {
+            let tag: String = [b'a' + (i / 26) as u8, b'a' + (i % 26) as u8]
+                .iter()
+                .map(|&b| b as char)
+                .collect();
+            format!("Sentence {tag} talks about topic {} at length.", i % 7)
+        })
         .collect();
     let refs: Vec<&str> = long.iter().map(String::as_str).collect();
     let s = summarize(&units(&refs, "l"), &params(Length::Auto)).unwrap();

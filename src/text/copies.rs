@@ -19,10 +19,11 @@ use super::stopwords::is_stopword_lower;
 /// Smallest cosine similarity of two items with equal copy keys for them to be copies.
 /// Measured (benches/quality/README.md, "Near-copies", `examples/text_quality.rs`): the seed
 /// paragraphs with the city renamed score 0.75-1.0 against their original with
-/// all-MiniLM-L6-v2 (a city name moves a short paragraph's vector a lot), so cosine alone cannot
-/// tell copies from related text; the key does, and this floor only keeps apart texts of the
-/// same wording whose names make them different statements.
-pub const COPY_COSINE: f32 = 0.7;
+/// all-MiniLM-L6-v2, and two renamed versions of one short paragraph can score below 0.7 against
+/// each other (a city name moves a short paragraph's vector a lot). Cosine alone therefore
+/// cannot tell copies from related text; the key does, and this floor only keeps apart texts of
+/// the same wording whose names make them unrelated statements.
+pub const COPY_COSINE: f32 = 0.5;
 
 /// Texts with fewer lower-case (non-name, non-number) words than this have no copy key: a
 /// heading or a list of names says too little for its shape to identify it.
@@ -104,8 +105,13 @@ pub fn are_copies(key_a: Option<u64>, a: &[f32], key_b: Option<u64>, b: &[f32]) 
     key_a.is_some() && key_a == key_b && cosine(a, b) >= COPY_COSINE
 }
 
-/// Groups items into near-copy groups: each item joins the first group (in input order) whose
-/// first member it is a copy of, else starts one. Every index appears in exactly one group;
+/// Members of a group an item is compared with before it starts a group of its own.
+const LINK_CHECKS: usize = 32;
+
+/// Groups items into near-copy groups: each item joins the first group (in input order) with
+/// its copy key that holds a member it is close enough to (among the first [`LINK_CHECKS`]),
+/// else starts one. Each renamed city moves the vector its own way, so two copies may be further
+/// apart than either is from the original. Every index appears in exactly one group;
 /// groups are in the order of their first member, members in input order. Linear in the number
 /// of items: only items with equal keys are ever compared.
 pub fn group(keys: &[Option<u64>], vectors: &[&[f32]]) -> Vec<Vec<usize>> {
@@ -114,9 +120,12 @@ pub fn group(keys: &[Option<u64>], vectors: &[&[f32]]) -> Vec<Vec<usize>> {
     for (i, key) in keys.iter().enumerate() {
         let found = key.and_then(|k| {
             by_key.get(&k).and_then(|gs| {
-                gs.iter()
-                    .copied()
-                    .find(|&g| cosine(vectors[groups[g][0]], vectors[i]) >= COPY_COSINE)
+                gs.iter().copied().find(|&g| {
+                    groups[g]
+                        .iter()
+                        .take(LINK_CHECKS)
+                        .any(|&m| cosine(vectors[m], vectors[i]) >= COPY_COSINE)
+                })
             })
         });
         match found {
