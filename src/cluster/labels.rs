@@ -110,6 +110,26 @@ fn stem(w: &str) -> String {
     w
 }
 
+/// Plural-folded words found in more than [`COMMON_SHARE`] of the texts.
+fn common_stems(texts: &[&str]) -> HashSet<String> {
+    let mut df: HashMap<String, usize> = HashMap::new();
+    for t in texts {
+        let words: HashSet<String> = segments(t)
+            .into_iter()
+            .flatten()
+            .map(|(lower, _)| stem(&lower))
+            .collect();
+        for w in words {
+            *df.entry(w).or_default() += 1;
+        }
+    }
+    let n = texts.len().max(1) as f64;
+    df.into_iter()
+        .filter(|(_, d)| *d as f64 / n > COMMON_SHARE)
+        .map(|(w, _)| w)
+        .collect()
+}
+
 fn stems(phrase: &str) -> Vec<String> {
     phrase.split_whitespace().map(stem).collect()
 }
@@ -287,6 +307,21 @@ pub(crate) fn label_themes(
                 .collect()
         })
         .collect();
+
+    // A word found in most of the corpus names no theme, inside a phrase either ("Beijing
+    // Construction" in a corpus about Beijing): such phrases leave the pool, unless nothing else
+    // is left for the theme.
+    let common = common_stems(texts);
+    for cs in &mut cands {
+        let keep: Vec<bool> = cs
+            .iter()
+            .map(|c| !stems(&c.surface).iter().any(|w| common.contains(w)))
+            .collect();
+        if keep.iter().any(|&k| k) {
+            let mut k = keep.into_iter();
+            cs.retain(|_| k.next().unwrap_or(true));
+        }
+    }
 
     if let Some(e) = embedder {
         let mut phrases: Vec<String> = Vec::new();
