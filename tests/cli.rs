@@ -421,8 +421,16 @@ fn seeds_dir() -> std::path::PathBuf {
 #[test]
 fn empty_input_embeds_nothing() {
     let out = run_with_stdin(&["--model", "hash:16", "embed"], b"");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     // One empty line is still one (empty) text.
     let out = run_with_stdin(&["--model", "hash:16", "embed"], b"\n");
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
@@ -433,22 +441,54 @@ fn invalid_dates_k_levels_and_formats_name_the_flag_and_the_accepted_form() {
     let f = seeds_dir().join("000_23f0baf8f5491e38.txt");
     let f = f.to_str().unwrap();
     let cases: &[(&[&str], &str, &str)] = &[
-        (&["search", "q", "--since", "2023-13-45"], "--since", "YYYY-MM-DD"),
-        (&["search", "q", "--until", "2023-02-30"], "--until", "YYYY-MM-DD"),
-        (&["search", "q", "--since", "yesterday"], "--since", "YYYY-MM-DD"),
-        (&["similar", "x#s1.p1", "--until", "2023-00"], "--until", "YYYY-MM"),
+        (
+            &["search", "q", "--since", "2023-13-45"],
+            "--since",
+            "YYYY-MM-DD",
+        ),
+        (
+            &["search", "q", "--until", "2023-02-30"],
+            "--until",
+            "YYYY-MM-DD",
+        ),
+        (
+            &["search", "q", "--since", "yesterday"],
+            "--since",
+            "YYYY-MM-DD",
+        ),
+        (
+            &["similar", "x#s1.p1", "--until", "2023-00"],
+            "--until",
+            "YYYY-MM",
+        ),
         (&["search", "q", "-k", "0"], "-k", "1..=10000"),
         (&["search", "q", "-k", "many"], "-k", "1..=10000"),
         (&["search", "q", "-k", "100000000000"], "-k", "1..=10000"),
         (&["summarize", "--query", "q", "-k", "0"], "-k", "1..=10000"),
         (&["demo", "-k", "-3"], "-k", "1..=10000"),
-        (&["search", "q", "--level", "sentence"], "--level", "initiative or section"),
-        (&["cluster", "--level", "paragraph"], "--level", "initiative or section"),
-        (&["links", "--level", "paragraph"], "--level", "section, initiative or sentence"),
+        (
+            &["search", "q", "--level", "sentence"],
+            "--level",
+            "initiative or section",
+        ),
+        (
+            &["cluster", "--level", "paragraph"],
+            "--level",
+            "initiative or section",
+        ),
+        (
+            &["links", "--level", "paragraph"],
+            "--level",
+            "section, initiative or sentence",
+        ),
         (&["sections", "--format", "docx", f], "--format", "pdf"),
         (&["summarize", "--format", "docx", f], "--format", "pdf"),
         (&["index", "--format", "docx", f], "--format", "pdf"),
-        (&["cluster", "--format", "pdf"], "--format", "text, md, json or html"),
+        (
+            &["cluster", "--format", "pdf"],
+            "--format",
+            "text, md, json or html",
+        ),
     ];
     for (args, flag, form) in cases {
         let out = simsum()
@@ -473,7 +513,11 @@ fn hash_index() -> tempfile::TempDir {
         .arg(seeds_dir())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     dir
 }
 
@@ -497,7 +541,10 @@ fn with_closed_stdout(index: &std::path::Path, args: &[&str]) {
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
-    assert!(!err.contains("Broken pipe") && !err.contains("panicked"), "{args:?}: {err}");
+    assert!(
+        !err.contains("Broken pipe") && !err.contains("panicked"),
+        "{args:?}: {err}"
+    );
 }
 
 #[test]

@@ -691,15 +691,44 @@ fn second_writer_gets_index_is_locked() {
 }
 
 /// `files` text files named `<prefix>NNNNN.txt` (document ids come from file names).
+const WORDS: [&str; 23] = [
+    "harbours",
+    "orchards",
+    "libraries",
+    "railways",
+    "vaccines",
+    "bridges",
+    "looms",
+    "wells",
+    "satellites",
+    "bakeries",
+    "museums",
+    "forests",
+    "clinics",
+    "mines",
+    "vineyards",
+    "turbines",
+    "ferries",
+    "schools",
+    "markets",
+    "dams",
+    "theatres",
+    "gardens",
+    "laboratories",
+];
+
 fn write_corpus(dir: &Path, prefix: &str, files: usize, paras: usize) {
     std::fs::create_dir_all(dir).unwrap();
     for f in 0..files {
         let mut text = format!("Report number {f}\nDate: 2023-01-{:02}\n\n", f % 28 + 1);
         for p in 0..paras {
+            // Words, not only numbers, differ between paragraphs: texts that differ only in
+            // names and numbers are near-copies, which searches fold into one hit.
             text.push_str(&format!(
-                "Paragraph {p} of report {f} talks about training, culture and trade number {}. It has a second sentence {}.\n\n",
+                "Paragraph {p} of report {f} talks about training, culture and trade number {} and {}. It has a second sentence on {}.\n\n",
                 (f * 13 + p) % 101,
-                (f + p * 7) % 37
+                WORDS[(f * 13 + p) % WORDS.len()],
+                WORDS[(f + p * 7 + 5) % WORDS.len()]
             ));
         }
         std::fs::write(dir.join(format!("{prefix}{f:05}.txt")), text).unwrap();

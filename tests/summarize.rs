@@ -209,7 +209,9 @@ fn enterprises_summary(
 
 #[test]
 fn seed_enterprises_summary_covers_training_and_environment() {
-    let (docs, s) = enterprises_summary(Length::Sentences(4));
+    // Six sentences: a sentence that leans on the one before it comes with it, so the
+    // environmental sentence ("In addition to ..., they have ...") takes two places.
+    let (docs, s) = enterprises_summary(Length::Sentences(6));
     let text: String = s
         .sentences
         .iter()

@@ -46,7 +46,12 @@ pub fn ingest(ext: &str, data: &[u8]) {
 fn check_document(doc: &Document) {
     let mut ids = std::collections::HashSet::new();
     for (section, init) in doc.initiatives() {
-        assert!(init.id.starts_with(&section.id), "{} not in {}", init.id, section.id);
+        assert!(
+            init.id.starts_with(&section.id),
+            "{} not in {}",
+            init.id,
+            section.id
+        );
         assert!(ids.insert(init.id.clone()), "duplicate id {}", init.id);
         assert!(!init.text.is_empty(), "empty initiative {}", init.id);
         for s in &init.sentences {
@@ -103,7 +108,12 @@ pub fn store_file(file: &str, data: &[u8]) {
         if let Ok(mut writer) =
             simsum::store::open_writer(&url, None, &embedder.model_id(), DIM, false)
         {
-            let _ = writer.update(&template.extra, &embedder, &UpdateOptions::default(), &|_, _| {});
+            let _ = writer.update(
+                &template.extra,
+                &embedder,
+                &UpdateOptions::default(),
+                &|_, _| {},
+            );
         }
         return;
     }
@@ -117,8 +127,15 @@ pub fn store_file(file: &str, data: &[u8]) {
             let _ = store.sentences_of(item);
         }
     }
-    let query = embedder.embed(&["local workers training"]).expect("hash embedding");
-    let _ = store.nearest(Level::Initiative, &query[0].vector, 5, &ItemFilter::default());
+    let query = embedder
+        .embed(&["local workers training"])
+        .expect("hash embedding");
+    let _ = store.nearest(
+        Level::Initiative,
+        &query[0].vector,
+        5,
+        &ItemFilter::default(),
+    );
     let _ = store.load_themes();
 }
 
@@ -152,13 +169,14 @@ fn template() -> &'static Template {
         m["exact_threshold"] = 1.into();
         std::fs::write(&manifest, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
         update(&docs[..11]);
-        for f in [GRAPH_FLAT, "graph/initiative/graph.hnsw.graph", "graph/initiative/graph.json"] {
+        for f in [
+            GRAPH_FLAT,
+            "graph/initiative/graph.hnsw.graph",
+            "graph/initiative/graph.json",
+        ] {
             assert!(dir.join(f).exists(), "template has no {f}");
         }
-        Template {
-            dir,
-            extra: docs,
-        }
+        Template { dir, extra: docs }
     })
 }
 
@@ -173,9 +191,14 @@ fn documents(n: usize) -> Vec<Document> {
                  treated on site number {i}. Emissions fell by half.\n",
                 i % 28 + 1
             );
-            parse_document(Path::new(&format!("r{i}.txt")), text.as_bytes(), &opts, &estimate_tokens)
-                .expect("template document")
-                .remove(0)
+            parse_document(
+                Path::new(&format!("r{i}.txt")),
+                text.as_bytes(),
+                &opts,
+                &estimate_tokens,
+            )
+            .expect("template document")
+            .remove(0)
         })
         .collect()
 }
@@ -224,7 +247,11 @@ fn restamp(dir: &Path, file: &str, data: &[u8]) {
 /// The committed corpus of a target (`fuzz/corpus/<target>/`).
 pub fn corpus(target: &str) -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(if env!("CARGO_MANIFEST_DIR").ends_with("fuzz") { "corpus" } else { "fuzz/corpus" })
+        .join(if env!("CARGO_MANIFEST_DIR").ends_with("fuzz") {
+            "corpus"
+        } else {
+            "fuzz/corpus"
+        })
         .join(target);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())

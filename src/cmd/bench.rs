@@ -474,7 +474,13 @@ fn index(a: IndexBenchArgs) -> anyhow::Result<ExitCode> {
         );
         outln!(
             "{:>5} {:>9} {:>10} {:>10} {:>10} {:>8} {:>8}",
-            "ef", "recall@1", "recall@10", "q/s (1 t)", "q/s (all)", "p50 ms", "p99 ms"
+            "ef",
+            "recall@1",
+            "recall@10",
+            "q/s (1 t)",
+            "q/s (all)",
+            "p50 ms",
+            "p99 ms"
         );
         for r in &b.runs {
             outln!(

@@ -26,7 +26,7 @@ pub struct DemoArgs {
     #[arg(long, default_value = "simsum-report.html")]
     pub report: PathBuf,
     /// Results per example query.
-    #[arg(short, long, default_value_t = 3, value_parser = super::k_value())]
+    #[arg(short, long, default_value_t = 3, value_parser = super::k_value, allow_negative_numbers = true)]
     pub k: usize,
 }
 

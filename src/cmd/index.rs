@@ -110,7 +110,10 @@ pub fn run(g: &super::Global, a: IndexArgs) -> anyhow::Result<ExitCode> {
     } else {
         outln!(
             "added {}, updated {}, removed {}, unchanged {}",
-            items.added, items.updated, items.removed, items.unchanged
+            items.added,
+            items.updated,
+            items.removed,
+            items.unchanged
         );
         outln!(
             "{} documents, {} sections, {} initiatives, {} sentences in {}; embedded {} texts in {:.1} s",

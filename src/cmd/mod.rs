@@ -173,8 +173,12 @@ pub enum Command {
 // that names the flag and the accepted form, the same in every command.
 
 /// `-k`: a number of results from 1 to [`simsum::search::MAX_K`].
-pub fn k_value() -> clap::builder::RangedU64ValueParser<usize> {
-    clap::builder::RangedU64ValueParser::new().range(1..=simsum::search::MAX_K as u64)
+pub fn k_value(s: &str) -> Result<usize, String> {
+    let max = simsum::search::MAX_K;
+    match s.parse::<usize>() {
+        Ok(k) if (1..=max).contains(&k) => Ok(k),
+        _ => Err(format!("`{s}` is not a whole number in 1..={max}")),
+    }
 }
 
 /// `--since`/`--until`: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, a date that exists.

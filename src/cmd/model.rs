@@ -29,6 +29,23 @@ pub fn run(g: &super::Global, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
                 m.attempts.iter().for_each(|a| eprintln!("  tried {a}"));
             }
         }
+        ModelCommand::Info { json, .. } if matches!(g.model, simsum::model::ModelRef::Hash(_)) => {
+            // The model-free embedder has no files; say what it is rather than fail.
+            let simsum::model::ModelRef::Hash(dim) = g.model else {
+                unreachable!()
+            };
+            let info = serde_json::json!({
+                "name": g.model.to_string(), "source": "built in (model-free hashing embedder)",
+                "dimension": dim, "normalize": true,
+            });
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&info)?);
+            } else {
+                outln!("name            {}", g.model);
+                outln!("source          built in (model-free hashing embedder)");
+                outln!("dimension       {dim}");
+            }
+        }
         ModelCommand::Info { json, no_download } => {
             let opts = ResolveOptions {
                 no_download,
@@ -67,7 +84,9 @@ pub fn run(g: &super::Global, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
                 outln!("weights_sha256  {}", m.weights_sha256);
                 outln!(
                     "dtype           {} (--dtype auto on {}; engine {:?})",
-                    plan.dtype, g.device, plan.engine
+                    plan.dtype,
+                    g.device,
+                    plan.engine
                 );
                 outln!("cpu_features    {features}");
             }

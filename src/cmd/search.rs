@@ -24,7 +24,7 @@ pub struct SearchArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct QueryArgs {
     /// Number of results (1 to 10000).
-    #[arg(short, long, default_value_t = 10, value_parser = super::k_value())]
+    #[arg(short, long, default_value_t = 10, value_parser = super::k_value, allow_negative_numbers = true)]
     pub k: usize,
     /// Only documents whose id, file name or path matches this glob.
     #[arg(long = "doc", value_name = "GLOB")]

@@ -45,7 +45,7 @@ pub fn run(g: &super::Global, a: ServeArgs) -> anyhow::Result<ExitCode> {
         store_token: g.store_token.clone(),
         api_key: a.api_key.clone().filter(|k| !k.is_empty()),
         allow_uploads: !a.read_only,
-        dtype: super::EmbedderOptions::default().dtype,
+        dtype: embedder.model_id().dtype,
         limits: simsum::serve::Limits {
             max_k: a.max_k.max(1),
             max_body_bytes: a.max_body,

@@ -29,7 +29,7 @@ pub struct SummarizeArgs {
     #[arg(long, value_name = "TEXT")]
     pub query: Option<String>,
     /// Results of --query to summarize (1 to 10000).
-    #[arg(short, long, default_value_t = 10, value_parser = super::k_value())]
+    #[arg(short, long, default_value_t = 10, value_parser = super::k_value, allow_negative_numbers = true)]
     pub k: usize,
     /// At most N sentences.
     #[arg(long, value_name = "N", conflicts_with = "words")]

@@ -42,7 +42,9 @@ const EXTRACTOR_STACK: usize = 256 << 20;
 pub enum PdfError {
     #[error("encrypted PDF (needs a password): decrypt it first, e.g. `qpdf --decrypt IN OUT`")]
     Encrypted,
-    #[error("no text layer on any of its {pages} page(s) (scanned?): run OCR first, e.g. `ocrmypdf`")]
+    #[error(
+        "no text layer on any of its {pages} page(s) (scanned?): run OCR first, e.g. `ocrmypdf`"
+    )]
     NoTextLayer { pages: usize },
     #[error("broken PDF: {0}")]
     Broken(String),
@@ -235,8 +237,7 @@ fn extract(bytes: &[u8]) -> Result<Extracted, PdfError> {
 }
 
 fn extract_inner(bytes: &[u8]) -> Result<Extracted, PdfError> {
-    let mut doc =
-        pdf_extract::Document::load_mem(bytes).map_err(|e| load_error(e.to_string()))?;
+    let mut doc = pdf_extract::Document::load_mem(bytes).map_err(|e| load_error(e.to_string()))?;
     if doc.is_encrypted() && doc.decrypt("").is_err() {
         return Err(PdfError::Encrypted);
     }
@@ -257,15 +258,11 @@ fn extract_inner(bytes: &[u8]) -> Result<Extracted, PdfError> {
                 .collect()
         })
         .unwrap_or_default();
-    let info = doc
-        .trailer
-        .get(b"Info")
-        .ok()
-        .and_then(|o| match o {
-            pdf_extract::Object::Reference(id) => doc.get_dictionary(*id).ok(),
-            pdf_extract::Object::Dictionary(d) => Some(d),
-            _ => None,
-        });
+    let info = doc.trailer.get(b"Info").ok().and_then(|o| match o {
+        pdf_extract::Object::Reference(id) => doc.get_dictionary(*id).ok(),
+        pdf_extract::Object::Dictionary(d) => Some(d),
+        _ => None,
+    });
     let info_text = |key: &[u8]| {
         info.and_then(|d| d.get(key).ok())
             .and_then(|o| o.as_str().ok())
@@ -593,7 +590,12 @@ fn blocks(flow: &[Line]) -> Vec<Block> {
         let same_size = (p.size - s.size).abs() <= 0.6;
         let pitch = s.y - p.y;
         let ends_short = p.x1 < prev.col_x1 - 2.5 * p.size && has_terminal_punctuation(&p.text);
-        if same_place && same_size && pitch > 0.0 && pitch <= 1.45 * p.size.max(s.size) && !ends_short {
+        if same_place
+            && same_size
+            && pitch > 0.0
+            && pitch <= 1.45 * p.size.max(s.size)
+            && !ends_short
+        {
             block.lines.push(line.clone());
             continue;
         }
@@ -648,7 +650,10 @@ fn join_lines(lines: &[&str], vocabulary: &HashSet<String>) -> String {
             .find(|&h| text.ends_with(h));
         let next_lower = line.chars().next().is_some_and(char::is_lowercase);
         match hyphen {
-            Some(h) if next_lower && text[..text.len() - h.len_utf8()].ends_with(char::is_alphabetic) => {
+            Some(h)
+                if next_lower
+                    && text[..text.len() - h.len_utf8()].ends_with(char::is_alphabetic) =>
+            {
                 let stem = text[..text.len() - h.len_utf8()]
                     .rsplit(char::is_whitespace)
                     .next()
@@ -689,7 +694,9 @@ fn emit(
     let mut by_size: HashMap<i64, usize> = HashMap::new();
     for b in blocks {
         for l in &b.lines {
-            *by_size.entry((l.seg.size * 2.0).round() as i64).or_default() += l.seg.text.len();
+            *by_size
+                .entry((l.seg.size * 2.0).round() as i64)
+                .or_default() += l.seg.text.len();
         }
     }
     let body = by_size
@@ -783,8 +790,14 @@ mod tests {
             .map(String::from)
             .collect();
         let j = |a: &str, b: &str| join_lines(&[a, b], &vocab);
-        assert_eq!(j("promote co-", "operation now."), "promote cooperation now.");
-        assert_eq!(j("the people-to-", "people diplomacy"), "the people-to-people diplomacy");
+        assert_eq!(
+            j("promote co-", "operation now."),
+            "promote cooperation now."
+        );
+        assert_eq!(
+            j("the people-to-", "people diplomacy"),
+            "the people-to-people diplomacy"
+        );
         assert_eq!(j("a well-", "coordinated way"), "a well-coordinated way");
         assert_eq!(j("the Belt-", "Road"), "the Belt- Road");
         assert_eq!(j("unknown hyphen\u{00AD}", "ation"), "unknown hyphenation");
@@ -793,7 +806,10 @@ mod tests {
 
     #[test]
     fn pdf_dates() {
-        assert_eq!(pdf_date("D:20230129090000+08'00'").as_deref(), Some("2023-01-29"));
+        assert_eq!(
+            pdf_date("D:20230129090000+08'00'").as_deref(),
+            Some("2023-01-29")
+        );
         assert_eq!(pdf_date("D:2023"), None);
         assert_eq!(pdf_date("garbage!"), None);
     }
@@ -815,7 +831,9 @@ mod tests {
         }
         let g = find_gutter(600.0, &two).expect("a gutter");
         assert!((290.0..=310.0).contains(&g), "{g}");
-        let one: Vec<Segment> = (0..20).map(|i| seg(50.0, 550.0, 100.0 + 12.0 * i as f64)).collect();
+        let one: Vec<Segment> = (0..20)
+            .map(|i| seg(50.0, 550.0, 100.0 + 12.0 * i as f64))
+            .collect();
         assert_eq!(find_gutter(600.0, &one), None);
         // Left column read before the right one.
         let order: Vec<f64> = reading_order(600.0, two).iter().map(|l| l.seg.x0).collect();

@@ -267,6 +267,7 @@ mod tests {
                 ModelId {
                     name: "slow".into(),
                     weights_sha256: String::new(),
+                    dtype: String::new(),
                 }
             }
             fn max_tokens(&self) -> usize {
