@@ -19,18 +19,21 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 wait_ports_closed() {
   for _ in $(seq 1 60); do
-    port_open 2379 || port_open 2380 || return 0
+    port_open 2379 || port_open 2380 || port_open 19530 || return 0
     sleep 1
   done
   return 1
 }
 
-healthy() { [ "$(curl -s -m 2 "$HEALTH" 2>/dev/null)" = "OK" ]; }
+# Healthy, and the proxy's port open: the health URL answers a little before it.
+healthy() { [ "$(curl -s -m 2 "$HEALTH" 2>/dev/null)" = "OK" ] && port_open 19530; }
 
 start_once() {
   local data=$1
   mkdir -p "$data"
-  setsid "$SERVER" --data "$data" >>"$data/server.log" 2>&1 </dev/null &
+  # The launcher moves the proxy to another free port when 19530 is busy (a killed server's
+  # socket closing): pin it, so clients find the restarted server where they left it.
+  setsid "$SERVER" --data "$data" --proxy-port 19530 >>"$data/server.log" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
   for _ in $(seq 1 "${MILVUS_START_TIMEOUT:-120}"); do
     healthy && return 0
