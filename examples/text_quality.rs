@@ -2,7 +2,7 @@
 //! same run:
 //!
 //! 1. **Openers.** On news articles (Lee et al.'s 50 ABC articles, one per line, given as the
-//!    first argument; `/work/shared/data/lee/lee-docs.txt` on the project machine) and the seed
+//!    first argument; `../shared/data/lee/lee-docs.txt` from the repository root on the project machine) and the seed
 //!    reports: the share of summary sentences that open with a connective or pronoun
 //!    ([`simsum::text::leans_on_previous`]) while the sentence before them is not in the summary,
 //!    with the opener rule on and off (`SummaryParams::keep_openers_with_context`), at 3
