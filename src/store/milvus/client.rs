@@ -19,6 +19,10 @@ use crate::store::StoreError;
 /// Rows per page when reading a whole collection (Milvus caps offset + limit at 16,384).
 pub(crate) const PAGE: usize = 4_000;
 
+/// How long to wait for a collection to load: after a crash, a standalone server on a small
+/// machine was seen taking minutes to load its collections again.
+const LOAD_WAIT: Duration = Duration::from_secs(300);
+
 /// One Milvus server.
 pub(crate) struct MilvusClient {
     base: String,
@@ -93,7 +97,45 @@ impl MilvusClient {
         }
     }
 
+    /// POSTs `body`; when the server answers that the collection is not loaded (a restarted
+    /// server loads its collections again in the background), waits for it and tries once more.
     fn post(&self, path: &str, body: &Value) -> Result<Value, StoreError> {
+        match self.post_once(path, body) {
+            Err(StoreError::Server { message, .. }) if message.contains("not loaded") => {
+                let name = body
+                    .get("collectionName")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                self.wait_loaded(name)?;
+                self.post_once(path, body)
+            }
+            other => other,
+        }
+    }
+
+    /// Waits until collection `name` is loaded (at most [`LOAD_WAIT`]).
+    fn wait_loaded(&self, name: &str) -> Result<(), StoreError> {
+        let started = Instant::now();
+        loop {
+            let d = self.get("collections/describe", &[("collectionName", name)])?;
+            let state = d.get("load").and_then(Value::as_str).unwrap_or("unknown");
+            if state == "LoadStateLoaded" {
+                return Ok(());
+            }
+            if started.elapsed() > LOAD_WAIT {
+                return Err(self.server(
+                    "collections/describe",
+                    format!(
+                        "collection {name} is not loaded (state {state}) after {} s",
+                        LOAD_WAIT.as_secs()
+                    ),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
+    fn post_once(&self, path: &str, body: &Value) -> Result<Value, StoreError> {
         let mut req = self
             .agent
             .post(&format!("{}/{path}", self.base))
@@ -137,20 +179,7 @@ impl MilvusClient {
             &json!({"collectionName": name, "dimension": dim, "metricType": "IP",
                     "primaryField": "pk", "vectorField": "vec"}),
         )?;
-        let started = Instant::now();
-        loop {
-            let d = self.get("collections/describe", &[("collectionName", name)])?;
-            if d.get("load").and_then(Value::as_str) == Some("LoadStateLoaded") {
-                return Ok(());
-            }
-            if started.elapsed() > Duration::from_secs(120) {
-                return Err(self.server(
-                    "collections/describe",
-                    format!("collection {name} did not load within 120 s"),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        self.wait_loaded(name)
     }
 
     pub(crate) fn drop_collection(&self, name: &str) -> Result<(), StoreError> {
