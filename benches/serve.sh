@@ -5,6 +5,8 @@
 # Measures, for 1, 16 and 64 concurrent clients (each a keep-alive connection sending one
 # request after another): requests/s, p50/p99 latency and errors, on
 #   search      simsum POST /v1/search {"query", "k": 10}    txtai GET /search?query=&limit=10
+#               (the 28 seed queries over and over: simsum answers repeats from its query cache)
+#   search-new  the same, every query text new (a counter appended): no cache can help
 #   embeddings  simsum POST /v1/embeddings {"input": text}   txtai GET /transform?text=
 # then a soak: 16 clients searching simsum for SOAK seconds (default 600) while its resident
 # memory (VmRSS) is sampled every 5 s.
@@ -113,10 +115,10 @@ print(f"txtai indexed {len(paras)} paragraphs", file=sys.stderr)
 def make(server, kind):
     if server == "simsum":
         port = int(sp)
-        if kind == "search": return port, lambda q: ("POST", "/v1/search", {"query": q, "k": 10})
+        if kind.startswith("search"): return port, lambda q: ("POST", "/v1/search", {"query": q, "k": 10})
         return port, lambda q: ("POST", "/v1/embeddings", {"input": q})
     port = int(tp)
-    if kind == "search": return port, lambda q: ("GET", "/search?" + urllib.parse.urlencode({"query": q, "limit": 10}), None)
+    if kind.startswith("search"): return port, lambda q: ("GET", "/search?" + urllib.parse.urlencode({"query": q, "limit": 10}), None)
     return port, lambda q: ("GET", "/transform?" + urllib.parse.urlencode({"text": q}), None)
 
 def load(server, kind, n, secs, rss_pid=None):
@@ -127,7 +129,9 @@ def load(server, kind, n, secs, rss_pid=None):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         i, mine, err = w, [], 0
         while time.time() < stop:
-            m, p, b = build(queries[i % len(queries)]); i += n
+            q = queries[i % len(queries)]
+            if kind == "search-new": q = f"{q} (request {i})"
+            m, p, b = build(q); i += n
             t = time.perf_counter()
             try:
                 s = req(conn, m, p, b)
@@ -154,7 +158,7 @@ def load(server, kind, n, secs, rss_pid=None):
 
 results = []
 with open(out, "a") as f:
-    for kind in ["search", "embeddings"]:
+    for kind in ["search", "search-new", "embeddings"]:
         for n in clients:
             for server in ["simsum", "txtai"]:
                 load(server, kind, n, min(3, duration))  # warm-up
@@ -168,7 +172,7 @@ with open(out, "a") as f:
 
 print("\n| kind | clients | simsum /s | p50 ms | p99 ms | err | txtai /s | p50 ms | p99 ms | err | ratio |")
 print("|---|---|---|---|---|---|---|---|---|---|---|")
-for kind in ["search", "embeddings"]:
+for kind in ["search", "search-new", "embeddings"]:
     for n in clients:
         a = next(r for r in results if r["server"] == "simsum" and r["kind"] == kind and r["clients"] == n)
         b = next(r for r in results if r["server"] == "txtai" and r["kind"] == kind and r["clients"] == n)

@@ -549,19 +549,24 @@ fn sigterm_stops_the_server_cleanly() {
 fn metrics_and_openapi_describe_the_server() {
     let dir = seed_index(HASH);
     let s = Server::start(HASH, dir.path(), &[]);
-    s.json("POST", "/v1/search", Some(json!({"query": "trade"})));
+    let first = s.json("POST", "/v1/search", Some(json!({"query": "trade"})));
     s.json(
         "POST",
         "/v1/embeddings",
         Some(json!({"input": ["a", "b", "c"]})),
     );
+    // A repeated query is answered from the query cache, with the same answer.
+    let again = s.json("POST", "/v1/search", Some(json!({"query": "trade"})));
+    assert_eq!(first, again);
     let _ = s.call("GET", "/v1/items/none", None);
     let m = s.call("GET", "/metrics", None);
     assert!(m.content_type.unwrap().starts_with("text/plain"));
     for needle in [
-        "simsum_http_requests_total{method=\"POST\",route=\"/v1/search\",status=\"200\"} 1",
+        "simsum_http_requests_total{method=\"POST\",route=\"/v1/search\",status=\"200\"} 2",
         "simsum_http_requests_total{method=\"GET\",route=\"/v1/items/{id}\",status=\"404\"} 1",
-        "simsum_http_request_duration_seconds_bucket{route=\"/v1/search\",le=\"+Inf\"} 1",
+        "simsum_http_request_duration_seconds_bucket{route=\"/v1/search\",le=\"+Inf\"} 2",
+        "simsum_embed_cache_total{result=\"hit\"} 1",
+        "simsum_embed_cache_total{result=\"miss\"} 4",
         "simsum_embed_batch_size_count",
         "simsum_embed_queue_depth 0",
     ] {

@@ -34,6 +34,9 @@ pub struct ServeArgs {
     /// Longest a query waits for others to share its forward pass, in milliseconds.
     #[arg(long, default_value_t = 2)]
     pub max_wait_ms: u64,
+    /// Query vectors kept for repeated query texts (0 turns the cache off).
+    #[arg(long, default_value_t = 4096)]
+    pub query_cache: usize,
 }
 
 /// Runs `simsum serve`.
@@ -53,6 +56,7 @@ pub fn run(g: &super::Global, a: ServeArgs) -> anyhow::Result<ExitCode> {
                 capacity: a.queue.max(1),
                 max_batch: a.max_batch.max(1),
                 max_wait: std::time::Duration::from_millis(a.max_wait_ms),
+                cache: a.query_cache,
             },
             ..Default::default()
         },

@@ -84,13 +84,34 @@ pub(crate) async fn embed(
     state: &AppState,
     texts: Vec<String>,
 ) -> Result<Vec<crate::embed::Embedding>, ApiError> {
-    let rx = state.queue.submit(texts).map_err(|e| match e {
-        Submit::Full => ApiError::Overloaded("the embedding queue is full; retry shortly".into()),
-        Submit::Closed => ApiError::Internal("the embedding thread stopped".into()),
-    })?;
-    rx.await
-        .map_err(|_| ApiError::Internal("the embedding thread stopped".into()))?
-        .map_err(ApiError::Internal)
+    let mut found = state.queue.cached(&texts);
+    let missing: Vec<String> = texts
+        .iter()
+        .zip(&found)
+        .filter(|(_, f)| f.is_none())
+        .map(|(t, _)| t.clone())
+        .collect();
+    if !missing.is_empty() {
+        let rx = state.queue.submit(missing.clone()).map_err(|e| match e {
+            Submit::Full => {
+                ApiError::Overloaded("the embedding queue is full; retry shortly".into())
+            }
+            Submit::Closed => ApiError::Internal("the embedding thread stopped".into()),
+        })?;
+        let fresh = rx
+            .await
+            .map_err(|_| ApiError::Internal("the embedding thread stopped".into()))?
+            .map_err(ApiError::Internal)?;
+        state.queue.remember(&missing, &fresh);
+        let mut fresh = fresh.into_iter();
+        for slot in found.iter_mut().filter(|f| f.is_none()) {
+            *slot = fresh.next();
+        }
+    }
+    found
+        .into_iter()
+        .map(|f| f.ok_or_else(|| ApiError::Internal("an embedding went missing".into())))
+        .collect()
 }
 
 /// `k` within 1 and the server's maximum (422 otherwise).

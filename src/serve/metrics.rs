@@ -106,6 +106,20 @@ impl Metrics {
             queue.texts.load(Ordering::Relaxed)
         );
         let _ = writeln!(out, "simsum_embed_batch_size_count {cum}");
+        out.push_str(
+            "# HELP simsum_embed_cache_total Query texts looked up in the vector cache.\n",
+        );
+        out.push_str("# TYPE simsum_embed_cache_total counter\n");
+        let _ = writeln!(
+            out,
+            "simsum_embed_cache_total{{result=\"hit\"}} {}",
+            queue.cache_hits.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "simsum_embed_cache_total{{result=\"miss\"}} {}",
+            queue.cache_misses.load(Ordering::Relaxed)
+        );
         out.push_str("# HELP simsum_embed_queue_depth Embedding jobs waiting.\n");
         out.push_str("# TYPE simsum_embed_queue_depth gauge\n");
         let _ = writeln!(

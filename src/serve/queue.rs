@@ -6,11 +6,20 @@
 //! forward pass for all of them and answers each job through its own one-shot channel. A full
 //! queue answers at once ([`Submit::Full`]), so memory stays bounded under any load. The
 //! embedder is synchronous; it never runs on the async runtime's threads.
+//!
+//! In front of the queue sits a bounded LRU cache of query vectors ([`QueueLimits::cache`]
+//! entries, keyed by the exact text): people repeat queries (the web page asks again when a
+//! result is opened and closed, clients page through hits), and a repeated query then costs a
+//! lookup instead of a forward pass. The vectors are the model's, so an answer from the cache
+//! equals a fresh one.
 
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use lru::LruCache;
 
 use tokio::sync::oneshot;
 
@@ -25,6 +34,9 @@ pub struct QueueLimits {
     pub max_batch: usize,
     /// Longest a first job waits for company before its batch runs.
     pub max_wait: Duration,
+    /// Query vectors kept for repeated texts (0: no cache); 4,096 vectors of 384 floats are
+    /// about 6 MB.
+    pub cache: usize,
 }
 
 impl Default for QueueLimits {
@@ -33,6 +45,7 @@ impl Default for QueueLimits {
             capacity: 512,
             max_batch: 32,
             max_wait: Duration::from_millis(2),
+            cache: 4096,
         }
     }
 }
@@ -62,6 +75,10 @@ pub struct QueueStats {
     pub batch_sizes: [AtomicUsize; BATCH_BUCKETS.len() + 1],
     /// Texts embedded in all.
     pub texts: AtomicUsize,
+    /// Texts answered from the query cache.
+    pub cache_hits: AtomicUsize,
+    /// Texts looked up in the query cache and not found.
+    pub cache_misses: AtomicUsize,
 }
 
 /// Upper bounds of the batch-size histogram buckets (the last, implicit bucket is +Inf).
@@ -78,6 +95,8 @@ pub struct EmbedQueue {
     max_batch: usize,
     /// The model's own token counter (the tokenizer alone is cheap and thread-safe).
     embedder: Arc<dyn Embedder>,
+    /// Recent query vectors by text; `None` when the cache is off.
+    cache: Option<Arc<Mutex<LruCache<String, Embedding>>>>,
 }
 
 impl EmbedQueue {
@@ -93,6 +112,7 @@ impl EmbedQueue {
             max_tokens: embedder.max_tokens(),
             max_batch: limits.max_batch.max(1),
             embedder: embedder.clone(),
+            cache: NonZeroUsize::new(limits.cache).map(|n| Arc::new(Mutex::new(LruCache::new(n)))),
         };
         std::thread::Builder::new()
             .name("simsum-embed".into())
@@ -104,6 +124,33 @@ impl EmbedQueue {
     /// Queue statistics.
     pub fn stats(&self) -> &QueueStats {
         &self.stats
+    }
+
+    /// The cached vectors of `texts`, in order (`None` where a text is not cached); counts hits
+    /// and misses.
+    pub fn cached(&self, texts: &[String]) -> Vec<Option<Embedding>> {
+        let Some(cache) = &self.cache else {
+            return vec![None; texts.len()];
+        };
+        // A poisoned lock only means another thread panicked mid-lookup: the map is still whole.
+        let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
+        let found: Vec<Option<Embedding>> = texts.iter().map(|t| c.get(t).cloned()).collect();
+        let hits = found.iter().filter(|f| f.is_some()).count();
+        self.stats.cache_hits.fetch_add(hits, Ordering::Relaxed);
+        self.stats
+            .cache_misses
+            .fetch_add(texts.len() - hits, Ordering::Relaxed);
+        found
+    }
+
+    /// Remembers freshly computed vectors for later repeats of the same texts.
+    pub fn remember(&self, texts: &[String], vectors: &[Embedding]) {
+        if let Some(cache) = &self.cache {
+            let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
+            for (t, v) in texts.iter().zip(vectors) {
+                c.put(t.clone(), v.clone());
+            }
+        }
     }
 
     /// Puts `texts` on the queue; the receiver yields their embeddings in order.
@@ -257,6 +304,27 @@ mod tests {
     }
 
     #[test]
+    fn cached_vectors_equal_fresh_ones_and_the_cache_is_bounded() {
+        let e: Arc<dyn Embedder> = Arc::new(HashEmbedder::new(16));
+        let limits = QueueLimits {
+            cache: 2,
+            ..QueueLimits::default()
+        };
+        let q = EmbedQueue::start(e.clone(), limits);
+        let texts: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(q.cached(&texts), vec![None, None, None]);
+        let fresh = e.embed(&["a", "b", "c"]).unwrap();
+        q.remember(&texts, &fresh);
+        // Two entries at most: "a", the oldest, is gone; "b" and "c" come back unchanged.
+        assert_eq!(
+            q.cached(&texts),
+            vec![None, Some(fresh[1].clone()), Some(fresh[2].clone())]
+        );
+        assert_eq!(q.stats().cache_hits.load(Ordering::Relaxed), 2);
+        assert_eq!(q.stats().cache_misses.load(Ordering::Relaxed), 4);
+    }
+
+    #[test]
     fn a_full_queue_refuses_at_once() {
         struct Slow;
         impl Embedder for Slow {
@@ -291,6 +359,7 @@ mod tests {
             capacity: 2,
             max_batch: 1,
             max_wait: Duration::ZERO,
+            cache: 0,
         };
         let q = EmbedQueue::start(Arc::new(Slow), limits);
         let mut full = 0;
