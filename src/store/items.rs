@@ -2,7 +2,7 @@
 //! hashes, and section vectors made from initiative vectors: the part of an update every store
 //! shares, so that all stores give an item the same id, hash, position and vector.
 //!
-//! The local index directory has its own copy of these rules (`index::flatten`) until it moves
+//! The local index directory has its own copy of these rules (`store::local::plan`) until it moves
 //! onto this module; `tests/milvus.rs` checks both stores produce the same items.
 
 use std::collections::HashMap;

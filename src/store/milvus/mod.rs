@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::embed::ModelId;
+use crate::store::local::layout::dot;
 use crate::store::{
     Counts, DocumentInfo, ItemFilter, Level, SavedThemes, Store, StoreError, StoreInfo, StoreUrl,
     StoredItem, StoredSentence,
@@ -587,7 +588,7 @@ impl Store for MilvusStore {
                             .is_none_or(|a| a.contains(&f.doc_ids[p]))
                         && !excluded.contains(&f.keys[p])
                 })
-                .map(|p| (f.keys[p], crate::index::layout::dot(query, &f.vectors[p])))
+                .map(|p| (f.keys[p], dot(query, &f.vectors[p])))
                 .collect();
             top_k(&mut hits, k);
             return Ok(hits);
@@ -623,7 +624,7 @@ impl Store for MilvusStore {
             if !docs.contains_key(&s(h, "doc_id")) {
                 continue;
             }
-            let score = crate::index::layout::dot(query, &vector(h));
+            let score = dot(query, &vector(h));
             let e = best.entry(s(h, "item_id")).or_insert((key, score));
             if key > e.0 {
                 *e = (key, score);

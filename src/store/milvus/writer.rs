@@ -210,7 +210,7 @@ impl MilvusWriter {
                     model: model.clone(),
                     dimension: dim,
                     exact_threshold: EXACT_THRESHOLD,
-                    created_at: crate::index::manifest::now_rfc3339(),
+                    created_at: crate::store::local::manifest::now_rfc3339(),
                 };
                 let old: Vec<u64> = client
                     .query_all(
