@@ -467,7 +467,6 @@ impl StoreWriter for MilvusWriter {
         }
         self.renew()?;
         let names = self.store.names.clone();
-        let dim = self.store.info.dimension;
         let mut stats = UpdateStats::default();
 
         // 1. Plan: which stored documents this update speaks for, and their rows.
@@ -564,7 +563,12 @@ impl StoreWriter for MilvusWriter {
                 vectors.insert(i.id.clone(), v.clone());
             }
         }
-        vectors.extend(section_vectors(&new_items, &vectors, dim));
+        let sections = section_vectors(
+            new_items
+                .iter()
+                .map(|i| (i, vectors.get(&i.id).map(Vec::as_slice))),
+        );
+        vectors.extend(sections);
 
         // 3. Commit: new rows, then stale rows out, then document rows, then the generation.
         let mut last_write: HashMap<String, (u64, bool)> = HashMap::new();
