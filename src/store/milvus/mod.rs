@@ -31,7 +31,7 @@ use crate::store::{
     StoredItem, StoredSentence,
 };
 use client::MilvusClient;
-use rows::{int, key, list, lit, s, str_list, vector, AUX_DIM, AUX_VECTOR};
+use rows::{int, key, list, lit, s, str_list, vector, AUX_VECTOR};
 pub use writer::MilvusWriter;
 
 /// Version of the row layout written into `NAME_meta`; a store written by a newer layout is
