@@ -5,7 +5,7 @@
 //! [`model`] finds and verifies sentence-transformer files on disk;
 //! [`embed`] turns texts into vectors with a BERT-family model run through candle;
 //! [`store`] is the interface every question is asked through, with two engines behind it:
-//! [`index`] (items and vectors on disk with HNSW graphs over them) and Milvus;
+//! [`store::local`] (items and vectors on disk with HNSW graphs over them) and Milvus;
 //! [`search`] answers "find similar initiatives" queries against an index;
 //! [`cluster`] groups indexed items into labelled themes;
 //! [`summarize`] picks representative sentences from documents, themes or results;
@@ -23,7 +23,6 @@
 pub mod bench;
 pub mod cluster;
 pub mod embed;
-pub mod index;
 pub mod ingest;
 pub mod model;
 pub mod report;

@@ -19,13 +19,50 @@ fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {err}");
-            for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
+            eprintln!("error: {}", one_line(&err));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes on one line, `context: cause: cause`, each said once: a cause whose
+/// text its wrapper already printed is left out, and so is a context that names nothing its
+/// cause does not name as well (`opening milvus://h:1/x` above `cannot reach the Milvus server
+/// of milvus://h:1/x ...`: the library's errors name their store, file or server).
+fn one_line(err: &anyhow::Error) -> String {
+    let msgs: Vec<String> = err
+        .chain()
+        .map(|c| {
+            c.to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    let mut parts: Vec<&str> = Vec::new();
+    for (i, m) in msgs.iter().enumerate() {
+        if m.is_empty() || parts.last().is_some_and(|p| p.contains(m.as_str())) {
+            continue;
+        }
+        let names = names(m);
+        if let Some(next) = msgs.get(i + 1) {
+            if !names.is_empty() && names.iter().all(|n| next.contains(n)) {
+                continue;
+            }
+        }
+        parts.push(m);
+    }
+    parts.join(": ")
+}
+
+/// The words of a message that name a place: URLs and paths (a `dir:` store URL by its path).
+fn names(msg: &str) -> Vec<&str> {
+    msg.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| "`'\"(),;".contains(c)))
+        .map(|w| w.trim_end_matches([':', '.']))
+        .map(|w| w.strip_prefix("dir:").unwrap_or(w))
+        .filter(|w| w.contains('/') || w.contains("://"))
+        .collect()
 }
 
 /// Whether the error is a write to a closed pipe (`simsum ... | head`), wherever it happened:
@@ -37,4 +74,41 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
             || c.downcast_ref::<serde_json::Error>()
                 .is_some_and(|e| e.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+    use anyhow::Context;
+
+    #[test]
+    fn a_context_naming_what_its_cause_names_is_left_out() {
+        let err = Err::<(), _>(anyhow::anyhow!(
+            "cannot reach the Milvus server of milvus://127.0.0.1:1/x (refused)"
+        ))
+        .context("opening milvus://127.0.0.1:1/x for writing")
+        .unwrap_err();
+        assert_eq!(
+            one_line(&err),
+            "cannot reach the Milvus server of milvus://127.0.0.1:1/x (refused)"
+        );
+    }
+
+    #[test]
+    fn causes_join_on_one_line_each_said_once() {
+        let io = std::io::Error::other("disk full");
+        let err = Err::<(), _>(io)
+            .context("writing out/report.html")
+            .context("keeping the theme report")
+            .unwrap_err();
+        assert_eq!(
+            one_line(&err),
+            "keeping the theme report: writing out/report.html: disk full"
+        );
+        #[derive(Debug, thiserror::Error)]
+        #[error("embedding failed: {0}")]
+        struct Wrapper(#[source] std::io::Error);
+        let err = anyhow::Error::new(Wrapper(std::io::Error::other("bad\nmodel")));
+        assert_eq!(one_line(&err), "embedding failed: bad model");
+    }
 }

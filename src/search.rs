@@ -18,14 +18,13 @@ use globset::{Glob, GlobMatcher};
 use serde::Serialize;
 
 use crate::embed::{EmbedError, Embedder};
-use crate::index::IndexError;
-use crate::store::{DocumentInfo, ItemFilter, Level, Store, StoredItem};
+use crate::store::{DocumentInfo, ItemFilter, Level, Store, StoreError, StoredItem};
 
 /// Errors of a query.
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
     #[error(transparent)]
-    Index(#[from] IndexError),
+    Index(#[from] StoreError),
     #[error("embedding the query failed: {0}")]
     Embed(#[from] EmbedError),
     #[error("bad --doc glob `{glob}`: {reason}")]
@@ -340,7 +339,7 @@ pub fn search_vector(
         let best_sentence = index
             .sentences_of(item)?
             .into_iter()
-            .map(|s| (crate::index::layout::dot(query, &s.vector), s))
+            .map(|s| (crate::store::local::layout::dot(query, &s.vector), s))
             .max_by(|a, b| a.0.total_cmp(&b.0))
             .map(|(score, s)| BestSentence {
                 text: s.text,

@@ -20,8 +20,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::embed::{dot, normalize, EmbedError, Embedder};
-use crate::index::StoredItem;
 use crate::ingest::Document;
+use crate::store::StoredItem;
 
 /// One sentence that may be chosen for a summary.
 #[derive(Debug, Clone, PartialEq)]
@@ -458,7 +458,7 @@ fn similarity_matrix(vectors: &[&[f32]]) -> Vec<f32> {
             *cell = if i == j {
                 1.0
             } else {
-                crate::index::layout::dot(vectors[i], vectors[j])
+                crate::store::local::layout::dot(vectors[i], vectors[j])
             };
         }
     });

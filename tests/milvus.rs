@@ -410,6 +410,11 @@ fn bad_store_urls_and_unreachable_servers_exit_2_naming_the_url() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{err}");
+        // One line, the URL said once (issue 17: "one-line error naming the URL").
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+        let url = args[args.iter().position(|a| a.contains("://")).unwrap()];
+        assert_eq!(err.matches(url).count(), 1, "{args:?}: {err}");
     }
 }
 

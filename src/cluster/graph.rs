@@ -1,6 +1,6 @@
 //! Community detection on the kNN graph: a Leiden-style modularity optimiser.
 //!
-//! The kNN graph from [`crate::index::knn`] is made undirected (an edge's weight is the sum of
+//! The kNN graph from [`crate::store::local::graphs::knn`] is made undirected (an edge's weight is the sum of
 //! both directions' positive similarities, so mutual neighbours count twice), then partitioned by
 //! repeated rounds of (1) local moving of nodes in a seeded random order to the neighbouring
 //! community with the best modularity gain, (2) refinement, which splits every community into
@@ -9,7 +9,7 @@
 //! start in their unrefined community. Cost is linear in the number of edges per round, so it
 //! scales to the 1M-item kNN graphs of large indexes; nothing here is n x n.
 
-use crate::index::knn::KnnGraph;
+use crate::store::KnnGraph;
 
 /// An undirected weighted graph in compressed sparse row form.
 #[derive(Debug, Clone)]

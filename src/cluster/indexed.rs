@@ -7,8 +7,7 @@
 use std::time::Instant;
 
 use crate::embed::Embedder;
-use crate::index::IndexError;
-use crate::store::{KnnGraph, Level, Store, StoredItem};
+use crate::store::{KnnGraph, Level, Store, StoreError, StoredItem};
 use crate::summarize::{units_from_items, SummarizeError};
 
 use super::{
@@ -29,7 +28,7 @@ const EXACT_GRAPH_ITEMS: usize = 20_000;
 #[derive(Debug, thiserror::Error)]
 pub enum IndexedClusterError {
     #[error(transparent)]
-    Index(#[from] IndexError),
+    Index(#[from] StoreError),
     #[error(transparent)]
     Cluster(#[from] ClusterError),
     #[error(transparent)]
@@ -119,7 +118,7 @@ pub fn cluster_index(
             KnnGraph::from_hnsw(
                 &vectors,
                 GRAPH_K,
-                crate::index::layout::HnswParams::default(),
+                crate::store::local::layout::HnswParams::default(),
             )
         };
         (stored, copies, knn)

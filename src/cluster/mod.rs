@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::embed::{dot, normalize, EmbedError, Embedder};
-use crate::index::knn::KnnGraph;
+use crate::store::KnnGraph;
 use crate::summarize::{summarize, SentenceUnit, SummarizeError, SummaryParams, SummarySentence};
 
 /// One item to cluster (an initiative or a section).

@@ -42,7 +42,7 @@ pub struct SummarizeBenchArgs {
 pub struct ClusterBenchArgs {
     /// What to cluster: initiative or section.
     #[arg(long, default_value = "initiative")]
-    pub level: simsum::index::Level,
+    pub level: simsum::store::Level,
     /// Runs; the table shows the median of each stage.
     #[arg(long, default_value_t = 3)]
     pub repeat: usize,
@@ -132,7 +132,7 @@ fn stage_medians(runs: &[Vec<(&'static str, f64)>]) -> (Vec<&'static str>, Vec<f
 /// Clusters the index and renders the HTML report, returning seconds per stage.
 fn cluster_stages(
     index: &dyn simsum::store::Store,
-    level: simsum::index::Level,
+    level: simsum::store::Level,
     embedder: Option<&dyn simsum::embed::Embedder>,
 ) -> anyhow::Result<(
     Vec<(&'static str, f64)>,
@@ -504,8 +504,12 @@ fn pipeline(g: &super::Global, a: PipelineBenchArgs) -> anyhow::Result<ExitCode>
     let embedder = super::load_embedder(g)?;
     stages.push(("load model", t.elapsed().as_secs_f64()));
     let dir = tempfile::tempdir()?;
-    let mut w =
-        simsum::index::IndexWriter::open(dir.path(), &embedder.model_id(), embedder.dim(), true)?;
+    let mut w = simsum::store::local::LocalWriter::open(
+        dir.path(),
+        &embedder.model_id(),
+        embedder.dim(),
+        true,
+    )?;
     let opts = simsum::store::update::IndexPathsOptions {
         ingest: simsum::ingest::IngestOptions {
             max_tokens: embedder.max_tokens(),
@@ -518,10 +522,10 @@ fn pipeline(g: &super::Global, a: PipelineBenchArgs) -> anyhow::Result<ExitCode>
     stages.push(("embed + index", run.update_seconds));
     let (report, stats) = (run.report, run.stats);
     drop(w);
-    let index = simsum::index::IndexDir::open(dir.path())?;
+    let index = simsum::store::local::LocalStore::open(dir.path())?;
     let (cluster, themes) = cluster_stages(
         &index,
-        simsum::index::Level::Initiative,
+        simsum::store::Level::Initiative,
         Some(embedder.as_ref()),
     )?;
     stages.extend(cluster);

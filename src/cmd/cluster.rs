@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use simsum::cluster::indexed::{cluster_index, IndexedThemes};
 use simsum::cluster::{ClusterParams, ThemeCount};
-use simsum::index::Level;
 use simsum::report::{render_themes, Format};
+use simsum::store::Level;
 use simsum::store::{SavedThemes, Store};
 
 /// Arguments of `simsum cluster`.

@@ -9,9 +9,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use simsum::cluster::ClusterParams;
-use simsum::index::Level;
 use simsum::report::{render_themes, Format};
 use simsum::search::SearchOptions;
+use simsum::store::Level;
 use simsum::summarize::{summarize, units_from_items, Length, SummaryParams};
 
 use super::search::{print_hits, Style};

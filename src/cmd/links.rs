@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use simsum::index::Level;
 use simsum::search::{DocFilter, LinkOptions};
+use simsum::store::Level;
 
 use super::search::{open_index, trim, Style};
 

@@ -5,8 +5,8 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use simsum::index::Level;
 use simsum::search::{DocFilter, SearchHit, SearchOptions};
+use simsum::store::Level;
 
 /// Arguments of `simsum search`.
 #[derive(Debug, clap::Args)]

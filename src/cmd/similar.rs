@@ -21,7 +21,7 @@ pub struct SimilarArgs {
 /// Runs `simsum similar`.
 pub fn run(g: &super::Global, a: SimilarArgs) -> anyhow::Result<ExitCode> {
     let index = open_index(g, a.common.exact)?;
-    let mut opts = a.common.options(simsum::index::Level::Initiative);
+    let mut opts = a.common.options(simsum::store::Level::Initiative);
     opts.other_docs = a.other_docs;
     let (item, hits) = simsum::search::similar(index.as_ref(), &a.id, &opts)?;
     let mut out = std::io::stdout().lock();

@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use simsum::cluster::indexed::cluster_index;
 use simsum::cluster::{ClusterParams, ThemeReport};
-use simsum::index::{Level, StoredItem};
 use simsum::store::Store;
+use simsum::store::{Level, StoredItem};
 use simsum::summarize::{embed_documents, summarize, units_from_items, Length, SummaryParams};
 
 /// Arguments of `simsum summarize`.

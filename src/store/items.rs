@@ -2,8 +2,9 @@
 //! hashes, and section vectors made from initiative vectors: the part of an update every store
 //! shares, so that all stores give an item the same id, hash, position and vector.
 //!
-//! The local index directory has its own copy of these rules (`index::flatten`) until it moves
-//! onto this module; `tests/milvus.rs` checks both stores produce the same items.
+//! Both the local index directory's update plan and the Milvus writer call these, so an item's
+//! id, hash, position and vector are decided here only; `tests/milvus.rs` checks both stores
+//! give the same answers.
 
 use std::collections::HashMap;
 
@@ -111,43 +112,101 @@ pub fn flatten(docs: &[Document]) -> Vec<NewItem> {
 }
 
 /// Section vectors: the normalised mean of each section's non-boilerplate initiatives (all of
-/// them when every one is boilerplate). `vectors` maps initiative ids to their vectors; a
-/// section without any gets none.
-pub fn section_vectors(
-    items: &[NewItem],
-    vectors: &HashMap<String, Vec<f32>>,
-    dim: usize,
+/// them when every one is boilerplate), in item order. `items` pairs each item with its vector,
+/// if it has one; only initiatives count, and a section none of whose initiatives has a vector
+/// gets none. Returned by section id.
+pub fn section_vectors<'a>(
+    items: impl IntoIterator<Item = (&'a NewItem, Option<&'a [f32]>)>,
 ) -> HashMap<String, Vec<f32>> {
-    let mut init_vecs: HashMap<&str, Vec<(bool, &Vec<f32>)>> = HashMap::new();
-    for item in items.iter().filter(|i| i.level == Level::Initiative) {
-        if let Some(v) = vectors.get(&item.id) {
-            init_vecs
-                .entry(item.section_id.as_str())
-                .or_default()
-                .push((item.boilerplate, v));
-        }
+    // Per section, in item order: (boilerplate, vector) of its initiatives.
+    let mut by_section: Vec<(&str, Vec<(bool, &[f32])>)> = Vec::new();
+    let mut slot: HashMap<&str, usize> = HashMap::new();
+    for (item, v) in items {
+        let (Level::Initiative, Some(v)) = (item.level, v) else {
+            continue;
+        };
+        let n = *slot.entry(item.section_id.as_str()).or_insert_with(|| {
+            by_section.push((item.section_id.as_str(), Vec::new()));
+            by_section.len() - 1
+        });
+        by_section[n].1.push((item.boilerplate, v));
     }
-    let mut out = HashMap::new();
-    for item in items.iter().filter(|i| i.level == Level::Section) {
-        let vs = init_vecs
-            .get(item.id.as_str())
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        let own: Vec<&Vec<f32>> = vs.iter().filter(|(bp, _)| !bp).map(|(_, v)| *v).collect();
-        let pick: Vec<&Vec<f32>> = if own.is_empty() {
+    let mut out = HashMap::with_capacity(by_section.len());
+    for (section, vs) in by_section {
+        let own: Vec<&[f32]> = vs.iter().filter(|(bp, _)| !bp).map(|(_, v)| *v).collect();
+        let pick: Vec<&[f32]> = if own.is_empty() {
             vs.iter().map(|(_, v)| *v).collect()
         } else {
             own
         };
-        if pick.is_empty() {
+        let Some(first) = pick.first() else {
             continue;
-        }
-        let mut mean = vec![0f32; dim];
+        };
+        let mut mean = vec![0f32; first.len()];
         for v in &pick {
             mean.iter_mut().zip(v.iter()).for_each(|(m, x)| *m += x);
         }
         crate::embed::normalize(&mut mean);
-        out.insert(item.id.clone(), mean);
+        out.insert(section.to_string(), mean);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: &str, level: Level, section: &str, boilerplate: bool) -> NewItem {
+        NewItem {
+            id: id.into(),
+            level,
+            doc_id: "d".into(),
+            section_id: section.into(),
+            parent_id: None,
+            ordinal: 0,
+            heading: String::new(),
+            text: String::new(),
+            boilerplate,
+            byte_range: None,
+            content_hash: String::new(),
+        }
+    }
+
+    #[test]
+    fn section_vectors_skip_boilerplate_unless_it_is_all_there_is() {
+        let items = [
+            item("a", Level::Section, "a", false),
+            item("a1", Level::Initiative, "a", false),
+            item("a2", Level::Initiative, "a", true),
+            item("b", Level::Section, "b", true),
+            item("b1", Level::Initiative, "b", true),
+            item("b2", Level::Initiative, "b", true),
+            item("c", Level::Section, "c", false),
+            item("c1", Level::Initiative, "c", false),
+        ];
+        let v: HashMap<&str, Vec<f32>> = [
+            ("a1", vec![3.0, 4.0]),
+            ("a2", vec![1.0, 0.0]),
+            ("b1", vec![1.0, 0.0]),
+            ("b2", vec![0.0, 1.0]),
+        ]
+        .into_iter()
+        .collect();
+        let out = section_vectors(
+            items
+                .iter()
+                .map(|i| (i, v.get(i.id.as_str()).map(Vec::as_slice))),
+        );
+        let close = |got: &[f32], want: [f32; 2]| {
+            got.len() == 2 && got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-6)
+        };
+        assert!(close(&out["a"], [0.6, 0.8]), "{:?}", out["a"]);
+        let h = std::f32::consts::FRAC_1_SQRT_2;
+        assert!(close(&out["b"], [h, h]), "{:?}", out["b"]);
+        assert!(
+            !out.contains_key("c"),
+            "a section without vectors gets none"
+        );
+        assert_eq!(out.len(), 2);
+    }
 }

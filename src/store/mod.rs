@@ -199,7 +199,7 @@ pub struct StoredItem {
     pub parent_id: Option<String>,
     pub vector: Vec<f32>,
     /// The item's sentences in reading order (for a section: those of all its initiatives;
-    /// for a sentence: empty). Filled by [`IndexDir::items`] and [`IndexDir::item`].
+    /// for a sentence: empty). Filled by [`local::LocalStore::items`] and [`local::LocalStore::item`].
     pub sentences: Vec<StoredSentence>,
 }
 
@@ -212,7 +212,7 @@ pub struct LevelStats {
     pub unchanged: usize,
 }
 
-/// What [`IndexWriter::update`] did.
+/// What [`local::LocalWriter::update`] did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UpdateStats {
     pub sections: LevelStats,
@@ -247,13 +247,13 @@ pub struct UpdateOptions {
     /// Files that could not be read this time: their stored documents are kept as they were.
     pub keep_paths: Vec<PathBuf>,
     /// Start over: drop everything stored and embed all again (implied by the first update
-    /// after [`IndexWriter::open`] with `rebuild`).
+    /// after [`local::LocalWriter::open`] with `rebuild`).
     pub rebuild: bool,
     /// Texts per embedding call (0: 256).
     pub batch_size: usize,
 }
 
-/// Item filter for [`IndexDir::nearest`]: which stored items may be returned.
+/// Item filter for [`local::LocalStore::nearest`]: which stored items may be returned.
 #[derive(Default)]
 pub struct ItemFilter<'a> {
     /// Keep boilerplate items (excluded by default).
@@ -501,7 +501,7 @@ impl std::fmt::Debug for StoreConfig {
 /// Opens an existing store for reading.
 pub fn open(url: &StoreUrl, token: Option<&str>) -> Result<Box<dyn Store>, StoreError> {
     match url {
-        StoreUrl::Dir(dir) => Ok(Box::new(crate::index::IndexDir::open(dir)?)),
+        StoreUrl::Dir(dir) => Ok(Box::new(local::LocalStore::open(dir)?)),
         StoreUrl::Milvus { .. } => Ok(Box::new(milvus::MilvusStore::open(url, token)?)),
     }
 }
@@ -530,7 +530,7 @@ pub fn open_shard_writer(
     shard: update::Shard,
 ) -> Result<Box<dyn StoreWriter>, StoreError> {
     match url {
-        StoreUrl::Dir(dir) => Ok(Box::new(crate::index::IndexWriter::open(
+        StoreUrl::Dir(dir) => Ok(Box::new(local::LocalWriter::open(
             dir, model, dim, rebuild,
         )?)),
         StoreUrl::Milvus { .. } => Ok(Box::new(milvus::MilvusWriter::open(

@@ -79,21 +79,9 @@ pub(crate) fn db_err(path: &Path, e: rusqlite::Error) -> StoreError {
     }
 }
 
-/// The fields of an item row that decide whether it changed (everything but the vector).
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ItemRow {
-    pub id: String,
-    pub level: Level,
-    pub doc_id: String,
-    pub section_id: String,
-    pub parent_id: Option<String>,
-    pub ordinal: i64,
-    pub heading: String,
-    pub text: String,
-    pub boilerplate: bool,
-    pub byte_range: Option<(usize, usize)>,
-    pub content_hash: String,
-}
+/// The fields of an item row that decide whether it changed (everything but the vector): the
+/// record every store flattens a document into.
+pub(crate) use crate::store::items::NewItem as ItemRow;
 
 /// One item write of a commit.
 pub(crate) enum ItemWrite<'a> {

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::rows::{key, keys, parse_key};
 use crate::store::StoreError;
 
 /// Rows per page when reading a whole collection (Milvus caps offset + limit at 16,384).
@@ -247,7 +248,7 @@ impl MilvusClient {
             let n = rows.len();
             let mut page_last = None;
             for r in &rows {
-                page_last = r.get("pk").and_then(parse_key).or(page_last);
+                page_last = key(r).or(page_last);
             }
             out.extend(rows);
             match page_last {
@@ -255,6 +256,27 @@ impl MilvusClient {
                 _ => return Ok(out),
             }
         }
+    }
+
+    /// The keys of all rows matching `filter`.
+    pub(crate) fn keys_where(&self, name: &str, filter: &str) -> Result<Vec<u64>, StoreError> {
+        Ok(keys(&self.query_all(name, filter, &["pk"])?))
+    }
+
+    /// Inserts `rows`, deletes the rows keyed `old`, then waits until the new rows are visible:
+    /// how a fact kept in rows is rewritten without a moment when readers find none.
+    pub(crate) fn replace(
+        &self,
+        name: &str,
+        rows: Vec<Value>,
+        old: &[u64],
+    ) -> Result<Vec<u64>, StoreError> {
+        let new = self.insert(name, rows)?;
+        self.delete(name, old)?;
+        if let Some(&last) = new.last() {
+            self.wait_visible(name, last, true)?;
+        }
+        Ok(new)
     }
 
     /// The `limit` rows most similar to `vector` among those matching `filter` (empty: all),
@@ -307,14 +329,5 @@ impl MilvusClient {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-    }
-}
-
-/// Milvus returns 64-bit keys as strings in JSON (and accepts numbers).
-pub(crate) fn parse_key(v: &Value) -> Option<u64> {
-    match v {
-        Value::String(s) => s.parse().ok(),
-        Value::Number(n) => n.as_u64(),
-        _ => None,
     }
 }

@@ -14,6 +14,7 @@
 //! own index proposes candidates (twice `k`) and simsum rescores them.
 
 mod client;
+mod rows;
 mod writer;
 
 use std::collections::{HashMap, HashSet};
@@ -24,19 +25,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::embed::ModelId;
+use crate::store::local::layout::dot;
 use crate::store::{
     Counts, DocumentInfo, ItemFilter, Level, SavedThemes, Store, StoreError, StoreInfo, StoreUrl,
     StoredItem, StoredSentence,
 };
-use client::{parse_key, MilvusClient};
+use client::MilvusClient;
+use rows::{int, key, list, lit, s, str_list, vector, AUX_VECTOR};
 pub use writer::MilvusWriter;
 
 /// Version of the row layout written into `NAME_meta`; a store written by a newer layout is
 /// refused.
 const LAYOUT_VERSION: u32 = 1;
-/// The dimension of the placeholder vector in the documents and meta collections (Milvus
-/// collections need a vector field).
-const AUX_DIM: usize = 2;
 /// Section texts longer than this are not stored (Milvus caps a row's dynamic fields at 64 KiB):
 /// they are joined from the section's initiatives when read, which is how they were made.
 const MAX_STORED_TEXT: usize = 48_000;
@@ -69,6 +69,27 @@ impl Names {
     fn meta(&self) -> String {
         format!("{}_meta", self.base)
     }
+    /// The collections of items and documents (all but the meta collection).
+    fn data(&self) -> [String; 4] {
+        [
+            self.level(Level::Section),
+            self.level(Level::Initiative),
+            self.level(Level::Sentence),
+            self.documents(),
+        ]
+    }
+}
+
+/// A client of the server of `url` and the names of its collections.
+fn connect(url: &StoreUrl, token: Option<&str>) -> Result<(MilvusClient, Names), StoreError> {
+    let StoreUrl::Milvus { host, port, name } = url else {
+        return Err(StoreError::BadUrl {
+            url: url.to_string(),
+            reason: "not a milvus:// URL".into(),
+        });
+    };
+    let client = MilvusClient::new(host, *port, &url.to_string(), token);
+    Ok((client, Names { base: name.clone() }))
 }
 
 /// A level's rows as exact search scans them.
@@ -87,48 +108,6 @@ pub struct MilvusStore {
     info: MetaInfo,
     exact: bool,
     flat: [OnceLock<FlatLevel>; 3],
-}
-
-/// Quotes a string for a Milvus filter expression.
-fn lit(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
-}
-
-fn list<T: std::fmt::Display>(xs: &[T]) -> String {
-    let parts: Vec<String> = xs.iter().map(|x| x.to_string()).collect();
-    format!("[{}]", parts.join(","))
-}
-
-fn str_list(xs: &[String]) -> String {
-    let parts: Vec<String> = xs.iter().map(|x| lit(x)).collect();
-    format!("[{}]", parts.join(","))
-}
-
-fn s(row: &Value, field: &str) -> String {
-    row.get(field)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn int(row: &Value, field: &str) -> i64 {
-    row.get(field).and_then(Value::as_i64).unwrap_or(-1)
-}
-
-fn vector(row: &Value) -> Vec<f32> {
-    row.get("vec")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().map(|x| x.as_f64().unwrap_or(0.0) as f32).collect())
-        .unwrap_or_default()
 }
 
 const ITEM_FIELDS: [&str; 13] = [
@@ -160,14 +139,7 @@ impl MilvusStore {
     /// Opens the store at `url` for reading; fails when the server cannot be reached or holds
     /// no store of that name.
     pub fn open(url: &StoreUrl, token: Option<&str>) -> Result<Self, StoreError> {
-        let StoreUrl::Milvus { host, port, name } = url else {
-            return Err(StoreError::BadUrl {
-                url: url.to_string(),
-                reason: "not a milvus:// URL".into(),
-            });
-        };
-        let client = MilvusClient::new(host, *port, &url.to_string(), token);
-        let names = Names { base: name.clone() };
+        let (client, names) = connect(url, token)?;
         let existing = client.collections()?;
         if !existing.contains(&names.meta()) {
             return Err(StoreError::NoStore {
@@ -200,8 +172,7 @@ impl MilvusStore {
             .query_all(&self.names.level(level), filter, &ITEM_FIELDS)?;
         let mut out: Vec<Row> = Vec::with_capacity(rows.len());
         for r in rows {
-            let key = parse_key(r.get("pk").unwrap_or(&Value::Null))
-                .ok_or_else(|| self.bad(format!("a {level} row without a key")))?;
+            let key = key(&r).ok_or_else(|| self.bad(format!("a {level} row without a key")))?;
             let vector = vector(&r);
             if vector.len() != self.info.dimension {
                 return Err(self.bad(format!(
@@ -355,7 +326,7 @@ impl MilvusStore {
     fn level_count(&self, level: Level) -> Result<usize, StoreError> {
         Ok(self
             .client
-            .query_all(&self.names.level(level), "pk >= 0", &["pk"])?
+            .keys_where(&self.names.level(level), "pk >= 0")?
             .len())
     }
 
@@ -367,20 +338,9 @@ impl MilvusStore {
 /// Drops every collection of the store at `url` (what `simsum index --rebuild` would empty,
 /// plus its leases and theme reports). A store that is not there is no error.
 pub fn remove(url: &StoreUrl, token: Option<&str>) -> Result<(), StoreError> {
-    let StoreUrl::Milvus { host, port, name } = url else {
-        return Err(StoreError::BadUrl {
-            url: url.to_string(),
-            reason: "not a milvus:// URL".into(),
-        });
-    };
-    let client = MilvusClient::new(host, *port, &url.to_string(), token);
-    let names = Names { base: name.clone() };
+    let (client, names) = connect(url, token)?;
     let existing = client.collections()?;
-    for c in Level::ALL
-        .map(|l| names.level(l))
-        .into_iter()
-        .chain([names.documents(), names.meta()])
-    {
+    for c in names.data().into_iter().chain([names.meta()]) {
         if existing.contains(&c) {
             client.drop_collection(&c)?;
         }
@@ -587,7 +547,7 @@ impl Store for MilvusStore {
                             .is_none_or(|a| a.contains(&f.doc_ids[p]))
                         && !excluded.contains(&f.keys[p])
                 })
-                .map(|p| (f.keys[p], crate::index::layout::dot(query, &f.vectors[p])))
+                .map(|p| (f.keys[p], dot(query, &f.vectors[p])))
                 .collect();
             top_k(&mut hits, k);
             return Ok(hits);
@@ -617,13 +577,13 @@ impl Store for MilvusStore {
         // Rescored with the local index's dot product; of two rows for one item the newer.
         let mut best: HashMap<String, (u64, f32)> = HashMap::new();
         for h in &hits {
-            let Some(key) = h.get("pk").or_else(|| h.get("id")).and_then(parse_key) else {
+            let Some(key) = key(h).or_else(|| h.get("id").and_then(rows::parse_key)) else {
                 continue;
             };
             if !docs.contains_key(&s(h, "doc_id")) {
                 continue;
             }
-            let score = crate::index::layout::dot(query, &vector(h));
+            let score = dot(query, &vector(h));
             let e = best.entry(s(h, "item_id")).or_insert((key, score));
             if key > e.0 {
                 *e = (key, score);
@@ -647,7 +607,7 @@ impl Store for MilvusStore {
         // The newest complete set of parts (a save writes a new set, then drops the old one).
         let mut sets: HashMap<String, (u64, usize, Vec<(i64, String)>)> = HashMap::new();
         for r in &rows {
-            let key = r.get("pk").and_then(parse_key).unwrap_or(0);
+            let key = key(r).unwrap_or(0);
             let e =
                 sets.entry(s(r, "set"))
                     .or_insert((0, int(r, "parts").max(0) as usize, Vec::new()));
@@ -676,20 +636,12 @@ impl Store for MilvusStore {
             .into_iter()
             .enumerate()
             .map(|(i, d)| {
-                json!({"vec": [1.0, 0.0], "kind": "themes", "set": set, "part": i, "parts": n, "data": d})
+                json!({"vec": AUX_VECTOR, "kind": "themes", "set": set, "part": i, "parts": n, "data": d})
             })
             .collect();
-        let old: Vec<u64> = self
-            .client
-            .query_all(&self.names.meta(), "kind == \"themes\"", &["pk"])?
-            .iter()
-            .filter_map(|r| r.get("pk").and_then(parse_key))
-            .collect();
-        let keys = self.client.insert(&self.names.meta(), rows)?;
-        self.client.delete(&self.names.meta(), &old)?;
-        if let Some(&last) = keys.last() {
-            self.client.wait_visible(&self.names.meta(), last, true)?;
-        }
+        let meta = self.names.meta();
+        let old = self.client.keys_where(&meta, "kind == \"themes\"")?;
+        self.client.replace(&meta, rows, &old)?;
         Ok(())
     }
 }

@@ -17,10 +17,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
-use super::client::{parse_key, MilvusClient};
+use super::client::MilvusClient;
+use super::rows::{int, key, s, str_list, vector, AUX_DIM, AUX_VECTOR};
 use super::{
-    int, read_info, s, str_list, vector, MetaInfo, MilvusStore, Names, AUX_DIM, EXACT_THRESHOLD,
-    LAYOUT_VERSION, MAX_STORED_TEXT,
+    connect, read_info, MetaInfo, MilvusStore, Names, EXACT_THRESHOLD, LAYOUT_VERSION,
+    MAX_STORED_TEXT,
 };
 use crate::embed::{Embedder, ModelId};
 use crate::ingest::Document;
@@ -137,7 +138,7 @@ fn same_row(a: &Value, b: &Value) -> bool {
 
 fn doc_row(d: &Document) -> Value {
     json!({
-        "vec": [1.0, 0.0],
+        "vec": AUX_VECTOR,
         "doc_id": d.id,
         "path": norm_path(&d.path).to_string_lossy(),
         "title": d.title,
@@ -160,6 +161,12 @@ const DOC_FIELDS: [&str; 8] = [
     "metadata",
 ];
 
+/// The row of kind `info` in `NAME_meta`.
+fn info_row(info: &MetaInfo) -> Value {
+    json!({"vec": AUX_VECTOR, "kind": "info",
+           "info": serde_json::to_string(info).expect("json")})
+}
+
 fn level_stats(stats: &mut UpdateStats, level: Level) -> &mut LevelStats {
     match level {
         Level::Section => &mut stats.sections,
@@ -179,14 +186,7 @@ impl MilvusWriter {
         rebuild: bool,
         shard: Shard,
     ) -> Result<Self, StoreError> {
-        let StoreUrl::Milvus { host, port, name } = url else {
-            return Err(StoreError::BadUrl {
-                url: url.to_string(),
-                reason: "not a milvus:// URL".into(),
-            });
-        };
-        let client = MilvusClient::new(host, *port, &url.to_string(), token);
-        let names = Names { base: name.clone() };
+        let (client, names) = connect(url, token)?;
         let existing = client.collections()?;
         if !existing.contains(&names.meta()) {
             client.create(&names.meta(), AUX_DIM)?;
@@ -196,11 +196,7 @@ impl MilvusWriter {
             Some(info) if !rebuild => info,
             _ => {
                 // A new store, or starting over: fresh collections and a new info row.
-                for c in [Level::Section, Level::Initiative, Level::Sentence]
-                    .map(|l| names.level(l))
-                    .into_iter()
-                    .chain([names.documents()])
-                {
+                for c in names.data() {
                     if rebuild && existing.contains(&c) {
                         client.drop_collection(&c)?;
                     }
@@ -210,33 +206,18 @@ impl MilvusWriter {
                     model: model.clone(),
                     dimension: dim,
                     exact_threshold: EXACT_THRESHOLD,
-                    created_at: crate::index::manifest::now_rfc3339(),
+                    created_at: crate::store::local::manifest::now_rfc3339(),
                 };
-                let old: Vec<u64> = client
-                    .query_all(
-                        &names.meta(),
-                        "kind in [\"info\", \"generation\", \"themes\"]",
-                        &["pk"],
-                    )?
-                    .iter()
-                    .filter_map(|r| r.get("pk").and_then(parse_key))
-                    .collect();
-                let keys = client.insert(
+                let old = client.keys_where(
                     &names.meta(),
-                    vec![json!({"vec": [1.0, 0.0], "kind": "info",
-                               "info": serde_json::to_string(&info).expect("json")})],
+                    "kind in [\"info\", \"generation\", \"themes\"]",
                 )?;
-                client.delete(&names.meta(), &old)?;
-                client.wait_visible(&names.meta(), keys[0], true)?;
+                client.replace(&names.meta(), vec![info_row(&info)], &old)?;
                 info
             }
         };
         let now = client.collections()?;
-        for c in [Level::Section, Level::Initiative, Level::Sentence]
-            .map(|l| names.level(l))
-            .into_iter()
-            .chain([names.documents()])
-        {
+        for c in names.data() {
             if !now.contains(&c) {
                 let d = if c == names.documents() { AUX_DIM } else { dim };
                 client.create(&c, d)?;
@@ -266,18 +247,8 @@ impl MilvusWriter {
         let meta = self.store.names.meta();
         let mut info = self.store.info.clone();
         info.exact_threshold = n;
-        let old: Vec<u64> = client
-            .query_all(&meta, "kind == \"info\"", &["pk"])?
-            .iter()
-            .filter_map(|r| r.get("pk").and_then(parse_key))
-            .collect();
-        let keys = client.insert(
-            &meta,
-            vec![json!({"vec": [1.0, 0.0], "kind": "info",
-                       "info": serde_json::to_string(&info).expect("json")})],
-        )?;
-        client.delete(&meta, &old)?;
-        client.wait_visible(&meta, keys[0], true)?;
+        let old = client.keys_where(&meta, "kind == \"info\"")?;
+        client.replace(&meta, vec![info_row(&info)], &old)?;
         self.store.info = info;
         Ok(())
     }
@@ -321,7 +292,7 @@ impl MilvusWriter {
                 &fields,
             )?;
             for r in rows {
-                let Some(key) = r.get("pk").and_then(parse_key) else {
+                let Some(key) = key(&r) else {
                     continue;
                 };
                 out.entry(s(&r, "item_id")).or_default().push(Existing {
@@ -360,7 +331,7 @@ impl MilvusWriter {
 }
 
 fn lease_row(shard: &Shard, holder: &str) -> Value {
-    json!({"vec": [1.0, 0.0], "kind": "lease", "shard": shard.to_string(), "holder": holder,
+    json!({"vec": AUX_VECTOR, "kind": "lease", "shard": shard.to_string(), "holder": holder,
            "expires": now_secs() + LEASE_SECONDS})
 }
 
@@ -381,7 +352,7 @@ fn acquire_lease(
             .iter()
             .filter_map(|r| {
                 Some((
-                    r.get("pk").and_then(parse_key)?,
+                    key(r)?,
                     s(r, "shard").parse::<Shard>().ok()?,
                     s(r, "holder"),
                     int(r, "expires").max(0) as u64,
@@ -467,7 +438,6 @@ impl StoreWriter for MilvusWriter {
         }
         self.renew()?;
         let names = self.store.names.clone();
-        let dim = self.store.info.dimension;
         let mut stats = UpdateStats::default();
 
         // 1. Plan: which stored documents this update speaks for, and their rows.
@@ -482,7 +452,7 @@ impl StoreWriter for MilvusWriter {
         let mut removed_docs: Vec<String> = Vec::new();
         let mut stored_by_id: HashMap<String, Vec<(u64, Value)>> = HashMap::new();
         for r in &stored_docs {
-            let Some(key) = r.get("pk").and_then(parse_key) else {
+            let Some(key) = key(r) else {
                 continue;
             };
             stored_by_id
@@ -564,7 +534,12 @@ impl StoreWriter for MilvusWriter {
                 vectors.insert(i.id.clone(), v.clone());
             }
         }
-        vectors.extend(section_vectors(&new_items, &vectors, dim));
+        let sections = section_vectors(
+            new_items
+                .iter()
+                .map(|i| (i, vectors.get(&i.id).map(Vec::as_slice))),
+        );
+        vectors.extend(sections);
 
         // 3. Commit: new rows, then stale rows out, then document rows, then the generation.
         let mut last_write: HashMap<String, (u64, bool)> = HashMap::new();
@@ -653,12 +628,7 @@ impl StoreWriter for MilvusWriter {
                 .client()
                 .query_all(&names.meta(), "kind == \"generation\"", &["value"])?
                 .iter()
-                .filter_map(|r| {
-                    Some((
-                        r.get("pk").and_then(parse_key)?,
-                        s(r, "value").parse().ok()?,
-                    ))
-                })
+                .filter_map(|r| Some((key(r)?, s(r, "value").parse().ok()?)))
                 .collect();
             // Several writers may commit at once: a time stamp above every earlier value
             // still changes with every commit.
@@ -668,7 +638,7 @@ impl StoreWriter for MilvusWriter {
             let value = old.iter().map(|g| g.1 + 1).max().unwrap_or(1).max(micros);
             let keys = self.client().insert(
                 &names.meta(),
-                vec![json!({"vec": [1.0, 0.0], "kind": "generation", "value": value.to_string()})],
+                vec![json!({"vec": AUX_VECTOR, "kind": "generation", "value": value.to_string()})],
             )?;
             let older: Vec<u64> = old.iter().map(|g| g.0).collect();
             self.client().delete(&names.meta(), &older)?;
