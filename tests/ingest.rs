@@ -894,9 +894,9 @@ fn recovered(seed: &str, pdf: &str) -> (usize, usize) {
 #[test]
 fn pdf_seed_sentences_are_recovered_exactly() {
     let mut report = Vec::new();
-    // Issue 21's goals are 98% (one column) and 95% (two columns); this build reaches 97.9%
-    // and 91.7% here. The floors below guard what is reached; the goals are printed, not met.
-    for (cols, goal, issue_goal) in [("1col", 0.975, 0.98), ("2col", 0.91, 0.95)] {
+    // Issue 21's goals are 98% (one column) and 95% (two columns); this build recovers all 48
+    // sentences of each here (100%). The floors are the goals.
+    for (cols, goal, issue_goal) in [("1col", 0.98, 0.98), ("2col", 0.95, 0.95)] {
         let (mut found, mut total) = (0, 0);
         for seed in [SEED_III, SEED_IV] {
             let (f, t) = recovered(seed, &format!("{seed}-{cols}.pdf"));
@@ -928,7 +928,6 @@ fn pdf_seed_sentences_are_recovered_exactly() {
 }
 
 #[test]
-#[ignore = "KNOWN GAP (issue 21 open): a two-line photo caption is split in two on the PDF's first page"]
 fn pdf_title_date_headings_and_captions_from_the_layout() {
     for cols in ["1col", "2col"] {
         let seed = parse_one(&seed_path(SEED_IV), &unlimited());
@@ -959,7 +958,6 @@ fn pdf_title_date_headings_and_captions_from_the_layout() {
 }
 
 #[test]
-#[ignore = "KNOWN GAP (issue 21 open): a hyphen at a column break is kept and a paragraph cut by it stays split"]
 fn pdf_two_columns_are_read_left_then_right_with_hyphens_repaired() {
     let one = parse_one(&pdf_path(&format!("{SEED_III}-1col.pdf")), &unlimited());
     let two = parse_one(&pdf_path(&format!("{SEED_III}-2col.pdf")), &unlimited());

@@ -7,10 +7,14 @@
 //! page numbers and line-end hyphens. The steps: glyphs become line segments (a wide gap splits
 //! a line in two, so the two columns of a page never share a segment); a vertical gutter that
 //! almost no segment crosses makes a page two columns, read left then right between full-width
-//! segments; the top and bottom lines of a page that repeat on other pages (digits ignored) or
-//! are page numbers are dropped; lines group into blocks on a change of size, column or a
-//! larger vertical gap, and a block cut by a column or page break rejoins its continuation;
-//! line-end hyphens are removed unless the document spells the hyphenated word elsewhere. The
+//! segments (a page with too little text for its own, such as a last page whose right column
+//! has just begun, takes the gutter the other pages share when nothing crosses it); the top and
+//! bottom lines of a page that repeat on other pages (digits ignored) or are page numbers are
+//! dropped; lines group into blocks on a change of size, column or a larger vertical gap, and
+//! a block cut by a column or page break rejoins its continuation when it ended mid-sentence on
+//! a line with no room for the continuation's first word (which works for ragged, justified
+//! and centred lines alike); line-end hyphens are removed unless the document spells the
+//! hyphenated word elsewhere (the halves of hyphenated words do not count as its words). The
 //! title is the largest text at the top of the first page; headings are blocks set larger than
 //! the body text or named by the document outline; seed-style `Date:`/`Source:` lines and the
 //! metadata's creation date give the date.
@@ -199,9 +203,10 @@ pub(crate) fn parse_pdf(
             "left out {dropped} running header, footer or page-number line(s)"
         ));
     }
+    let gutters = gutters(&pages, &ex.pages);
     let mut flow = Vec::new();
-    for (page, segs) in ex.pages.iter().zip(pages) {
-        flow.extend(reading_order(page.width, segs));
+    for (segs, gutter) in pages.into_iter().zip(gutters) {
+        flow.extend(reading_order(segs, gutter));
     }
     let blocks = blocks(&flow);
     let vocabulary = vocabulary(&flow);
@@ -325,6 +330,8 @@ struct Segment {
     y: f64,
     size: f64,
     text: String,
+    /// Width of the first word: whether it would have fit at the end of the line before.
+    first_w: f64,
 }
 
 /// Groups a page's glyphs into segments, top to bottom, left to right.
@@ -357,7 +364,14 @@ fn segments(page: usize, glyphs: &[Glyph]) -> Vec<Segment> {
                     let gap = gap_to(s);
                     let spaced = s.text.ends_with(char::is_whitespace)
                         || g.text.starts_with(char::is_whitespace);
-                    if !spaced && gap > 0.15 * g.size {
+                    let space = !spaced && gap > 0.15 * g.size;
+                    if (space || g.text.starts_with(char::is_whitespace))
+                        && s.first_w.is_nan()
+                        && !s.text.trim().is_empty()
+                    {
+                        s.first_w = s.x1 - s.x0;
+                    }
+                    if space {
                         s.text.push(' ');
                     }
                     s.text.push_str(&g.text);
@@ -380,11 +394,16 @@ fn new_segment(page: usize, g: &Glyph) -> Segment {
         y: g.y,
         size: g.size,
         text: g.text.clone(),
+        // Set when the first space is seen (NaN: not yet).
+        first_w: f64::NAN,
     }
 }
 
 fn finish_segment(seg: Option<Segment>) -> Option<Segment> {
     let mut s = seg?;
+    if s.first_w.is_nan() {
+        s.first_w = s.x1 - s.x0;
+    }
     s.text = normalize_whitespace(&s.text);
     (!s.text.is_empty()).then_some(s)
 }
@@ -463,15 +482,63 @@ struct Line {
     seg: Segment,
     /// 0: full width, 1: left column, 2: right column.
     column: u8,
-    /// Right edge of the column's text (a line reaching it was full).
+    /// Left and right edges of the column's text on its page.
+    col_x0: f64,
     col_x1: f64,
 }
 
-/// Orders one page's segments for reading: top to bottom, and on a two-column page the left
-/// column before the right one between full-width segments.
-fn reading_order(width: f64, mut segs: Vec<Segment>) -> Vec<Line> {
+impl Line {
+    /// Whether the line ran out of room: the first word of `next` would not have fit after it
+    /// in its column. Whatever the alignment (ragged, justified or centred), a line that ends
+    /// with room to spare for the next word ended its paragraph.
+    fn is_full(&self, next: &Segment) -> bool {
+        let s = &self.seg;
+        let room = (self.col_x1 - self.col_x0) - (s.x1 - s.x0);
+        // A word space is about a quarter of an em; a little less, to err towards "full".
+        room < 0.2 * s.size + next.first_w
+    }
+}
+
+/// The gutter of each page. A page's own gutter needs enough text on both sides; a page that
+/// has too little for that (the last page, its right column only begun) takes the gutter most
+/// other pages share, if no more of its segments cross it than a gutter allows and both sides
+/// hold text.
+fn gutters(pages: &[Vec<Segment>], dims: &[Page]) -> Vec<Option<f64>> {
+    let own: Vec<Option<f64>> = pages
+        .iter()
+        .zip(dims)
+        .map(|(segs, page)| find_gutter(page.width, segs))
+        .collect();
+    let mut votes: HashMap<i64, (usize, f64)> = HashMap::new();
+    for g in own.iter().flatten() {
+        let v = votes.entry(g.round() as i64).or_insert((0, *g));
+        v.0 += 1;
+    }
+    let usual = votes
+        .into_values()
+        .max_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
+        .map(|v| v.1);
+    own.into_iter()
+        .zip(pages)
+        .map(|(g, segs)| {
+            g.or_else(|| {
+                let u = usual?;
+                let crossing = segs
+                    .iter()
+                    .filter(|s| s.x0 < u - 1.0 && s.x1 > u + 1.0)
+                    .count();
+                let left = segs.iter().any(|s| s.x1 <= u);
+                let right = segs.iter().any(|s| s.x0 >= u);
+                (crossing <= segs.len() / 20 && left && right).then_some(u)
+            })
+        })
+        .collect()
+}
+
+/// Orders one page's segments for reading: top to bottom, and on a two-column page (one with a
+/// gutter) the left column before the right one between full-width segments.
+fn reading_order(mut segs: Vec<Segment>, gutter: Option<f64>) -> Vec<Line> {
     segs.sort_by(|a, b| a.y.total_cmp(&b.y).then(a.x0.total_cmp(&b.x0)));
-    let gutter = find_gutter(width, &segs);
     let extent = |col: u8, segs: &[Segment]| {
         let mut x0 = f64::INFINITY;
         let mut x1 = f64::NEG_INFINITY;
@@ -489,10 +556,11 @@ fn reading_order(width: f64, mut segs: Vec<Segment>) -> Vec<Line> {
         band.sort_by_key(|s| column_of(s, gutter));
         out.extend(band.drain(..).map(|seg| {
             let column = column_of(&seg, gutter);
-            let col_x1 = extents[column as usize].1;
+            let (col_x0, col_x1) = extents[column as usize];
             Line {
                 seg,
                 column,
+                col_x0,
                 col_x1,
             }
         }));
@@ -589,7 +657,7 @@ fn blocks(flow: &[Line]) -> Vec<Block> {
         let same_place = p.page == s.page && prev.column == line.column;
         let same_size = (p.size - s.size).abs() <= 0.6;
         let pitch = s.y - p.y;
-        let ends_short = p.x1 < prev.col_x1 - 2.5 * p.size && has_terminal_punctuation(&p.text);
+        let ends_short = has_terminal_punctuation(&p.text) && !prev.is_full(s);
         if same_place
             && same_size
             && pitch > 0.0
@@ -604,15 +672,15 @@ fn blocks(flow: &[Line]) -> Vec<Block> {
         });
         cut_by_break.push(!same_place && same_size);
     }
-    // Rejoin a paragraph cut by a column or page break: the part before ran to the column's
-    // right edge without ending its sentence.
+    // Rejoin a paragraph (or caption) cut by a column or page break: the part before ended
+    // without ending its sentence, on a line with no room left for the next part's first word.
     let mut merged: Vec<Block> = Vec::with_capacity(out.len());
     for (block, cut) in out.into_iter().zip(cut_by_break) {
         if let Some(prev) = merged.last_mut() {
             let last = prev.lines.last().expect("blocks are never empty");
-            let full = last.seg.x1 >= last.col_x1 - 2.5 * last.seg.size;
+            let full = last.is_full(&block.lines[0].seg);
             let open = !has_terminal_punctuation(&last.seg.text);
-            if cut && full && open && prev.lines.len() > 1 {
+            if cut && full && open {
                 prev.lines.extend(block.lines);
                 continue;
             }
@@ -623,12 +691,36 @@ fn blocks(flow: &[Line]) -> Vec<Block> {
 }
 
 /// Every word of the document, for deciding whether a line-end hyphen belongs to the word.
+/// The two halves of a word hyphenated at a line end are left out: `coordi-`/`nated` would
+/// otherwise count as words.
 fn vocabulary(flow: &[Line]) -> HashSet<String> {
-    flow.iter()
-        .flat_map(|l| l.seg.text.split_whitespace())
-        .map(|w| trim_word(w).to_lowercase())
-        .filter(|w| !w.is_empty())
-        .collect()
+    let mut out = HashSet::new();
+    let mut after_hyphen = false;
+    for line in flow {
+        let words: Vec<&str> = line.seg.text.split_whitespace().collect();
+        let hyphenated = line_end_hyphen(&line.seg.text).is_some();
+        for (i, w) in words.iter().enumerate() {
+            if (i == 0 && after_hyphen) || (i + 1 == words.len() && hyphenated) {
+                continue;
+            }
+            let w = trim_word(w).to_lowercase();
+            if !w.is_empty() {
+                out.insert(w);
+            }
+        }
+        after_hyphen = hyphenated;
+    }
+    out
+}
+
+/// The hyphen a line ends with, when it ends a word part (`co-`, not a dash `--` or ` -`).
+fn line_end_hyphen(text: &str) -> Option<char> {
+    let h = ['-', '\u{00AD}', '\u{2010}']
+        .into_iter()
+        .find(|&h| text.ends_with(h))?;
+    text[..text.len() - h.len_utf8()]
+        .ends_with(char::is_alphanumeric)
+        .then_some(h)
 }
 
 fn trim_word(w: &str) -> &str {
@@ -645,15 +737,15 @@ fn join_lines(lines: &[&str], vocabulary: &HashSet<String>) -> String {
             text.push_str(line);
             continue;
         }
-        let hyphen = ['-', '\u{00AD}', '\u{2010}']
-            .into_iter()
-            .find(|&h| text.ends_with(h));
-        let next_lower = line.chars().next().is_some_and(char::is_lowercase);
+        let hyphen = line_end_hyphen(&text);
+        let stem_end = hyphen.and_then(|h| text[..text.len() - h.len_utf8()].chars().last());
+        let next = line.chars().next();
+        // The word goes on: lower case after a letter, or upper case after an upper-case
+        // letter (`DAJIUX-`/`ING`).
+        let goes_on = next.is_some_and(char::is_lowercase)
+            || (next.is_some_and(char::is_uppercase) && stem_end.is_some_and(char::is_uppercase));
         match hyphen {
-            Some(h)
-                if next_lower
-                    && text[..text.len() - h.len_utf8()].ends_with(char::is_alphabetic) =>
-            {
+            Some(h) if goes_on && stem_end.is_some_and(char::is_alphabetic) => {
                 let stem = text[..text.len() - h.len_utf8()]
                     .rsplit(char::is_whitespace)
                     .next()
@@ -663,13 +755,21 @@ fn join_lines(lines: &[&str], vocabulary: &HashSet<String>) -> String {
                 let hyphenated =
                     format!("{}-{}", trim_word(stem), trim_word(next_word)).to_lowercase();
                 // A soft hyphen is always the typesetter's; a hard one stays when the document
-                // spells the word with it, or the word already had one (`people-to-`).
+                // spells the word with it, or when the word already had one and goes on with
+                // a word of its own (`people-to-`/`people`, not `well-coordi-`/`nated`).
                 let keep = h != '\u{00AD}'
                     && (vocabulary.contains(&hyphenated)
-                        || (!vocabulary.contains(&joined) && trim_word(stem).contains('-')));
+                        || (!vocabulary.contains(&joined)
+                            && trim_word(stem).contains('-')
+                            && vocabulary.contains(&trim_word(next_word).to_lowercase())));
                 if !keep {
                     text.truncate(text.len() - h.len_utf8());
                 }
+                text.push_str(line);
+            }
+            // A compound broken at its own hyphen before a capital or a digit (`China-`/`EU`,
+            // `Covid-`/`19`): the hyphen stays and no space comes in.
+            Some(_) if next.is_some_and(|c| c.is_uppercase() || c.is_ascii_digit()) => {
                 text.push_str(line);
             }
             _ => {
@@ -799,7 +899,11 @@ mod tests {
             "the people-to-people diplomacy"
         );
         assert_eq!(j("a well-", "coordinated way"), "a well-coordinated way");
-        assert_eq!(j("the Belt-", "Road"), "the Belt- Road");
+        assert_eq!(j("the Belt-", "Road"), "the Belt-Road");
+        assert_eq!(j("the DAJIUX-", "ING platform"), "the DAJIUXING platform");
+        assert_eq!(j("a well-coordi-", "nated way"), "a well-coordinated way");
+        assert_eq!(j("Covid-", "19 response"), "Covid-19 response");
+        assert_eq!(j("Awakening Age --", "a hit"), "Awakening Age -- a hit");
         assert_eq!(j("unknown hyphen\u{00AD}", "ation"), "unknown hyphenation");
         assert_eq!(j("one line", "two lines"), "one line two lines");
     }
@@ -823,6 +927,7 @@ mod tests {
             y,
             size: 10.0,
             text: "text".into(),
+            first_w: 20.0,
         };
         let mut two = Vec::new();
         for i in 0..20 {
@@ -836,7 +941,55 @@ mod tests {
             .collect();
         assert_eq!(find_gutter(600.0, &one), None);
         // Left column read before the right one.
-        let order: Vec<f64> = reading_order(600.0, two).iter().map(|l| l.seg.x0).collect();
+        let order: Vec<f64> = reading_order(two.clone(), Some(g))
+            .iter()
+            .map(|l| l.seg.x0)
+            .collect();
         assert!(order[..20].iter().all(|&x| x == 50.0));
+        // A last page with its right column only begun takes the other pages' gutter.
+        let mut last: Vec<Segment> = two.iter().filter(|s| s.x0 < g).cloned().collect();
+        last.push(seg(310.0, 550.0, 100.0));
+        assert_eq!(find_gutter(600.0, &last), None);
+        let dims = [
+            Page {
+                width: 600.0,
+                height: 800.0,
+                glyphs: Vec::new(),
+            },
+            Page {
+                width: 600.0,
+                height: 800.0,
+                glyphs: Vec::new(),
+            },
+        ];
+        assert_eq!(gutters(&[two, last], &dims), vec![Some(g), Some(g)]);
+        // A one-column page keeps none.
+        let gs = gutters(&[one.clone(), one], &dims);
+        assert_eq!(gs, vec![None, None]);
+    }
+
+    #[test]
+    fn a_line_is_full_when_the_next_word_would_not_fit() {
+        let seg = |x0: f64, x1: f64, first_w: f64| Segment {
+            page: 0,
+            x0,
+            x1,
+            y: 0.0,
+            size: 10.0,
+            text: "text".into(),
+            first_w,
+        };
+        let line = |x0, x1| Line {
+            seg: seg(x0, x1, 0.0),
+            column: 0,
+            col_x0: 50.0,
+            col_x1: 550.0,
+        };
+        // Ragged: 40 points left, a 60-point word comes next.
+        assert!(line(50.0, 510.0).is_full(&seg(50.0, 300.0, 60.0)));
+        assert!(!line(50.0, 510.0).is_full(&seg(50.0, 300.0, 30.0)));
+        // Centred: 20 points spare on each side is 40 in all.
+        assert!(line(70.0, 530.0).is_full(&seg(50.0, 300.0, 45.0)));
+        assert!(!line(150.0, 450.0).is_full(&seg(50.0, 300.0, 45.0)));
     }
 }
