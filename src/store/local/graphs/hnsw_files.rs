@@ -63,7 +63,9 @@ pub(crate) fn check(graph: &Path, data: &Path, expect: Expect) -> Result<(), Gra
     }
     let level_scale = g.f64()?;
     if !(level_scale.is_finite() && level_scale > 0.0) {
-        return Err(g.bad(format!("level scale {level_scale} is not a positive number")));
+        return Err(g.bad(format!(
+            "level scale {level_scale} is not a positive number"
+        )));
     }
     if g.u8()? as usize != LAYERS {
         return Err(g.bad(format!("the description does not list {LAYERS} layers")));
@@ -138,10 +140,14 @@ pub(crate) fn check(graph: &Path, data: &Path, expect: Expect) -> Result<(), Gra
                 }
             }
             if d.u32()? != MAGIC_DATA || d.u64()? != origin {
-                return Err(d.bad(format!("point {origin}'s record does not follow the graph's")));
+                return Err(d.bad(format!(
+                    "point {origin}'s record does not follow the graph's"
+                )));
             }
             if d.u64()? != vector_bytes {
-                return Err(d.bad(format!("point {origin}'s vector is not {vector_bytes} bytes")));
+                return Err(d.bad(format!(
+                    "point {origin}'s vector is not {vector_bytes} bytes"
+                )));
             }
             d.fill(&mut vector)?;
             if vector
@@ -154,7 +160,9 @@ pub(crate) fn check(graph: &Path, data: &Path, expect: Expect) -> Result<(), Gra
         sizes.push(n);
     }
     if total != points {
-        return Err(g.bad(format!("holds {total} points, its description says {points}")));
+        return Err(g.bad(format!(
+            "holds {total} points, its description says {points}"
+        )));
     }
     let _entry_origin = g.u64()?;
     let entry = (g.u8()?, g.i32()?, g.at);
