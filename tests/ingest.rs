@@ -1171,17 +1171,79 @@ fn fuzz_corpora_of_the_index_readers_replay_without_panics() {
     }
 }
 
-/// The `hnsw_rs` data file with a valid checksum but hostile lengths makes `hnsw_rs`'s loader
-/// allocate without bound (an abort no `catch_unwind` stops). Only writers read these files,
-/// after the checksum; a guard that checks every length before `hnsw_rs` sees the file is
-/// still to do.
+/// The `hnsw_rs` files with a valid checksum but hostile lengths once made `hnsw_rs`'s loader
+/// allocate without bound (an abort no `catch_unwind` stops). Only writers read these files;
+/// the length guard (`store/local/graphs/hnsw_files.rs`) now walks them before `hnsw_rs` does,
+/// so each variant is refused (the writer rebuilds the graph) or loads.
 #[test]
-#[ignore = "KNOWN GAP (issue 21 open): hnsw_rs's loader allocates from unchecked lengths in a checksummed data file"]
 fn fuzz_corpus_of_the_hnsw_loader_replays_without_aborts() {
     let n = replay("store_hnsw", 60, &|d| {
         fuzz_harness::store_file(fuzz_harness::HNSW_DATA, d)
     });
     eprintln!("store_hnsw: {n} inputs");
+}
+
+/// A saved graph's `hnsw_rs` file rewritten with a matching checksum but a hostile length (the
+/// first vector's byte count, which `hnsw_rs` allocated unchecked) or an entry point past its
+/// layer is refused by the length guard with an error naming the file, before `hnsw_rs` reads
+/// it; the untouched graph still loads.
+#[test]
+fn checksummed_hostile_hnsw_files_are_refused_before_hnsw_rs_reads_them() {
+    use simsum::store::local::graphs::HnswGraph;
+    let mut s = 0x2545_F491_4F6C_DD1Du64;
+    let vs: Vec<Vec<f32>> = (0..200)
+        .map(|_| {
+            let mut v: Vec<f32> = (0..16)
+                .map(|_| {
+                    s ^= s << 13;
+                    s ^= s >> 7;
+                    s ^= s << 17;
+                    (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+                })
+                .collect();
+            simsum::embed::normalize(&mut v);
+            v
+        })
+        .collect();
+    let g = HnswGraph::build(&vs, Default::default());
+    let dir = tempfile::tempdir().unwrap();
+    let stamp = g.save(dir.path(), 1).unwrap();
+    let rewrite = |file: &str, edit: &dyn Fn(&mut Vec<u8>)| -> String {
+        let copy = tempfile::tempdir().unwrap();
+        for f in ["graph.hnsw.graph", "graph.hnsw.data", "graph.flat"] {
+            std::fs::copy(dir.path().join(f), copy.path().join(f)).unwrap();
+        }
+        let path = copy.path().join(file);
+        let mut bytes = std::fs::read(&path).unwrap();
+        edit(&mut bytes);
+        std::fs::write(&path, &bytes).unwrap();
+        let mut st = stamp.clone();
+        for f in &mut st.files {
+            if f.0 == file {
+                (f.1, f.2) = (bytes.len() as u64, crc32fast::hash(&bytes));
+            }
+        }
+        std::fs::write(
+            copy.path().join("graph.json"),
+            serde_json::to_vec(&st).unwrap(),
+        )
+        .unwrap();
+        let err = HnswGraph::load(copy.path()).unwrap_err().to_string();
+        assert!(err.contains(file), "{err}");
+        err
+    };
+    // Data file: magic (4), dimension (8), then the first point's magic (4), id (8), length.
+    let err = rewrite("graph.hnsw.data", &|b| {
+        b[24..32].copy_from_slice(&(u64::MAX / 2).to_ne_bytes())
+    });
+    assert!(err.contains("vector is not 64 bytes"), "{err}");
+    // Graph file: the entry point's rank is its last 4 bytes.
+    let err = rewrite("graph.hnsw.graph", &|b| {
+        let n = b.len();
+        b[n - 4..].copy_from_slice(&i32::MAX.to_ne_bytes())
+    });
+    assert!(err.contains("does not exist"), "{err}");
+    assert_eq!(HnswGraph::load(dir.path()).unwrap().0.len(), 200);
 }
 
 /// Writes the store targets' seed corpora from the harness's template index (a tool, not a

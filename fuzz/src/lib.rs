@@ -203,9 +203,14 @@ fn documents(n: usize) -> Vec<Document> {
         .collect()
 }
 
-/// This process's scratch copy of the template.
+/// This thread's scratch copy of the template (`cargo test` replays several targets at once in
+/// one process, so a per-process folder would be emptied under another replay's feet).
 fn work_dir() -> PathBuf {
-    std::env::temp_dir().join(format!("simsum-fuzz-work-{}", std::process::id()))
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local!(static SLOT: usize = NEXT.fetch_add(1, Ordering::Relaxed));
+    let slot = SLOT.with(|n| *n);
+    std::env::temp_dir().join(format!("simsum-fuzz-work-{}-{slot}", std::process::id()))
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -813,11 +813,9 @@ impl HnswIo {
         let point = match point_use_mmap {
             false => {
                 let v = load_point_data::<T>(origin_id, data_in, descr);
-                if v.is_err() {
-                    error!("loading point {:?}", origin_id);
-                    std::process::exit(1);
-                }
-                Point::<T>::new(v.unwrap(), origin_id, p_id)
+                // simsum patch: an error for the caller, not the end of its process.
+                let v = v.map_err(|e| anyhow!("loading point {origin_id}: {e}"))?;
+                Point::<T>::new(v, origin_id, p_id)
             }
             true => {
                 skip_point_data(origin_id, data_in, descr)?; // keep cohrence between data file and graph file!
@@ -1149,14 +1147,24 @@ where
     data_in.read_exact(&mut it_slice)?;
     let serialized_len = u64::from_ne_bytes(it_slice);
     trace!("serialized len to reload {:?}", serialized_len);
+    // simsum patch: the length must be the description's vector (it was trusted: an allocation
+    // of any size the file names, then a read of `dimension` values past a shorter buffer).
+    if std::any::TypeId::of::<T>() != std::any::TypeId::of::<NoData>()
+        && serialized_len != (descr.dimension * std::mem::size_of::<T>()) as u64
+    {
+        return Err(anyhow!(
+            "point {origin_id}: {serialized_len} bytes of data, not {} values",
+            descr.dimension
+        ));
+    }
     let mut v_serialized = vec![0; serialized_len as usize];
     data_in.read_exact(&mut v_serialized)?;
 
     let v: Vec<T> = if std::any::TypeId::of::<T>() != std::any::TypeId::of::<NoData>() {
         match descr.format_version {
             2 => {
-                error!("format bincode of dump no more used");
-                std::process::exit(1);
+                // simsum patch: an error, not process::exit.
+                return Err(anyhow!("format bincode of dump no more used"));
             }
             3 | 4 => {
                 let slice_t = unsafe {
@@ -1165,11 +1173,11 @@ where
                 slice_t.to_vec()
             }
             _ => {
-                error!(
+                // simsum patch: an error, not process::exit.
+                return Err(anyhow!(
                     "error in load_point, unknow format_version : {:?}",
                     descr.format_version
-                );
-                std::process::exit(1);
+                ));
             }
         }
     } else {

@@ -4,8 +4,9 @@
 //!
 //! It designs around the known `hnsw_rs` 0.3 pitfalls: [`DistUnitCosine`] clamps `1 - dot` at 0
 //! instead of asserting (`DistDot` panics when rounding pushes a dot product above 1); the
-//! reload path asserts on bad bytes, so files are verified before it runs and it runs under
-//! `catch_unwind`; a reloaded graph borrows its `HnswIo`, which we leak (a few hundred bytes, no
+//! reload path trusts every length it reads and asserts on bad bytes, so files are verified
+//! (checksums, then their whole structure: `hnsw_files.rs`) before it runs and it runs
+//! under `catch_unwind`; a reloaded graph borrows its `HnswIo`, which we leak (a few hundred bytes, no
 //! memory map) so the graph can live on its own; there is no deletion, so callers filter
 //! tombstones at search time and rebuild when they pile up. The local store
 //! ([`crate::store::local`]) and `simsum bench` both use it.
@@ -290,6 +291,17 @@ impl HnswGraph {
     /// crash, so callers can rebuild.
     pub fn load(dir: &Path) -> Result<(Self, GraphStamp), GraphError> {
         let stamp = verify(dir)?;
+        // A checksum proves only that the files are the ones the stamp lists; `hnsw_rs` trusts
+        // every length it reads, so the files' structure is checked first.
+        super::hnsw_files::check(
+            &dir.join(format!("{BASENAME}.hnsw.graph")),
+            &dir.join(format!("{BASENAME}.hnsw.data")),
+            super::hnsw_files::Expect {
+                points: stamp.points,
+                dimension: stamp.dimension,
+                distance: "DistUnitCosine",
+            },
+        )?;
         let invalid = |reason: String| GraphError::Invalid {
             path: dir.to_path_buf(),
             reason,

@@ -6,6 +6,7 @@
 
 pub mod flat;
 pub mod hnsw;
+mod hnsw_files;
 pub mod knn;
 
 pub use flat::FlatGraph;
