@@ -579,6 +579,9 @@ fn milvus_bench_index_reports_throughput_latency_and_recall() {
     for u in made {
         let out = simsum(&["search", "x", "--store", u.as_str().unwrap()]);
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("no simsum store"), "{u} was not dropped: {err}");
+        assert!(
+            err.contains("no simsum store"),
+            "{u} was not dropped: {err}"
+        );
     }
 }

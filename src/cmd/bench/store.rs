@@ -208,7 +208,10 @@ struct WriterRun {
 /// cache file, and print a [`WriterRun`].
 pub(super) fn child(g: &super::super::Global, a: &IndexBenchArgs) -> anyhow::Result<ExitCode> {
     let shard = a.writer_shard.expect("called with --writer-shard");
-    let cache = a.vector_cache.as_ref().context("--writer-shard needs --vector-cache")?;
+    let cache = a
+        .vector_cache
+        .as_ref()
+        .context("--writer-shard needs --vector-cache")?;
     let raw = std::fs::read(cache).with_context(|| format!("reading {}", cache.display()))?;
     let vectors: HashMap<String, Vec<f32>> = serde_json::from_slice(&raw)
         .with_context(|| format!("{}: not a vector cache", cache.display()))?;
@@ -277,7 +280,13 @@ fn write_milvus(
             runs.push(serde_json::from_slice::<WriterRun>(&out.stdout)?);
         } else {
             let err = String::from_utf8_lossy(&out.stderr);
-            failed.push(err.trim().lines().last().unwrap_or("no message").to_string());
+            failed.push(
+                err.trim()
+                    .lines()
+                    .last()
+                    .unwrap_or("no message")
+                    .to_string(),
+            );
         }
     }
     if let Some(f) = failed.first() {
@@ -480,7 +489,10 @@ pub(super) fn run(
                 .collect();
             let mut s: Vec<f32> = scores.values().copied().collect();
             s.sort_by(|a, b| b.total_cmp(a));
-            let kth = s.get(K.min(s.len()).saturating_sub(1)).copied().unwrap_or(0.0);
+            let kth = s
+                .get(K.min(s.len()).saturating_sub(1))
+                .copied()
+                .unwrap_or(0.0);
             exact_ms.push(t.elapsed().as_secs_f64() * 1e3);
             (scores, kth)
         })
@@ -493,7 +505,10 @@ pub(super) fn run(
                "p50_ms": bench::percentile(&exact_ms, 50.0),
                "p99_ms": bench::percentile(&exact_ms, 99.0)}),
     ];
-    for (entry, store) in search.iter_mut().zip([milvus.as_ref(), &local as &dyn Store]) {
+    for (entry, store) in search
+        .iter_mut()
+        .zip([milvus.as_ref(), &local as &dyn Store])
+    {
         let m = measure(store, &queries, &exact)?;
         entry
             .as_object_mut()
@@ -582,8 +597,8 @@ fn print_table(out: &Value) -> anyhow::Result<()> {
         outln!(
             "{:<8} {:>7} {:>7} {:>9.2} {:>9.0} {:>9.1}",
             w["store"].as_str().unwrap_or("?"),
-            w["writers"],
-            w["items"],
+            w["writers"].as_u64().unwrap_or(0),
+            w["items"].as_u64().unwrap_or(0),
             w["seconds"].as_f64().unwrap_or(f64::NAN),
             w["items_per_s"].as_f64().unwrap_or(f64::NAN),
             w["docs_per_s"].as_f64().unwrap_or(f64::NAN),
