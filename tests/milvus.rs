@@ -1,7 +1,7 @@
 //! The Milvus store against a real Milvus server (2.3.5 in CI): the same JSON as the local index
 //! for search, similar, links and cluster; idempotent, incremental re-indexing; shards; leases;
-//! copying between stores; bad URLs; and (run on its own, it restarts the server) a server
-//! killed in the middle of an index run.
+//! copying between stores; bad URLs; `bench index --store`; and (run on its own, it restarts the
+//! server) a server killed in the middle of an index run.
 //!
 //! The server comes from `SIMSUM_TEST_MILVUS` (`milvus://HOST:PORT`; `.ci/run` starts one with
 //! `.ci/milvus.sh`). Without it these tests FAIL with the reason: they never pass silently.
@@ -520,6 +520,73 @@ fn milvus_killed_mid_index_then_rerun_finishes_the_job() {
         assert_eq!(
             ok(&["search", q, "--json", "--store", &m.url]),
             ok(&["search", q, "--json", "--store", &clean.url])
+        );
+    }
+}
+
+#[test]
+fn milvus_bench_index_reports_throughput_latency_and_recall() {
+    let base = TestStore::new("bench");
+    let lee = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/lee/lee-docs.txt");
+    let v = json(&[
+        "bench",
+        "index",
+        "--store",
+        &base.url,
+        "--model",
+        "hash:384",
+        "--reports",
+        "12",
+        "--queries",
+        "30",
+        "--sentences-from",
+        lee.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(v["benchmark"], "index-store");
+    assert!(!v["machine"]["cpu_features"].as_str().unwrap().is_empty());
+    assert_eq!(v["corpus"]["documents"], 12);
+    let writes = v["writes"].as_array().unwrap();
+    for (store, writers) in [("milvus", 1), ("milvus", 2), ("local", 1)] {
+        let w = writes
+            .iter()
+            .find(|w| w["store"] == store && w["writers"] == writers)
+            .unwrap_or_else(|| panic!("no {store} entry with {writers} writer(s): {v}"));
+        assert_eq!(w["documents"], 12, "{w}");
+        assert!(w["items"].as_u64().unwrap() > 12 * 2 * 3, "{w}");
+        for f in ["items_per_s", "docs_per_s", "seconds"] {
+            assert!(w[f].as_f64().unwrap() > 0.0, "{f}: {w}");
+        }
+    }
+    let two = writes.iter().find(|w| w["writers"] == 2).unwrap();
+    assert_eq!(two["per_writer"].as_array().unwrap().len(), 2, "{two}");
+    assert_eq!(v["counts_match"], true, "{v}");
+    assert_eq!(v["queries"]["count"], 30);
+    for store in ["milvus", "local", "exact scan"] {
+        let s = v["search"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["store"] == store)
+            .unwrap_or_else(|| panic!("no search entry for {store}: {v}"));
+        let (p50, p99) = (s["p50_ms"].as_f64().unwrap(), s["p99_ms"].as_f64().unwrap());
+        assert!(p50 > 0.0 && p99 >= p50, "{s}");
+        let r = s["recall_at_10"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&r), "{s}");
+    }
+    // At this size both indexes should find nearly all true neighbours.
+    for s in &v["search"].as_array().unwrap()[..2] {
+        assert!(s["recall_at_10"].as_f64().unwrap() >= 0.9, "{s}");
+    }
+    // The stores the run made are gone.
+    let made = v["stores_made"].as_array().unwrap();
+    assert_eq!(made.len(), 2);
+    for u in made {
+        let out = simsum(&["search", "x", "--store", u.as_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("no simsum store"),
+            "{u} was not dropped: {err}"
         );
     }
 }

@@ -1,5 +1,5 @@
 //! `simsum bench embed|index|cluster|summarize|pipeline`: the measurement harness (see
-//! `simsum::bench`).
+//! `simsum::bench`); `bench index --store milvus://...` is in [`store`].
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,11 +9,15 @@ use anyhow::Context;
 use simsum::bench::{self, EmbedRun, IndexBenchConfig, Machine};
 use simsum::embed::DType;
 
+mod store;
+
 #[derive(Debug, clap::Subcommand)]
 pub enum BenchCommand {
     /// Embedding throughput per precision and batch size, against the measured GEMM peak.
     Embed(EmbedBenchArgs),
-    /// HNSW build time, recall against exact search, queries/s and size, on a .npy matrix.
+    /// HNSW build time, recall against exact search, queries/s and size, on a .npy matrix;
+    /// with `--store milvus://...`, Milvus against the local index (write throughput with 1
+    /// and 2 shard writers, query p50/p99, recall@10).
     Index(IndexBenchArgs),
     /// Time per stage of clustering an existing index (kNN graph, themes, labels, summaries,
     /// report).
@@ -76,12 +80,23 @@ pub struct EmbedBenchArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct IndexBenchArgs {
-    /// A 2-D float32 .npy matrix of vectors.
+    /// A 2-D float32 .npy matrix of vectors (the HNSW benchmark). Without it, `--store
+    /// milvus://HOST:PORT/NAME` runs the store benchmark: Milvus against the local index.
+    #[arg(long, conflicts_with = "paths")]
+    pub vectors: Option<PathBuf>,
+    /// Store benchmark: files or folders to index (default: a corpus generated from
+    /// `--sentences-from`).
+    pub paths: Vec<PathBuf>,
+    /// Store benchmark: reports to generate when no files are given.
+    #[arg(long, default_value_t = 200)]
+    pub reports: usize,
+    /// Store benchmark: documents, one per line, whose sentences make the generated reports.
+    #[arg(long, default_value = "tests/data/lee/lee-docs.txt")]
+    pub sentences_from: PathBuf,
+    /// Queries: held-out rows taken from the end of `--vectors` (default 1000), or corpus
+    /// sentences for the store benchmark (default 200).
     #[arg(long)]
-    pub vectors: PathBuf,
-    /// Held-out query rows (taken from the end).
-    #[arg(long, default_value_t = 1000)]
-    pub queries: usize,
+    pub queries: Option<usize>,
     /// HNSW M.
     #[arg(long, default_value_t = 16)]
     pub m: usize,
@@ -94,6 +109,12 @@ pub struct IndexBenchArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Internal: run as one writer process of the store benchmark.
+    #[arg(long, hide = true, requires = "vector_cache")]
+    pub writer_shard: Option<simsum::store::update::Shard>,
+    /// Internal: the vectors a writer process uses instead of the model.
+    #[arg(long, hide = true)]
+    pub vector_cache: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -109,7 +130,7 @@ pub struct PipelineBenchArgs {
 pub fn run(g: &super::Global, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCommand::Embed(a) => embed(g, a),
-        BenchCommand::Index(a) => index(a),
+        BenchCommand::Index(a) => index(g, a),
         BenchCommand::Cluster(a) => cluster(g, a),
         BenchCommand::Summarize(a) => summarize(g, a),
         BenchCommand::Pipeline(a) => pipeline(g, a),
@@ -451,10 +472,21 @@ fn embed(g: &super::Global, a: EmbedBenchArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn index(a: IndexBenchArgs) -> anyhow::Result<ExitCode> {
-    let (rows, dim, data) = bench::read_npy(&a.vectors)?;
+fn index(g: &super::Global, a: IndexBenchArgs) -> anyhow::Result<ExitCode> {
+    if a.writer_shard.is_some() {
+        return store::child(g, &a);
+    }
+    let Some(vectors) = &a.vectors else {
+        return match (&g.store, g.store_url()?) {
+            (Some(_), url @ simsum::store::StoreUrl::Milvus { .. }) => store::run(g, &a, &url),
+            _ => anyhow::bail!(
+                "bench index needs --vectors FILE.npy (HNSW), or --store milvus://HOST:PORT/NAME (Milvus against the local index)"
+            ),
+        };
+    };
+    let (rows, dim, data) = bench::read_npy(vectors)?;
     let cfg = IndexBenchConfig {
-        queries: a.queries,
+        queries: a.queries.unwrap_or(1000),
         k: 10,
         m: a.m,
         ef_construction: a.ef_construction,
@@ -463,7 +495,7 @@ fn index(a: IndexBenchArgs) -> anyhow::Result<ExitCode> {
     let b = bench::index_bench(rows, dim, &data, &cfg);
     if a.json {
         let out = serde_json::json!({
-            "benchmark": "index", "machine": Machine::detect(), "vectors": a.vectors,
+            "benchmark": "index", "machine": Machine::detect(), "vectors": vectors,
             "config": cfg, "result": b,
         });
         outln!("{}", serde_json::to_string_pretty(&out)?);
