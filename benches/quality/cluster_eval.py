@@ -21,7 +21,7 @@ fraction unclustered is reported next to them, and the figures over clustered it
 Usage: benches/.venv/bin/python benches/quality/cluster_eval.py --simsum target/release/simsum
        [--data benches/data/labelled.jsonl] [--work /tmp/simsum-quality] [--out FILE.json]
 """
-import argparse, collections, json, os, shutil, sqlite3, subprocess, sys, time
+import argparse, collections, json, os, re, shutil, sqlite3, subprocess, sys, time
 
 import numpy as np
 from sklearn import metrics
@@ -50,6 +50,32 @@ def scores(truth, pred):
     return {k: round(float(x), 4) if isinstance(x, float) else x for k, x in out.items()}
 
 
+def words(text):
+    """Lower-case words as simsum's label step reads them (letters, digits, inner - and ',
+    a possessive 's dropped); punctuation is ignored here, so a phrase may span it."""
+    out = []
+    for w in re.findall(r"[\w'\u2019-]+", text.lower()):
+        w = w.strip("-'\u2019")
+        for suffix in ("'s", "\u2019s"):
+            if w.endswith(suffix):
+                w = w[:-len(suffix)]
+        if w:
+            out.append(w)
+    return out
+
+
+def supports(title, text):
+    """Whether a member's text contains its theme's title: the phrase as consecutive words, or
+    for a two-word title "A and B" either word (the rule simsum's titles are chosen by,
+    src/cluster/labels.rs `make_title`)."""
+    ws = words(text)
+    for part in title.lower().split(" and "):
+        p = part.split()
+        if p and any(ws[i:i + len(p)] == p for i in range(len(ws) - len(p) + 1)):
+            return True
+    return False
+
+
 def stored_vectors(index_dir):
     db = sqlite3.connect(os.path.join(index_dir, "index.sqlite"))
     rows = db.execute(
@@ -71,6 +97,7 @@ def main():
     ap.add_argument("--work", default="/tmp/simsum-quality/cluster")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--out")
+    ap.add_argument("--no-bertopic", action="store_true", help="leave BERTopic out")
     a = ap.parse_args()
 
     shutil.rmtree(a.work, ignore_errors=True)
@@ -96,11 +123,16 @@ def main():
     for t in report["themes"]:
         labs = collections.Counter(truth[pos[m]] for m in t["members"])
         top, n = labs.most_common(1)[0]
+        held = sum(supports(t["title"], texts[pos[m]]) for m in t["members"])
         themes.append({"id": t["id"], "title": t["title"], "size": t["size"],
-                       "majority_label": top, "purity": round(n / t["size"], 3),
+                       "members": len(t["members"]),
+                       "majority_label": top, "purity": round(n / len(t["members"]), 3),
+                       "title_support": round(held / len(t["members"]), 3),
                        "keyphrases": t["keyphrases"][:5]})
     results["simsum"] = dict(scores(truth, pred), seconds_index=round(t_index, 2),
                              seconds_cluster=round(t_cluster, 2), params=report["params"],
+                             titles_supported_by_half=sum(t["title_support"] >= 0.5
+                                                          for t in themes),
                              themes=themes)
 
     t = time.perf_counter()
@@ -108,14 +140,17 @@ def main():
     results["kmeans_true_k"] = dict(scores(truth, km.labels_),
                                     seconds_cluster=round(time.perf_counter() - t, 2))
 
-    try:
-        from bertopic import BERTopic
-        t = time.perf_counter()
-        topics, _ = BERTopic().fit_transform(texts, embeddings=X)
-        results["bertopic_default"] = dict(scores(truth, topics),
-                                           seconds_cluster=round(time.perf_counter() - t, 2))
-    except ImportError as e:
-        results["bertopic_default"] = {"unavailable": str(e)}
+    if a.no_bertopic:
+        results["bertopic_default"] = {"unavailable": "not run (--no-bertopic)"}
+    else:
+        try:
+            from bertopic import BERTopic
+            t = time.perf_counter()
+            topics, _ = BERTopic().fit_transform(texts, embeddings=X)
+            results["bertopic_default"] = dict(scores(truth, topics),
+                                               seconds_cluster=round(time.perf_counter() - t, 2))
+        except ImportError as e:
+            results["bertopic_default"] = {"unavailable": str(e)}
 
     text = json.dumps(results, indent=1)
     if a.out:

@@ -29,6 +29,9 @@ from sumy.summarizers.lex_rank import LexRankSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from openers import dangling  # simsum's opener rule, lists read from src/text/openers.rs
+
 
 class Words:
     """sumy word tokenizer without NLTK data downloads (letters/digits runs)."""
@@ -50,7 +53,16 @@ def run(cmd):
 
 def sumy_pick(summarizer, sentences, k):
     doc = ObjectDocumentModel([Paragraph([Sentence(s, Words) for s in sentences])])
-    return " ".join(str(s) for s in summarizer(doc, k))
+    return [str(s) for s in summarizer(doc, k)]
+
+
+def placed(texts, sents):
+    """[(position, text)] of picked sentence texts in the document's sentence list (the first
+    occurrence: simsum keeps the first of exact repeats); position -1 when not found."""
+    first = {}
+    for i, s in enumerate(sents):
+        first.setdefault(s, i)
+    return [(first.get(t, -1), t) for t in texts]
 
 
 def main():
@@ -105,7 +117,7 @@ def main():
     picked = {}
     for line in out.splitlines():
         d = json.loads(line)
-        picked[d["title"]] = " ".join(s["text"] for s in d["summary"])
+        picked[d["title"]] = [s["text"] for s in d["summary"]]
 
     stem = Stemmer("english")
     textrank, lexrank = TextRankSummarizer(stem), LexRankSummarizer(stem)
@@ -113,6 +125,9 @@ def main():
     rng = random.Random(0)
     lead, rand = f"lead-{a.k}", f"random-{a.k}"
     systems = {"simsum": [], lead: [], rand: [], "sumy-textrank": [], "sumy-lexrank": []}
+    # Per system: summary sentences, and those that lean on a sentence the summary lacks
+    # (issue 20's "dangling openers"), by simsum's own rule.
+    openers = {name: [0, 0, 0] for name in systems}  # sentences, dangling, not located
     refs, empty = [], 0
     for p in pages:
         sents = sentences.get(p["id"], [])
@@ -120,12 +135,17 @@ def main():
             empty += 1
             continue
         refs.append(p["reference"])
-        systems["simsum"].append(picked.get(p["id"], ""))
-        systems[lead].append(" ".join(sents[:a.k]))
         picks = sorted(rng.sample(range(len(sents)), min(a.k, len(sents))))
-        systems[rand].append(" ".join(sents[i] for i in picks))
-        systems["sumy-textrank"].append(sumy_pick(textrank, sents, a.k))
-        systems["sumy-lexrank"].append(sumy_pick(lexrank, sents, a.k))
+        chosen = {"simsum": placed(picked.get(p["id"], []), sents),
+                  lead: [(i, sents[i]) for i in range(min(a.k, len(sents)))],
+                  rand: [(i, sents[i]) for i in picks],
+                  "sumy-textrank": placed(sumy_pick(textrank, sents, a.k), sents),
+                  "sumy-lexrank": placed(sumy_pick(lexrank, sents, a.k), sents)}
+        for name, pk in chosen.items():
+            systems[name].append(" ".join(t for _, t in pk))
+            openers[name][0] += len(pk)
+            openers[name][1] += dangling([(i, t) for i, t in pk if i >= 0])
+            openers[name][2] += sum(1 for i, _ in pk if i < 0)
 
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
     results = {"corpus": os.path.basename(a.data), "split": a.split,
@@ -138,6 +158,9 @@ def main():
         per_page[name] = [r["rouge2"].fmeasure for r in rows]
         results["rouge_f1"][name] = {k: round(sum(r[k].fmeasure for r in rows) / len(refs), 4)
                                      for k in ("rouge1", "rouge2", "rougeL")}
+    results["dangling_openers"] = {
+        name: {"sentences": n, "dangling": d, "share": round(d / max(n, 1), 4),
+               "not_located": u} for name, (n, d, u) in openers.items()}
     results["rouge2_difference_vs_simsum"] = {
         name: paired_bootstrap(per_page["simsum"], per_page[name])
         for name in systems if name != "simsum"}
