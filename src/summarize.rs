@@ -397,6 +397,18 @@ pub fn summarize(
         }
     }
 
+    // Nothing fitted (every sentence that stands on its own is too short, or every pair too
+    // long for the budget): a summary still says something, the best sentence that stands on
+    // its own.
+    if chosen.is_empty() && limit > 0 {
+        if let Some(i) = (0..n)
+            .filter(|&i| !leans[i])
+            .max_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(b.cmp(&a)))
+        {
+            chosen.push(i);
+        }
+    }
+
     // Source order: documents in the order they first appear in the input, then position.
     let mut doc_order: HashMap<&str, usize> = HashMap::new();
     for s in sentences {

@@ -310,6 +310,19 @@ fn an_opener_comes_with_its_predecessor_or_not_at_all() {
             assert_eq!(s.sentences[k - 1].text, text[0], "{n}");
         }
     }
+    // One sentence allowed, and the only sentences that stand alone are short: the summary
+    // still has a sentence, never an opener without its predecessor.
+    let short = units(
+        &[
+            "Training began.",
+            "For example, local workers were trained in construction skills and vocational courses.",
+            "Moreover, local workers received vocational training in construction skills at the base.",
+        ],
+        "s",
+    );
+    let s = summarize(&short, &params(Length::Sentences(1))).unwrap();
+    assert_eq!(s.sentences.len(), 1, "{:?}", s.sentences);
+    assert!(seeds::dangling(&s.sentences).is_empty(), "{:?}", s.sentences);
     // A word budget counts both sentences of the pair.
     let s = summarize(&u, &params(Length::Words(14))).unwrap();
     assert!(s.word_count() <= 14 && seeds::dangling(&s.sentences).is_empty());

@@ -20,6 +20,9 @@ use crate::store::StoreError;
 /// Rows per page when reading a whole collection (Milvus caps offset + limit at 16,384).
 pub(crate) const PAGE: usize = 4_000;
 
+/// Largest answer read from the server, in bytes.
+const MAX_ANSWER: u64 = 512 << 20;
+
 /// How long to wait for a collection to load: after a crash, a standalone server on a small
 /// machine was seen taking minutes to load its collections again.
 const LOAD_WAIT: Duration = Duration::from_secs(300);
@@ -80,9 +83,20 @@ impl MilvusClient {
             }
             Err(ureq::Error::Transport(t)) => return Err(self.unreachable(t.to_string())),
         };
-        let body = resp
-            .into_string()
-            .map_err(|e| self.unreachable(format!("reading the answer: {e}")))?;
+        // ureq's `into_string` stops at 10 MB, less than a page of rows with their vectors
+        // (4,000 x 384 floats as JSON text is about 15 MB): read up to our own, larger bound.
+        let mut body = String::new();
+        std::io::Read::read_to_string(
+            &mut std::io::Read::take(resp.into_reader(), MAX_ANSWER + 1),
+            &mut body,
+        )
+        .map_err(|e| self.unreachable(format!("reading the answer: {e}")))?;
+        if body.len() as u64 > MAX_ANSWER {
+            return Err(self.server(
+                what,
+                format!("answer larger than {} MB", MAX_ANSWER >> 20),
+            ));
+        }
         let v: Value = serde_json::from_str(&body)
             .map_err(|e| self.server(what, format!("not JSON ({e})")))?;
         match v.get("code").and_then(Value::as_i64) {

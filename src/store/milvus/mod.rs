@@ -108,6 +108,8 @@ pub struct MilvusStore {
     info: MetaInfo,
     exact: bool,
     flat: [OnceLock<FlatLevel>; 3],
+    /// Rows per level, counted once per opened store (a count pages through every key).
+    level_counts: [OnceLock<usize>; 3],
 }
 
 const ITEM_FIELDS: [&str; 13] = [
@@ -156,6 +158,7 @@ impl MilvusStore {
             info,
             exact: false,
             flat: Default::default(),
+            level_counts: Default::default(),
         })
     }
 
@@ -324,10 +327,15 @@ impl MilvusStore {
     }
 
     fn level_count(&self, level: Level) -> Result<usize, StoreError> {
-        Ok(self
+        let slot = &self.level_counts[level.slot()];
+        if let Some(n) = slot.get() {
+            return Ok(*n);
+        }
+        let n = self
             .client
             .keys_where(&self.names.level(level), "pk >= 0")?
-            .len())
+            .len();
+        Ok(*slot.get_or_init(|| n))
     }
 
     fn searches_exactly(&self, level: Level) -> Result<bool, StoreError> {

@@ -230,6 +230,7 @@ impl MilvusWriter {
             info,
             exact: false,
             flat: Default::default(),
+            level_counts: Default::default(),
         };
         store.check_model(model, dim)?;
         lease.renewed = Instant::now();
@@ -649,6 +650,7 @@ impl StoreWriter for MilvusWriter {
             self.client().wait_visible(name, *key, *present)?;
         }
         self.store.flat = Default::default();
+        self.store.level_counts = Default::default();
         for level in [Level::Section, Level::Initiative] {
             let graph = if self.store.uses_graph(level)? {
                 "searched by Milvus's index"
