@@ -24,7 +24,6 @@ use simsum::summarize::{summarize, Length, SentenceUnit, SummaryParams, SummaryS
 use simsum::text::copies::{group, COPY_COSINE};
 
 #[path = "../benches/support/synthetic.rs"]
-#[allow(dead_code)]
 mod synthetic;
 
 const CITIES: &[&str] = &[

@@ -1302,7 +1302,8 @@ fn pdf_layout_analysis_beats_the_plain_extractors() {
         let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
         doc.extract_text(&pages).ok().and_then(as_text)
     };
-    let extractors: [(&str, &dyn Fn(&[u8]) -> Option<Document>); 3] = [
+    type Extract<'f> = &'f dyn Fn(&[u8]) -> Option<Document>;
+    let extractors: [(&str, Extract); 3] = [
         ("simsum layout (pdf-extract glyphs)", &simsum),
         ("pdf-extract extract_text", &plain),
         ("lopdf extract_text", &lopdf),

@@ -605,8 +605,8 @@ fn find_gutter(width: f64, segs: &[Segment]) -> Option<f64> {
     let (lo, hi) = ((width * 0.25) as usize, (width * 0.75) as usize);
     let mut best: Option<(usize, usize)> = None;
     let mut start: Option<usize> = None;
-    for x in lo..=hi {
-        let open = cover[x] <= allowed;
+    for (x, &c) in cover.iter().enumerate().take(hi + 1).skip(lo) {
+        let open = c <= allowed;
         if open && start.is_none() {
             start = Some(x);
         }

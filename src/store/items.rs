@@ -119,7 +119,8 @@ pub fn section_vectors<'a>(
     items: impl IntoIterator<Item = (&'a NewItem, Option<&'a [f32]>)>,
 ) -> HashMap<String, Vec<f32>> {
     // Per section, in item order: (boilerplate, vector) of its initiatives.
-    let mut by_section: Vec<(&str, Vec<(bool, &[f32])>)> = Vec::new();
+    type Members<'v> = Vec<(bool, &'v [f32])>;
+    let mut by_section: Vec<(&str, Members)> = Vec::new();
     let mut slot: HashMap<&str, usize> = HashMap::new();
     for (item, v) in items {
         let (Level::Initiative, Some(v)) = (item.level, v) else {

@@ -613,7 +613,9 @@ impl Store for MilvusStore {
             &["set", "part", "parts", "data"],
         )?;
         // The newest complete set of parts (a save writes a new set, then drops the old one).
-        let mut sets: HashMap<String, (u64, usize, Vec<(i64, String)>)> = HashMap::new();
+        // Per set: (newest key, parts expected, (part, data) read).
+        type Parts = (u64, usize, Vec<(i64, String)>);
+        let mut sets: HashMap<String, Parts> = HashMap::new();
         for r in &rows {
             let key = key(r).unwrap_or(0);
             let e =
