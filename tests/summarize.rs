@@ -322,7 +322,11 @@ fn an_opener_comes_with_its_predecessor_or_not_at_all() {
     );
     let s = summarize(&short, &params(Length::Sentences(1))).unwrap();
     assert_eq!(s.sentences.len(), 1, "{:?}", s.sentences);
-    assert!(seeds::dangling(&s.sentences).is_empty(), "{:?}", s.sentences);
+    assert!(
+        seeds::dangling(&s.sentences).is_empty(),
+        "{:?}",
+        s.sentences
+    );
     // A word budget counts both sentences of the pair.
     let s = summarize(&u, &params(Length::Words(14))).unwrap();
     assert!(s.word_count() <= 14 && seeds::dangling(&s.sentences).is_empty());

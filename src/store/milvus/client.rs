@@ -92,10 +92,7 @@ impl MilvusClient {
         )
         .map_err(|e| self.unreachable(format!("reading the answer: {e}")))?;
         if body.len() as u64 > MAX_ANSWER {
-            return Err(self.server(
-                what,
-                format!("answer larger than {} MB", MAX_ANSWER >> 20),
-            ));
+            return Err(self.server(what, format!("answer larger than {} MB", MAX_ANSWER >> 20)));
         }
         let v: Value = serde_json::from_str(&body)
             .map_err(|e| self.server(what, format!("not JSON ({e})")))?;
