@@ -399,10 +399,10 @@ pub fn summarize(
 
     // Nothing fitted (every sentence that stands on its own is too short, or every pair too
     // long for the budget): a summary still says something, the best sentence that stands on
-    // its own.
+    // its own and fits the word budget.
     if chosen.is_empty() && limit > 0 {
         if let Some(i) = (0..n)
-            .filter(|&i| !leans[i])
+            .filter(|&i| !leans[i] && words[i] <= word_budget)
             .max_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(b.cmp(&a)))
         {
             chosen.push(i);
