@@ -31,7 +31,7 @@ use pdf_extract::{MediaBox, OutputDev, OutputError, Transform};
 use super::builder::SectionBuilder;
 use super::parse_date;
 use super::sentences::{has_terminal_punctuation, normalize_whitespace};
-use super::text::{header_field, is_caption, parse_numbered, TextHeader};
+use super::text::{header_field, is_caption, parse_numbered, take_field, TextHeader};
 use super::Section;
 
 /// Largest PDF read (bytes): the whole file is parsed in memory.
@@ -848,25 +848,6 @@ fn emit(
         }
     }
     offset
-}
-
-fn take_field(line: &str, header: &mut TextHeader) {
-    let Some((key, value)) = header_field(line) else {
-        return;
-    };
-    match key.as_str() {
-        "date" => match parse_date(&value) {
-            Some(d) => header.date = Some(d),
-            None => {
-                header.metadata.insert("date_raw".into(), value.into());
-            }
-        },
-        "source" => header.source = Some(value),
-        "fontsize" => {}
-        _ => {
-            header.metadata.insert(key, value.into());
-        }
-    }
 }
 
 #[cfg(test)]

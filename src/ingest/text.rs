@@ -97,26 +97,34 @@ fn take_header(block: &[Line], first_block: bool, header: &mut TextHeader) -> us
         header.title = Some(normalize_whitespace(first));
     }
     for line in &block[start..] {
-        let Some((key, value)) = header_field(&line.text) else {
-            continue;
-        };
-        header.is_seed = true;
-        match key.as_str() {
-            "date" => match parse_date(&value) {
-                Some(d) => header.date = Some(d),
-                None => {
-                    header.metadata.insert("date_raw".into(), value.into());
-                }
-            },
-            "source" => header.source = Some(value),
-            // Web page chrome copied along with the text.
-            "fontsize" => {}
-            _ => {
-                header.metadata.insert(key, value.into());
-            }
+        if take_field(&line.text, header) {
+            header.is_seed = true;
         }
     }
     block.len()
+}
+
+/// Puts a `Key: value` header line into `header` (date, source, or other metadata); returns
+/// whether the line was one. The text and PDF readers share it.
+pub(crate) fn take_field(line: &str, header: &mut TextHeader) -> bool {
+    let Some((key, value)) = header_field(line) else {
+        return false;
+    };
+    match key.as_str() {
+        "date" => match parse_date(&value) {
+            Some(d) => header.date = Some(d),
+            None => {
+                header.metadata.insert("date_raw".into(), value.into());
+            }
+        },
+        "source" => header.source = Some(value),
+        // Web page chrome copied along with the text.
+        "fontsize" => {}
+        _ => {
+            header.metadata.insert(key, value.into());
+        }
+    }
+    true
 }
 
 /// A `Key: value` header line with a known key, lower-cased.
