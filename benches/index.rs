@@ -11,7 +11,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use simsum::store::local::graphs::HnswGraph;
-use simsum::store::local::layout::dot;
+use simsum::embed::dot;
 use simsum::store::local::layout::HnswParams;
 use simsum::store::KnnGraph;
 

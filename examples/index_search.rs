@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use simsum::store::local::graphs::hnsw::{load_flat, HnswGraph, HnswParams};
-use simsum::store::local::layout::dot;
+use simsum::embed::dot;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

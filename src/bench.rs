@@ -495,7 +495,7 @@ pub fn index_bench(rows: usize, dim: usize, data: &[f32], cfg: &IndexBenchConfig
             let mut s: Vec<(usize, f32)> = vectors
                 .iter()
                 .enumerate()
-                .map(|(i, v)| (i, crate::store::local::layout::dot(qv, v)))
+                .map(|(i, v)| (i, crate::embed::dot(qv, v)))
                 .collect();
             let nth = k.min(s.len()) - 1;
             s.select_nth_unstable_by(nth, |a, b| b.1.total_cmp(&a.1));

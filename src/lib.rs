@@ -10,6 +10,7 @@
 //! [`cluster`] groups indexed items into labelled themes;
 //! [`summarize`] picks representative sentences from documents, themes or results;
 //! [`text`] holds what these stages share about language (stop words, openers, near-copies);
+//! [`answer`] is the typed result model both faces (CLI `--json`, API) serialise;
 //! [`report`] renders all of the above for terminals, Markdown, JSON and HTML;
 //! [`serve`] answers the same questions over HTTP (an API and a web page);
 //! [`mod@bench`] measures every stage.
@@ -20,6 +21,7 @@
 // with the reason it holds.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod answer;
 pub mod bench;
 pub mod cluster;
 pub mod embed;

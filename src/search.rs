@@ -8,15 +8,12 @@
 //! grouping is computed from the items' text and vectors at query time, so it needs nothing from
 //! the store beyond its items.
 //!
-//! JSON shapes (stable; see the README): a [`SearchHit`] serialises as
-//! `{rank, score, id, level, doc: {id, title, date, path}, section: {id, heading}, text,
-//! boilerplate, best_sentence: {text, score, byte_range: [start, end]} | null, copies: [ids]}`; a
-//! [`Link`] as `{score, a: ItemRef, b: ItemRef}` with
-//! `ItemRef = {id, doc: {..}, section: {..}, text, copies: [ids]}`.
+//! The results are the typed result model of [`crate::answer`] (re-exported here), which the
+//! CLI and the API both serialise.
 
 use globset::{Glob, GlobMatcher};
-use serde::Serialize;
 
+pub use crate::answer::{BestSentence, DocRef, ItemRef, Link, SearchHit, SectionRef};
 use crate::embed::{EmbedError, Embedder};
 use crate::store::{DocumentInfo, ItemFilter, Level, Store, StoreError, StoredItem};
 
@@ -156,6 +153,8 @@ pub struct SearchOptions {
     pub include_boilerplate: bool,
     /// `similar` only: skip items of the query item's own document.
     pub other_docs: bool,
+    /// Brute-force search even where an approximate graph would be used (`--exact`).
+    pub exact: bool,
 }
 
 impl Default for SearchOptions {
@@ -166,87 +165,7 @@ impl Default for SearchOptions {
             docs: DocFilter::default(),
             include_boilerplate: false,
             other_docs: false,
-        }
-    }
-}
-
-/// The document of a result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DocRef {
-    pub id: String,
-    pub title: String,
-    pub date: Option<String>,
-    pub path: String,
-}
-
-/// The section of a result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SectionRef {
-    pub id: String,
-    pub heading: String,
-}
-
-/// The sentence of a result closest to the query.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BestSentence {
-    pub text: String,
-    pub score: f32,
-    /// Byte range inside the initiative's text (for a section result: inside that sentence's
-    /// initiative, named by `initiative_id`).
-    pub byte_range: [usize; 2],
-    pub initiative_id: String,
-}
-
-/// One ranked result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SearchHit {
-    /// 1-based.
-    pub rank: usize,
-    /// Cosine similarity to the query.
-    pub score: f32,
-    pub id: String,
-    pub level: Level,
-    pub doc: DocRef,
-    pub section: SectionRef,
-    pub text: String,
-    pub boilerplate: bool,
-    pub best_sentence: Option<BestSentence>,
-    /// Ids of the hit's near-copies among the results (other documents' versions of the
-    /// same text), best first.
-    pub copies: Vec<String>,
-    /// How many documents other than the hit's own hold those copies.
-    #[serde(skip)]
-    pub copy_documents: usize,
-}
-
-/// A stored item as named in `similar` and `links` output.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ItemRef {
-    pub id: String,
-    pub level: Level,
-    pub doc: DocRef,
-    pub section: SectionRef,
-    pub text: String,
-    /// Ids of the item's near-copies (in `links`; empty elsewhere).
-    pub copies: Vec<String>,
-    /// How many documents other than the item's own hold those copies.
-    #[serde(skip)]
-    pub copy_documents: usize,
-}
-
-impl From<&StoredItem> for ItemRef {
-    fn from(i: &StoredItem) -> Self {
-        Self {
-            id: i.id.clone(),
-            level: i.level,
-            doc: doc_ref(i),
-            section: SectionRef {
-                id: i.section_id.clone(),
-                heading: i.heading.clone(),
-            },
-            text: i.text.clone(),
-            copies: Vec::new(),
-            copy_documents: 0,
+            exact: false,
         }
     }
 }
@@ -276,15 +195,6 @@ fn other_documents(own: &str, members: &[&StoredItem]) -> usize {
 /// Most results a query fetches while looking for `k` distinct texts among near-copies.
 fn fetch_cap(k: usize) -> usize {
     k.saturating_mul(64).max(1024)
-}
-
-fn doc_ref(i: &StoredItem) -> DocRef {
-    DocRef {
-        id: i.doc_id.clone(),
-        title: i.doc_title.clone(),
-        date: i.doc_date.clone(),
-        path: i.doc_path.to_string_lossy().into_owned(),
-    }
 }
 
 /// Ranked items of `opts.level` most similar to the text `query`.
@@ -317,6 +227,7 @@ pub fn search_vector(
         include_boilerplate: opts.include_boilerplate,
         document: Some(&doc_ok),
         exclude_keys: exclude_keys.to_vec(),
+        exact: opts.exact,
     };
     // Fetch more than `k` so that `k` distinct texts remain once near-copies are folded
     // together; widen until one more group than needed shows up or nothing more is found.
@@ -339,7 +250,7 @@ pub fn search_vector(
         let best_sentence = index
             .sentences_of(item)?
             .into_iter()
-            .map(|s| (crate::store::local::layout::dot(query, &s.vector), s))
+            .map(|s| (crate::embed::dot(query, &s.vector), s))
             .max_by(|a, b| a.0.total_cmp(&b.0))
             .map(|(score, s)| BestSentence {
                 text: s.text,
@@ -351,7 +262,7 @@ pub fn search_vector(
         hits.push(SearchHit {
             rank: hits.len() + 1,
             score,
-            doc: doc_ref(item),
+            doc: DocRef::from(item),
             section: SectionRef {
                 id: item.section_id.clone(),
                 heading: item.heading.clone(),
@@ -398,6 +309,8 @@ pub struct LinkOptions {
     pub level: Level,
     pub include_boilerplate: bool,
     pub docs: DocFilter,
+    /// Brute-force search even where an approximate graph would be used (`--exact`).
+    pub exact: bool,
 }
 
 impl Default for LinkOptions {
@@ -408,16 +321,9 @@ impl Default for LinkOptions {
             level: Level::Initiative,
             include_boilerplate: false,
             docs: DocFilter::default(),
+            exact: false,
         }
     }
-}
-
-/// A pair of related items in different documents.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Link {
-    pub score: f32,
-    pub a: ItemRef,
-    pub b: ItemRef,
 }
 
 /// For each item, its most similar items in other documents scoring at least the threshold,
@@ -457,6 +363,7 @@ pub fn links(index: &dyn Store, opts: &LinkOptions) -> Result<Vec<Link>, SearchE
             include_boilerplate: opts.include_boilerplate,
             document: Some(&other),
             exclude_keys: vec![item.key],
+            exact: opts.exact,
         };
         let mut near = std::collections::HashSet::new();
         for (key, score) in index.nearest(opts.level, &item.vector, fetch, &filter)? {

@@ -169,6 +169,11 @@ pub fn word_count(text: &str) -> usize {
 }
 
 /// Picks the sentences that best summarize `sentences`, in source order.
+///
+/// The steps: distinct statements ([`distinct`]), their scores ([`Candidates::score`]:
+/// centrality, closeness to the centroid, word overlap, position), the greedy choice under
+/// the length limits ([`choose`]: MMR with coverage, openers kept with their context), then
+/// source order.
 pub fn summarize(
     sentences: &[SentenceUnit],
     params: &SummaryParams,
@@ -177,24 +182,55 @@ pub fn summarize(
         sentences: Vec::new(),
         params: params.clone(),
     };
-    let dim = match sentences.first() {
-        Some(s) => s.vector.len(),
-        None => return Ok(empty),
-    };
-    if let Some((index, s)) = sentences
+    check_dimensions(sentences)?;
+    let (kept, vectors) = distinct(sentences);
+    if kept.is_empty() {
+        return Ok(empty);
+    }
+    let c = Candidates::score(sentences, &kept, &vectors, params);
+    let chosen = choose(&c, sentences, params);
+    let mut out: Vec<SummarySentence> = chosen
+        .iter()
+        .map(|&i| {
+            let s = &sentences[c.sentence[i]];
+            SummarySentence {
+                text: s.text.clone(),
+                initiative: s.initiative_id.clone(),
+                document: s.doc_title.clone(),
+                score: c.scores[i],
+                doc_id: s.doc_id.clone(),
+                position: s.position,
+            }
+        })
+        .collect();
+    in_source_order(&mut out, sentences);
+    Ok(Summary {
+        sentences: out,
+        params: params.clone(),
+    })
+}
+
+fn check_dimensions(sentences: &[SentenceUnit]) -> Result<(), SummarizeError> {
+    let dim = sentences.first().map_or(0, |s| s.vector.len());
+    match sentences
         .iter()
         .enumerate()
         .find(|(_, s)| s.vector.len() != dim)
     {
-        return Err(SummarizeError::DimensionMismatch {
+        Some((index, s)) => Err(SummarizeError::DimensionMismatch {
             index,
             expected: dim,
             got: s.vector.len(),
-        });
+        }),
+        None => Ok(()),
     }
+}
 
-    // Drop empty sentences and exact repeats (after whitespace and case folding): the same
-    // sentence quoted in two documents is one statement.
+/// The distinct statements among `sentences` (indices) with their normalised vectors. Empty
+/// sentences and exact repeats (after whitespace and case folding: the same sentence quoted in
+/// two documents) drop, and so do near-copies (the same sentence with a name or number changed,
+/// as in a report republished by another office): the first of each group stays.
+fn distinct(sentences: &[SentenceUnit]) -> (Vec<usize>, Vec<Vec<f32>>) {
     let mut seen = HashSet::new();
     let kept: Vec<usize> = (0..sentences.len())
         .filter(|&i| {
@@ -215,8 +251,6 @@ pub fn summarize(
             v
         })
         .collect();
-    // Near-copies (the same sentence with a name or number changed, as in a report
-    // republished by another office) are one statement too: the first of each group stays.
     let keys: Vec<Option<u64>> = kept
         .iter()
         .map(|&i| crate::text::copy_key(&sentences[i].text))
@@ -227,101 +261,148 @@ pub fn summarize(
         .map(|g| g[0])
         .collect();
     firsts.sort_unstable();
-    let kept: Vec<usize> = firsts.iter().map(|&k| kept[k]).collect();
-    let vectors: Vec<Vec<f32>> = firsts.iter().map(|&k| vectors[k].clone()).collect();
-    if kept.is_empty() {
-        return Ok(empty);
-    }
+    (
+        firsts.iter().map(|&k| kept[k]).collect(),
+        firsts.iter().map(|&k| vectors[k].clone()).collect(),
+    )
+}
 
-    let closeness = centroid_closeness(&vectors);
-    // Candidates: all sentences, or the closest to the centroid when there are too many for a
-    // dense similarity graph (closeness is the first-order approximation of degree centrality).
-    let mut candidates: Vec<usize> = (0..kept.len()).collect();
-    if candidates.len() > params.max_candidates.max(1) {
-        candidates.sort_by(|&a, &b| closeness[b].total_cmp(&closeness[a]).then(a.cmp(&b)));
-        candidates.truncate(params.max_candidates.max(1));
-        candidates.sort_unstable();
-    }
-    let cand_vectors: Vec<&[f32]> = candidates.iter().map(|&c| vectors[c].as_slice()).collect();
-    let mut sims = similarity_matrix(&cand_vectors);
-    let mut close: Vec<f32> = candidates.iter().map(|&c| closeness[c]).collect();
-    let lw = params.lexical_weight.clamp(0.0, 1.0);
-    if lw > 0.0 {
-        let texts: Vec<&str> = candidates
+/// The sentences a summary may choose from, with what the choice reads.
+struct Candidates {
+    /// Index into the input sentences of each candidate.
+    sentence: Vec<usize>,
+    /// Pairwise similarity, row-major `n x n` (cosine blended with word overlap).
+    sims: Vec<f32>,
+    /// Blended score in 0..=1 (centrality, closeness, position).
+    scores: Vec<f32>,
+    words: Vec<usize>,
+}
+
+impl Candidates {
+    /// All distinct sentences, or the closest to the centroid when there are too many for a
+    /// dense similarity graph (closeness is the first-order approximation of degree centrality).
+    fn score(
+        sentences: &[SentenceUnit],
+        kept: &[usize],
+        vectors: &[Vec<f32>],
+        params: &SummaryParams,
+    ) -> Self {
+        let closeness = centroid_closeness(vectors);
+        let mut candidates: Vec<usize> = (0..kept.len()).collect();
+        if candidates.len() > params.max_candidates.max(1) {
+            candidates.sort_by(|&a, &b| closeness[b].total_cmp(&closeness[a]).then(a.cmp(&b)));
+            candidates.truncate(params.max_candidates.max(1));
+            candidates.sort_unstable();
+        }
+        let sentence: Vec<usize> = candidates.iter().map(|&c| kept[c]).collect();
+        let cand_vectors: Vec<&[f32]> =
+            candidates.iter().map(|&c| vectors[c].as_slice()).collect();
+        let mut sims = similarity_matrix(&cand_vectors);
+        let mut close: Vec<f32> = candidates.iter().map(|&c| closeness[c]).collect();
+        let lw = params.lexical_weight.clamp(0.0, 1.0);
+        if lw > 0.0 {
+            let texts: Vec<&str> = sentence.iter().map(|&i| sentences[i].text.as_str()).collect();
+            blend_lexical(&texts, lw, &mut sims, &mut close);
+        }
+        let lex = min_max(&lexrank(&sims, cand_vectors.len()));
+        let close = min_max(&close);
+        let w = params.centrality_weight.clamp(0.0, 1.0);
+        let pw = params.position_weight.clamp(0.0, 1.0);
+        let scores: Vec<f32> = lex
             .iter()
-            .map(|&c| sentences[kept[c]].text.as_str())
+            .zip(&close)
+            .zip(&sentence)
+            .map(|((l, c), &i)| {
+                let place = 1.0 / (1.0 + sentences[i].position as f32).sqrt();
+                (1.0 - pw) * (w * l + (1.0 - w) * c) + pw * place
+            })
             .collect();
-        let words = lexical_similarity(&texts);
-        let n = texts.len();
-        sims.iter_mut()
-            .zip(&words)
-            .for_each(|(s, w)| *s = (1.0 - lw) * *s + lw * w);
-        // The lexical counterpart of closeness to the centroid: mean word overlap with all.
-        for (i, c) in close.iter_mut().enumerate() {
-            let mean = words[i * n..(i + 1) * n].iter().sum::<f32>() / n as f32;
-            *c = (1.0 - lw) * *c + lw * mean;
+        let words = sentence
+            .iter()
+            .map(|&i| word_count(&sentences[i].text))
+            .collect();
+        Self {
+            sentence,
+            sims,
+            scores,
+            words,
         }
     }
-    let lex = min_max(&lexrank(&sims, cand_vectors.len()));
-    let close = min_max(&close);
-    let w = params.centrality_weight.clamp(0.0, 1.0);
-    let pw = params.position_weight.clamp(0.0, 1.0);
-    let scores: Vec<f32> = lex
-        .iter()
-        .zip(&close)
-        .zip(&candidates)
-        .map(|((l, c), &cand)| {
-            let place = 1.0 / (1.0 + sentences[kept[cand]].position as f32).sqrt();
-            (1.0 - pw) * (w * l + (1.0 - w) * c) + pw * place
-        })
-        .collect();
 
-    let words: Vec<usize> = candidates
-        .iter()
-        .map(|&c| word_count(&sentences[kept[c]].text))
-        .collect();
-    let limit = match params.length {
-        Length::Auto => {
-            let n = candidates.len();
-            (3usize).min(((n as f32) * 0.2).ceil() as usize).max(1)
-        }
-        Length::Sentences(n) => n,
-        Length::Words(_) => usize::MAX,
-    };
-    let word_budget = match params.length {
-        Length::Words(w) => w,
-        _ => usize::MAX,
-    };
-    let has_long = words.iter().any(|&w| w >= params.min_words);
+    fn len(&self) -> usize {
+        self.sentence.len()
+    }
+}
 
-    // A sentence that opens with a connective or an anaphoric word ("To this end", "They")
-    // is only chosen together with the sentence before it (same document, previous position),
-    // which must itself be a candidate; `before[i]` is that sentence.
-    let n = candidates.len();
-    let leans: Vec<bool> = candidates
+/// Blends word overlap into the similarities (weight `lw`), and its counterpart of closeness to
+/// the centroid (mean word overlap with all) into `close`.
+fn blend_lexical(texts: &[&str], lw: f32, sims: &mut [f32], close: &mut [f32]) {
+    let words = lexical_similarity(texts);
+    let n = texts.len();
+    sims.iter_mut()
+        .zip(&words)
+        .for_each(|(s, w)| *s = (1.0 - lw) * *s + lw * w);
+    for (i, c) in close.iter_mut().enumerate() {
+        let mean = words[i * n..(i + 1) * n].iter().sum::<f32>() / n as f32;
+        *c = (1.0 - lw) * *c + lw * mean;
+    }
+}
+
+/// For each candidate, whether it opens with a connective or an anaphoric word ("To this end",
+/// "They") and so is only chosen together with the sentence before it (same document, previous
+/// position), and which candidate that is.
+fn openers(c: &Candidates, sentences: &[SentenceUnit], params: &SummaryParams) -> (Vec<bool>, Vec<Option<usize>>) {
+    let leans: Vec<bool> = c
+        .sentence
         .iter()
-        .map(|&c| {
-            params.keep_openers_with_context
-                && crate::text::leans_on_previous(&sentences[kept[c]].text)
-        })
+        .map(|&i| params.keep_openers_with_context && crate::text::leans_on_previous(&sentences[i].text))
         .collect();
-    let at: HashMap<(&str, usize), usize> = candidates
+    let at: HashMap<(&str, usize), usize> = c
+        .sentence
         .iter()
         .enumerate()
-        .map(|(i, &c)| {
-            let s = &sentences[kept[c]];
-            ((s.doc_id.as_str(), s.position), i)
+        .map(|(k, &i)| {
+            let s = &sentences[i];
+            ((s.doc_id.as_str(), s.position), k)
         })
         .collect();
-    let before: Vec<Option<usize>> = candidates
+    let before: Vec<Option<usize>> = c
+        .sentence
         .iter()
-        .map(|&c| {
-            let s = &sentences[kept[c]];
+        .map(|&i| {
+            let s = &sentences[i];
             let p = s.position.checked_sub(1)?;
             at.get(&(s.doc_id.as_str(), p)).copied()
         })
         .collect();
+    (leans, before)
+}
 
+/// How many sentences and words a summary may have.
+fn limits(params: &SummaryParams, candidates: usize) -> (usize, usize) {
+    let sentences = match params.length {
+        Length::Auto => 3usize
+            .min(((candidates as f32) * 0.2).ceil() as usize)
+            .max(1),
+        Length::Sentences(n) => n,
+        Length::Words(_) => usize::MAX,
+    };
+    let words = match params.length {
+        Length::Words(w) => w,
+        _ => usize::MAX,
+    };
+    (sentences, words)
+}
+
+/// The greedy choice: MMR with facility-location coverage, one sentence (or one opener with its
+/// context) at a time, within the limits; candidates too similar to a chosen one are never
+/// chosen. Nothing fitting, it takes the best sentence that stands on its own.
+fn choose(c: &Candidates, sentences: &[SentenceUnit], params: &SummaryParams) -> Vec<usize> {
+    let n = c.len();
+    let (limit, word_budget) = limits(params, n);
+    let (leans, before) = openers(c, sentences, params);
+    let (sims, scores, words) = (&c.sims, &c.scores, &c.words);
+    let has_long = words.iter().any(|&w| w >= params.min_words);
     let mut chosen: Vec<usize> = Vec::new();
     let mut is_chosen = vec![false; n];
     let mut max_sim = vec![f32::NEG_INFINITY; n];
@@ -353,11 +434,11 @@ pub fn summarize(
     let mut cover = vec![0.0f32; n];
     while chosen.len() < limit {
         let max_gain = (0..n)
-            .map(|i| coverage_gain(&sims, &cover, i))
+            .map(|i| coverage_gain(sims, &cover, i))
             .fold(1e-9f32, f32::max);
         let mmr_of = |i: usize| {
             let novelty = if chosen.is_empty() { 0.0 } else { max_sim[i] };
-            let gain = coverage_gain(&sims, &cover, i) / max_gain;
+            let gain = coverage_gain(sims, &cover, i) / max_gain;
             params.mmr_lambda * scores[i] - (1.0 - params.mmr_lambda) * novelty
                 + params.coverage_weight * gain
         };
@@ -384,8 +465,8 @@ pub fn summarize(
             chosen.push(pick);
             is_chosen[pick] = true;
             used_words += words[pick];
-            for (k, c) in cover.iter_mut().enumerate() {
-                *c = c.max(sims[k * n + pick].max(0.0));
+            for (k, cv) in cover.iter_mut().enumerate() {
+                *cv = cv.max(sims[k * n + pick].max(0.0));
             }
             for i in 0..n {
                 let s = sims[i * n + pick];
@@ -396,7 +477,6 @@ pub fn summarize(
             }
         }
     }
-
     // Nothing fitted (every sentence that stands on its own is too short, or every pair too
     // long for the budget): a summary still says something, the best sentence that stands on
     // its own and fits the word budget.
@@ -408,37 +488,22 @@ pub fn summarize(
             chosen.push(i);
         }
     }
+    chosen
+}
 
-    // Source order: documents in the order they first appear in the input, then position.
+/// Source order: documents in the order they first appear in the input, then position.
+fn in_source_order(out: &mut [SummarySentence], sentences: &[SentenceUnit]) {
     let mut doc_order: HashMap<&str, usize> = HashMap::new();
     for s in sentences {
         let next = doc_order.len();
         doc_order.entry(s.doc_id.as_str()).or_insert(next);
     }
-    let mut out: Vec<SummarySentence> = chosen
-        .iter()
-        .map(|&c| {
-            let s = &sentences[kept[candidates[c]]];
-            SummarySentence {
-                text: s.text.clone(),
-                initiative: s.initiative_id.clone(),
-                document: s.doc_title.clone(),
-                score: scores[c],
-                doc_id: s.doc_id.clone(),
-                position: s.position,
-            }
-        })
-        .collect();
     out.sort_by(|a, b| {
         doc_order[a.doc_id.as_str()]
             .cmp(&doc_order[b.doc_id.as_str()])
             .then(a.position.cmp(&b.position))
             .then(a.initiative.cmp(&b.initiative))
     });
-    Ok(Summary {
-        sentences: out,
-        params: params.clone(),
-    })
 }
 
 /// How much choosing `i` would raise the facility-location coverage
@@ -470,7 +535,7 @@ fn similarity_matrix(vectors: &[&[f32]]) -> Vec<f32> {
             *cell = if i == j {
                 1.0
             } else {
-                crate::store::local::layout::dot(vectors[i], vectors[j])
+                crate::embed::dot(vectors[i], vectors[j])
             };
         }
     });

@@ -1,21 +1,10 @@
 //! The real binary, run as a user would: `embed`, `model info`, bad input.
 
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-fn simsum() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_simsum"))
-}
-
-/// Asserts that the command succeeded (showing its stderr if not) and parses its stdout as JSON.
-fn json_output(out: std::process::Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+mod support;
+use support::{json_output, seeds::seed_dir as seeds_dir, simsum};
 
 fn run_with_stdin(args: &[&str], stdin: &[u8]) -> std::process::Output {
     let mut child = simsum()
@@ -413,10 +402,6 @@ fn bench_summarize_times_each_stage_of_a_summary() {
 
 // ---------------------------------------------------------------------------------------------
 // Day one: what a new user tries first. These use the model-free `--model hash:N` embedder.
-
-fn seeds_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds")
-}
 
 #[test]
 fn empty_input_embeds_nothing() {

@@ -2,7 +2,11 @@
 //! format checks, corrupt files, the writer lock, exact vs HNSW agreement, the CLI's JSON, and
 //! seed queries with known answers. All but the last use the model-free `HashEmbedder`.
 
-use std::path::{Path, PathBuf};
+#[path = "support/seeds.rs"]
+mod seeds;
+use seeds::seed_dir as seeds_dir;
+
+use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -12,7 +16,7 @@ use simsum::search::{self, LinkOptions, SearchOptions};
 use simsum::store::local::graphs::hnsw;
 use simsum::store::local::layout::HnswParams;
 use simsum::store::local::{LocalOptions, LocalStore, LocalWriter, WriterLock};
-use simsum::store::{ItemFilter, Level, StoreError, UpdateOptions, UpdateStats};
+use simsum::store::{ItemFilter, Level, Store, StoreError, UpdateOptions, UpdateStats};
 
 const BIN: &str = env!("CARGO_BIN_EXE_simsum");
 
@@ -468,9 +472,11 @@ fn exact_and_hnsw_agree_on_small_data() {
     drop(w);
     let approx = LocalStore::open(&idx).unwrap();
     assert!(approx.uses_graph(Level::Initiative).unwrap());
-    let mut exact = LocalStore::open(&idx).unwrap();
-    exact.set_exact(true);
-    assert!(!exact.uses_graph(Level::Initiative).unwrap());
+    let exact = LocalStore::open(&idx).unwrap();
+    let brute_force = ItemFilter {
+        exact: true,
+        ..Default::default()
+    };
     let queries = e
         .embed(&[
             "training workers",
@@ -485,7 +491,7 @@ fn exact_and_hnsw_agree_on_small_data() {
             .nearest(Level::Initiative, &q.vector, 10, &ItemFilter::default())
             .unwrap();
         let x = exact
-            .nearest(Level::Initiative, &q.vector, 10, &ItemFilter::default())
+            .nearest(Level::Initiative, &q.vector, 10, &brute_force)
             .unwrap();
         // Recall with ties: an approximate hit counts when it scores at least the 10th exact.
         let floor = x.last().unwrap().1 - 1e-6;
@@ -507,11 +513,15 @@ fn knn_graph_from_the_stored_hnsw_matches_the_exact_graph() {
     update(&mut w, &many_docs(tmp.path(), 40, 10), &e, tmp.path());
     drop(w);
     let approx = LocalStore::open(&idx).unwrap();
-    let mut exact = LocalStore::open(&idx).unwrap();
-    exact.set_exact(true);
     let k = 8;
     let a = approx.knn_graph(Level::Initiative, k).unwrap();
-    let x = exact.knn_graph(Level::Initiative, k).unwrap();
+    let vectors: Vec<Vec<f32>> = approx
+        .knn_items(Level::Initiative)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.vector)
+        .collect();
+    let x = simsum::store::KnnGraph::brute_force(&vectors, k);
     assert_eq!(a.len(), approx.knn_items(Level::Initiative).unwrap().len());
     assert_eq!(a.len(), x.len());
     let (mut found, mut total) = (0, 0);
@@ -577,10 +587,13 @@ fn corrupt_graph_file_is_rebuilt_and_graph_follows_updates() {
         hits
     };
     let exact = {
-        let mut index = LocalStore::open(&idx).unwrap();
-        index.set_exact(true);
+        let index = LocalStore::open(&idx).unwrap();
+        let brute_force = ItemFilter {
+            exact: true,
+            ..Default::default()
+        };
         index
-            .nearest(Level::Initiative, &q, 5, &ItemFilter::default())
+            .nearest(Level::Initiative, &q, 5, &brute_force)
             .unwrap()
     };
     let before = search(true);
@@ -890,10 +903,6 @@ fn require_real_model() {
     }
 }
 
-fn seeds_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/seeds"))
-}
-
 #[test]
 fn seed_query_about_training_local_workers_finds_the_enterprises_training_initiatives() {
     require_real_model();
@@ -1049,10 +1058,13 @@ fn every_state_a_killed_write_leaves_opens_with_nothing_lost() {
         .vector;
     e.take();
     let exact = {
-        let mut index = LocalStore::open(&idx).unwrap();
-        index.set_exact(true);
+        let index = LocalStore::open(&idx).unwrap();
+        let brute_force = ItemFilter {
+            exact: true,
+            ..Default::default()
+        };
         index
-            .nearest(Level::Initiative, &q, 10, &ItemFilter::default())
+            .nearest(Level::Initiative, &q, 10, &brute_force)
             .unwrap()
     };
     // Manifest and theme report: killed before the rename, a partial temporary file each.

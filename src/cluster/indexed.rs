@@ -115,11 +115,7 @@ pub fn cluster_index(
         let knn = if vectors.len() <= EXACT_GRAPH_ITEMS {
             KnnGraph::brute_force(&vectors, GRAPH_K)
         } else {
-            KnnGraph::from_hnsw(
-                &vectors,
-                GRAPH_K,
-                crate::store::local::layout::HnswParams::default(),
-            )
+            KnnGraph::approximate(&vectors, GRAPH_K)
         };
         (stored, copies, knn)
     };

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::embed::{dot, normalize, EmbedError, Embedder};
-use crate::store::KnnGraph;
+use crate::store::{KnnGraph, SavedThemes, Store, StoreError};
 use crate::summarize::{summarize, SentenceUnit, SummarizeError, SummaryParams, SummarySentence};
 
 /// One item to cluster (an initiative or a section).
@@ -220,6 +220,27 @@ pub struct ThemeReport {
     pub assignment: Vec<Option<usize>>,
 }
 
+impl ThemeReport {
+    /// The report last kept with `store`, with the generation it describes; `None` when there
+    /// is none or it is not a report this version reads (it is made again from the store).
+    pub fn load(store: &dyn Store) -> Result<Option<(u64, ThemeReport)>, StoreError> {
+        Ok(store.load_themes()?.and_then(|saved| {
+            serde_json::from_value(saved.report)
+                .ok()
+                .map(|r| (saved.generation, r))
+        }))
+    }
+
+    /// The report as a store keeps it, tagged with the generation it describes.
+    pub fn to_saved(&self, generation: u64) -> SavedThemes {
+        SavedThemes {
+            generation,
+            // Plain structs with string keys always serialise.
+            report: serde_json::to_value(self).unwrap_or_default(),
+        }
+    }
+}
+
 /// Errors of clustering.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
@@ -285,24 +306,7 @@ fn cluster_inner(
     embedder: Option<&dyn Embedder>,
 ) -> Result<ThemeReport, ClusterError> {
     let n = items.len();
-    if knn.len() != n {
-        return Err(ClusterError::GraphSize {
-            items: n,
-            graph: knn.len(),
-        });
-    }
-    let dim = items.first().map_or(0, |i| i.vector.len());
-    if let Some((index, it)) = items
-        .iter()
-        .enumerate()
-        .find(|(_, it)| it.vector.len() != dim)
-    {
-        return Err(ClusterError::DimensionMismatch {
-            index,
-            expected: dim,
-            got: it.vector.len(),
-        });
-    }
+    let dim = check_inputs(items, knn)?;
     let min_size = params.min_size.unwrap_or_else(|| auto_min_size(n)).max(1);
     let mut report_params = ReportParams {
         cluster: params.clone(),
@@ -322,16 +326,79 @@ fn cluster_inner(
     };
     // On small sets a kNN graph with the index's k is nearly complete and has no community
     // structure left to find; sqrt(n) neighbours keep it sparse (and leave large sets alone).
-    let k_used = report_params
+    report_params.k = report_params
         .k
         .min(((n as f64).sqrt().round() as usize).max(3));
-    report_params.k = k_used;
-    let g = graph::Graph::from_knn(knn, k_used);
+    let g = graph::Graph::from_knn(knn, report_params.k);
 
-    // Community detection; for a fixed count, raise the resolution until there are enough
-    // themes, then merge the closest down to the count.
+    let (comm, gamma) = communities(&g, params, min_size);
+    report_params.resolution_used = gamma;
+    report_params.modularity = graph::modularity(&g, &comm, gamma);
+    let merged = Merged::new(&comm, items, &g, params, dim, min_size);
+    let assignment = assign(&g, &merged, items, params, dim, min_size);
+    let (groups, assignment) = dense_groups(assignment);
+
+    let mut themes: Vec<Theme> = groups
+        .par_iter()
+        .enumerate()
+        .map(|(t, members)| build_theme(t, members, items, params))
+        .collect();
+    let centroids: Vec<Vec<f32>> = themes.iter().map(|t| t.centroid.clone()).collect();
+    let near = nearest_themes(&centroids, params.neighbours);
+    label(&mut themes, items, &assignment, &centroids, embedder, params)?;
+    let titles: Vec<String> = themes.iter().map(|t| t.title.clone()).collect();
+    for (theme, near) in themes.iter_mut().zip(near) {
+        theme.neighbours = near
+            .into_iter()
+            .map(|(b, s)| ThemeNeighbour {
+                id: b + 1,
+                title: titles[b].clone(),
+                similarity: s,
+            })
+            .collect();
+    }
+
+    let unclustered = (0..n)
+        .filter(|&i| assignment[i].is_none())
+        .map(|i| items[i].id.clone())
+        .collect();
+    Ok(ThemeReport {
+        themes,
+        unclustered,
+        params: report_params,
+        assignment,
+    })
+}
+
+/// The vectors' dimension, once the graph is known to have a row per item and every vector the
+/// same length.
+fn check_inputs(items: &[ThemeItem], knn: &KnnGraph) -> Result<usize, ClusterError> {
+    if knn.len() != items.len() {
+        return Err(ClusterError::GraphSize {
+            items: items.len(),
+            graph: knn.len(),
+        });
+    }
+    let dim = items.first().map_or(0, |i| i.vector.len());
+    if let Some((index, it)) = items
+        .iter()
+        .enumerate()
+        .find(|(_, it)| it.vector.len() != dim)
+    {
+        return Err(ClusterError::DimensionMismatch {
+            index,
+            expected: dim,
+            got: it.vector.len(),
+        });
+    }
+    Ok(dim)
+}
+
+/// Community detection, and the resolution used; for a fixed count, the resolution rises until
+/// there are enough themes (they are merged down to the count later).
+fn communities(g: &graph::Graph, params: &ClusterParams, min_size: usize) -> (Vec<usize>, f64) {
     let mut gamma = params.resolution.max(1e-6);
-    let mut comm = graph::leiden(&g, gamma, params.seed);
+    let mut comm = graph::leiden(g, gamma, params.seed);
     if let ThemeCount::Fixed(want) = params.themes {
         for _ in 0..24 {
             let big = count_big(&comm, min_size);
@@ -339,23 +406,82 @@ fn cluster_inner(
                 break;
             }
             gamma *= 1.6;
-            comm = graph::leiden(&g, gamma, params.seed);
+            comm = graph::leiden(g, gamma, params.seed);
         }
     }
-    report_params.resolution_used = gamma;
-    report_params.modularity = graph::modularity(&g, &comm, gamma);
-    let n_comm = comm.iter().copied().max().map_or(0, |x| x + 1);
+    (comm, gamma)
+}
 
-    // Merge communities that say the same thing (e.g. identical items split by ties).
-    let mut sums = vec![vec![0.0f32; dim]; n_comm];
-    let mut sizes = vec![0usize; n_comm];
-    for (i, &c) in comm.iter().enumerate() {
-        add_into(&mut sums[c], &items[i].vector);
-        sizes[c] += 1;
+/// Communities after merging those that say the same thing: a union-find over communities
+/// with each one's vector sum and size.
+struct Merged {
+    /// Each item's merged community.
+    label: Vec<usize>,
+    sizes: Vec<usize>,
+}
+
+impl Merged {
+    fn new(
+        comm: &[usize],
+        items: &[ThemeItem],
+        g: &graph::Graph,
+        params: &ClusterParams,
+        dim: usize,
+        min_size: usize,
+    ) -> Self {
+        let n_comm = comm.iter().copied().max().map_or(0, |x| x + 1);
+        let mut sums = vec![vec![0.0f32; dim]; n_comm];
+        let mut sizes = vec![0usize; n_comm];
+        for (i, &c) in comm.iter().enumerate() {
+            add_into(&mut sums[c], &items[i].vector);
+            sizes[c] += 1;
+        }
+        let mut parent: Vec<usize> = (0..n_comm).collect();
+        // Neighbouring communities whose centroids are alike (e.g. identical items split by
+        // ties), most similar first.
+        for (s, a, b) in scored_pairs(comm, g, &sums) {
+            if s < params.merge_similarity {
+                break;
+            }
+            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+            if ra == rb {
+                continue;
+            }
+            if dot(&normalized(&sums[ra]), &normalized(&sums[rb])) >= params.merge_similarity {
+                join(&mut parent, &mut sums, &mut sizes, ra, rb);
+            }
+        }
+        // A fixed count: merge the most similar big themes until the count is reached.
+        if let ThemeCount::Fixed(want) = params.themes {
+            loop {
+                let roots: Vec<usize> = (0..n_comm)
+                    .filter(|&c| parent[c] == c && sizes[c] >= min_size)
+                    .collect();
+                if roots.len() <= want.max(1) {
+                    break;
+                }
+                let (a, b) = closest_pair(&roots, &sums);
+                join(&mut parent, &mut sums, &mut sizes, a, b);
+            }
+        }
+        let label = (0..comm.len()).map(|i| find(&mut parent, comm[i])).collect();
+        Self { label, sizes }
     }
-    let mut parent: Vec<usize> = (0..n_comm).collect();
+}
+
+/// Merges community `b` into `a` (the lower index survives).
+fn join(parent: &mut [usize], sums: &mut [Vec<f32>], sizes: &mut [usize], a: usize, b: usize) {
+    let (keep, gone) = (a.min(b), a.max(b));
+    parent[gone] = keep;
+    let moved = std::mem::take(&mut sums[gone]);
+    add_into(&mut sums[keep], &moved);
+    sizes[keep] += sizes[gone];
+}
+
+/// Pairs of neighbouring communities as (cosine of their centroids, a, b), best first.
+fn scored_pairs(comm: &[usize], g: &graph::Graph, sums: &[Vec<f32>]) -> Vec<(f32, usize, usize)> {
     let mut pairs: Vec<(usize, usize)> = Vec::new();
-    for i in 0..n {
+    for i in 0..comm.len() {
         for (j, _) in g.neighbours(i) {
             if comm[i] != comm[j] {
                 pairs.push((comm[i].min(comm[j]), comm[i].max(comm[j])));
@@ -369,56 +495,39 @@ fn cluster_inner(
         .map(|&(a, b)| (dot(&normalized(&sums[a]), &normalized(&sums[b])), a, b))
         .collect();
     scored.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
-    for &(s, a, b) in &scored {
-        if s < params.merge_similarity {
-            break;
-        }
-        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-        if ra == rb {
-            continue;
-        }
-        let current = dot(&normalized(&sums[ra]), &normalized(&sums[rb]));
-        if current >= params.merge_similarity {
-            let (keep, gone) = (ra.min(rb), ra.max(rb));
-            parent[gone] = keep;
-            let moved = std::mem::take(&mut sums[gone]);
-            add_into(&mut sums[keep], &moved);
-            sizes[keep] += sizes[gone];
+    scored
+}
+
+/// The two of `roots` whose centroids are most alike.
+fn closest_pair(roots: &[usize], sums: &[Vec<f32>]) -> (usize, usize) {
+    let cents: Vec<Vec<f32>> = roots.iter().map(|&r| normalized(&sums[r])).collect();
+    let mut best = (f32::NEG_INFINITY, 0, 0);
+    for a in 0..roots.len() {
+        for b in a + 1..roots.len() {
+            let s = dot(&cents[a], &cents[b]);
+            if s > best.0 {
+                best = (s, roots[a], roots[b]);
+            }
         }
     }
-    let mut label: Vec<usize> = (0..n).map(|i| find(&mut parent, comm[i])).collect();
+    (best.1, best.2)
+}
 
-    // Fixed count: merge the most similar big themes until the count is reached.
-    if let ThemeCount::Fixed(want) = params.themes {
-        loop {
-            let roots: Vec<usize> = (0..n_comm)
-                .filter(|&c| parent[c] == c && sizes[c] >= min_size)
-                .collect();
-            if roots.len() <= want.max(1) {
-                break;
-            }
-            let cents: Vec<Vec<f32>> = roots.iter().map(|&r| normalized(&sums[r])).collect();
-            let mut best = (f32::NEG_INFINITY, 0, 0);
-            for a in 0..roots.len() {
-                for b in a + 1..roots.len() {
-                    let s = dot(&cents[a], &cents[b]);
-                    if s > best.0 {
-                        best = (s, roots[a], roots[b]);
-                    }
-                }
-            }
-            let (keep, gone) = (best.1.min(best.2), best.1.max(best.2));
-            parent[gone] = keep;
-            let moved = std::mem::take(&mut sums[gone]);
-            add_into(&mut sums[keep], &moved);
-            sizes[keep] += sizes[gone];
-        }
-        label = (0..n).map(|i| find(&mut parent, comm[i])).collect();
-    }
-
-    // Membership strength: the share of an item's kNN edge weight that stays in its theme.
-    let mut assignment: Vec<Option<usize>> = (0..n)
-        .map(|i| (sizes[label[i]] >= min_size).then_some(label[i]))
+/// Each item's theme (a merged community), or `None`: too small a theme, too weak a membership
+/// (the share of its kNN edge weight that stays in its theme), or an outlier; themes left below
+/// the minimum size dissolve.
+fn assign(
+    g: &graph::Graph,
+    merged: &Merged,
+    items: &[ThemeItem],
+    params: &ClusterParams,
+    dim: usize,
+    min_size: usize,
+) -> Vec<Option<usize>> {
+    let label = &merged.label;
+    let mut assignment: Vec<Option<usize>> = label
+        .iter()
+        .map(|&c| (merged.sizes[c] >= min_size).then_some(c))
         .collect();
     for (i, slot) in assignment.iter_mut().enumerate() {
         let Some(c) = *slot else { continue };
@@ -433,16 +542,31 @@ fn cluster_inner(
             *slot = None;
         }
     }
-    // Items far less similar to their theme's centroid than its members typically are (robust
-    // z-score below -3.5 on the median and MAD) are outliers that only joined for want of a
-    // better place.
+    for i in outliers(&assignment, items, dim) {
+        assignment[i] = None;
+    }
+    let mut counts: HashMap<usize, usize> = HashMap::new();
+    for c in assignment.iter().flatten() {
+        *counts.entry(*c).or_default() += 1;
+    }
+    for a in assignment.iter_mut() {
+        if a.is_some_and(|c| counts[&c] < min_size) {
+            *a = None;
+        }
+    }
+    assignment
+}
+
+/// Items far less similar to their theme's centroid than its members typically are (robust
+/// z-score below -3.5 on the median and MAD): they only joined for want of a better place.
+fn outliers(assignment: &[Option<usize>], items: &[ThemeItem], dim: usize) -> Vec<usize> {
     let mut by_theme: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, a) in assignment.iter().enumerate() {
         if let Some(c) = a {
             by_theme.entry(*c).or_default().push(i);
         }
     }
-    let outliers: Vec<usize> = by_theme
+    by_theme
         .par_iter()
         .flat_map_iter(|(_, members)| {
             let mut centroid = vec![0.0f32; dim];
@@ -464,22 +588,12 @@ fn cluster_inner(
                 .map(|(&i, _)| i)
                 .collect::<Vec<_>>()
         })
-        .collect();
-    for i in outliers {
-        assignment[i] = None;
-    }
-    // Themes that lost members below the minimum dissolve.
-    let mut counts: HashMap<usize, usize> = HashMap::new();
-    for c in assignment.iter().flatten() {
-        *counts.entry(*c).or_default() += 1;
-    }
-    for a in assignment.iter_mut() {
-        if a.is_some_and(|c| counts[&c] < min_size) {
-            *a = None;
-        }
-    }
+        .collect()
+}
 
-    // Dense theme indices, biggest first (ties: earliest first member).
+/// Members of each theme with dense theme indices, biggest first (ties: earliest first member),
+/// and each item's index among them.
+fn dense_groups(assignment: Vec<Option<usize>>) -> (Vec<Vec<usize>>, Vec<Option<usize>>) {
     let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, a) in assignment.iter().enumerate() {
         if let Some(c) = a {
@@ -488,22 +602,18 @@ fn cluster_inner(
     }
     let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
     groups.sort_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
-    let mut assignment = vec![None; n];
+    let mut dense = vec![None; assignment.len()];
     for (t, g) in groups.iter().enumerate() {
         for &i in g {
-            assignment[i] = Some(t);
+            dense[i] = Some(t);
         }
     }
+    (groups, dense)
+}
 
-    let mut themes: Vec<Theme> = groups
-        .par_iter()
-        .enumerate()
-        .map(|(t, members)| build_theme(t, members, items, params))
-        .collect();
-
-    // Nearest other themes.
-    let centroids: Vec<Vec<f32>> = themes.iter().map(|t| t.centroid.clone()).collect();
-    let titles_later: Vec<Vec<(usize, f32)>> = (0..themes.len())
+/// For each theme, its `k` nearest other themes by centroid, as (index, cosine), best first.
+fn nearest_themes(centroids: &[Vec<f32>], k: usize) -> Vec<Vec<(usize, f32)>> {
+    (0..centroids.len())
         .into_par_iter()
         .map(|a| {
             let mut near: Vec<(usize, f32)> = (0..centroids.len())
@@ -511,12 +621,21 @@ fn cluster_inner(
                 .map(|b| (b, dot(&centroids[a], &centroids[b])))
                 .collect();
             near.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
-            near.truncate(params.neighbours);
+            near.truncate(k);
             near
         })
-        .collect();
+        .collect()
+}
 
-    // Labels.
+/// Titles and keyphrases of every theme.
+fn label(
+    themes: &mut [Theme],
+    items: &[ThemeItem],
+    assignment: &[Option<usize>],
+    centroids: &[Vec<f32>],
+    embedder: Option<&dyn Embedder>,
+    params: &ClusterParams,
+) -> Result<(), ClusterError> {
     let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
     let vectors: Vec<&[f32]> = items.iter().map(|i| i.vector.as_slice()).collect();
     let label_params = labels::LabelParams {
@@ -527,8 +646,8 @@ fn cluster_inner(
     let labels = labels::label_themes(
         &texts,
         &vectors,
-        &assignment,
-        &centroids,
+        assignment,
+        centroids,
         embedder,
         &label_params,
     )?;
@@ -540,28 +659,7 @@ fn cluster_inner(
         };
         theme.keyphrases = label.keyphrases;
     }
-    let titles: Vec<String> = themes.iter().map(|t| t.title.clone()).collect();
-    for (theme, near) in themes.iter_mut().zip(titles_later) {
-        theme.neighbours = near
-            .into_iter()
-            .map(|(b, s)| ThemeNeighbour {
-                id: b + 1,
-                title: titles[b].clone(),
-                similarity: s,
-            })
-            .collect();
-    }
-
-    let unclustered = (0..n)
-        .filter(|&i| assignment[i].is_none())
-        .map(|i| items[i].id.clone())
-        .collect();
-    Ok(ThemeReport {
-        themes,
-        unclustered,
-        params: report_params,
-        assignment,
-    })
+    Ok(())
 }
 
 fn median_of(xs: &[f32]) -> f32 {

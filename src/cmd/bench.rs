@@ -171,7 +171,7 @@ fn cluster_stages(
 }
 
 fn cluster(g: &super::Global, a: ClusterBenchArgs) -> anyhow::Result<ExitCode> {
-    let index = super::search::open_index(g, false)?;
+    let index = g.open_store()?;
     let embedder = if a.no_model {
         None
     } else {

@@ -11,7 +11,7 @@ use simsum::cluster::indexed::{cluster_index, IndexedThemes};
 use simsum::cluster::{ClusterParams, ThemeCount};
 use simsum::report::{render_themes, Format};
 use simsum::store::Level;
-use simsum::store::{SavedThemes, Store};
+use simsum::store::Store;
 
 /// Arguments of `simsum cluster`.
 #[derive(Debug, clap::Args)]
@@ -32,8 +32,11 @@ pub struct ClusterArgs {
     #[arg(long, default_value_t = 1.0)]
     pub resolution: f64,
     /// Output format: text, md, json or html.
-    #[arg(long, default_value = "text")]
+    #[arg(long, default_value = "text", conflicts_with = "json")]
     pub format: Format,
+    /// Print JSON (as every other command's `--json`; the same as `--format json`).
+    #[arg(long)]
+    pub json: bool,
     /// Write the report to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -60,12 +63,7 @@ pub fn themes(
     };
     let themes = cluster_index(index, level, params, embedder.as_deref())
         .with_context(|| format!("clustering {}", index.info().url))?;
-    index
-        .save_themes(&SavedThemes {
-            generation: index.generation()?,
-            report: themes.report.clone(),
-        })
-        .context("keeping the theme report")?;
+    g.save_themes(&themes.report.to_saved(index.generation()?))?;
     Ok(themes)
 }
 
@@ -83,7 +81,7 @@ pub fn emit(output: Option<&Path>, text: &str) -> anyhow::Result<()> {
 
 /// Runs `simsum cluster`.
 pub fn run(g: &super::Global, a: ClusterArgs) -> anyhow::Result<ExitCode> {
-    let index = super::search::open_index(g, false)?;
+    let index = g.open_store()?;
     let params = ClusterParams {
         themes: a.themes,
         min_size: a.min_size,
@@ -94,7 +92,11 @@ pub fn run(g: &super::Global, a: ClusterArgs) -> anyhow::Result<ExitCode> {
     let t = themes(g, index.as_ref(), a.level, &params, a.no_model)?;
     emit(
         a.output.as_deref(),
-        &render_themes(&t.report, &t.items, a.format),
+        &render_themes(
+            &t.report,
+            &t.items,
+            if a.json { Format::Json } else { a.format },
+        ),
     )?;
     if let Some(p) = &a.output {
         eprintln!(

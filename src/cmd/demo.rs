@@ -82,16 +82,11 @@ pub fn run(g: &super::Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
     heading(&mut out, &st, "Index")?;
     writeln!(
         out,
-        "{} documents, {} sections, {} initiatives, {} sentences in {} ({} texts embedded, {:.1} s)",
-        counts.documents,
-        counts.sections,
-        counts.initiatives,
-        counts.sentences,
-        url,
+        "{counts} in {url} ({} texts embedded, {:.1} s)",
         stats.embedded,
         started.elapsed().as_secs_f64()
     )?;
-    let index = g.open_store(false)?;
+    let index = g.open_store()?;
     let index = index.as_ref();
 
     // 2. Find similar initiatives: by text, and by an existing initiative across documents.

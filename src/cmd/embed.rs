@@ -100,14 +100,14 @@ pub fn run(g: &super::Global, a: EmbedArgs) -> anyhow::Result<ExitCode> {
                 matrix.extend_from_slice(&e.vector);
                 continue;
             }
-            let obj = serde_json::json!({
-                "id": c * chunk + j,
-                "text": text,
-                "n_tokens": e.n_tokens,
-                "truncated": e.truncated,
-                "embedding": e.vector,
-            });
-            serde_json::to_writer(&mut out, &obj)?;
+            let line = EmbedLine {
+                embedding: &e.vector,
+                id: c * chunk + j,
+                n_tokens: e.n_tokens,
+                text,
+                truncated: e.truncated,
+            };
+            serde_json::to_writer(&mut out, &simsum::answer::to_json(&line))?;
             out.write_all(b"\n")?;
         }
         bar.inc(block.len() as u64);
@@ -126,4 +126,14 @@ pub fn run(g: &super::Global, a: EmbedArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line of `simsum embed`'s JSON Lines output.
+#[derive(serde::Serialize)]
+struct EmbedLine<'a> {
+    embedding: &'a [f32],
+    id: usize,
+    n_tokens: usize,
+    text: &'a str,
+    truncated: bool,
 }

@@ -96,17 +96,20 @@ pub fn run(g: &super::Global, a: IndexArgs) -> anyhow::Result<ExitCode> {
         simsum::text::copies::copies_in(&simsum::text::document_families(&texts))
     };
     if a.json {
-        let out = serde_json::json!({
-            "index": url.to_string(),
-            "documents_read": report.documents.len(),
-            "skipped": report.skipped.iter().map(|s| serde_json::json!({"path": s.path, "line": s.line, "reason": s.reason})).collect::<Vec<_>>(),
-            "added": items.added, "updated": items.updated, "removed": items.removed, "unchanged": items.unchanged,
-            "stats": stats,
-            "counts": counts,
-            "near_copy_documents": near_copies,
-            "seconds": started.elapsed().as_secs_f64(),
-        });
-        outln!("{}", serde_json::to_string_pretty(&out)?);
+        let out = simsum::answer::IndexAnswer {
+            added: items.added,
+            counts: counts.clone(),
+            documents_read: report.documents.len(),
+            index: url.to_string(),
+            near_copy_documents: near_copies,
+            removed: items.removed,
+            seconds: started.elapsed().as_secs_f64(),
+            skipped: report.skipped.clone(),
+            stats: stats.clone(),
+            unchanged: items.unchanged,
+            updated: items.updated,
+        };
+        outln!("{}", serde_json::to_string_pretty(&simsum::answer::to_json(&out))?);
     } else {
         outln!(
             "added {}, updated {}, removed {}, unchanged {}",
@@ -116,12 +119,7 @@ pub fn run(g: &super::Global, a: IndexArgs) -> anyhow::Result<ExitCode> {
             items.unchanged
         );
         outln!(
-            "{} documents, {} sections, {} initiatives, {} sentences in {}; embedded {} texts in {:.1} s",
-            counts.documents,
-            counts.sections,
-            counts.initiatives,
-            counts.sentences,
-            url,
+            "{counts} in {url}; embedded {} texts in {:.1} s",
             stats.embedded,
             started.elapsed().as_secs_f64()
         );

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use simsum::search::{DocFilter, LinkOptions};
 use simsum::store::Level;
 
-use super::search::{open_index, trim, Style};
+use super::search::{trim, Style};
 
 /// Arguments of `simsum links`.
 #[derive(Debug, clap::Args)]
@@ -36,7 +36,7 @@ pub struct LinksArgs {
 
 /// Runs `simsum links`.
 pub fn run(g: &super::Global, a: LinksArgs) -> anyhow::Result<ExitCode> {
-    let index = open_index(g, a.exact)?;
+    let index = g.open_store()?;
     let opts = LinkOptions {
         threshold: a.threshold,
         per_item: a.per_item,
@@ -46,13 +46,17 @@ pub fn run(g: &super::Global, a: LinksArgs) -> anyhow::Result<ExitCode> {
             glob: a.doc.clone(),
             ..Default::default()
         },
+        exact: a.exact,
     };
     let links = simsum::search::links(index.as_ref(), &opts)?;
     let mut out = std::io::stdout().lock();
     if a.json {
-        let v = serde_json::json!({ "threshold": a.threshold, "level": a.level, "links": links });
-        serde_json::to_writer_pretty(&mut out, &v)?;
-        writeln!(out)?;
+        let answer = simsum::answer::LinksAnswer {
+            level: a.level,
+            links,
+            threshold: a.threshold,
+        };
+        simsum::answer::print_json(&mut out, &answer)?;
         return Ok(ExitCode::SUCCESS);
     }
     let st = Style::detect();

@@ -90,13 +90,18 @@ impl Global {
         }
     }
 
-    /// Opens the store for reading.
-    pub fn open_store(&self, exact: bool) -> anyhow::Result<Box<dyn simsum::store::Store>> {
+    /// Keeps a theme report with the store.
+    pub fn save_themes(&self, themes: &simsum::store::SavedThemes) -> anyhow::Result<()> {
         let url = self.store_url()?;
-        let mut store = simsum::store::open(&url, self.store_token.as_deref())
-            .with_context(|| format!("opening {url}"))?;
-        store.set_exact(exact);
-        Ok(store)
+        simsum::store::save_themes(&url, self.store_token.as_deref(), themes)
+            .with_context(|| format!("keeping the theme report with {url}"))
+    }
+
+    /// Opens the store for reading.
+    pub fn open_store(&self) -> anyhow::Result<Box<dyn simsum::store::Store>> {
+        let url = self.store_url()?;
+        simsum::store::open(&url, self.store_token.as_deref())
+            .with_context(|| format!("opening {url}"))
     }
 
     /// Opens the store for writing with the embedder's model (creating it when absent).

@@ -34,12 +34,14 @@ pub fn run(g: &super::Global, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
             let simsum::model::ModelRef::Hash(dim) = g.model else {
                 unreachable!()
             };
-            let info = serde_json::json!({
-                "name": g.model.to_string(), "source": "built in (model-free hashing embedder)",
-                "dimension": dim, "normalize": true,
-            });
+            let info = HashModelInfo {
+                dimension: dim,
+                name: g.model.to_string(),
+                normalize: true,
+                source: "built in (model-free hashing embedder)",
+            };
             if json {
-                outln!("{}", serde_json::to_string_pretty(&info)?);
+                outln!("{}", serde_json::to_string_pretty(&simsum::answer::to_json(&info))?);
             } else {
                 outln!("name            {}", g.model);
                 outln!("source          built in (model-free hashing embedder)");
@@ -55,23 +57,23 @@ pub fn run(g: &super::Global, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
             // What `--dtype auto` (every command's default) runs on this device and CPU.
             let plan = simsum::embed::bert::plan_for(g.device, simsum::embed::DType::Auto)?;
             let features = simsum::embed::CpuFeatures::get();
-            let info = serde_json::json!({
-                "name": m.name,
-                "source": m.source,
-                "path": m.dir,
-                "dimension": m.config.hidden_size,
-                "max_seq_length": m.max_seq_length,
-                "pooling": m.pooling,
-                "normalize": m.normalize,
-                "layers": m.config.num_hidden_layers,
-                "weights_sha256": m.weights_sha256,
-                "dtype": plan.dtype.as_str(),
-                "engine": format!("{:?}", plan.engine),
-                "cpu_features": features.summary(),
-                "tried": m.attempts,
-            });
+            let info = ModelInfo {
+                cpu_features: features.summary(),
+                dimension: m.config.hidden_size,
+                dtype: plan.dtype.as_str(),
+                engine: format!("{:?}", plan.engine),
+                layers: m.config.num_hidden_layers,
+                max_seq_length: m.max_seq_length,
+                name: &m.name,
+                normalize: m.normalize,
+                path: &m.dir,
+                pooling: &m.pooling,
+                source: &m.source,
+                tried: &m.attempts,
+                weights_sha256: &m.weights_sha256,
+            };
             if json {
-                outln!("{}", serde_json::to_string_pretty(&info)?);
+                outln!("{}", serde_json::to_string_pretty(&simsum::answer::to_json(&info))?);
             } else {
                 outln!("name            {}", m.name);
                 outln!("source          {}", m.source);
@@ -93,4 +95,31 @@ pub fn run(g: &super::Global, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `simsum model info --json` for a model with files.
+#[derive(serde::Serialize)]
+struct ModelInfo<'a> {
+    cpu_features: String,
+    dimension: usize,
+    dtype: &'static str,
+    engine: String,
+    layers: usize,
+    max_seq_length: usize,
+    name: &'a str,
+    normalize: bool,
+    path: &'a std::path::Path,
+    pooling: &'a simsum::model::Pooling,
+    source: &'a simsum::model::ModelSource,
+    tried: &'a [String],
+    weights_sha256: &'a str,
+}
+
+/// `simsum model info --json` for the model-free hashing embedder.
+#[derive(serde::Serialize)]
+struct HashModelInfo {
+    dimension: usize,
+    name: String,
+    normalize: bool,
+    source: &'static str,
 }

@@ -5,7 +5,8 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use simsum::search::{DocFilter, SearchHit, SearchOptions};
+use simsum::answer::{SearchAnswer, SearchHit};
+use simsum::search::{DocFilter, SearchOptions};
 use simsum::store::Level;
 
 /// Arguments of `simsum search`.
@@ -58,21 +59,14 @@ impl QueryArgs {
             },
             include_boilerplate: self.include_boilerplate,
             other_docs: false,
+            exact: self.exact,
         }
     }
 }
 
-/// Opens the store named by the global options.
-pub(crate) fn open_index(
-    g: &super::Global,
-    exact: bool,
-) -> anyhow::Result<Box<dyn simsum::store::Store>> {
-    g.open_store(exact)
-}
-
 /// Runs `simsum search`.
 pub fn run(g: &super::Global, a: SearchArgs) -> anyhow::Result<ExitCode> {
-    let index = open_index(g, a.common.exact)?;
+    let index = g.open_store()?;
     let embedder = super::load_embedder(g)?;
     index.check_model(&embedder.model_id(), embedder.dim())?;
     let hits = simsum::search::search(
@@ -83,15 +77,14 @@ pub fn run(g: &super::Global, a: SearchArgs) -> anyhow::Result<ExitCode> {
     )?;
     let mut out = std::io::stdout().lock();
     if a.common.json {
-        let v = serde_json::json!({
-            "query": a.query,
-            "level": a.level,
-            "k": a.common.k,
-            "exact": !index.uses_graph(a.level)?,
-            "results": hits,
-        });
-        serde_json::to_writer_pretty(&mut out, &v)?;
-        writeln!(out)?;
+        let answer = SearchAnswer {
+            exact: a.common.exact || !index.uses_graph(a.level)?,
+            k: a.common.k,
+            level: a.level,
+            query: a.query,
+            results: hits,
+        };
+        simsum::answer::print_json(&mut out, &answer)?;
     } else {
         print_hits(&mut out, &hits, &Style::detect())?;
     }

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use super::search::{open_index, print_hits, trim, QueryArgs, Style};
+use super::search::{print_hits, trim, QueryArgs, Style};
 
 /// Arguments of `simsum similar`.
 #[derive(Debug, clap::Args)]
@@ -20,20 +20,19 @@ pub struct SimilarArgs {
 
 /// Runs `simsum similar`.
 pub fn run(g: &super::Global, a: SimilarArgs) -> anyhow::Result<ExitCode> {
-    let index = open_index(g, a.common.exact)?;
+    let index = g.open_store()?;
     let mut opts = a.common.options(simsum::store::Level::Initiative);
     opts.other_docs = a.other_docs;
     let (item, hits) = simsum::search::similar(index.as_ref(), &a.id, &opts)?;
     let mut out = std::io::stdout().lock();
     if a.common.json {
-        let v = serde_json::json!({
-            "item": simsum::search::ItemRef::from(&item),
-            "k": a.common.k,
-            "other_docs": a.other_docs,
-            "results": hits,
-        });
-        serde_json::to_writer_pretty(&mut out, &v)?;
-        writeln!(out)?;
+        let answer = simsum::answer::SimilarAnswer {
+            item: simsum::answer::ItemRef::from(&item),
+            k: a.common.k,
+            other_docs: a.other_docs,
+            results: hits,
+        };
+        simsum::answer::print_json(&mut out, &answer)?;
     } else {
         let st = Style::detect();
         writeln!(

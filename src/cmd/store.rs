@@ -50,12 +50,15 @@ fn copy(g: &super::Global, a: CopyArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("copying {from_url} to {to_url}"))?;
     let counts = to.store().counts()?;
     if a.json {
-        let out = serde_json::json!({
-            "from": from_url.to_string(), "to": to_url.to_string(),
-            "documents": done.documents, "stats": done.stats, "counts": counts,
-            "seconds": started.elapsed().as_secs_f64(),
-        });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        let out = simsum::answer::CopyAnswer {
+            counts: counts.clone(),
+            documents: done.documents,
+            from: from_url.to_string(),
+            seconds: started.elapsed().as_secs_f64(),
+            stats: done.stats.clone(),
+            to: to_url.to_string(),
+        };
+        println!("{}", serde_json::to_string_pretty(&simsum::answer::to_json(&out))?);
     } else {
         let items = done.stats.items();
         println!(
@@ -63,11 +66,7 @@ fn copy(g: &super::Global, a: CopyArgs) -> anyhow::Result<ExitCode> {
             done.documents, items.added, items.updated, items.unchanged, done.stats.embedded
         );
         println!(
-            "{} documents, {} sections, {} initiatives, {} sentences in {to_url} ({:.1} s)",
-            counts.documents,
-            counts.sections,
-            counts.initiatives,
-            counts.sentences,
+            "{counts} in {to_url} ({:.1} s)",
             started.elapsed().as_secs_f64()
         );
     }

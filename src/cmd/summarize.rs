@@ -114,7 +114,7 @@ pub fn run(g: &super::Global, a: SummarizeArgs) -> anyhow::Result<ExitCode> {
         if a.each {
             bail!("--each needs PATHs");
         }
-        let index = super::search::open_index(g, false)?;
+        let index = g.open_store()?;
         units_from_items(&stored_items(g, index.as_ref(), &a)?)
     };
     let summary = summarize(&units, &params)?;
@@ -141,8 +141,12 @@ fn print_each(
     for d in docs {
         let summary = summarize(by_doc.get(&d.id).map_or(&[][..], Vec::as_slice), params)?;
         if json {
-            let v = serde_json::json!({"document": d.id, "title": d.title, "summary": summary.sentences});
-            writeln!(out, "{v}")?;
+            let line = simsum::answer::DocumentSummary {
+                document: d.id.clone(),
+                summary: summary.sentences,
+                title: d.title.clone(),
+            };
+            writeln!(out, "{}", simsum::answer::to_json(&line))?;
         } else {
             writeln!(out, "== {} ({})", d.title, d.id)?;
             write!(out, "{}", simsum::report::render_summary(&summary, false))?;
@@ -188,7 +192,7 @@ fn stored_items(
             .collect::<anyhow::Result<Vec<_>>>();
     }
     let theme = a.theme.unwrap_or_default();
-    let report = last_report(index)?;
+    let report = last_report(g, index)?;
     let level: Level = report
         .params
         .level
@@ -212,8 +216,8 @@ fn stored_items(
 
 /// The theme report `simsum cluster` saved; clustered again with the same settings (and
 /// saved) when it is missing or the index changed since.
-fn last_report(index: &dyn Store) -> anyhow::Result<ThemeReport> {
-    let saved: Option<(u64, ThemeReport)> = index.load_themes()?.map(|t| (t.generation, t.report));
+fn last_report(g: &super::Global, index: &dyn Store) -> anyhow::Result<ThemeReport> {
+    let saved = ThemeReport::load(index)?;
     let generation = index.generation()?;
     match saved {
         Some((gen, report)) if gen == generation => Ok(report),
@@ -235,12 +239,7 @@ fn last_report(index: &dyn Store) -> anyhow::Result<ThemeReport> {
             let level: Level = level.parse().map_err(anyhow::Error::msg)?;
             let t = cluster_index(index, level, &params, None)
                 .with_context(|| format!("clustering {}", index.info().url))?;
-            index
-                .save_themes(&simsum::store::SavedThemes {
-                    generation,
-                    report: t.report.clone(),
-                })
-                .context("keeping the theme report")?;
+            g.save_themes(&t.report.to_saved(generation))?;
             Ok(t.report)
         }
     }

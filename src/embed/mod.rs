@@ -14,6 +14,7 @@ pub mod features;
 pub mod kernels;
 pub mod settings;
 pub mod sgemm;
+pub mod vector;
 
 use sha2::{Digest, Sha256};
 
@@ -42,6 +43,10 @@ pub enum EmbedError {
     Model(#[from] crate::model::ModelError),
     #[error("device `{0}` is not available: {1}")]
     Device(String, String),
+    /// The embedding service (the server's queue and its model thread) failed or answered
+    /// wrongly; not the tokenizer's or the model's own error.
+    #[error("embedding service: {0}")]
+    Service(String),
 }
 
 /// Texts in, vectors out. Implementations keep the input order.
@@ -82,33 +87,8 @@ impl PartialEq for ModelId {
 }
 impl Eq for ModelId {}
 
-/// L2-normalises `v` in place; a zero vector stays zero.
-pub fn normalize(v: &mut [f32]) {
-    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if norm > 0.0 {
-        v.iter_mut().for_each(|x| *x /= norm);
-    }
-}
+pub use vector::{cosine, dot, normalize};
 
-/// Dot product; equals cosine similarity for L2-normalised vectors.
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-/// Cosine similarity of two vectors of any length (0 when either is zero).
-pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
-    for (x, y) in a.iter().zip(b) {
-        ab += (*x as f64) * (*y as f64);
-        aa += (*x as f64) * (*x as f64);
-        bb += (*y as f64) * (*y as f64);
-    }
-    if aa == 0.0 || bb == 0.0 {
-        0.0
-    } else {
-        (ab / (aa.sqrt() * bb.sqrt())) as f32
-    }
-}
 
 /// A deterministic embedder without a model: lower-cased word unigrams and bigrams hashed into
 /// `dim` buckets with signs, then L2-normalised. Texts sharing words get similar vectors, which is

@@ -1,9 +1,9 @@
 //! Request types of the API and its OpenAPI description (`GET /openapi.json`).
 //!
 //! Each request type derives its schema next to its serde derive, with an example per field.
-//! Responses reuse the library's serialisable types, so each route answers exactly what the
-//! matching CLI command prints with `--json` (search hits, similar, links, theme reports,
-//! summaries, document trees); their schemas are described in prose here.
+//! Responses are the library's typed result model ([`crate::answer`]), serialised by the same
+//! function the CLI's `--json` uses, so each route answers exactly what the matching command
+//! prints; search, similar, links and items derive their schemas from those structs.
 
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -179,7 +179,11 @@ pub struct EmbeddingsRequest {
         SummarizeRequest,
         EmbeddingsRequest,
         ErrorBody,
-        ErrorDetail
+        ErrorDetail,
+        crate::answer::SearchAnswer,
+        crate::answer::SimilarAnswer,
+        crate::answer::LinksAnswer,
+        crate::answer::ItemAnswer
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))

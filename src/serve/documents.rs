@@ -11,12 +11,12 @@
 use std::path::PathBuf;
 
 use axum::extract::State;
-use serde_json::json;
 
 use super::api::UploadRequest;
-use super::handlers::{blocking, ok, ApiJson, ApiPath, ApiResult};
+use super::handlers::{answer, blocking, ok, ApiJson, ApiPath, ApiResult};
+use crate::answer::{DocumentsAnswer, WriteAnswer};
 use super::{ApiError, AppState};
-use crate::ingest::{Document, IngestOptions, Initiative, Section, Sentence};
+use crate::ingest::{Document, IngestOptions};
 use crate::store::{Level, StoredItem, UpdateOptions};
 use std::sync::Arc;
 
@@ -31,7 +31,7 @@ pub async fn documents(State(state): S) -> ApiResult {
     let st = state.clone();
     blocking(move || {
         let docs = st.store().store.documents()?;
-        Ok(ok(json!({ "documents": docs })))
+        Ok(answer(&DocumentsAnswer { documents: docs }))
     })
     .await
 }
@@ -49,56 +49,23 @@ pub async fn document(State(state): S, ApiPath(id): ApiPath) -> ApiResult {
             return Err(ApiError::NotFound(format!("no document `{id}`")));
         };
         let of_doc = |level| -> Result<Vec<StoredItem>, ApiError> {
-            Ok(store
-                .items(level)?
-                .into_iter()
-                .filter(|i| i.doc_id == id)
-                .collect())
+            Ok(store.items_of_document(level, &id)?)
         };
         let sections = of_doc(Level::Section)?;
         let initiatives = of_doc(Level::Initiative)?;
-        let doc = Document {
-            id: info.id.clone(),
-            title: info.title.clone(),
-            date: info.date.clone(),
-            source: None,
-            path: info.path.clone(),
-            content_hash: String::new(),
-            format: String::new(),
-            metadata: Default::default(),
-            sections: sections
+        let mut doc = crate::store::update::document_shell(&info, "");
+        for s in &sections {
+            let inits: Vec<&StoredItem> = initiatives
                 .iter()
-                .map(|s| Section {
-                    id: s.id.clone(),
-                    ordinal: s
-                        .id
-                        .rsplit_once("#s")
-                        .and_then(|(_, n)| n.parse().ok())
-                        .unwrap_or(0),
-                    heading: s.heading.clone(),
-                    number: None,
-                    byte_range: (0, 0),
-                    captions: Vec::new(),
-                    initiatives: initiatives
-                        .iter()
-                        .filter(|i| i.section_id == s.id)
-                        .map(|i| Initiative {
-                            id: i.id.clone(),
-                            text: i.text.clone(),
-                            boilerplate: i.boilerplate,
-                            sentences: i
-                                .sentences
-                                .iter()
-                                .map(|x| Sentence {
-                                    text: x.text.clone(),
-                                    byte_range: x.byte_range,
-                                })
-                                .collect(),
-                        })
-                        .collect(),
-                })
-                .collect(),
-        };
+                .filter(|i| i.section_id == s.id)
+                .collect();
+            let ordinal = s
+                .id
+                .rsplit_once("#s")
+                .and_then(|(_, n)| n.parse().ok())
+                .unwrap_or(0);
+            doc.sections.push(crate::store::update::section_tree(s, ordinal, &inits));
+        }
         Ok(ok(
             serde_json::to_value(doc).map_err(|e| ApiError::Internal(e.to_string()))?
         ))
@@ -147,18 +114,22 @@ pub async fn upload(State(state): S, ApiJson(req): ApiJson<UploadRequest>) -> Ap
         max_tokens: crate::embed::Embedder::max_tokens(&state.queue),
         verbose: false,
     };
-    let count = {
-        let q = state.queue.clone();
-        move |t: &str| crate::embed::Embedder::count_tokens(&q, t)
-    };
-    let docs = crate::ingest::parse_document(&path, req.text.as_bytes(), &opts, &count)
-        .map_err(|e| ApiError::BadRequest(format!("{}: {e}", req.name)))?;
-    if docs.iter().all(|d| d.initiatives().next().is_none()) {
-        return Err(ApiError::BadRequest(format!(
-            "{}: no paragraphs of text found",
-            req.name
-        )));
-    }
+    // Parsing tokenises every paragraph (and may read a PDF): CPU work, off the async threads.
+    let q = state.queue.clone();
+    let at = path.clone();
+    let docs = blocking(move || {
+        let count = |t: &str| crate::embed::Embedder::count_tokens(&q, t);
+        let docs = crate::ingest::parse_document(&at, req.text.as_bytes(), &opts, &count)
+            .map_err(|e| ApiError::BadRequest(format!("{}: {e}", req.name)))?;
+        if docs.iter().all(|d| d.initiatives().next().is_none()) {
+            return Err(ApiError::BadRequest(format!(
+                "{}: no paragraphs of text found",
+                req.name
+            )));
+        }
+        Ok(docs)
+    })
+    .await?;
     write(&state, docs, path).await
 }
 
@@ -216,12 +187,12 @@ async fn write(state: &Arc<AppState>, docs: Vec<Document>, path: PathBuf) -> Api
         let counts = writer.store().counts()?;
         drop(writer);
         st.refresh()?;
-        Ok(ok(json!({
-            "documents": docs.iter().map(|d| &d.id).collect::<Vec<_>>(),
-            "stats": stats,
-            "counts": counts,
-            "generation": st.store().generation,
-        })))
+        Ok(answer(&WriteAnswer {
+            counts,
+            documents: docs.iter().map(|d| d.id.clone()).collect(),
+            generation: st.store().generation,
+            stats,
+        }))
     })
     .await
 }

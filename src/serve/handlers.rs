@@ -12,13 +12,17 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
 use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::api::{EmbeddingsRequest, LinksQuery, SearchRequest, SimilarQuery};
 use super::error::{rejection, ApiError};
 use super::queue::Submit;
 use super::AppState;
-use crate::search::{DocFilter, ItemRef, LinkOptions, SearchOptions};
+use crate::answer::{
+    EmbeddingData, EmbeddingsAnswer, InfoAnswer, ItemAnswer, ItemRef, LimitsAnswer, LinksAnswer,
+    SearchAnswer, SimilarAnswer, Usage,
+};
+use crate::search::{DocFilter, LinkOptions, SearchOptions};
 use crate::store::Level;
 
 pub use super::documents::{delete_document, document, documents, upload};
@@ -92,16 +96,20 @@ pub(crate) async fn embed(
         .map(|(t, _)| t.clone())
         .collect();
     if !missing.is_empty() {
-        let rx = state.queue.submit(missing.clone()).map_err(|e| match e {
+        let rxs = state.queue.submit_chunked(missing.clone()).map_err(|e| match e {
             Submit::Full => {
                 ApiError::Overloaded("the embedding queue is full; retry shortly".into())
             }
             Submit::Closed => ApiError::Internal("the embedding thread stopped".into()),
         })?;
-        let fresh = rx
-            .await
-            .map_err(|_| ApiError::Internal("the embedding thread stopped".into()))?
-            .map_err(ApiError::Internal)?;
+        let mut fresh = Vec::with_capacity(missing.len());
+        for rx in rxs {
+            fresh.extend(
+                rx.await
+                    .map_err(|_| ApiError::Internal("the embedding thread stopped".into()))?
+                    .map_err(ApiError::Internal)?,
+            );
+        }
         state.queue.remember(&missing, &fresh);
         let mut fresh = fresh.into_iter();
         for slot in found.iter_mut().filter(|f| f.is_none()) {
@@ -142,8 +150,8 @@ pub(crate) fn query_level(level: Option<&str>) -> Result<Level, ApiError> {
 }
 
 #[utoipa::path(get, path = "/health", responses((status = 200, description = "`{\"status\":\"ok\"}`")), security(()))]
-pub async fn health() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+pub async fn health() -> Response {
+    answer(&crate::answer::Health { status: "ok" })
 }
 
 /// Model, dimension, dtype, counts, store generation and the server's limits.
@@ -155,33 +163,32 @@ pub async fn info(State(state): S) -> ApiResult {
         let info = h.store.info();
         let counts = h.store.counts()?;
         let l = &st.config.limits;
-        Ok(Json(json!({
-            "model": info.model,
-            "dimension": info.dimension,
-            "dtype": st.config.dtype,
-            "max_tokens": crate::embed::Embedder::max_tokens(&st.queue),
-            "store": info.url,
-            "counts": counts,
-            "generation": h.generation,
-            "uploads": st.config.allow_uploads,
-            "limits": {
-                "max_k": l.max_k,
-                "max_body_bytes": l.max_body_bytes,
-                "max_inputs": l.max_inputs,
-                "max_batch": l.queue.max_batch,
-                "max_wait_ms": l.queue.max_wait.as_secs_f64() * 1000.0,
-                "queue_capacity": l.queue.capacity,
-                "request_timeout_s": l.request_timeout.as_secs_f64(),
+        Ok(answer(&InfoAnswer {
+            counts,
+            dimension: info.dimension,
+            dtype: st.config.dtype.clone(),
+            generation: h.generation,
+            limits: LimitsAnswer {
+                max_batch: l.queue.max_batch,
+                max_body_bytes: l.max_body_bytes,
+                max_inputs: l.max_inputs,
+                max_k: l.max_k,
+                max_wait_ms: l.queue.max_wait.as_secs_f64() * 1000.0,
+                queue_capacity: l.queue.capacity,
+                request_timeout_s: l.request_timeout.as_secs_f64(),
             },
+            max_tokens: crate::embed::Embedder::max_tokens(&st.queue),
+            model: info.model,
+            store: info.url,
+            uploads: st.config.allow_uploads,
         }))
-        .into_response())
     })
     .await
 }
 
 /// Ranked items most similar to a text; the JSON of `simsum search --json`.
 #[utoipa::path(post, path = "/v1/search", request_body = SearchRequest,
-    responses((status = 200, description = "`{query, level, k, exact, results: [SearchHit]}` as `simsum search --json`"),
+    responses((status = 200, body = crate::answer::SearchAnswer, description = "What `simsum search --json` prints"),
               (status = 400, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody),
               (status = 503, body = super::error::ErrorBody)))]
 pub async fn search(State(state): S, ApiJson(req): ApiJson<SearchRequest>) -> ApiResult {
@@ -197,6 +204,7 @@ pub async fn search(State(state): S, ApiJson(req): ApiJson<SearchRequest>) -> Ap
         },
         include_boilerplate: req.include_boilerplate.unwrap_or(false),
         other_docs: false,
+        exact: req.exact.unwrap_or(false),
     };
     let filter = opts.docs.compile()?;
     let mut vector = embed(&state, vec![req.query.clone()])
@@ -205,52 +213,40 @@ pub async fn search(State(state): S, ApiJson(req): ApiJson<SearchRequest>) -> Ap
         .map(|e| e.vector)
         .unwrap_or_default();
     crate::embed::normalize(&mut vector);
-    let exact = req.exact.unwrap_or(false);
+    let exact = opts.exact;
     let st = state.clone();
     blocking(move || {
         let h = st.store();
-        let store = st.store_for(&h, exact)?;
+        let store = h.store.as_ref();
         let hits = crate::search::search_vector(store, &vector, &opts, &filter, &[])?;
-        Ok(Json(json!({
-            "query": req.query,
-            "level": level,
-            "k": k,
-            "exact": !store.uses_graph(level)?,
-            "results": hits,
+        Ok(answer(&SearchAnswer {
+            exact: exact || !store.uses_graph(level)?,
+            k,
+            level,
+            query: req.query,
+            results: hits,
         }))
-        .into_response())
     })
     .await
 }
 
 /// One stored item with its sentences.
 #[utoipa::path(get, path = "/v1/items/{id}", params(("id" = String, Path, description = "Item id, e.g. `report#s1.p2`")),
-    responses((status = 200, description = "`{item: ItemRef, boilerplate, parent, sentences: [{id, text, byte_range}]}`"),
+    responses((status = 200, body = crate::answer::ItemAnswer, description = "The item, its parent and its sentences"),
               (status = 404, body = super::error::ErrorBody)))]
 pub async fn item(State(state): S, ApiPath(id): ApiPath) -> ApiResult {
     let st = state.clone();
     blocking(move || {
         let h = st.store();
         let item = h.store.item(&id)?;
-        let sentences: Vec<Value> = item
-            .sentences
-            .iter()
-            .map(|s| json!({"id": s.id, "text": s.text, "byte_range": [s.byte_range.0, s.byte_range.1]}))
-            .collect();
-        Ok(Json(json!({
-            "item": ItemRef::from(&item),
-            "boilerplate": item.boilerplate,
-            "parent": item.parent_id,
-            "sentences": sentences,
-        }))
-        .into_response())
+        Ok(answer(&ItemAnswer::from(&item)))
     })
     .await
 }
 
 /// Items most like a stored one; the JSON of `simsum similar --json`.
 #[utoipa::path(get, path = "/v1/items/{id}/similar", params(("id" = String, Path, description = "Item id"), SimilarQuery),
-    responses((status = 200, description = "`{item, k, other_docs, results: [SearchHit]}` as `simsum similar --json`"),
+    responses((status = 200, body = crate::answer::SimilarAnswer, description = "What `simsum similar --json` prints"),
               (status = 404, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub async fn similar(
     State(state): S,
@@ -268,20 +264,19 @@ pub async fn similar(
             ..Default::default()
         };
         let (item, hits) = crate::search::similar(h.store.as_ref(), &id, &opts)?;
-        Ok(Json(json!({
-            "item": ItemRef::from(&item),
-            "k": k,
-            "other_docs": other_docs,
-            "results": hits,
+        Ok(answer(&SimilarAnswer {
+            item: ItemRef::from(&item),
+            k,
+            other_docs,
+            results: hits,
         }))
-        .into_response())
     })
     .await
 }
 
 /// Pairs of related initiatives across documents; the JSON of `simsum links --json`.
 #[utoipa::path(get, path = "/v1/links", params(LinksQuery),
-    responses((status = 200, description = "`{threshold, level, links: [{score, a, b}]}` as `simsum links --json`"),
+    responses((status = 200, body = crate::answer::LinksAnswer, description = "What `simsum links --json` prints"),
               (status = 422, body = super::error::ErrorBody)))]
 pub async fn links(State(state): S, ApiQuery(q): ApiQuery<LinksQuery>) -> ApiResult {
     let threshold = q.threshold.unwrap_or(0.6);
@@ -300,10 +295,11 @@ pub async fn links(State(state): S, ApiQuery(q): ApiQuery<LinksQuery>) -> ApiRes
             ..Default::default()
         };
         let links = crate::search::links(h.store.as_ref(), &opts)?;
-        Ok(
-            Json(json!({"threshold": threshold, "level": opts.level, "links": links}))
-                .into_response(),
-        )
+        Ok(answer(&LinksAnswer {
+            level: opts.level,
+            links,
+            threshold,
+        }))
     })
     .await
 }
@@ -351,26 +347,32 @@ pub async fn embeddings(State(state): S, ApiJson(req): ApiJson<EmbeddingsRequest
     };
     let embs = embed(&state, texts).await?;
     let tokens: usize = embs.iter().map(|e| e.n_tokens).sum();
-    let data: Vec<Value> = embs
+    let data: Vec<EmbeddingData> = embs
         .iter()
         .enumerate()
-        .map(|(i, e)| {
+        .map(|(index, e)| {
             let embedding = if base64 {
                 let bytes: Vec<u8> = e.vector.iter().flat_map(|x| x.to_le_bytes()).collect();
                 Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
             } else {
-                json!(e.vector)
+                Value::from(e.vector.clone())
             };
-            json!({"object": "embedding", "index": i, "embedding": embedding})
+            EmbeddingData {
+                embedding,
+                index,
+                object: "embedding",
+            }
         })
         .collect();
-    Ok(Json(json!({
-        "object": "list",
-        "data": data,
-        "model": crate::embed::Embedder::model_id(&state.queue).name,
-        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    Ok(answer(&EmbeddingsAnswer {
+        data,
+        model: crate::embed::Embedder::model_id(&state.queue).name,
+        object: "list",
+        usage: Usage {
+            prompt_tokens: tokens,
+            total_tokens: tokens,
+        },
     }))
-    .into_response())
 }
 
 /// Prometheus text: requests by route and status, latency, batch sizes, queue depth.
@@ -392,6 +394,11 @@ pub async fn openapi() -> Response {
 /// Unknown routes: 404 in the error shape.
 pub async fn not_found() -> ApiError {
     ApiError::NotFound("no such route; see /openapi.json".into())
+}
+
+/// 200 with a typed answer, serialised as the CLI's `--json` serialises it.
+pub(crate) fn answer<T: serde::Serialize>(a: &T) -> Response {
+    ok(crate::answer::to_json(a))
 }
 
 /// 200 with a JSON body (shared by the other handler modules).

@@ -20,7 +20,7 @@ pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
@@ -121,19 +121,13 @@ pub struct StoreHandle {
     pub store: Box<dyn Store>,
     /// The generation it was opened at.
     pub generation: u64,
-    /// The same state opened for brute-force search (`"exact": true`), opened on first use.
-    exact: OnceLock<Result<Box<dyn Store>, String>>,
 }
 
 impl StoreHandle {
     fn open(url: &StoreUrl, token: Option<&str>) -> Result<Self, StoreError> {
         let store = crate::store::open(url, token)?;
         let generation = store.generation()?;
-        Ok(Self {
-            store,
-            generation,
-            exact: OnceLock::new(),
-        })
+        Ok(Self { store, generation })
     }
 }
 
@@ -144,8 +138,9 @@ pub struct AppState {
     pub queue: EmbedQueue,
     /// Serialises writers: one upload or delete at a time (searches never take it).
     pub writer: Arc<tokio::sync::Mutex<()>>,
-    /// Serialises re-clustering (`POST /v1/themes`).
-    pub themes: tokio::sync::Mutex<()>,
+    /// Serialises re-clustering (`POST /v1/themes`); the guard lives as long as the
+    /// clustering, not the request (a client that hangs up does not free it early).
+    pub themes: Arc<tokio::sync::Mutex<()>>,
     pub metrics: metrics::Metrics,
 }
 
@@ -153,26 +148,6 @@ impl AppState {
     /// The current committed store.
     pub fn store(&self) -> Arc<StoreHandle> {
         self.reader.load_full()
-    }
-
-    /// The current store for a query, brute-force when `exact`.
-    pub fn store_for<'a>(
-        &self,
-        h: &'a StoreHandle,
-        exact: bool,
-    ) -> Result<&'a dyn Store, ApiError> {
-        if !exact {
-            return Ok(h.store.as_ref());
-        }
-        let r = h.exact.get_or_init(|| {
-            crate::store::open(&self.config.store, self.config.store_token.as_deref())
-                .map(|mut s| {
-                    s.set_exact(true);
-                    s
-                })
-                .map_err(|e| e.to_string())
-        });
-        r.as_deref().map_err(|e| ApiError::Internal(e.clone()))
     }
 
     /// Reopens the store when its generation moved; returns whether it did.
@@ -319,6 +294,9 @@ pub async fn serve(
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    // Whoever embeds the library gets the same refusal as the CLI: not reachable from
+    // elsewhere without a key.
+    check_exposure(listener.local_addr()?, app.state.config.api_key.as_deref())?;
     let state = app.state.clone();
     let poller = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -412,6 +390,92 @@ mod tests {
         let r = ApiError::TooLarge(10).into_response();
         assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
         assert!(r.headers().get(header::RETRY_AFTER).is_none());
+    }
+
+    /// The hash embedder, each call slowed by `delay`.
+    struct Slow(crate::embed::HashEmbedder, Duration);
+    impl Embedder for Slow {
+        fn dim(&self) -> usize {
+            self.0.dim()
+        }
+        fn model_id(&self) -> crate::embed::ModelId {
+            self.0.model_id()
+        }
+        fn max_tokens(&self) -> usize {
+            self.0.max_tokens()
+        }
+        fn count_tokens(&self, t: &str) -> usize {
+            self.0.count_tokens(t)
+        }
+        fn embed(&self, t: &[&str]) -> Result<Vec<crate::embed::Embedding>, crate::embed::EmbedError> {
+            std::thread::sleep(self.1);
+            self.0.embed(t)
+        }
+    }
+
+    /// An index of the seed reports made with `hash:64`, and a server over it whose queue
+    /// embeds with `delay` per call.
+    fn seed_app(delay: Duration, api_key: Option<&str>) -> (tempfile::TempDir, App) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = StoreUrl::Dir(dir.path().join("idx"));
+        let hash = crate::embed::HashEmbedder::new(64);
+        let mut w = crate::store::open_writer(&url, None, &hash.model_id(), 64, false).unwrap();
+        let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
+        crate::store::update::index_paths(
+            w.as_mut(),
+            &hash,
+            &[seeds],
+            &Default::default(),
+            &|_, _| {},
+        )
+        .unwrap();
+        drop(w);
+        let config = ServeConfig {
+            store: url,
+            store_token: None,
+            api_key: api_key.map(Into::into),
+            allow_uploads: true,
+            dtype: "f32".into(),
+            limits: Limits::default(),
+        };
+        let app = build(config, Arc::new(Slow(hash, delay))).unwrap();
+        (dir, app)
+    }
+
+    #[tokio::test]
+    async fn the_library_refuses_an_exposed_listener_without_a_key() {
+        let (_dir, app) = seed_app(Duration::ZERO, None);
+        let any = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
+        let r = serve(any, app, std::future::ready(())).await;
+        assert!(matches!(r, Err(ServeError::ExposedWithoutKey { .. })), "{r:?}");
+        let (_dir, app) = seed_app(Duration::ZERO, Some("k"));
+        let any = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
+        assert!(serve(any, app, std::future::ready(())).await.is_ok());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_client_that_hangs_up_does_not_free_the_clustering_slot() {
+        use axum::body::Body;
+        use tower::ServiceExt;
+        // Labels embed through the queue: 150 ms a call keeps clustering busy for a while.
+        let (_dir, app) = seed_app(Duration::from_millis(150), None);
+        let post = || {
+            axum::http::Request::post("/v1/themes")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from("{}"))
+                .unwrap()
+        };
+        let first = tokio::spawn(app.router.clone().oneshot(post()));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // The client goes away while its clustering runs on.
+        first.abort();
+        let _ = first.await;
+        let r = app.router.clone().oneshot(post()).await.unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "a second clustering started while the first still ran"
+        );
     }
 
     #[test]

@@ -25,6 +25,11 @@ use tokio::sync::oneshot;
 
 use crate::embed::{EmbedError, Embedder, Embedding, ModelId};
 
+/// Longest text (bytes) the query cache keeps: a key costs its length, so a cache of
+/// [`QueueLimits::cache`] entries stays under `cache * (MAX_CACHED_TEXT + vector)` bytes whatever
+/// clients send. Queries are short; a text this long is cut by the model anyway (256 tokens).
+pub const MAX_CACHED_TEXT: usize = 2048;
+
 /// Bounds of the queue.
 #[derive(Debug, Clone)]
 pub struct QueueLimits {
@@ -34,8 +39,8 @@ pub struct QueueLimits {
     pub max_batch: usize,
     /// Longest a first job waits for company before its batch runs.
     pub max_wait: Duration,
-    /// Query vectors kept for repeated texts (0: no cache); 4,096 vectors of 384 floats are
-    /// about 6 MB.
+    /// Query vectors kept for repeated texts (0: no cache); 4,096 vectors of 384 floats with
+    /// keys of at most [`MAX_CACHED_TEXT`] bytes are at most 14 MB.
     pub cache: usize,
 }
 
@@ -93,6 +98,7 @@ pub struct EmbedQueue {
     dim: usize,
     max_tokens: usize,
     max_batch: usize,
+    capacity: usize,
     /// The model's own token counter (the tokenizer alone is cheap and thread-safe).
     embedder: Arc<dyn Embedder>,
     /// Recent query vectors by text; `None` when the cache is off.
@@ -111,6 +117,7 @@ impl EmbedQueue {
             dim: embedder.dim(),
             max_tokens: embedder.max_tokens(),
             max_batch: limits.max_batch.max(1),
+            capacity: limits.capacity.max(1),
             embedder: embedder.clone(),
             cache: NonZeroUsize::new(limits.cache).map(|n| Arc::new(Mutex::new(LruCache::new(n)))),
         };
@@ -134,7 +141,10 @@ impl EmbedQueue {
         };
         // A poisoned lock only means another thread panicked mid-lookup: the map is still whole.
         let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
-        let found: Vec<Option<Embedding>> = texts.iter().map(|t| c.get(t).cloned()).collect();
+        let found: Vec<Option<Embedding>> = texts
+            .iter()
+            .map(|t| (t.len() <= MAX_CACHED_TEXT).then(|| c.get(t).cloned()).flatten())
+            .collect();
         let hits = found.iter().filter(|f| f.is_some()).count();
         self.stats.cache_hits.fetch_add(hits, Ordering::Relaxed);
         self.stats
@@ -148,12 +158,34 @@ impl EmbedQueue {
         if let Some(cache) = &self.cache {
             let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
             for (t, v) in texts.iter().zip(vectors) {
-                c.put(t.clone(), v.clone());
+                if t.len() <= MAX_CACHED_TEXT {
+                    c.put(t.clone(), v.clone());
+                }
             }
         }
     }
 
-    /// Puts `texts` on the queue; the receiver yields their embeddings in order.
+    /// Puts `texts` on the queue as jobs of at most one batch each, so a large request shares
+    /// the model with the queries behind it rather than holding it for one long pass; the
+    /// receivers yield the embeddings of each chunk, in order. All or none are queued.
+    pub fn submit_chunked(
+        &self,
+        texts: Vec<String>,
+    ) -> Result<Vec<oneshot::Receiver<Reply>>, Submit> {
+        let chunks: Vec<Vec<String>> = texts
+            .chunks(self.max_batch)
+            .map(<[String]>::to_vec)
+            .collect();
+        // The queue's free room is not reserved, so a request that does not fit whole is
+        // refused before any of it is queued when the queue is visibly too full.
+        let free = self.capacity.saturating_sub(self.stats.depth.load(Ordering::Relaxed));
+        if chunks.len() > free {
+            return Err(Submit::Full);
+        }
+        chunks.into_iter().map(|c| self.submit(c)).collect()
+    }
+
+    /// Puts `texts` on the queue as one job; the receiver yields their embeddings in order.
     pub fn submit(&self, texts: Vec<String>) -> Result<oneshot::Receiver<Reply>, Submit> {
         let (reply, rx) = oneshot::channel();
         self.stats.depth.fetch_add(1, Ordering::Relaxed);
@@ -183,12 +215,12 @@ impl EmbedQueue {
             };
             if self.tx.send(job).is_err() {
                 self.stats.depth.fetch_sub(1, Ordering::Relaxed);
-                return Err(EmbedError::Tokenizer("the embedding thread stopped".into()));
+                return Err(EmbedError::Service("the embedding thread stopped".into()));
             }
             match rx.blocking_recv() {
                 Ok(Ok(v)) => out.extend(v),
-                Ok(Err(e)) => return Err(EmbedError::Tokenizer(e)),
-                Err(_) => return Err(EmbedError::Tokenizer("the embedding thread stopped".into())),
+                Ok(Err(e)) => return Err(EmbedError::Service(e)),
+                Err(_) => return Err(EmbedError::Service("the embedding thread stopped".into())),
             }
         }
         Ok(out)
@@ -252,10 +284,22 @@ fn backend(
             .unwrap_or(BATCH_BUCKETS.len());
         stats.batch_sizes[bucket].fetch_add(1, Ordering::Relaxed);
         stats.texts.fetch_add(texts.len(), Ordering::Relaxed);
-        // A panic inside the model must not take the thread (and every later query) with it.
+        // A panic inside the model must not take the thread (and every later query) with it,
+        // and neither may a model that answers with the wrong number of vectors.
         let result =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| embedder.embed(&texts)))
-                .unwrap_or_else(|_| Err(EmbedError::Tokenizer("the model panicked".into())));
+                .unwrap_or_else(|_| Err(EmbedError::Service("the model panicked".into())))
+                .and_then(|all| {
+                    if all.len() == texts.len() {
+                        Ok(all)
+                    } else {
+                        Err(EmbedError::Service(format!(
+                            "the model returned {} vectors for {} texts",
+                            all.len(),
+                            texts.len()
+                        )))
+                    }
+                });
         match result {
             Ok(mut all) => {
                 for job in jobs.into_iter().rev() {
@@ -322,6 +366,97 @@ mod tests {
         );
         assert_eq!(q.stats().cache_hits.load(Ordering::Relaxed), 2);
         assert_eq!(q.stats().cache_misses.load(Ordering::Relaxed), 4);
+    }
+
+    /// An embedder answering `short` fewer vectors than asked for its first `bad` calls.
+    struct Short {
+        calls: AtomicUsize,
+        bad: usize,
+    }
+    impl Embedder for Short {
+        fn dim(&self) -> usize {
+            4
+        }
+        fn model_id(&self) -> ModelId {
+            HashEmbedder::new(4).model_id()
+        }
+        fn max_tokens(&self) -> usize {
+            8
+        }
+        fn count_tokens(&self, _: &str) -> usize {
+            1
+        }
+        fn embed(&self, t: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
+            let mut v = HashEmbedder::new(4).embed(t)?;
+            if self.calls.fetch_add(1, Ordering::Relaxed) < self.bad {
+                v.pop();
+            }
+            Ok(v)
+        }
+    }
+
+    #[test]
+    fn a_short_reply_is_an_error_and_the_model_thread_lives_on() {
+        let q = EmbedQueue::start(
+            Arc::new(Short {
+                calls: AtomicUsize::new(0),
+                bad: 1,
+            }),
+            QueueLimits::default(),
+        );
+        let first = q.submit(vec!["a".into(), "b".into()]).unwrap();
+        let err = first.blocking_recv().unwrap().unwrap_err();
+        assert!(err.contains("returned 1 vectors for 2 texts"), "{err}");
+        // The thread is still there: the next job is answered.
+        let next = q.submit(vec!["c".into()]).unwrap();
+        assert_eq!(next.blocking_recv().unwrap().unwrap().len(), 1);
+        // A blocking caller sees the service's error, not a tokenizer's.
+        let q = EmbedQueue::start(
+            Arc::new(Short {
+                calls: AtomicUsize::new(0),
+                bad: 1,
+            }),
+            QueueLimits::default(),
+        );
+        let e = q.embed(&["x", "y"]).unwrap_err();
+        assert!(matches!(e, EmbedError::Service(_)), "{e:?}");
+    }
+
+    #[test]
+    fn a_large_request_is_queued_in_batches() {
+        let e: Arc<dyn Embedder> = Arc::new(HashEmbedder::new(8));
+        let limits = QueueLimits {
+            max_batch: 8,
+            cache: 0,
+            ..QueueLimits::default()
+        };
+        let q = EmbedQueue::start(e.clone(), limits);
+        let texts: Vec<String> = (0..100).map(|i| format!("text {i}")).collect();
+        let rxs = q.submit_chunked(texts.clone()).unwrap();
+        assert_eq!(rxs.len(), 13);
+        let got: Vec<Embedding> = rxs
+            .into_iter()
+            .flat_map(|rx| rx.blocking_recv().unwrap().unwrap())
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        assert_eq!(got, e.embed(&refs).unwrap());
+        // No forward pass took more than one batch (the buckets above 8 stay empty).
+        let over: usize = q.stats().batch_sizes[4..]
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .sum();
+        assert_eq!(over, 0, "a pass of more than 8 texts");
+    }
+
+    #[test]
+    fn long_texts_are_not_cached() {
+        let e: Arc<dyn Embedder> = Arc::new(HashEmbedder::new(8));
+        let q = EmbedQueue::start(e.clone(), QueueLimits::default());
+        let long = "word ".repeat(MAX_CACHED_TEXT);
+        let texts = vec![long.clone(), "short".to_string()];
+        let v = e.embed(&[long.as_str(), "short"]).unwrap();
+        q.remember(&texts, &v);
+        assert_eq!(q.cached(&texts), vec![None, Some(v[1].clone())]);
     }
 
     #[test]

@@ -11,13 +11,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::extract::State;
-use serde_json::json;
+
 
 use super::api::{SummarizeRequest, ThemesRequest};
-use super::handlers::{blocking, check_k, embed, ok, query_level, ApiJson, ApiResult};
+use super::handlers::{answer, blocking, check_k, embed, ok, query_level, ApiJson, ApiResult};
+use crate::answer::{MapTheme, ThemeMapAnswer};
 use super::{ApiError, AppState};
 use crate::cluster::{ClusterParams, ThemeCount, ThemeReport};
-use crate::store::{Level, SavedThemes, Store, StoredItem};
+use crate::store::{Level, Store, StoredItem};
 use crate::summarize::{Length, SummaryParams};
 
 type S = State<Arc<AppState>>;
@@ -26,7 +27,7 @@ type S = State<Arc<AppState>>;
 const MAP_TEXT_CHARS: usize = 280;
 
 fn saved_report(store: &dyn Store) -> Result<ThemeReport, ApiError> {
-    store.load_themes()?.map(|t| t.report).ok_or_else(|| {
+    ThemeReport::load(store)?.map(|(_, r)| r).ok_or_else(|| {
         ApiError::NotFound("no theme report yet: POST /v1/themes (or run `simsum cluster`)".into())
     })
 }
@@ -87,13 +88,14 @@ pub async fn recluster(State(state): S, ApiJson(req): ApiJson<ThemesRequest>) ->
         ..Default::default()
     };
     // One clustering at a time: a second request while one runs is told to come back.
-    let Ok(_one) = state.themes.try_lock() else {
+    let Ok(one) = state.themes.clone().try_lock_owned() else {
         return Err(ApiError::Overloaded(
             "clustering is already running; retry shortly".into(),
         ));
     };
     let st = state.clone();
     blocking(move || {
+        let _one = one;
         let h = st.store();
         let t = crate::cluster::indexed::cluster_index(
             h.store.as_ref(),
@@ -102,10 +104,11 @@ pub async fn recluster(State(state): S, ApiJson(req): ApiJson<ThemesRequest>) ->
             Some(&st.queue as &dyn crate::embed::Embedder),
         )
         .map_err(|e| ApiError::Internal(format!("clustering: {e}")))?;
-        h.store.save_themes(&SavedThemes {
-            generation: h.generation,
-            report: t.report.clone(),
-        })?;
+        crate::store::save_themes(
+            &st.config.store,
+            st.config.store_token.as_deref(),
+            &t.report.to_saved(h.generation),
+        )?;
         Ok(ok(
             serde_json::to_value(&t.report).map_err(|e| ApiError::Internal(e.to_string()))?
         ))
@@ -152,20 +155,35 @@ pub async fn theme_map(State(state): S) -> ApiResult {
             }
         }
         let round = |x: f32| (x * 1000.0).round() / 1000.0;
-        Ok(ok(json!({
-            "points": shown.iter().map(|&i| json!([round(points[i][0]), round(points[i][1]),
-                assignment[i].map_or(-1, |t| t as i64)])).collect::<Vec<_>>(),
-            "ids": shown.iter().map(|&i| items[i].id.as_str()).collect::<Vec<_>>(),
-            "texts": shown.iter().map(|&i| crate::report::truncate(&items[i].text, MAP_TEXT_CHARS)).collect::<Vec<_>>(),
-            "themes": report.themes.iter().zip(&sums).enumerate().map(|(k, (t, s))| json!({
-                "id": t.id,
-                "title": t.title,
-                "x": if s.2 > 0 { s.0 / s.2 as f64 } else { 0.0 },
-                "y": if s.2 > 0 { s.1 / s.2 as f64 } else { 0.0 },
-                "colour": crate::report::theme_colour(k),
-            })).collect::<Vec<_>>(),
-            "grey": "#b0b0b0",
-        })))
+        let mean = |sum: f64, n: usize| if n > 0 { sum / n as f64 } else { 0.0 };
+        Ok(answer(&ThemeMapAnswer {
+            grey: "#b0b0b0",
+            ids: shown.iter().map(|&i| items[i].id.clone()).collect(),
+            points: shown
+                .iter()
+                .map(|&i| {
+                    let theme = assignment[i].map_or(-1, |t| t as i64);
+                    (round(points[i][0]), round(points[i][1]), theme)
+                })
+                .collect(),
+            texts: shown
+                .iter()
+                .map(|&i| crate::report::truncate(&items[i].text, MAP_TEXT_CHARS))
+                .collect(),
+            themes: report
+                .themes
+                .iter()
+                .zip(&sums)
+                .enumerate()
+                .map(|(k, (t, s))| MapTheme {
+                    colour: crate::report::theme_colour(k).to_string(),
+                    id: t.id,
+                    title: t.title.clone(),
+                    x: mean(s.0, s.2),
+                    y: mean(s.1, s.2),
+                })
+                .collect(),
+        }))
     })
     .await
 }

@@ -19,7 +19,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cluster::ThemeReport;
 use crate::embed::{EmbedError, Embedder, ModelId};
 use crate::ingest::Document;
 use local::graphs::GraphError;
@@ -68,8 +67,8 @@ pub enum StoreError {
     Embed(#[from] EmbedError),
     #[error(transparent)]
     Graph(#[from] GraphError),
-    #[error("no item `{id}` in index {dir}")]
-    UnknownItem { dir: PathBuf, id: String },
+    #[error("no item `{id}` in store {store}")]
+    UnknownItem { store: String, id: String },
     #[error("store URL `{url}`: {reason}")]
     BadUrl { url: String, reason: String },
     #[error("store `{url}`: this build of simsum cannot open it yet")]
@@ -98,9 +97,10 @@ pub enum StoreError {
 
 /// The model recorded in an index differs from the one in use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("index {dir} was built with model `{index_model}` ({index_dim}-d, weights sha256 {index_sha}), but the current model is `{current_model}` ({current_dim}-d, weights sha256 {current_sha}); pass `--model {index_model}`, or rebuild with `simsum index --rebuild PATH...`")]
+#[error("store {store} was built with model `{index_model}` ({index_dim}-d, weights sha256 {index_sha}), but the current model is `{current_model}` ({current_dim}-d, weights sha256 {current_sha}); pass `--model {index_model}`, or rebuild with `simsum index --rebuild PATH...`")]
 pub struct ModelMismatch {
-    pub dir: PathBuf,
+    /// The store's URL (`dir:PATH`, `milvus://HOST:PORT/NAME`).
+    pub store: String,
     pub index_model: String,
     pub index_sha: String,
     pub index_dim: usize,
@@ -108,6 +108,18 @@ pub struct ModelMismatch {
     pub current_sha: String,
     pub current_dim: usize,
 }
+
+/// Levels with fewer live items than this are searched exactly (brute force): below it a scan of
+/// all vectors costs about what one HNSW query does, and is exact. Measured here (one core,
+/// 384-d; `cargo bench --bench index -- search` times both at 20k): a scan costs about 30 ns per
+/// item (10k items: 0.31 ms; 20k: 1.3 ms once the vectors leave the cache), against about
+/// 0.26 ms per HNSW query on real sentence embeddings (hnswlib's 3,900 queries/s at recall
+/// 0.985). Random vectors are a worst case for HNSW (1.7 ms per query at 10k) and were not used
+/// to set this.
+///
+/// Both engines start from this default; a store records its own value
+/// ([`StoreInfo::exact_threshold`]).
+pub const EXACT_THRESHOLD: usize = 10_000;
 
 /// The granularity of an indexed item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -226,6 +238,15 @@ pub struct UpdateStats {
 }
 
 impl UpdateStats {
+    /// The counts of one level.
+    pub fn level_mut(&mut self, level: Level) -> &mut LevelStats {
+        match level {
+            Level::Section => &mut self.sections,
+            Level::Initiative => &mut self.initiatives,
+            Level::Sentence => &mut self.sentences,
+        }
+    }
+
     /// Sections and initiatives together: the numbers `simsum index` reports.
     pub fn items(&self) -> LevelStats {
         let (a, b) = (&self.sections, &self.initiatives);
@@ -262,6 +283,10 @@ pub struct ItemFilter<'a> {
     pub document: Option<&'a dyn Fn(&DocumentInfo) -> bool>,
     /// Drop items with these keys.
     pub exclude_keys: Vec<u64>,
+    /// Compare the query with every allowed item (brute force, `--exact`) even where an
+    /// approximate graph would be used. A setting of the query, not of the store handle, so one
+    /// open store answers both kinds of search.
+    pub exact: bool,
 }
 
 /// Stored facts about a document, as filters and results see them.
@@ -296,7 +321,7 @@ pub trait Store: Send + Sync {
         let info = self.info();
         if info.model != *model || info.dimension != dim {
             return Err(StoreError::ModelMismatch(Box::new(ModelMismatch {
-                dir: PathBuf::from(info.url),
+                store: info.url,
                 index_model: info.model.name.clone(),
                 index_sha: short_sha(&info.model.weights_sha256),
                 index_dim: info.dimension,
@@ -307,9 +332,6 @@ pub trait Store: Send + Sync {
         }
         Ok(())
     }
-
-    /// Forces brute-force search (`--exact`) on this handle.
-    fn set_exact(&mut self, exact: bool);
 
     /// A number that changes with every committed update (readers use it to notice changes).
     fn generation(&self) -> Result<u64, StoreError>;
@@ -323,6 +345,16 @@ pub trait Store: Send + Sync {
     /// All items of a level in reading order (document id, then position), with their
     /// sentences (texts and vectors). Boilerplate items are included; check `boilerplate`.
     fn items(&self, level: Level) -> Result<Vec<StoredItem>, StoreError>;
+
+    /// The items of one document of a level in reading order, with their sentences. The
+    /// default reads the whole level; engines that can select by document override it.
+    fn items_of_document(&self, level: Level, doc_id: &str) -> Result<Vec<StoredItem>, StoreError> {
+        Ok(self
+            .items(level)?
+            .into_iter()
+            .filter(|i| i.doc_id == doc_id)
+            .collect())
+    }
 
     /// One item by its id, with its sentences.
     fn item(&self, id: &str) -> Result<StoredItem, StoreError>;
@@ -343,7 +375,8 @@ pub trait Store: Send + Sync {
         filter: &ItemFilter<'_>,
     ) -> Result<Vec<(u64, f32)>, StoreError>;
 
-    /// Whether a search of `level` uses an approximate index rather than brute force.
+    /// Whether a search of `level` (without [`ItemFilter::exact`]) uses an approximate index
+    /// rather than brute force.
     fn uses_graph(&self, level: Level) -> Result<bool, StoreError>;
 
     /// The non-boilerplate items of a level that clustering reads, in the order of
@@ -367,19 +400,32 @@ pub trait Store: Send + Sync {
         Ok(KnnGraph::brute_force(&vectors, k))
     }
 
-    /// The last theme report saved with [`Store::save_themes`], with the generation it
-    /// describes; `None` when there is none.
+    /// The last theme report saved with [`save_themes`], with the generation it describes;
+    /// `None` when there is none.
     fn load_themes(&self) -> Result<Option<SavedThemes>, StoreError>;
-
-    /// Keeps a theme report with the store (`summarize --theme` and the server read it).
-    fn save_themes(&self, themes: &SavedThemes) -> Result<(), StoreError>;
 }
 
-/// A theme report as kept with a store, tagged with the generation it describes.
+/// A theme report as kept with a store, tagged with the generation it describes. The store
+/// keeps the report as data it does not interpret (JSON); [`crate::cluster::ThemeReport`]
+/// reads and writes it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SavedThemes {
     pub generation: u64,
-    pub report: ThemeReport,
+    pub report: serde_json::Value,
+}
+
+/// Keeps a theme report with the store at `url` (`summarize --theme` and the server read it).
+/// Not an index update: it takes no writer lock or lease, since a report names the generation it
+/// describes and a stale one is made again.
+pub fn save_themes(
+    url: &StoreUrl,
+    token: Option<&str>,
+    themes: &SavedThemes,
+) -> Result<(), StoreError> {
+    match url {
+        StoreUrl::Dir(dir) => local::files::IndexFiles::new(dir).write_themes(themes),
+        StoreUrl::Milvus { .. } => milvus::save_themes(url, token, themes),
+    }
 }
 
 /// The write side of a store: one update brings stored items in line with ingested documents.

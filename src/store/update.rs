@@ -10,12 +10,89 @@ use sha2::{Digest, Sha256};
 
 use crate::embed::{EmbedError, Embedder, Embedding, ModelId};
 use crate::ingest::{Document, IngestOptions, IngestReport, Initiative, Section, Sentence};
-use crate::store::{Level, Store, StoreError, StoreWriter, UpdateOptions, UpdateStats};
+use crate::store::{
+    DocumentInfo, Level, Store, StoreError, StoredItem, StoreWriter, UpdateOptions, UpdateStats,
+};
+
 
 /// The absolute form of a path that stores record and compare (symlinks resolved when the file
 /// exists).
 pub fn norm_path(p: &Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| std::path::absolute(p).unwrap_or(p.to_path_buf()))
+}
+
+/// Which stored documents an update speaks for: the one rule every engine's writer follows.
+pub struct UpdateScope {
+    scope: Vec<PathBuf>,
+    keep: std::collections::HashSet<PathBuf>,
+    rebuild: bool,
+}
+
+impl UpdateScope {
+    pub fn new(opts: &UpdateOptions) -> Self {
+        Self {
+            scope: opts.scope.iter().map(|p| norm_path(p)).collect(),
+            keep: opts.keep_paths.iter().map(|p| norm_path(p)).collect(),
+            rebuild: opts.rebuild,
+        }
+    }
+
+    /// Whether a stored document at `path` (as stored, normalised) that this update did not
+    /// ingest again is gone: it lies under an ingested path (or the update is a rebuild) and
+    /// its file was not merely unreadable this time.
+    pub fn removes(&self, path: &Path) -> bool {
+        let in_scope = self.rebuild || self.scope.iter().any(|s| path.starts_with(s));
+        in_scope && (self.rebuild || !self.keep.contains(path))
+    }
+}
+
+/// The current time as RFC 3339 (seconds, UTC), as stores record creation and build times.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// A document as stored, without its sections (ingest-only facts left empty).
+pub fn document_shell(d: &DocumentInfo, format: &str) -> Document {
+    Document {
+        id: d.id.clone(),
+        title: d.title.clone(),
+        date: d.date.clone(),
+        source: None,
+        path: d.path.clone(),
+        content_hash: String::new(),
+        format: format.into(),
+        metadata: Default::default(),
+        sections: Vec::new(),
+    }
+}
+
+/// A stored section with its stored initiatives and their sentences, as the document model has
+/// them (byte ranges inside the file and captions are not stored).
+pub fn section_tree(s: &StoredItem, ordinal: usize, initiatives: &[&StoredItem]) -> Section {
+    Section {
+        id: s.id.clone(),
+        ordinal,
+        heading: s.heading.clone(),
+        number: None,
+        byte_range: (0, 0),
+        captions: Vec::new(),
+        initiatives: initiatives
+            .iter()
+            .map(|i| Initiative {
+                id: i.id.clone(),
+                text: i.text.clone(),
+                boilerplate: i.boilerplate,
+                sentences: i
+                    .sentences
+                    .iter()
+                    .map(|s| Sentence {
+                        text: s.text.clone(),
+                        byte_range: s.byte_range,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
 }
 
 /// One of `count` shards of a corpus (`index` from 1): the files whose path hash falls in it.
@@ -158,7 +235,7 @@ impl Embedder for StoredVectors {
             .iter()
             .map(|t| {
                 let vector = self.by_text.get(*t).cloned().ok_or_else(|| {
-                    EmbedError::Tokenizer(format!("no stored vector for the text `{t}`"))
+                    EmbedError::Service(format!("no stored vector for the text `{t}`"))
                 })?;
                 Ok(Embedding {
                     vector,
@@ -201,20 +278,7 @@ pub fn copy(from: &dyn Store, to: &mut dyn StoreWriter) -> Result<CopyStats, Sto
     let mut docs: HashMap<&str, Document> = docs_info
         .iter()
         .map(|d| {
-            (
-                d.id.as_str(),
-                Document {
-                    id: d.id.clone(),
-                    title: d.title.clone(),
-                    date: d.date.clone(),
-                    source: None,
-                    path: d.path.clone(),
-                    content_hash: String::new(),
-                    format: "copied".into(),
-                    metadata: Default::default(),
-                    sections: Vec::new(),
-                },
-            )
+            (d.id.as_str(), document_shell(d, "copied"))
         })
         .collect();
     for s in &sections {
@@ -225,30 +289,8 @@ pub fn copy(from: &dyn Store, to: &mut dyn StoreWriter) -> Result<CopyStats, Sto
             .get(s.id.as_str())
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        doc.sections.push(Section {
-            id: s.id.clone(),
-            ordinal: doc.sections.len(),
-            heading: s.heading.clone(),
-            number: None,
-            byte_range: (0, 0),
-            captions: Vec::new(),
-            initiatives: inits
-                .iter()
-                .map(|i| Initiative {
-                    id: i.id.clone(),
-                    text: i.text.clone(),
-                    boilerplate: i.boilerplate,
-                    sentences: i
-                        .sentences
-                        .iter()
-                        .map(|s| Sentence {
-                            text: s.text.clone(),
-                            byte_range: s.byte_range,
-                        })
-                        .collect(),
-                })
-                .collect(),
-        });
+        let ordinal = doc.sections.len();
+        doc.sections.push(section_tree(s, ordinal, inits));
     }
     let mut docs: Vec<Document> = docs.into_values().collect();
     docs.sort_by(|a, b| a.id.cmp(&b.id));

@@ -58,7 +58,7 @@ impl Embedder for Cached {
             .iter()
             .map(|t| {
                 let vector = self.vectors.get(*t).cloned().ok_or_else(|| {
-                    EmbedError::Tokenizer(format!(
+                    EmbedError::Service(format!(
                         "bench: the writer asked for a text that was not embedded up front: `{t}`"
                     ))
                 })?;
@@ -362,9 +362,138 @@ pub(super) fn run(
     };
     let load_start = load_average();
     let tmp = tempfile::tempdir()?;
+    let c = prepare(g, a, tmp.path())?;
+
+    // Fresh stores with unique names, dropped at the end whatever happens.
+    let stamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() % 1_000_000_000);
+    let store_url = |tag: &str| StoreUrl::Milvus {
+        host: host.clone(),
+        port: *port,
+        name: format!("{name}_bench_{}_{stamp}_{tag}", std::process::id()),
+    };
+    let urls = [store_url("w1"), store_url("w2")];
+    let _cleanup = Cleanup {
+        urls: urls.to_vec(),
+        token: g.store_token.clone(),
+    };
+    let token = g.store_token.as_deref();
+    let mut writes = Vec::new();
+    let mut milvus_counts = Vec::new();
+    for (u, writers) in urls.iter().zip([1u32, 2]) {
+        // Created (collections made and loaded) before the clock starts; searches go to
+        // Milvus's index whatever the size.
+        let mut w = MilvusWriter::open(u, token, &c.model_id, c.dim, true, Shard::ALL)?;
+        w.set_exact_threshold(0)?;
+        drop(w);
+        if !a.json {
+            eprintln!("writing {u} with {writers} writer process(es)...");
+        }
+        let (seconds, runs) = write_milvus(g, u, &c.paths, &c.cache, writers)?;
+        let counts = simsum::store::open(u, token)?.counts()?;
+        writes.push(write_entry(
+            "milvus",
+            writers,
+            &counts,
+            seconds,
+            serde_json::to_value(&runs)?,
+        ));
+        milvus_counts.push(counts);
+    }
+
+    // The peer: the local index from the same vectors, its HNSW graph used whatever the size.
+    let t = Instant::now();
+    let local = write_local(&tmp.path().join("local"), &c.model_id, c.dim, &c.cached, &c.paths, &c.opts)?;
+    let local_seconds = t.elapsed().as_secs_f64();
+    let local_counts = Store::counts(&local)?;
+    writes.push(write_entry(
+        "local",
+        1,
+        &local_counts,
+        local_seconds,
+        Value::Null,
+    ));
+    let (exact, exact_ms) = exact_top(&local, &c.queries)?;
+    let milvus = simsum::store::open(&urls[0], token)?;
+    let mut search = vec![
+        json!({"store": "milvus"}),
+        json!({"store": "local"}),
+        json!({"store": "exact scan", "index_used": false, "recall_at_10": 1.0,
+               "p50_ms": bench::percentile(&exact_ms, 50.0),
+               "p99_ms": bench::percentile(&exact_ms, 99.0)}),
+    ];
+    for (entry, store) in search
+        .iter_mut()
+        .zip([milvus.as_ref(), &local as &dyn Store])
+    {
+        let m = measure(store, &c.queries, &exact)?;
+        entry
+            .as_object_mut()
+            .expect("object")
+            .extend(m.as_object().expect("object").clone());
+    }
+    let shards_match = milvus_counts.windows(2).all(|w| w[0] == w[1]) && {
+        let (m, l) = (&milvus_counts[0], &local_counts);
+        m == l
+    };
+    let machine = Machine::detect();
+    let out = json!({
+        "benchmark": "index-store",
+        "machine": machine,
+        "load_average": {"start": load_start, "end": load_average()},
+        "store": url.to_string(),
+        "stores_made": urls.iter().map(|u| u.to_string()).collect::<Vec<_>>(),
+        "server_version": Value::Null,
+        "model": c.model_id.name, "dimension": c.dim,
+        "corpus": {
+            "generated": c.generated, "paths": paths_for_json(&c.paths, c.generated),
+            "documents": local_counts.documents, "sections": local_counts.sections,
+            "initiatives": local_counts.initiatives, "sentences": local_counts.sentences,
+            "distinct_texts": c.cached.vectors.len(),
+        },
+        "embedding": {"texts": c.cached.vectors.len(), "seconds": c.embed_seconds,
+                      "texts_per_s": c.cached.vectors.len() as f64 / c.embed_seconds},
+        "writes_include": "reading and splitting the files, planning, writing rows (Milvus: and waiting until they are visible; local: SQLite commit and HNSW graphs); not model load or embedding (vectors embedded once, up front)",
+        "writes": writes,
+        "counts_match": shards_match,
+        "queries": {"count": c.queries.len(), "k": K, "level": LEVEL.as_str(),
+                    "from": "corpus sentences, embedded by the model"},
+        "recall": "tie-aware: a result scoring at least the 10th exact neighbour counts",
+        "search": search,
+    });
+    if a.json {
+        outln!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print_table(&out)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The corpus of a run: its files, the vectors of its texts (embedded once, up front, and kept
+/// in `cache` for the writer processes), and the queries.
+struct Corpus {
+    paths: Vec<PathBuf>,
+    generated: bool,
+    opts: IndexPathsOptions,
+    queries: Vec<Vec<f32>>,
+    embed_seconds: f64,
+    model_id: simsum::embed::ModelId,
+    dim: usize,
+    cache: PathBuf,
+    cached: Cached,
+}
+
+/// Reads (or generates) the corpus, embeds its texts and the queries: sentences spread over
+/// the corpus.
+fn prepare(
+    g: &super::super::Global,
+    a: &IndexBenchArgs,
+    tmp: &Path,
+) -> anyhow::Result<Corpus> {
     let generated = a.paths.is_empty();
     let paths = if generated {
-        let dir = tmp.path().join("corpus");
+        let dir = tmp.join("corpus");
         generate(&dir, &a.sentences_from, a.reports)?;
         vec![dir]
     } else {
@@ -402,56 +531,38 @@ pub(super) fn run(
     queries.iter_mut().for_each(|q| simsum::embed::normalize(q));
     let (model_id, dim) = (model.model_id(), model.dim());
     let by_text: HashMap<String, Vec<f32>> = texts.into_iter().zip(vectors).collect();
-    let cache = tmp.path().join("vectors.json");
+    let cache = tmp.join("vectors.json");
     std::fs::write(&cache, serde_json::to_vec(&by_text)?)?;
     let cached = Cached {
         model,
         vectors: by_text,
     };
 
-    // Fresh stores with unique names, dropped at the end whatever happens.
-    let stamp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() % 1_000_000_000);
-    let store_url = |tag: &str| StoreUrl::Milvus {
-        host: host.clone(),
-        port: *port,
-        name: format!("{name}_bench_{}_{stamp}_{tag}", std::process::id()),
-    };
-    let urls = [store_url("w1"), store_url("w2")];
-    let _cleanup = Cleanup {
-        urls: urls.to_vec(),
-        token: g.store_token.clone(),
-    };
-    let token = g.store_token.as_deref();
-    let mut writes = Vec::new();
-    let mut milvus_counts = Vec::new();
-    for (u, writers) in urls.iter().zip([1u32, 2]) {
-        // Created (collections made and loaded) before the clock starts; searches go to
-        // Milvus's index whatever the size.
-        let mut w = MilvusWriter::open(u, token, &model_id, dim, true, Shard::ALL)?;
-        w.set_exact_threshold(0)?;
-        drop(w);
-        if !a.json {
-            eprintln!("writing {u} with {writers} writer process(es)...");
-        }
-        let (seconds, runs) = write_milvus(g, u, &paths, &cache, writers)?;
-        let counts = simsum::store::open(u, token)?.counts()?;
-        writes.push(write_entry(
-            "milvus",
-            writers,
-            &counts,
-            seconds,
-            serde_json::to_value(&runs)?,
-        ));
-        milvus_counts.push(counts);
-    }
+    Ok(Corpus {
+        paths,
+        generated,
+        opts,
+        queries,
+        embed_seconds,
+        model_id,
+        dim,
+        cache,
+        cached,
+    })
+}
 
-    // The peer: the local index from the same vectors, its HNSW graph used whatever the size.
-    let dir = tmp.path().join("local");
+/// The local index of the corpus from the cached vectors, its graph used whatever the size.
+fn write_local(
+    dir: &Path,
+    model_id: &simsum::embed::ModelId,
+    dim: usize,
+    cached: &Cached,
+    paths: &[PathBuf],
+    opts: &IndexPathsOptions,
+) -> anyhow::Result<simsum::store::local::LocalStore> {
     let mut lw = LocalWriter::open_with(
-        &dir,
-        &model_id,
+        dir,
+        model_id,
         dim,
         true,
         LocalOptions {
@@ -459,21 +570,17 @@ pub(super) fn run(
             ..Default::default()
         },
     )?;
-    let t = Instant::now();
-    index_paths(&mut lw, &cached, &paths, &opts, &|_, _| {})?;
-    let local_seconds = t.elapsed().as_secs_f64();
-    let local = lw.into_index();
-    let local_counts = Store::counts(&local)?;
-    writes.push(write_entry(
-        "local",
-        1,
-        &local_counts,
-        local_seconds,
-        Value::Null,
-    ));
+    index_paths(&mut lw, cached, paths, opts, &|_, _| {})?;
+    Ok(lw.into_index())
+}
 
+/// Exact scores of each query against the level's non-boilerplate items (by item id) with its
+/// K-th best score, and the time each scan took (ms).
+type ExactTop = (Vec<(HashMap<String, f32>, f32)>, Vec<f64>);
+
+fn exact_top(local: &dyn Store, queries: &[Vec<f32>]) -> anyhow::Result<ExactTop> {
     // Exact top K of each query over the level's non-boilerplate items, by item id.
-    let items: Vec<(String, Vec<f32>)> = Store::items(&local, LEVEL)?
+    let items: Vec<(String, Vec<f32>)> = local.items(LEVEL)?
         .into_iter()
         .filter(|i| !i.boilerplate)
         .map(|i| (i.id, i.vector))
@@ -497,59 +604,7 @@ pub(super) fn run(
             (scores, kth)
         })
         .collect();
-    let milvus = simsum::store::open(&urls[0], token)?;
-    let mut search = vec![
-        json!({"store": "milvus"}),
-        json!({"store": "local"}),
-        json!({"store": "exact scan", "index_used": false, "recall_at_10": 1.0,
-               "p50_ms": bench::percentile(&exact_ms, 50.0),
-               "p99_ms": bench::percentile(&exact_ms, 99.0)}),
-    ];
-    for (entry, store) in search
-        .iter_mut()
-        .zip([milvus.as_ref(), &local as &dyn Store])
-    {
-        let m = measure(store, &queries, &exact)?;
-        entry
-            .as_object_mut()
-            .expect("object")
-            .extend(m.as_object().expect("object").clone());
-    }
-    let shards_match = milvus_counts.windows(2).all(|w| w[0] == w[1]) && {
-        let (m, l) = (&milvus_counts[0], &local_counts);
-        m == l
-    };
-    let machine = Machine::detect();
-    let out = json!({
-        "benchmark": "index-store",
-        "machine": machine,
-        "load_average": {"start": load_start, "end": load_average()},
-        "store": url.to_string(),
-        "stores_made": urls.iter().map(|u| u.to_string()).collect::<Vec<_>>(),
-        "server_version": Value::Null,
-        "model": model_id.name, "dimension": dim,
-        "corpus": {
-            "generated": generated, "paths": paths_for_json(&paths, generated),
-            "documents": local_counts.documents, "sections": local_counts.sections,
-            "initiatives": local_counts.initiatives, "sentences": local_counts.sentences,
-            "distinct_texts": cached.vectors.len(),
-        },
-        "embedding": {"texts": cached.vectors.len(), "seconds": embed_seconds,
-                      "texts_per_s": cached.vectors.len() as f64 / embed_seconds},
-        "writes_include": "reading and splitting the files, planning, writing rows (Milvus: and waiting until they are visible; local: SQLite commit and HNSW graphs); not model load or embedding (vectors embedded once, up front)",
-        "writes": writes,
-        "counts_match": shards_match,
-        "queries": {"count": queries.len(), "k": K, "level": LEVEL.as_str(),
-                    "from": "corpus sentences, embedded by the model"},
-        "recall": "tie-aware: a result scoring at least the 10th exact neighbour counts",
-        "search": search,
-    });
-    if a.json {
-        outln!("{}", serde_json::to_string_pretty(&out)?);
-    } else {
-        print_table(&out)?;
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok((exact, exact_ms))
 }
 
 fn paths_for_json(paths: &[PathBuf], generated: bool) -> Value {

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use super::graphs::{self, FlatGraph};
-use super::layout::dot;
+use crate::embed::dot;
 use super::LocalStore;
 use crate::store::{DocumentInfo, ItemFilter, Level, StoreError};
 
@@ -57,9 +57,7 @@ impl LevelIndex {
             li.boilerplate.push(bp);
         }
         li.docs = docs;
-        if li.keys.len() >= store.manifest.exact_threshold
-            && !store.exact
-            && level != Level::Sentence
+        if li.keys.len() >= store.manifest.exact_threshold && level != Level::Sentence
         {
             // Missing, damaged or built otherwise: searched exactly until a writer rebuilds it.
             if let Some(graph) = graphs::load_search(&store.files, level, store.graph_spec()) {
@@ -132,7 +130,7 @@ impl LevelIndex {
         let threshold = store.manifest.exact_threshold;
         match &self.graph {
             // A selective filter makes graph search miss; few allowed items are cheap to scan.
-            Some(g) if !store.exact && n_allowed >= threshold.min(self.keys.len() / 10).max(k) => {
+            Some(g) if !filter.exact && n_allowed >= threshold.min(self.keys.len() / 10).max(k) => {
                 let keep = |key: usize| self.pos.get(&(key as u64)).is_some_and(|&p| allowed(p));
                 let mut hits: Vec<(u64, f32)> = g
                     .search(query, k, store.manifest.hnsw.ef_search, Some(&keep))

@@ -18,6 +18,17 @@ pub struct Counts {
     pub sentences: usize,
 }
 
+impl std::fmt::Display for Counts {
+    /// `N documents, N sections, N initiatives, N sentences`, as the commands report them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} documents, {} sections, {} initiatives, {} sentences",
+            self.documents, self.sections, self.initiatives, self.sentences
+        )
+    }
+}
+
 /// The contents of `manifest.json`. Fields added after format 1 must use `#[serde(default)]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -45,7 +56,7 @@ pub struct Manifest {
 impl Manifest {
     /// A manifest for a new, empty index.
     pub fn new(model: ModelId, dimension: usize) -> Self {
-        let now = now_rfc3339();
+        let now = crate::store::update::now_rfc3339();
         Self {
             dtype: model.dtype.clone(),
             format_version: FORMAT_VERSION,
@@ -64,7 +75,3 @@ impl Manifest {
     }
 }
 
-/// The current time as RFC 3339 (seconds, UTC).
-pub fn now_rfc3339() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
-}

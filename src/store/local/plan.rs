@@ -6,9 +6,8 @@
 //! normalised mean of its initiatives' ([`section_vectors`]).
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 
-use super::norm_path;
+use crate::store::update::UpdateScope;
 use super::sqlite::{Db, ItemRow};
 use crate::ingest::Document;
 use crate::store::items::{flatten, section_vectors};
@@ -39,16 +38,14 @@ impl<'a> Plan<'a> {
     /// Plans an update of the store behind `db` to `docs` under `opts`.
     pub fn new(db: &Db, docs: &'a [Document], opts: &UpdateOptions) -> Result<Self, StoreError> {
         // Which stored documents this update speaks for.
-        let scope: Vec<PathBuf> = opts.scope.iter().map(|p| norm_path(p)).collect();
-        let keep: HashSet<PathBuf> = opts.keep_paths.iter().map(|p| norm_path(p)).collect();
+        let scope = UpdateScope::new(opts);
         let new_doc_ids: HashSet<&str> = docs.iter().map(|d| d.id.as_str()).collect();
         let mut affected: Vec<String> = Vec::new();
         let mut removed_docs: Vec<String> = Vec::new();
         for (id, path) in db.document_paths()? {
-            let in_scope = opts.rebuild || scope.iter().any(|s| path.starts_with(s));
             if new_doc_ids.contains(id.as_str()) {
                 affected.push(id);
-            } else if in_scope && (opts.rebuild || !keep.contains(&path)) {
+            } else if scope.removes(&path) {
                 affected.push(id.clone());
                 removed_docs.push(id);
             }

@@ -390,6 +390,22 @@ impl Db {
             .collect())
     }
 
+    /// The items of one document of a level in reading order, without sentences.
+    pub fn items_of_document(
+        &self,
+        level: Level,
+        doc_id: &str,
+    ) -> Result<Vec<StoredItem>, StoreError> {
+        Ok(self
+            .query_items(
+                "WHERE i.level = ?1 AND i.doc_id = ?2 ORDER BY i.ordinal",
+                &[&level.code(), &doc_id],
+            )?
+            .into_iter()
+            .map(|(item, _)| item)
+            .collect())
+    }
+
     /// All sentences in reading order, grouped by the item of `level` they belong to (their
     /// section or their initiative).
     pub fn sentences_by_parent(

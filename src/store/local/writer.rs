@@ -13,13 +13,14 @@ use super::files::IndexFiles;
 use super::graphs::{self, GraphSpec};
 use super::layout::{HnswParams, COMPACT_TOMBSTONE_RATIO};
 use super::lock::WriterLock;
-use super::manifest::{self, Manifest};
+use super::manifest::Manifest;
 use super::plan::Plan;
 use super::sqlite::{Commit, Db, ItemWrite};
-use super::{norm_path, LocalStore};
+use super::LocalStore;
+use crate::store::update::norm_path;
 use crate::embed::{Embedder, ModelId};
 use crate::ingest::Document;
-use crate::store::{Level, LevelStats, Store, StoreError, StoreWriter, UpdateOptions, UpdateStats};
+use crate::store::{Level, Store, StoreError, StoreWriter, UpdateOptions, UpdateStats};
 
 /// How a writer sets up the index: the HNSW parameters and the size below which a level is
 /// searched exactly, recorded in the manifest. `None` keeps what the index records (the
@@ -159,14 +160,14 @@ impl LocalWriter {
         for (id, row) in &plan.existing {
             if !new_ids.contains(id.as_str()) {
                 remove_items.push(id.as_str());
-                level_stats(&mut stats, row.level).removed += 1;
+                stats.level_mut(row.level).removed += 1;
                 changed = true;
             }
         }
         let mut writes = Vec::with_capacity(plan.items.len());
         for item in &plan.items {
             let (row, vector) = (&item.row, item.vector.as_deref().unwrap_or(&[]));
-            let counts = level_stats(&mut stats, row.level);
+            let counts = stats.level_mut(row.level);
             match plan.existing.get(&row.id) {
                 Some(old) if old == row => {
                     counts.unchanged += 1;
@@ -206,7 +207,7 @@ impl LocalWriter {
         store.levels = Default::default();
         store.manifest.counts = store.db.counts()?;
         store.manifest.generation = generation;
-        store.manifest.built_at = manifest::now_rfc3339();
+        store.manifest.built_at = crate::store::update::now_rfc3339();
         store.manifest.simsum_version = env!("CARGO_PKG_VERSION").to_string();
         store.files.write_manifest(&store.manifest)?;
         Ok(stats)
@@ -305,13 +306,6 @@ fn embed(
     Ok(out)
 }
 
-fn level_stats(stats: &mut UpdateStats, level: Level) -> &mut LevelStats {
-    match level {
-        Level::Section => &mut stats.sections,
-        Level::Initiative => &mut stats.initiatives,
-        Level::Sentence => &mut stats.sentences,
-    }
-}
 
 impl StoreWriter for LocalWriter {
     fn store(&self) -> &dyn Store {

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::embed::ModelId;
-use crate::store::local::layout::dot;
+use crate::embed::dot;
 use crate::store::{
     Counts, DocumentInfo, ItemFilter, Level, SavedThemes, Store, StoreError, StoreInfo, StoreUrl,
     StoredItem, StoredSentence,
@@ -40,8 +40,7 @@ const LAYOUT_VERSION: u32 = 1;
 /// Section texts longer than this are not stored (Milvus caps a row's dynamic fields at 64 KiB):
 /// they are joined from the section's initiatives when read, which is how they were made.
 const MAX_STORED_TEXT: usize = 48_000;
-/// Default: levels with fewer items than this are searched exactly.
-pub const EXACT_THRESHOLD: usize = 10_000;
+pub use crate::store::EXACT_THRESHOLD;
 
 /// What `NAME_meta` records about the store (the row of kind `info`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -106,7 +105,6 @@ pub struct MilvusStore {
     url: StoreUrl,
     names: Names,
     info: MetaInfo,
-    exact: bool,
     flat: [OnceLock<FlatLevel>; 3],
     /// Rows per level, counted once per opened store (a count pages through every key).
     level_counts: [OnceLock<usize>; 3],
@@ -156,7 +154,6 @@ impl MilvusStore {
             url: url.clone(),
             names,
             info,
-            exact: false,
             flat: Default::default(),
             level_counts: Default::default(),
         })
@@ -339,7 +336,7 @@ impl MilvusStore {
     }
 
     fn searches_exactly(&self, level: Level) -> Result<bool, StoreError> {
-        Ok(self.exact || self.level_count(level)? < self.info.exact_threshold)
+        Ok(self.level_count(level)? < self.info.exact_threshold)
     }
 }
 
@@ -398,9 +395,6 @@ impl Store for MilvusStore {
         }
     }
 
-    fn set_exact(&mut self, exact: bool) {
-        self.exact = exact;
-    }
 
     fn generation(&self) -> Result<u64, StoreError> {
         let rows =
@@ -498,7 +492,7 @@ impl Store for MilvusStore {
             }
         }
         Err(StoreError::UnknownItem {
-            dir: PathBuf::from(self.url.to_string()),
+            store: self.url.to_string(),
             id: id.to_string(),
         })
     }
@@ -545,7 +539,7 @@ impl Store for MilvusStore {
             None => None,
         };
         let excluded: HashSet<u64> = filter.exclude_keys.iter().copied().collect();
-        if self.searches_exactly(level)? {
+        if filter.exact || self.searches_exactly(level)? {
             let f = self.flat(level)?;
             let mut hits: Vec<(u64, f32)> = (0..f.keys.len())
                 .filter(|&p| {
@@ -636,24 +630,31 @@ impl Store for MilvusStore {
         // An unreadable report is as good as none: it is made again from the store.
         Ok(serde_json::from_str(&json).ok())
     }
+}
 
-    fn save_themes(&self, themes: &SavedThemes) -> Result<(), StoreError> {
-        let json = serde_json::to_string(themes).expect("theme report serialises");
-        let set = writer::unique_token();
-        let chunks: Vec<String> = chunk_str(&json, 16_000);
-        let n = chunks.len();
-        let rows: Vec<Value> = chunks
-            .into_iter()
-            .enumerate()
-            .map(|(i, d)| {
-                json!({"vec": AUX_VECTOR, "kind": "themes", "set": set, "part": i, "parts": n, "data": d})
-            })
-            .collect();
-        let meta = self.names.meta();
-        let old = self.client.keys_where(&meta, "kind == \"themes\"")?;
-        self.client.replace(&meta, rows, &old)?;
-        Ok(())
-    }
+/// Writes a theme report into the store's meta collection as a new set of parts, then drops
+/// the old set (readers take the newest complete set).
+pub(super) fn save_themes(
+    url: &StoreUrl,
+    token: Option<&str>,
+    themes: &SavedThemes,
+) -> Result<(), StoreError> {
+    let (client, names) = connect(url, token)?;
+    let json = serde_json::to_string(themes).expect("theme report serialises");
+    let set = writer::unique_token();
+    let chunks: Vec<String> = chunk_str(&json, 16_000);
+    let n = chunks.len();
+    let rows: Vec<Value> = chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| {
+            json!({"vec": AUX_VECTOR, "kind": "themes", "set": set, "part": i, "parts": n, "data": d})
+        })
+        .collect();
+    let meta = names.meta();
+    let old = client.keys_where(&meta, "kind == \"themes\"")?;
+    client.replace(&meta, rows, &old)?;
+    Ok(())
 }
 
 /// Splits a string into pieces of at most `max` bytes, on character boundaries.

@@ -11,11 +11,15 @@
 //! writers of disjoint shards run side by side, a second writer of an overlapping shard is
 //! refused, and a crashed writer's lease runs out after [`LEASE_SECONDS`].
 
-use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
+
+mod commit;
+
+use commit::Writes;
 
 use super::client::MilvusClient;
 use super::rows::{int, key, s, str_list, vector, AUX_DIM, AUX_VECTOR};
@@ -25,10 +29,10 @@ use super::{
 };
 use crate::embed::{Embedder, ModelId};
 use crate::ingest::Document;
-use crate::store::items::{flatten, section_vectors, NewItem};
-use crate::store::update::{norm_path, Shard};
+use crate::store::items::{flatten, NewItem};
+use crate::store::update::{norm_path, now_rfc3339, Shard};
 use crate::store::{
-    Level, LevelStats, Store, StoreError, StoreUrl, StoreWriter, UpdateOptions, UpdateStats,
+    Level, Store, StoreError, StoreUrl, StoreWriter, UpdateOptions, UpdateStats,
 };
 
 /// How long a writer's lease lasts without renewal; writers renew it as they go.
@@ -167,13 +171,6 @@ fn info_row(info: &MetaInfo) -> Value {
            "info": serde_json::to_string(info).expect("json")})
 }
 
-fn level_stats(stats: &mut UpdateStats, level: Level) -> &mut LevelStats {
-    match level {
-        Level::Section => &mut stats.sections,
-        Level::Initiative => &mut stats.initiatives,
-        Level::Sentence => &mut stats.sentences,
-    }
-}
 
 impl MilvusWriter {
     /// Opens (creating when absent) the store at `url` for writing shard `shard`: takes the
@@ -206,7 +203,7 @@ impl MilvusWriter {
                     model: model.clone(),
                     dimension: dim,
                     exact_threshold: EXACT_THRESHOLD,
-                    created_at: crate::store::local::manifest::now_rfc3339(),
+                    created_at: now_rfc3339(),
                 };
                 let old = client.keys_where(
                     &names.meta(),
@@ -228,7 +225,6 @@ impl MilvusWriter {
             url: url.clone(),
             names,
             info,
-            exact: false,
             flat: Default::default(),
             level_counts: Default::default(),
         };
@@ -417,6 +413,10 @@ impl StoreWriter for MilvusWriter {
         &self.store
     }
 
+    /// The steps: [`MilvusWriter::plan`] (which stored rows this update speaks for),
+    /// [`MilvusWriter::vectors`] (embed what no stored row has a vector for), then commit:
+    /// item rows ([`MilvusWriter::write_level`]), document rows, the generation, and a wait
+    /// until all of it is visible.
     fn update(
         &mut self,
         docs: &[Document],
@@ -425,228 +425,25 @@ impl StoreWriter for MilvusWriter {
         progress: &dyn Fn(usize, usize),
     ) -> Result<UpdateStats, StoreError> {
         if opts.rebuild && !std::mem::replace(&mut self.rebuilt, true) {
-            // A rebuild asked of an open writer: reopen over emptied collections.
-            let url = self.store.url.clone();
-            let shard = self.lease.as_ref().map_or(Shard::ALL, |l| l.shard);
-            let model = self.store.info.model.clone();
-            let dim = self.store.info.dimension;
-            if let Some(l) = self.lease.take() {
-                self.store
-                    .client
-                    .delete(&self.store.names.meta(), &[l.key])?;
-            }
-            *self = MilvusWriter::open(&url, self.store.client.token(), &model, dim, true, shard)?;
+            self.reopen_emptied()?;
         }
         self.renew()?;
-        let names = self.store.names.clone();
         let mut stats = UpdateStats::default();
-
-        // 1. Plan: which stored documents this update speaks for, and their rows.
-        let scope: Vec<PathBuf> = opts.scope.iter().map(|p| norm_path(p)).collect();
-        let keep: HashSet<PathBuf> = opts.keep_paths.iter().map(|p| norm_path(p)).collect();
-        let new_ids: HashSet<&str> = docs.iter().map(|d| d.id.as_str()).collect();
-        let mut doc_fields: Vec<&str> = DOC_FIELDS.to_vec();
-        doc_fields.push("pk");
-        let stored_docs = self
-            .client()
-            .query_all(&names.documents(), "pk >= 0", &doc_fields)?;
-        let mut removed_docs: Vec<String> = Vec::new();
-        let mut stored_by_id: HashMap<String, Vec<(u64, Value)>> = HashMap::new();
-        for r in &stored_docs {
-            let Some(key) = key(r) else {
-                continue;
-            };
-            stored_by_id
-                .entry(s(r, "doc_id"))
-                .or_default()
-                .push((key, r.clone()));
-        }
-        for (id, rows) in &stored_by_id {
-            let path = PathBuf::from(s(&rows[0].1, "path"));
-            let in_scope = opts.rebuild || scope.iter().any(|s| path.starts_with(s));
-            if !new_ids.contains(id.as_str()) && in_scope && (opts.rebuild || !keep.contains(&path))
-            {
-                removed_docs.push(id.clone());
-            }
-        }
-        // Rows of new documents too: a run that stopped before writing a document's row may
-        // have written its items already.
-        let mut touched: Vec<String> = new_ids.iter().map(|s| s.to_string()).collect();
-        touched.extend(removed_docs.iter().cloned());
-        touched.sort();
-        let mut existing: [HashMap<String, Vec<Existing>>; 3] = Default::default();
-        for level in Level::ALL {
-            existing[level.slot()] = self.existing(level, &touched)?;
-        }
-
-        // 2. Embed what no stored row has a vector for.
+        let mut plan = self.plan(docs, opts)?;
         let new_items = flatten(docs);
-        let mut by_hash: HashMap<String, Vec<f32>> = HashMap::new();
-        for level in [Level::Initiative, Level::Sentence] {
-            for rows in existing[level.slot()].values() {
-                for e in rows {
-                    by_hash
-                        .entry(e.content_hash.clone())
-                        .or_insert_with(|| vector(&e.row));
-                }
-            }
-        }
-        let mut wanted: Vec<String> = Vec::new();
-        let mut seen: HashSet<&str> = HashSet::new();
-        for i in new_items.iter().filter(|i| i.level != Level::Section) {
-            if !by_hash.contains_key(&i.content_hash) && seen.insert(&i.content_hash) {
-                wanted.push(i.content_hash.clone());
-            }
-        }
-        by_hash.extend(self.vectors_by_hash(&wanted)?);
-        let mut to_embed: Vec<(&str, &str)> = Vec::new();
-        let mut queued: HashSet<&str> = HashSet::new();
-        for i in new_items.iter().filter(|i| i.level != Level::Section) {
-            if !by_hash.contains_key(&i.content_hash) && queued.insert(&i.content_hash) {
-                to_embed.push((&i.content_hash, &i.text));
-            }
-        }
-        let batch = if opts.batch_size == 0 {
-            256
-        } else {
-            opts.batch_size
-        };
-        progress(0, to_embed.len());
-        let mut embedded: Vec<(String, Vec<f32>)> = Vec::with_capacity(to_embed.len());
-        for (n, chunk) in to_embed.chunks(batch).enumerate() {
-            let texts: Vec<&str> = chunk.iter().map(|(_, t)| *t).collect();
-            let out = embedder.embed(&texts)?;
-            for ((h, _), e) in chunk.iter().zip(out) {
-                let mut v = e.vector;
-                crate::embed::normalize(&mut v);
-                embedded.push((h.to_string(), v));
-            }
-            progress(
-                (n * batch + chunk.len()).min(to_embed.len()),
-                to_embed.len(),
-            );
-            self.renew()?;
-        }
-        stats.embedded = to_embed.len();
-        by_hash.extend(embedded);
-        let mut vectors: HashMap<String, Vec<f32>> = HashMap::new();
-        for i in new_items.iter().filter(|i| i.level != Level::Section) {
-            if let Some(v) = by_hash.get(&i.content_hash) {
-                vectors.insert(i.id.clone(), v.clone());
-            }
-        }
-        let sections = section_vectors(
-            new_items
-                .iter()
-                .map(|i| (i, vectors.get(&i.id).map(Vec::as_slice))),
-        );
-        vectors.extend(sections);
-
-        // 3. Commit: new rows, then stale rows out, then document rows, then the generation.
-        let mut last_write: HashMap<String, (u64, bool)> = HashMap::new();
-        let mut changed = false;
+        let vectors = self.vectors(&new_items, &plan, embedder, opts, progress, &mut stats)?;
+        let mut writes = Writes::default();
         for level in Level::ALL {
-            let name = names.level(level);
-            let mut olds = std::mem::take(&mut existing[level.slot()]);
-            let mut inserts: Vec<Value> = Vec::new();
-            let mut kept: HashSet<u64> = HashSet::new();
-            let mut new_here: HashSet<&str> = HashSet::new();
-            for item in new_items.iter().filter(|i| i.level == level) {
-                let Some(v) = vectors.get(&item.id) else {
-                    continue;
-                };
-                new_here.insert(&item.id);
-                let row = item_row(item, v);
-                let st = level_stats(&mut stats, level);
-                match olds.get(&item.id) {
-                    Some(rows) => match rows.iter().find(|e| same_row(&e.row, &row)) {
-                        Some(e) => {
-                            kept.insert(e.key);
-                            st.unchanged += 1;
-                        }
-                        None => {
-                            inserts.push(row);
-                            st.updated += 1;
-                        }
-                    },
-                    None => {
-                        inserts.push(row);
-                        st.added += 1;
-                    }
-                }
-            }
-            let mut stale: Vec<u64> = Vec::new();
-            for (id, rows) in olds.drain() {
-                if !new_here.contains(id.as_str()) {
-                    level_stats(&mut stats, level).removed += 1;
-                }
-                stale.extend(rows.iter().map(|e| e.key).filter(|k| !kept.contains(k)));
-            }
-            if !inserts.is_empty() {
-                let keys = self.client().insert(&name, inserts)?;
-                last_write.insert(name.clone(), (*keys.last().expect("rows"), true));
-                changed = true;
-            }
-            if !stale.is_empty() {
-                self.client().delete(&name, &stale)?;
-                last_write.insert(name.clone(), (*stale.last().expect("rows"), false));
-                changed = true;
-            }
+            let olds = std::mem::take(&mut plan.existing[level.slot()]);
+            self.write_level(level, &new_items, olds, &vectors, &mut stats, &mut writes)?;
             self.renew()?;
         }
-        let mut doc_inserts: Vec<Value> = Vec::new();
-        let mut doc_deletes: Vec<u64> = Vec::new();
-        for d in docs {
-            let row = doc_row(d);
-            let rows = stored_by_id.get(&d.id).map(Vec::as_slice).unwrap_or(&[]);
-            let same = |r: &Value| DOC_FIELDS.iter().all(|f| r.get(*f) == row.get(*f));
-            if rows.len() == 1 && same(&rows[0].1) {
-                continue;
-            }
-            doc_inserts.push(row);
-            doc_deletes.extend(rows.iter().map(|(k, _)| *k));
-        }
-        for id in &removed_docs {
-            doc_deletes.extend(stored_by_id[id].iter().map(|(k, _)| *k));
-            stats.documents_removed += 1;
-        }
-        let docs_name = names.documents();
-        if !doc_inserts.is_empty() {
-            let keys = self.client().insert(&docs_name, doc_inserts)?;
-            last_write.insert(docs_name.clone(), (*keys.last().expect("rows"), true));
-            changed = true;
-        }
-        if !doc_deletes.is_empty() {
-            self.client().delete(&docs_name, &doc_deletes)?;
-            last_write.insert(
-                docs_name.clone(),
-                (*doc_deletes.last().expect("rows"), false),
-            );
-            changed = true;
-        }
-        if changed || opts.rebuild {
-            let old: Vec<(u64, u64)> = self
-                .client()
-                .query_all(&names.meta(), "kind == \"generation\"", &["value"])?
-                .iter()
-                .filter_map(|r| Some((key(r)?, s(r, "value").parse().ok()?)))
-                .collect();
-            // Several writers may commit at once: a time stamp above every earlier value
-            // still changes with every commit.
-            let micros = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_micros() as u64);
-            let value = old.iter().map(|g| g.1 + 1).max().unwrap_or(1).max(micros);
-            let keys = self.client().insert(
-                &names.meta(),
-                vec![json!({"vec": AUX_VECTOR, "kind": "generation", "value": value.to_string()})],
-            )?;
-            let older: Vec<u64> = old.iter().map(|g| g.0).collect();
-            self.client().delete(&names.meta(), &older)?;
-            last_write.insert(names.meta(), (keys[0], true));
+        self.write_documents(docs, &plan, &mut stats, &mut writes)?;
+        if writes.changed || opts.rebuild {
+            self.bump_generation(&mut writes)?;
         }
         // Reads are "bounded": wait until this update is visible before saying it is done.
-        for (name, (key, present)) in &last_write {
+        for (name, (key, present)) in &writes.last {
             self.client().wait_visible(name, *key, *present)?;
         }
         self.store.flat = Default::default();
@@ -662,3 +459,4 @@ impl StoreWriter for MilvusWriter {
         Ok(stats)
     }
 }
+

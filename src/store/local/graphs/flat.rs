@@ -24,7 +24,7 @@ use std::path::Path;
 use hnsw_rs::prelude::Hnsw;
 
 use super::hnsw::{DistUnitCosine, GraphError};
-use crate::store::local::layout::dot;
+use crate::embed::dot;
 
 const MAGIC: &[u8; 8] = b"SIMSUMFG";
 const VERSION: u32 = 1;

@@ -39,7 +39,7 @@ pub struct DistUnitCosine;
 
 impl Distance<f32> for DistUnitCosine {
     fn eval(&self, va: &[f32], vb: &[f32]) -> f32 {
-        (1.0 - crate::store::local::layout::dot(va, vb)).max(0.0)
+        (1.0 - crate::embed::dot(va, vb)).max(0.0)
     }
 }
 
@@ -483,7 +483,7 @@ mod tests {
         let exact = |q: &[f32], keep: &dyn Fn(usize) -> bool| -> Vec<usize> {
             let mut s: Vec<(usize, f32)> = (0..vs.len())
                 .filter(|&i| keep(i))
-                .map(|i| (i, crate::store::local::layout::dot(q, &vs[i])))
+                .map(|i| (i, crate::embed::dot(q, &vs[i])))
                 .collect();
             s.sort_by(|a, b| b.1.total_cmp(&a.1));
             s.into_iter().take(10).map(|(i, _)| i).collect()

@@ -105,6 +105,12 @@ fn top_k(row: &[f32], skip: usize, k: usize) -> Vec<(usize, f32)> {
 impl KnnGraph {
     /// Approximate kNN graph through an HNSW graph built with `params`: for large sets, where
     /// [`KnnGraph::brute_force`] is too slow. `vectors` must be L2-normalised.
+    /// An approximate graph through an HNSW graph built in memory with the engine's default
+    /// parameters (callers outside the store need not know them).
+    pub fn approximate(vectors: &[Vec<f32>], k: usize) -> Self {
+        Self::from_hnsw(vectors, k, crate::store::local::layout::HnswParams::default())
+    }
+
     pub fn from_hnsw(
         vectors: &[Vec<f32>],
         k: usize,

@@ -1,0 +1,351 @@
+//! The typed result model: what a question asked of a store answers, as serde structs that
+//! both faces serialise, the CLI's `--json` ([`print_json`]) and the API ([`to_json`]), so their
+//! outputs cannot drift. The API's OpenAPI schema derives from the same structs (utoipa).
+//!
+//! Search, similar and links build the hits ([`SearchHit`], [`ItemRef`], [`Link`]); the
+//! envelopes ([`SearchAnswer`], [`SimilarAnswer`], [`LinksAnswer`], [`ItemAnswer`]) add the
+//! question's settings. JSON keys come out sorted at every level (one [`to_json`] for both
+//! faces): that is the order the JSON has always had, and it makes outputs diff cleanly.
+//!
+//! JSON shapes (stable; see the README): a [`SearchHit`] serialises as
+//! `{best_sentence: {byte_range: [start, end], initiative_id, score, text} | null, boilerplate,
+//! copies: [ids], doc: {date, id, path, title}, id, level, rank, score, section: {heading, id},
+//! text}`; a [`Link`] as `{a: ItemRef, b: ItemRef, score}` with
+//! `ItemRef = {copies: [ids], doc: {..}, id, level, section: {..}, text}`.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::embed::ModelId;
+use crate::ingest::Skipped;
+use crate::store::{Counts, DocumentInfo, Level, StoredItem, UpdateStats};
+
+/// The document of a result.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct DocRef {
+    pub id: String,
+    pub title: String,
+    pub date: Option<String>,
+    pub path: String,
+}
+
+/// The section of a result.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SectionRef {
+    pub id: String,
+    pub heading: String,
+}
+
+/// The sentence of a result closest to the query.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct BestSentence {
+    pub text: String,
+    pub score: f32,
+    /// Byte range inside the initiative's text (for a section result: inside that sentence's
+    /// initiative, named by `initiative_id`).
+    #[schema(value_type = Vec<usize>)]
+    pub byte_range: [usize; 2],
+    pub initiative_id: String,
+}
+
+/// One ranked result.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SearchHit {
+    /// 1-based.
+    pub rank: usize,
+    /// Cosine similarity to the query.
+    pub score: f32,
+    pub id: String,
+    #[schema(value_type = String, example = "initiative")]
+    pub level: Level,
+    pub doc: DocRef,
+    pub section: SectionRef,
+    pub text: String,
+    pub boilerplate: bool,
+    pub best_sentence: Option<BestSentence>,
+    /// Ids of the hit's near-copies among the results (other documents' versions of the
+    /// same text), best first.
+    pub copies: Vec<String>,
+    /// How many documents other than the hit's own hold those copies.
+    #[serde(skip)]
+    pub copy_documents: usize,
+}
+
+/// A stored item as named in `similar` and `links` output.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ItemRef {
+    pub id: String,
+    #[schema(value_type = String, example = "initiative")]
+    pub level: Level,
+    pub doc: DocRef,
+    pub section: SectionRef,
+    pub text: String,
+    /// Ids of the item's near-copies (in `links`; empty elsewhere).
+    pub copies: Vec<String>,
+    /// How many documents other than the item's own hold those copies.
+    #[serde(skip)]
+    pub copy_documents: usize,
+}
+
+/// A pair of related items in different documents.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Link {
+    pub score: f32,
+    pub a: ItemRef,
+    pub b: ItemRef,
+}
+
+
+impl From<&StoredItem> for ItemRef {
+    fn from(i: &StoredItem) -> Self {
+        Self {
+            id: i.id.clone(),
+            level: i.level,
+            doc: DocRef::from(i),
+            section: SectionRef {
+                id: i.section_id.clone(),
+                heading: i.heading.clone(),
+            },
+            text: i.text.clone(),
+            copies: Vec::new(),
+            copy_documents: 0,
+        }
+    }
+}
+
+impl From<&StoredItem> for DocRef {
+    fn from(i: &StoredItem) -> Self {
+        DocRef {
+            id: i.doc_id.clone(),
+            title: i.doc_title.clone(),
+            date: i.doc_date.clone(),
+            path: i.doc_path.to_string_lossy().into_owned(),
+        }
+    }
+}
+
+/// `simsum search --json` and `POST /v1/search`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SearchAnswer {
+    /// Whether the search was brute force (no approximate graph).
+    pub exact: bool,
+    pub k: usize,
+    #[schema(value_type = String, example = "initiative")]
+    pub level: Level,
+    pub query: String,
+    pub results: Vec<SearchHit>,
+}
+
+/// `simsum similar --json` and `GET /v1/items/{id}/similar`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SimilarAnswer {
+    /// The item asked about.
+    pub item: ItemRef,
+    pub k: usize,
+    pub other_docs: bool,
+    pub results: Vec<SearchHit>,
+}
+
+/// `simsum links --json` and `GET /v1/links`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LinksAnswer {
+    #[schema(value_type = String, example = "initiative")]
+    pub level: Level,
+    pub links: Vec<Link>,
+    pub threshold: f32,
+}
+
+/// One sentence of a stored item, as `GET /v1/items/{id}` lists it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SentenceRef {
+    #[schema(value_type = Vec<usize>)]
+    pub byte_range: [usize; 2],
+    pub id: String,
+    pub text: String,
+}
+
+/// `GET /v1/items/{id}`: one stored item with its sentences.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ItemAnswer {
+    pub boilerplate: bool,
+    pub item: ItemRef,
+    /// For a sentence, its initiative; for an initiative, its section; for a section, none.
+    pub parent: Option<String>,
+    pub sentences: Vec<SentenceRef>,
+}
+
+impl From<&StoredItem> for ItemAnswer {
+    fn from(item: &StoredItem) -> Self {
+        Self {
+            boilerplate: item.boilerplate,
+            item: ItemRef::from(item),
+            parent: item.parent_id.clone(),
+            sentences: item
+                .sentences
+                .iter()
+                .map(|s| SentenceRef {
+                    byte_range: [s.byte_range.0, s.byte_range.1],
+                    id: s.id.clone(),
+                    text: s.text.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `simsum index --json`: what one indexing run read, skipped and changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexAnswer {
+    pub added: usize,
+    pub counts: Counts,
+    pub documents_read: usize,
+    /// The store, as a URL.
+    pub index: String,
+    pub near_copy_documents: usize,
+    pub removed: usize,
+    pub seconds: f64,
+    pub skipped: Vec<Skipped>,
+    pub stats: UpdateStats,
+    pub unchanged: usize,
+    pub updated: usize,
+}
+
+/// `simsum store copy --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CopyAnswer {
+    pub counts: Counts,
+    pub documents: usize,
+    pub from: String,
+    pub seconds: f64,
+    pub stats: UpdateStats,
+    pub to: String,
+}
+
+/// `GET /v1/documents`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DocumentsAnswer {
+    #[schema(value_type = Vec<Object>)]
+    pub documents: Vec<DocumentInfo>,
+}
+
+/// `POST` and `DELETE /v1/documents`: what a write changed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WriteAnswer {
+    #[schema(value_type = Object)]
+    pub counts: Counts,
+    /// Ids of the documents written (none for a delete).
+    pub documents: Vec<String>,
+    /// The store's generation after the write.
+    pub generation: u64,
+    #[schema(value_type = Object)]
+    pub stats: UpdateStats,
+}
+
+/// The server's bounds, as `/v1/info` reports them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LimitsAnswer {
+    pub max_batch: usize,
+    pub max_body_bytes: usize,
+    pub max_inputs: usize,
+    pub max_k: usize,
+    pub max_wait_ms: f64,
+    pub queue_capacity: usize,
+    pub request_timeout_s: f64,
+}
+
+/// `GET /v1/info`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InfoAnswer {
+    #[schema(value_type = Object)]
+    pub counts: Counts,
+    pub dimension: usize,
+    pub dtype: String,
+    pub generation: u64,
+    pub limits: LimitsAnswer,
+    pub max_tokens: usize,
+    #[schema(value_type = Object)]
+    pub model: ModelId,
+    /// The store, as a URL.
+    pub store: String,
+    /// Whether uploads and deletes are allowed.
+    pub uploads: bool,
+}
+
+/// One vector of an OpenAI-compatible embeddings answer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EmbeddingData {
+    /// Floats, or a base64 string of little-endian float32 bytes.
+    #[schema(value_type = Object)]
+    pub embedding: serde_json::Value,
+    pub index: usize,
+    /// Always `embedding`.
+    pub object: &'static str,
+}
+
+/// Tokens read, as OpenAI reports them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Usage {
+    pub prompt_tokens: usize,
+    pub total_tokens: usize,
+}
+
+/// `POST /v1/embeddings` (the OpenAI shape).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EmbeddingsAnswer {
+    pub data: Vec<EmbeddingData>,
+    pub model: String,
+    /// Always `list`.
+    pub object: &'static str,
+    pub usage: Usage,
+}
+
+/// A theme's place on the map.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MapTheme {
+    /// The theme's colour on the map and in the report.
+    pub colour: String,
+    pub id: usize,
+    pub title: String,
+    pub x: f64,
+    pub y: f64,
+}
+
+/// `GET /v1/themes/map`: the items of the last theme report on a 2-D map.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ThemeMapAnswer {
+    /// The colour of unclustered items.
+    pub grey: &'static str,
+    pub ids: Vec<String>,
+    /// `[x, y, theme index or -1]` per shown item.
+    #[schema(value_type = Vec<Vec<f64>>)]
+    pub points: Vec<(f32, f32, i64)>,
+    pub texts: Vec<String>,
+    pub themes: Vec<MapTheme>,
+}
+
+/// `GET /health`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: &'static str,
+}
+
+/// One line of `simsum summarize --each --json`: one document's summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentSummary {
+    pub document: String,
+    pub summary: Vec<crate::summarize::SummarySentence>,
+    pub title: String,
+}
+
+/// An answer as JSON, keys sorted at every level: what both faces send.
+pub fn to_json<T: Serialize>(answer: &T) -> serde_json::Value {
+    // Serialising plain structs into a `Value` cannot fail (no maps with non-string keys).
+    serde_json::to_value(answer).unwrap_or(serde_json::Value::Null)
+}
+
+/// Prints an answer as the CLI's `--json` does: pretty, then a newline.
+pub fn print_json<T: Serialize>(out: &mut dyn std::io::Write, answer: &T) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &to_json(answer))?;
+    writeln!(out)
+}
