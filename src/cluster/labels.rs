@@ -99,6 +99,48 @@ fn is_label_word(lower: &str) -> bool {
     is_content(lower) && !GENERIC_WORDS.contains(&lower) && !MARKUP_WORDS.contains(&lower)
 }
 
+/// Adjectives of report and product prose that qualify a topic without naming one: fine inside
+/// a phrase ("local workers"), not as a title word of their own ("Investment and Foreign").
+const QUALIFIERS: &[&str] = &[
+    "active",
+    "additional",
+    "advanced",
+    "complete",
+    "cultural",
+    "different",
+    "economic",
+    "fast",
+    "foreign",
+    "global",
+    "graphical",
+    "high",
+    "important",
+    "interactive",
+    "international",
+    "large",
+    "lightweight",
+    "local",
+    "main",
+    "major",
+    "modern",
+    "multiple",
+    "national",
+    "overseas",
+    "personal",
+    "powerful",
+    "small",
+    "social",
+    "specific",
+];
+
+/// Whether a single word can be (half of) a title: not a qualifier, and not a past participle
+/// (`trained`, `organized`: a verb form, though `speed` and `seed` are nouns).
+fn stands_alone(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    let participle = lower.len() > 5 && lower.ends_with("ed") && !lower.ends_with("eed");
+    !QUALIFIERS.contains(&lower.as_str()) && !participle
+}
+
 /// Splits text into runs of words that punctuation does not interrupt; each word is
 /// `(lowercase, surface)`, with a possessive `'s` dropped.
 fn segments<'t>(text: &'t str) -> Vec<Vec<(String, &'t str)>> {
@@ -518,14 +560,17 @@ fn is_proper_name(surface: &str) -> bool {
         .all(|w| w.chars().next().is_some_and(char::is_uppercase))
 }
 
-/// The title of a theme from `phrases` (best first; see [`title_from`]). Names
+/// The title of a theme from `phrases` (best first; see [`title_from`]). Single words that
+/// only qualify ([`stands_alone`]) are left out, and names
 /// ("Construction Engineering Group", "China and Association") take part only when every
 /// member mentions them, or when the theme offers nothing else: a reader wants the category,
 /// and a name in a pair would name one member's organisation as much as a topic.
 fn make_title(phrases: &[TitlePhrase], members: usize, taken: &HashSet<String>) -> Option<String> {
+    let one_word = |k: &TitlePhrase| !k.0.contains(char::is_whitespace);
     let topical: Vec<TitlePhrase> = phrases
         .iter()
         .filter(|k| !is_proper_name(k.0) || k.1.len() >= members)
+        .filter(|k| !one_word(k) || stands_alone(k.0))
         .copied()
         .collect();
     title_from(&topical, members, taken).or_else(|| title_from(phrases, members, taken))
@@ -729,6 +774,27 @@ mod tests {
         // Names are all a theme offers: still better than no title.
         let names: &[TitlePhrase] = &[("Kenya", &[0, 1])];
         assert_eq!(make_title(names, 4, &none).unwrap(), "Kenya");
+    }
+
+    #[test]
+    fn qualifiers_and_participles_are_no_title_words_of_their_own() {
+        let none = HashSet::new();
+        let all: &[u32] = &[0, 1, 2, 3];
+        let phrases: &[TitlePhrase] = &[
+            ("foreign", all),
+            ("trained", all),
+            ("investment", all),
+            ("local workers", &[0]),
+            ("trade", all),
+        ];
+        assert_eq!(
+            make_title(phrases, 4, &none).unwrap(),
+            "Investment and Trade"
+        );
+        // Inside a phrase they qualify a noun.
+        let phrases: &[TitlePhrase] = &[("foreign", all), ("local workers", all)];
+        assert_eq!(make_title(phrases, 4, &none).unwrap(), "Local Workers");
+        assert!(stands_alone("speed") && stands_alone("training") && !stands_alone("Organized"));
     }
 
     #[test]
