@@ -1067,6 +1067,105 @@ fn encrypted_scanned_and_broken_pdfs_are_skipped_with_reasons_and_the_batch_goes
 }
 
 // ---------------------------------------------------------------------------------------------
+// HTML character references (issue 29): decoded once at ingest in every format's text fields;
+// a bare ampersand is text.
+
+/// Every initiative's text, in reading order.
+fn texts_of(doc: &Document) -> Vec<&str> {
+    doc.initiatives().map(|(_, i)| i.text.as_str()).collect()
+}
+
+/// The body paragraph the format tests share, as written and as it must come out. `&amp;amp;`
+/// is an escaped `&amp;`: decoded once, it stays `&amp;`.
+const REFS_BODY: &str = "Tom&apos;s team&#39;s &quot;open door&quot; policy&nbsp;works &mdash; \
+    say AT&T, R&D; and a & b&#x27;s staff. Fish &amp;amp; chips at the caf&eacute;.";
+const REFS_BODY_DECODED: &str = "Tom's team's \"open door\" policy works \u{2014} \
+    say AT&T, R&D; and a & b's staff. Fish &amp; chips at the caf\u{e9}.";
+
+#[test]
+fn character_references_are_decoded_in_plain_text_title_source_heading_and_body() {
+    let text = format!(
+        "Tom&apos;s Caf&eacute; &amp; Bar\nDate: 2024-01-05\nSource: Smith &amp; Sons\n\n\
+         I. Research &amp; Development\n\n{REFS_BODY}\n"
+    );
+    let doc = &parse_bytes("refs.txt", text.as_bytes()).unwrap()[0];
+    assert_eq!(doc.title, "Tom's Caf\u{e9} & Bar");
+    assert_eq!(doc.source.as_deref(), Some("Smith & Sons"));
+    assert_eq!(doc.sections[0].number.as_deref(), Some("I"));
+    assert_eq!(doc.sections[0].heading, "Research & Development");
+    assert_eq!(texts_of(doc), vec![REFS_BODY_DECODED]);
+    let sentences: Vec<&str> = doc.sections[0].initiatives[0]
+        .sentences
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect();
+    assert_eq!(sentences.len(), 2, "{sentences:?}");
+    assert!(
+        sentences[1].starts_with("Fish &amp; chips"),
+        "{sentences:?}"
+    );
+}
+
+#[test]
+fn character_references_are_decoded_in_markdown_front_matter_headings_and_captions() {
+    let md = format!(
+        "---\ntitle: Caf&eacute; &amp; Bar\n---\n\n## Q&amp;A &mdash; Notes\n\n\
+         ![The caf&eacute;&apos;s terrace](terrace.png)\n\n{REFS_BODY}\n"
+    );
+    let doc = &parse_bytes("refs.md", md.as_bytes()).unwrap()[0];
+    assert_eq!(doc.title, "Caf\u{e9} & Bar");
+    assert_eq!(doc.sections[0].heading, "Q&A \u{2014} Notes");
+    assert_eq!(captions(doc), vec!["The caf\u{e9}'s terrace"]);
+    assert_eq!(texts_of(doc), vec![REFS_BODY_DECODED]);
+}
+
+#[test]
+fn character_references_are_decoded_in_json_lines_fields_and_text() {
+    let record = serde_json::json!({
+        "id": "r1",
+        "title": "Tom&apos;s &quot;Caf&eacute;&quot;",
+        "source": "Smith &amp; Sons",
+        "label": "Games &amp; Toys",
+        "text": format!("1. Q&amp;A\n\n{REFS_BODY}\n"),
+    });
+    let doc = &parse_bytes("refs.jsonl", format!("{record}\n").as_bytes()).unwrap()[0];
+    assert_eq!(doc.title, "Tom's \"Caf\u{e9}\"");
+    assert_eq!(doc.source.as_deref(), Some("Smith & Sons"));
+    assert_eq!(doc.metadata["label"], "Games & Toys");
+    assert_eq!(doc.sections[0].heading, "Q&A");
+    assert_eq!(texts_of(doc), vec![REFS_BODY_DECODED]);
+}
+
+#[test]
+fn html_character_references_are_decoded_once_by_the_parser_not_twice() {
+    let html = "<html><head><title>Fish &amp;amp; Chips &amp; more</title></head><body>\
+        <h2>R&amp;D &eacute;t&eacute;</h2>\
+        <p>It&#39;s AT&amp;T and a &amp; b. Written &amp;amp; stays escaped once.</p>\
+        </body></html>";
+    let doc = &parse_bytes("refs.html", html.as_bytes()).unwrap()[0];
+    assert_eq!(doc.title, "Fish &amp; Chips & more");
+    assert_eq!(doc.sections[0].heading, "R&D \u{e9}t\u{e9}");
+    assert_eq!(
+        texts_of(doc),
+        vec!["It's AT&T and a & b. Written &amp; stays escaped once."]
+    );
+}
+
+#[test]
+fn character_references_are_decoded_in_pdf_text_and_title() {
+    let pdf = minimal_pdf(
+        "BT /F1 24 Tf 72 700 Td (Caf&eacute; &amp; Bar) Tj ET \
+         BT /F1 12 Tf 72 650 Td (It&apos;s AT&T and a & b &mdash; the team&#39;s plan.) Tj ET",
+    );
+    let doc = &parse_bytes("refs.pdf", &pdf).unwrap()[0];
+    assert_eq!(doc.title, "Caf\u{e9} & Bar");
+    assert_eq!(
+        texts_of(doc),
+        vec!["It's AT&T and a & b \u{2014} the team's plan."]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Fuzz corpora: the fuzz targets' own harness (fuzz/src/lib.rs), fed the committed corpora and
 // generated variants of them on every `cargo test`; the long runs are `cargo fuzz` (README).
 

@@ -1,7 +1,9 @@
-//! Near-copies (issue 20): the two seed reports republished with the city renamed, generated
-//! here into a temporary folder and indexed with the real model. One text is one result in
-//! search, similar and links, one item in clustering and one sentence in a summary; the text the
-//! copies share is not boilerplate, while the editor's note the two seeds share still is.
+//! Near-copies (issues 20 and 29): the two seed reports republished 20 times with the city
+//! renamed ("Tianjin1" ... "Tianjin20"), generated here into a temporary folder and indexed with
+//! the real model. One text is one result in search (at least 8 distinct initiatives in every
+//! top 10, the rest listed in `copies`), similar and links, one item in clustering and one
+//! sentence in a summary; the text the copies share is not boilerplate, while the editor's note
+//! the two seeds share still is; two initiatives that share one sentence are not copies.
 
 #[path = "support/seeds.rs"]
 mod seeds;
@@ -13,15 +15,26 @@ use std::sync::OnceLock;
 use simsum::search::{links, search, similar, LinkOptions, SearchOptions};
 use simsum::store::{Level, Store};
 
-/// Copies of each seed, each with "Beijing" renamed.
-const CITIES: &[&str] = &[
-    "Tianjin",
-    "Chongqing",
-    "Chengdu",
-    "Wuhan",
-    "Xi'an",
-    "Nanjing",
-];
+/// Renamed copies of each seed: "Beijing" becomes "Tianjin1" ... "Tianjin20" (issue 29), a
+/// name with a numeric suffix, as when offices number their versions.
+const COPIES: usize = 20;
+
+/// The city of copy `n` (0-based).
+fn city(n: usize) -> String {
+    format!("Tianjin{}", n + 1)
+}
+
+/// `text` with every renamed city ("Tianjin" and its number) named "Beijing" again: the text of
+/// the initiative it is a copy of.
+fn original(text: &str) -> String {
+    let mut parts = text.split("Tianjin");
+    let mut out = parts.next().unwrap_or_default().to_string();
+    for part in parts {
+        out.push_str("Beijing");
+        out.push_str(part.trim_start_matches(|c: char| c.is_ascii_digit()));
+    }
+    out
+}
 
 struct Corpus {
     _tmp: tempfile::TempDir,
@@ -38,8 +51,8 @@ fn write_corpus(dir: &Path) {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let text = std::fs::read_to_string(&path).unwrap();
         std::fs::write(dir.join(&name), &text).unwrap();
-        for (n, city) in CITIES.iter().enumerate() {
-            let copy = text.replace("Beijing", city);
+        for n in 0..COPIES {
+            let copy = text.replace("Beijing", &city(n));
             std::fs::write(dir.join(format!("copy{n}_{name}")), copy).unwrap();
         }
     }
@@ -61,7 +74,7 @@ fn corpus() -> &'static Corpus {
         let report = simsum::ingest::ingest_paths(std::slice::from_ref(&dir), &opts, &count);
         assert!(report.skipped.is_empty(), "{:?}", report.skipped);
         let docs = report.documents;
-        assert_eq!(docs.len(), 2 * (CITIES.len() + 1));
+        assert_eq!(docs.len(), 2 * (COPIES + 1));
         let store = seeds::index_documents(&docs, &dir, &embedder, &tmp.path().join("idx"));
         Corpus {
             _tmp: tmp,
@@ -93,7 +106,7 @@ fn copies_are_counted_and_their_shared_text_is_not_boilerplate() {
         .map(|d| d.initiatives().map(|(_, i)| i.text.as_str()).collect())
         .collect();
     let families = simsum::text::document_families(&texts);
-    assert_eq!(simsum::text::copies::copies_in(&families), 2 * CITIES.len());
+    assert_eq!(simsum::text::copies::copies_in(&families), 2 * COPIES);
     // The editor's note is shared by the two different reports: boilerplate, as before (in
     // the copies too, where both reports name the same new city). Paragraphs that never name
     // the city are the same in every copy of a report: not boilerplate.
@@ -110,9 +123,7 @@ fn copies_are_counted_and_their_shared_text_is_not_boilerplate() {
     let (mut in_note, mut shared_body) = (0, 0);
     for d in &c.docs {
         for (_, i) in d.initiatives() {
-            let original = CITIES
-                .iter()
-                .fold(i.text.clone(), |t, city| t.replace(city, "Beijing"));
+            let original = original(&i.text);
             if note.contains(&original) {
                 assert!(i.boilerplate, "{}: {}", i.id, i.text);
                 in_note += 1;
@@ -122,8 +133,8 @@ fn copies_are_counted_and_their_shared_text_is_not_boilerplate() {
             }
         }
     }
-    assert_eq!(in_note, note.len() * 2 * (CITIES.len() + 1));
-    assert!(shared_body > 2 * CITIES.len());
+    assert_eq!(in_note, note.len() * 2 * (COPIES + 1));
+    assert!(shared_body > 2 * COPIES);
     // `simsum index` says so.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_simsum"))
         .args(["--model", "hash:64", "--index"])
@@ -136,57 +147,114 @@ fn copies_are_counted_and_their_shared_text_is_not_boilerplate() {
     assert!(out.status.success(), "{stdout}");
     let want = format!(
         "{} of {} documents read are near-copies of another",
-        2 * CITIES.len(),
+        2 * COPIES,
         c.docs.len()
     );
     assert!(stdout.contains(&want), "{stdout}");
 }
 
-#[test]
-fn search_returns_one_hit_per_copy_group() {
-    let c = corpus();
+/// Three questions the seeds answer, each from a different part of them.
+const QUERIES: &[&str] = &[
+    "vocational training for local workers",
+    "traditional Chinese medicine and healthcare abroad",
+    "international standards and rules drafted by associations",
+];
+
+/// Runs `query` for the top 10 and checks what every query must give: ten hits, no two of
+/// them copies, and each hit's `copies` exactly the stored copies of its text (same initiative
+/// once renamed back, each in another document). Returns the hits.
+fn search_ten(c: &Corpus, query: &str) -> Vec<simsum::search::SearchHit> {
     let opts = SearchOptions {
         k: 10,
         ..Default::default()
     };
-    let hits = search(
-        c.store.as_ref(),
-        &c.embedder,
-        "vocational training for local workers",
-        &opts,
-    )
-    .unwrap();
-    assert_eq!(hits.len(), 10);
+    let hits = search(c.store.as_ref(), &c.embedder, query, &opts).unwrap();
     for h in &hits {
         eprintln!(
-            "{:.3} {} {:?} copies {:?}: {}",
+            "{query:?} {:.3} {} copies {}: {}",
             h.score,
             h.id,
-            key(&h.text),
-            h.copies,
-            &h.text[..h.text.len().min(80)]
+            h.copies.len(),
+            &h.text[..h.text.len().min(70)]
         );
     }
+    assert_eq!(hits.len(), 10, "{query}");
     assert_no_two_copies(hits.iter().map(|h| h.text.as_str()));
-    let top = &hits[0];
-    eprintln!("{} {:?}", top.text, top.copies);
-    assert!(top.text.contains("ocational training"), "{}", top.text);
-    assert_eq!(top.copies.len(), CITIES.len(), "{:?}", top.copies);
-    assert_eq!(top.copy_documents, CITIES.len());
-    assert!(top.copies.iter().all(|id| !id.starts_with(&top.doc.id)));
     for h in &hits {
-        assert!(h.copies.len() <= CITIES.len());
+        for id in &h.copies {
+            let copy = c.store.item(id).unwrap();
+            assert_eq!(original(&copy.text), original(&h.text), "{query}: {id}");
+            assert_ne!(copy.doc_id, h.doc.id, "{query}: {id}");
+        }
     }
+    hits
+}
+
+#[test]
+fn search_returns_eight_or_more_distinct_initiatives_of_ten_with_copies_listed() {
+    let c = corpus();
+    for query in QUERIES {
+        let hits = search_ten(c, query);
+        let distinct: HashSet<String> = hits.iter().map(|h| original(&h.text)).collect();
+        assert!(
+            distinct.len() >= 8,
+            "{query}: {} distinct initiatives in the top 10",
+            distinct.len()
+        );
+        // Every initiative is in the original and its 20 renamed copies: one hit, 20 copies.
+        for h in &hits {
+            assert_eq!(h.copies.len(), COPIES, "{query}: {}", h.text);
+            assert_eq!(h.copy_documents, COPIES, "{query}: {}", h.text);
+        }
+    }
+    let hits = search_ten(c, QUERIES[0]);
+    assert!(
+        hits[0].text.contains("ocational training"),
+        "{}",
+        hits[0].text
+    );
     let json = serde_json::to_value(&hits).unwrap();
     assert_eq!(
         json[0]["copies"].as_array().unwrap().len(),
-        CITIES.len(),
+        COPIES,
         "{json}"
     );
     assert_eq!(
-        simsum::report::copies_note(top.copies.len(), top.copy_documents).unwrap(),
-        format!("also in {} documents", CITIES.len())
+        simsum::report::copies_note(hits[0].copies.len(), hits[0].copy_documents).unwrap(),
+        format!("also in {COPIES} documents")
     );
+}
+
+#[test]
+fn initiatives_sharing_a_boilerplate_sentence_are_not_copies() {
+    let c = corpus();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("notes");
+    std::fs::create_dir(&dir).unwrap();
+    let note = "This series looks at the work of associations and chambers of commerce in Beijing.";
+    let bodies = [
+        "The chamber trained local workers in welding and masonry at its centre in Angola.",
+        "A university sent doctors to work in rural clinics and taught nurses in Kenya.",
+    ];
+    for (n, body) in bodies.iter().enumerate() {
+        std::fs::write(dir.join(format!("r{n}.txt")), format!("{note} {body}\n")).unwrap();
+    }
+    let report = simsum::ingest::ingest_paths(
+        std::slice::from_ref(&dir),
+        &simsum::ingest::IngestOptions::default(),
+        &|t: &str| simsum::embed::Embedder::count_tokens(&c.embedder, t),
+    );
+    assert_eq!(report.documents.len(), 2);
+    let store = seeds::index_documents(&report.documents, &dir, &c.embedder, &tmp.path().join("i"));
+    let opts = SearchOptions {
+        k: 10,
+        ..Default::default()
+    };
+    let hits = search(store.as_ref(), &c.embedder, note, &opts).unwrap();
+    assert_eq!(hits.len(), 2, "{hits:?}");
+    for h in &hits {
+        assert!(h.copies.is_empty(), "{}: {:?}", h.text, h.copies);
+    }
 }
 
 #[test]
@@ -202,7 +270,7 @@ fn similar_and_links_fold_copies() {
     let (_, hits) = similar(c.store.as_ref(), &item.id, &SearchOptions::default()).unwrap();
     assert_no_two_copies(hits.iter().map(|h| h.text.as_str()));
     // The item's own copies come back as one hit.
-    assert_eq!(hits[0].copies.len() + 1, CITIES.len(), "{:?}", hits[0]);
+    assert_eq!(hits[0].copies.len() + 1, COPIES, "{:?}", hits[0]);
 
     let pairs = links(c.store.as_ref(), &LinkOptions::default()).unwrap();
     assert!(!pairs.is_empty());
@@ -214,7 +282,7 @@ fn similar_and_links_fold_copies() {
         .map(|l| (l.a.id.as_str(), l.b.id.as_str()))
         .collect();
     assert_eq!(ids.len(), pairs.len());
-    assert!(pairs.iter().any(|l| l.a.copies.len() == CITIES.len()));
+    assert!(pairs.iter().any(|l| l.a.copies.len() == COPIES));
 }
 
 #[test]

@@ -28,6 +28,119 @@ fn is_content(lower: &str) -> bool {
         && !crate::text::is_stopword_lower(lower)
 }
 
+/// Words that describe what any text does rather than what it is about: the verbs and generic
+/// nouns of product and report prose ("Files and Allows", "Application and Support" were
+/// titles over Debian's package descriptions). They may sit inside a phrase ("network tool
+/// kit" is not "tool"), never start or end one.
+const GENERIC_WORDS: &[&str] = &[
+    "allow",
+    "allowed",
+    "allowing",
+    "allows",
+    "application",
+    "applications",
+    "based",
+    "can",
+    "contain",
+    "contained",
+    "containing",
+    "contains",
+    "easy",
+    "enable",
+    "enabled",
+    "enables",
+    "enabling",
+    "etc",
+    "feature",
+    "featured",
+    "features",
+    "helps",
+    "include",
+    "included",
+    "includes",
+    "including",
+    "let",
+    "lets",
+    "makes",
+    "offer",
+    "offered",
+    "offers",
+    "program",
+    "programs",
+    "provide",
+    "provided",
+    "provides",
+    "providing",
+    "simple",
+    "software",
+    "support",
+    "supported",
+    "supporting",
+    "supports",
+    "tool",
+    "tools",
+    "use",
+    "used",
+    "useful",
+    "uses",
+    "utility",
+    "various",
+];
+
+/// Names of HTML character references and tags: what is left of markup that reached the text
+/// undecoded (`&apos;` read as the word "apos").
+const MARKUP_WORDS: &[&str] = &[
+    "amp", "apos", "br", "div", "gt", "hellip", "href", "http", "https", "laquo", "ldquo", "lsquo",
+    "lt", "mdash", "nbsp", "ndash", "quot", "raquo", "rdquo", "rsquo", "www",
+];
+
+/// A word that may start or end a keyphrase or title: content, and neither generic nor markup.
+fn is_label_word(lower: &str) -> bool {
+    is_content(lower) && !GENERIC_WORDS.contains(&lower) && !MARKUP_WORDS.contains(&lower)
+}
+
+/// Adjectives of report and product prose that qualify a topic without naming one: fine inside
+/// a phrase ("local workers"), not as a title word of their own ("Investment and Foreign").
+const QUALIFIERS: &[&str] = &[
+    "active",
+    "additional",
+    "advanced",
+    "complete",
+    "cultural",
+    "different",
+    "economic",
+    "fast",
+    "foreign",
+    "global",
+    "graphical",
+    "high",
+    "important",
+    "interactive",
+    "international",
+    "large",
+    "lightweight",
+    "local",
+    "main",
+    "major",
+    "modern",
+    "multiple",
+    "national",
+    "overseas",
+    "personal",
+    "powerful",
+    "small",
+    "social",
+    "specific",
+];
+
+/// Whether a single word can be (half of) a title: not a qualifier, and not a past participle
+/// (`trained`, `organized`: a verb form, though `speed` and `seed` are nouns).
+fn stands_alone(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    let participle = lower.len() > 5 && lower.ends_with("ed") && !lower.ends_with("eed");
+    !QUALIFIERS.contains(&lower.as_str()) && !participle
+}
+
 /// Splits text into runs of words that punctuation does not interrupt; each word is
 /// `(lowercase, surface)`, with a possessive `'s` dropped.
 fn segments<'t>(text: &'t str) -> Vec<Vec<(String, &'t str)>> {
@@ -83,16 +196,23 @@ fn fnv(words: &[(String, &str)]) -> u64 {
     h
 }
 
-/// Calls `f(hash, words)` for every 1-3 word n-gram of content words in `text`.
+/// Calls `f(hash, words)` for every 1-3 word n-gram of content words in `text` that starts
+/// and ends with a label word ([`is_label_word`]).
 fn for_each_ngram<'t>(text: &'t str, mut f: impl FnMut(u64, &[(String, &'t str)])) {
     for seg in segments(text) {
         for i in 0..seg.len() {
+            if !is_label_word(&seg[i].0) {
+                continue;
+            }
             for n in 1..=3 {
                 let Some(g) = seg.get(i..i + n) else { break };
-                if !is_content(&g[n - 1].0) {
+                let last = &g[n - 1].0;
+                if !is_content(last) {
                     break;
                 }
-                f(fnv(g), g);
+                if is_label_word(last) {
+                    f(fnv(g), g);
+                }
             }
         }
     }
@@ -432,11 +552,35 @@ fn support(holders: &[&[u32]]) -> usize {
     all.len()
 }
 
+/// A phrase whose every word is capitalised where the members write it: a name (an
+/// organisation, a place, a product), which says who or where, not what a theme is about.
+fn is_proper_name(surface: &str) -> bool {
+    surface
+        .split_whitespace()
+        .all(|w| w.chars().next().is_some_and(char::is_uppercase))
+}
+
+/// The title of a theme from `phrases` (best first; see [`title_from`]). Single words that
+/// only qualify ([`stands_alone`]) are left out, and names
+/// ("Construction Engineering Group", "China and Association") take part only when every
+/// member mentions them, or when the theme offers nothing else: a reader wants the category,
+/// and a name in a pair would name one member's organisation as much as a topic.
+fn make_title(phrases: &[TitlePhrase], members: usize, taken: &HashSet<String>) -> Option<String> {
+    let one_word = |k: &TitlePhrase| !k.0.contains(char::is_whitespace);
+    let topical: Vec<TitlePhrase> = phrases
+        .iter()
+        .filter(|k| !is_proper_name(k.0) || k.1.len() >= members)
+        .filter(|k| !one_word(k) || stands_alone(k.0))
+        .copied()
+        .collect();
+    title_from(&topical, members, taken).or_else(|| title_from(phrases, members, taken))
+}
+
 /// A 2-4 word title from `phrases` (best first) that at least half of the theme's `members`
 /// support: the best multi-word phrase contained in half of them, else the first two single
 /// words that together are, else one such word; when nothing reaches half, the best multi-word
 /// phrase or the two best words as before. Titles in `taken` are not used again.
-fn make_title(phrases: &[TitlePhrase], members: usize, taken: &HashSet<String>) -> Option<String> {
+fn title_from(phrases: &[TitlePhrase], members: usize, taken: &HashSet<String>) -> Option<String> {
     let free = |t: &String| !taken.contains(&t.to_lowercase());
     let enough = |n: usize| 2 * n >= members;
     let multi: Vec<&TitlePhrase> = phrases
@@ -581,6 +725,76 @@ mod tests {
             make_title(&[("WIPO rules", all)], 4, &none).unwrap(),
             "WIPO Rules"
         );
+    }
+
+    #[test]
+    fn generic_words_and_markup_remnants_never_start_or_end_a_phrase() {
+        let mut grams = Vec::new();
+        for_each_ngram(
+            "The game&apos;s tool allows players to use a network tool kit and features.",
+            |_, g| grams.push(g.iter().map(|w| w.0.clone()).collect::<Vec<_>>().join(" ")),
+        );
+        for g in &grams {
+            let words: Vec<&str> = g.split(' ').collect();
+            for edge in [words[0], words[words.len() - 1]] {
+                assert!(is_label_word(edge), "{g:?} in {grams:?}");
+            }
+        }
+        for gone in ["apos", "tool", "allows", "use", "support", "features"] {
+            assert!(!grams.iter().any(|g| g == gone), "{gone} in {grams:?}");
+        }
+        // Inside a phrase a generic word is fine: it is part of a name for a thing.
+        assert!(grams.iter().any(|g| g == "network tool kit"), "{grams:?}");
+        assert!(grams.iter().any(|g| g == "players"), "{grams:?}");
+    }
+
+    #[test]
+    fn names_are_in_titles_only_when_every_member_mentions_them() {
+        let none = HashSet::new();
+        let phrases: &[TitlePhrase] = &[
+            ("Construction Engineering Group", &[0, 1, 2]),
+            ("China", &[0, 1, 2]),
+            ("vocational training", &[0, 1, 3]),
+        ];
+        assert_eq!(
+            make_title(phrases, 4, &none).unwrap(),
+            "Vocational Training"
+        );
+        let everywhere: &[TitlePhrase] = &[
+            ("Construction Engineering Group", &[0, 1, 2, 3]),
+            ("vocational training", &[0, 1, 3]),
+        ];
+        assert_eq!(
+            make_title(everywhere, 4, &none).unwrap(),
+            "Construction Engineering Group"
+        );
+        // Nor does a name pair with a topic word: the topic stands alone.
+        let pair: &[TitlePhrase] = &[("PostgreSQL", &[0, 1]), ("database", &[2, 3])];
+        assert_eq!(make_title(pair, 4, &none).unwrap(), "Database");
+        // Names are all a theme offers: still better than no title.
+        let names: &[TitlePhrase] = &[("Kenya", &[0, 1])];
+        assert_eq!(make_title(names, 4, &none).unwrap(), "Kenya");
+    }
+
+    #[test]
+    fn qualifiers_and_participles_are_no_title_words_of_their_own() {
+        let none = HashSet::new();
+        let all: &[u32] = &[0, 1, 2, 3];
+        let phrases: &[TitlePhrase] = &[
+            ("foreign", all),
+            ("trained", all),
+            ("investment", all),
+            ("local workers", &[0]),
+            ("trade", all),
+        ];
+        assert_eq!(
+            make_title(phrases, 4, &none).unwrap(),
+            "Investment and Trade"
+        );
+        // Inside a phrase they qualify a noun.
+        let phrases: &[TitlePhrase] = &[("foreign", all), ("local workers", all)];
+        assert_eq!(make_title(phrases, 4, &none).unwrap(), "Local Workers");
+        assert!(stands_alone("speed") && stands_alone("training") && !stands_alone("Organized"));
     }
 
     #[test]

@@ -1,14 +1,18 @@
 //! Assembles the document model from the blocks a parser recognises (headings, paragraphs,
 //! captions), whatever the input format. It owns id assignment (`<doc>#s<n>.p<m>[.<part>]`),
 //! sentence splitting and the token-budget split of long paragraphs, so every format gets the
-//! same ids and the same budget rules.
+//! same ids and the same budget rules. Every heading, caption and paragraph passes through it,
+//! so it is also where HTML character references are decoded ([`CharRefs`]), once, before
+//! whitespace is normalised (`&nbsp;` is whitespace) and sentences are split.
 
+use super::decode::CharRefs;
 use super::sentences::{normalize_whitespace, split_sentences};
 use super::{Initiative, Section, Sentence};
 
 /// Builds the sections of one document from a stream of blocks.
 pub(crate) struct SectionBuilder<'a> {
     doc_id: String,
+    char_refs: CharRefs,
     max_tokens: usize,
     count_tokens: &'a dyn Fn(&str) -> usize,
     /// Tokens the counter adds to every text (`[CLS]`, `[SEP]`); subtracted when summing parts.
@@ -19,11 +23,17 @@ pub(crate) struct SectionBuilder<'a> {
 }
 
 impl<'a> SectionBuilder<'a> {
-    pub fn new(doc_id: &str, max_tokens: usize, count_tokens: &'a dyn Fn(&str) -> usize) -> Self {
+    pub fn new(
+        doc_id: &str,
+        char_refs: CharRefs,
+        max_tokens: usize,
+        count_tokens: &'a dyn Fn(&str) -> usize,
+    ) -> Self {
         let max_tokens = max_tokens.max(1);
         let specials = count_tokens("").min(max_tokens - 1);
         SectionBuilder {
             doc_id: doc_id.to_string(),
+            char_refs,
             max_tokens,
             count_tokens,
             specials,
@@ -37,19 +47,13 @@ impl<'a> SectionBuilder<'a> {
     pub fn heading(&mut self, number: Option<String>, heading: &str, offset: usize) {
         self.close(offset);
         let ordinal = self.sections.last().map_or(1, |s| s.ordinal + 1);
-        self.current = new_section(
-            &self.doc_id,
-            ordinal,
-            normalize_whitespace(heading),
-            number,
-            offset,
-        );
+        self.current = new_section(&self.doc_id, ordinal, self.clean(heading), number, offset);
         self.paragraphs = 0;
     }
 
     /// Adds a caption (short non-sentence line) to the current section.
     pub fn caption(&mut self, text: &str) {
-        let text = normalize_whitespace(text);
+        let text = self.clean(text);
         if !text.is_empty() {
             self.current.captions.push(text);
         }
@@ -57,7 +61,17 @@ impl<'a> SectionBuilder<'a> {
 
     /// Adds a paragraph of running text, split into several initiatives when it exceeds the budget.
     pub fn paragraph(&mut self, raw: &str) {
-        let text = normalize_whitespace(raw);
+        let text = self.clean(raw);
+        self.push_paragraph(text);
+    }
+
+    /// Text as it enters the model: references decoded, whitespace collapsed.
+    fn clean(&self, raw: &str) -> String {
+        normalize_whitespace(&self.char_refs.apply(raw))
+    }
+
+    /// Adds a paragraph that is already [`clean`](Self::clean).
+    fn push_paragraph(&mut self, text: String) {
         if text.is_empty() {
             return;
         }
@@ -99,8 +113,9 @@ impl<'a> SectionBuilder<'a> {
                 let range = section.byte_range;
                 self.current = section;
                 self.paragraphs = 0;
-                for c in &captions {
-                    self.paragraph(c);
+                // Captions are clean already: decoding them again would undo a written `&amp;amp;`.
+                for c in captions {
+                    self.push_paragraph(c);
                 }
                 let mut section = std::mem::replace(
                     &mut self.current,
@@ -250,7 +265,7 @@ mod tests {
 
     #[test]
     fn long_paragraph_splits_at_sentences() {
-        let mut b = SectionBuilder::new("d", 8, &words_count);
+        let mut b = SectionBuilder::new("d", CharRefs::Decode, 8, &words_count);
         b.paragraph("One two three. Four five six. Seven eight nine. Ten.");
         let s = b.finish(0);
         let ids: Vec<_> = s[0].initiatives.iter().map(|i| i.id.as_str()).collect();
@@ -261,8 +276,20 @@ mod tests {
     }
 
     #[test]
+    fn references_are_decoded_once_even_when_captions_become_paragraphs() {
+        let mut b = SectionBuilder::new("d", CharRefs::Decode, 100, &words_count);
+        b.caption("Fish &amp;amp; chips&nbsp;&amp; AT&T");
+        let s = b.finish(0);
+        assert!(s[0].captions.is_empty());
+        assert_eq!(s[0].initiatives[0].text, "Fish &amp; chips & AT&T");
+        let mut b = SectionBuilder::new("d", CharRefs::Decoded, 100, &words_count);
+        b.heading(None, "Fish &amp;amp; chips", 0);
+        assert_eq!(b.finish(0)[0].heading, "Fish &amp;amp; chips");
+    }
+
+    #[test]
     fn over_long_sentence_splits_at_words() {
-        let mut b = SectionBuilder::new("d", 5, &words_count);
+        let mut b = SectionBuilder::new("d", CharRefs::Decode, 5, &words_count);
         b.paragraph("a b c d e f g.");
         let s = b.finish(0);
         let texts: Vec<_> = s[0].initiatives.iter().map(|i| i.text.as_str()).collect();

@@ -1,12 +1,51 @@
 //! Bytes to text: binary detection, BOM handling and per-line decoding (UTF-8, falling back to
 //! Windows-1252, which covers Latin-1). Lines are decoded one at a time so that a large file is
 //! streamed rather than held twice; the content hash is computed over the raw bytes on the way.
+//!
+//! [`CharRefs`] is the one place HTML character references (`&amp;`, `&#39;`, `&eacute;`) in
+//! text are decoded: exports of every format carry them, and left alone they reach titles and
+//! keyphrases as words like "apos".
 
+use std::borrow::Cow;
 use std::io::BufRead;
 
 use sha2::{Digest, Sha256};
 
-use super::IngestError;
+use super::{Format, IngestError};
+
+/// Whether a reader's text may still hold HTML character references for ingest to decode.
+///
+/// Plain text, Markdown, JSON Lines fields and PDF text do: feeds and exports write `&apos;`,
+/// `&quot;` and `&#39;` into them. An HTML parser has already decoded its text, and decoding
+/// that again would turn a page's written `&amp;amp;` (which means the text `&amp;`) into `&`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CharRefs {
+    /// Decode references once, when text enters the document model.
+    Decode,
+    /// The parser decoded them: keep the text as it is.
+    Decoded,
+}
+
+impl CharRefs {
+    /// What text read in `format` needs.
+    pub fn of(format: Format) -> Self {
+        match format {
+            Format::Html => CharRefs::Decoded,
+            Format::Text | Format::Markdown | Format::JsonLines | Format::Pdf => CharRefs::Decode,
+        }
+    }
+
+    /// `text` with its character references decoded (when this reader needs it). Only complete
+    /// references, ending in `;`, are decoded: `AT&T`, `a & b` and `R&D;` stay as written, and
+    /// HTML's legacy semicolon-less forms (`&copy`, `&not`) would misread ordinary text such as
+    /// `&notation`. References to control characters and invalid code points stay as written.
+    pub fn apply(self, text: &str) -> Cow<'_, str> {
+        match self {
+            CharRefs::Decode => html_escape::decode_html_entities(text),
+            CharRefs::Decoded => Cow::Borrowed(text),
+        }
+    }
+}
 
 /// How much of the start of a file is checked for NUL bytes, like ripgrep's binary detection.
 const BINARY_PROBE: usize = 8 * 1024;

@@ -11,8 +11,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::builder::SectionBuilder;
-use super::decode::LineReader;
-use super::{parse_date, slug, text, Document, FileOutcome, IngestError, IngestOptions};
+use super::decode::{CharRefs, LineReader};
+use super::text::TextHeader;
+use super::{parse_date, slug, text, Document, FileOutcome, Format, IngestError, IngestOptions};
 
 /// Parses every line into documents, collecting bad records (with their line) on the way.
 pub(crate) fn parse_jsonl<R: BufRead>(
@@ -106,22 +107,30 @@ fn parse_record(
         Some(other) => Some(other.to_string()),
         None => None,
     };
-    let builder = SectionBuilder::new(&id, opts.max_tokens, count_tokens);
+    let char_refs = CharRefs::of(Format::JsonLines);
+    let builder = SectionBuilder::new(&id, char_refs, opts.max_tokens, count_tokens);
     let mut lines = LineReader::new(text.as_bytes());
     let (_, sections) = text::parse_text(&mut lines, builder, false)
         .map_err(|e| invalid(format!("in `text`: {e}")))?;
     if sections.is_empty() {
         return Err(invalid("`text` is empty".into()));
     }
+    let mut header = TextHeader {
+        title: Some(title),
+        source,
+        metadata,
+        ..TextHeader::default()
+    };
+    header.decode_char_refs(char_refs);
     Ok(Document {
         id,
-        title,
+        title: header.title.unwrap_or_default(),
         date,
-        source,
+        source: header.source,
         path: Default::default(),
         content_hash: hex::encode(Sha256::digest(line.as_bytes())),
         format: "jsonl".into(),
-        metadata,
+        metadata: header.metadata,
         sections,
     })
 }

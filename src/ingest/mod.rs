@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use builder::SectionBuilder;
-use decode::LineReader;
+use decode::{CharRefs, LineReader};
 use text::TextHeader;
 
 pub use pdf::PdfError;
@@ -443,9 +443,10 @@ fn parse_stream<R: BufRead>(
         return Ok(outcome);
     }
     let doc_id = slug(&stem);
-    let builder = SectionBuilder::new(&doc_id, opts.max_tokens, count_tokens);
+    let char_refs = CharRefs::of(format);
+    let builder = SectionBuilder::new(&doc_id, char_refs, opts.max_tokens, count_tokens);
     let mut notes = Vec::new();
-    let (header, sections, hash, format_name) = match format {
+    let (mut header, sections, hash, format_name) = match format {
         Format::Text | Format::Markdown => {
             let mut lines = LineReader::new(reader);
             let (header, sections) = if format == Format::Text {
@@ -488,6 +489,7 @@ fn parse_stream<R: BufRead>(
     if sections.is_empty() {
         return Err(IngestError::NoText);
     }
+    header.decode_char_refs(char_refs);
     let doc = assemble(path, &doc_id, &stem, header, sections, hash, format_name);
     Ok(FileOutcome {
         documents: vec![doc],
@@ -513,12 +515,14 @@ fn parse_pdf_stream<R: BufRead>(
     }
     let hash = hex::encode(Sha256::digest(&bytes));
     let doc_id = slug(stem);
-    let builder = SectionBuilder::new(&doc_id, opts.max_tokens, count_tokens);
+    let char_refs = CharRefs::of(Format::Pdf);
+    let builder = SectionBuilder::new(&doc_id, char_refs, opts.max_tokens, count_tokens);
     let mut notes = Vec::new();
-    let (header, sections) = pdf::parse_pdf(&bytes, builder, &mut notes)?;
+    let (mut header, sections) = pdf::parse_pdf(&bytes, builder, &mut notes)?;
     if sections.is_empty() {
         return Err(IngestError::NoText);
     }
+    header.decode_char_refs(char_refs);
     let doc = assemble(path, &doc_id, stem, header, sections, hash, "pdf");
     Ok(FileOutcome {
         documents: vec![doc],

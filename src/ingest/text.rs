@@ -5,11 +5,12 @@
 //! such as `fontSize: big middle small` is dropped). Lines are streamed from a
 //! [`LineReader`], so a large file is never held whole.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
 use super::builder::SectionBuilder;
-use super::decode::{Line, LineReader};
+use super::decode::{CharRefs, Line, LineReader};
 use super::sentences::{has_terminal_punctuation, normalize_whitespace};
 use super::{parse_date, IngestError, Section};
 
@@ -25,6 +26,25 @@ pub(crate) struct TextHeader {
     pub metadata: BTreeMap<String, serde_json::Value>,
     /// True when the input had a seed-style `Date:`/`Source:` header.
     pub is_seed: bool,
+}
+
+impl TextHeader {
+    /// Decodes character references in the header's text fields (title, source, string
+    /// metadata), as the section builder does for the body.
+    pub fn decode_char_refs(&mut self, char_refs: CharRefs) {
+        let decode = |s: &mut String| {
+            if let Cow::Owned(d) = char_refs.apply(s) {
+                *s = d;
+            }
+        };
+        self.title.iter_mut().for_each(decode);
+        self.source.iter_mut().for_each(decode);
+        for value in self.metadata.values_mut() {
+            if let serde_json::Value::String(s) = value {
+                decode(s);
+            }
+        }
+    }
 }
 
 /// Parses plain text; with `detect_header`, the first block may give a title and header lines.
