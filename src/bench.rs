@@ -62,7 +62,7 @@ impl Machine {
             threads_used: rayon::current_num_threads(),
             simd: format!("{:?}", crate::embed::CpuFeatures::get().level()),
             cpu_features: crate::embed::CpuFeatures::get().summary(),
-            bf16_kernel: crate::embed::CpuFeatures::get().avx512bf16,
+            bf16_kernel: crate::embed::CpuFeatures::get().bf16_products(),
             os: std::env::consts::OS.to_string(),
         }
     }
@@ -116,8 +116,9 @@ pub fn percentile(v: &[f64], p: f64) -> f64 {
 }
 
 /// Measured f32 matrix-product peak of this CPU, GFLOP/s: the best of a few 2048^3 products
-/// through the `gemm` crate (candle's kernel, which the f32 encoder uses except on AVX2-only
-/// CPUs, where its own packed kernel, `embed::sgemm`, can pass this figure), on all threads.
+/// through the `gemm` crate (candle's kernel, which the f32 encoder uses only on CPUs without
+/// AVX2+FMA; elsewhere its own packed kernels, `embed::sgemm`, can pass this figure), on all
+/// threads.
 /// [`cpu_f32_fma_peak`] is the ceiling for any kernel.
 pub fn cpu_f32_gemm_peak() -> f64 {
     let n = 2048;

@@ -202,7 +202,7 @@ fn minilm_at(dtype: DType) -> BertEmbedder {
 /// f32 and a bf16 accuracy test would test nothing. The kernel's packing and arithmetic are
 /// tested on every CPU in src/embed/bf16.rs.
 fn minilm_bf16(test: &str) -> Option<BertEmbedder> {
-    if !simsum::embed::CpuFeatures::get().avx512bf16 {
+    if !simsum::embed::CpuFeatures::get().bf16_products() {
         eprintln!(
             "SKIPPED {test}: this CPU ({}) has no AVX-512 BF16, so bf16 would run as f32",
             simsum::embed::CpuFeatures::get()
@@ -220,7 +220,7 @@ fn auto_default_stays_within_0_9999_of_f32_on_the_parity_texts() {
     let texts: Vec<&str> = golden.items.iter().map(|i| i.text.as_str()).collect();
     let auto = minilm_at(DType::Auto);
     let f32 = minilm(32);
-    let want = if simsum::embed::CpuFeatures::get().avx512bf16 {
+    let want = if simsum::embed::CpuFeatures::get().bf16_products() {
         DType::Bf16
     } else {
         eprintln!(

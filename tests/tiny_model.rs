@@ -333,17 +333,21 @@ fn check_pooling_at(pooling: &str, expected: Pooling, dm: Dims) {
                 "{dm:?}: f32 CPU path with {:?}, weights (plain, packed f32, bf16) = {forms:?}",
                 e.engine()
             );
-            // The packed layout takes output widths that are multiples of 16: per layer the
-            // qkv (3h), out (h), intermediate (inter) and out2 (h) products.
+            // The packed layout takes output widths that are multiples of the tile's panel
+            // (16 or 32): per layer the qkv (3h), out (h), intermediate (inter) and out2 (h)
+            // products.
             let all = 4 * LAYERS;
-            let packable = LAYERS
-                * [3 * dm.h, dm.h, dm.inter, dm.h]
-                    .iter()
-                    .filter(|n| *n % 16 == 0)
-                    .count();
+            let packable = |panel: usize| {
+                LAYERS
+                    * [3 * dm.h, dm.h, dm.inter, dm.h]
+                        .iter()
+                        .filter(|n| *n % panel == 0)
+                        .count()
+            };
             match e.engine() {
-                Engine::Cpu(MatmulKernel::PackedF32) => {
-                    assert_eq!(forms, (all - packable, packable, 0))
+                Engine::Cpu(MatmulKernel::PackedF32(tile)) => {
+                    let packed = packable(tile.panel_width());
+                    assert_eq!(forms, (all - packed, packed, 0))
                 }
                 _ => assert_eq!(forms, (all, 0, 0)),
             }
@@ -397,27 +401,28 @@ fn mean_pooling_matches_reference_forward() {
 
 #[test]
 fn mean_pooling_through_the_packed_kernels_matches_reference_forward() {
-    // The same reference check at widths the packed weight layouts take, so the f32 CPU path
-    // multiplies through simsum's packed AVX2 kernel where the CPU has AVX2 (and through the
-    // `gemm` crate on AVX-512 CPUs, where that is the f32 choice).
+    // The same reference check at widths every packed weight layout takes (multiples of 32),
+    // so the f32 CPU path multiplies through simsum's packed kernel: the AVX-512 tile where the
+    // CPU has AVX-512, the AVX2 one where it has AVX2 (check_pooling_at asserts that every
+    // weight was packed).
     let features = CpuFeatures::get();
     let want = simsum::embed::settings::f32_kernel(features);
-    if want != MatmulKernel::PackedF32 {
+    if !matches!(want, MatmulKernel::PackedF32(_)) {
         eprintln!(
-            "note: this CPU ({features}) uses {want:?} for f32, not the packed AVX2 kernel; \
-             the packed layout is still tested portably in src/embed/sgemm.rs"
+            "note: this CPU ({features}) uses {want:?} for f32, not a packed kernel; \
+             the packed layouts are still tested portably in src/embed/sgemm.rs"
         );
     }
     check_pooling_at("mean", Pooling::Mean, PACKABLE);
-    if want == MatmulKernel::PackedF32 {
-        eprintln!("the packable model ran every weight product through the packed AVX2 kernel");
+    if let MatmulKernel::PackedF32(tile) = want {
+        eprintln!("the packable model ran every weight product through the packed {tile:?} kernel");
     }
 }
 
 #[test]
 fn bf16_kernel_on_a_packable_model_stays_close_to_the_reference() {
     let features = CpuFeatures::get();
-    if !features.avx512bf16 {
+    if !features.bf16_products() {
         eprintln!(
             "SKIPPED bf16_kernel_on_a_packable_model_stays_close_to_the_reference: this CPU \
              ({features}) has no AVX-512 BF16 (packing and bf16 arithmetic are tested portably \

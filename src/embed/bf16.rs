@@ -23,7 +23,7 @@ const MC: usize = 64;
 
 /// Whether this CPU can run the bf16 kernel (from [`CpuFeatures::get`]).
 pub fn available() -> bool {
-    CpuFeatures::get().avx512bf16
+    CpuFeatures::get().bf16_products()
 }
 
 /// The f32 value of a bf16.

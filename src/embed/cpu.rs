@@ -5,8 +5,9 @@
 //! dominate after the matrix products) and runs most element-wise passes on one core. This path
 //! multiplies by each weight through the one kernel [`super::settings::Plan::choose`] picked for
 //! the model, the weight laid out for it once at load ([`Weight`]): the `gemm` crate on the plain
-//! matrix, simsum's AVX2 kernel on packed f32 ([`super::sgemm`], ~15% faster than `gemm` there)
-//! or the AVX-512 BF16 kernel on packed bf16 ([`super::bf16`]), and changes the rest:
+//! matrix, simsum's AVX2 or AVX-512 kernel on packed f32 ([`super::sgemm`], faster than `gemm`
+//! on the encoder's shapes) or the AVX-512 BF16 kernel on packed bf16 ([`super::bf16`]), and
+//! changes the rest:
 //! - tokens of all texts in a batch are packed into one (T, hidden) matrix: no padding anywhere;
 //! - attention runs per (text, head) on its own L x L scores, in parallel, never materialising
 //!   the whole batch's scores;
@@ -31,7 +32,7 @@ use super::settings::MatmulKernel;
 enum Weight {
     /// Row-major f32, multiplied by the `gemm` crate.
     Plain { w: Vec<f32>, n: usize, k: usize },
-    /// f32 packed for simsum's AVX2 kernel.
+    /// f32 packed for simsum's AVX2 or AVX-512 kernel.
     PackedF32(super::sgemm::PackedF32),
     /// bf16 packed for simsum's AVX-512 BF16 kernel.
     Bf16(super::bf16::PackedWeight),
@@ -42,7 +43,9 @@ impl Weight {
     fn new(w: Vec<f32>, n: usize, k: usize, kernel: MatmulKernel) -> Self {
         let packed = match kernel {
             MatmulKernel::Gemm => None,
-            MatmulKernel::PackedF32 => super::sgemm::PackedF32::pack(&w, n, k).map(Self::PackedF32),
+            MatmulKernel::PackedF32(tile) => {
+                super::sgemm::PackedF32::pack(&w, n, k, tile).map(Self::PackedF32)
+            }
             MatmulKernel::Bf16 => super::bf16::PackedWeight::pack(&w, n, k).map(Self::Bf16),
         };
         packed.unwrap_or(Self::Plain { w, n, k })

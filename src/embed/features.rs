@@ -56,10 +56,24 @@ impl CpuFeatures {
         }
     }
 
+    /// Whether the 512-bit kernels can run: they are compiled with AVX-512 F *and* AVX2+FMA
+    /// enabled (`#[target_feature(enable = "avx512f,avx2,fma")]`), so `avx512f` alone (a
+    /// hypervisor may hide AVX2 while passing AVX-512 through) is not enough.
+    pub fn avx512(&self) -> bool {
+        self.avx512f && self.avx2_fma
+    }
+
+    /// Whether the bf16 weight products ([`super::bf16`]) can run: their kernel is compiled with
+    /// AVX-512 F and AVX-512 BF16, and the rest of the encoder runs at [`CpuFeatures::level`],
+    /// which must then be the 512-bit one.
+    pub fn bf16_products(&self) -> bool {
+        self.avx512bf16 && self.avx512()
+    }
+
     /// The widest level of the element-wise kernels these features allow.
     pub fn level(&self) -> super::kernels::Level {
         use super::kernels::Level;
-        if self.avx512f {
+        if self.avx512() {
             Level::Avx512
         } else if self.avx2_fma {
             Level::Avx2
@@ -104,5 +118,38 @@ mod tests {
         assert!(!f.avx512bf16 || f.avx512f);
         assert_eq!(CpuFeatures::none().summary(), "baseline");
         eprintln!("this CPU: {}", CpuFeatures::of_hardware());
+    }
+
+    #[test]
+    fn avx512_kernels_need_avx2_and_fma_too() {
+        use crate::embed::kernels::Level;
+        // A CPU (or a hypervisor's view of one) reporting AVX-512 F without AVX2+FMA must not
+        // reach kernels compiled with all three enabled.
+        let odd = CpuFeatures {
+            avx512f: true,
+            avx2_fma: false,
+            avx512bf16: true,
+        };
+        assert!(!odd.avx512());
+        assert!(!odd.bf16_products());
+        assert_eq!(odd.level(), Level::Baseline);
+        let full = CpuFeatures {
+            avx512f: true,
+            avx2_fma: true,
+            avx512bf16: true,
+        };
+        assert!(full.avx512() && full.bf16_products());
+        assert_eq!(full.level(), Level::Avx512);
+        let no_bf16 = CpuFeatures {
+            avx512bf16: false,
+            ..full
+        };
+        assert!(no_bf16.avx512() && !no_bf16.bf16_products());
+        let avx2 = CpuFeatures {
+            avx2_fma: true,
+            ..CpuFeatures::none()
+        };
+        assert_eq!(avx2.level(), Level::Avx2);
+        assert!(!avx2.avx512());
     }
 }

@@ -10,6 +10,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::features::CpuFeatures;
+pub use super::sgemm::F32Tile;
 
 /// Where the encoder runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -123,8 +124,9 @@ impl fmt::Display for DType {
 pub enum MatmulKernel {
     /// The `gemm` crate on the plain row-major weight (it packs per call).
     Gemm,
-    /// simsum's AVX2+FMA kernel on f32 weights packed once at load ([`super::sgemm`]).
-    PackedF32,
+    /// simsum's kernel on f32 weights packed once at load for this register tile
+    /// ([`super::sgemm`]).
+    PackedF32(F32Tile),
     /// simsum's AVX-512 BF16 kernel on bf16 weights packed once at load ([`super::bf16`]).
     Bf16,
 }
@@ -175,7 +177,7 @@ impl Plan {
             }
             None => {
                 let dtype = match dtype {
-                    DType::Auto if features.avx512bf16 => DType::Bf16,
+                    DType::Auto if features.bf16_products() => DType::Bf16,
                     DType::Auto => DType::F32,
                     d => d,
                 };
@@ -186,7 +188,7 @@ impl Plan {
                         note: None,
                     };
                 }
-                if dtype == DType::Bf16 && !features.avx512bf16 {
+                if dtype == DType::Bf16 && !features.bf16_products() {
                     return Self {
                         engine: Engine::Cpu(f32_kernel(features)),
                         dtype: DType::F32,
@@ -215,12 +217,14 @@ pub enum GpuKind {
     Metal,
 }
 
-/// The f32 weight-product kernel for these features: simsum's packed kernel on AVX2+FMA
-/// CPUs without AVX-512 (where it beats `gemm`, BENCHMARKS.md), the `gemm` crate elsewhere
-/// (its AVX-512 kernel; simsum has no 512-bit f32 kernel yet).
+/// The f32 weight-product kernel for these features: simsum's packed kernel with the widest
+/// register tile the CPU runs (AVX-512 where [`CpuFeatures::avx512`], else AVX2+FMA; both beat
+/// `gemm` on the encoder's shapes, BENCHMARKS.md), the `gemm` crate on CPUs with neither.
 pub fn f32_kernel(features: CpuFeatures) -> MatmulKernel {
-    if features.avx2_fma && !features.avx512f {
-        MatmulKernel::PackedF32
+    if F32Tile::Avx512.runs_on(features) {
+        MatmulKernel::PackedF32(F32Tile::Avx512)
+    } else if F32Tile::Avx2.runs_on(features) {
+        MatmulKernel::PackedF32(F32Tile::Avx2)
     } else {
         MatmulKernel::Gemm
     }
@@ -263,15 +267,21 @@ mod tests {
         };
         let p = Plan::choose(None, DType::Auto, avx2, false);
         assert_eq!(p.dtype, DType::F32);
-        assert_eq!(p.engine, Engine::Cpu(MatmulKernel::PackedF32));
+        assert_eq!(
+            p.engine,
+            Engine::Cpu(MatmulKernel::PackedF32(F32Tile::Avx2))
+        );
         let p = Plan::choose(None, DType::Auto, bf16, false);
         assert_eq!(p.dtype, DType::Bf16);
         assert_eq!(p.engine, Engine::Cpu(MatmulKernel::Bf16));
-        // f32 stays f32 (exact parity) everywhere.
+        // f32 stays f32 (exact parity) everywhere, on the 512-bit tile where the CPU has it.
         let p = Plan::choose(None, DType::F32, bf16, false);
         assert_eq!(
             (p.dtype, p.engine),
-            (DType::F32, Engine::Cpu(MatmulKernel::Gemm))
+            (
+                DType::F32,
+                Engine::Cpu(MatmulKernel::PackedF32(F32Tile::Avx512))
+            )
         );
         let p = Plan::choose(None, DType::Bf16, avx2, false);
         assert_eq!(p.dtype, DType::F32);
@@ -284,5 +294,35 @@ mod tests {
         assert_eq!(p.dtype, DType::F32);
         let p = Plan::choose(None, DType::F16, avx2, false);
         assert_eq!(p.engine, Engine::Candle);
+    }
+
+    #[test]
+    fn avx512_without_avx2_gets_neither_512_bit_kernel() {
+        // The 512-bit kernels are compiled with AVX2+FMA enabled too (issue 25): a CPU that
+        // reports AVX-512 F (and BF16) without them gets the portable path and plain `gemm`.
+        let odd = CpuFeatures {
+            avx512f: true,
+            avx2_fma: false,
+            avx512bf16: true,
+        };
+        assert_eq!(f32_kernel(odd), MatmulKernel::Gemm);
+        let p = Plan::choose(None, DType::Auto, odd, false);
+        assert_eq!(
+            (p.dtype, p.engine),
+            (DType::F32, Engine::Cpu(MatmulKernel::Gemm))
+        );
+        let p = Plan::choose(None, DType::Bf16, odd, false);
+        assert_eq!(p.dtype, DType::F32);
+        assert!(p.note.is_some());
+        let avx512 = CpuFeatures {
+            avx2_fma: true,
+            avx512f: true,
+            avx512bf16: false,
+        };
+        assert_eq!(f32_kernel(avx512), MatmulKernel::PackedF32(F32Tile::Avx512));
+        assert_eq!(
+            Plan::choose(None, DType::Auto, avx512, false).engine,
+            Engine::Cpu(MatmulKernel::PackedF32(F32Tile::Avx512))
+        );
     }
 }
