@@ -190,16 +190,20 @@ fn cluster(g: &super::Global, a: ClusterBenchArgs) -> anyhow::Result<ExitCode> {
     let (names, median, total) = stage_medians(&runs);
     let median = |i: usize| median[i];
     if a.json {
-        let out = serde_json::json!({
-            "benchmark": "cluster", "machine": Machine::detect(), "index": index.info().url,
-            "level": a.level.as_str(), "items": themes.items.len(),
-            "themes": themes.report.themes.len(), "unclustered": themes.report.unclustered.len(),
-            "labels_with_model": !a.no_model, "repeat": runs.len(),
-            "stages": names.iter().enumerate().map(|(i, n)| serde_json::json!({"stage": n, "median_seconds": median(i),
-                "seconds": runs.iter().map(|r| r[i].1).collect::<Vec<_>>()})).collect::<Vec<_>>(),
-            "total_median_seconds": total,
-        });
-        outln!("{}", serde_json::to_string_pretty(&out)?);
+        let out = ClusterRecord {
+            benchmark: "cluster",
+            machine: Machine::detect(),
+            index: index.info().url,
+            level: a.level.as_str(),
+            items: themes.items.len(),
+            themes: themes.report.themes.len(),
+            unclustered: themes.report.unclustered.len(),
+            labels_with_model: !a.no_model,
+            repeat: runs.len(),
+            stages: stage_records(&names, &median, |i| runs.iter().map(|r| r[i].1).collect()),
+            total_median_seconds: total,
+        };
+        print_record(&out)?;
     } else {
         outln!(
             "{} items -> {} themes, {} unclustered; median of {} runs",
@@ -300,20 +304,27 @@ fn summarize(g: &super::Global, a: SummarizeBenchArgs) -> anyhow::Result<ExitCod
     );
     let gflops = first.flops / embed_s / 1e9;
     if a.json {
-        let out = serde_json::json!({
-            "benchmark": "summarize", "machine": Machine::detect(), "paths": a.paths,
-            "sentences": first.sentences, "distinct_sentences": first.distinct,
-            "words": first.words, "tokens_embedded": first.tokens,
-            "embed_gflop": first.flops / 1e9, "embed_gflops": gflops,
-            "f32_gemm_peak_gflops": peak, "f32_fma_peak_gflops": fma,
-            "embed_seconds_at_gemm_peak": first.flops / peak / 1e9,
-            "embed_seconds_at_fma_peak": fma.map(|f| first.flops / f / 1e9),
-            "repeat": runs.len(),
-            "stages": names.iter().enumerate().map(|(i, n)| serde_json::json!({"stage": n, "median_seconds": median(i),
-                "seconds": runs.iter().map(|r| r.stages[i].1).collect::<Vec<_>>()})).collect::<Vec<_>>(),
-            "total_median_seconds": total,
-        });
-        outln!("{}", serde_json::to_string_pretty(&out)?);
+        let out = SummarizeRecord {
+            benchmark: "summarize",
+            machine: Machine::detect(),
+            paths: a.paths.clone(),
+            sentences: first.sentences,
+            distinct_sentences: first.distinct,
+            words: first.words,
+            tokens_embedded: first.tokens,
+            embed_gflop: first.flops / 1e9,
+            embed_gflops: gflops,
+            f32_gemm_peak_gflops: peak,
+            f32_fma_peak_gflops: fma,
+            embed_seconds_at_gemm_peak: first.flops / peak / 1e9,
+            embed_seconds_at_fma_peak: fma.map(|f| first.flops / f / 1e9),
+            repeat: runs.len(),
+            stages: stage_records(&names, &median, |i| {
+                runs.iter().map(|r| r.stages[i].1).collect()
+            }),
+            total_median_seconds: total,
+        };
+        print_record(&out)?;
     } else {
         outln!(
             "{} sentences ({} distinct), {} words; {} tokens embedded ({:.0} GFLOP); median of {} runs",
@@ -414,22 +425,26 @@ fn embed(g: &super::Global, a: EmbedBenchArgs) -> anyhow::Result<ExitCode> {
             runs.push(run);
         }
     }
-    let out = serde_json::json!({
-        "benchmark": "embed",
-        "machine": machine,
-        "simsum_version": env!("CARGO_PKG_VERSION"),
-        "model": {"name": files.name, "weights_sha256": files.weights_sha256},
-        "device": g.device.to_string(),
-        "texts_file": a.texts,
-        "f32_gemm_peak_gflops": f32_peak,
-        "f32_fma_peak_gflops": fma_peak,
-        "bf16_gemm_peak_gflops": bf16_peak,
-        "flop_formula": "layers * (2*L*(4*h^2 + 2*h*i) + 4*L^2*h) per text of L tokens",
-        "runs": runs,
-        "skipped": skipped,
-    });
+    let out = EmbedRecord {
+        benchmark: "embed",
+        machine: machine.clone(),
+        simsum_version: env!("CARGO_PKG_VERSION"),
+        model: ModelRecord {
+            name: files.name.clone(),
+            weights_sha256: files.weights_sha256.clone(),
+        },
+        device: g.device.to_string(),
+        texts_file: a.texts.clone(),
+        f32_gemm_peak_gflops: f32_peak,
+        f32_fma_peak_gflops: fma_peak,
+        bf16_gemm_peak_gflops: bf16_peak,
+        flop_formula: "layers * (2*L*(4*h^2 + 2*h*i) + 4*L^2*h) per text of L tokens",
+        runs,
+        skipped,
+    };
+    let runs = &out.runs;
     if a.json {
-        outln!("{}", serde_json::to_string_pretty(&out)?);
+        print_record(&out)?;
     } else {
         outln!(
             "machine: {} ({} threads, CPU features: {}), f32 GEMM peak {:.0} GFLOP/s (FMA limit {}), bf16 {}",
@@ -456,7 +471,7 @@ fn embed(g: &super::Global, a: EmbedBenchArgs) -> anyhow::Result<ExitCode> {
             "RSS MiB",
             "cos f32"
         );
-        for r in &runs {
+        for r in runs {
             outln!(
                 "{:<9} {:>5} {:>7} {:>9.1} {:>9.0} {:>6.1}% {:>8.1} {:>8.1} {:>7.1} {:>5.0}% {:>4.0}% {:>8.0} {:>9}",
                 r.dtype, r.batch_size, r.texts, r.texts_per_s, r.tokens_per_s, r.padding_ratio * 100.0,
@@ -465,7 +480,7 @@ fn embed(g: &super::Global, a: EmbedBenchArgs) -> anyhow::Result<ExitCode> {
                 r.peak_rss_mib.unwrap_or(f64::NAN), r.cosine_to_f32_min.map_or("-".into(), |c| format!("{c:.5}")),
             );
         }
-        for why in &skipped {
+        for why in &out.skipped {
             outln!("{why}");
         }
     }
@@ -494,11 +509,14 @@ fn index(g: &super::Global, a: IndexBenchArgs) -> anyhow::Result<ExitCode> {
     };
     let b = bench::index_bench(rows, dim, &data, &cfg);
     if a.json {
-        let out = serde_json::json!({
-            "benchmark": "index", "machine": Machine::detect(), "vectors": vectors,
-            "config": cfg, "result": b,
-        });
-        outln!("{}", serde_json::to_string_pretty(&out)?);
+        let out = IndexRecord {
+            benchmark: "index",
+            machine: Machine::detect(),
+            vectors,
+            config: &cfg,
+            result: &b,
+        };
+        print_record(&out)?;
     } else {
         outln!(
             "{} points x {} dims, {} queries; build {:.2} s on {} threads (M={}, ef_construction={}); {:.1} MiB on disk; exact scan {:.0} q/s",
@@ -563,14 +581,24 @@ fn pipeline(g: &super::Global, a: PipelineBenchArgs) -> anyhow::Result<ExitCode>
     stages.extend(cluster);
     let total: f64 = stages.iter().map(|s| s.1).sum();
     if a.json {
-        let out = serde_json::json!({
-            "benchmark": "pipeline", "machine": Machine::detect(), "paths": a.paths,
-            "documents": report.documents.len(), "embedded": stats.embedded,
-            "themes": themes.report.themes.len(), "unclustered": themes.report.unclustered.len(),
-            "stages": stages.iter().map(|(n, s)| serde_json::json!({"stage": n, "seconds": s})).collect::<Vec<_>>(),
-            "total_seconds": total,
-        });
-        outln!("{}", serde_json::to_string_pretty(&out)?);
+        let out = PipelineRecord {
+            benchmark: "pipeline",
+            machine: Machine::detect(),
+            paths: a.paths.clone(),
+            documents: report.documents.len(),
+            embedded: stats.embedded,
+            themes: themes.report.themes.len(),
+            unclustered: themes.report.unclustered.len(),
+            stages: stages
+                .iter()
+                .map(|(stage, seconds)| StageSeconds {
+                    stage,
+                    seconds: *seconds,
+                })
+                .collect(),
+            total_seconds: total,
+        };
+        print_record(&out)?;
     } else {
         outln!(
             "{} documents, {} texts embedded, {} themes",
@@ -584,4 +612,126 @@ fn pipeline(g: &super::Global, a: PipelineBenchArgs) -> anyhow::Result<ExitCode>
         outln!("{:<16} {:>8.3} s", "total", total);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+// The records `simsum bench ... --json` prints: typed, so their shape is written down once
+// (benches/table.py and the quality scripts read them). Keys print sorted, as every answer does.
+
+/// Prints a record as `--json` does.
+fn print_record<T: serde::Serialize>(record: &T) -> anyhow::Result<()> {
+    outln!(
+        "{}",
+        serde_json::to_string_pretty(&simsum::answer::to_json(record))?
+    );
+    Ok(())
+}
+
+/// One stage of a repeated run: its median and every run's time.
+#[derive(serde::Serialize)]
+struct StageRecord {
+    stage: &'static str,
+    median_seconds: f64,
+    seconds: Vec<f64>,
+}
+
+/// One stage of a single run.
+#[derive(serde::Serialize)]
+struct StageSeconds<'a> {
+    stage: &'a str,
+    seconds: f64,
+}
+
+fn stage_records(
+    names: &[&'static str],
+    median: &dyn Fn(usize) -> f64,
+    seconds: impl Fn(usize) -> Vec<f64>,
+) -> Vec<StageRecord> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, &stage)| StageRecord {
+            stage,
+            median_seconds: median(i),
+            seconds: seconds(i),
+        })
+        .collect()
+}
+
+#[derive(serde::Serialize)]
+struct ClusterRecord {
+    benchmark: &'static str,
+    machine: Machine,
+    index: String,
+    level: &'static str,
+    items: usize,
+    themes: usize,
+    unclustered: usize,
+    labels_with_model: bool,
+    repeat: usize,
+    stages: Vec<StageRecord>,
+    total_median_seconds: f64,
+}
+
+#[derive(serde::Serialize)]
+struct SummarizeRecord {
+    benchmark: &'static str,
+    machine: Machine,
+    paths: Vec<std::path::PathBuf>,
+    sentences: usize,
+    distinct_sentences: usize,
+    words: usize,
+    tokens_embedded: usize,
+    embed_gflop: f64,
+    embed_gflops: f64,
+    f32_gemm_peak_gflops: f64,
+    f32_fma_peak_gflops: Option<f64>,
+    embed_seconds_at_gemm_peak: f64,
+    embed_seconds_at_fma_peak: Option<f64>,
+    repeat: usize,
+    stages: Vec<StageRecord>,
+    total_median_seconds: f64,
+}
+
+#[derive(serde::Serialize)]
+struct ModelRecord {
+    name: String,
+    weights_sha256: String,
+}
+
+#[derive(serde::Serialize)]
+struct EmbedRecord<R: serde::Serialize> {
+    benchmark: &'static str,
+    machine: Machine,
+    simsum_version: &'static str,
+    model: ModelRecord,
+    device: String,
+    texts_file: std::path::PathBuf,
+    f32_gemm_peak_gflops: f64,
+    f32_fma_peak_gflops: Option<f64>,
+    bf16_gemm_peak_gflops: Option<f64>,
+    flop_formula: &'static str,
+    runs: Vec<R>,
+    skipped: Vec<String>,
+}
+
+#[derive(serde::Serialize)]
+struct IndexRecord<'a, C: serde::Serialize, B: serde::Serialize> {
+    benchmark: &'static str,
+    machine: Machine,
+    vectors: &'a std::path::Path,
+    config: &'a C,
+    result: &'a B,
+}
+
+#[derive(serde::Serialize)]
+struct PipelineRecord<'a> {
+    benchmark: &'static str,
+    machine: Machine,
+    paths: Vec<std::path::PathBuf>,
+    documents: usize,
+    embedded: usize,
+    themes: usize,
+    unclustered: usize,
+    stages: Vec<StageSeconds<'a>>,
+    total_seconds: f64,
 }

@@ -14,7 +14,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
-use serde_json::{json, Value};
+use serde_json::Value;
 use simsum::bench::{self, Machine};
 use simsum::embed::{EmbedError, Embedder, Embedding, ModelId};
 use simsum::ingest::{Document, IngestOptions};
@@ -302,7 +302,7 @@ fn measure(
     store: &dyn Store,
     queries: &[Vec<f32>],
     exact: &[(HashMap<String, f32>, f32)],
-) -> anyhow::Result<Value> {
+) -> anyhow::Result<SearchRecord> {
     let ids: HashMap<u64, String> = store
         .items(LEVEL)?
         .into_iter()
@@ -327,28 +327,34 @@ fn measure(
             .count();
         recall += good as f64 / K.min(scores.len()).max(1) as f64;
     }
-    Ok(json!({
-        "index_used": store.uses_graph(LEVEL)?,
-        "p50_ms": bench::percentile(&ms, 50.0),
-        "p99_ms": bench::percentile(&ms, 99.0),
-        "recall_at_10": recall / queries.len() as f64,
-    }))
+    Ok(SearchRecord {
+        store: "",
+        index_used: store.uses_graph(LEVEL)?,
+        p50_ms: bench::percentile(&ms, 50.0),
+        p99_ms: bench::percentile(&ms, 99.0),
+        recall_at_10: recall / queries.len() as f64,
+    })
 }
 
 fn write_entry(
-    store: &str,
+    store: &'static str,
     writers: u32,
     counts: &simsum::store::Counts,
     seconds: f64,
-    per_writer: Value,
-) -> Value {
+    per_writer: Option<Vec<WriterRun>>,
+) -> WriteRecord {
     let items = counts.sections + counts.initiatives + counts.sentences;
-    json!({
-        "store": store, "writers": writers, "documents": counts.documents, "items": items,
-        "counts": counts, "seconds": seconds,
-        "items_per_s": items as f64 / seconds, "docs_per_s": counts.documents as f64 / seconds,
-        "per_writer": per_writer,
-    })
+    WriteRecord {
+        store,
+        writers,
+        documents: counts.documents,
+        items,
+        counts: counts.clone(),
+        seconds,
+        items_per_s: items as f64 / seconds,
+        docs_per_s: counts.documents as f64 / seconds,
+        per_writer,
+    }
 }
 
 /// Runs the benchmark against the Milvus server of `url` (see the module comment).
@@ -397,7 +403,7 @@ pub(super) fn run(
             writers,
             &counts,
             seconds,
-            serde_json::to_value(&runs)?,
+            Some(runs),
         ));
         milvus_counts.push(counts);
     }
@@ -412,56 +418,69 @@ pub(super) fn run(
         1,
         &local_counts,
         local_seconds,
-        Value::Null,
+        None,
     ));
     let (exact, exact_ms) = exact_top(&local, &c.queries)?;
     let milvus = simsum::store::open(&urls[0], token)?;
-    let mut search = vec![
-        json!({"store": "milvus"}),
-        json!({"store": "local"}),
-        json!({"store": "exact scan", "index_used": false, "recall_at_10": 1.0,
-               "p50_ms": bench::percentile(&exact_ms, 50.0),
-               "p99_ms": bench::percentile(&exact_ms, 99.0)}),
-    ];
-    for (entry, store) in search
-        .iter_mut()
-        .zip([milvus.as_ref(), &local as &dyn Store])
-    {
-        let m = measure(store, &c.queries, &exact)?;
-        entry
-            .as_object_mut()
-            .expect("object")
-            .extend(m.as_object().expect("object").clone());
+    let mut search = Vec::new();
+    for (name, store) in [("milvus", milvus.as_ref()), ("local", &local as &dyn Store)] {
+        search.push(SearchRecord {
+            store: name,
+            ..measure(store, &c.queries, &exact)?
+        });
     }
+    search.push(SearchRecord {
+        store: "exact scan",
+        index_used: false,
+        recall_at_10: 1.0,
+        p50_ms: bench::percentile(&exact_ms, 50.0),
+        p99_ms: bench::percentile(&exact_ms, 99.0),
+    });
     let shards_match = milvus_counts.windows(2).all(|w| w[0] == w[1]) && {
         let (m, l) = (&milvus_counts[0], &local_counts);
         m == l
     };
     let machine = Machine::detect();
-    let out = json!({
-        "benchmark": "index-store",
-        "machine": machine,
-        "load_average": {"start": load_start, "end": load_average()},
-        "store": url.to_string(),
-        "stores_made": urls.iter().map(|u| u.to_string()).collect::<Vec<_>>(),
-        "server_version": Value::Null,
-        "model": c.model_id.name, "dimension": c.dim,
-        "corpus": {
-            "generated": c.generated, "paths": paths_for_json(&c.paths, c.generated),
-            "documents": local_counts.documents, "sections": local_counts.sections,
-            "initiatives": local_counts.initiatives, "sentences": local_counts.sentences,
-            "distinct_texts": c.cached.vectors.len(),
+    let texts = c.cached.vectors.len();
+    let record = StoreRecord {
+        benchmark: "index-store",
+        machine,
+        load_average: LoadRecord {
+            start: load_start,
+            end: load_average(),
         },
-        "embedding": {"texts": c.cached.vectors.len(), "seconds": c.embed_seconds,
-                      "texts_per_s": c.cached.vectors.len() as f64 / c.embed_seconds},
-        "writes_include": "reading and splitting the files, planning, writing rows (Milvus: and waiting until they are visible; local: SQLite commit and HNSW graphs); not model load or embedding (vectors embedded once, up front)",
-        "writes": writes,
-        "counts_match": shards_match,
-        "queries": {"count": c.queries.len(), "k": K, "level": LEVEL.as_str(),
-                    "from": "corpus sentences, embedded by the model"},
-        "recall": "tie-aware: a result scoring at least the 10th exact neighbour counts",
-        "search": search,
-    });
+        store: url.to_string(),
+        stores_made: urls.iter().map(|u| u.to_string()).collect(),
+        server_version: None,
+        model: c.model_id.name.clone(),
+        dimension: c.dim,
+        corpus: CorpusRecord {
+            generated: c.generated,
+            paths: if c.generated { Vec::new() } else { c.paths.clone() },
+            documents: local_counts.documents,
+            sections: local_counts.sections,
+            initiatives: local_counts.initiatives,
+            sentences: local_counts.sentences,
+            distinct_texts: texts,
+        },
+        embedding: EmbeddingRecord {
+            texts,
+            seconds: c.embed_seconds,
+            texts_per_s: texts as f64 / c.embed_seconds,
+        },
+        writes_include: "reading and splitting the files, planning, writing rows (Milvus: and waiting until they are visible; local: SQLite commit and HNSW graphs); not model load or embedding (vectors embedded once, up front)",
+        writes,
+        counts_match: shards_match,
+        queries: QueriesRecord {
+            count: c.queries.len(),
+            k: K,
+            level: LEVEL.as_str(),
+            from: "corpus sentences, embedded by the model",
+        },
+        recall: "tie-aware: a result scoring at least the 10th exact neighbour counts",
+        search,
+    };
+    let out = simsum::answer::to_json(&record);
     if a.json {
         outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -607,13 +626,6 @@ fn exact_top(local: &dyn Store, queries: &[Vec<f32>]) -> anyhow::Result<ExactTop
     Ok((exact, exact_ms))
 }
 
-fn paths_for_json(paths: &[PathBuf], generated: bool) -> Value {
-    if generated {
-        json!([])
-    } else {
-        json!(paths)
-    }
-}
 
 fn print_table(out: &Value) -> anyhow::Result<()> {
     let m = &out["machine"];
@@ -690,4 +702,81 @@ fn print_table(out: &Value) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+// The record `simsum bench index --store ... --json` prints (typed, so its shape is written down
+// once; `print_table` reads the same record as JSON).
+
+#[derive(serde::Serialize)]
+struct SearchRecord {
+    store: &'static str,
+    index_used: bool,
+    recall_at_10: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+#[derive(serde::Serialize)]
+struct WriteRecord {
+    store: &'static str,
+    writers: u32,
+    documents: usize,
+    items: usize,
+    counts: simsum::store::Counts,
+    seconds: f64,
+    items_per_s: f64,
+    docs_per_s: f64,
+    per_writer: Option<Vec<WriterRun>>,
+}
+
+#[derive(serde::Serialize)]
+struct LoadRecord<L: serde::Serialize> {
+    start: L,
+    end: L,
+}
+
+#[derive(serde::Serialize)]
+struct CorpusRecord {
+    generated: bool,
+    paths: Vec<PathBuf>,
+    documents: usize,
+    sections: usize,
+    initiatives: usize,
+    sentences: usize,
+    distinct_texts: usize,
+}
+
+#[derive(serde::Serialize)]
+struct EmbeddingRecord {
+    texts: usize,
+    seconds: f64,
+    texts_per_s: f64,
+}
+
+#[derive(serde::Serialize)]
+struct QueriesRecord {
+    count: usize,
+    k: usize,
+    level: &'static str,
+    from: &'static str,
+}
+
+#[derive(serde::Serialize)]
+struct StoreRecord<L: serde::Serialize> {
+    benchmark: &'static str,
+    machine: Machine,
+    load_average: LoadRecord<L>,
+    store: String,
+    stores_made: Vec<String>,
+    server_version: Option<String>,
+    model: String,
+    dimension: usize,
+    corpus: CorpusRecord,
+    embedding: EmbeddingRecord,
+    writes_include: &'static str,
+    writes: Vec<WriteRecord>,
+    counts_match: bool,
+    queries: QueriesRecord,
+    recall: &'static str,
+    search: Vec<SearchRecord>,
 }
