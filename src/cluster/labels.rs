@@ -526,10 +526,9 @@ fn mmr_labels(
     members: usize,
     params: &LabelParams,
 ) -> ThemeLabel {
-    let ranked = mmr_rank(cs, centroid, params, params.keyphrases);
-    let keyphrases: Vec<String> = ranked.iter().map(|&i| cs[i].surface.clone()).collect();
-    // The title may come from further down the ranking when no keyphrase is supported by
-    // half of the members.
+    // Greedy MMR ranks a prefix the same whatever the limit: one wide ranking serves the
+    // keyphrases and the title, which may come from further down when no keyphrase is
+    // supported by half of the members.
     let wider = mmr_rank(cs, centroid, params, params.candidates);
     let phrases: Vec<TitlePhrase> = wider
         .iter()
@@ -537,8 +536,21 @@ fn mmr_labels(
         .collect();
     ThemeLabel {
         title: make_title(&phrases, members, &HashSet::new()).unwrap_or_default(),
-        keyphrases,
+        keyphrases: pick_keyphrases(&phrases, members, params.keyphrases),
     }
+}
+
+/// The first `limit` of `phrases` (best first) under the title's rules ([`is_topical`]); the
+/// phrases that break them only fill a short list.
+fn pick_keyphrases(phrases: &[TitlePhrase], members: usize, limit: usize) -> Vec<String> {
+    let (topical, other): (Vec<&TitlePhrase>, Vec<&TitlePhrase>) =
+        phrases.iter().partition(|k| is_topical(k, members));
+    topical
+        .into_iter()
+        .chain(other)
+        .take(limit)
+        .map(|k| k.0.to_string())
+        .collect()
 }
 
 /// A phrase offered as (part of) a title, with the member positions that contain it.
@@ -566,14 +578,19 @@ fn is_proper_name(surface: &str) -> bool {
 /// member mentions them, or when the theme offers nothing else: a reader wants the category,
 /// and a name in a pair would name one member's organisation as much as a topic.
 fn make_title(phrases: &[TitlePhrase], members: usize, taken: &HashSet<String>) -> Option<String> {
-    let one_word = |k: &TitlePhrase| !k.0.contains(char::is_whitespace);
     let topical: Vec<TitlePhrase> = phrases
         .iter()
-        .filter(|k| !is_proper_name(k.0) || k.1.len() >= members)
-        .filter(|k| !one_word(k) || stands_alone(k.0))
+        .filter(|k| is_topical(k, members))
         .copied()
         .collect();
     title_from(&topical, members, taken).or_else(|| title_from(phrases, members, taken))
+}
+
+/// Whether a phrase names what a theme of `members` items is about: not a name that only some
+/// members mention, not a lone qualifier or participle.
+fn is_topical(k: &TitlePhrase, members: usize) -> bool {
+    let one_word = !k.0.contains(char::is_whitespace);
+    (!is_proper_name(k.0) || k.1.len() >= members) && (!one_word || stands_alone(k.0))
 }
 
 /// A 2-4 word title from `phrases` (best first) that at least half of the theme's `members`
@@ -795,6 +812,28 @@ mod tests {
         let phrases: &[TitlePhrase] = &[("foreign", all), ("local workers", all)];
         assert_eq!(make_title(phrases, 4, &none).unwrap(), "Local Workers");
         assert!(stands_alone("speed") && stands_alone("training") && !stands_alone("Organized"));
+    }
+
+    #[test]
+    fn keyphrases_put_topics_before_names_and_qualifiers() {
+        let ranked: &[TitlePhrase] = &[
+            ("Kenya", &[0, 1]),
+            ("CANGO", &[0, 1, 2]),
+            ("rural clinics", &[0, 2]),
+            ("international", &[0, 1, 2]),
+            ("nurses", &[1, 2]),
+        ];
+        // "CANGO" is in every member and may stay; "Kenya" (two of three) and the lone
+        // qualifier only fill the list after the topics.
+        assert_eq!(
+            pick_keyphrases(ranked, 3, 3),
+            ["CANGO", "rural clinics", "nurses"]
+        );
+        assert_eq!(
+            pick_keyphrases(ranked, 3, 5),
+            ["CANGO", "rural clinics", "nurses", "Kenya", "international"]
+        );
+        assert_eq!(pick_keyphrases(&ranked[..1], 3, 3), ["Kenya"]);
     }
 
     #[test]
