@@ -309,157 +309,18 @@ pub(crate) fn label_themes(
     for (i, c) in class.iter().enumerate() {
         members[c.unwrap_or(t)].push(i);
     }
-    // Per class: term -> (count, number of members containing it).
-    let counts: Vec<HashMap<u64, (u32, u32)>> = members
-        .par_iter()
-        .map(|m| {
-            let mut map: HashMap<u64, (u32, u32)> = HashMap::new();
-            let mut seen = HashSet::new();
-            for &i in m {
-                seen.clear();
-                for_each_ngram(texts[i], |h, _| {
-                    let e = map.entry(h).or_default();
-                    e.0 += 1;
-                    if seen.insert(h) {
-                        e.1 += 1;
-                    }
-                });
-            }
-            map
-        })
-        .collect();
-    let mut total_freq: HashMap<u64, u64> = HashMap::with_capacity(counts[0].len() * 2);
-    // Items containing each term, over all classes.
-    let mut total_df: HashMap<u64, u64> = HashMap::with_capacity(counts[0].len() * 2);
-    let mut total_words = 0u64;
-    for map in &counts {
-        for (&h, &(tf, df)) in map {
-            *total_freq.entry(h).or_default() += tf as u64;
-            *total_df.entry(h).or_default() += df as u64;
-            total_words += tf as u64;
-        }
-    }
-    let n_items = texts.len().max(1) as f64;
-    let classes_present = members.iter().filter(|m| !m.is_empty()).count().max(1);
-    let avg_words = total_words as f64 / classes_present as f64;
-
-    // c-TF-IDF candidates per theme, with surface forms and model-free phrase vectors.
+    let terms = TermCounts::of(texts, &members);
     let mut cands: Vec<Vec<Candidate>> = (0..t)
         .into_par_iter()
         .map(|c| {
-            let map = &counts[c];
-            let class_words: u64 = map.values().map(|v| v.0 as u64).sum();
-            if class_words == 0 {
-                return Vec::new();
-            }
-            let min_df = if members[c].len() >= 3 { 2 } else { 1 };
-            let m = members[c].len() as f64;
-            let rest = (n_items - m).max(1.0);
-            let big_theme = m / n_items >= COMMON_SHARE;
-            // (term, c-TF-IDF, distinctiveness)
-            let mut scored: Vec<(u64, f32, f32)> = map
-                .iter()
-                .filter(|(h, v)| {
-                    v.1 >= min_df && (big_theme || total_df[h] as f64 / n_items <= COMMON_SHARE)
-                })
-                .map(|(&h, &(tf, df))| {
-                    let idf = (1.0 + avg_words / total_freq[&h] as f64).ln();
-                    let distinct = df as f64 / m - (total_df[&h] - df as u64) as f64 / rest;
-                    (
-                        h,
-                        (tf as f64 / class_words as f64 * idf) as f32,
-                        distinct as f32,
-                    )
-                })
-                .collect();
-            // The pool for the MMR step: typical of the theme's text (c-TF-IDF) and found in
-            // many of its members but few others (distinctiveness), equally weighted.
-            let max_tfidf = scored.iter().map(|s| s.1).fold(f32::MIN_POSITIVE, f32::max);
-            let pool_score = |s: &(u64, f32, f32)| s.1 / max_tfidf + s.2;
-            scored.sort_by(|a, b| pool_score(b).total_cmp(&pool_score(a)).then(a.0.cmp(&b.0)));
-            scored.truncate(params.candidates);
-            let wanted: HashMap<u64, usize> =
-                scored.iter().enumerate().map(|(k, s)| (s.0, k)).collect();
-            let dim = centroids[c].len();
-            let mut surfaces: Vec<HashMap<String, u32>> = vec![HashMap::new(); scored.len()];
-            let mut sums = vec![vec![0.0f32; dim]; scored.len()];
-            let mut holders: Vec<Vec<u32>> = vec![Vec::new(); scored.len()];
-            let mut seen = HashSet::new();
-            for (pos, &i) in members[c].iter().enumerate() {
-                seen.clear();
-                for_each_ngram(texts[i], |h, g| {
-                    if let Some(&k) = wanted.get(&h) {
-                        let surface: Vec<&str> = g.iter().map(|w| w.1).collect();
-                        *surfaces[k].entry(surface.join(" ")).or_default() += 1;
-                        if seen.insert(h) {
-                            holders[k].push(pos as u32);
-                            sums[k]
-                                .iter_mut()
-                                .zip(vectors[i])
-                                .for_each(|(a, b)| *a += b);
-                        }
-                    }
-                });
-            }
-            scored
-                .iter()
-                .zip(surfaces)
-                .zip(sums)
-                .zip(holders)
-                .map(
-                    |(((&(hash, ctfidf, distinct), surf), mut vector), holders)| {
-                        normalize(&mut vector);
-                        let surface = surf
-                            .into_iter()
-                            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
-                            .map(|s| s.0)
-                            .unwrap_or_default();
-                        Candidate {
-                            hash,
-                            ctfidf,
-                            distinct,
-                            holders,
-                            surface,
-                            vector,
-                        }
-                    },
-                )
-                .collect()
+            let scored = terms.scored(c, members[c].len(), params.candidates);
+            candidates(&scored, &members[c], texts, vectors, centroids[c].len())
         })
         .collect();
-
-    // A word found in most of the corpus names no theme, inside a phrase either ("Beijing
-    // Construction" in a corpus about Beijing): such phrases leave the pool, unless nothing else
-    // is left for the theme.
-    let common = common_stems(texts);
-    for cs in &mut cands {
-        let keep: Vec<bool> = cs
-            .iter()
-            .map(|c| !stems(&c.surface).iter().any(|w| common.contains(w)))
-            .collect();
-        if keep.iter().any(|&k| k) {
-            let mut k = keep.into_iter();
-            cs.retain(|_| k.next().unwrap_or(true));
-        }
-    }
-
+    drop_common_words(&mut cands, texts);
     if let Some(e) = embedder {
-        let mut phrases: Vec<String> = Vec::new();
-        for cs in &cands {
-            phrases.extend(cs.iter().map(|c| c.surface.to_lowercase()));
-        }
-        let refs: Vec<&str> = phrases.iter().map(String::as_str).collect();
-        let embedded = e.embed(&refs)?;
-        let mut it = embedded.into_iter();
-        for cs in &mut cands {
-            for c in cs.iter_mut() {
-                let mut v = it.next().expect("one embedding per phrase").vector;
-                normalize(&mut v);
-                c.vector = v;
-            }
-        }
+        embed_phrases(&mut cands, e)?;
     }
-
     let sizes: Vec<usize> = members[..t].iter().map(Vec::len).collect();
     let mut labels: Vec<ThemeLabel> = cands
         .iter()
@@ -469,6 +330,192 @@ pub(crate) fn label_themes(
         .collect();
     dedupe_titles(&mut labels, &cands, centroids, &sizes, params);
     Ok(labels)
+}
+
+/// Term statistics per class (each theme, then the unclustered items): for each term, its
+/// count and the number of members containing it; and the same over all classes.
+struct TermCounts {
+    counts: Vec<HashMap<u64, (u32, u32)>>,
+    total_freq: HashMap<u64, u64>,
+    /// Items containing each term, over all classes.
+    total_df: HashMap<u64, u64>,
+    n_items: f64,
+    avg_words: f64,
+}
+
+impl TermCounts {
+    fn of(texts: &[&str], members: &[Vec<usize>]) -> Self {
+        let counts: Vec<HashMap<u64, (u32, u32)>> = members
+            .par_iter()
+            .map(|m| {
+                let mut map: HashMap<u64, (u32, u32)> = HashMap::new();
+                let mut seen = HashSet::new();
+                for &i in m {
+                    seen.clear();
+                    for_each_ngram(texts[i], |h, _| {
+                        let e = map.entry(h).or_default();
+                        e.0 += 1;
+                        if seen.insert(h) {
+                            e.1 += 1;
+                        }
+                    });
+                }
+                map
+            })
+            .collect();
+        let mut total_freq: HashMap<u64, u64> = HashMap::with_capacity(counts[0].len() * 2);
+        let mut total_df: HashMap<u64, u64> = HashMap::with_capacity(counts[0].len() * 2);
+        let mut total_words = 0u64;
+        for map in &counts {
+            for (&h, &(tf, df)) in map {
+                *total_freq.entry(h).or_default() += tf as u64;
+                *total_df.entry(h).or_default() += df as u64;
+                total_words += tf as u64;
+            }
+        }
+        let classes_present = members.iter().filter(|m| !m.is_empty()).count().max(1);
+        Self {
+            counts,
+            total_freq,
+            total_df,
+            n_items: texts.len().max(1) as f64,
+            avg_words: total_words as f64 / classes_present as f64,
+        }
+    }
+
+    /// The pool of class `c` (of `m` members) for the MMR step, as (term, c-TF-IDF,
+    /// distinctiveness), best first, at most `limit`: terms typical of the theme's text
+    /// (c-TF-IDF) and found in many of its members but few others (distinctiveness), equally
+    /// weighted.
+    fn scored(&self, c: usize, m: usize, limit: usize) -> Vec<(u64, f32, f32)> {
+        let map = &self.counts[c];
+        let class_words: u64 = map.values().map(|v| v.0 as u64).sum();
+        if class_words == 0 {
+            return Vec::new();
+        }
+        let min_df = if m >= 3 { 2 } else { 1 };
+        let m = m as f64;
+        let rest = (self.n_items - m).max(1.0);
+        let big_theme = m / self.n_items >= COMMON_SHARE;
+        let mut scored: Vec<(u64, f32, f32)> = map
+            .iter()
+            .filter(|(h, v)| {
+                v.1 >= min_df
+                    && (big_theme || self.total_df[h] as f64 / self.n_items <= COMMON_SHARE)
+            })
+            .map(|(&h, &(tf, df))| {
+                let idf = (1.0 + self.avg_words / self.total_freq[&h] as f64).ln();
+                let distinct = df as f64 / m - (self.total_df[&h] - df as u64) as f64 / rest;
+                (
+                    h,
+                    (tf as f64 / class_words as f64 * idf) as f32,
+                    distinct as f32,
+                )
+            })
+            .collect();
+        let max_tfidf = scored.iter().map(|s| s.1).fold(f32::MIN_POSITIVE, f32::max);
+        let pool_score = |s: &(u64, f32, f32)| s.1 / max_tfidf + s.2;
+        scored.sort_by(|a, b| pool_score(b).total_cmp(&pool_score(a)).then(a.0.cmp(&b.0)));
+        scored.truncate(limit);
+        scored
+    }
+}
+
+/// The scored terms of one theme as candidates: each with its most frequent surface form, the
+/// members holding it and a model-free phrase vector (the mean of those members' vectors).
+fn candidates(
+    scored: &[(u64, f32, f32)],
+    members: &[usize],
+    texts: &[&str],
+    vectors: &[&[f32]],
+    dim: usize,
+) -> Vec<Candidate> {
+    let wanted: HashMap<u64, usize> = scored.iter().enumerate().map(|(k, s)| (s.0, k)).collect();
+    let mut surfaces: Vec<HashMap<String, u32>> = vec![HashMap::new(); scored.len()];
+    let mut sums = vec![vec![0.0f32; dim]; scored.len()];
+    let mut holders: Vec<Vec<u32>> = vec![Vec::new(); scored.len()];
+    let mut seen = HashSet::new();
+    for (pos, &i) in members.iter().enumerate() {
+        seen.clear();
+        for_each_ngram(texts[i], |h, g| {
+            if let Some(&k) = wanted.get(&h) {
+                let surface: Vec<&str> = g.iter().map(|w| w.1).collect();
+                *surfaces[k].entry(surface.join(" ")).or_default() += 1;
+                if seen.insert(h) {
+                    holders[k].push(pos as u32);
+                    sums[k]
+                        .iter_mut()
+                        .zip(vectors[i])
+                        .for_each(|(a, b)| *a += b);
+                }
+            }
+        });
+    }
+    scored
+        .iter()
+        .zip(surfaces)
+        .zip(sums)
+        .zip(holders)
+        .map(|(((&(hash, ctfidf, distinct), surf), mut vector), holders)| {
+            normalize(&mut vector);
+            let surface = surf
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+                .map(|s| s.0)
+                .unwrap_or_default();
+            Candidate {
+                hash,
+                ctfidf,
+                distinct,
+                holders,
+                surface,
+                vector,
+            }
+        })
+        .collect()
+}
+
+/// A word found in most of the corpus names no theme, inside a phrase either ("Beijing
+/// Construction" in a corpus about Beijing): such phrases leave the pool, unless nothing else
+/// is left for the theme.
+fn drop_common_words(cands: &mut [Vec<Candidate>], texts: &[&str]) {
+    let common = common_stems(texts);
+    for cs in cands {
+        let keep: Vec<bool> = cs
+            .iter()
+            .map(|c| !stems(&c.surface).iter().any(|w| common.contains(w)))
+            .collect();
+        if keep.iter().any(|&k| k) {
+            let mut k = keep.into_iter();
+            cs.retain(|_| k.next().unwrap_or(true));
+        }
+    }
+}
+
+/// Replaces the model-free phrase vectors with the model's embeddings of the phrases.
+fn embed_phrases(cands: &mut [Vec<Candidate>], e: &dyn Embedder) -> Result<(), EmbedError> {
+    let phrases: Vec<String> = cands
+        .iter()
+        .flat_map(|cs| cs.iter().map(|c| c.surface.to_lowercase()))
+        .collect();
+    let refs: Vec<&str> = phrases.iter().map(String::as_str).collect();
+    let embedded = e.embed(&refs)?;
+    if embedded.len() != phrases.len() {
+        return Err(EmbedError::Service(format!(
+            "{} vectors for {} phrases",
+            embedded.len(),
+            phrases.len()
+        )));
+    }
+    let mut it = embedded.into_iter();
+    for c in cands.iter_mut().flatten() {
+        if let Some(emb) = it.next() {
+            let mut v = emb.vector;
+            normalize(&mut v);
+            c.vector = v;
+        }
+    }
+    Ok(())
 }
 
 /// MMR ranking of one theme's candidates; returns the chosen phrases in rank order.
