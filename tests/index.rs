@@ -1201,3 +1201,31 @@ fn kill_during_graph_and_theme_writes_loses_nothing() {
     drop(LocalWriter::open(&idx, &HashEmbedder::new(64).model_id(), 64, false).unwrap());
     assert!(leftovers(&idx).is_empty(), "{:?}", leftovers(&idx));
 }
+
+/// `GET /v1/documents/{id}` reads one document through `items_of_document`: it must give what
+/// filtering the whole level gives, sentences included, in reading order.
+#[test]
+fn items_of_one_document_equal_the_level_filtered_by_document() {
+    let tmp = tempfile::tempdir().unwrap();
+    let idx = tmp.path().join("idx");
+    let e = HashEmbedder::new(32);
+    let mut w = small_graph_writer(&idx, &e);
+    update(&mut w, &many_docs(tmp.path(), 6, 4), &e, tmp.path());
+    drop(w);
+    let store = LocalStore::open(&idx).unwrap();
+    let docs = store.documents().unwrap();
+    assert!(docs.len() >= 6);
+    for level in [Level::Section, Level::Initiative, Level::Sentence] {
+        let all = store.items(level).unwrap();
+        for d in &docs {
+            let want: Vec<_> = all.iter().filter(|i| i.doc_id == d.id).cloned().collect();
+            let got = store.items_of_document(level, &d.id).unwrap();
+            assert!(!got.is_empty(), "{level} of {}", d.id);
+            assert_eq!(got, want, "{level} of {}", d.id);
+        }
+    }
+    assert!(store
+        .items_of_document(Level::Initiative, "no-such-doc")
+        .unwrap()
+        .is_empty());
+}

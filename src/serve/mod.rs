@@ -465,8 +465,17 @@ mod tests {
                 .body(Body::from("{}"))
                 .unwrap()
         };
-        let first = tokio::spawn(app.router.clone().oneshot(post()));
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut first = tokio::spawn(app.router.clone().oneshot(post()));
+        // Wait until the first request holds the slot (its clustering has started). Peeking
+        // takes the lock for an instant: a request refused in that instant is sent again.
+        let started = Instant::now();
+        while app.state.themes.try_lock().is_ok() {
+            assert!(started.elapsed() < Duration::from_secs(30), "clustering never started");
+            if first.is_finished() {
+                first = tokio::spawn(app.router.clone().oneshot(post()));
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         // The client goes away while its clustering runs on.
         first.abort();
         let _ = first.await;

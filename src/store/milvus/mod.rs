@@ -136,6 +136,18 @@ struct Row {
 }
 
 impl MilvusStore {
+    /// A store over an open connection, nothing read or counted yet.
+    fn new(client: MilvusClient, url: &StoreUrl, names: Names, info: MetaInfo) -> Self {
+        Self {
+            client,
+            url: url.clone(),
+            names,
+            info,
+            flat: Default::default(),
+            level_counts: Default::default(),
+        }
+    }
+
     /// Opens the store at `url` for reading; fails when the server cannot be reached or holds
     /// no store of that name.
     pub fn open(url: &StoreUrl, token: Option<&str>) -> Result<Self, StoreError> {
@@ -149,14 +161,7 @@ impl MilvusStore {
         let info = read_info(&client, &names, url)?.ok_or_else(|| StoreError::NoStore {
             url: url.to_string(),
         })?;
-        Ok(Self {
-            client,
-            url: url.clone(),
-            names,
-            info,
-            flat: Default::default(),
-            level_counts: Default::default(),
-        })
+        Ok(Self::new(client, url, names, info))
     }
 
     fn bad(&self, reason: String) -> StoreError {

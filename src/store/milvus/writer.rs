@@ -220,14 +220,7 @@ impl MilvusWriter {
                 client.create(&c, d)?;
             }
         }
-        let store = MilvusStore {
-            client,
-            url: url.clone(),
-            names,
-            info,
-            flat: Default::default(),
-            level_counts: Default::default(),
-        };
+        let store = MilvusStore::new(client, url, names, info);
         store.check_model(model, dim)?;
         lease.renewed = Instant::now();
         Ok(Self {
