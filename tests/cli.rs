@@ -119,21 +119,7 @@ fn a_missing_model_directory_is_a_clear_error() {
 
 /// Indexes the seeds into a fresh directory with the real model (the product's own path).
 fn seed_index() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
-    let out = simsum()
-        .arg("--index")
-        .arg(dir.path())
-        .arg("index")
-        .arg(&seeds)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir
+    support::seed_index(None)
 }
 
 fn run_in(dir: &std::path::Path, args: &[&str]) -> (String, String) {
@@ -490,20 +476,7 @@ fn invalid_dates_k_levels_and_formats_name_the_flag_and_the_accepted_form() {
 
 /// Indexes the seeds with the model-free embedder.
 fn hash_index() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let out = simsum()
-        .args(["--model", "hash:64", "--index"])
-        .arg(dir.path())
-        .arg("index")
-        .arg(seeds_dir())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir
+    support::seed_index(Some("hash:64"))
 }
 
 /// Runs a command whose standard output is closed before it writes (what `| head -c 0`

@@ -20,20 +20,7 @@ fn golden_dir() -> PathBuf {
 
 /// Indexes the seeds with `hash:64` into a fresh folder and returns it.
 fn seed_index() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let out = support::simsum()
-        .args(["--model", "hash:64", "--index"])
-        .arg(dir.path())
-        .arg("index")
-        .arg(support::seeds::seed_dir())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir
+    support::seed_index(Some("hash:64"))
 }
 
 fn run_json(index: &Path, args: &[&str]) -> Value {

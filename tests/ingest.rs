@@ -3,7 +3,6 @@
 //! that feed the parsers arbitrary bytes looking for panics.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use simsum::ingest::{
     estimate_tokens, ingest_paths, mark_boilerplate, parse_document, sentences::split_sentences,
@@ -674,11 +673,11 @@ fn sentence_splitting_handles_abbreviations_decimals_quotes_and_cjk() {
 // ---------------------------------------------------------------------------------------------
 // The real binary
 
+#[path = "support/mod.rs"]
+mod support;
+
 fn simsum(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_simsum"))
-        .args(args)
-        .output()
-        .unwrap()
+    support::simsum().args(args).output().unwrap()
 }
 
 #[test]

@@ -89,8 +89,11 @@ fn corpus(dir: &Path, n: usize) -> PathBuf {
     root
 }
 
+#[path = "support/mod.rs"]
+mod support;
+
 fn simsum(args: &[&str]) -> Output {
-    Command::new(BIN)
+    support::simsum()
         .args(args)
         .env("SIMSUM_MODEL", MODEL)
         .env_remove("SIMSUM_STORE")

@@ -52,14 +52,7 @@ impl Graph {
                 }
             }
         }
-        edges.sort_unstable_by_key(|x| (x.0, x.1));
-        let mut merged: Vec<(u32, u32, f64)> = Vec::with_capacity(edges.len());
-        for e in edges {
-            match merged.last_mut() {
-                Some(last) if last.0 == e.0 && last.1 == e.1 => last.2 += e.2,
-                _ => merged.push(e),
-            }
-        }
+        let merged = merge_edges(edges);
         Self::from_edges(n, &merged, vec![0.0; n])
     }
 
@@ -110,14 +103,7 @@ impl Graph {
                 }
             }
         }
-        edges.sort_unstable_by_key(|x| (x.0, x.1));
-        let mut merged: Vec<(u32, u32, f64)> = Vec::with_capacity(edges.len());
-        for e in edges {
-            match merged.last_mut() {
-                Some(last) if last.0 == e.0 && last.1 == e.1 => last.2 += e.2,
-                _ => merged.push(e),
-            }
-        }
+        let merged = merge_edges(edges);
         Self::from_edges(k, &merged, self_loops)
     }
 
@@ -307,6 +293,19 @@ pub(crate) fn modularity(g: &Graph, part: &[usize], gamma: f64) -> f64 {
     (0..k)
         .map(|c| internal[c] / m2 - gamma * (tot[c] / m2).powi(2))
         .sum()
+}
+
+/// Edges `(a, b, w)` sorted by `(a, b)`, repeats merged by adding their weights.
+fn merge_edges(mut edges: Vec<(u32, u32, f64)>) -> Vec<(u32, u32, f64)> {
+    edges.sort_unstable_by_key(|x| (x.0, x.1));
+    let mut merged: Vec<(u32, u32, f64)> = Vec::with_capacity(edges.len());
+    for e in edges {
+        match merged.last_mut() {
+            Some(last) if last.0 == e.0 && last.1 == e.1 => last.2 += e.2,
+            _ => merged.push(e),
+        }
+    }
+    merged
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -11,14 +11,14 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_simsum");
 /// The model-free embedder, where the real model is not the point.
 pub const HASH: &str = "hash:64";
 
+#[path = "../support/mod.rs"]
+mod support;
+pub use support::seeds::seed_dir;
+
 pub fn simsum(model: &str, index: &Path) -> Command {
-    let mut c = Command::new(BIN);
+    let mut c = support::simsum();
     c.arg("--model").arg(model).arg("--index").arg(index);
     c
-}
-
-pub fn seed_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds")
 }
 
 /// A fresh index of the seed reports.

@@ -10,6 +10,28 @@ pub fn simsum() -> Command {
     Command::new(env!("CARGO_BIN_EXE_simsum"))
 }
 
+/// A fresh index (directory) of the seed reports made with `model` (`None`: the default model).
+pub fn seed_index(model: Option<&str>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = simsum();
+    if let Some(m) = model {
+        cmd.args(["--model", m]);
+    }
+    let out = cmd
+        .arg("--index")
+        .arg(dir.path())
+        .arg("index")
+        .arg(seeds::seed_dir())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
 /// Asserts that the command succeeded (showing its stderr if not) and parses its stdout as JSON.
 pub fn json_output(out: Output) -> serde_json::Value {
     assert!(
