@@ -10,8 +10,8 @@
 //! Run: `cargo bench --bench index`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use simsum::store::local::graphs::HnswGraph;
 use simsum::embed::dot;
+use simsum::store::local::graphs::HnswGraph;
 use simsum::store::local::layout::HnswParams;
 use simsum::store::KnnGraph;
 

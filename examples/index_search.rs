@@ -8,8 +8,8 @@
 
 use std::time::Instant;
 
-use simsum::store::local::graphs::hnsw::{load_flat, HnswGraph, HnswParams};
 use simsum::embed::dot;
+use simsum::store::local::graphs::hnsw::{load_flat, HnswGraph, HnswParams};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -95,7 +95,6 @@ pub struct Link {
     pub b: ItemRef,
 }
 
-
 impl From<&StoredItem> for ItemRef {
     fn from(i: &StoredItem) -> Self {
         Self {

@@ -295,13 +295,15 @@ impl Candidates {
             candidates.sort_unstable();
         }
         let sentence: Vec<usize> = candidates.iter().map(|&c| kept[c]).collect();
-        let cand_vectors: Vec<&[f32]> =
-            candidates.iter().map(|&c| vectors[c].as_slice()).collect();
+        let cand_vectors: Vec<&[f32]> = candidates.iter().map(|&c| vectors[c].as_slice()).collect();
         let mut sims = similarity_matrix(&cand_vectors);
         let mut close: Vec<f32> = candidates.iter().map(|&c| closeness[c]).collect();
         let lw = params.lexical_weight.clamp(0.0, 1.0);
         if lw > 0.0 {
-            let texts: Vec<&str> = sentence.iter().map(|&i| sentences[i].text.as_str()).collect();
+            let texts: Vec<&str> = sentence
+                .iter()
+                .map(|&i| sentences[i].text.as_str())
+                .collect();
             blend_lexical(&texts, lw, &mut sims, &mut close);
         }
         let lex = min_max(&lexrank(&sims, cand_vectors.len()));
@@ -351,11 +353,17 @@ fn blend_lexical(texts: &[&str], lw: f32, sims: &mut [f32], close: &mut [f32]) {
 /// For each candidate, whether it opens with a connective or an anaphoric word ("To this end",
 /// "They") and so is only chosen together with the sentence before it (same document, previous
 /// position), and which candidate that is.
-fn openers(c: &Candidates, sentences: &[SentenceUnit], params: &SummaryParams) -> (Vec<bool>, Vec<Option<usize>>) {
+fn openers(
+    c: &Candidates,
+    sentences: &[SentenceUnit],
+    params: &SummaryParams,
+) -> (Vec<bool>, Vec<Option<usize>>) {
     let leans: Vec<bool> = c
         .sentence
         .iter()
-        .map(|&i| params.keep_openers_with_context && crate::text::leans_on_previous(&sentences[i].text))
+        .map(|&i| {
+            params.keep_openers_with_context && crate::text::leans_on_previous(&sentences[i].text)
+        })
         .collect();
     let at: HashMap<(&str, usize), usize> = c
         .sentence

@@ -130,9 +130,15 @@ fn json_outputs_match_the_golden_files() {
         run_json(idx, &["cluster", "--no-model", "--json"]),
     );
     let docs = run_json(idx, &["search", "China", "-k", "1", "--json"]);
-    let doc = docs["results"][0]["doc"]["id"].as_str().unwrap().to_string();
+    let doc = docs["results"][0]["doc"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     check(
         "summarize_doc",
-        run_json(idx, &["summarize", "--doc", &doc, "--sentences", "2", "--json"]),
+        run_json(
+            idx,
+            &["summarize", "--doc", &doc, "--sentences", "2", "--json"],
+        ),
     );
 }

@@ -456,22 +456,24 @@ fn candidates(
         .zip(surfaces)
         .zip(sums)
         .zip(holders)
-        .map(|(((&(hash, ctfidf, distinct), surf), mut vector), holders)| {
-            normalize(&mut vector);
-            let surface = surf
-                .into_iter()
-                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
-                .map(|s| s.0)
-                .unwrap_or_default();
-            Candidate {
-                hash,
-                ctfidf,
-                distinct,
-                holders,
-                surface,
-                vector,
-            }
-        })
+        .map(
+            |(((&(hash, ctfidf, distinct), surf), mut vector), holders)| {
+                normalize(&mut vector);
+                let surface = surf
+                    .into_iter()
+                    .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+                    .map(|s| s.0)
+                    .unwrap_or_default();
+                Candidate {
+                    hash,
+                    ctfidf,
+                    distinct,
+                    holders,
+                    surface,
+                    vector,
+                }
+            },
+        )
         .collect()
 }
 

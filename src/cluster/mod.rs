@@ -345,7 +345,14 @@ fn cluster_inner(
         .collect();
     let centroids: Vec<Vec<f32>> = themes.iter().map(|t| t.centroid.clone()).collect();
     let near = nearest_themes(&centroids, params.neighbours);
-    label(&mut themes, items, &assignment, &centroids, embedder, params)?;
+    label(
+        &mut themes,
+        items,
+        &assignment,
+        &centroids,
+        embedder,
+        params,
+    )?;
     let titles: Vec<String> = themes.iter().map(|t| t.title.clone()).collect();
     for (theme, near) in themes.iter_mut().zip(near) {
         theme.neighbours = near
@@ -464,7 +471,9 @@ impl Merged {
                 join(&mut parent, &mut sums, &mut sizes, a, b);
             }
         }
-        let label = (0..comm.len()).map(|i| find(&mut parent, comm[i])).collect();
+        let label = (0..comm.len())
+            .map(|i| find(&mut parent, comm[i]))
+            .collect();
         Self { label, sizes }
     }
 }

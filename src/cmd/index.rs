@@ -109,7 +109,10 @@ pub fn run(g: &super::Global, a: IndexArgs) -> anyhow::Result<ExitCode> {
             unchanged: items.unchanged,
             updated: items.updated,
         };
-        outln!("{}", serde_json::to_string_pretty(&simsum::answer::to_json(&out))?);
+        outln!(
+            "{}",
+            serde_json::to_string_pretty(&simsum::answer::to_json(&out))?
+        );
     } else {
         outln!(
             "added {}, updated {}, removed {}, unchanged {}",

@@ -41,7 +41,10 @@ pub fn run(g: &super::Global, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
                 source: "built in (model-free hashing embedder)",
             };
             if json {
-                outln!("{}", serde_json::to_string_pretty(&simsum::answer::to_json(&info))?);
+                outln!(
+                    "{}",
+                    serde_json::to_string_pretty(&simsum::answer::to_json(&info))?
+                );
             } else {
                 outln!("name            {}", g.model);
                 outln!("source          built in (model-free hashing embedder)");
@@ -73,7 +76,10 @@ pub fn run(g: &super::Global, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
                 weights_sha256: &m.weights_sha256,
             };
             if json {
-                outln!("{}", serde_json::to_string_pretty(&simsum::answer::to_json(&info))?);
+                outln!(
+                    "{}",
+                    serde_json::to_string_pretty(&simsum::answer::to_json(&info))?
+                );
             } else {
                 outln!("name            {}", m.name);
                 outln!("source          {}", m.source);

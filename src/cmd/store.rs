@@ -58,7 +58,10 @@ fn copy(g: &super::Global, a: CopyArgs) -> anyhow::Result<ExitCode> {
             stats: done.stats.clone(),
             to: to_url.to_string(),
         };
-        println!("{}", serde_json::to_string_pretty(&simsum::answer::to_json(&out))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&simsum::answer::to_json(&out))?
+        );
     } else {
         let items = done.stats.items();
         println!(

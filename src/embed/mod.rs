@@ -89,7 +89,6 @@ impl Eq for ModelId {}
 
 pub use vector::{cosine, dot, normalize};
 
-
 /// A deterministic embedder without a model: lower-cased word unigrams and bigrams hashed into
 /// `dim` buckets with signs, then L2-normalised. Texts sharing words get similar vectors, which is
 /// enough to test indexing, search, clustering and summaries without model files.

@@ -14,8 +14,8 @@ use axum::extract::State;
 
 use super::api::UploadRequest;
 use super::handlers::{answer, blocking, ok, ApiJson, ApiPath, ApiResult};
-use crate::answer::{DocumentsAnswer, WriteAnswer};
 use super::{ApiError, AppState};
+use crate::answer::{DocumentsAnswer, WriteAnswer};
 use crate::ingest::{Document, IngestOptions};
 use crate::store::{Level, StoredItem, UpdateOptions};
 use std::sync::Arc;
@@ -59,12 +59,12 @@ pub async fn document(State(state): S, ApiPath(id): ApiPath) -> ApiResult {
                 .iter()
                 .filter(|i| i.section_id == s.id)
                 .collect();
-            let ordinal = s
-                .id
-                .rsplit_once("#s")
-                .and_then(|(_, n)| n.parse().ok())
-                .unwrap_or(0);
-            doc.sections.push(crate::store::update::section_tree(s, ordinal, &inits));
+            let ordinal =
+                s.id.rsplit_once("#s")
+                    .and_then(|(_, n)| n.parse().ok())
+                    .unwrap_or(0);
+            doc.sections
+                .push(crate::store::update::section_tree(s, ordinal, &inits));
         }
         Ok(ok(
             serde_json::to_value(doc).map_err(|e| ApiError::Internal(e.to_string()))?

@@ -96,12 +96,15 @@ pub(crate) async fn embed(
         .map(|(t, _)| t.clone())
         .collect();
     if !missing.is_empty() {
-        let rxs = state.queue.submit_chunked(missing.clone()).map_err(|e| match e {
-            Submit::Full => {
-                ApiError::Overloaded("the embedding queue is full; retry shortly".into())
-            }
-            Submit::Closed => ApiError::Internal("the embedding thread stopped".into()),
-        })?;
+        let rxs = state
+            .queue
+            .submit_chunked(missing.clone())
+            .map_err(|e| match e {
+                Submit::Full => {
+                    ApiError::Overloaded("the embedding queue is full; retry shortly".into())
+                }
+                Submit::Closed => ApiError::Internal("the embedding thread stopped".into()),
+            })?;
         let mut fresh = Vec::with_capacity(missing.len());
         for rx in rxs {
             fresh.extend(

@@ -407,7 +407,10 @@ mod tests {
         fn count_tokens(&self, t: &str) -> usize {
             self.0.count_tokens(t)
         }
-        fn embed(&self, t: &[&str]) -> Result<Vec<crate::embed::Embedding>, crate::embed::EmbedError> {
+        fn embed(
+            &self,
+            t: &[&str],
+        ) -> Result<Vec<crate::embed::Embedding>, crate::embed::EmbedError> {
             std::thread::sleep(self.1);
             self.0.embed(t)
         }
@@ -447,7 +450,10 @@ mod tests {
         let (_dir, app) = seed_app(Duration::ZERO, None);
         let any = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
         let r = serve(any, app, std::future::ready(())).await;
-        assert!(matches!(r, Err(ServeError::ExposedWithoutKey { .. })), "{r:?}");
+        assert!(
+            matches!(r, Err(ServeError::ExposedWithoutKey { .. })),
+            "{r:?}"
+        );
         let (_dir, app) = seed_app(Duration::ZERO, Some("k"));
         let any = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
         assert!(serve(any, app, std::future::ready(())).await.is_ok());
@@ -470,7 +476,10 @@ mod tests {
         // takes the lock for an instant: a request refused in that instant is sent again.
         let started = Instant::now();
         while app.state.themes.try_lock().is_ok() {
-            assert!(started.elapsed() < Duration::from_secs(30), "clustering never started");
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "clustering never started"
+            );
             if first.is_finished() {
                 first = tokio::spawn(app.router.clone().oneshot(post()));
             }

@@ -143,7 +143,11 @@ impl EmbedQueue {
         let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
         let found: Vec<Option<Embedding>> = texts
             .iter()
-            .map(|t| (t.len() <= MAX_CACHED_TEXT).then(|| c.get(t).cloned()).flatten())
+            .map(|t| {
+                (t.len() <= MAX_CACHED_TEXT)
+                    .then(|| c.get(t).cloned())
+                    .flatten()
+            })
             .collect();
         let hits = found.iter().filter(|f| f.is_some()).count();
         self.stats.cache_hits.fetch_add(hits, Ordering::Relaxed);
@@ -178,7 +182,9 @@ impl EmbedQueue {
             .collect();
         // The queue's free room is not reserved, so a request that does not fit whole is
         // refused before any of it is queued when the queue is visibly too full.
-        let free = self.capacity.saturating_sub(self.stats.depth.load(Ordering::Relaxed));
+        let free = self
+            .capacity
+            .saturating_sub(self.stats.depth.load(Ordering::Relaxed));
         if chunks.len() > free {
             return Err(Submit::Full);
         }

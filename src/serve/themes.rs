@@ -12,11 +12,10 @@ use std::sync::Arc;
 
 use axum::extract::State;
 
-
 use super::api::{SummarizeRequest, ThemesRequest};
 use super::handlers::{answer, blocking, check_k, embed, ok, query_level, ApiJson, ApiResult};
-use crate::answer::{MapTheme, ThemeMapAnswer};
 use super::{ApiError, AppState};
+use crate::answer::{MapTheme, ThemeMapAnswer};
 use crate::cluster::{ClusterParams, ThemeCount, ThemeReport};
 use crate::store::{Level, Store, StoredItem};
 use crate::summarize::{Length, SummaryParams};
@@ -132,16 +131,23 @@ pub async fn theme_map(State(state): S) -> ApiResult {
             .enumerate()
             .flat_map(|(t, th)| th.members.iter().map(move |m| (m.as_str(), t)))
             .collect();
-        let assignment: Vec<Option<usize>> =
-            items.iter().map(|i| theme_of.get(i.id.as_str()).copied()).collect();
+        let assignment: Vec<Option<usize>> = items
+            .iter()
+            .map(|i| theme_of.get(i.id.as_str()).copied())
+            .collect();
         let dim = items.first().map_or(0, |i| i.vector.len());
         let mut centroids = vec![vec![0.0f32; dim]; report.themes.len()];
         for (i, a) in items.iter().zip(&assignment) {
             if let Some(t) = a {
-                centroids[*t].iter_mut().zip(&i.vector).for_each(|(c, x)| *c += x);
+                centroids[*t]
+                    .iter_mut()
+                    .zip(&i.vector)
+                    .for_each(|(c, x)| *c += x);
             }
         }
-        centroids.iter_mut().for_each(|c| crate::embed::normalize(c));
+        centroids
+            .iter_mut()
+            .for_each(|c| crate::embed::normalize(c));
         let vectors: Vec<&[f32]> = items.iter().map(|i| i.vector.as_slice()).collect();
         let points = crate::cluster::layout::project_2d(&vectors, &assignment, &centroids);
         let stride = items.len().div_ceil(crate::report::MAX_MAP_POINTS).max(1);

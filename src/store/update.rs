@@ -11,9 +11,8 @@ use sha2::{Digest, Sha256};
 use crate::embed::{EmbedError, Embedder, Embedding, ModelId};
 use crate::ingest::{Document, IngestOptions, IngestReport, Initiative, Section, Sentence};
 use crate::store::{
-    DocumentInfo, Level, Store, StoreError, StoredItem, StoreWriter, UpdateOptions, UpdateStats,
+    DocumentInfo, Level, Store, StoreError, StoreWriter, StoredItem, UpdateOptions, UpdateStats,
 };
-
 
 /// The absolute form of a path that stores record and compare (symlinks resolved when the file
 /// exists).
@@ -277,9 +276,7 @@ pub fn copy(from: &dyn Store, to: &mut dyn StoreWriter) -> Result<CopyStats, Sto
     }
     let mut docs: HashMap<&str, Document> = docs_info
         .iter()
-        .map(|d| {
-            (d.id.as_str(), document_shell(d, "copied"))
-        })
+        .map(|d| (d.id.as_str(), document_shell(d, "copied")))
         .collect();
     for s in &sections {
         let Some(doc) = docs.get_mut(s.doc_id.as_str()) else {

@@ -398,28 +398,23 @@ pub(super) fn run(
         }
         let (seconds, runs) = write_milvus(g, u, &c.paths, &c.cache, writers)?;
         let counts = simsum::store::open(u, token)?.counts()?;
-        writes.push(write_entry(
-            "milvus",
-            writers,
-            &counts,
-            seconds,
-            Some(runs),
-        ));
+        writes.push(write_entry("milvus", writers, &counts, seconds, Some(runs)));
         milvus_counts.push(counts);
     }
 
     // The peer: the local index from the same vectors, its HNSW graph used whatever the size.
     let t = Instant::now();
-    let local = write_local(&tmp.path().join("local"), &c.model_id, c.dim, &c.cached, &c.paths, &c.opts)?;
+    let local = write_local(
+        &tmp.path().join("local"),
+        &c.model_id,
+        c.dim,
+        &c.cached,
+        &c.paths,
+        &c.opts,
+    )?;
     let local_seconds = t.elapsed().as_secs_f64();
     let local_counts = Store::counts(&local)?;
-    writes.push(write_entry(
-        "local",
-        1,
-        &local_counts,
-        local_seconds,
-        None,
-    ));
+    writes.push(write_entry("local", 1, &local_counts, local_seconds, None));
     let (exact, exact_ms) = exact_top(&local, &c.queries)?;
     let milvus = simsum::store::open(&urls[0], token)?;
     let mut search = Vec::new();
@@ -505,11 +500,7 @@ struct Corpus {
 
 /// Reads (or generates) the corpus, embeds its texts and the queries: sentences spread over
 /// the corpus.
-fn prepare(
-    g: &super::super::Global,
-    a: &IndexBenchArgs,
-    tmp: &Path,
-) -> anyhow::Result<Corpus> {
+fn prepare(g: &super::super::Global, a: &IndexBenchArgs, tmp: &Path) -> anyhow::Result<Corpus> {
     let generated = a.paths.is_empty();
     let paths = if generated {
         let dir = tmp.join("corpus");
@@ -599,7 +590,8 @@ type ExactTop = (Vec<(HashMap<String, f32>, f32)>, Vec<f64>);
 
 fn exact_top(local: &dyn Store, queries: &[Vec<f32>]) -> anyhow::Result<ExactTop> {
     // Exact top K of each query over the level's non-boilerplate items, by item id.
-    let items: Vec<(String, Vec<f32>)> = local.items(LEVEL)?
+    let items: Vec<(String, Vec<f32>)> = local
+        .items(LEVEL)?
         .into_iter()
         .filter(|i| !i.boilerplate)
         .map(|i| (i.id, i.vector))
@@ -625,7 +617,6 @@ fn exact_top(local: &dyn Store, queries: &[Vec<f32>]) -> anyhow::Result<ExactTop
         .collect();
     Ok((exact, exact_ms))
 }
-
 
 fn print_table(out: &Value) -> anyhow::Result<()> {
     let m = &out["machine"];

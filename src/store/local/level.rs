@@ -8,8 +8,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use super::graphs::{self, FlatGraph};
-use crate::embed::dot;
 use super::LocalStore;
+use crate::embed::dot;
 use crate::store::{DocumentInfo, ItemFilter, Level, StoreError};
 
 pub(super) struct LevelIndex {
@@ -57,8 +57,7 @@ impl LevelIndex {
             li.boilerplate.push(bp);
         }
         li.docs = docs;
-        if li.keys.len() >= store.manifest.exact_threshold && level != Level::Sentence
-        {
+        if li.keys.len() >= store.manifest.exact_threshold && level != Level::Sentence {
             // Missing, damaged or built otherwise: searched exactly until a writer rebuilds it.
             if let Some(graph) = graphs::load_search(&store.files, level, store.graph_spec()) {
                 let in_graph: HashSet<usize> = graph.ids().iter().copied().collect();

@@ -28,8 +28,8 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 
 use crate::store::{
-    Counts, DocumentInfo, ItemFilter, Level, SavedThemes, Store,
-    StoreError, StoreInfo, StoreUrl, StoredItem, StoredSentence,
+    Counts, DocumentInfo, ItemFilter, Level, SavedThemes, Store, StoreError, StoreInfo, StoreUrl,
+    StoredItem, StoredSentence,
 };
 use files::IndexFiles;
 use graphs::{knn, GraphSpec, KnnGraph};
@@ -209,8 +209,6 @@ impl Store for LocalStore {
         let vectors: Vec<Vec<f32>> = items.into_iter().map(|i| i.vector).collect();
         Ok(KnnGraph::from_hnsw(&vectors, k, self.manifest.hnsw))
     }
-
-
 
     /// The `k` stored items of `level` most similar to `query` (an L2-normalised vector), as
     /// `(key, cosine)`, best first. Exact below the manifest's `exact_threshold` items, with

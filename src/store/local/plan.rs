@@ -7,10 +7,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::store::update::UpdateScope;
 use super::sqlite::{Db, ItemRow};
 use crate::ingest::Document;
 use crate::store::items::{flatten, section_vectors};
+use crate::store::update::UpdateScope;
 use crate::store::{Level, StoreError, UpdateOptions};
 
 /// An item built from a freshly ingested document, before it is stored.

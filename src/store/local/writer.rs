@@ -17,9 +17,9 @@ use super::manifest::Manifest;
 use super::plan::Plan;
 use super::sqlite::{Commit, Db, ItemWrite};
 use super::LocalStore;
-use crate::store::update::norm_path;
 use crate::embed::{Embedder, ModelId};
 use crate::ingest::Document;
+use crate::store::update::norm_path;
 use crate::store::{Level, Store, StoreError, StoreWriter, UpdateOptions, UpdateStats};
 
 /// How a writer sets up the index: the HNSW parameters and the size below which a level is
@@ -305,7 +305,6 @@ fn embed(
     }
     Ok(out)
 }
-
 
 impl StoreWriter for LocalWriter {
     fn store(&self) -> &dyn Store {

@@ -24,8 +24,8 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::embed::ModelId;
 use crate::embed::dot;
+use crate::embed::ModelId;
 use crate::store::{
     Counts, DocumentInfo, ItemFilter, Level, SavedThemes, Store, StoreError, StoreInfo, StoreUrl,
     StoredItem, StoredSentence,
@@ -399,7 +399,6 @@ impl Store for MilvusStore {
             exact_threshold: self.info.exact_threshold,
         }
     }
-
 
     fn generation(&self) -> Result<u64, StoreError> {
         let rows =

@@ -31,9 +31,7 @@ use crate::embed::{Embedder, ModelId};
 use crate::ingest::Document;
 use crate::store::items::{flatten, NewItem};
 use crate::store::update::{norm_path, now_rfc3339, Shard};
-use crate::store::{
-    Level, Store, StoreError, StoreUrl, StoreWriter, UpdateOptions, UpdateStats,
-};
+use crate::store::{Level, Store, StoreError, StoreUrl, StoreWriter, UpdateOptions, UpdateStats};
 
 /// How long a writer's lease lasts without renewal; writers renew it as they go.
 pub const LEASE_SECONDS: u64 = 300;
@@ -170,7 +168,6 @@ fn info_row(info: &MetaInfo) -> Value {
     json!({"vec": AUX_VECTOR, "kind": "info",
            "info": serde_json::to_string(info).expect("json")})
 }
-
 
 impl MilvusWriter {
     /// Opens (creating when absent) the store at `url` for writing shard `shard`: takes the
@@ -452,4 +449,3 @@ impl StoreWriter for MilvusWriter {
         Ok(stats)
     }
 }
-

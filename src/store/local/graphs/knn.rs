@@ -108,7 +108,11 @@ impl KnnGraph {
     /// An approximate graph through an HNSW graph built in memory with the engine's default
     /// parameters (callers outside the store need not know them).
     pub fn approximate(vectors: &[Vec<f32>], k: usize) -> Self {
-        Self::from_hnsw(vectors, k, crate::store::local::layout::HnswParams::default())
+        Self::from_hnsw(
+            vectors,
+            k,
+            crate::store::local::layout::HnswParams::default(),
+        )
     }
 
     pub fn from_hnsw(

@@ -8,9 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
-use super::{
-    doc_row, item_row, same_row, Existing, MilvusWriter, DOC_FIELDS,
-};
+use super::{doc_row, item_row, same_row, Existing, MilvusWriter, DOC_FIELDS};
 use crate::embed::Embedder;
 use crate::ingest::Document;
 use crate::store::items::{section_vectors, NewItem};
@@ -68,7 +66,11 @@ impl MilvusWriter {
 
     /// Which stored documents this update speaks for, and their rows. Rows of new documents
     /// too: a run that stopped before writing a document's row may have written its items.
-    pub(super) fn plan(&self, docs: &[Document], opts: &UpdateOptions) -> Result<UpdatePlan, StoreError> {
+    pub(super) fn plan(
+        &self,
+        docs: &[Document],
+        opts: &UpdateOptions,
+    ) -> Result<UpdatePlan, StoreError> {
         let scope = UpdateScope::new(opts);
         let new_ids: HashSet<&str> = docs.iter().map(|d| d.id.as_str()).collect();
         let mut doc_fields: Vec<&str> = DOC_FIELDS.to_vec();
