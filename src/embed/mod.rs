@@ -13,6 +13,8 @@
 /// address arithmetic), and the accumulators of a loop it keeps indexed at run time live on the
 /// stack (measured: every multiply-add went through memory); written out, each `acc[r]` is a
 /// register. `$rows` may be a constant (rows of a full tile) or a run-time count (rows to store).
+// The tiles exist on x86-64 only.
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_macros))]
 macro_rules! each_row {
     ($r:ident < $rows:expr => $body:block) => {
         each_row!(@ $r, $rows, $body, 0 1 2 3 4 5 6 7 8 9 10 11 12 13)
