@@ -1,13 +1,14 @@
-//! Throughput of the f32 weight products at the encoder's shapes, per kernel this CPU runs: the
-//! `gemm` crate (which packs the weight on every call) against simsum's packed AVX2 (6 x 16) and
-//! AVX-512 (14 x 32) tiles, all on the rayon pool. Decides which kernel `f32_kernel` should pick
-//! on a CPU that has both tiles (BENCHMARKS.md).
+//! Throughput of the weight products at the encoder's shapes, per kernel this CPU runs: the
+//! `gemm` crate (which packs the weight on every call) against simsum's packed f32 AVX2 (6 x 16)
+//! and AVX-512 (14 x 32) tiles and the AVX-512 BF16 kernel of `--dtype bf16`, all on the rayon
+//! pool. It decides which kernel `f32_kernel` should pick on a CPU that has both f32 tiles, and
+//! whether bf16 pays on this CPU (BENCHMARKS.md).
 //!
 //!     cargo run --example sgemm_tiles [ROWS] [ROUNDS]   (the dev profile is optimised)
 //!
 //! ROWS is the token count of one batch (default 256: a batch of long sections at the CPU token
 //! budget, or 32 short texts of 8 tokens); each figure is the best of ROUNDS (default 20) runs
-//! of all six products of one layer (qkv, out, intermediate, out2 of all-MiniLM-L6-v2).
+//! of the four products of one layer (qkv, out, intermediate, out2 of all-MiniLM-L6-v2).
 
 use std::time::Instant;
 
@@ -100,6 +101,23 @@ fn main() {
             }
         });
         report(&format!("packed {tile:?}"), best);
+    }
+    // The bf16 products of `--dtype bf16` (twice the multiply-adds per instruction, so their
+    // GFLOP/s may pass the f32 FMA limit).
+    if simsum::embed::bf16::available() {
+        let packed: Vec<_> = weights
+            .iter()
+            .zip(&SHAPES)
+            .map(|(w, &(n, k))| simsum::embed::bf16::PackedWeight::pack(w, n, k))
+            .collect::<Option<_>>()
+            .expect("the encoder's shapes fit the bf16 panels");
+        let mut scratch = Vec::new();
+        let best = best_of(&mut || {
+            for p in &packed {
+                simsum::embed::bf16::matmul_wt(rows, &a, p, &mut c, &mut scratch);
+            }
+        });
+        report("packed bf16", best);
     }
     std::hint::black_box(&c);
 }

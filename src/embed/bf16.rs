@@ -39,7 +39,10 @@ pub fn to_bf16(x: f32) -> u16 {
     if x.is_nan() {
         return ((b >> 16) | 0x40) as u16;
     }
-    ((b + 0x7FFF + ((b >> 16) & 1)) >> 16) as u16
+    // Wrapping: no finite value or infinity can carry out of 32 bits (the largest, -inf, is
+    // 0xFF80_0000), and a checked add (the dev profile's overflow checks) keeps the callers'
+    // loops over whole rows scalar.
+    (b.wrapping_add(0x7FFF + ((b >> 16) & 1)) >> 16) as u16
 }
 
 /// A weight matrix W (n x k, row-major, as in a Linear layer) rounded to bf16 and packed in
@@ -177,27 +180,30 @@ unsafe fn kernel(
     use std::arch::x86_64::*;
     // SAFETY: every access below stays within the extents the caller guarantees.
     unsafe {
-        let mut acc = [[_mm512_setzero_ps(); 2]; MR];
-        for (i, row) in acc.iter_mut().enumerate().take(rows) {
-            row[0] = _mm512_loadu_ps(c.add(i * ldc));
-            row[1] = _mm512_loadu_ps(c.add(i * ldc + 16));
-        }
+        // Sized for the 14 rows `each_row!` writes out: rows MR.. are never touched (the
+        // compiler drops them), but a shorter array would be indexed out of bounds in code it
+        // must still check.
+        let mut acc = [[_mm512_setzero_ps(); 2]; 14];
+        each_row!(i < rows => {
+            acc[i][0] = _mm512_loadu_ps(c.add(i * ldc));
+            acc[i][1] = _mm512_loadu_ps(c.add(i * ldc + 16));
+        });
         for kk in 0..pairs {
             let b0 = _mm512_loadu_si512(b.add(kk * 2 * NR) as *const _);
             let b1 = _mm512_loadu_si512(b.add(kk * 2 * NR + 32) as *const _);
             let b0 = std::mem::transmute::<__m512i, __m512bh>(b0);
             let b1 = std::mem::transmute::<__m512i, __m512bh>(b1);
-            for (i, row) in acc.iter_mut().enumerate() {
+            each_row!(i < MR => {
                 let pair = (a.add(i * lda + 2 * kk) as *const i32).read_unaligned();
                 let av = std::mem::transmute::<__m512i, __m512bh>(_mm512_set1_epi32(pair));
-                row[0] = _mm512_dpbf16_ps(row[0], av, b0);
-                row[1] = _mm512_dpbf16_ps(row[1], av, b1);
-            }
+                acc[i][0] = _mm512_dpbf16_ps(acc[i][0], av, b0);
+                acc[i][1] = _mm512_dpbf16_ps(acc[i][1], av, b1);
+            });
         }
-        for (i, row) in acc.iter().enumerate().take(rows) {
-            _mm512_storeu_ps(c.add(i * ldc), row[0]);
-            _mm512_storeu_ps(c.add(i * ldc + 16), row[1]);
-        }
+        each_row!(i < rows => {
+            _mm512_storeu_ps(c.add(i * ldc), acc[i][0]);
+            _mm512_storeu_ps(c.add(i * ldc + 16), acc[i][1]);
+        });
     }
 }
 

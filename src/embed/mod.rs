@@ -7,6 +7,26 @@
 //! that exercise the layers above the model. [`settings`] holds the typed device and precision
 //! and the one decision of which engine and kernel run; [`features`] the CPU features it reads.
 
+/// Runs `$body` once for each row `$r` (0..14) below `$rows`, written out row by row: the
+/// register tiles of [`sgemm`] and [`bf16`] index their accumulators with it. LLVM does not
+/// unroll a long row loop (14 rows; or 8 when the dev profile's overflow checks sit in its
+/// address arithmetic), and the accumulators of a loop it keeps indexed at run time live on the
+/// stack (measured: every multiply-add went through memory); written out, each `acc[r]` is a
+/// register. `$rows` may be a constant (rows of a full tile) or a run-time count (rows to store).
+// The tiles exist on x86-64 only.
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_macros))]
+macro_rules! each_row {
+    ($r:ident < $rows:expr => $body:block) => {
+        each_row!(@ $r, $rows, $body, 0 1 2 3 4 5 6 7 8 9 10 11 12 13)
+    };
+    (@ $r:ident, $rows:expr, $body:block, $($i:literal)+) => {
+        $({
+            let $r: usize = $i;
+            if $r < $rows $body
+        })+
+    };
+}
+
 pub mod bert;
 pub mod bf16;
 pub mod cpu;

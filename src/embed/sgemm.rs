@@ -337,22 +337,6 @@ mod avx512 {
     /// vector registers.
     const MR: usize = 14;
 
-    /// Runs `$body` once for each row `$r` below `$rows` (a constant), written out row by row.
-    /// LLVM does not unroll a 14-step loop whose body holds a 56-register-wide step, and the
-    /// accumulators of a loop it keeps indexed at run time live on the stack (measured: every
-    /// multiply-add went through memory); written out, each `acc[r]` is a register.
-    macro_rules! each_row {
-        ($r:ident < $rows:expr => $body:block) => {
-            each_row!(@ $r, $rows, $body, 0 1 2 3 4 5 6 7 8 9 10 11 12 13)
-        };
-        (@ $r:ident, $rows:expr, $body:block, $($i:literal)+) => {
-            $({
-                let $r: usize = $i;
-                if $r < $rows $body
-            })+
-        };
-    }
-
     /// Rows `R` (<= 14) x 32 columns of `c` += `a` (R rows, stride `lda`, depth `kc`) times the
     /// packed panel `b` (`kc` x 32).
     ///
