@@ -176,6 +176,120 @@ fn milvus_search_similar_links_cluster_give_the_local_index_json() {
     }
 }
 
+/// A TLS-terminating proxy in front of the test server: a CA made here signs a certificate for
+/// 127.0.0.1 and localhost; each connection is decrypted and passed on to Milvus.
+struct TlsProxy {
+    port: u16,
+    ca: PathBuf,
+    _dir: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn tls_proxy() -> TlsProxy {
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let upstream: std::net::SocketAddr = server().trim_start_matches("milvus://").parse().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "simsum test CA");
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".into()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca_cert, &ca_key)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, ca_cert.pem()).unwrap();
+
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    runtime.spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                // A client that does not trust the certificate ends here, as it should.
+                let Ok(mut tls) = acceptor.accept(socket).await else {
+                    return;
+                };
+                let Ok(mut milvus) = tokio::net::TcpStream::connect(upstream).await else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut milvus).await;
+            });
+        }
+    });
+    TlsProxy {
+        port,
+        ca,
+        _dir: dir,
+        _runtime: runtime,
+    }
+}
+
+#[test]
+fn milvus_over_tls_trusts_the_named_ca_and_nothing_else() {
+    let proxy = tls_proxy();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = corpus(tmp.path(), 6);
+    let m = TestStore::new("tls");
+    let name = m.url.rsplit('/').next().unwrap();
+    let tls_url = format!("milvus+tls://127.0.0.1:{}/{name}", proxy.port);
+    let ca = proxy.ca.to_str().unwrap();
+    let docs = root.to_str().unwrap();
+
+    // The proxy's certificate is signed by a CA the system does not know: refused, exit 2.
+    let out = simsum(&["index", docs, "--store", &tls_url]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&tls_url) && err.contains("certificate"),
+        "{err}"
+    );
+
+    // With the CA named, the store is written and read through TLS, with the answers of the
+    // same store read over plain HTTP.
+    index_json(&tls_url, &root, &["--store-ca", ca]);
+    let query = ["search", "senator party leader", "--json"];
+    let over_tls = ok(&[&query[..], &["--store", &tls_url, "--store-ca", ca]].concat());
+    let plain = ok(&[&query[..], &["--store", &m.url]].concat());
+    assert!(over_tls.contains("\"results\""), "{over_tls}");
+    assert_eq!(over_tls, plain);
+
+    // Plain HTTP to the TLS port is no answer, and a CA file is refused for a plain store.
+    let out = simsum(&[
+        "search",
+        "senator",
+        "--store",
+        &format!("milvus://127.0.0.1:{}/{name}", proxy.port),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = simsum(&["search", "senator", "--store", &m.url, "--store-ca", ca]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("milvus+tls://"), "{err}");
+}
+
 #[test]
 fn milvus_reindex_is_idempotent_and_follows_changes_and_removals() {
     let tmp = tempfile::tempdir().unwrap();

@@ -63,8 +63,8 @@ pub struct Global {
     /// Index directory.
     #[arg(long, global = true, env = "SIMSUM_INDEX", default_value = ".simsum")]
     pub index: std::path::PathBuf,
-    /// Store URL: `dir:PATH` (a local index directory) or `milvus://HOST:PORT/NAME`. Unset:
-    /// the local index at `--index`.
+    /// Store URL: `dir:PATH` (a local index directory), `milvus://HOST:PORT/NAME` or, over TLS,
+    /// `milvus+tls://HOST:PORT/NAME`. Unset: the local index at `--index`.
     #[arg(long, global = true, env = "SIMSUM_STORE")]
     pub store: Option<String>,
     /// Token for a store that needs one (Milvus with authentication: `user:password` or an
@@ -76,6 +76,10 @@ pub struct Global {
         hide_env_values = true
     )]
     pub store_token: Option<String>,
+    /// A PEM file of CA certificates to trust, beside the system's, for a `milvus+tls://` store
+    /// whose certificate a private CA signed.
+    #[arg(long, global = true, env = "SIMSUM_STORE_CA", value_name = "FILE")]
+    pub store_ca: Option<std::path::PathBuf>,
     /// Say more about what is happening (model source, device, encodings).
     #[arg(short, long, global = true)]
     pub verbose: bool,
@@ -84,9 +88,13 @@ pub struct Global {
 impl Global {
     /// The store the options name: `--store`, else the index directory `--index`.
     pub fn store_url(&self) -> anyhow::Result<simsum::store::StoreUrl> {
-        match &self.store {
-            Some(s) => Ok(simsum::store::StoreUrl::parse(s)?),
-            None => Ok(simsum::store::StoreUrl::Dir(self.index.clone())),
+        let url = match &self.store {
+            Some(s) => simsum::store::StoreUrl::parse(s)?,
+            None => simsum::store::StoreUrl::Dir(self.index.clone()),
+        };
+        match &self.store_ca {
+            Some(ca) => Ok(url.with_ca(ca.clone())?),
+            None => Ok(url),
         }
     }
 

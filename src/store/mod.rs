@@ -71,6 +71,15 @@ pub enum StoreError {
     UnknownItem { store: String, id: String },
     #[error("store URL `{url}`: {reason}")]
     BadUrl { url: String, reason: String },
+    #[error("store {url}: TLS: {reason}")]
+    Tls { url: String, reason: String },
+    #[error("store {url}: refusing to send the store token in clear (plain HTTP) to {host}, which is not this machine; turn TLS on with milvus+tls://{host}:{port}/{name} (and --store-ca FILE for a private CA), or reach the server through 127.0.0.1")]
+    TokenInClear {
+        url: String,
+        host: String,
+        port: u16,
+        name: String,
+    },
     #[error("store `{url}`: this build of simsum cannot open it yet")]
     Unsupported { url: String },
     #[error("cannot reach the Milvus server of {url} ({reason}); start it, or check the host and port in --store / SIMSUM_STORE")]
@@ -450,17 +459,28 @@ pub trait StoreWriter: Send {
 pub enum StoreUrl {
     /// A local index directory (`dir:PATH`, or a plain path).
     Dir(PathBuf),
-    /// A Milvus server: `milvus://HOST:PORT/NAME`; collections are named from `name`.
+    /// A Milvus server: `milvus://HOST:PORT/NAME` (plain HTTP) or `milvus+tls://HOST:PORT/NAME`
+    /// (HTTPS); collections are named from `name`.
     Milvus {
         host: String,
         port: u16,
         name: String,
+        /// Set for `milvus+tls://`: how to check the server's certificate.
+        tls: Option<MilvusTls>,
     },
 }
 
+/// TLS settings of a `milvus+tls://` store: the system's roots, plus a CA of one's own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MilvusTls {
+    /// A PEM file of CA certificates trusted beside the system's (`--store-ca FILE`).
+    pub ca: Option<PathBuf>,
+}
+
 impl StoreUrl {
-    /// Parses `dir:PATH`, `milvus://HOST[:PORT]/NAME` (port 19530 by default) or a plain path
-    /// (a local index directory). Another scheme is refused, naming the ones known.
+    /// Parses `dir:PATH`, `milvus://HOST[:PORT]/NAME` or `milvus+tls://HOST[:PORT]/NAME` (port
+    /// 19530 by default) or a plain path (a local index directory). Another scheme is refused,
+    /// naming the ones known.
     pub fn parse(s: &str) -> Result<Self, StoreError> {
         let bad = |why: &str| StoreError::BadUrl {
             url: s.to_string(),
@@ -472,7 +492,13 @@ impl StoreUrl {
             }
             return Ok(StoreUrl::Dir(PathBuf::from(path)));
         }
-        if let Some(rest) = s.strip_prefix("milvus://") {
+        let milvus = match s.strip_prefix("milvus://") {
+            Some(rest) => Some((rest, None)),
+            None => s
+                .strip_prefix("milvus+tls://")
+                .map(|rest| (rest, Some(MilvusTls::default()))),
+        };
+        if let Some((rest, tls)) = milvus {
             let (hostport, name) = rest
                 .split_once('/')
                 .ok_or_else(|| bad("no collection name: use milvus://HOST:PORT/NAME"))?;
@@ -500,14 +526,41 @@ impl StoreUrl {
                 host,
                 port,
                 name: name.to_string(),
+                tls,
             });
         }
         if let Some((scheme, _)) = s.split_once("://") {
             return Err(bad(&format!(
-                "unknown scheme `{scheme}`: use dir:PATH or milvus://HOST:PORT/NAME"
+                "unknown scheme `{scheme}`: use dir:PATH, milvus://HOST:PORT/NAME or \
+                 milvus+tls://HOST:PORT/NAME"
             )));
         }
         Ok(StoreUrl::Dir(PathBuf::from(s)))
+    }
+
+    /// Trusts the CA certificates of the PEM file `ca` beside the system's (`--store-ca`): only
+    /// for a `milvus+tls://` store; another is refused, saying how to turn TLS on.
+    pub fn with_ca(self, ca: PathBuf) -> Result<Self, StoreError> {
+        match self {
+            StoreUrl::Milvus {
+                host,
+                port,
+                name,
+                tls: Some(_),
+            } => Ok(StoreUrl::Milvus {
+                host,
+                port,
+                name,
+                tls: Some(MilvusTls { ca: Some(ca) }),
+            }),
+            other => Err(StoreError::BadUrl {
+                reason: format!(
+                    "a CA file ({}) is for a TLS store: use milvus+tls://HOST:PORT/NAME",
+                    ca.display()
+                ),
+                url: other.to_string(),
+            }),
+        }
     }
 
     /// The local directory, for `Dir`.
@@ -523,7 +576,19 @@ impl std::fmt::Display for StoreUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreUrl::Dir(p) => write!(f, "dir:{}", p.display()),
-            StoreUrl::Milvus { host, port, name } => write!(f, "milvus://{host}:{port}/{name}"),
+            StoreUrl::Milvus {
+                host,
+                port,
+                name,
+                tls,
+            } => {
+                let scheme = if tls.is_some() {
+                    "milvus+tls"
+                } else {
+                    "milvus"
+                };
+                write!(f, "{scheme}://{host}:{port}/{name}")
+            }
         }
     }
 }
@@ -609,9 +674,24 @@ mod tests {
             StoreUrl::Milvus {
                 host: "127.0.0.1".into(),
                 port: 19530,
-                name: "reports".into()
+                name: "reports".into(),
+                tls: None,
             }
         );
+        let tls = StoreUrl::parse("milvus+tls://db.example.org/reports").unwrap();
+        assert_eq!(tls.to_string(), "milvus+tls://db.example.org:19530/reports");
+        assert_eq!(StoreUrl::parse(&tls.to_string()).unwrap(), tls);
+        let with_ca = tls.clone().with_ca("ca.pem".into()).unwrap();
+        assert!(matches!(
+            with_ca,
+            StoreUrl::Milvus { tls: Some(MilvusTls { ca: Some(ref p) }), .. } if p == Path::new("ca.pem")
+        ));
+        let e = StoreUrl::parse("milvus://db/reports")
+            .unwrap()
+            .with_ca("ca.pem".into())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ca.pem") && e.contains("milvus+tls://"), "{e}");
         assert_eq!(
             StoreUrl::parse("milvus://db/reports").unwrap().to_string(),
             "milvus://db:19530/reports"
@@ -621,6 +701,7 @@ mod tests {
             "milvus://h:99999/n",
             "milvus://h:1",
             "milvus://h:1/bad-name",
+            "milvus+tls://h:1",
             "dir:",
         ] {
             let e = StoreUrl::parse(bad).unwrap_err().to_string();

@@ -363,7 +363,13 @@ pub(super) fn run(
     a: &IndexBenchArgs,
     url: &StoreUrl,
 ) -> anyhow::Result<ExitCode> {
-    let StoreUrl::Milvus { host, port, name } = url else {
+    let StoreUrl::Milvus {
+        host,
+        port,
+        name,
+        tls,
+    } = url
+    else {
         bail!("bench index --store needs a milvus:// URL (got {url}); the local index is its peer");
     };
     let load_start = load_average();
@@ -378,6 +384,7 @@ pub(super) fn run(
         host: host.clone(),
         port: *port,
         name: format!("{name}_bench_{}_{stamp}_{tag}", std::process::id()),
+        tls: tls.clone(),
     };
     let urls = [store_url("w1"), store_url("w2")];
     let _cleanup = Cleanup {

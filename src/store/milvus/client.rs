@@ -10,12 +10,16 @@
 //! consistency (it reads "bounded"), so writers wait until their own last write is visible
 //! ([`MilvusClient::wait_visible`]) before they report success.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 
 use serde_json::{json, Value};
 
 use super::rows::{key, keys, parse_key};
-use crate::store::StoreError;
+use crate::store::{MilvusTls, StoreError};
 
 /// Rows per page when reading a whole collection (Milvus caps offset + limit at 16,384).
 pub(crate) const PAGE: usize = 4_000;
@@ -27,6 +31,48 @@ const MAX_ANSWER: u64 = 512 << 20;
 /// machine was seen taking minutes to load its collections again.
 const LOAD_WAIT: Duration = Duration::from_secs(300);
 
+/// The TLS settings of a `milvus+tls://` client: the system's root certificates plus those of
+/// `--store-ca`, ring's cryptography (the provider ureq's rustls is built with), no client
+/// certificate. A CA file that cannot be read or holds no certificate is an error naming it.
+fn tls_config(tls: &MilvusTls, url: &str) -> Result<rustls::ClientConfig, StoreError> {
+    let err = |reason: String| StoreError::Tls {
+        url: url.to_string(),
+        reason,
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    let system = rustls_native_certs::load_native_certs();
+    let (_, unusable) = roots.add_parsable_certificates(system.certs);
+    if let Some(ca) = &tls.ca {
+        let certs = CertificateDer::pem_file_iter(ca)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| err(format!("CA file {}: {e}", ca.display())))?;
+        if certs.is_empty() {
+            return Err(err(format!(
+                "CA file {}: no PEM certificate in it",
+                ca.display()
+            )));
+        }
+        for cert in certs {
+            roots
+                .add(cert)
+                .map_err(|e| err(format!("CA file {}: {e}", ca.display())))?;
+        }
+    }
+    if roots.is_empty() {
+        return Err(err(format!(
+            "no trusted certificates: none found on this system ({} unusable, errors: {:?}); \
+             name the server's CA with --store-ca FILE",
+            unusable, system.errors
+        )));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| err(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
 /// One Milvus server.
 pub(crate) struct MilvusClient {
     base: String,
@@ -37,17 +83,27 @@ pub(crate) struct MilvusClient {
 }
 
 impl MilvusClient {
-    pub(crate) fn new(host: &str, port: u16, url: &str, token: Option<&str>) -> Self {
-        let agent = ureq::AgentBuilder::new()
+    /// A client of `host:port`, over HTTPS when `tls` is set (see [`tls_config`]).
+    pub(crate) fn new(
+        host: &str,
+        port: u16,
+        tls: Option<&MilvusTls>,
+        url: &str,
+        token: Option<&str>,
+    ) -> Result<Self, StoreError> {
+        let mut agent = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs(5))
-            .timeout(Duration::from_secs(120))
-            .build();
-        Self {
-            base: format!("http://{host}:{port}/v1/vector"),
+            .timeout(Duration::from_secs(120));
+        if let Some(tls) = tls {
+            agent = agent.tls_config(Arc::new(tls_config(tls, url)?));
+        }
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        Ok(Self {
+            base: format!("{scheme}://{host}:{port}/v1/vector"),
             url: url.to_string(),
             token: token.map(str::to_string),
-            agent,
-        }
+            agent: agent.build(),
+        })
     }
 
     /// The token this client sends (to open a second client on the same server).

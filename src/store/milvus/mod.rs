@@ -81,14 +81,38 @@ impl Names {
 
 /// A client of the server of `url` and the names of its collections.
 fn connect(url: &StoreUrl, token: Option<&str>) -> Result<(MilvusClient, Names), StoreError> {
-    let StoreUrl::Milvus { host, port, name } = url else {
+    let StoreUrl::Milvus {
+        host,
+        port,
+        name,
+        tls,
+    } = url
+    else {
         return Err(StoreError::BadUrl {
             url: url.to_string(),
             reason: "not a milvus:// URL".into(),
         });
     };
-    let client = MilvusClient::new(host, *port, &url.to_string(), token);
+    if token.is_some() && tls.is_none() && !is_loopback(host) {
+        return Err(StoreError::TokenInClear {
+            url: url.to_string(),
+            host: host.clone(),
+            port: *port,
+            name: name.clone(),
+        });
+    }
+    let client = MilvusClient::new(host, *port, tls.as_ref(), &url.to_string(), token)?;
     Ok((client, Names { base: name.clone() }))
+}
+
+/// Whether `host` names this machine: `localhost` or a loopback address (a name is not
+/// resolved: one that points here is still treated as another machine).
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// A level's rows as exact search scans them.
@@ -675,4 +699,69 @@ fn chunk_str(s: &str, max: usize) -> Vec<String> {
         out.push(cur);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_machine_counts_as_loopback() {
+        for host in [
+            "localhost",
+            "LOCALHOST",
+            "127.0.0.1",
+            "127.8.9.10",
+            "::1",
+            "[::1]",
+        ] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in [
+            "10.0.0.1",
+            "db.example.org",
+            "localhost.example.org",
+            "0.0.0.0",
+            "::",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn a_token_is_not_sent_in_clear_to_another_machine() {
+        let url = StoreUrl::parse("milvus://10.1.2.3:19530/reports").unwrap();
+        let e = connect(&url, Some("user:secret")).err().expect("refused");
+        let msg = e.to_string();
+        assert!(matches!(e, StoreError::TokenInClear { .. }), "{msg}");
+        assert!(
+            msg.contains("milvus+tls://10.1.2.3:19530/reports") && !msg.contains("secret"),
+            "{msg}"
+        );
+        // Without a token, over TLS, or to this machine: a client is made (nothing is sent yet).
+        assert!(connect(&url, None).is_ok());
+        let tls = StoreUrl::parse("milvus+tls://10.1.2.3/reports").unwrap();
+        assert!(connect(&tls, Some("user:secret")).is_ok());
+        let local = StoreUrl::parse("milvus://127.0.0.1/reports").unwrap();
+        assert!(connect(&local, Some("user:secret")).is_ok());
+    }
+
+    #[test]
+    fn a_bad_ca_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let missing = dir.path().join("missing.pem");
+        for ca in [empty, missing] {
+            let url = StoreUrl::parse("milvus+tls://db.example.org/reports")
+                .unwrap()
+                .with_ca(ca.clone())
+                .unwrap();
+            let e = connect(&url, None).err().expect("refused").to_string();
+            assert!(
+                e.contains(&ca.display().to_string()) && e.contains("TLS"),
+                "{e}"
+            );
+        }
+    }
 }
