@@ -29,6 +29,8 @@ use crate::embed::dot;
 const MAGIC: &[u8; 8] = b"SIMSUMFG";
 const VERSION: u32 = 1;
 const NONE: u32 = u32::MAX;
+/// Widest vector a file may declare (wider than any sentence model's).
+const MAX_DIM: u64 = 1 << 16;
 
 /// An HNSW graph in flat arrays, ready to search by cosine similarity.
 #[derive(Clone, PartialEq, Default)]
@@ -430,10 +432,19 @@ impl FlatGraph {
             )));
         }
         // The arrays must add up to the file's length before anything is allocated.
-        let need = 8u128 * 9
-            + n as u128 * (8 + 1 + 4 * dim as u128 + 4 * (1 + bw as u128) + 4)
-            + 4 * upper_len as u128;
-        if need != file_len as u128 || n > u32::MAX as u64 || bw > 1024 || uw > 1024 {
+        // Every count is bounded first, so the sum cannot overflow (a fuzzed header with a
+        // huge n and dim once did, in u128).
+        let bounded = n <= u32::MAX as u64
+            && dim <= MAX_DIM
+            && bw <= 1024
+            && uw <= 1024
+            && upper_len <= u64::MAX / 8;
+        let need = bounded.then(|| {
+            8u128 * 9
+                + n as u128 * (8 + 1 + 4 * dim as u128 + 4 * (1 + bw as u128) + 4)
+                + 4 * upper_len as u128
+        });
+        if need != Some(file_len as u128) {
             return Err(invalid(format!(
                 "header does not match the file ({n} points, dim {dim}, {file_len} bytes)"
             )));
@@ -634,6 +645,16 @@ mod tests {
         assert!(FlatGraph::load(&path).is_err());
         std::fs::write(&path, b"nonsense").unwrap();
         assert!(FlatGraph::load(&path).is_err());
+        // Counts whose product overflows even u128 (found by fuzzing: a panic in the size
+        // check): an error naming the header.
+        let mut huge = Vec::new();
+        huge.extend_from_slice(MAGIC);
+        for v in [VERSION as u64, u64::MAX, u32::MAX as u64, 16, 16, 0, 0, u64::MAX] {
+            huge.extend_from_slice(&v.to_le_bytes());
+        }
+        std::fs::write(&path, &huge).unwrap();
+        let err = FlatGraph::load(&path).unwrap_err().to_string();
+        assert!(err.contains("header does not match"), "{err}");
     }
 
     #[test]

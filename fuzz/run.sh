@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Builds every fuzz target and runs each for SECONDS, writing what each run did to
+# fuzz/results/: per target a folder with libFuzzer's log and any crash, timeout or
+# out-of-memory input, and one line per target in fuzz/results/summary.tsv
+# (target, seconds, executions, executions/s, coverage edges, features, corpus size, crashes).
+#
+#   fuzz/run.sh SECONDS [TARGET...]     (default: every target in fuzz/fuzz_targets)
+#
+# Uses cargo-fuzz 0.13.2 (installed into fuzz/target/tools when absent) on a stable toolchain
+# with RUSTC_BOOTSTRAP=1, without a sanitizer (simsum is safe Rust; ASan would slow every
+# execution). New inputs go to a scratch folder; the committed corpus (fuzz/corpus/TARGET) is
+# read, never written. A crash is copied to fuzz/results/TARGET/ and the script exits 1 after
+# the last target: add the input to fuzz/corpus/TARGET once the bug is fixed.
+set -uo pipefail
+cd "$(dirname "$0")"
+SECONDS_EACH=${1:?usage: fuzz/run.sh SECONDS [TARGET...]}
+shift
+export RUSTC_BOOTSTRAP=1
+
+if command -v cargo-fuzz >/dev/null 2>&1; then
+  FUZZ=(cargo fuzz)
+else
+  if [ ! -x target/tools/bin/cargo-fuzz ]; then
+    cargo install --locked cargo-fuzz --version 0.13.2 --root target/tools || exit 2
+  fi
+  FUZZ=(target/tools/bin/cargo-fuzz fuzz)
+fi
+
+if [ $# -gt 0 ]; then
+  TARGETS=("$@")
+else
+  TARGETS=()
+  for f in fuzz_targets/*.rs; do TARGETS+=("$(basename "$f" .rs)"); done
+fi
+
+echo "building ${#TARGETS[@]} targets (release, no sanitizer) ..."
+"${FUZZ[@]}" build --sanitizer none "${TARGETS[@]/#/--bin=}" 2>/dev/null \
+  || "${FUZZ[@]}" build --sanitizer none || exit 2
+
+mkdir -p results
+SUMMARY=results/summary.tsv
+printf 'target\tseconds\texecutions\texec_per_s\tcov\tft\tcorpus\tcrashes\tdate\tcpu\n' > "$SUMMARY"
+CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)
+failed=0
+for t in "${TARGETS[@]}"; do
+  out=results/$t
+  rm -rf "$out" && mkdir -p "$out"
+  scratch=$(mktemp -d)
+  echo "== $t: ${SECONDS_EACH}s (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+  # -timeout=1: an input running over a second is a finding, like a panic.
+  "${FUZZ[@]}" run --sanitizer none "$t" "$scratch" "corpus/$t" -- \
+    -max_total_time="$SECONDS_EACH" -timeout=1 -rss_limit_mb=4096 -print_final_stats=1 \
+    -artifact_prefix="$out/" > "$out/log.txt" 2>&1
+  rc=$?
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/log.txt" | grep -o '[0-9]*$' | tail -1)
+  rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$out/log.txt" | grep -o '[0-9]*$' | tail -1)
+  last=$(grep -E '^#[0-9]+' "$out/log.txt" | tail -1)
+  cov=$(grep -o 'cov: [0-9]*' <<<"$last" | grep -o '[0-9]*$')
+  ft=$(grep -o 'ft: [0-9]*' <<<"$last" | grep -o '[0-9]*$')
+  corp=$(grep -o 'corp: [0-9]*' <<<"$last" | grep -o '[0-9]*$')
+  crashes=$(find "$out" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | wc -l)
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$SECONDS_EACH" "${execs:-0}" "${rate:-0}" \
+    "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crashes" "$(date -u +%FT%TZ)" "$CPU" >> "$SUMMARY"
+  echo "   executions ${execs:-0} (${rate:-0}/s), cov ${cov:-?}, crashes $crashes, exit $rc"
+  if [ "$rc" -ne 0 ] || [ "$crashes" -gt 0 ]; then
+    failed=1
+    grep -m3 -E 'panicked|ERROR|SUMMARY' "$out/log.txt" | sed 's/^/   /'
+  fi
+  rm -rf "$scratch"
+done
+column -t -s$'\t' "$SUMMARY" | cut -c1-150
+exit $failed
