@@ -1,7 +1,14 @@
 //! Questions asked of an index: `search` (free text), `similar` (more like a stored item) and
 //! `links` (the cross-document map of related initiatives). Each result carries the document,
-//! the section and the single best-matching sentence (why it matched, scored against stored
-//! sentence vectors). Nearest-neighbour search itself is [`Store::nearest`].
+//! the section, the single best-matching sentence and `why` it matched (the query's terms as
+//! found in its text, and the score of each ranking). Nearest-neighbour search itself is
+//! [`Store::nearest`]; BM25 is [`Store::lexical`].
+//!
+//! Text queries rank by [`SearchMode`]: `hybrid` (the default) fuses the dense ranking (cosine
+//! of embeddings: meaning, paraphrase) with the lexical one (BM25 over stemmed terms: names,
+//! acronyms, numbers, which a small model blurs); the fusion lives here, not in a store, so
+//! every store fuses alike. How it fuses ([`Fusion`]) was chosen on a known-item benchmark
+//! (`simsum bench search`, BENCHMARKS.md). `similar` and `links` compare stored vectors only.
 //!
 //! Near-copies (the same text with names or numbers changed, [`crate::text::copies`]) are one
 //! result: the best-ranked member is the hit and the others are listed in its `copies`. The
@@ -13,9 +20,13 @@
 
 use globset::{Glob, GlobMatcher};
 
-pub use crate::answer::{BestSentence, DocRef, ItemRef, Link, SearchHit, SectionRef};
+pub use crate::answer::{
+    AlignedSentence, AlignedSentences, BestSentence, DocRef, ItemRef, Link, SearchHit, SectionRef, TermMatch, Why,
+};
 use crate::embed::{EmbedError, Embedder};
-use crate::store::{DocumentInfo, ItemFilter, Level, Store, StoreError, StoredItem};
+use crate::store::{
+    DocumentInfo, ItemFilter, Level, Store, StoreError, StoredItem, StoredSentence,
+};
 
 /// Errors of a query.
 #[derive(Debug, thiserror::Error)]
@@ -28,7 +39,94 @@ pub enum SearchError {
     BadGlob { glob: String, reason: String },
     #[error("bad date `{0}`: use YYYY, YYYY-MM or YYYY-MM-DD")]
     BadDate(String),
+    #[error("the query {0:?} has no words to search for: give some text (letters or digits)")]
+    EmptyQuery(String),
+    #[error("a {0} search needs the query's embedding")]
+    MissingVector(SearchMode),
 }
+
+/// Fails with [`SearchError::EmptyQuery`] when `query` holds no letter or digit (an empty or
+/// punctuation-only query): there is nothing to rank by.
+pub fn check_query(query: &str) -> Result<(), SearchError> {
+    if query.chars().any(char::is_alphanumeric) {
+        Ok(())
+    } else {
+        Err(SearchError::EmptyQuery(query.to_string()))
+    }
+}
+
+/// How a text query ranks items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchMode {
+    /// Dense and lexical rankings fused ([`Fusion`]).
+    #[default]
+    Hybrid,
+    /// Cosine of embeddings only.
+    Dense,
+    /// BM25 only (no model needed).
+    Lexical,
+}
+
+impl SearchMode {
+    /// All modes.
+    pub const ALL: [SearchMode; 3] = [SearchMode::Hybrid, SearchMode::Dense, SearchMode::Lexical];
+
+    /// Name on the command line and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SearchMode::Hybrid => "hybrid",
+            SearchMode::Dense => "dense",
+            SearchMode::Lexical => "lexical",
+        }
+    }
+
+    /// Whether the query needs an embedding.
+    pub fn needs_vector(self) -> bool {
+        self != SearchMode::Lexical
+    }
+}
+
+impl std::str::FromStr for SearchMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| format!("unknown search mode `{s}`: use hybrid, dense or lexical"))
+    }
+}
+
+impl std::fmt::Display for SearchMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How hybrid search fuses the dense and lexical rankings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fusion {
+    /// Reciprocal rank fusion: `1/(k + rank)` summed over both rankings.
+    Rrf { k: f32 },
+    /// A convex combination of the two scores, each scaled to [0, 1] over its candidates
+    /// (cosine: min to max; BM25: 0 to max): `(1 - w) * dense + w * lexical`.
+    Convex { lexical_weight: f32 },
+}
+
+impl Default for Fusion {
+    /// The default, chosen on the benchmark's dev queries (BENCHMARKS.md, hybrid search).
+    fn default() -> Self {
+        Fusion::Convex {
+            lexical_weight: DEFAULT_LEXICAL_WEIGHT,
+        }
+    }
+}
+
+/// The lexical weight of the default [`Fusion::Convex`].
+pub const DEFAULT_LEXICAL_WEIGHT: f32 = 0.3;
+
+/// Candidates each ranking contributes to a fusion (at least; more when `k` asks for more).
+pub const FUSION_DEPTH: usize = 100;
 
 /// Most results one query may ask for (`-k`): bounds the work and memory of a request.
 pub const MAX_K: usize = 10_000;
@@ -155,6 +253,10 @@ pub struct SearchOptions {
     pub other_docs: bool,
     /// Brute-force search even where an approximate graph would be used (`--exact`).
     pub exact: bool,
+    /// How a text query ranks (`similar` always compares vectors).
+    pub mode: SearchMode,
+    /// How `hybrid` fuses its rankings.
+    pub fusion: Fusion,
 }
 
 impl Default for SearchOptions {
@@ -166,6 +268,8 @@ impl Default for SearchOptions {
             include_boilerplate: false,
             other_docs: false,
             exact: false,
+            mode: SearchMode::default(),
+            fusion: Fusion::default(),
         }
     }
 }
@@ -197,24 +301,116 @@ fn fetch_cap(k: usize) -> usize {
     k.saturating_mul(64).max(1024)
 }
 
-/// Ranked items of `opts.level` most similar to the text `query`.
+/// Ranked items of `opts.level` for the text `query`, by `opts.mode` (the model embeds the
+/// query unless the mode is lexical).
 pub fn search(
     index: &dyn Store,
     embedder: &dyn Embedder,
     query: &str,
     opts: &SearchOptions,
 ) -> Result<Vec<SearchHit>, SearchError> {
-    let mut v = embedder
-        .embed(&[query])?
-        .pop()
-        .map(|e| e.vector)
-        .unwrap_or_default();
-    crate::embed::normalize(&mut v);
+    check_query(query)?;
     let filter = opts.docs.compile()?;
-    search_vector(index, &v, opts, &filter, &[])
+    let vector = if opts.mode.needs_vector() {
+        let mut v = embedder
+            .embed(&[query])?
+            .pop()
+            .map(|e| e.vector)
+            .unwrap_or_default();
+        crate::embed::normalize(&mut v);
+        Some(v)
+    } else {
+        None
+    };
+    search_text(index, query, vector.as_deref(), opts, &filter)
 }
 
-/// Ranked items most similar to a vector (L2-normalised), skipping `exclude_keys`.
+/// Ranked items for the text `query` by `opts.mode`, given its embedding (L2-normalised;
+/// needed unless the mode is lexical): what [`search`] does once the query is embedded (the
+/// server embeds in batches first).
+pub fn search_text(
+    index: &dyn Store,
+    query: &str,
+    vector: Option<&[f32]>,
+    opts: &SearchOptions,
+    docs: &CompiledDocFilter,
+) -> Result<Vec<SearchHit>, SearchError> {
+    check_query(query)?;
+    let terms = crate::text::lexical::query_terms(query);
+    let doc_ok = |d: &DocumentInfo| docs.matches(d);
+    let filter = ItemFilter {
+        include_boilerplate: opts.include_boilerplate,
+        document: Some(&doc_ok),
+        exclude_keys: Vec::new(),
+        exact: opts.exact,
+    };
+    let vector = match (opts.mode.needs_vector(), vector) {
+        (true, None) => return Err(SearchError::MissingVector(opts.mode)),
+        (_, v) => v,
+    };
+    let rank = |fetch: usize| -> Result<Vec<(u64, f32)>, SearchError> {
+        let lexical = |n: usize| -> Result<Vec<(u64, f32)>, SearchError> {
+            if terms.is_empty() {
+                return Ok(Vec::new());
+            }
+            Ok(index.lexical(opts.level, &terms, n, &filter)?)
+        };
+        Ok(match (opts.mode, vector) {
+            (SearchMode::Lexical, _) => lexical(fetch)?,
+            (SearchMode::Dense, Some(v)) => index.nearest(opts.level, v, fetch, &filter)?,
+            (SearchMode::Hybrid, Some(v)) => {
+                let depth = fetch.max(FUSION_DEPTH);
+                let dense = index.nearest(opts.level, v, depth, &filter)?;
+                let mut fused = fuse(&dense, &lexical(depth)?, opts.fusion);
+                fused.truncate(fetch);
+                fused
+            }
+            (_, None) => Vec::new(),
+        })
+    };
+    let explain = Explain {
+        vector,
+        terms: &terms,
+        lexical: opts.mode != SearchMode::Dense,
+        aligned_with: None,
+    };
+    ranked_hits(index, opts, &rank, &explain)
+}
+
+/// The fused ranking of a dense and a lexical one (each best first), best first, ties by key.
+pub fn fuse(dense: &[(u64, f32)], lexical: &[(u64, f32)], fusion: Fusion) -> Vec<(u64, f32)> {
+    let mut score: std::collections::HashMap<u64, f32> = Default::default();
+    match fusion {
+        Fusion::Rrf { k } => {
+            for list in [dense, lexical] {
+                for (rank, (key, _)) in list.iter().enumerate() {
+                    *score.entry(*key).or_default() += 1.0 / (k + rank as f32 + 1.0);
+                }
+            }
+        }
+        Fusion::Convex { lexical_weight: w } => {
+            let (lo, hi) = dense.iter().fold((f32::MAX, f32::MIN), |(lo, hi), (_, s)| {
+                (lo.min(*s), hi.max(*s))
+            });
+            let span = hi - lo;
+            for (key, s) in dense {
+                let d = if span > 0.0 { (s - lo) / span } else { 1.0 };
+                *score.entry(*key).or_default() += (1.0 - w) * d;
+            }
+            let top = lexical.iter().map(|(_, s)| *s).fold(0.0, f32::max);
+            for (key, s) in lexical {
+                let l = if top > 0.0 { s / top } else { 0.0 };
+                *score.entry(*key).or_default() += w * l;
+            }
+        }
+    }
+    let mut out: Vec<(u64, f32)> = score.into_iter().collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
+}
+
+/// Ranked items most similar to a vector (L2-normalised), skipping `exclude_keys`: dense only,
+/// as `similar` and the themes' summaries ask.
 pub fn search_vector(
     index: &dyn Store,
     query: &[f32],
@@ -229,11 +425,40 @@ pub fn search_vector(
         exclude_keys: exclude_keys.to_vec(),
         exact: opts.exact,
     };
-    // Fetch more than `k` so that `k` distinct texts remain once near-copies are folded
-    // together; widen until one more group than needed shows up or nothing more is found.
+    let rank = |fetch: usize| Ok(index.nearest(opts.level, query, fetch, &filter)?);
+    let explain = Explain {
+        vector: Some(query),
+        terms: &[],
+        lexical: false,
+        aligned_with: None,
+    };
+    ranked_hits(index, opts, &rank, &explain)
+}
+
+/// What a hit's `why` and best sentence are made from.
+struct Explain<'a> {
+    /// The query's vector (none in lexical mode).
+    vector: Option<&'a [f32]>,
+    /// The query's terms.
+    terms: &'a [String],
+    /// Whether to report BM25 scores.
+    lexical: bool,
+    /// `similar`: the item asked about, whose sentences are aligned with each hit's.
+    aligned_with: Option<&'a StoredItem>,
+}
+
+/// The top `opts.k` distinct texts of a ranking, as hits. `rank(n)` gives the ranking's best
+/// `n`; near-copies fold into one hit, so more than `k` are fetched, widening until one more
+/// group than needed shows up or nothing more is found.
+fn ranked_hits(
+    index: &dyn Store,
+    opts: &SearchOptions,
+    rank: &dyn Fn(usize) -> Result<Vec<(u64, f32)>, SearchError>,
+    explain: &Explain<'_>,
+) -> Result<Vec<SearchHit>, SearchError> {
     let mut fetch = opts.k.saturating_mul(3).max(opts.k + 10);
     let (found, items, groups) = loop {
-        let found = index.nearest(opts.level, query, fetch, &filter)?;
+        let found = rank(fetch)?;
         let keys: Vec<u64> = found.iter().map(|(k, _)| *k).collect();
         let items = index.items_by_key(&keys)?;
         let groups = copy_groups(&items);
@@ -242,26 +467,34 @@ pub fn search_vector(
         }
         fetch = fetch.saturating_mul(4).min(fetch_cap(opts.k));
     };
+    let score_of: std::collections::HashMap<u64, f32> = found.into_iter().collect();
+    let leads: Vec<&[usize]> = groups.iter().take(opts.k).map(Vec::as_slice).collect();
+    let lexical_scores = if explain.lexical && !explain.terms.is_empty() {
+        let keys: Vec<u64> = leads.iter().map(|g| items[g[0]].key).collect();
+        index.lexical_scores(opts.level, explain.terms, &keys)?
+    } else {
+        Vec::new()
+    };
     let mut hits = Vec::with_capacity(opts.k);
-    for group in groups.into_iter().take(opts.k) {
+    for (n, group) in leads.into_iter().enumerate() {
         let (lead, copies) = (group[0], &group[1..]);
         let item = &items[lead];
-        let score = found[lead].1;
-        let best_sentence = index
-            .sentences_of(item)?
-            .into_iter()
-            .map(|s| (crate::embed::dot(query, &s.vector), s))
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(score, s)| BestSentence {
-                text: s.text,
-                score,
-                byte_range: [s.byte_range.0, s.byte_range.1],
-                initiative_id: s.initiative_id,
-            });
+        let sentences = index.sentences_of(item)?;
+        let why = Why {
+            dense: explain.vector.map(|v| crate::embed::dot(v, &item.vector)),
+            lexical: explain
+                .lexical
+                .then(|| lexical_scores.get(n).copied().unwrap_or(0.0)),
+            terms: term_matches(&item.text, explain.terms),
+            aligned: match explain.aligned_with {
+                Some(this) => align_sentences(&this.sentences, &sentences, ALIGNED_PAIRS),
+                None => Vec::new(),
+            },
+        };
         let copy_items: Vec<&StoredItem> = copies.iter().map(|&c| &items[c]).collect();
         hits.push(SearchHit {
             rank: hits.len() + 1,
-            score,
+            score: score_of.get(&item.key).copied().unwrap_or(0.0),
             doc: DocRef::from(item),
             section: SectionRef {
                 id: item.section_id.clone(),
@@ -271,12 +504,100 @@ pub fn search_vector(
             level: item.level,
             text: item.text.clone(),
             boilerplate: item.boilerplate,
-            best_sentence,
+            best_sentence: best_sentence(sentences, explain),
             copies: copy_items.iter().map(|c| c.id.clone()).collect(),
             copy_documents: other_documents(&item.doc_id, &copy_items),
+            why,
         });
     }
     Ok(hits)
+}
+
+/// The query's terms in `text`, as found.
+fn term_matches(text: &str, terms: &[String]) -> Vec<TermMatch> {
+    if terms.is_empty() {
+        return Vec::new();
+    }
+    crate::text::lexical::matches(text, terms)
+        .into_iter()
+        .map(|(r, hit)| TermMatch {
+            text: text[r.clone()].to_string(),
+            term: hit.into_iter().next().unwrap_or_default(),
+            byte_range: [r.start, r.end],
+        })
+        .collect()
+}
+
+/// The sentence closest to the query: by cosine where the query has a vector, else the one
+/// holding the largest share of the query's terms (that share is its score).
+fn best_sentence(sentences: Vec<StoredSentence>, explain: &Explain<'_>) -> Option<BestSentence> {
+    let score = |s: &StoredSentence| match explain.vector {
+        Some(v) => crate::embed::dot(v, &s.vector),
+        None => {
+            let found: std::collections::HashSet<String> =
+                crate::text::lexical::matches(&s.text, explain.terms)
+                    .into_iter()
+                    .flat_map(|(_, t)| t)
+                    .collect();
+            found.len() as f32 / explain.terms.len().max(1) as f32
+        }
+    };
+    sentences
+        .into_iter()
+        .map(|s| (score(&s), s))
+        // The first of equals (reading order) wins.
+        .fold(None, |best: Option<(f32, StoredSentence)>, (sc, s)| match best {
+            Some((b, bs)) if b >= sc => Some((b, bs)),
+            _ => Some((sc, s)),
+        })
+        .map(|(score, s)| BestSentence {
+            text: s.text,
+            score,
+            byte_range: [s.byte_range.0, s.byte_range.1],
+            initiative_id: s.initiative_id,
+        })
+}
+
+/// Sentence pairs `similar` and `links` report per result.
+pub const ALIGNED_PAIRS: usize = 3;
+
+/// Up to `n` pairs of a sentence of `this` and a sentence of `that`, best cosine first, each
+/// sentence in at most one pair.
+pub fn align_sentences(
+    this: &[StoredSentence],
+    that: &[StoredSentence],
+    n: usize,
+) -> Vec<AlignedSentences> {
+    let mut pairs: Vec<(f32, usize, usize)> = Vec::with_capacity(this.len() * that.len());
+    for (i, a) in this.iter().enumerate() {
+        for (j, b) in that.iter().enumerate() {
+            pairs.push((crate::embed::dot(&a.vector, &b.vector), i, j));
+        }
+    }
+    pairs.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
+    let (mut used_a, mut used_b) = (vec![false; this.len()], vec![false; that.len()]);
+    let side = |s: &StoredSentence| AlignedSentence {
+        id: s.id.clone(),
+        text: s.text.clone(),
+        byte_range: [s.byte_range.0, s.byte_range.1],
+    };
+    let mut out = Vec::new();
+    for (score, i, j) in pairs {
+        if out.len() == n {
+            break;
+        }
+        if used_a[i] || used_b[j] {
+            continue;
+        }
+        used_a[i] = true;
+        used_b[j] = true;
+        out.push(AlignedSentences {
+            score,
+            this: side(&this[i]),
+            that: side(&that[j]),
+        });
+    }
+    out
 }
 
 /// Items most similar to the stored item `id` (an initiative or a section; its level decides
@@ -295,7 +616,21 @@ pub fn similar(
         level: item.level,
         ..opts.clone()
     };
-    let hits = search_vector(index, &item.vector, &opts, &filter, &[item.key])?;
+    let doc_ok = |d: &DocumentInfo| filter.matches(d);
+    let items_filter = ItemFilter {
+        include_boilerplate: opts.include_boilerplate,
+        document: Some(&doc_ok),
+        exclude_keys: vec![item.key],
+        exact: opts.exact,
+    };
+    let rank = |fetch: usize| Ok(index.nearest(opts.level, &item.vector, fetch, &items_filter)?);
+    let explain = Explain {
+        vector: Some(&item.vector),
+        terms: &[],
+        lexical: false,
+        aligned_with: Some(&item),
+    };
+    let hits = ranked_hits(index, &opts, &rank, &explain)?;
     Ok((item, hits))
 }
 
@@ -397,6 +732,11 @@ pub fn links(index: &dyn Store, opts: &LinkOptions) -> Result<Vec<Link>, SearchE
             score,
             a: item_ref(a),
             b: item_ref(b),
+            aligned: align_sentences(
+                &items[groups[a][0]].sentences,
+                &items[groups[b][0]].sentences,
+                ALIGNED_PAIRS,
+            ),
         })
         .collect();
     out.sort_by(|x, y| {
