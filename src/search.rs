@@ -771,6 +771,60 @@ mod tests {
     }
 
     #[test]
+    fn rrf_sums_reciprocal_ranks() {
+        let dense = [(1, 0.9), (2, 0.8), (3, 0.1)];
+        let lexical = [(3, 12.0), (1, 3.0)];
+        let f = fuse(&dense, &lexical, Fusion::Rrf { k: 60.0 });
+        let keys: Vec<u64> = f.iter().map(|h| h.0).collect();
+        assert_eq!(keys, [1, 3, 2]);
+        assert!((f[0].1 - (1.0 / 61.0 + 1.0 / 62.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn convex_fusion_scales_each_ranking_before_weighing() {
+        let dense = [(1, 0.9), (2, 0.5), (3, 0.1)];
+        let lexical = [(3, 10.0), (2, 5.0)];
+        // Dense only: the dense order.
+        let keys = |w: f32| -> Vec<u64> {
+            fuse(&dense, &lexical, Fusion::Convex { lexical_weight: w })
+                .iter()
+                .map(|h| h.0)
+                .collect()
+        };
+        assert_eq!(keys(0.0), [1, 2, 3]);
+        assert_eq!(keys(1.0)[..2], [3, 2]);
+        // 0.5: item 2 = 0.5 * 0.5 + 0.5 * 0.5 = 0.5, item 1 = 0.5, item 3 = 0.5: ties by key.
+        let f = fuse(&dense, &lexical, Fusion::Convex { lexical_weight: 0.5 });
+        assert!(f.iter().all(|h| (h.1 - 0.5).abs() < 1e-6), "{f:?}");
+        assert_eq!(keys(0.5), [1, 2, 3]);
+        // No lexical candidates (a query of stop words): the dense order.
+        let f = fuse(&dense, &[], Fusion::default());
+        assert_eq!(f.iter().map(|h| h.0).collect::<Vec<_>>(), [1, 2, 3]);
+    }
+
+    #[test]
+    fn modes_parse_and_name_the_choices() {
+        for m in SearchMode::ALL {
+            assert_eq!(m.as_str().parse::<SearchMode>().unwrap(), m);
+        }
+        assert!("bm25"
+            .parse::<SearchMode>()
+            .unwrap_err()
+            .contains("hybrid, dense or lexical"));
+        assert_eq!(SearchMode::default(), SearchMode::Hybrid);
+    }
+
+    #[test]
+    fn queries_without_letters_or_digits_are_refused() {
+        assert!(check_query("CANGO").is_ok());
+        assert!(check_query("2023").is_ok());
+        assert!(check_query("東京").is_ok());
+        for q in ["", "  ", "?!", "\"\" * ( ) -"] {
+            assert!(matches!(check_query(q), Err(SearchError::EmptyQuery(_))), "{q:?}");
+        }
+    }
+
+    #[test]
     fn date_filters_take_prefix_dates_as_whole_periods() {
         let f = DocFilter {
             since: Some("2023".into()),

@@ -161,6 +161,11 @@ fn milvus_search_similar_links_cluster_give_the_local_index_json() {
         ],
         vec!["search", "police", "--json", "--doc", "r01*"],
         vec!["search", "police", "--json", "--since", "2001"],
+        // Hybrid is the default above; each ranking alone, and words other engines parse.
+        vec!["search", "senator party leader", "--json", "--mode", "lexical"],
+        vec!["search", "senator party leader", "--json", "--mode", "dense"],
+        vec!["search", "\"Sydney NEAR(bushfires* -police", "--json", "-k", "3"],
+        vec!["summarize", "--query", "interest rates", "--json"],
         vec!["similar", &id, "--json"],
         vec!["links", "--json"],
         vec!["cluster", "--format", "json"],

@@ -204,6 +204,39 @@ pub(crate) fn print_hits(
                 st.paint("1;33", &trim(&b.text, 104))
             )?;
         }
+        if let Some(why) = why_line(&h.why) {
+            writeln!(out, "{indent}{}", st.paint("2", &why))?;
+        }
+        for a in h.why.aligned.iter().take(1) {
+            writeln!(
+                out,
+                "{indent}{} {} ↔ {}",
+                st.paint("2", &format!("≈ {:.3}", a.score)),
+                trim(&a.this.text, 50),
+                trim(&a.that.text, 50)
+            )?;
+        }
     }
     Ok(())
+}
+
+/// `why: cosine 0.61 · BM25 7.20 · contains ADMS, meals`, or nothing when there is no part.
+fn why_line(why: &simsum::answer::Why) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(d) = why.dense {
+        parts.push(format!("cosine {d:.3}"));
+    }
+    if let Some(l) = why.lexical {
+        parts.push(format!("BM25 {l:.2}"));
+    }
+    let mut words: Vec<&str> = Vec::new();
+    for t in &why.terms {
+        if !words.contains(&t.text.as_str()) {
+            words.push(&t.text);
+        }
+    }
+    if !words.is_empty() {
+        parts.push(format!("contains {}", trim(&words.join(", "), 60)));
+    }
+    (!parts.is_empty()).then(|| format!("why: {}", parts.join(" · ")))
 }
