@@ -5,14 +5,15 @@
 //! `+` that has a letter or digit on both sides, so acronyms (`ADMS`), hyphenated names
 //! (`WIPO-observer`, `Covid-19`), versions and numbers (`3.5`, `2,000` stays two tokens) and
 //! `AT&T` stay whole. Terms are tokens in lower case with stop words left out; plain lower-case
-//! or capitalised words are reduced by the Snowball English stemmer, while acronyms (two or more
-//! capitals), words with digits and joined tokens are kept as written (stemming `ADMS` to `adm`
-//! would match `adm`). A joined token also yields its parts as terms, so `WIPO observer` finds
-//! `WIPO-observer` and the other way round.
+//! or capitalised words are reduced by the Snowball English stemmer; words with digits and joined
+//! tokens are kept as written; an acronym (two or more capitals) yields itself and its stem, so
+//! that `ADMS` in a query matches `ADMS` on two terms (above a stray `adm`) and a lower-case
+//! query `adms` still finds it. A joined token also yields its parts as terms, so
+//! `WIPO observer` finds `WIPO-observer` and the other way round.
 //!
 //! Query syntax of other engines (quotes, `*`, `NEAR`, `AND`, parentheses, a leading `-`) means
 //! nothing here: those characters are not part of any token, and `NEAR`/`AND`/`OR`/`NOT` are
-//! plain words (stop words, in fact, except `near`).
+//! plain words (stop words, in fact).
 
 use std::ops::Range;
 
@@ -38,20 +39,24 @@ fn stem(word: &str) -> String {
     STEMMER.with(|s| s.stem(word).into_owned())
 }
 
-/// The term of one simple (unjoined) word, or `None` for a stop word.
-fn word_term(word: &str) -> Option<String> {
+/// The terms of one simple (unjoined) word: none for a stop word; the word as written (lower
+/// case) for one with digits; the stem for an ordinary word; both for an acronym, so that
+/// `ADMS` matches `ADMS` on two terms and a lower-case `adms` (stemmed like any word) on one.
+fn word_terms(word: &str) -> Vec<String> {
     let lower = word.to_lowercase();
     if crate::text::is_stopword_lower(&lower) {
-        return None;
+        return Vec::new();
     }
-    let capitals = word.chars().filter(|c| c.is_uppercase()).count();
-    let acronym = capitals >= 2;
-    let has_digit = word.chars().any(|c| c.is_numeric());
-    Some(if acronym || has_digit {
-        lower
+    if word.chars().any(|c| c.is_numeric()) {
+        return vec![lower];
+    }
+    let stemmed = stem(&lower);
+    let acronym = word.chars().filter(|c| c.is_uppercase()).count() >= 2;
+    if acronym && stemmed != lower {
+        vec![lower, stemmed]
     } else {
-        stem(&lower)
-    })
+        vec![stemmed]
+    }
 }
 
 /// Byte ranges of the raw tokens of `text` (before stop words are dropped).
@@ -94,14 +99,12 @@ pub fn tokens(text: &str) -> Vec<Token> {
             let word = &text[range.clone()];
             let parts: Vec<&str> = word.split(JOINERS).filter(|p| !p.is_empty()).collect();
             let terms = if parts.len() == 1 {
-                word_term(word).into_iter().collect()
+                word_terms(word)
             } else {
                 let mut t = vec![word.to_lowercase()];
-                for p in parts {
-                    if let Some(term) = word_term(p) {
-                        if !t.contains(&term) {
-                            t.push(term);
-                        }
+                for term in parts.into_iter().flat_map(word_terms) {
+                    if !t.contains(&term) {
+                        t.push(term);
                     }
                 }
                 t
@@ -162,9 +165,9 @@ mod tests {
             words("WIPO-observer, CANGO; 12.5.2023 (Covid-19) 3.5 GHz. end-"),
             ["WIPO-observer", "CANGO", "12.5.2023", "Covid-19", "3.5", "GHz", "end"]
         );
-        assert_eq!(terms("ADMS and the adms"), ["adms", "adms"]);
-        // Acronyms are not stemmed; ordinary words are.
-        assert_eq!(terms("ADMS organisations running"), ["adms", "organis", "run"]);
+        // An acronym is kept whole, with its stem beside it; ordinary words are stemmed.
+        assert_eq!(terms("ADMS and the adms"), ["adms", "adm", "adm"]);
+        assert_eq!(terms("CANGO organisations running"), ["cango", "organis", "run"]);
         assert_eq!(
             terms("WIPO-observer"),
             ["wipo-observer", "wipo", "observ"]
@@ -175,7 +178,7 @@ mod tests {
     fn query_syntax_of_other_engines_is_plain_words() {
         assert_eq!(
             query_terms(r#""school meals" AND child* NEAR(lunch) -free ((("#),
-            ["school", "meal", "child", "near", "lunch", "free"]
+            ["school", "meal", "child", "lunch", "free"]
         );
         assert!(query_terms("*** \"\" () -- ...").is_empty());
         assert!(query_terms("the of and").is_empty());

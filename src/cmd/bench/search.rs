@@ -103,7 +103,7 @@ fn rankings() -> Vec<(String, SearchMode, Fusion)> {
     out
 }
 
-fn read_known_items(path: &PathBuf) -> anyhow::Result<Vec<KnownItem>> {
+fn read_known_items(path: &std::path::Path) -> anyhow::Result<Vec<KnownItem>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     text.lines()
@@ -184,7 +184,7 @@ pub fn run(g: &super::super::Global, a: SearchBenchArgs) -> anyhow::Result<ExitC
         let (mut rr, mut found, mut ms) = (0.0, 0usize, Vec::with_capacity(items.len()));
         for (q, v) in items.iter().zip(&vectors) {
             let t = Instant::now();
-            let hits = simsum::search::search_text(&index, &q.query, Some(v), &opts, &filter)?;
+            let hits = simsum::search::search_text(&index, &q.query, Some(v.as_slice()), &opts, &filter)?;
             ms.push(t.elapsed().as_secs_f64() * 1e3);
             if let Some(r) = hits.iter().position(|h| h.doc.id == q.answer) {
                 rr += 1.0 / (r + 1) as f64;

@@ -22,7 +22,7 @@ use crate::store::{Counts, DocumentInfo, Level, StoreError, StoredItem, StoredSe
 /// only point at dead keys, never at the wrong item. `item_terms` holds each item's lexical
 /// terms (space-separated, [`crate::text::lexical`]), written in the transaction that writes the
 /// item and dropped with it by a trigger; an index made before it existed gets it when a writer
-/// next opens it ([`Db::derive_terms`]), and readers tokenise what is missing meanwhile.
+/// next opens it ([`Db::prepare_writes`]), and readers tokenise what is missing meanwhile.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
@@ -247,9 +247,7 @@ impl Db {
         if create && db.meta("format_version")?.is_none() {
             db.set_meta("format_version", &FORMAT_VERSION.to_string())?;
         }
-        if create {
-            db.derive_terms()?;
-        }
+
         if let Some(v) = db
             .meta("format_version")?
             .and_then(|v| v.parse::<u32>().ok())
@@ -564,13 +562,23 @@ impl Db {
         Ok(blob.and_then(|b| decode_vector(&b, self.dim)))
     }
 
-    /// Brings `item_terms` in line with the items when it lags (an index made before it existed,
-    /// or terms made by another tokenizer version): one transaction, no embedding.
+    /// Readies the database for a writer: tables and triggers added since it was made are
+    /// created, and `item_terms` is brought in line with the items when it lags (an index made
+    /// before it existed, or terms made by another tokenizer version): one transaction, no
+    /// embedding.
+    pub fn prepare_writes(&self) -> Result<(), StoreError> {
+        self.conn()
+            .execute_batch(SCHEMA)
+            .map_err(|e| self.err(e))?;
+        self.derive_terms()
+    }
+
     fn derive_terms(&self) -> Result<(), StoreError> {
         let version = crate::text::lexical::TOKENIZER_VERSION.to_string();
         let mut conn = self.conn();
         let err = |e| db_err(&self.path, e);
-        let current = meta_get(&conn, &self.path, TERMS_VERSION_KEY)?.as_deref() == Some(&version);
+        let current = meta_get(&conn, &self.path, TERMS_VERSION_KEY)?.as_deref()
+            == Some(version.as_str());
         let missing: i64 = conn
             .query_row(
                 "SELECT count(*) FROM items i LEFT JOIN item_terms t ON t.key = i.key
@@ -611,7 +619,7 @@ impl Db {
     /// tokenizer version (an index no writer has opened since).
     pub fn level_terms(&self, level: Level) -> Result<Vec<(u64, Vec<String>)>, StoreError> {
         let version = crate::text::lexical::TOKENIZER_VERSION.to_string();
-        let current = self.meta(TERMS_VERSION_KEY)?.as_deref() == Some(&version);
+        let current = self.meta(TERMS_VERSION_KEY)?.as_deref() == Some(version.as_str());
         let conn = self.conn();
         let err = |e| db_err(&self.path, e);
         let sql = if current {
