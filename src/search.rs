@@ -111,6 +111,10 @@ pub enum Fusion {
     /// A convex combination of the two scores, each scaled to [0, 1] over its candidates
     /// (cosine: min to max; BM25: 0 to max): `(1 - w) * dense + w * lexical`.
     Convex { lexical_weight: f32 },
+    /// The same combination of standard scores (each ranking's candidates centred on their
+    /// mean and divided by their spread); a candidate missing from a ranking counts as that
+    /// ranking's lowest.
+    ZScore { lexical_weight: f32 },
 }
 
 impl Default for Fusion {
@@ -123,7 +127,7 @@ impl Default for Fusion {
 }
 
 /// The lexical weight of the default [`Fusion::Convex`].
-pub const DEFAULT_LEXICAL_WEIGHT: f32 = 0.3;
+pub const DEFAULT_LEXICAL_WEIGHT: f32 = 0.5;
 
 /// Candidates each ranking contributes to a fusion (at least; more when `k` asks for more).
 pub const FUSION_DEPTH: usize = 100;
@@ -386,6 +390,28 @@ pub fn fuse(dense: &[(u64, f32)], lexical: &[(u64, f32)], fusion: Fusion) -> Vec
                 for (rank, (key, _)) in list.iter().enumerate() {
                     *score.entry(*key).or_default() += 1.0 / (k + rank as f32 + 1.0);
                 }
+            }
+        }
+        Fusion::ZScore { lexical_weight: w } => {
+            let standard = |list: &[(u64, f32)]| -> (Vec<(u64, f32)>, f32) {
+                let n = list.len().max(1) as f32;
+                let mean = list.iter().map(|h| h.1).sum::<f32>() / n;
+                let var = list.iter().map(|h| (h.1 - mean).powi(2)).sum::<f32>() / n;
+                let sd = var.sqrt().max(1e-6);
+                let z: Vec<(u64, f32)> = list.iter().map(|&(k, s)| (k, (s - mean) / sd)).collect();
+                let floor = z.iter().map(|h| h.1).fold(0.0f32, f32::min);
+                (z, floor)
+            };
+            let (d, d_floor) = standard(dense);
+            let (l, l_floor) = standard(lexical);
+            let keys: std::collections::HashSet<u64> =
+                d.iter().chain(&l).map(|h| h.0).collect();
+            let dm: std::collections::HashMap<u64, f32> = d.into_iter().collect();
+            let lm: std::collections::HashMap<u64, f32> = l.into_iter().collect();
+            for k in keys {
+                let dz = dm.get(&k).copied().unwrap_or(d_floor);
+                let lz = lm.get(&k).copied().unwrap_or(l_floor);
+                score.insert(k, (1.0 - w) * dz + w * lz);
             }
         }
         Fusion::Convex { lexical_weight: w } => {
@@ -800,6 +826,24 @@ mod tests {
         // No lexical candidates (a query of stop words): the dense order.
         let f = fuse(&dense, &[], Fusion::default());
         assert_eq!(f.iter().map(|h| h.0).collect::<Vec<_>>(), [1, 2, 3]);
+    }
+
+    #[test]
+    fn zscore_fusion_standardises_each_ranking() {
+        let dense = [(1, 0.9), (2, 0.5), (3, 0.1)];
+        let lexical = [(3, 10.0), (2, 5.0)];
+        let keys = |w: f32| -> Vec<u64> {
+            fuse(&dense, &lexical, Fusion::ZScore { lexical_weight: w })
+                .iter()
+                .map(|h| h.0)
+                .collect()
+        };
+        assert_eq!(keys(0.0), [1, 2, 3]);
+        assert_eq!(keys(1.0)[0], 3);
+        // Item 1 is missing from the lexical ranking: it counts as its lowest (item 2's).
+        let f = fuse(&dense, &lexical, Fusion::ZScore { lexical_weight: 1.0 });
+        let s: std::collections::HashMap<u64, f32> = f.into_iter().collect();
+        assert!((s[&1] - s[&2]).abs() < 1e-6 && s[&3] > s[&2], "{s:?}");
     }
 
     #[test]

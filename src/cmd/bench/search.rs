@@ -93,11 +93,18 @@ fn rankings() -> Vec<(String, SearchMode, Fusion)> {
     for k in [5.0, 20.0] {
         out.push((format!("RRF k={k}"), SearchMode::Hybrid, Fusion::Rrf { k }));
     }
-    for w in [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7] {
+    for w in [0.3, 0.4, 0.5, 0.6] {
         out.push((
             format!("convex w={w}"),
             SearchMode::Hybrid,
             Fusion::Convex { lexical_weight: w },
+        ));
+    }
+    for w in [0.3, 0.4, 0.5, 0.6] {
+        out.push((
+            format!("z-score w={w}"),
+            SearchMode::Hybrid,
+            Fusion::ZScore { lexical_weight: w },
         ));
     }
     out
