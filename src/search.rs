@@ -21,7 +21,8 @@
 use globset::{Glob, GlobMatcher};
 
 pub use crate::answer::{
-    AlignedSentence, AlignedSentences, BestSentence, DocRef, ItemRef, Link, SearchHit, SectionRef, TermMatch, Why,
+    AlignedSentence, AlignedSentences, BestSentence, DocRef, ItemRef, Link, SearchHit, SectionRef,
+    TermMatch, Why,
 };
 use crate::embed::{EmbedError, Embedder};
 use crate::store::{
@@ -404,8 +405,7 @@ pub fn fuse(dense: &[(u64, f32)], lexical: &[(u64, f32)], fusion: Fusion) -> Vec
             };
             let (d, d_floor) = standard(dense);
             let (l, l_floor) = standard(lexical);
-            let keys: std::collections::HashSet<u64> =
-                d.iter().chain(&l).map(|h| h.0).collect();
+            let keys: std::collections::HashSet<u64> = d.iter().chain(&l).map(|h| h.0).collect();
             let dm: std::collections::HashMap<u64, f32> = d.into_iter().collect();
             let lm: std::collections::HashMap<u64, f32> = l.into_iter().collect();
             for k in keys {
@@ -572,10 +572,13 @@ fn best_sentence(sentences: Vec<StoredSentence>, explain: &Explain<'_>) -> Optio
         .into_iter()
         .map(|s| (score(&s), s))
         // The first of equals (reading order) wins.
-        .fold(None, |best: Option<(f32, StoredSentence)>, (sc, s)| match best {
-            Some((b, bs)) if b >= sc => Some((b, bs)),
-            _ => Some((sc, s)),
-        })
+        .fold(
+            None,
+            |best: Option<(f32, StoredSentence)>, (sc, s)| match best {
+                Some((b, bs)) if b >= sc => Some((b, bs)),
+                _ => Some((sc, s)),
+            },
+        )
         .map(|(score, s)| BestSentence {
             text: s.text,
             score,
@@ -820,7 +823,13 @@ mod tests {
         assert_eq!(keys(0.0), [1, 2, 3]);
         assert_eq!(keys(1.0)[..2], [3, 2]);
         // 0.5: item 2 = 0.5 * 0.5 + 0.5 * 0.5 = 0.5, item 1 = 0.5, item 3 = 0.5: ties by key.
-        let f = fuse(&dense, &lexical, Fusion::Convex { lexical_weight: 0.5 });
+        let f = fuse(
+            &dense,
+            &lexical,
+            Fusion::Convex {
+                lexical_weight: 0.5,
+            },
+        );
         assert!(f.iter().all(|h| (h.1 - 0.5).abs() < 1e-6), "{f:?}");
         assert_eq!(keys(0.5), [1, 2, 3]);
         // No lexical candidates (a query of stop words): the dense order.
@@ -841,7 +850,13 @@ mod tests {
         assert_eq!(keys(0.0), [1, 2, 3]);
         assert_eq!(keys(1.0)[0], 3);
         // Item 1 is missing from the lexical ranking: it counts as its lowest (item 2's).
-        let f = fuse(&dense, &lexical, Fusion::ZScore { lexical_weight: 1.0 });
+        let f = fuse(
+            &dense,
+            &lexical,
+            Fusion::ZScore {
+                lexical_weight: 1.0,
+            },
+        );
         let s: std::collections::HashMap<u64, f32> = f.into_iter().collect();
         assert!((s[&1] - s[&2]).abs() < 1e-6 && s[&3] > s[&2], "{s:?}");
     }
@@ -864,7 +879,10 @@ mod tests {
         assert!(check_query("2023").is_ok());
         assert!(check_query("東京").is_ok());
         for q in ["", "  ", "?!", "\"\" * ( ) -"] {
-            assert!(matches!(check_query(q), Err(SearchError::EmptyQuery(_))), "{q:?}");
+            assert!(
+                matches!(check_query(q), Err(SearchError::EmptyQuery(_))),
+                "{q:?}"
+            );
         }
     }
 

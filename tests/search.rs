@@ -33,7 +33,12 @@ fn index(dir: &Path, files: &Path) {
 fn lexical_docs(dir: &Path, word: &str) -> Vec<String> {
     let store = LocalStore::open(dir).unwrap();
     let keys: Vec<u64> = store
-        .lexical(Level::Initiative, &query_terms(word), 10, &ItemFilter::default())
+        .lexical(
+            Level::Initiative,
+            &query_terms(word),
+            10,
+            &ItemFilter::default(),
+        )
         .unwrap()
         .into_iter()
         .map(|(k, _)| k)
@@ -55,14 +60,23 @@ fn lexical_terms_follow_every_update() {
     let (files, idx) = (tmp.path().join("files"), tmp.path().join("idx"));
     std::fs::create_dir(&files).unwrap();
     let write = |name: &str, text: &str| std::fs::write(files.join(name), text).unwrap();
-    write("a.md", "# A\n\nThe Floriade exhibition opened in Almere.\n\nBuses run late.\n");
+    write(
+        "a.md",
+        "# A\n\nThe Floriade exhibition opened in Almere.\n\nBuses run late.\n",
+    );
     write("b.md", "# B\n\nSchool meals for every child.\n");
     index(&idx, &files);
     assert_eq!(lexical_docs(&idx, "Floriade"), ["a"]);
     assert_eq!(lexical_docs(&idx, "meal"), ["b"]);
     // The name moves to the other document.
-    write("a.md", "# A\n\nA garden exhibition opened in Almere.\n\nBuses run late.\n");
-    write("b.md", "# B\n\nSchool meals for every child at the Floriade.\n");
+    write(
+        "a.md",
+        "# A\n\nA garden exhibition opened in Almere.\n\nBuses run late.\n",
+    );
+    write(
+        "b.md",
+        "# B\n\nSchool meals for every child at the Floriade.\n",
+    );
     index(&idx, &files);
     assert_eq!(lexical_docs(&idx, "Floriade"), ["b"]);
     // A deleted file takes its terms with it.
@@ -91,7 +105,11 @@ fn an_index_without_stored_terms_is_searched_and_gets_them_back() {
     let db = rusqlite::Connection::open(idx.join("index.sqlite")).unwrap();
     db.execute_batch("DELETE FROM item_terms; DELETE FROM meta WHERE key = 'lexical_tokenizer';")
         .unwrap();
-    assert_eq!(lexical_docs(&idx, "CANGO"), with_terms, "readers tokenise what is missing");
+    assert_eq!(
+        lexical_docs(&idx, "CANGO"),
+        with_terms,
+        "readers tokenise what is missing"
+    );
     index(&idx, &seed_dir());
     let count = |sql: &str| db.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
     assert_eq!(
@@ -118,7 +136,8 @@ fn every_mode_explains_its_hits() {
             mode,
             ..Default::default()
         };
-        let hits = search::search(store.as_ref(), &e, "CANGO and the WIPO observers", &opts).unwrap();
+        let hits =
+            search::search(store.as_ref(), &e, "CANGO and the WIPO observers", &opts).unwrap();
         assert!(!hits.is_empty(), "{mode}");
         for h in &hits {
             assert_eq!(h.why.dense.is_some(), mode != SearchMode::Lexical, "{mode}");
@@ -205,7 +224,10 @@ fn query_syntax_of_other_engines_is_plain_words() {
     }
     for q in ["", "   ", "?!...", "\"\" () * -"] {
         let err = search::search(store.as_ref(), &e, q, &SearchOptions::default()).unwrap_err();
-        assert!(matches!(err, search::SearchError::EmptyQuery(_)), "{q:?}: {err}");
+        assert!(
+            matches!(err, search::SearchError::EmptyQuery(_)),
+            "{q:?}: {err}"
+        );
         assert!(err.to_string().contains("no words"), "{err}");
     }
 }
@@ -215,7 +237,8 @@ fn similar_and_links_pair_their_best_aligned_sentences() {
     let e = HashEmbedder::new(64);
     let (_tmp, store) = seed_store(&e);
     let item = store.items(Level::Initiative).unwrap()[0].clone();
-    let (asked, hits) = search::similar(store.as_ref(), &item.id, &SearchOptions::default()).unwrap();
+    let (asked, hits) =
+        search::similar(store.as_ref(), &item.id, &SearchOptions::default()).unwrap();
     assert!(!hits.is_empty());
     let mine: Vec<&str> = asked.sentences.iter().map(|s| s.text.as_str()).collect();
     for h in &hits {

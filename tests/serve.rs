@@ -44,8 +44,16 @@ fn search_similar_and_links_answer_what_the_cli_prints() {
     // Each mode, and query text other engines would parse as syntax, as the CLI answers it.
     for mode in ["hybrid", "dense", "lexical"] {
         let q = "\"chambers NEAR(commerce* -OR ((";
-        let api = s.json("POST", "/v1/search", Some(json!({"query": q, "k": 4, "mode": mode})));
-        let cli = cli_json(HASH, dir.path(), &["search", q, "-k", "4", "--mode", mode, "--json"]);
+        let api = s.json(
+            "POST",
+            "/v1/search",
+            Some(json!({"query": q, "k": 4, "mode": mode})),
+        );
+        let cli = cli_json(
+            HASH,
+            dir.path(),
+            &["search", q, "-k", "4", "--mode", mode, "--json"],
+        );
         assert_eq!(api, cli, "{mode}");
         assert_eq!(api["mode"], mode);
         let top = &api["results"][0];
@@ -250,7 +258,13 @@ fn bad_input_gets_a_4xx_in_the_error_shape_never_a_500() {
             400,
             "bad_request",
         ),
-        ("POST", "/v1/search", Some(r#"{"query": ""}"#), 400, "bad_request"),
+        (
+            "POST",
+            "/v1/search",
+            Some(r#"{"query": ""}"#),
+            400,
+            "bad_request",
+        ),
         (
             "POST",
             "/v1/search",

@@ -113,7 +113,12 @@ impl LexicalIndex {
 
     /// The `k` best-scoring items holding at least one of `terms` and passing `allowed`, as
     /// `(key, score)`, best first, ties by key.
-    pub fn search(&self, terms: &[String], k: usize, allowed: &dyn Fn(u64) -> bool) -> Vec<(u64, f32)> {
+    pub fn search(
+        &self,
+        terms: &[String],
+        k: usize,
+        allowed: &dyn Fn(u64) -> bool,
+    ) -> Vec<(u64, f32)> {
         let q = self.query(terms);
         if q.is_empty() || k == 0 {
             return Vec::new();
@@ -173,7 +178,12 @@ mod tests {
         LexicalIndex::build([
             (10, vec!["school", "meal", "child"]),
             (11, vec!["school", "school", "bus"]),
-            (12, vec!["adms", "fund", "school", "meal", "meal", "meal", "long", "text", "here"]),
+            (
+                12,
+                vec![
+                    "adms", "fund", "school", "meal", "meal", "meal", "long", "text", "here",
+                ],
+            ),
             (13, vec!["river", "flood"]),
         ])
     }
@@ -189,7 +199,10 @@ mod tests {
         assert_eq!(hits[0].0, 12);
         assert_eq!(hits.len(), 3, "{hits:?}");
         assert!(ix.search(&t(&["nothing"]), 10, &|_| true).is_empty());
-        assert!(ix.search(&t(&["school"]), 10, &|k| k != 11).iter().all(|h| h.0 != 11));
+        assert!(ix
+            .search(&t(&["school"]), 10, &|k| k != 11)
+            .iter()
+            .all(|h| h.0 != 11));
     }
 
     #[test]
@@ -203,13 +216,20 @@ mod tests {
         assert!((got[0] - want).abs() < 1e-6, "{got:?} {want}");
         assert_eq!(&got[1..], [0.0, 0.0]);
         let hits = ix.search(&t(&["child", "child"]), 1, &|_| true);
-        assert!((hits[0].1 - want).abs() < 1e-6, "a repeated query term counts once");
+        assert!(
+            (hits[0].1 - want).abs() < 1e-6,
+            "a repeated query term counts once"
+        );
     }
 
     #[test]
     fn ties_break_by_key() {
         let ix = LexicalIndex::build([(5, vec!["a1"]), (3, vec!["a1"]), (4, vec!["a1"])]);
-        let keys: Vec<u64> = ix.search(&t(&["a1"]), 2, &|_| true).iter().map(|h| h.0).collect();
+        let keys: Vec<u64> = ix
+            .search(&t(&["a1"]), 2, &|_| true)
+            .iter()
+            .map(|h| h.0)
+            .collect();
         assert_eq!(keys, [3, 4]);
     }
 }

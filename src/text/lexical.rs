@@ -163,15 +163,23 @@ mod tests {
         );
         assert_eq!(
             words("WIPO-observer, CANGO; 12.5.2023 (Covid-19) 3.5 GHz. end-"),
-            ["WIPO-observer", "CANGO", "12.5.2023", "Covid-19", "3.5", "GHz", "end"]
+            [
+                "WIPO-observer",
+                "CANGO",
+                "12.5.2023",
+                "Covid-19",
+                "3.5",
+                "GHz",
+                "end"
+            ]
         );
         // An acronym is kept whole, with its stem beside it; ordinary words are stemmed.
         assert_eq!(terms("ADMS and the adms"), ["adms", "adm", "adm"]);
-        assert_eq!(terms("CANGO organisations running"), ["cango", "organis", "run"]);
         assert_eq!(
-            terms("WIPO-observer"),
-            ["wipo-observer", "wipo", "observ"]
+            terms("CANGO organisations running"),
+            ["cango", "organis", "run"]
         );
+        assert_eq!(terms("WIPO-observer"), ["wipo-observer", "wipo", "observ"]);
     }
 
     #[test]

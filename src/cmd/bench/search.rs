@@ -86,9 +86,21 @@ struct SearchRecord {
 fn rankings() -> Vec<(String, SearchMode, Fusion)> {
     let mut out = vec![
         ("dense".to_string(), SearchMode::Dense, Fusion::default()),
-        ("lexical (BM25)".into(), SearchMode::Lexical, Fusion::default()),
-        ("RRF k=60".into(), SearchMode::Hybrid, Fusion::Rrf { k: 60.0 }),
-        ("hybrid (default)".into(), SearchMode::Hybrid, Fusion::default()),
+        (
+            "lexical (BM25)".into(),
+            SearchMode::Lexical,
+            Fusion::default(),
+        ),
+        (
+            "RRF k=60".into(),
+            SearchMode::Hybrid,
+            Fusion::Rrf { k: 60.0 },
+        ),
+        (
+            "hybrid (default)".into(),
+            SearchMode::Hybrid,
+            Fusion::default(),
+        ),
     ];
     for k in [5.0, 20.0] {
         out.push((format!("RRF k={k}"), SearchMode::Hybrid, Fusion::Rrf { k }));
@@ -117,8 +129,13 @@ fn read_known_items(path: &std::path::Path) -> anyhow::Result<Vec<KnownItem>> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(n, l)| {
-            serde_json::from_str(l)
-                .with_context(|| format!("{}:{}: not a {{\"query\",\"answer\"}} line", path.display(), n + 1))
+            serde_json::from_str(l).with_context(|| {
+                format!(
+                    "{}:{}: not a {{\"query\",\"answer\"}} line",
+                    path.display(),
+                    n + 1
+                )
+            })
         })
         .collect()
 }
@@ -136,12 +153,8 @@ fn open_index(
     dir: &std::path::Path,
     embedder: &dyn simsum::embed::Embedder,
 ) -> anyhow::Result<simsum::store::local::LocalStore> {
-    let mut w = simsum::store::local::LocalWriter::open(
-        dir,
-        &embedder.model_id(),
-        embedder.dim(),
-        false,
-    )?;
+    let mut w =
+        simsum::store::local::LocalWriter::open(dir, &embedder.model_id(), embedder.dim(), false)?;
     let opts = simsum::store::update::IndexPathsOptions {
         ingest: simsum::ingest::IngestOptions {
             max_tokens: embedder.max_tokens(),
@@ -149,7 +162,13 @@ fn open_index(
         },
         ..Default::default()
     };
-    simsum::store::update::index_paths(&mut w, embedder, std::slice::from_ref(&a.docs), &opts, &|_, _| {})?;
+    simsum::store::update::index_paths(
+        &mut w,
+        embedder,
+        std::slice::from_ref(&a.docs),
+        &opts,
+        &|_, _| {},
+    )?;
     drop(w);
     Ok(simsum::store::local::LocalStore::open(dir)?)
 }
@@ -157,7 +176,10 @@ fn open_index(
 pub fn run(g: &super::super::Global, a: SearchBenchArgs) -> anyhow::Result<ExitCode> {
     let embedder = super::super::load_embedder(g)?;
     let tmp = tempfile::tempdir()?;
-    let dir = a.workdir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+    let dir = a
+        .workdir
+        .clone()
+        .unwrap_or_else(|| tmp.path().to_path_buf());
     let index = open_index(&a, &dir, embedder.as_ref())?;
     let mut items = read_known_items(&a.queries)?;
     if let Some(n) = a.limit {
@@ -191,7 +213,8 @@ pub fn run(g: &super::super::Global, a: SearchBenchArgs) -> anyhow::Result<ExitC
         let (mut rr, mut found, mut ms) = (0.0, 0usize, Vec::with_capacity(items.len()));
         for (q, v) in items.iter().zip(&vectors) {
             let t = Instant::now();
-            let hits = simsum::search::search_text(&index, &q.query, Some(v.as_slice()), &opts, &filter)?;
+            let hits =
+                simsum::search::search_text(&index, &q.query, Some(v.as_slice()), &opts, &filter)?;
             ms.push(t.elapsed().as_secs_f64() * 1e3);
             if let Some(r) = hits.iter().position(|h| h.doc.id == q.answer) {
                 rr += 1.0 / (r + 1) as f64;

@@ -116,7 +116,10 @@ impl LevelIndex {
     }
 
     /// Which item positions `filter` lets through.
-    fn allowed<'a, 'f>(&'a self, filter: &'a ItemFilter<'f>) -> impl Fn(usize) -> bool + use<'a, 'f> {
+    fn allowed<'a, 'f>(
+        &'a self,
+        filter: &'a ItemFilter<'f>,
+    ) -> impl Fn(usize) -> bool + use<'a, 'f> {
         let doc_ok: Vec<bool> = match filter.document {
             Some(f) => self.docs.iter().map(f).collect(),
             None => vec![true; self.docs.len()],

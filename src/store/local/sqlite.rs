@@ -567,9 +567,7 @@ impl Db {
     /// before it existed, or terms made by another tokenizer version): one transaction, no
     /// embedding.
     pub fn prepare_writes(&self) -> Result<(), StoreError> {
-        self.conn()
-            .execute_batch(SCHEMA)
-            .map_err(|e| self.err(e))?;
+        self.conn().execute_batch(SCHEMA).map_err(|e| self.err(e))?;
         self.derive_terms()
     }
 
@@ -577,8 +575,8 @@ impl Db {
         let version = crate::text::lexical::TOKENIZER_VERSION.to_string();
         let mut conn = self.conn();
         let err = |e| db_err(&self.path, e);
-        let current = meta_get(&conn, &self.path, TERMS_VERSION_KEY)?.as_deref()
-            == Some(version.as_str());
+        let current =
+            meta_get(&conn, &self.path, TERMS_VERSION_KEY)?.as_deref() == Some(version.as_str());
         let missing: i64 = conn
             .query_row(
                 "SELECT count(*) FROM items i LEFT JOIN item_terms t ON t.key = i.key
@@ -634,7 +632,13 @@ impl Db {
                 let key = r.get::<_, i64>(0)? as u64;
                 let terms: Option<String> = r.get(1)?;
                 Ok(match terms {
-                    Some(t) => (key, t.split(' ').filter(|t| !t.is_empty()).map(String::from).collect()),
+                    Some(t) => (
+                        key,
+                        t.split(' ')
+                            .filter(|t| !t.is_empty())
+                            .map(String::from)
+                            .collect(),
+                    ),
                     None => (key, crate::text::lexical::terms(&r.get::<_, String>(2)?)),
                 })
             })

@@ -51,7 +51,9 @@ impl LexicalLevel {
         let allowed = |key: u64| {
             self.facts.get(&key).is_some_and(|(doc, bp)| {
                 (filter.include_boilerplate || !bp)
-                    && allowed_docs.as_ref().is_none_or(|a| a.contains(doc.as_str()))
+                    && allowed_docs
+                        .as_ref()
+                        .is_none_or(|a| a.contains(doc.as_str()))
                     && !excluded.contains(&key)
             })
         };
