@@ -215,6 +215,14 @@ impl DocFilter {
 }
 
 impl CompiledDocFilter {
+    /// Whether the filter keeps every document (then searches need not ask it).
+    pub fn is_empty(&self) -> bool {
+        self.glob.is_none()
+            && self.since.is_none()
+            && self.until.is_none()
+            && self.exclude_doc.is_none()
+    }
+
     /// Whether the filter keeps `doc`.
     pub fn matches(&self, doc: &DocumentInfo) -> bool {
         if self.exclude_doc.as_deref() == Some(doc.id.as_str()) {
@@ -345,7 +353,7 @@ pub fn search_text(
     let doc_ok = |d: &DocumentInfo| docs.matches(d);
     let filter = ItemFilter {
         include_boilerplate: opts.include_boilerplate,
-        document: Some(&doc_ok),
+        document: if docs.is_empty() { None } else { Some(&doc_ok) },
         exclude_keys: Vec::new(),
         exact: opts.exact,
     };
@@ -447,7 +455,7 @@ pub fn search_vector(
     let doc_ok = |d: &DocumentInfo| docs.matches(d);
     let filter = ItemFilter {
         include_boilerplate: opts.include_boilerplate,
-        document: Some(&doc_ok),
+        document: if docs.is_empty() { None } else { Some(&doc_ok) },
         exclude_keys: exclude_keys.to_vec(),
         exact: opts.exact,
     };
@@ -648,7 +656,7 @@ pub fn similar(
     let doc_ok = |d: &DocumentInfo| filter.matches(d);
     let items_filter = ItemFilter {
         include_boilerplate: opts.include_boilerplate,
-        document: Some(&doc_ok),
+        document: if filter.is_empty() { None } else { Some(&doc_ok) },
         exclude_keys: vec![item.key],
         exact: opts.exact,
     };

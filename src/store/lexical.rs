@@ -27,8 +27,8 @@ pub struct LexicalIndex {
     postings: Vec<Vec<(u32, u32)>>,
     keys: Vec<u64>,
     pos: HashMap<u64, u32>,
-    lengths: Vec<u32>,
-    avg_len: f32,
+    /// Per item: `k1 * (1 - b + b * length / average length)`, the length part of BM25.
+    norms: Vec<f32>,
 }
 
 impl LexicalIndex {
@@ -42,6 +42,7 @@ impl LexicalIndex {
         let mut ix = LexicalIndex::default();
         let mut ids: Vec<u32> = Vec::new();
         let mut total: u64 = 0;
+        let mut lengths: Vec<u32> = Vec::new();
         for (key, terms) in items {
             let p = ix.keys.len() as u32;
             ix.keys.push(key);
@@ -60,18 +61,22 @@ impl LexicalIndex {
                 };
                 ids.push(id);
             }
-            ix.lengths.push(ids.len() as u32);
+            lengths.push(ids.len() as u32);
             total += ids.len() as u64;
             ids.sort_unstable();
             for run in ids.chunk_by(|a, b| a == b) {
                 ix.postings[run[0] as usize].push((p, run.len() as u32));
             }
         }
-        ix.avg_len = if ix.keys.is_empty() {
+        let avg_len = if ix.keys.is_empty() {
             0.0
         } else {
             total as f32 / ix.keys.len() as f32
         };
+        ix.norms = lengths
+            .into_iter()
+            .map(|l| K1 * (1.0 - B + B * l as f32 / avg_len.max(1e-9)))
+            .collect();
         ix
     }
 
@@ -93,8 +98,7 @@ impl LexicalIndex {
 
     fn term_score(&self, idf: f32, tf: u32, p: u32) -> f32 {
         let tf = tf as f32;
-        let norm = 1.0 - B + B * self.lengths[p as usize] as f32 / self.avg_len.max(1e-9);
-        idf * tf * (K1 + 1.0) / (tf + K1 * norm)
+        idf * tf * (K1 + 1.0) / (tf + self.norms[p as usize])
     }
 
     /// Distinct known terms of a query, as `(term id, idf)`.
@@ -138,9 +142,23 @@ impl LexicalIndex {
         let mut hits: Vec<(u64, f32)> = touched
             .into_iter()
             .map(|p| (self.keys[p as usize], acc[p as usize]))
-            .filter(|(key, _)| allowed(*key))
             .collect();
         let order = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        // Filters usually pass most items: check the best few first, and only when too few of
+        // them pass, all of them.
+        let few = k.saturating_mul(4).max(64);
+        if hits.len() > few {
+            let mut best = hits.clone();
+            best.select_nth_unstable_by(few - 1, order);
+            best.truncate(few);
+            best.retain(|h| allowed(h.0));
+            if best.len() >= k {
+                best.sort_by(order);
+                best.truncate(k);
+                return best;
+            }
+        }
+        hits.retain(|h| allowed(h.0));
         if hits.len() > k {
             hits.select_nth_unstable_by(k - 1, order);
             hits.truncate(k);

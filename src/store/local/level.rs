@@ -120,18 +120,17 @@ impl LevelIndex {
         &'a self,
         filter: &'a ItemFilter<'f>,
     ) -> impl Fn(usize) -> bool + use<'a, 'f> {
-        let doc_ok: Vec<bool> = match filter.document {
-            Some(f) => self.docs.iter().map(f).collect(),
-            None => vec![true; self.docs.len()],
-        };
+        // Without a document filter, no document is asked (an archive has tens of thousands).
+        let doc_ok: Option<Vec<bool>> = filter.document.map(|f| self.docs.iter().map(f).collect());
         let excluded: HashSet<u64> = filter.exclude_keys.iter().copied().collect();
         move |p: usize| -> bool {
+            let doc = self.doc_of[p] as usize;
             (filter.include_boilerplate || !self.boilerplate[p])
-                && doc_ok
-                    .get(self.doc_of[p] as usize)
-                    .copied()
-                    .unwrap_or(false)
-                && !excluded.contains(&self.keys[p])
+                && match &doc_ok {
+                    Some(ok) => ok.get(doc).copied().unwrap_or(false),
+                    None => doc < self.docs.len(),
+                }
+                && (excluded.is_empty() || !excluded.contains(&self.keys[p]))
         }
     }
 
