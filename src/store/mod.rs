@@ -1,5 +1,6 @@
 //! The store interface: documents, items (sections, initiatives, sentences), their vectors and
-//! nearest-neighbour search over them, whichever engine keeps them.
+//! nearest-neighbour search over them, and BM25 over their words ([`lexical`]), whichever engine
+//! keeps them.
 //!
 //! Everything that asks questions of stored items (search, similar, links, clustering,
 //! summaries, the demo and the server) takes a [`Store`] and never learns which one it is.
