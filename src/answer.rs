@@ -10,7 +10,8 @@
 //! JSON shapes (stable; see the README): a [`SearchHit`] serialises as
 //! `{best_sentence: {byte_range: [start, end], initiative_id, score, text} | null, boilerplate,
 //! copies: [ids], doc: {date, id, path, title}, id, level, rank, score, section: {heading, id},
-//! text}`; a [`Link`] as `{a: ItemRef, b: ItemRef, score}` with
+//! text, why: {aligned: [..], dense, lexical, terms: [{byte_range, term, text}]}}`; a [`Link`]
+//! as `{a: ItemRef, aligned: [{score, that, this}], b: ItemRef, score}` with
 //! `ItemRef = {copies: [ids], doc: {..}, id, level, section: {..}, text}`.
 
 use serde::Serialize;
@@ -48,12 +49,62 @@ pub struct BestSentence {
     pub initiative_id: String,
 }
 
+/// A query term as found in a hit's text.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct TermMatch {
+    /// The word as written in the text (`ADMS`, `meals`, `WIPO-observer`).
+    pub text: String,
+    /// The query term it matched (lower case, stemmed: `adms`, `meal`).
+    pub term: String,
+    /// Byte range of `text` inside the hit's text.
+    #[schema(value_type = Vec<usize>)]
+    pub byte_range: [usize; 2],
+}
+
+/// One sentence of an aligned pair.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AlignedSentence {
+    /// `<initiative id>:<n>`.
+    pub id: String,
+    pub text: String,
+    /// Byte range inside its initiative's text.
+    #[schema(value_type = Vec<usize>)]
+    pub byte_range: [usize; 2],
+}
+
+/// A sentence of one item and the sentence of another it is closest to: the shared substance
+/// behind a `similar` or `links` score.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AlignedSentences {
+    /// Cosine of the two sentences.
+    pub score: f32,
+    /// The sentence on this side (the item asked about; in `links`, item `a`).
+    pub this: AlignedSentence,
+    /// The sentence on that side (the hit; in `links`, item `b`).
+    pub that: AlignedSentence,
+}
+
+/// Why a hit matched: what of the query it contains and how each ranking scored it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, ToSchema)]
+pub struct Why {
+    /// Cosine of the query (or the item asked about) and the hit; null in lexical mode.
+    pub dense: Option<f32>,
+    /// BM25 score of the query's terms in the hit; null in dense mode and in `similar`.
+    pub lexical: Option<f32>,
+    /// The query's terms in the hit's text, in reading order (empty in `similar`).
+    pub terms: Vec<TermMatch>,
+    /// `similar`: the hit's sentences best aligned with the item's (best first; empty in
+    /// `search`).
+    pub aligned: Vec<AlignedSentences>,
+}
+
 /// One ranked result.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct SearchHit {
     /// 1-based.
     pub rank: usize,
-    /// Cosine similarity to the query.
+    /// The ranking's score: cosine (dense, `similar`), BM25 (lexical) or the fused score
+    /// (hybrid; its parts are in `why`).
     pub score: f32,
     pub id: String,
     #[schema(value_type = String, example = "initiative")]
@@ -69,6 +120,8 @@ pub struct SearchHit {
     /// How many documents other than the hit's own hold those copies.
     #[serde(skip)]
     pub copy_documents: usize,
+    /// Why it matched.
+    pub why: Why,
 }
 
 /// A stored item as named in `similar` and `links` output.
@@ -93,6 +146,8 @@ pub struct Link {
     pub score: f32,
     pub a: ItemRef,
     pub b: ItemRef,
+    /// Sentences of `a` (`this`) best aligned with sentences of `b` (`that`), best first.
+    pub aligned: Vec<AlignedSentences>,
 }
 
 impl From<&StoredItem> for ItemRef {
@@ -131,6 +186,9 @@ pub struct SearchAnswer {
     pub k: usize,
     #[schema(value_type = String, example = "initiative")]
     pub level: Level,
+    /// How the results were ranked: `hybrid`, `dense` or `lexical`.
+    #[schema(value_type = String, example = "hybrid")]
+    pub mode: crate::search::SearchMode,
     pub query: String,
     pub results: Vec<SearchHit>,
 }

@@ -1,7 +1,14 @@
 //! Questions asked of an index: `search` (free text), `similar` (more like a stored item) and
 //! `links` (the cross-document map of related initiatives). Each result carries the document,
-//! the section and the single best-matching sentence (why it matched, scored against stored
-//! sentence vectors). Nearest-neighbour search itself is [`Store::nearest`].
+//! the section, the single best-matching sentence and `why` it matched (the query's terms as
+//! found in its text, and the score of each ranking). Nearest-neighbour search itself is
+//! [`Store::nearest`]; BM25 is [`Store::lexical`].
+//!
+//! Text queries rank by [`SearchMode`]: `hybrid` (the default) fuses the dense ranking (cosine
+//! of embeddings: meaning, paraphrase) with the lexical one (BM25 over stemmed terms: names,
+//! acronyms, numbers, which a small model blurs); the fusion lives here, not in a store, so
+//! every store fuses alike. How it fuses ([`Fusion`]) was chosen on a known-item benchmark
+//! (`simsum bench search`, BENCHMARKS.md). `similar` and `links` compare stored vectors only.
 //!
 //! Near-copies (the same text with names or numbers changed, [`crate::text::copies`]) are one
 //! result: the best-ranked member is the hit and the others are listed in its `copies`. The
@@ -11,9 +18,19 @@
 //! The results are the typed result model of [`crate::answer`] (re-exported here), which the
 //! CLI and the API both serialise.
 
+mod fusion;
+mod why;
+
 use globset::{Glob, GlobMatcher};
 
-pub use crate::answer::{BestSentence, DocRef, ItemRef, Link, SearchHit, SectionRef};
+pub use fusion::{fuse, Fusion, SearchMode, DEFAULT_LEXICAL_WEIGHT, FUSION_DEPTH};
+pub use why::{align_sentences, ALIGNED_PAIRS};
+use why::{best_sentence, term_matches, Explain};
+
+pub use crate::answer::{
+    AlignedSentence, AlignedSentences, BestSentence, DocRef, ItemRef, Link, SearchHit, SectionRef,
+    TermMatch, Why,
+};
 use crate::embed::{EmbedError, Embedder};
 use crate::store::{DocumentInfo, ItemFilter, Level, Store, StoreError, StoredItem};
 
@@ -28,6 +45,20 @@ pub enum SearchError {
     BadGlob { glob: String, reason: String },
     #[error("bad date `{0}`: use YYYY, YYYY-MM or YYYY-MM-DD")]
     BadDate(String),
+    #[error("the query {0:?} has no words to search for: give some text (letters or digits)")]
+    EmptyQuery(String),
+    #[error("a {0} search needs the query's embedding")]
+    MissingVector(SearchMode),
+}
+
+/// Fails with [`SearchError::EmptyQuery`] when `query` holds no letter or digit (an empty or
+/// punctuation-only query): there is nothing to rank by.
+pub fn check_query(query: &str) -> Result<(), SearchError> {
+    if query.chars().any(char::is_alphanumeric) {
+        Ok(())
+    } else {
+        Err(SearchError::EmptyQuery(query.to_string()))
+    }
 }
 
 /// Most results one query may ask for (`-k`): bounds the work and memory of a request.
@@ -112,6 +143,14 @@ impl DocFilter {
 }
 
 impl CompiledDocFilter {
+    /// Whether the filter keeps every document (then searches need not ask it).
+    pub fn is_empty(&self) -> bool {
+        self.glob.is_none()
+            && self.since.is_none()
+            && self.until.is_none()
+            && self.exclude_doc.is_none()
+    }
+
     /// Whether the filter keeps `doc`.
     pub fn matches(&self, doc: &DocumentInfo) -> bool {
         if self.exclude_doc.as_deref() == Some(doc.id.as_str()) {
@@ -155,6 +194,10 @@ pub struct SearchOptions {
     pub other_docs: bool,
     /// Brute-force search even where an approximate graph would be used (`--exact`).
     pub exact: bool,
+    /// How a text query ranks (`similar` always compares vectors).
+    pub mode: SearchMode,
+    /// How `hybrid` fuses its rankings.
+    pub fusion: Fusion,
 }
 
 impl Default for SearchOptions {
@@ -166,6 +209,8 @@ impl Default for SearchOptions {
             include_boilerplate: false,
             other_docs: false,
             exact: false,
+            mode: SearchMode::default(),
+            fusion: Fusion::default(),
         }
     }
 }
@@ -197,24 +242,84 @@ fn fetch_cap(k: usize) -> usize {
     k.saturating_mul(64).max(1024)
 }
 
-/// Ranked items of `opts.level` most similar to the text `query`.
+/// Ranked items of `opts.level` for the text `query`, by `opts.mode` (the model embeds the
+/// query unless the mode is lexical).
 pub fn search(
     index: &dyn Store,
     embedder: &dyn Embedder,
     query: &str,
     opts: &SearchOptions,
 ) -> Result<Vec<SearchHit>, SearchError> {
-    let mut v = embedder
-        .embed(&[query])?
-        .pop()
-        .map(|e| e.vector)
-        .unwrap_or_default();
-    crate::embed::normalize(&mut v);
+    check_query(query)?;
     let filter = opts.docs.compile()?;
-    search_vector(index, &v, opts, &filter, &[])
+    let vector = if opts.mode.needs_vector() {
+        let mut v = embedder
+            .embed(&[query])?
+            .pop()
+            .map(|e| e.vector)
+            .unwrap_or_default();
+        crate::embed::normalize(&mut v);
+        Some(v)
+    } else {
+        None
+    };
+    search_text(index, query, vector.as_deref(), opts, &filter)
 }
 
-/// Ranked items most similar to a vector (L2-normalised), skipping `exclude_keys`.
+/// Ranked items for the text `query` by `opts.mode`, given its embedding (L2-normalised;
+/// needed unless the mode is lexical): what [`search`] does once the query is embedded (the
+/// server embeds in batches first).
+pub fn search_text(
+    index: &dyn Store,
+    query: &str,
+    vector: Option<&[f32]>,
+    opts: &SearchOptions,
+    docs: &CompiledDocFilter,
+) -> Result<Vec<SearchHit>, SearchError> {
+    check_query(query)?;
+    let terms = crate::text::lexical::query_terms(query);
+    let doc_ok = |d: &DocumentInfo| docs.matches(d);
+    let filter = ItemFilter {
+        include_boilerplate: opts.include_boilerplate,
+        document: if docs.is_empty() { None } else { Some(&doc_ok) },
+        exclude_keys: Vec::new(),
+        exact: opts.exact,
+    };
+    let vector = match (opts.mode.needs_vector(), vector) {
+        (true, None) => return Err(SearchError::MissingVector(opts.mode)),
+        (_, v) => v,
+    };
+    let rank = |fetch: usize| -> Result<Vec<(u64, f32)>, SearchError> {
+        let lexical = |n: usize| -> Result<Vec<(u64, f32)>, SearchError> {
+            if terms.is_empty() {
+                return Ok(Vec::new());
+            }
+            Ok(index.lexical(opts.level, &terms, n, &filter)?)
+        };
+        Ok(match (opts.mode, vector) {
+            (SearchMode::Lexical, _) => lexical(fetch)?,
+            (SearchMode::Dense, Some(v)) => index.nearest(opts.level, v, fetch, &filter)?,
+            (SearchMode::Hybrid, Some(v)) => {
+                let depth = fetch.max(FUSION_DEPTH);
+                let dense = index.nearest(opts.level, v, depth, &filter)?;
+                let mut fused = fuse(&dense, &lexical(depth)?, opts.fusion);
+                fused.truncate(fetch);
+                fused
+            }
+            (_, None) => Vec::new(),
+        })
+    };
+    let explain = Explain {
+        vector,
+        terms: &terms,
+        lexical: opts.mode != SearchMode::Dense,
+        aligned_with: None,
+    };
+    ranked_hits(index, opts, &rank, &explain)
+}
+
+/// Ranked items most similar to a vector (L2-normalised), skipping `exclude_keys`: dense only,
+/// as `similar` and the themes' summaries ask.
 pub fn search_vector(
     index: &dyn Store,
     query: &[f32],
@@ -225,15 +330,32 @@ pub fn search_vector(
     let doc_ok = |d: &DocumentInfo| docs.matches(d);
     let filter = ItemFilter {
         include_boilerplate: opts.include_boilerplate,
-        document: Some(&doc_ok),
+        document: if docs.is_empty() { None } else { Some(&doc_ok) },
         exclude_keys: exclude_keys.to_vec(),
         exact: opts.exact,
     };
-    // Fetch more than `k` so that `k` distinct texts remain once near-copies are folded
-    // together; widen until one more group than needed shows up or nothing more is found.
+    let rank = |fetch: usize| Ok(index.nearest(opts.level, query, fetch, &filter)?);
+    let explain = Explain {
+        vector: Some(query),
+        terms: &[],
+        lexical: false,
+        aligned_with: None,
+    };
+    ranked_hits(index, opts, &rank, &explain)
+}
+
+/// The top `opts.k` distinct texts of a ranking, as hits. `rank(n)` gives the ranking's best
+/// `n`; near-copies fold into one hit, so more than `k` are fetched, widening until one more
+/// group than needed shows up or nothing more is found.
+fn ranked_hits(
+    index: &dyn Store,
+    opts: &SearchOptions,
+    rank: &dyn Fn(usize) -> Result<Vec<(u64, f32)>, SearchError>,
+    explain: &Explain<'_>,
+) -> Result<Vec<SearchHit>, SearchError> {
     let mut fetch = opts.k.saturating_mul(3).max(opts.k + 10);
     let (found, items, groups) = loop {
-        let found = index.nearest(opts.level, query, fetch, &filter)?;
+        let found = rank(fetch)?;
         let keys: Vec<u64> = found.iter().map(|(k, _)| *k).collect();
         let items = index.items_by_key(&keys)?;
         let groups = copy_groups(&items);
@@ -242,26 +364,34 @@ pub fn search_vector(
         }
         fetch = fetch.saturating_mul(4).min(fetch_cap(opts.k));
     };
+    let score_of: std::collections::HashMap<u64, f32> = found.into_iter().collect();
+    let leads: Vec<&[usize]> = groups.iter().take(opts.k).map(Vec::as_slice).collect();
+    let lexical_scores = if explain.lexical && !explain.terms.is_empty() {
+        let keys: Vec<u64> = leads.iter().map(|g| items[g[0]].key).collect();
+        index.lexical_scores(opts.level, explain.terms, &keys)?
+    } else {
+        Vec::new()
+    };
     let mut hits = Vec::with_capacity(opts.k);
-    for group in groups.into_iter().take(opts.k) {
+    for (n, group) in leads.into_iter().enumerate() {
         let (lead, copies) = (group[0], &group[1..]);
         let item = &items[lead];
-        let score = found[lead].1;
-        let best_sentence = index
-            .sentences_of(item)?
-            .into_iter()
-            .map(|s| (crate::embed::dot(query, &s.vector), s))
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(score, s)| BestSentence {
-                text: s.text,
-                score,
-                byte_range: [s.byte_range.0, s.byte_range.1],
-                initiative_id: s.initiative_id,
-            });
+        let sentences = index.sentences_of(item)?;
+        let why = Why {
+            dense: explain.vector.map(|v| crate::embed::dot(v, &item.vector)),
+            lexical: explain
+                .lexical
+                .then(|| lexical_scores.get(n).copied().unwrap_or(0.0)),
+            terms: term_matches(&item.text, explain.terms),
+            aligned: match explain.aligned_with {
+                Some(this) => align_sentences(&this.sentences, &sentences, ALIGNED_PAIRS),
+                None => Vec::new(),
+            },
+        };
         let copy_items: Vec<&StoredItem> = copies.iter().map(|&c| &items[c]).collect();
         hits.push(SearchHit {
             rank: hits.len() + 1,
-            score,
+            score: score_of.get(&item.key).copied().unwrap_or(0.0),
             doc: DocRef::from(item),
             section: SectionRef {
                 id: item.section_id.clone(),
@@ -271,9 +401,10 @@ pub fn search_vector(
             level: item.level,
             text: item.text.clone(),
             boilerplate: item.boilerplate,
-            best_sentence,
+            best_sentence: best_sentence(sentences, explain),
             copies: copy_items.iter().map(|c| c.id.clone()).collect(),
             copy_documents: other_documents(&item.doc_id, &copy_items),
+            why,
         });
     }
     Ok(hits)
@@ -295,7 +426,25 @@ pub fn similar(
         level: item.level,
         ..opts.clone()
     };
-    let hits = search_vector(index, &item.vector, &opts, &filter, &[item.key])?;
+    let doc_ok = |d: &DocumentInfo| filter.matches(d);
+    let items_filter = ItemFilter {
+        include_boilerplate: opts.include_boilerplate,
+        document: if filter.is_empty() {
+            None
+        } else {
+            Some(&doc_ok)
+        },
+        exclude_keys: vec![item.key],
+        exact: opts.exact,
+    };
+    let rank = |fetch: usize| Ok(index.nearest(opts.level, &item.vector, fetch, &items_filter)?);
+    let explain = Explain {
+        vector: Some(&item.vector),
+        terms: &[],
+        lexical: false,
+        aligned_with: Some(&item),
+    };
+    let hits = ranked_hits(index, &opts, &rank, &explain)?;
     Ok((item, hits))
 }
 
@@ -397,6 +546,11 @@ pub fn links(index: &dyn Store, opts: &LinkOptions) -> Result<Vec<Link>, SearchE
             score,
             a: item_ref(a),
             b: item_ref(b),
+            aligned: align_sentences(
+                &items[groups[a][0]].sentences,
+                &items[groups[b][0]].sentences,
+                ALIGNED_PAIRS,
+            ),
         })
         .collect();
     out.sort_by(|x, y| {
@@ -427,6 +581,19 @@ mod tests {
             title: String::new(),
             date: date.map(Into::into),
             path: format!("/d/{id}.txt").into(),
+        }
+    }
+
+    #[test]
+    fn queries_without_letters_or_digits_are_refused() {
+        assert!(check_query("CANGO").is_ok());
+        assert!(check_query("2023").is_ok());
+        assert!(check_query("東京").is_ok());
+        for q in ["", "  ", "?!", "\"\" * ( ) -"] {
+            assert!(
+                matches!(check_query(q), Err(SearchError::EmptyQuery(_))),
+                "{q:?}"
+            );
         }
     }
 

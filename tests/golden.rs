@@ -23,12 +23,17 @@ fn seed_index() -> tempfile::TempDir {
     support::seed_index(Some("hash:64"))
 }
 
+/// Runs a command for its JSON, with this checkout's path written as `$REPO` (document paths
+/// are absolute; the golden files hold for any checkout).
 fn run_json(index: &Path, args: &[&str]) -> Value {
     let mut cmd: Command = support::simsum();
     cmd.args(["--model", "hash:64", "--index"])
         .arg(index)
         .args(args);
-    support::json_output(cmd.output().unwrap())
+    let mut out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).replace(env!("CARGO_MANIFEST_DIR"), "$REPO");
+    out.stdout = text.into_bytes();
+    support::json_output(out)
 }
 
 /// Compares `actual` with `expected`, naming the JSON path of the first difference.

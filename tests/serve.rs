@@ -41,6 +41,28 @@ fn search_similar_and_links_answer_what_the_cli_prints() {
     assert_eq!(api["results"].as_array().unwrap().len(), 5);
     assert!(api["results"][0]["best_sentence"]["text"].is_string());
 
+    // Each mode, and query text other engines would parse as syntax, as the CLI answers it.
+    for mode in ["hybrid", "dense", "lexical"] {
+        let q = "\"chambers NEAR(commerce* -OR ((";
+        let api = s.json(
+            "POST",
+            "/v1/search",
+            Some(json!({"query": q, "k": 4, "mode": mode})),
+        );
+        let cli = cli_json(
+            HASH,
+            dir.path(),
+            &["search", q, "-k", "4", "--mode", mode, "--json"],
+        );
+        assert_eq!(api, cli, "{mode}");
+        assert_eq!(api["mode"], mode);
+        let top = &api["results"][0];
+        if mode != "dense" {
+            let terms = top["why"]["terms"].as_array();
+            assert!(terms.is_some_and(|t| !t.is_empty()), "{mode}: {top}");
+        }
+    }
+
     let sec = s.json(
         "POST",
         "/v1/search",
@@ -233,6 +255,34 @@ fn bad_input_gets_a_4xx_in_the_error_shape_never_a_500() {
             "POST",
             "/v1/search",
             Some(r#"{"query": "x", "level": "sentence"}"#),
+            400,
+            "bad_request",
+        ),
+        (
+            "POST",
+            "/v1/search",
+            Some(r#"{"query": ""}"#),
+            400,
+            "bad_request",
+        ),
+        (
+            "POST",
+            "/v1/search",
+            Some(r#"{"query": " ?! () " * -"}"#),
+            400,
+            "bad_request",
+        ),
+        (
+            "POST",
+            "/v1/search",
+            Some(r#"{"query": "x", "mode": "bm25"}"#),
+            400,
+            "bad_request",
+        ),
+        (
+            "POST",
+            "/v1/summarize",
+            Some(r#"{"query": "..."}"#),
             400,
             "bad_request",
         ),

@@ -9,6 +9,7 @@ use anyhow::Context;
 use simsum::bench::{self, EmbedRun, IndexBenchConfig, Machine};
 use simsum::embed::DType;
 
+mod search;
 mod store;
 
 #[derive(Debug, clap::Subcommand)]
@@ -27,6 +28,8 @@ pub enum BenchCommand {
     Summarize(SummarizeBenchArgs),
     /// Time per stage of ingest -> embed -> index -> cluster -> report on a folder.
     Pipeline(PipelineBenchArgs),
+    /// Known-item search: MRR@10 and latency of dense, lexical (BM25) and fused rankings.
+    Search(search::SearchBenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -134,6 +137,7 @@ pub fn run(g: &super::Global, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Cluster(a) => cluster(g, a),
         BenchCommand::Summarize(a) => summarize(g, a),
         BenchCommand::Pipeline(a) => pipeline(g, a),
+        BenchCommand::Search(a) => search::run(g, a),
     }
 }
 

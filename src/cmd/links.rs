@@ -87,6 +87,15 @@ pub fn run(g: &super::Global, a: LinksArgs) -> anyhow::Result<ExitCode> {
                 writeln!(out, "       ({note})")?;
             }
         }
+        if let Some(pair) = l.aligned.first() {
+            writeln!(
+                out,
+                "       {} {} ↔ {}",
+                st.paint("2", &format!("≈ {:.3}", pair.score)),
+                trim(&pair.this.text, 44),
+                trim(&pair.that.text, 44)
+            )?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

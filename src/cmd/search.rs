@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use simsum::answer::{SearchAnswer, SearchHit};
-use simsum::search::{DocFilter, SearchOptions};
+use simsum::search::{DocFilter, SearchMode, SearchOptions};
 use simsum::store::Level;
 
 /// Arguments of `simsum search`.
@@ -19,6 +19,10 @@ pub struct SearchArgs {
     /// Level to search: initiative or section.
     #[arg(long, default_value = "initiative", value_parser = super::item_level_value)]
     pub level: Level,
+    /// How to rank: hybrid (dense and BM25 fused), dense (embeddings only) or lexical (BM25
+    /// only; needs no model).
+    #[arg(long, default_value = "hybrid")]
+    pub mode: SearchMode,
 }
 
 /// Options shared by `search` and `similar`.
@@ -60,27 +64,34 @@ impl QueryArgs {
             include_boilerplate: self.include_boilerplate,
             other_docs: false,
             exact: self.exact,
+            ..Default::default()
         }
     }
 }
 
 /// Runs `simsum search`.
 pub fn run(g: &super::Global, a: SearchArgs) -> anyhow::Result<ExitCode> {
+    simsum::search::check_query(&a.query)?;
     let index = g.open_store()?;
-    let embedder = super::load_embedder(g)?;
-    index.check_model(&embedder.model_id(), embedder.dim())?;
-    let hits = simsum::search::search(
-        index.as_ref(),
-        embedder.as_ref(),
-        &a.query,
-        &a.common.options(a.level),
-    )?;
+    let opts = SearchOptions {
+        mode: a.mode,
+        ..a.common.options(a.level)
+    };
+    let hits = if a.mode.needs_vector() {
+        let embedder = super::load_embedder(g)?;
+        index.check_model(&embedder.model_id(), embedder.dim())?;
+        simsum::search::search(index.as_ref(), embedder.as_ref(), &a.query, &opts)?
+    } else {
+        let filter = opts.docs.compile()?;
+        simsum::search::search_text(index.as_ref(), &a.query, None, &opts, &filter)?
+    };
     let mut out = std::io::stdout().lock();
     if a.common.json {
         let answer = SearchAnswer {
             exact: a.common.exact || !index.uses_graph(a.level)?,
             k: a.common.k,
             level: a.level,
+            mode: a.mode,
             query: a.query,
             results: hits,
         };
@@ -193,6 +204,39 @@ pub(crate) fn print_hits(
                 st.paint("1;33", &trim(&b.text, 104))
             )?;
         }
+        if let Some(why) = why_line(&h.why) {
+            writeln!(out, "{indent}{}", st.paint("2", &why))?;
+        }
+        for a in h.why.aligned.iter().take(1) {
+            writeln!(
+                out,
+                "{indent}{} {} ↔ {}",
+                st.paint("2", &format!("≈ {:.3}", a.score)),
+                trim(&a.this.text, 50),
+                trim(&a.that.text, 50)
+            )?;
+        }
     }
     Ok(())
+}
+
+/// `why: cosine 0.61 · BM25 7.20 · contains ADMS, meals`, or nothing when there is no part.
+fn why_line(why: &simsum::answer::Why) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(d) = why.dense {
+        parts.push(format!("cosine {d:.3}"));
+    }
+    if let Some(l) = why.lexical {
+        parts.push(format!("BM25 {l:.2}"));
+    }
+    let mut words: Vec<&str> = Vec::new();
+    for t in &why.terms {
+        if !words.contains(&t.text.as_str()) {
+            words.push(&t.text);
+        }
+    }
+    if !words.is_empty() {
+        parts.push(format!("contains {}", trim(&words.join(", "), 60)));
+    }
+    (!parts.is_empty()).then(|| format!("why: {}", parts.join(" · ")))
 }

@@ -31,6 +31,9 @@ pub struct SummarizeArgs {
     /// Results of --query to summarize (1 to 10000).
     #[arg(short, long, default_value_t = 10, value_parser = super::k_value, allow_negative_numbers = true)]
     pub k: usize,
+    /// How --query ranks: hybrid (dense and BM25 fused), dense or lexical.
+    #[arg(long, default_value = "hybrid")]
+    pub mode: simsum::search::SearchMode,
     /// At most N sentences.
     #[arg(long, value_name = "N", conflicts_with = "words")]
     pub sentences: Option<usize>,
@@ -178,14 +181,21 @@ fn stored_items(
         return Ok(items);
     }
     if let Some(query) = &a.query {
-        let embedder = super::load_embedder(g)?;
-        index.check_model(&embedder.model_id(), embedder.dim())?;
+        simsum::search::check_query(query)?;
         let opts = simsum::search::SearchOptions {
             k: a.k.max(1),
             level: Level::Initiative,
+            mode: a.mode,
             ..Default::default()
         };
-        let hits = simsum::search::search(index, embedder.as_ref(), query, &opts)?;
+        let hits = if a.mode.needs_vector() {
+            let embedder = super::load_embedder(g)?;
+            index.check_model(&embedder.model_id(), embedder.dim())?;
+            simsum::search::search(index, embedder.as_ref(), query, &opts)?
+        } else {
+            let filter = opts.docs.compile()?;
+            simsum::search::search_text(index, query, None, &opts, &filter)?
+        };
         return hits
             .iter()
             .map(|h| Ok(index.item(&h.id)?))

@@ -38,6 +38,9 @@ pub struct SearchRequest {
     /// Brute-force search even where the HNSW graph would be used.
     #[schema(example = false)]
     pub exact: Option<bool>,
+    /// How to rank: `hybrid` (default: dense and BM25 fused), `dense` or `lexical`.
+    #[schema(example = "hybrid")]
+    pub mode: Option<String>,
 }
 
 /// Query of `GET /v1/items/{id}/similar`.

@@ -113,10 +113,12 @@ impl From<SearchError> for ApiError {
     fn from(e: SearchError) -> Self {
         match e {
             SearchError::Index(s) => s.into(),
-            SearchError::BadGlob { .. } | SearchError::BadDate(_) => {
+            SearchError::BadGlob { .. } | SearchError::BadDate(_) | SearchError::EmptyQuery(_) => {
                 ApiError::BadRequest(e.to_string())
             }
-            SearchError::Embed(_) => ApiError::Internal(e.to_string()),
+            SearchError::Embed(_) | SearchError::MissingVector(_) => {
+                ApiError::Internal(e.to_string())
+            }
         }
     }
 }

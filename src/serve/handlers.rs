@@ -152,6 +152,14 @@ pub(crate) fn query_level(level: Option<&str>) -> Result<Level, ApiError> {
     }
 }
 
+/// The `mode` of a search request: `hybrid` (default), `dense` or `lexical`.
+pub(crate) fn search_mode(mode: Option<&str>) -> Result<crate::search::SearchMode, ApiError> {
+    mode.map_or(Ok(Default::default()), |m| {
+        m.parse()
+            .map_err(|e: String| ApiError::BadRequest(format!("mode: {e}")))
+    })
+}
+
 #[utoipa::path(get, path = "/health", responses((status = 200, description = "`{\"status\":\"ok\"}`")), security(()))]
 pub async fn health() -> Response {
     answer(&crate::answer::Health { status: "ok" })
@@ -208,24 +216,34 @@ pub async fn search(State(state): S, ApiJson(req): ApiJson<SearchRequest>) -> Ap
         include_boilerplate: req.include_boilerplate.unwrap_or(false),
         other_docs: false,
         exact: req.exact.unwrap_or(false),
+        mode: search_mode(req.mode.as_deref())?,
+        fusion: Default::default(),
     };
     let filter = opts.docs.compile()?;
-    let mut vector = embed(&state, vec![req.query.clone()])
-        .await?
-        .pop()
-        .map(|e| e.vector)
-        .unwrap_or_default();
-    crate::embed::normalize(&mut vector);
-    let exact = opts.exact;
+    crate::search::check_query(&req.query)?;
+    let vector = if opts.mode.needs_vector() {
+        let mut v = embed(&state, vec![req.query.clone()])
+            .await?
+            .pop()
+            .map(|e| e.vector)
+            .unwrap_or_default();
+        crate::embed::normalize(&mut v);
+        Some(v)
+    } else {
+        None
+    };
+    let (exact, mode) = (opts.exact, opts.mode);
     let st = state.clone();
     blocking(move || {
         let h = st.store();
         let store = h.store.as_ref();
-        let hits = crate::search::search_vector(store, &vector, &opts, &filter, &[])?;
+        let hits =
+            crate::search::search_text(store, &req.query, vector.as_deref(), &opts, &filter)?;
         Ok(answer(&SearchAnswer {
             exact: exact || !store.uses_graph(level)?,
             k,
             level,
+            mode,
             query: req.query,
             results: hits,
         }))

@@ -232,6 +232,7 @@ pub async fn summarize(State(state): S, ApiJson(req): ApiJson<SummarizeRequest>)
     };
     let query_vector = match &req.query {
         Some(q) => {
+            crate::search::check_query(q)?;
             let mut v = embed(&state, vec![q.clone()])
                 .await?
                 .pop()
@@ -301,7 +302,8 @@ fn stored_items(
             ..Default::default()
         };
         let filter = opts.docs.compile()?;
-        let hits = crate::search::search_vector(store, &v, &opts, &filter, &[])?;
+        let text = req.query.as_deref().unwrap_or_default();
+        let hits = crate::search::search_text(store, text, Some(&v), &opts, &filter)?;
         return hits.iter().map(|h| Ok(store.item(&h.id)?)).collect();
     }
     let id = req.theme.unwrap_or_default();

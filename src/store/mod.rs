@@ -1,5 +1,6 @@
 //! The store interface: documents, items (sections, initiatives, sentences), their vectors and
-//! nearest-neighbour search over them, whichever engine keeps them.
+//! nearest-neighbour search over them, and BM25 over their words ([`lexical`]), whichever engine
+//! keeps them.
 //!
 //! Everything that asks questions of stored items (search, similar, links, clustering,
 //! summaries, the demo and the server) takes a [`Store`] and never learns which one it is.
@@ -12,6 +13,7 @@
 //! key the engine assigns, used inside searches and graphs.
 
 pub mod items;
+pub mod lexical;
 pub mod milvus;
 pub mod update;
 
@@ -283,7 +285,7 @@ pub struct UpdateOptions {
     pub batch_size: usize,
 }
 
-/// Item filter for [`local::LocalStore::nearest`]: which stored items may be returned.
+/// Item filter for [`Store::nearest`] and [`Store::lexical`]: which stored items may be returned.
 #[derive(Default)]
 pub struct ItemFilter<'a> {
     /// Keep boilerplate items (excluded by default).
@@ -383,6 +385,26 @@ pub trait Store: Send + Sync {
         k: usize,
         filter: &ItemFilter<'_>,
     ) -> Result<Vec<(u64, f32)>, StoreError>;
+
+    /// The `k` items of `level` that best match `terms` (query terms from
+    /// [`crate::text::lexical::query_terms`]) by BM25 ([`lexical::LexicalIndex`]), as
+    /// `(key, score)`, best first, ties by key; items holding none of the terms are left out.
+    fn lexical(
+        &self,
+        level: Level,
+        terms: &[String],
+        k: usize,
+        filter: &ItemFilter<'_>,
+    ) -> Result<Vec<(u64, f32)>, StoreError>;
+
+    /// The BM25 scores for `terms` of the items of `level` with these keys (0 for one holding
+    /// none of them), in the order of `keys`.
+    fn lexical_scores(
+        &self,
+        level: Level,
+        terms: &[String],
+        keys: &[u64],
+    ) -> Result<Vec<f32>, StoreError>;
 
     /// Whether a search of `level` (without [`ItemFilter::exact`]) uses an approximate index
     /// rather than brute force.

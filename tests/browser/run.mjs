@@ -36,6 +36,12 @@ try {
   if (hits < 3) throw new Error(`only ${hits} results`);
   const marked = await page.locator('article.hit mark').count();
   if (marked < 1) throw new Error('no best sentence highlighted');
+  // Hybrid search: the query's words in bold, and why each hit matched.
+  const terms = await page.locator('article.hit strong.term').allInnerTexts();
+  if (!terms.some((t) => /chamber|commerce|cooperation|international/i.test(t))) {
+    throw new Error('no query term highlighted: ' + JSON.stringify(terms.slice(0, 5)));
+  }
+  if ((await page.locator('article.hit .why').count()) < 1) throw new Error('no why line');
   const first = await page.locator('article.hit').first().innerText();
   if (!/\d\.\d{3}/.test(first)) throw new Error('no score shown: ' + first);
   await shot('1-search');
@@ -48,6 +54,9 @@ try {
   const itemDoc = await page.locator('#item .meta a').first().innerText();
   const similarDocs = await page.locator('article.hit .meta a').allInnerTexts();
   if (similarDocs.length < 1) throw new Error('no similar initiatives');
+  // Similar items name their best-aligned sentences and mark them in the text.
+  if ((await page.locator('article.hit ul.aligned li').count()) < 1) throw new Error('no aligned sentences');
+  if ((await page.locator('article.hit mark').count()) < 1) throw new Error('no aligned sentence marked');
   if (similarDocs.some((d) => d === itemDoc)) throw new Error('a similar initiative from the same document');
   if (!(await page.locator('#item h2').innerText()).includes(firstId)) throw new Error('wrong item page');
   await shot('2-initiative');

@@ -53,28 +53,74 @@
     if (section && section.heading) parts.push(' · ' + section.heading);
     return el('div', { 'class': 'meta' }, parts);
   }
-  // The initiative text with its best-matching sentence marked.
-  function highlighted(text, best) {
-    var p = el('p', { 'class': 'text' });
-    var at = best ? text.indexOf(best.text) : -1;
-    if (at < 0) { p.textContent = text; if (best) p.appendChild(el('div', {}, [el('mark', { text: best.text })])); return p; }
-    p.appendChild(document.createTextNode(text.slice(0, at)));
-    p.appendChild(el('mark', { title: 'best-matching sentence, score ' + best.score.toFixed(3), text: best.text }));
-    p.appendChild(document.createTextNode(text.slice(at + best.text.length)));
+  // The hit's text with its best-matching sentence (or aligned sentences) marked and the
+  // query's terms in bold. Ranges arrive in UTF-8 bytes (as the API gives them): the text is
+  // cut into slices at every boundary, in bytes, and each slice decoded on its own.
+  var utf8 = new TextEncoder(), fromUtf8 = new TextDecoder();
+  function byteAt(text, index) { return utf8.encode(text.slice(0, index)).length; }
+  function highlighted(text, best, terms, aligned) {
+    var p = el('p', { 'class': 'text' }), bytes = utf8.encode(text), marks = [];
+    if (best) {
+      var at = text.indexOf(best.text);
+      if (at >= 0) marks.push({ s: byteAt(text, at), e: byteAt(text, at + best.text.length), title: 'best-matching sentence, score ' + best.score.toFixed(3) });
+    }
+    (aligned || []).forEach(function (a) {
+      var at = text.indexOf(a.text);
+      if (at >= 0) marks.push({ s: byteAt(text, at), e: byteAt(text, at + a.text.length), title: 'aligned sentence, cosine ' + a.score.toFixed(3) });
+    });
+    var cuts = [0, bytes.length];
+    marks.forEach(function (m) { cuts.push(m.s, m.e); });
+    (terms || []).forEach(function (t) { cuts.push(t.byte_range[0], t.byte_range[1]); });
+    cuts = cuts.filter(function (c, i, a) { return c >= 0 && c <= bytes.length && a.indexOf(c) === i; }).sort(function (a, b) { return a - b; });
+    for (var i = 0; i + 1 < cuts.length; i++) {
+      var s = cuts[i], e = cuts[i + 1], piece = fromUtf8.decode(bytes.slice(s, e));
+      var term = (terms || []).some(function (t) { return t.byte_range[0] <= s && e <= t.byte_range[1]; });
+      var mark = marks.filter(function (m) { return m.s <= s && e <= m.e; })[0];
+      var node = term ? el('strong', { 'class': 'term', text: piece }) : document.createTextNode(piece);
+      if (mark) node = el('mark', { title: mark.title }, [node]);
+      p.appendChild(node);
+    }
+    if (best && !marks.length) p.appendChild(el('div', {}, [el('mark', { text: best.text })]));
     return p;
   }
+  function scoreTitle(h) {
+    var w = h.why || {}, parts = [];
+    if (w.dense != null) parts.push('cosine ' + w.dense.toFixed(3));
+    if (w.lexical != null) parts.push('BM25 ' + w.lexical.toFixed(2));
+    return parts.length ? parts.join(', ') : 'score';
+  }
+  function whyLine(h) {
+    var w = h.why || {};
+    var words = (w.terms || []).map(function (t) { return t.text; }).filter(function (t, i, a) { return a.indexOf(t) === i; });
+    var parts = [];
+    if (w.dense != null) parts.push('meaning ' + w.dense.toFixed(3));
+    if (w.lexical != null) parts.push('words ' + w.lexical.toFixed(2));
+    if (words.length) parts.push('contains ' + words.join(', '));
+    return parts.length ? el('div', { 'class': 'why meta', text: 'Why: ' + parts.join(' · ') }) : null;
+  }
+  function alignedList(pairs) {
+    if (!pairs || !pairs.length) return null;
+    return el('ul', { 'class': 'aligned' }, pairs.map(function (a) {
+      return el('li', {}, [el('span', { 'class': 'score', title: 'cosine of the two sentences', text: a.score.toFixed(3) }),
+        el('q', { text: a['this'].text }), ' ↔ ', el('q', { text: a.that.text })]);
+    }));
+  }
   function hitCard(h) {
+    var aligned = ((h.why || {}).aligned || []).map(function (a) { return { text: a.that.text, score: a.score }; });
     return el('article', { 'class': 'card hit' }, [
-      el('h3', {}, [el('span', { 'class': 'score', title: 'cosine similarity', text: h.score.toFixed(3) }),
+      el('h3', {}, [el('span', { 'class': 'score', title: scoreTitle(h), text: h.score.toFixed(3) }),
         el('a', { href: '#/item/' + encodeURIComponent(h.id), text: h.id })]),
-      docLine(h.doc, h.section), highlighted(h.text, h.best_sentence)]);
+      docLine(h.doc, h.section), whyLine(h),
+      highlighted(h.text, aligned.length ? null : h.best_sentence, (h.why || {}).terms, aligned),
+      alignedList((h.why || {}).aligned)]);
   }
 
-  function search(q, level) {
+  function search(q, level, mode) {
     document.getElementById('q').value = q;
     document.getElementById('level').value = level;
+    document.getElementById('mode').value = mode;
     loading();
-    api('/v1/search', { method: 'POST', body: { query: q, level: level, k: 20 } }).then(function (r) {
+    api('/v1/search', { method: 'POST', body: { query: q, level: level, mode: mode, k: 20 } }).then(function (r) {
       var list = r.results.map(hitCard);
       show([el('h2', { text: r.results.length + ' results for “' + q + '”' })].concat(
         list.length ? list : [el('p', { 'class': 'muted', text: 'No results.' })]), q);
@@ -231,7 +277,7 @@
     var h = location.hash.replace(/^#\/?/, '');
     var q = h.indexOf('?'), path = q < 0 ? h : h.slice(0, q), params = new URLSearchParams(q < 0 ? '' : h.slice(q + 1));
     var parts = path.split('/'), rest = decodeURIComponent(parts.slice(1).join('/'));
-    if (parts[0] === 'search') search(params.get('q') || '', params.get('level') || 'initiative');
+    if (parts[0] === 'search') search(params.get('q') || '', params.get('level') || 'initiative', params.get('mode') || 'hybrid');
     else if (parts[0] === 'item') item(rest);
     else if (parts[0] === 'documents') documents();
     else if (parts[0] === 'doc') doc(rest);
@@ -243,7 +289,8 @@
   document.getElementById('search-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
     var q = document.getElementById('q').value.trim(); if (!q) return;
-    location.hash = '#/search?q=' + encodeURIComponent(q) + '&level=' + document.getElementById('level').value;
+    location.hash = '#/search?q=' + encodeURIComponent(q) + '&level=' + document.getElementById('level').value +
+      '&mode=' + document.getElementById('mode').value;
   });
   document.addEventListener('keydown', function (ev) {
     var t = ev.target.tagName;

@@ -3,6 +3,8 @@
 //! threshold, or whose graph is missing, damaged or built otherwise, is scanned exactly; a
 //! graph that lacks some live items (a writer was killed before refreshing it) is searched and
 //! the items it lacks are scanned. Nothing here writes: the next writer repairs the graph.
+//! The level's lexical index (BM25, [`LexicalIndex`]) is built from the stored terms on the
+//! first lexical query and kept, like the vectors.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
@@ -10,6 +12,7 @@ use std::sync::OnceLock;
 use super::graphs::{self, FlatGraph};
 use super::LocalStore;
 use crate::embed::dot;
+use crate::store::lexical::LexicalIndex;
 use crate::store::{DocumentInfo, ItemFilter, Level, StoreError};
 
 pub(super) struct LevelIndex {
@@ -23,6 +26,8 @@ pub(super) struct LevelIndex {
     pos: HashMap<u64, usize>,
     /// Flat vectors of the live items for exact search (loaded lazily).
     vectors: OnceLock<Vec<f32>>,
+    /// BM25 postings of the live items (loaded lazily).
+    lexical: OnceLock<LexicalIndex>,
     /// The saved graph, when the level is large and it is usable; plus the positions of live
     /// items the graph lacks (searched exactly).
     graph: Option<FlatGraph>,
@@ -46,6 +51,7 @@ impl LevelIndex {
             pos: HashMap::with_capacity(rows.len()),
             docs: Vec::new(),
             vectors: OnceLock::new(),
+            lexical: OnceLock::new(),
             graph: None,
             missing: Vec::new(),
         };
@@ -94,6 +100,53 @@ impl LevelIndex {
         Ok(self.vectors.get_or_init(|| flat))
     }
 
+    /// The level's BM25 index, built from the stored terms on first use.
+    pub(super) fn lexical(&self, store: &LocalStore) -> Result<&LexicalIndex, StoreError> {
+        if let Some(l) = self.lexical.get() {
+            return Ok(l);
+        }
+        let built = LexicalIndex::build(
+            store
+                .db
+                .level_terms(self.level)?
+                .into_iter()
+                .filter(|(key, _)| self.pos.contains_key(key)),
+        );
+        Ok(self.lexical.get_or_init(|| built))
+    }
+
+    /// Which item positions `filter` lets through.
+    fn allowed<'a, 'f>(
+        &'a self,
+        filter: &'a ItemFilter<'f>,
+    ) -> impl Fn(usize) -> bool + use<'a, 'f> {
+        // Without a document filter, no document is asked (an archive has tens of thousands).
+        let doc_ok: Option<Vec<bool>> = filter.document.map(|f| self.docs.iter().map(f).collect());
+        let excluded: HashSet<u64> = filter.exclude_keys.iter().copied().collect();
+        move |p: usize| -> bool {
+            let doc = self.doc_of[p] as usize;
+            (filter.include_boilerplate || !self.boilerplate[p])
+                && match &doc_ok {
+                    Some(ok) => ok.get(doc).copied().unwrap_or(false),
+                    None => doc < self.docs.len(),
+                }
+                && (excluded.is_empty() || !excluded.contains(&self.keys[p]))
+        }
+    }
+
+    /// The `k` best BM25 matches of `terms` that `filter` lets through.
+    pub(super) fn lexical_search(
+        &self,
+        store: &LocalStore,
+        terms: &[String],
+        k: usize,
+        filter: &ItemFilter<'_>,
+    ) -> Result<Vec<(u64, f32)>, StoreError> {
+        let allowed = self.allowed(filter);
+        let by_key = |key: u64| self.pos.get(&key).is_some_and(|&p| allowed(p));
+        Ok(self.lexical(store)?.search(terms, k, &by_key))
+    }
+
     pub(super) fn search(
         &self,
         store: &LocalStore,
@@ -101,19 +154,7 @@ impl LevelIndex {
         k: usize,
         filter: &ItemFilter<'_>,
     ) -> Result<Vec<(u64, f32)>, StoreError> {
-        let doc_ok: Vec<bool> = match filter.document {
-            Some(f) => self.docs.iter().map(f).collect(),
-            None => vec![true; self.docs.len()],
-        };
-        let excluded: HashSet<u64> = filter.exclude_keys.iter().copied().collect();
-        let allowed = |p: usize| -> bool {
-            (filter.include_boilerplate || !self.boilerplate[p])
-                && doc_ok
-                    .get(self.doc_of[p] as usize)
-                    .copied()
-                    .unwrap_or(false)
-                && !excluded.contains(&self.keys[p])
-        };
+        let allowed = self.allowed(filter);
         let n_allowed = (0..self.keys.len()).filter(|&p| allowed(p)).count();
         if k == 0 || n_allowed == 0 {
             return Ok(Vec::new());

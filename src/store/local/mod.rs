@@ -224,6 +224,29 @@ impl Store for LocalStore {
         self.level_index(level)?.search(self, query, k, filter)
     }
 
+    /// BM25 over the level's stored terms (the postings are built on the first lexical query of
+    /// a level and kept).
+    fn lexical(
+        &self,
+        level: Level,
+        terms: &[String],
+        k: usize,
+        filter: &ItemFilter<'_>,
+    ) -> Result<Vec<(u64, f32)>, StoreError> {
+        self.level_index(level)?
+            .lexical_search(self, terms, k, filter)
+    }
+
+    fn lexical_scores(
+        &self,
+        level: Level,
+        terms: &[String],
+        keys: &[u64],
+    ) -> Result<Vec<f32>, StoreError> {
+        let li = self.level_index(level)?;
+        Ok(li.lexical(self)?.scores(terms, keys))
+    }
+
     /// Whether a search of `level` would use the HNSW graph (for reports and tests).
     fn uses_graph(&self, level: Level) -> Result<bool, StoreError> {
         Ok(self.level_index(level)?.graph().is_some())

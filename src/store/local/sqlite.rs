@@ -19,7 +19,10 @@ use crate::ingest::Document;
 use crate::store::{Counts, DocumentInfo, Level, StoreError, StoredItem, StoredSentence};
 
 /// Schema of format 1. Item keys (`key`) are never reused (AUTOINCREMENT), so a stale graph can
-/// only point at dead keys, never at the wrong item.
+/// only point at dead keys, never at the wrong item. `item_terms` holds each item's lexical
+/// terms (space-separated, [`crate::text::lexical`]), written in the transaction that writes the
+/// item and dropped with it by a trigger; an index made before it existed gets it when a writer
+/// next opens it ([`Db::prepare_writes`]), and readers tokenise what is missing meanwhile.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
@@ -53,7 +56,24 @@ CREATE INDEX IF NOT EXISTS items_doc ON items(doc_id);
 CREATE INDEX IF NOT EXISTS items_parent ON items(parent_id);
 CREATE INDEX IF NOT EXISTS items_section ON items(section_id, level);
 CREATE INDEX IF NOT EXISTS items_hash ON items(content_hash);
+CREATE TABLE IF NOT EXISTS item_terms (
+    key INTEGER PRIMARY KEY,
+    level INTEGER NOT NULL,
+    terms TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS item_terms_level ON item_terms(level);
+CREATE TRIGGER IF NOT EXISTS item_terms_gone AFTER DELETE ON items
+BEGIN DELETE FROM item_terms WHERE key = old.key; END;
 ";
+
+/// The index terms of an item's text as stored in `item_terms.terms` (terms never hold
+/// whitespace, so a space separates them).
+fn stored_terms(text: &str) -> String {
+    crate::text::lexical::terms(text).join(" ")
+}
+
+/// Meta key naming the tokenizer version the stored terms were made with.
+const TERMS_VERSION_KEY: &str = "lexical_tokenizer";
 
 /// Maps a SQLite error to a typed error naming the database file. Damage (a corrupt file, a
 /// value of the wrong type or an unknown level code) is reported as such, with the fix.
@@ -227,6 +247,7 @@ impl Db {
         if create && db.meta("format_version")?.is_none() {
             db.set_meta("format_version", &FORMAT_VERSION.to_string())?;
         }
+
         if let Some(v) = db
             .meta("format_version")?
             .and_then(|v| v.parse::<u32>().ok())
@@ -541,6 +562,90 @@ impl Db {
         Ok(blob.and_then(|b| decode_vector(&b, self.dim)))
     }
 
+    /// Readies the database for a writer: tables and triggers added since it was made are
+    /// created, and `item_terms` is brought in line with the items when it lags (an index made
+    /// before it existed, or terms made by another tokenizer version): one transaction, no
+    /// embedding.
+    pub fn prepare_writes(&self) -> Result<(), StoreError> {
+        self.conn().execute_batch(SCHEMA).map_err(|e| self.err(e))?;
+        self.derive_terms()
+    }
+
+    fn derive_terms(&self) -> Result<(), StoreError> {
+        let version = crate::text::lexical::TOKENIZER_VERSION.to_string();
+        let mut conn = self.conn();
+        let err = |e| db_err(&self.path, e);
+        let current =
+            meta_get(&conn, &self.path, TERMS_VERSION_KEY)?.as_deref() == Some(version.as_str());
+        let missing: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM items i LEFT JOIN item_terms t ON t.key = i.key
+                 WHERE t.key IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(err)?;
+        if current && missing == 0 {
+            return Ok(());
+        }
+        let tx = conn.transaction().map_err(err)?;
+        tx.execute("DELETE FROM item_terms", []).map_err(err)?;
+        let rows: Vec<(i64, i64, String)> = {
+            let mut st = tx
+                .prepare("SELECT key, level, text FROM items")
+                .map_err(err)?;
+            let rows = st
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(err)?
+        };
+        {
+            let mut st = tx
+                .prepare("INSERT INTO item_terms(key, level, terms) VALUES (?1, ?2, ?3)")
+                .map_err(err)?;
+            for (key, level, text) in rows {
+                st.execute(params![key, level, stored_terms(&text)])
+                    .map_err(err)?;
+            }
+        }
+        meta_set(&tx, &self.path, TERMS_VERSION_KEY, &version)?;
+        tx.commit().map_err(err)
+    }
+
+    /// The lexical terms of every item of a level, by key: `(key, terms)` where the stored terms
+    /// are current, `(key, terms of the text)` where they are missing or were made by another
+    /// tokenizer version (an index no writer has opened since).
+    pub fn level_terms(&self, level: Level) -> Result<Vec<(u64, Vec<String>)>, StoreError> {
+        let version = crate::text::lexical::TOKENIZER_VERSION.to_string();
+        let current = self.meta(TERMS_VERSION_KEY)?.as_deref() == Some(version.as_str());
+        let conn = self.conn();
+        let err = |e| db_err(&self.path, e);
+        let sql = if current {
+            "SELECT i.key, t.terms, CASE WHEN t.terms IS NULL THEN i.text END
+             FROM items i LEFT JOIN item_terms t ON t.key = i.key WHERE i.level = ?1 ORDER BY i.key"
+        } else {
+            "SELECT key, NULL, text FROM items WHERE level = ?1 ORDER BY key"
+        };
+        let mut st = conn.prepare_cached(sql).map_err(err)?;
+        let rows = st
+            .query_map([level.code()], |r| {
+                let key = r.get::<_, i64>(0)? as u64;
+                let terms: Option<String> = r.get(1)?;
+                Ok(match terms {
+                    Some(t) => (
+                        key,
+                        t.split(' ')
+                            .filter(|t| !t.is_empty())
+                            .map(String::from)
+                            .collect(),
+                    ),
+                    None => (key, crate::text::lexical::terms(&r.get::<_, String>(2)?)),
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(err)
+    }
+
     /// Applies one update in one transaction: the database moves from the old state to the new
     /// one or not at all. Returns the generation after it.
     pub fn commit(&self, c: &Commit<'_>) -> Result<u64, StoreError> {
@@ -646,6 +751,17 @@ fn insert_item(conn: &Connection, path: &Path, row: &ItemRow, v: &[f32]) -> Resu
             encode_vector(v)
         ])
     })
+    .map_err(|e| db_err(path, e))?;
+    write_terms(conn, path, row)
+}
+
+/// Writes the lexical terms of an item already in `items` (by id).
+fn write_terms(conn: &Connection, path: &Path, row: &ItemRow) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO item_terms(key, level, terms)
+         SELECT key, level, ?2 FROM items WHERE id = ?1",
+    )
+    .and_then(|mut st| st.execute(params![row.id, stored_terms(&row.text)]))
     .map(|_| ())
     .map_err(|e| db_err(path, e))
 }
@@ -669,6 +785,6 @@ fn update_item_meta(conn: &Connection, path: &Path, row: &ItemRow) -> Result<(),
             row.text
         ])
     })
-    .map(|_| ())
-    .map_err(|e| db_err(path, e))
+    .map_err(|e| db_err(path, e))?;
+    write_terms(conn, path, row)
 }

@@ -99,6 +99,7 @@ impl LocalWriter {
                 LocalStore::from_parts(files, manifest, db)
             }
         };
+        store.db.prepare_writes()?;
         if let Some(hnsw) = options.hnsw {
             store.manifest.hnsw = hnsw;
         }

@@ -14,6 +14,7 @@
 //! own index proposes candidates (twice `k`) and simsum rescores them.
 
 mod client;
+mod lexical;
 mod rows;
 mod writer;
 
@@ -130,6 +131,8 @@ pub struct MilvusStore {
     names: Names,
     info: MetaInfo,
     flat: [OnceLock<FlatLevel>; 3],
+    /// BM25 postings per level, built on the first lexical query ([`lexical`]).
+    lexical: [OnceLock<lexical::LexicalLevel>; 3],
     /// Rows per level, counted once per opened store (a count pages through every key).
     level_counts: [OnceLock<usize>; 3],
 }
@@ -168,6 +171,7 @@ impl MilvusStore {
             names,
             info,
             flat: Default::default(),
+            lexical: Default::default(),
             level_counts: Default::default(),
         }
     }
@@ -350,6 +354,15 @@ impl MilvusStore {
             f.vectors.push(r.item.vector);
         }
         Ok(slot.get_or_init(|| f))
+    }
+
+    fn lexical_level(&self, level: Level) -> Result<&lexical::LexicalLevel, StoreError> {
+        let slot = &self.lexical[level.slot()];
+        if let Some(l) = slot.get() {
+            return Ok(l);
+        }
+        let built = lexical::LexicalLevel::build(&self.items_where(level, "pk >= 0")?);
+        Ok(slot.get_or_init(|| built))
     }
 
     fn level_count(&self, level: Level) -> Result<usize, StoreError> {
@@ -622,6 +635,29 @@ impl Store for MilvusStore {
         let mut out: Vec<(u64, f32)> = best.into_values().collect();
         top_k(&mut out, k);
         Ok(out)
+    }
+
+    fn lexical(
+        &self,
+        level: Level,
+        terms: &[String],
+        k: usize,
+        filter: &ItemFilter<'_>,
+    ) -> Result<Vec<(u64, f32)>, StoreError> {
+        let docs = match filter.document {
+            Some(_) => self.documents()?,
+            None => Vec::new(),
+        };
+        Ok(self.lexical_level(level)?.search(&docs, terms, k, filter))
+    }
+
+    fn lexical_scores(
+        &self,
+        level: Level,
+        terms: &[String],
+        keys: &[u64],
+    ) -> Result<Vec<f32>, StoreError> {
+        Ok(self.lexical_level(level)?.scores(terms, keys))
     }
 
     fn uses_graph(&self, level: Level) -> Result<bool, StoreError> {

@@ -1,0 +1,212 @@
+//! How hybrid search ranks: the [`SearchMode`] of a text query and the [`Fusion`] of its dense
+//! and lexical rankings into one. The one place that decides it (a store only answers each
+//! ranking); the default was chosen on a known-item benchmark's dev queries (BENCHMARKS.md).
+
+/// How a text query ranks items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchMode {
+    /// Dense and lexical rankings fused ([`Fusion`]).
+    #[default]
+    Hybrid,
+    /// Cosine of embeddings only.
+    Dense,
+    /// BM25 only (no model needed).
+    Lexical,
+}
+
+impl SearchMode {
+    /// All modes.
+    pub const ALL: [SearchMode; 3] = [SearchMode::Hybrid, SearchMode::Dense, SearchMode::Lexical];
+
+    /// Name on the command line and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SearchMode::Hybrid => "hybrid",
+            SearchMode::Dense => "dense",
+            SearchMode::Lexical => "lexical",
+        }
+    }
+
+    /// Whether the query needs an embedding.
+    pub fn needs_vector(self) -> bool {
+        self != SearchMode::Lexical
+    }
+}
+
+impl std::str::FromStr for SearchMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| format!("unknown search mode `{s}`: use hybrid, dense or lexical"))
+    }
+}
+
+impl std::fmt::Display for SearchMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How hybrid search fuses the dense and lexical rankings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fusion {
+    /// Reciprocal rank fusion: `1/(k + rank)` summed over both rankings.
+    Rrf { k: f32 },
+    /// A convex combination of the two scores, each scaled to [0, 1] over its candidates
+    /// (cosine: min to max; BM25: 0 to max): `(1 - w) * dense + w * lexical`.
+    Convex { lexical_weight: f32 },
+    /// The same combination of standard scores (each ranking's candidates centred on their
+    /// mean and divided by their spread); a candidate missing from a ranking counts as that
+    /// ranking's lowest.
+    ZScore { lexical_weight: f32 },
+}
+
+impl Default for Fusion {
+    /// The default, chosen on the benchmark's dev queries (BENCHMARKS.md, hybrid search).
+    fn default() -> Self {
+        Fusion::Convex {
+            lexical_weight: DEFAULT_LEXICAL_WEIGHT,
+        }
+    }
+}
+
+/// The lexical weight of the default [`Fusion::Convex`].
+pub const DEFAULT_LEXICAL_WEIGHT: f32 = 0.5;
+
+/// Candidates each ranking contributes to a fusion (at least; more when `k` asks for more).
+pub const FUSION_DEPTH: usize = 100;
+
+/// The fused ranking of a dense and a lexical one (each best first), best first, ties by key.
+pub fn fuse(dense: &[(u64, f32)], lexical: &[(u64, f32)], fusion: Fusion) -> Vec<(u64, f32)> {
+    let mut score: std::collections::HashMap<u64, f32> = Default::default();
+    match fusion {
+        Fusion::Rrf { k } => {
+            for list in [dense, lexical] {
+                for (rank, (key, _)) in list.iter().enumerate() {
+                    *score.entry(*key).or_default() += 1.0 / (k + rank as f32 + 1.0);
+                }
+            }
+        }
+        Fusion::ZScore { lexical_weight: w } => {
+            let standard = |list: &[(u64, f32)]| -> (Vec<(u64, f32)>, f32) {
+                let n = list.len().max(1) as f32;
+                let mean = list.iter().map(|h| h.1).sum::<f32>() / n;
+                let var = list.iter().map(|h| (h.1 - mean).powi(2)).sum::<f32>() / n;
+                let sd = var.sqrt().max(1e-6);
+                let z: Vec<(u64, f32)> = list.iter().map(|&(k, s)| (k, (s - mean) / sd)).collect();
+                let floor = z.iter().map(|h| h.1).fold(0.0f32, f32::min);
+                (z, floor)
+            };
+            let (d, d_floor) = standard(dense);
+            let (l, l_floor) = standard(lexical);
+            let keys: std::collections::HashSet<u64> = d.iter().chain(&l).map(|h| h.0).collect();
+            let dm: std::collections::HashMap<u64, f32> = d.into_iter().collect();
+            let lm: std::collections::HashMap<u64, f32> = l.into_iter().collect();
+            for k in keys {
+                let dz = dm.get(&k).copied().unwrap_or(d_floor);
+                let lz = lm.get(&k).copied().unwrap_or(l_floor);
+                score.insert(k, (1.0 - w) * dz + w * lz);
+            }
+        }
+        Fusion::Convex { lexical_weight: w } => {
+            let (lo, hi) = dense.iter().fold((f32::MAX, f32::MIN), |(lo, hi), (_, s)| {
+                (lo.min(*s), hi.max(*s))
+            });
+            let span = hi - lo;
+            for (key, s) in dense {
+                let d = if span > 0.0 { (s - lo) / span } else { 1.0 };
+                *score.entry(*key).or_default() += (1.0 - w) * d;
+            }
+            let top = lexical.iter().map(|(_, s)| *s).fold(0.0, f32::max);
+            for (key, s) in lexical {
+                let l = if top > 0.0 { s / top } else { 0.0 };
+                *score.entry(*key).or_default() += w * l;
+            }
+        }
+    }
+    let mut out: Vec<(u64, f32)> = score.into_iter().collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rrf_sums_reciprocal_ranks() {
+        let dense = [(1, 0.9), (2, 0.8), (3, 0.1)];
+        let lexical = [(3, 12.0), (1, 3.0)];
+        let f = fuse(&dense, &lexical, Fusion::Rrf { k: 60.0 });
+        let keys: Vec<u64> = f.iter().map(|h| h.0).collect();
+        assert_eq!(keys, [1, 3, 2]);
+        assert!((f[0].1 - (1.0 / 61.0 + 1.0 / 62.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn convex_fusion_scales_each_ranking_before_weighing() {
+        let dense = [(1, 0.9), (2, 0.5), (3, 0.1)];
+        let lexical = [(3, 10.0), (2, 5.0)];
+        // Dense only: the dense order.
+        let keys = |w: f32| -> Vec<u64> {
+            fuse(&dense, &lexical, Fusion::Convex { lexical_weight: w })
+                .iter()
+                .map(|h| h.0)
+                .collect()
+        };
+        assert_eq!(keys(0.0), [1, 2, 3]);
+        assert_eq!(keys(1.0)[..2], [3, 2]);
+        // 0.5: item 2 = 0.5 * 0.5 + 0.5 * 0.5 = 0.5, item 1 = 0.5, item 3 = 0.5: ties by key.
+        let f = fuse(
+            &dense,
+            &lexical,
+            Fusion::Convex {
+                lexical_weight: 0.5,
+            },
+        );
+        assert!(f.iter().all(|h| (h.1 - 0.5).abs() < 1e-6), "{f:?}");
+        assert_eq!(keys(0.5), [1, 2, 3]);
+        // No lexical candidates (a query of stop words): the dense order.
+        let f = fuse(&dense, &[], Fusion::default());
+        assert_eq!(f.iter().map(|h| h.0).collect::<Vec<_>>(), [1, 2, 3]);
+    }
+
+    #[test]
+    fn zscore_fusion_standardises_each_ranking() {
+        let dense = [(1, 0.9), (2, 0.5), (3, 0.1)];
+        let lexical = [(3, 10.0), (2, 5.0)];
+        let keys = |w: f32| -> Vec<u64> {
+            fuse(&dense, &lexical, Fusion::ZScore { lexical_weight: w })
+                .iter()
+                .map(|h| h.0)
+                .collect()
+        };
+        assert_eq!(keys(0.0), [1, 2, 3]);
+        assert_eq!(keys(1.0)[0], 3);
+        // Item 1 is missing from the lexical ranking: it counts as its lowest (item 2's).
+        let f = fuse(
+            &dense,
+            &lexical,
+            Fusion::ZScore {
+                lexical_weight: 1.0,
+            },
+        );
+        let s: std::collections::HashMap<u64, f32> = f.into_iter().collect();
+        assert!((s[&1] - s[&2]).abs() < 1e-6 && s[&3] > s[&2], "{s:?}");
+    }
+
+    #[test]
+    fn modes_parse_and_name_the_choices() {
+        for m in SearchMode::ALL {
+            assert_eq!(m.as_str().parse::<SearchMode>().unwrap(), m);
+        }
+        assert!("bm25"
+            .parse::<SearchMode>()
+            .unwrap_err()
+            .contains("hybrid, dense or lexical"));
+        assert_eq!(SearchMode::default(), SearchMode::Hybrid);
+    }
+}

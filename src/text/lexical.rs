@@ -1,0 +1,213 @@
+//! Tokenising for the lexical (BM25) index: the one place that decides what a word is for
+//! lexical search, so that stored items, queries and the `why` of a hit agree.
+//!
+//! A token is a run of letters and digits, joined across a single `-`, `.`, `_`, `&`, `/` or
+//! `+` that has a letter or digit on both sides, so acronyms (`ADMS`), hyphenated names
+//! (`WIPO-observer`, `Covid-19`), versions and numbers (`3.5`, `2,000` stays two tokens) and
+//! `AT&T` stay whole. Terms are tokens in lower case with stop words left out; plain lower-case
+//! or capitalised words are reduced by the Snowball English stemmer; words with digits and joined
+//! tokens are kept as written; an acronym (two or more capitals) yields itself and its stem, so
+//! that `ADMS` in a query matches `ADMS` on two terms (above a stray `adm`) and a lower-case
+//! query `adms` still finds it. A joined token also yields its parts as terms, so
+//! `WIPO observer` finds `WIPO-observer` and the other way round.
+//!
+//! Query syntax of other engines (quotes, `*`, `NEAR`, `AND`, parentheses, a leading `-`) means
+//! nothing here: those characters are not part of any token, and `NEAR`/`AND`/`OR`/`NOT` are
+//! plain words (stop words, in fact).
+
+use std::ops::Range;
+
+/// Version of the term rules; stores record it and re-derive terms when it changes.
+pub const TOKENIZER_VERSION: u32 = 1;
+
+/// Characters that join two letter-or-digit runs into one token.
+const JOINERS: [char; 6] = ['-', '.', '_', '&', '/', '+'];
+
+/// A token as found in a text: its byte range, and the index terms it yields (none for a stop
+/// word; the whole token first, then its parts, for a joined one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub range: Range<usize>,
+    pub terms: Vec<String>,
+}
+
+fn stem(word: &str) -> String {
+    thread_local! {
+        static STEMMER: rust_stemmers::Stemmer =
+            rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
+    }
+    STEMMER.with(|s| s.stem(word).into_owned())
+}
+
+/// The terms of one simple (unjoined) word: none for a stop word; the word as written (lower
+/// case) for one with digits; the stem for an ordinary word; both for an acronym, so that
+/// `ADMS` matches `ADMS` on two terms and a lower-case `adms` (stemmed like any word) on one.
+fn word_terms(word: &str) -> Vec<String> {
+    let lower = word.to_lowercase();
+    if crate::text::is_stopword_lower(&lower) {
+        return Vec::new();
+    }
+    if word.chars().any(|c| c.is_numeric()) {
+        return vec![lower];
+    }
+    let stemmed = stem(&lower);
+    let acronym = word.chars().filter(|c| c.is_uppercase()).count() >= 2;
+    if acronym && stemmed != lower {
+        vec![lower, stemmed]
+    } else {
+        vec![stemmed]
+    }
+}
+
+/// Byte ranges of the raw tokens of `text` (before stop words are dropped).
+fn token_ranges(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].1.is_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let start = chars[i].0;
+        let mut j = i;
+        loop {
+            while j < chars.len() && chars[j].1.is_alphanumeric() {
+                j += 1;
+            }
+            let joined = j + 1 < chars.len()
+                && JOINERS.contains(&chars[j].1)
+                && chars[j + 1].1.is_alphanumeric();
+            if !joined {
+                break;
+            }
+            j += 1;
+        }
+        let end = chars.get(j).map_or(text.len(), |c| c.0);
+        out.push(start..end);
+        i = j;
+    }
+    out
+}
+
+/// The tokens of `text` with their terms, in order; stop words are kept (with no terms) so
+/// that callers can see every word's place.
+pub fn tokens(text: &str) -> Vec<Token> {
+    token_ranges(text)
+        .into_iter()
+        .map(|range| {
+            let word = &text[range.clone()];
+            let parts: Vec<&str> = word.split(JOINERS).filter(|p| !p.is_empty()).collect();
+            let terms = if parts.len() == 1 {
+                word_terms(word)
+            } else {
+                let mut t = vec![word.to_lowercase()];
+                for term in parts.into_iter().flat_map(word_terms) {
+                    if !t.contains(&term) {
+                        t.push(term);
+                    }
+                }
+                t
+            };
+            Token { range, terms }
+        })
+        .collect()
+}
+
+/// The index terms of `text`, in order, repeats kept (their count is the term frequency).
+pub fn terms(text: &str) -> Vec<String> {
+    tokens(text).into_iter().flat_map(|t| t.terms).collect()
+}
+
+/// The distinct terms of a query, in order of first appearance.
+pub fn query_terms(query: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in terms(query) {
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+/// Where `text` contains any of `query_terms`: the byte range of each matching token and the
+/// query terms it matched, in order.
+pub fn matches(text: &str, query_terms: &[String]) -> Vec<(Range<usize>, Vec<String>)> {
+    tokens(text)
+        .into_iter()
+        .filter_map(|t| {
+            let hit: Vec<String> = t
+                .terms
+                .iter()
+                .filter(|term| query_terms.contains(term))
+                .cloned()
+                .collect();
+            (!hit.is_empty()).then_some((t.range, hit))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<&str> {
+        token_ranges(text).into_iter().map(|r| &text[r]).collect()
+    }
+
+    #[test]
+    fn acronyms_hyphenated_names_and_numbers_stay_whole() {
+        assert_eq!(
+            words("AT&T's 100,000 U.S. e-mail"),
+            ["AT&T", "s", "100", "000", "U.S", "e-mail"]
+        );
+        assert_eq!(
+            words("WIPO-observer, CANGO; 12.5.2023 (Covid-19) 3.5 GHz. end-"),
+            [
+                "WIPO-observer",
+                "CANGO",
+                "12.5.2023",
+                "Covid-19",
+                "3.5",
+                "GHz",
+                "end"
+            ]
+        );
+        // An acronym is kept whole, with its stem beside it; ordinary words are stemmed.
+        assert_eq!(terms("ADMS and the adms"), ["adms", "adm", "adm"]);
+        assert_eq!(
+            terms("CANGO organisations running"),
+            ["cango", "organis", "run"]
+        );
+        assert_eq!(terms("WIPO-observer"), ["wipo-observer", "wipo", "observ"]);
+    }
+
+    #[test]
+    fn query_syntax_of_other_engines_is_plain_words() {
+        assert_eq!(
+            query_terms(r#""school meals" AND child* NEAR(lunch) -free ((("#),
+            ["school", "meal", "child", "lunch", "free"]
+        );
+        assert!(query_terms("*** \"\" () -- ...").is_empty());
+        assert!(query_terms("the of and").is_empty());
+    }
+
+    #[test]
+    fn matches_report_byte_ranges_as_found() {
+        let text = "Funding for the ADMS and school meals.";
+        let q = query_terms("adms meal");
+        let m = matches(text, &q);
+        let found: Vec<&str> = m.iter().map(|(r, _)| &text[r.clone()]).collect();
+        assert_eq!(found, ["ADMS", "meals"]);
+        assert_eq!(m[1].1, ["meal"]);
+    }
+
+    #[test]
+    fn non_ascii_text_tokenises_on_character_boundaries() {
+        let text = "Zürich’s café — naïve Ω-3 東京";
+        for r in token_ranges(text) {
+            assert!(text.is_char_boundary(r.start) && text.is_char_boundary(r.end));
+        }
+        assert!(terms(text).contains(&"ω-3".to_string()));
+    }
+}
