@@ -69,6 +69,75 @@ pub struct SearchHit {
     /// How many documents other than the hit's own hold those copies.
     #[serde(skip)]
     pub copy_documents: usize,
+    /// Who, where, when: the countries, organisations and years the item mentions (absent when
+    /// the store keeps no entities).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entities: Option<Entities>,
+}
+
+/// The entities of an item.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+pub struct Entities {
+    pub countries: Vec<CountryRef>,
+    pub organisations: Vec<OrgRef>,
+    pub years: Vec<u16>,
+}
+
+/// A country or territory of ISO 3166-1.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
+pub struct CountryRef {
+    /// Alpha-2 code.
+    #[schema(example = "KE")]
+    pub code: String,
+    #[schema(example = "Kenya")]
+    pub name: String,
+}
+
+/// An organisation introduced with an acronym or short name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
+pub struct OrgRef {
+    #[schema(example = "BCEG")]
+    pub acronym: String,
+    #[schema(example = "Beijing Construction Engineering Group")]
+    pub name: String,
+}
+
+/// A country with the items and documents that mention it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CountryFacet {
+    pub code: String,
+    pub documents: usize,
+    pub items: usize,
+    pub name: String,
+}
+
+/// An organisation with the items and documents that mention it (by either form).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct OrgFacet {
+    pub acronym: String,
+    pub documents: usize,
+    pub items: usize,
+    pub name: String,
+}
+
+/// A year with the items and documents that mention it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct YearFacet {
+    pub documents: usize,
+    pub items: usize,
+    pub year: u16,
+}
+
+/// `simsum facets --json` and `GET /v1/facets`: every value, most frequent first. A kind not
+/// asked for is an empty list.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct FacetsAnswer {
+    pub countries: Vec<CountryFacet>,
+    /// The level counted as items.
+    #[schema(value_type = String, example = "initiative")]
+    pub level: Level,
+    pub organisations: Vec<OrgFacet>,
+    pub years: Vec<YearFacet>,
 }
 
 /// A stored item as named in `similar` and `links` output.
@@ -85,6 +154,9 @@ pub struct ItemRef {
     /// How many documents other than the item's own hold those copies.
     #[serde(skip)]
     pub copy_documents: usize,
+    /// The item's entities (absent when the store keeps none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entities: Option<Entities>,
 }
 
 /// A pair of related items in different documents.
@@ -108,6 +180,7 @@ impl From<&StoredItem> for ItemRef {
             text: i.text.clone(),
             copies: Vec::new(),
             copy_documents: 0,
+            entities: None,
         }
     }
 }

@@ -27,6 +27,7 @@ pub mod bench;
 pub mod cluster;
 pub mod demo;
 pub mod embed;
+pub mod facets;
 pub mod index;
 pub mod links;
 pub mod model;
@@ -161,6 +162,8 @@ pub enum Command {
     Similar(similar::SimilarArgs),
     /// Pairs of related initiatives across documents.
     Links(links::LinksArgs),
+    /// Countries, organisations and years the stored items mention, with counts.
+    Facets(facets::FacetsArgs),
     /// Themes of the indexed items: labelled clusters, representatives, summaries, a map.
     Cluster(cluster::ClusterArgs),
     /// Extractive summary of files, a stored document, a theme or the results of a query.
@@ -331,6 +334,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search(args) => search::run(&cli.global, args),
         Command::Similar(args) => similar::run(&cli.global, args),
         Command::Links(args) => links::run(&cli.global, args),
+        Command::Facets(args) => facets::run(&cli.global, args),
         Command::Sections(args) => sections::run(&cli.global, args),
         Command::Cluster(args) => cluster::run(&cli.global, args),
         Command::Summarize(args) => summarize::run(&cli.global, args),

@@ -52,6 +52,9 @@ pub struct SummarizeArgs {
     /// sentences (0 to 1; 0: embeddings only).
     #[arg(long, value_name = "W", default_value_t = simsum::summarize::LEXICAL_WEIGHT)]
     pub lexical_weight: f32,
+    /// With --query: only results mentioning these countries, organisations or years.
+    #[command(flatten)]
+    pub entities: super::facets::EntityArgs,
     /// Print JSON: {"summary":[{"text","initiative","document","score"}],"params":{...}}.
     #[arg(long)]
     pub json: bool,
@@ -183,6 +186,10 @@ fn stored_items(
         let opts = simsum::search::SearchOptions {
             k: a.k.max(1),
             level: Level::Initiative,
+            docs: simsum::search::DocFilter {
+                entities: a.entities.filter(),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let hits = simsum::search::search(index, embedder.as_ref(), query, &opts)?;

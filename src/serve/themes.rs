@@ -298,6 +298,10 @@ fn stored_items(
     if let Some((v, k)) = query {
         let opts = crate::search::SearchOptions {
             k,
+            docs: crate::search::DocFilter {
+                entities: req.filters.to_filter()?,
+                ..Default::default()
+            },
             ..Default::default()
         };
         let filter = opts.docs.compile()?;

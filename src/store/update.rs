@@ -152,6 +152,8 @@ pub struct IndexPathsOptions {
     pub shard: Option<Shard>,
     pub rebuild: bool,
     pub batch_size: usize,
+    /// How items are tagged with their entities (see [`UpdateOptions::tagger`]).
+    pub tagger: Option<super::Tagger>,
 }
 
 /// What [`index_paths`] did.
@@ -198,6 +200,7 @@ pub fn index_paths(
         keep_paths,
         rebuild: opts.rebuild,
         batch_size: opts.batch_size,
+        tagger: opts.tagger,
     };
     let stats = writer.update(&report.documents, embedder, &update, progress)?;
     Ok(IndexRun {

@@ -113,6 +113,7 @@ impl LevelIndex {
                     .copied()
                     .unwrap_or(false)
                 && !excluded.contains(&self.keys[p])
+                && filter.keys.is_none_or(|k| k.contains(&self.keys[p]))
         };
         let n_allowed = (0..self.keys.len()).filter(|&p| allowed(p)).count();
         if k == 0 || n_allowed == 0 {
@@ -143,6 +144,15 @@ impl LevelIndex {
                         vectors,
                     ));
                     top_k(&mut hits, k);
+                }
+                // A filtered graph walk can run out of candidates before it finds `k` allowed
+                // items; a short page is never the answer while allowed items remain.
+                if hits.len() < k.min(n_allowed) {
+                    let vectors = self.flat_vectors(store)?;
+                    return Ok(exact_scan(
+                        &mut (0..self.keys.len()).filter(|&p| allowed(p)),
+                        vectors,
+                    ));
                 }
                 Ok(hits)
             }
