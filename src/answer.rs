@@ -140,6 +140,45 @@ pub struct FacetsAnswer {
     pub years: Vec<YearFacet>,
 }
 
+/// An item of one side of `simsum compare` with its closest item on the other side.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CompareItem {
+    pub item: ItemRef,
+    /// The closest item on the other side (none when that side is empty).
+    pub counterpart: Option<ItemRef>,
+    /// Cosine similarity of the two.
+    pub score: Option<f32>,
+}
+
+/// A theme with its members on each side of `simsum compare`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CompareTheme {
+    pub a: usize,
+    pub b: usize,
+    pub id: usize,
+    pub title: String,
+}
+
+/// `simsum compare A B --json`: what the two sides share, what is new on B and what is gone
+/// from A; initiatives best match first.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CompareAnswer {
+    pub a_documents: Vec<String>,
+    pub b_documents: Vec<String>,
+    /// Items of A without a counterpart on B at the threshold.
+    pub gone: Vec<CompareItem>,
+    #[schema(value_type = String, example = "initiative")]
+    pub level: Level,
+    /// Items of B without a counterpart on A at the threshold.
+    pub new: Vec<CompareItem>,
+    /// Items of A with a counterpart on B at the threshold.
+    pub shared: Vec<CompareItem>,
+    pub themes_gone: Vec<CompareTheme>,
+    pub themes_new: Vec<CompareTheme>,
+    pub themes_shared: Vec<CompareTheme>,
+    pub threshold: f32,
+}
+
 /// A stored item as named in `similar` and `links` output.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ItemRef {

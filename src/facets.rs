@@ -345,37 +345,44 @@ impl<'a> EntityReader<'a> {
 /// An item's tags as typed entities: countries named, years parsed, organisations those of
 /// the catalogue it mentions by acronym or by name.
 pub fn to_entities(tags: &[Tag], cat: &Catalogue) -> Entities {
-    let values = |kind: &str| {
-        tags.iter()
-            .filter(move |t| t.kind == kind)
-            .map(|t| t.value.as_str())
-    };
-    let mut e = Entities::default();
-    e.countries = values(COUNTRY)
+    let mut countries: Vec<CountryRef> = values(tags, COUNTRY)
         .map(|c| CountryRef {
             code: c.to_string(),
             name: country_name(c),
         })
         .collect();
-    e.countries.sort();
-    e.years = values(YEAR).filter_map(|y| y.parse().ok()).collect();
-    e.years.sort_unstable();
-    let acronyms: HashSet<&str> = values(ORG).collect();
-    let names: HashSet<&str> = values(ORG_NAME).collect();
-    for o in &cat.orgs {
-        let v = org_values(&[o]);
-        let by_acronym = v.acronyms.iter().any(|a| acronyms.contains(a.as_str()));
-        let by_name = v.names.iter().any(|n| names.contains(n.as_str()));
-        if by_acronym || by_name {
-            e.organisations.push(OrgRef {
-                acronym: o.acronym.clone(),
-                name: o.name.clone(),
-            });
-        }
+    countries.sort();
+    let mut years: Vec<u16> = values(tags, YEAR).filter_map(|y| y.parse().ok()).collect();
+    years.sort_unstable();
+    let acronyms: HashSet<&str> = values(tags, ORG).collect();
+    let names: HashSet<&str> = values(tags, ORG_NAME).collect();
+    let mut organisations: Vec<OrgRef> = cat
+        .orgs
+        .iter()
+        .filter(|o| {
+            let v = org_values(&[o]);
+            v.acronyms.iter().any(|a| acronyms.contains(a.as_str()))
+                || v.names.iter().any(|n| names.contains(n.as_str()))
+        })
+        .map(|o| OrgRef {
+            acronym: o.acronym.clone(),
+            name: o.name.clone(),
+        })
+        .collect();
+    organisations.sort();
+    organisations.dedup();
+    Entities {
+        countries,
+        organisations,
+        years,
     }
-    e.organisations.sort();
-    e.organisations.dedup();
-    e
+}
+
+/// The values of the tags of one kind.
+fn values<'t>(tags: &'t [Tag], kind: &'t str) -> impl Iterator<Item = &'t str> + 't {
+    tags.iter()
+        .filter(move |t| t.kind == kind)
+        .map(|t| t.value.as_str())
 }
 
 #[cfg(test)]

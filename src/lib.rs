@@ -26,6 +26,7 @@
 pub mod answer;
 pub mod bench;
 pub mod cluster;
+pub mod compare;
 pub mod embed;
 pub mod entities;
 pub mod facets;

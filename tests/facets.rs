@@ -475,3 +475,106 @@ fn facets_count_items_and_documents_most_frequent_first() {
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("Kenya") && text.contains("CANGO") && text.contains("2021"), "{text}");
 }
+
+#[test]
+fn cluster_over_periods_counts_each_themes_members_and_filters_apply() {
+    let idx = seed_index();
+    let v = json_output(run(
+        idx.path(),
+        &["cluster", "--no-model", "--json", "--over", "document"],
+    ));
+    let themes = v["themes"].as_array().unwrap();
+    assert!(!themes.is_empty());
+    for t in themes {
+        let over = t["over"].as_array().unwrap();
+        let periods: Vec<&str> = over.iter().map(|p| p["period"].as_str().unwrap()).collect();
+        assert_eq!(periods.len(), 2, "both documents on one axis: {periods:?}");
+        let sum: u64 = over.iter().map(|p| p["items"].as_u64().unwrap()).sum();
+        assert_eq!(sum, t["size"].as_u64().unwrap(), "{t}");
+    }
+    let by_year = json_output(run(idx.path(), &["cluster", "--no-model", "--json", "--over", "year"]));
+    for t in by_year["themes"].as_array().unwrap() {
+        assert_eq!(t["over"][0]["period"], "2023");
+        assert_eq!(t["over"][0]["items"], t["size"]);
+    }
+    let html = run(idx.path(), &["cluster", "--no-model", "--format", "html", "--over", "month"]);
+    assert!(String::from_utf8_lossy(&html.stdout).contains("class=\"over\""));
+    let md = run(idx.path(), &["cluster", "--no-model", "--format", "md", "--over", "month"]);
+    assert!(String::from_utf8_lossy(&md.stdout).contains("**Over time**"));
+    let bad = run(idx.path(), &["cluster", "--over", "week"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("week"));
+
+    let year = mentioning(idx.path(), &["2021", "from 2020 to 2022"]);
+    let filtered = json_output(run(
+        idx.path(),
+        &["cluster", "--no-model", "--json", "--year", "2021", "--min-size", "2"],
+    ));
+    let mut seen = 0;
+    for t in filtered["themes"].as_array().unwrap() {
+        for m in t["members"].as_array().unwrap() {
+            assert!(year.contains(m.as_str().unwrap()), "{m}");
+            seen += 1;
+        }
+    }
+    for u in filtered["unclustered"].as_array().unwrap() {
+        assert!(year.contains(u.as_str().unwrap()), "{u}");
+        seen += 1;
+    }
+    assert_eq!(seen, year.len());
+}
+
+#[test]
+fn compare_sorts_initiatives_into_shared_new_and_gone_with_counterparts() {
+    let idx = seed_index();
+    let doc_ids: Vec<String> = {
+        let store =
+            simsum::store::open(&simsum::store::StoreUrl::Dir(idx.path().to_path_buf()), None)
+                .unwrap();
+        store.documents().unwrap().into_iter().map(|d| d.id).collect()
+    };
+    assert_eq!(doc_ids.len(), 2);
+    let (a, b) = (&doc_ids[0], &doc_ids[1]);
+    let v = json_output(run(idx.path(), &["compare", a, b, "--threshold", "0.5", "--json"]));
+    assert_eq!(v["a_documents"], serde_json::json!([a]));
+    for c in v["new"].as_array().unwrap() {
+        assert!(c["item"]["doc"]["id"] == b.as_str(), "{c}");
+        assert!(c["counterpart"]["doc"]["id"] == a.as_str(), "{c}");
+        assert!(c["score"].as_f64().unwrap() < 0.5);
+    }
+    for c in v["gone"].as_array().unwrap() {
+        assert!(c["item"]["doc"]["id"] == a.as_str(), "{c}");
+        assert!(c["score"].as_f64().unwrap() < 0.5);
+    }
+    for c in v["shared"].as_array().unwrap() {
+        assert!(c["item"]["doc"]["id"] == a.as_str(), "{c}");
+        assert!(c["score"].as_f64().unwrap() >= 0.5);
+    }
+    let n_a = v["shared"].as_array().unwrap().len() + v["gone"].as_array().unwrap().len();
+    let store = simsum::store::open(&simsum::store::StoreUrl::Dir(idx.path().to_path_buf()), None)
+        .unwrap();
+    let items_a = store
+        .items(Level::Initiative)
+        .unwrap()
+        .into_iter()
+        .filter(|i| &i.doc_id == a && !i.boilerplate)
+        .count();
+    assert_eq!(n_a, items_a, "every initiative of A is shared or gone");
+    // Everything is shared at threshold -1; date ranges name the same two sides.
+    let all = json_output(run(idx.path(), &["compare", a, b, "--threshold", "-1", "--json"]));
+    assert!(all["new"].as_array().unwrap().is_empty() && all["gone"].as_array().unwrap().is_empty());
+    let by_date = json_output(run(
+        idx.path(),
+        &["compare", "..2023-01-29", "2023-01-30..", "--threshold", "0.5", "--json"],
+    ));
+    assert_eq!(by_date["new"], v["new"]);
+    assert_eq!(by_date["a_documents"], v["a_documents"]);
+    let themes: u64 = ["themes_shared", "themes_new", "themes_gone"]
+        .iter()
+        .flat_map(|k| v[*k].as_array().unwrap().iter())
+        .map(|t| t["a"].as_u64().unwrap())
+        .sum();
+    assert!(themes as usize <= items_a);
+    let bad = run(idx.path(), &["compare", "2023-13..", b]);
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -25,6 +25,7 @@ macro_rules! out {
 
 pub mod bench;
 pub mod cluster;
+pub mod compare;
 pub mod demo;
 pub mod embed;
 pub mod facets;
@@ -164,6 +165,8 @@ pub enum Command {
     Links(links::LinksArgs),
     /// Countries, organisations and years the stored items mention, with counts.
     Facets(facets::FacetsArgs),
+    /// Two documents or date ranges compared: shared, new and gone initiatives and themes.
+    Compare(compare::CompareArgs),
     /// Themes of the indexed items: labelled clusters, representatives, summaries, a map.
     Cluster(cluster::ClusterArgs),
     /// Extractive summary of files, a stored document, a theme or the results of a query.
@@ -335,6 +338,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Similar(args) => similar::run(&cli.global, args),
         Command::Links(args) => links::run(&cli.global, args),
         Command::Facets(args) => facets::run(&cli.global, args),
+        Command::Compare(args) => compare::run(&cli.global, args),
         Command::Sections(args) => sections::run(&cli.global, args),
         Command::Cluster(args) => cluster::run(&cli.global, args),
         Command::Summarize(args) => summarize::run(&cli.global, args),

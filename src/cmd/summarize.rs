@@ -223,7 +223,7 @@ fn stored_items(
 
 /// The theme report `simsum cluster` saved; clustered again with the same settings (and
 /// saved) when it is missing or the index changed since.
-fn last_report(g: &super::Global, index: &dyn Store) -> anyhow::Result<ThemeReport> {
+pub(crate) fn last_report(g: &super::Global, index: &dyn Store) -> anyhow::Result<ThemeReport> {
     let saved = ThemeReport::load(index)?;
     let generation = index.generation()?;
     match saved {

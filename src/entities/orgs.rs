@@ -110,8 +110,8 @@ pub fn name_key(name: &str) -> String {
 }
 
 /// An acronym: one word of 2 to 10 letters and digits, starting with a letter, with at least
-/// two capitals and no lower-case letter but an optional plural `s` ("NGOs") or a short
-/// inner one ("MoU" is not one: two capitals, but it names no organisation either way).
+/// two capitals and no lower-case letter ("BCEG", "C20"; not "NGOs", "MoU" or a roman
+/// numeral such as "IV").
 pub fn acronym_like(word: &str) -> bool {
     let n = word.chars().count();
     let caps = word.chars().filter(|c| c.is_uppercase()).count();

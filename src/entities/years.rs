@@ -68,17 +68,17 @@ fn year_value(text: &str, t: &Token) -> Option<u16> {
     if !YEARS.contains(&y) {
         return None;
     }
-    let before = text[..t.start].chars().rev().take(2).collect::<Vec<_>>();
-    let after = text[t.end..].chars().take(2).collect::<Vec<_>>();
-    let digit_joined = |sep: Option<&char>, other: Option<&char>| {
-        matches!(sep, Some(',' | '.')) && other.is_some_and(char::is_ascii_digit)
+    let mut before = text[..t.start].chars().rev();
+    let mut after = text[t.end..].chars();
+    let (b0, b1) = (before.next(), before.next());
+    let (a0, a1) = (after.next(), after.next());
+    let digit_joined = |sep: Option<char>, other: Option<char>| {
+        matches!(sep, Some(',' | '.')) && other.is_some_and(|c| c.is_ascii_digit())
     };
-    if digit_joined(before.first(), before.get(1)) || digit_joined(after.first(), after.get(1)) {
+    if digit_joined(b0, b1) || digit_joined(a0, a1) {
         return None;
     }
-    if matches!(before.first(), Some('$' | '€' | '£' | '¥'))
-        || matches!(after.first(), Some('%'))
-    {
+    if matches!(b0, Some('$' | '€' | '£' | '¥')) || a0 == Some('%') {
         return None;
     }
     Some(y)
