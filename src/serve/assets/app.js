@@ -63,21 +63,58 @@
     p.appendChild(document.createTextNode(text.slice(at + best.text.length)));
     return p;
   }
-  function hitCard(h) {
+  // Entity filters of a search, as in the URL: {country: [...], org: [...], year: [...]}.
+  var KINDS = ['country', 'org', 'year'];
+  function filtersFrom(params) {
+    var f = {};
+    KINDS.forEach(function (k) { f[k] = (params.get(k) || '').split(',').filter(Boolean); });
+    return f;
+  }
+  function searchHash(q, level, f) {
+    var s = '#/search?q=' + encodeURIComponent(q) + '&level=' + level;
+    KINDS.forEach(function (k) { if (f && f[k] && f[k].length) s += '&' + k + '=' + encodeURIComponent(f[k].join(',')); });
+    return s;
+  }
+  function withFilter(f, kind, value, on) {
+    var g = {};
+    KINDS.forEach(function (k) { g[k] = (f[k] || []).filter(function (v) { return !(k === kind && v === value); }); });
+    if (on) g[kind].push(value);
+    return g;
+  }
+  // A hit's countries, organisations and years as chips; a chip filters the search by it.
+  function entityChips(e, link) {
+    if (!e) return null;
+    var list = e.countries.map(function (c) { return ['country', c.code, c.name]; })
+      .concat(e.organisations.map(function (o) { return ['org', o.acronym, o.acronym]; }))
+      .concat(e.years.map(function (y) { return ['year', String(y), String(y)]; }));
+    if (!list.length) return null;
+    return el('div', { 'class': 'chips' }, list.map(function (x) {
+      return el('a', { 'class': 'chip chip-' + x[0], href: link(x[0], x[1]), title: 'only results mentioning ' + x[2], text: x[2] });
+    }));
+  }
+  function hitCard(h, link) {
     return el('article', { 'class': 'card hit' }, [
       el('h3', {}, [el('span', { 'class': 'score', title: 'cosine similarity', text: h.score.toFixed(3) }),
         el('a', { href: '#/item/' + encodeURIComponent(h.id), text: h.id })]),
-      docLine(h.doc, h.section), highlighted(h.text, h.best_sentence)]);
+      docLine(h.doc, h.section), highlighted(h.text, h.best_sentence), link ? entityChips(h.entities, link) : null]);
   }
 
-  function search(q, level) {
+  function search(q, level, f) {
+    f = f || {};
     document.getElementById('q').value = q;
     document.getElementById('level').value = level;
     loading();
-    api('/v1/search', { method: 'POST', body: { query: q, level: level, k: 20 } }).then(function (r) {
-      var list = r.results.map(hitCard);
-      show([el('h2', { text: r.results.length + ' results for “' + q + '”' })].concat(
-        list.length ? list : [el('p', { 'class': 'muted', text: 'No results.' })]), q);
+    var filters = { country: f.country || [], org: f.org || [], year: (f.year || []).map(Number) };
+    var add = function (kind, value) { return searchHash(q, level, withFilter(f, kind, value, true)); };
+    api('/v1/search', { method: 'POST', body: { query: q, level: level, k: 20, filters: filters } }).then(function (r) {
+      var list = r.results.map(function (h) { return hitCard(h, add); });
+      var active = [];
+      KINDS.forEach(function (k) { (f[k] || []).forEach(function (v) {
+        active.push(el('a', { 'class': 'chip chip-' + k + ' on', href: searchHash(q, level, withFilter(f, k, v, false)), title: 'remove this filter', text: v + ' ×' }));
+      }); });
+      show([el('h2', { text: r.results.length + ' results for “' + q + '”' }),
+        active.length ? el('div', { 'class': 'chips', id: 'active-filters' }, active) : null].concat(
+        list.length ? list : [el('p', { 'class': 'muted', text: 'No results.' })]).filter(Boolean), q);
     }).catch(function (e) { show([err(e)]); });
   }
 
@@ -231,7 +268,7 @@
     var h = location.hash.replace(/^#\/?/, '');
     var q = h.indexOf('?'), path = q < 0 ? h : h.slice(0, q), params = new URLSearchParams(q < 0 ? '' : h.slice(q + 1));
     var parts = path.split('/'), rest = decodeURIComponent(parts.slice(1).join('/'));
-    if (parts[0] === 'search') search(params.get('q') || '', params.get('level') || 'initiative');
+    if (parts[0] === 'search') search(params.get('q') || '', params.get('level') || 'initiative', filtersFrom(params));
     else if (parts[0] === 'item') item(rest);
     else if (parts[0] === 'documents') documents();
     else if (parts[0] === 'doc') doc(rest);
