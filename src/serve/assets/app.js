@@ -126,7 +126,7 @@
       show([el('article', { 'class': 'card', id: 'item' }, [el('h2', { text: it.id }), docLine(it.doc, it.section),
           el('p', { 'class': 'text', text: it.text })]),
         el('h2', { text: 'Similar initiatives in other documents' })].concat(
-        sim.length ? sim.map(hitCard) : [el('p', { 'class': 'muted', text: 'None found.' })]), it.id);
+        sim.length ? sim.map(function (h) { return hitCard(h); }) : [el('p', { 'class': 'muted', text: 'None found.' })]), it.id);
     }).catch(function (e) { show([err(e)]); });
   }
 
