@@ -481,6 +481,7 @@ mod tests {
             since: Some("2023".into()),
             until: Some("2023-02".into()),
             glob: None,
+            entities: Default::default(),
         }
         .compile()
         .unwrap();
