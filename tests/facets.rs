@@ -429,7 +429,7 @@ fn similar_links_and_summarize_take_the_same_filters() {
     assert!(got.is_subset(&kenya) && !got.is_empty(), "{got:?} {kenya:?}");
     let links = json_output(run(
         idx.path(),
-        &["links", "--threshold", "-1", "--json", "--year", "2021"],
+        &["links", "--threshold=-1", "--json", "--year", "2021"],
     ));
     let year = mentioning(idx.path(), &["2021", "from 2020 to 2022"]);
     for l in links["links"].as_array().unwrap() {
@@ -585,7 +585,7 @@ fn compare_sorts_initiatives_into_shared_new_and_gone_with_counterparts() {
         .count();
     assert_eq!(n_a, items_a, "every initiative of A is shared or gone");
     // Everything is shared at threshold -1; date ranges name the same two sides.
-    let all = json_output(run(idx.path(), &["compare", a, b, "--threshold", "-1", "--json"]));
+    let all = json_output(run(idx.path(), &["compare", a, b, "--threshold=-1", "--json"]));
     assert!(all["new"].as_array().unwrap().is_empty() && all["gone"].as_array().unwrap().is_empty());
     let by_date = json_output(run(
         idx.path(),

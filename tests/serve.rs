@@ -761,7 +761,7 @@ fn entity_filters_and_facets_answer_what_the_cli_prints_and_bad_names_are_400() 
     let links = s.json("GET", "/v1/links?threshold=-1&year=2021", None);
     assert_eq!(
         links,
-        cli_json(HASH, dir.path(), &["links", "--threshold", "-1", "--year", "2021", "--json"])
+        cli_json(HASH, dir.path(), &["links", "--threshold=-1", "--year", "2021", "--json"])
     );
     for (method, path, body, needle) in [
         ("POST", "/v1/search", Some(r#"{"query": "x", "filters": {"country": ["Keyna"]}}"#), "Keyna"),
