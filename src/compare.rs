@@ -131,7 +131,12 @@ pub fn compare(
         let in_a: HashSet<&str> = a.items.iter().map(|i| i.id.as_str()).collect();
         let in_b: HashSet<&str> = b.items.iter().map(|i| i.id.as_str()).collect();
         for t in &report.themes {
-            let count = |side: &HashSet<&str>| t.members.iter().filter(|m| side.contains(m.as_str())).count();
+            let count = |side: &HashSet<&str>| {
+                t.members
+                    .iter()
+                    .filter(|m| side.contains(m.as_str()))
+                    .count()
+            };
             let entry = CompareTheme {
                 id: t.id,
                 title: t.title.clone(),
@@ -195,7 +200,10 @@ mod tests {
         assert!(r.glob.is_none());
         let open = parse_side("2023..").unwrap();
         assert_eq!((open.since.as_deref(), open.until), (Some("2023"), None));
-        assert_eq!(parse_side("report-iv*").unwrap().glob.as_deref(), Some("report-iv*"));
+        assert_eq!(
+            parse_side("report-iv*").unwrap().glob.as_deref(),
+            Some("report-iv*")
+        );
         assert!(parse_side("2022-13..").is_err());
     }
 }

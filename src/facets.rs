@@ -14,7 +14,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::answer::{CountryFacet, CountryRef, Entities, FacetsAnswer, OrgFacet, OrgRef, YearFacet};
+use crate::answer::{
+    CountryFacet, CountryRef, Entities, FacetsAnswer, OrgFacet, OrgRef, YearFacet,
+};
 use crate::entities::orgs::{acronym_like, name_key};
 use crate::entities::{
     self, gazetteer, parse_definition, Catalogue, Organisation, COUNTRY, ORG, ORG_DEF, ORG_NAME,
@@ -64,7 +66,11 @@ pub struct EntityFilter {
 
 impl EntityFilter {
     /// Checks what a user typed: countries by name, code or demonym, years as numbers.
-    pub fn parse(countries: &[String], orgs: &[String], years: &[String]) -> Result<Self, FacetError> {
+    pub fn parse(
+        countries: &[String],
+        orgs: &[String],
+        years: &[String],
+    ) -> Result<Self, FacetError> {
         Ok(Self {
             countries: countries
                 .iter()
@@ -150,7 +156,9 @@ fn resolve_org(
     let key = name_key(query);
     let named = !acronym_like(query.trim())
         && entities::orgs::is_org_name(query.trim())
-        && !store.tagged(level, ORG_NAME, std::slice::from_ref(&key))?.is_empty();
+        && !store
+            .tagged(level, ORG_NAME, std::slice::from_ref(&key))?
+            .is_empty();
     if named {
         return Ok(OrgValues {
             acronyms: Vec::new(),
@@ -205,9 +213,9 @@ pub fn allowed_keys(
     }
     let mut sets = sets.into_iter();
     let first = sets.next().unwrap_or_default();
-    Ok(Some(
-        sets.fold(first, |acc, s| acc.intersection(&s).copied().collect()),
-    ))
+    Ok(Some(sets.fold(first, |acc, s| {
+        acc.intersection(&s).copied().collect()
+    })))
 }
 
 /// Which facets to list.
@@ -332,7 +340,12 @@ impl<'a> EntityReader<'a> {
         let tags = self.store.tags_of(keys)?;
         Ok(keys
             .iter()
-            .map(|k| (*k, to_entities(tags.get(k).map_or(&[][..], Vec::as_slice), cat)))
+            .map(|k| {
+                (
+                    *k,
+                    to_entities(tags.get(k).map_or(&[][..], Vec::as_slice), cat),
+                )
+            })
             .collect())
     }
 
@@ -400,7 +413,10 @@ mod tests {
         assert_eq!(f.countries, ["AO", "MA", "GB"]);
         assert_eq!(f.years, [2021]);
         let e = EntityFilter::parse(&["Keyna".into()], &[], &[]).unwrap_err();
-        assert!(e.to_string().contains("`Keyna`") && e.to_string().contains("Kenya"), "{e}");
+        assert!(
+            e.to_string().contains("`Keyna`") && e.to_string().contains("Kenya"),
+            "{e}"
+        );
         for bad in ["21", "20211", "year", "1700"] {
             let e = EntityFilter::parse(&[], &[], &[bad.into()]).unwrap_err();
             assert!(e.to_string().contains(bad), "{e}");
@@ -437,6 +453,10 @@ mod tests {
     fn facet_kinds_parse() {
         assert_eq!("country".parse::<FacetKind>().unwrap(), FacetKind::Country);
         assert_eq!("org".parse::<FacetKind>().unwrap(), FacetKind::Org);
-        assert!("city".parse::<FacetKind>().unwrap_err().to_string().contains("city"));
+        assert!("city"
+            .parse::<FacetKind>()
+            .unwrap_err()
+            .to_string()
+            .contains("city"));
     }
 }

@@ -108,7 +108,12 @@ fn documents_line(t: &Theme) -> String {
 /// A theme's members per period as text bars, one period a line (`cluster --over`).
 fn over_bars(t: &Theme, indent: &str) -> String {
     let max = t.over.iter().map(|p| p.items).max().unwrap_or(0).max(1);
-    let width = t.over.iter().map(|p| p.period.chars().count()).max().unwrap_or(0);
+    let width = t
+        .over
+        .iter()
+        .map(|p| p.period.chars().count())
+        .max()
+        .unwrap_or(0);
     t.over
         .iter()
         .map(|p| {

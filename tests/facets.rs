@@ -89,7 +89,12 @@ fn paras(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
-fn update(w: &mut LocalWriter, docs: &[Document], dir: &Path, tagger: Option<Tagger>) -> simsum::store::UpdateStats {
+fn update(
+    w: &mut LocalWriter,
+    docs: &[Document],
+    dir: &Path,
+    tagger: Option<Tagger>,
+) -> simsum::store::UpdateStats {
     let opts = UpdateOptions {
         scope: vec![dir.to_path_buf()],
         tagger,
@@ -122,8 +127,17 @@ fn tags_are_stored_for_every_level_and_recomputed_only_for_changed_items() {
         &src,
         "report",
         &[
-            ("Training", paras(&["Workers were trained in Angola in 2021. The base grew.", "Engineers from Japan visited."])),
-            ("Culture", paras(&["The China Flower Association (CFA) built a garden. CFA won a prize."])),
+            (
+                "Training",
+                paras(&[
+                    "Workers were trained in Angola in 2021. The base grew.",
+                    "Engineers from Japan visited.",
+                ]),
+            ),
+            (
+                "Culture",
+                paras(&["The China Flower Association (CFA) built a garden. CFA won a prize."]),
+            ),
         ],
     )];
     let mut w = LocalWriter::open(&idx, &e.model_id(), e.dim(), false).unwrap();
@@ -141,7 +155,10 @@ fn tags_are_stored_for_every_level_and_recomputed_only_for_changed_items() {
     assert_eq!(values(store, "report#s0.p1:1", "country"), ["AO"]);
     assert_eq!(values(store, "report#s0", "country"), ["AO", "JP"]);
     assert_eq!(values(store, "report#s0.p1", "year"), ["2021"]);
-    assert_eq!(values(store, "report#s1.p1", "org-def"), ["CFA\tChina Flower Association"]);
+    assert_eq!(
+        values(store, "report#s1.p1", "org-def"),
+        ["CFA\tChina Flower Association"]
+    );
 
     // Nothing changed: nothing is tagged again.
     TAGGED.store(0, Ordering::SeqCst);
@@ -153,8 +170,17 @@ fn tags_are_stored_for_every_level_and_recomputed_only_for_changed_items() {
         &src,
         "report",
         &[
-            ("Training", paras(&["Workers were trained in Kenya in 2021. The base grew.", "Engineers from Japan visited."])),
-            ("Culture", paras(&["The China Flower Association (CFA) built a garden. CFA won a prize."])),
+            (
+                "Training",
+                paras(&[
+                    "Workers were trained in Kenya in 2021. The base grew.",
+                    "Engineers from Japan visited.",
+                ]),
+            ),
+            (
+                "Culture",
+                paras(&["The China Flower Association (CFA) built a garden. CFA won a prize."]),
+            ),
         ],
     )];
     TAGGED.store(0, Ordering::SeqCst);
@@ -177,7 +203,11 @@ fn a_store_without_tags_says_so_and_is_tagged_by_its_next_update_without_embeddi
     let (src, idx) = (tmp.path().join("src"), tmp.path().join("idx"));
     std::fs::create_dir_all(&src).unwrap();
     let e = HashEmbedder::new(32);
-    let docs = vec![doc(&src, "a", &[("One", paras(&["Schools opened in Kenya."]))])];
+    let docs = vec![doc(
+        &src,
+        "a",
+        &[("One", paras(&["Schools opened in Kenya."]))],
+    )];
     let mut w = LocalWriter::open(&idx, &e.model_id(), e.dim(), false).unwrap();
     update(&mut w, &docs, &src, None);
     assert!(!w.index().has_tags().unwrap());
@@ -199,7 +229,10 @@ fn a_store_without_tags_says_so_and_is_tagged_by_its_next_update_without_embeddi
     };
     let e2 = HashEmbedder::new(32);
     let searched = simsum::search::search(w.index(), &e2, "schools", &opts);
-    assert!(searched.unwrap_err().to_string().contains("keeps no entities"));
+    assert!(searched
+        .unwrap_err()
+        .to_string()
+        .contains("keeps no entities"));
 
     let stats = update(&mut w, &docs, &src, Some(simsum::entities::TAGGER));
     assert_eq!(stats.embedded, 0, "tagging needs no model");
@@ -262,7 +295,10 @@ fn a_filter_matching_few_items_gives_min_k_m_results_through_the_graph() {
     // The query is about school meals; the Kenyan clinics are far from it, yet all are found.
     let hits = search(10, &["KE"]);
     let ids: BTreeSet<&str> = hits.iter().map(|h| h.id.as_str()).collect();
-    assert_eq!(ids, BTreeSet::from(["big#s0.p8", "big#s0.p21", "big#s0.p46"]));
+    assert_eq!(
+        ids,
+        BTreeSet::from(["big#s0.p8", "big#s0.p21", "big#s0.p46"])
+    );
     assert_eq!(search(2, &["KE"]).len(), 2);
     assert_eq!(search(10, &[]).len(), 10);
     assert!(search(10, &["AO"]).is_empty(), "a country no item mentions");
@@ -292,8 +328,8 @@ fn words(text: &str) -> Vec<&str> {
 
 /// The non-boilerplate initiatives whose text has one of `needles` as a word or phrase.
 fn mentioning(index: &Path, needles: &[&str]) -> BTreeSet<String> {
-    let store = simsum::store::open(&simsum::store::StoreUrl::Dir(index.to_path_buf()), None)
-        .unwrap();
+    let store =
+        simsum::store::open(&simsum::store::StoreUrl::Dir(index.to_path_buf()), None).unwrap();
     store
         .items(Level::Initiative)
         .unwrap()
@@ -326,16 +362,25 @@ fn seed_filters_return_exactly_the_initiatives_that_mention_them() {
         (&["--country", "Kenya"], &["Kenya", "Kenyan", "Nairobi"]),
         (&["--country", "AO"], &["Angola"]),
         (&["--country", "Moroccan"], &["Moroccan", "Morocco"]),
-        (&["--country", "UK"], &["UK", "United Kingdom", "Britain", "Manchester"]),
+        (
+            &["--country", "UK"],
+            &["UK", "United Kingdom", "Britain", "Manchester"],
+        ),
         (&["--country", "Netherlands"], &["Netherlands"]),
         (&["--country", "thailand"], &["Thailand"]),
         (&["--country", "JPN"], &["Japan"]),
-        (&["--org", "CANGO"], &["CANGO", "China Association for NGO Cooperation"]),
+        (
+            &["--org", "CANGO"],
+            &["CANGO", "China Association for NGO Cooperation"],
+        ),
         // The long name also opens "... Group International (BCEGI)": only the acronym is a
         // safe needle here.
         (&["--org", "BCEG"], &["BCEG"]),
         (&["--year", "2021"], &["2021", "from 2020 to 2022"]),
-        (&["--country", "KE", "--country", "AO"], &["Kenya", "Kenyan", "Nairobi", "Angola"]),
+        (
+            &["--country", "KE", "--country", "AO"],
+            &["Kenya", "Kenyan", "Nairobi", "Angola"],
+        ),
     ];
     for (filter, needles) in cases {
         let mut args = vec!["search", "cooperation and training", "-k", "100", "--json"];
@@ -348,10 +393,15 @@ fn seed_filters_return_exactly_the_initiatives_that_mention_them() {
     // "BCEGI" is not "BCEG": the initiative about BCEGI's UK branch is not BCEG's.
     let bcegi = result_ids(&json_output(run(
         idx.path(),
-        &["search", "branches", "-k", "100", "--json", "--org", "BCEGI"],
+        &[
+            "search", "branches", "-k", "100", "--json", "--org", "BCEGI",
+        ],
     )));
     let bceg = mentioning(idx.path(), &["BCEG"]);
-    assert!(!bcegi.is_empty() && bcegi.is_disjoint(&bceg), "{bcegi:?} {bceg:?}");
+    assert!(
+        !bcegi.is_empty() && bcegi.is_disjoint(&bceg),
+        "{bcegi:?} {bceg:?}"
+    );
     // Filters combine: Kenya and 2021 (no initiative mentions both) is empty, not an error.
     let both = json_output(run(
         idx.path(),
@@ -365,7 +415,9 @@ fn seed_filters_return_exactly_the_initiatives_that_mention_them() {
     // And with --doc.
     let doc_and_year = json_output(run(
         idx.path(),
-        &["search", "x", "-k", "100", "--json", "--year", "2021", "--doc", "002*"],
+        &[
+            "search", "x", "-k", "100", "--json", "--year", "2021", "--doc", "002*",
+        ],
     ));
     assert!(result_ids(&doc_and_year)
         .iter()
@@ -378,7 +430,10 @@ fn k_smaller_than_the_matches_gives_k_results_and_hits_carry_their_entities() {
     let idx = seed_index();
     let year = mentioning(idx.path(), &["2021", "from 2020 to 2022"]);
     assert!(year.len() >= 3, "{year:?}");
-    let v = json_output(run(idx.path(), &["search", "x", "-k", "2", "--json", "--year", "2021"]));
+    let v = json_output(run(
+        idx.path(),
+        &["search", "x", "-k", "2", "--json", "--year", "2021"],
+    ));
     assert_eq!(v["results"].as_array().unwrap().len(), 2);
     for h in v["results"].as_array().unwrap() {
         let years = h["entities"]["years"].as_array().unwrap();
@@ -398,14 +453,20 @@ fn k_smaller_than_the_matches_gives_k_results_and_hits_carry_their_entities() {
         .iter()
         .map(|c| c["code"].as_str().unwrap())
         .collect();
-    assert!(codes.contains(&"KE") && codes.contains(&"IN") && codes.contains(&"PH"), "{codes:?}");
+    assert!(
+        codes.contains(&"KE") && codes.contains(&"IN") && codes.contains(&"PH"),
+        "{codes:?}"
+    );
     let orgs: Vec<&str> = kenyan["entities"]["organisations"]
         .as_array()
         .unwrap()
         .iter()
         .map(|o| o["acronym"].as_str().unwrap())
         .collect();
-    assert!(orgs.contains(&"BCEG") && orgs.contains(&"SIFANG"), "{orgs:?}");
+    assert!(
+        orgs.contains(&"BCEG") && orgs.contains(&"SIFANG"),
+        "{orgs:?}"
+    );
 }
 
 #[test]
@@ -413,7 +474,10 @@ fn similar_links_and_summarize_take_the_same_filters() {
     let idx = seed_index();
     let kenya = mentioning(idx.path(), &["Kenya", "Kenyan", "Nairobi"]);
     // An item about something else, so that Kenya's items are all candidates.
-    let any = json_output(run(idx.path(), &["search", "training", "-k", "50", "--json"]));
+    let any = json_output(run(
+        idx.path(),
+        &["search", "training", "-k", "50", "--json"],
+    ));
     let id = any["results"]
         .as_array()
         .unwrap()
@@ -426,7 +490,10 @@ fn similar_links_and_summarize_take_the_same_filters() {
         &["similar", &id, "-k", "50", "--json", "--country", "KE"],
     ));
     let got = result_ids(&sim);
-    assert!(got.is_subset(&kenya) && !got.is_empty(), "{got:?} {kenya:?}");
+    assert!(
+        got.is_subset(&kenya) && !got.is_empty(),
+        "{got:?} {kenya:?}"
+    );
     let links = json_output(run(
         idx.path(),
         &["links", "--threshold=-1", "--json", "--year", "2021"],
@@ -440,7 +507,14 @@ fn similar_links_and_summarize_take_the_same_filters() {
     }
     let sum = json_output(run(
         idx.path(),
-        &["summarize", "--query", "training", "--json", "--country", "Angola"],
+        &[
+            "summarize",
+            "--query",
+            "training",
+            "--json",
+            "--country",
+            "Angola",
+        ],
     ));
     let angola = mentioning(idx.path(), &["Angola"]);
     for s in sum["summary"].as_array().unwrap() {
@@ -484,7 +558,10 @@ fn facets_count_items_and_documents_most_frequent_first() {
         mentioning(idx.path(), &["Kenya", "Kenyan", "Nairobi"]).len()
     );
     assert_eq!(ke["documents"], 1);
-    let items: Vec<u64> = countries.iter().map(|c| c["items"].as_u64().unwrap()).collect();
+    let items: Vec<u64> = countries
+        .iter()
+        .map(|c| c["items"].as_u64().unwrap())
+        .collect();
     assert!(items.windows(2).all(|w| w[0] >= w[1]), "{items:?}");
     let cango = find(&v["organisations"], "acronym", "CANGO".into());
     assert_eq!(cango["name"], "China Association for NGO Cooperation");
@@ -497,7 +574,10 @@ fn facets_count_items_and_documents_most_frequent_first() {
     let text = run(idx.path(), &["facets"]);
     assert!(text.status.success());
     let text = String::from_utf8_lossy(&text.stdout);
-    assert!(text.contains("Kenya") && text.contains("CANGO") && text.contains("2021"), "{text}");
+    assert!(
+        text.contains("Kenya") && text.contains("CANGO") && text.contains("2021"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -516,14 +596,30 @@ fn cluster_over_periods_counts_each_themes_members_and_filters_apply() {
         let sum: u64 = over.iter().map(|p| p["items"].as_u64().unwrap()).sum();
         assert_eq!(sum, t["size"].as_u64().unwrap(), "{t}");
     }
-    let by_year = json_output(run(idx.path(), &["cluster", "--no-model", "--json", "--over", "year"]));
+    let by_year = json_output(run(
+        idx.path(),
+        &["cluster", "--no-model", "--json", "--over", "year"],
+    ));
     for t in by_year["themes"].as_array().unwrap() {
         assert_eq!(t["over"][0]["period"], "2023");
         assert_eq!(t["over"][0]["items"], t["size"]);
     }
-    let html = run(idx.path(), &["cluster", "--no-model", "--format", "html", "--over", "month"]);
+    let html = run(
+        idx.path(),
+        &[
+            "cluster",
+            "--no-model",
+            "--format",
+            "html",
+            "--over",
+            "month",
+        ],
+    );
     assert!(String::from_utf8_lossy(&html.stdout).contains("class=\"over\""));
-    let md = run(idx.path(), &["cluster", "--no-model", "--format", "md", "--over", "month"]);
+    let md = run(
+        idx.path(),
+        &["cluster", "--no-model", "--format", "md", "--over", "month"],
+    );
     assert!(String::from_utf8_lossy(&md.stdout).contains("**Over time**"));
     let bad = run(idx.path(), &["cluster", "--over", "week"]);
     assert_eq!(bad.status.code(), Some(2));
@@ -532,7 +628,15 @@ fn cluster_over_periods_counts_each_themes_members_and_filters_apply() {
     let year = mentioning(idx.path(), &["2021", "from 2020 to 2022"]);
     let filtered = json_output(run(
         idx.path(),
-        &["cluster", "--no-model", "--json", "--year", "2021", "--min-size", "2"],
+        &[
+            "cluster",
+            "--no-model",
+            "--json",
+            "--year",
+            "2021",
+            "--min-size",
+            "2",
+        ],
     ));
     let mut seen = 0;
     for t in filtered["themes"].as_array().unwrap() {
@@ -552,14 +656,24 @@ fn cluster_over_periods_counts_each_themes_members_and_filters_apply() {
 fn compare_sorts_initiatives_into_shared_new_and_gone_with_counterparts() {
     let idx = seed_index();
     let doc_ids: Vec<String> = {
-        let store =
-            simsum::store::open(&simsum::store::StoreUrl::Dir(idx.path().to_path_buf()), None)
-                .unwrap();
-        store.documents().unwrap().into_iter().map(|d| d.id).collect()
+        let store = simsum::store::open(
+            &simsum::store::StoreUrl::Dir(idx.path().to_path_buf()),
+            None,
+        )
+        .unwrap();
+        store
+            .documents()
+            .unwrap()
+            .into_iter()
+            .map(|d| d.id)
+            .collect()
     };
     assert_eq!(doc_ids.len(), 2);
     let (a, b) = (&doc_ids[0], &doc_ids[1]);
-    let v = json_output(run(idx.path(), &["compare", a, b, "--threshold", "0.5", "--json"]));
+    let v = json_output(run(
+        idx.path(),
+        &["compare", a, b, "--threshold", "0.5", "--json"],
+    ));
     assert_eq!(v["a_documents"], serde_json::json!([a]));
     for c in v["new"].as_array().unwrap() {
         assert!(c["item"]["doc"]["id"] == b.as_str(), "{c}");
@@ -575,8 +689,11 @@ fn compare_sorts_initiatives_into_shared_new_and_gone_with_counterparts() {
         assert!(c["score"].as_f64().unwrap() >= 0.5);
     }
     let n_a = v["shared"].as_array().unwrap().len() + v["gone"].as_array().unwrap().len();
-    let store = simsum::store::open(&simsum::store::StoreUrl::Dir(idx.path().to_path_buf()), None)
-        .unwrap();
+    let store = simsum::store::open(
+        &simsum::store::StoreUrl::Dir(idx.path().to_path_buf()),
+        None,
+    )
+    .unwrap();
     let items_a = store
         .items(Level::Initiative)
         .unwrap()
@@ -585,11 +702,23 @@ fn compare_sorts_initiatives_into_shared_new_and_gone_with_counterparts() {
         .count();
     assert_eq!(n_a, items_a, "every initiative of A is shared or gone");
     // Everything is shared at threshold -1; date ranges name the same two sides.
-    let all = json_output(run(idx.path(), &["compare", a, b, "--threshold=-1", "--json"]));
-    assert!(all["new"].as_array().unwrap().is_empty() && all["gone"].as_array().unwrap().is_empty());
+    let all = json_output(run(
+        idx.path(),
+        &["compare", a, b, "--threshold=-1", "--json"],
+    ));
+    assert!(
+        all["new"].as_array().unwrap().is_empty() && all["gone"].as_array().unwrap().is_empty()
+    );
     let by_date = json_output(run(
         idx.path(),
-        &["compare", "..2023-01-29", "2023-01-30..", "--threshold", "0.5", "--json"],
+        &[
+            "compare",
+            "..2023-01-29",
+            "2023-01-30..",
+            "--threshold",
+            "0.5",
+            "--json",
+        ],
     ));
     assert_eq!(by_date["new"], v["new"]);
     assert_eq!(by_date["a_documents"], v["a_documents"]);

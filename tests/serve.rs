@@ -740,7 +740,17 @@ fn entity_filters_and_facets_answer_what_the_cli_prints_and_bad_names_are_400() 
     let cli = cli_json(
         HASH,
         dir.path(),
-        &["search", q, "-k", "20", "--json", "--country", "KE", "--country", "Angolan"],
+        &[
+            "search",
+            q,
+            "-k",
+            "20",
+            "--json",
+            "--country",
+            "KE",
+            "--country",
+            "Angolan",
+        ],
     );
     assert_eq!(api, cli);
     assert!(!api["results"].as_array().unwrap().is_empty());
@@ -761,16 +771,45 @@ fn entity_filters_and_facets_answer_what_the_cli_prints_and_bad_names_are_400() 
     let links = s.json("GET", "/v1/links?threshold=-1&year=2021", None);
     assert_eq!(
         links,
-        cli_json(HASH, dir.path(), &["links", "--threshold=-1", "--year", "2021", "--json"])
+        cli_json(
+            HASH,
+            dir.path(),
+            &["links", "--threshold=-1", "--year", "2021", "--json"]
+        )
     );
     for (method, path, body, needle) in [
-        ("POST", "/v1/search", Some(r#"{"query": "x", "filters": {"country": ["Keyna"]}}"#), "Keyna"),
-        ("POST", "/v1/search", Some(r#"{"query": "x", "filters": {"org": ["NOPE"]}}"#), "NOPE"),
-        ("POST", "/v1/search", Some(r#"{"query": "x", "filters": {"year": [1700]}}"#), "1700"),
-        ("POST", "/v1/search", Some(r#"{"query": "x", "filters": {"city": ["Rome"]}}"#), "city"),
+        (
+            "POST",
+            "/v1/search",
+            Some(r#"{"query": "x", "filters": {"country": ["Keyna"]}}"#),
+            "Keyna",
+        ),
+        (
+            "POST",
+            "/v1/search",
+            Some(r#"{"query": "x", "filters": {"org": ["NOPE"]}}"#),
+            "NOPE",
+        ),
+        (
+            "POST",
+            "/v1/search",
+            Some(r#"{"query": "x", "filters": {"year": [1700]}}"#),
+            "1700",
+        ),
+        (
+            "POST",
+            "/v1/search",
+            Some(r#"{"query": "x", "filters": {"city": ["Rome"]}}"#),
+            "city",
+        ),
         ("GET", "/v1/links?country=Atlantis", None, "Atlantis"),
         ("GET", "/v1/facets?kind=city", None, "city"),
-        ("POST", "/v1/summarize", Some(r#"{"query": "x", "filters": {"org": ["NOPE"]}}"#), "NOPE"),
+        (
+            "POST",
+            "/v1/summarize",
+            Some(r#"{"query": "x", "filters": {"org": ["NOPE"]}}"#),
+            "NOPE",
+        ),
     ] {
         let r = s.call(method, path, body);
         assert_eq!(r.status, 400, "{method} {path}: {}", r.body);

@@ -12,9 +12,9 @@
 
 mod graph;
 pub mod indexed;
-pub mod over;
 pub mod labels;
 pub mod layout;
+pub mod over;
 
 use std::collections::HashMap;
 

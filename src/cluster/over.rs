@@ -27,7 +27,9 @@ impl std::str::FromStr for Over {
             "year" => Ok(Self::Year),
             "month" => Ok(Self::Month),
             "document" => Ok(Self::Document),
-            other => Err(format!("unknown period `{other}`: use year, month or document")),
+            other => Err(format!(
+                "unknown period `{other}`: use year, month or document"
+            )),
         }
     }
 }

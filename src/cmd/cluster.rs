@@ -109,7 +109,14 @@ pub fn run(g: &super::Global, a: ClusterArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     let keep = simsum::facets::allowed_keys(index.as_ref(), a.level, &a.entities.filter())?;
-    let mut t = themes_of(g, index.as_ref(), a.level, &params, a.no_model, keep.as_ref())?;
+    let mut t = themes_of(
+        g,
+        index.as_ref(),
+        a.level,
+        &params,
+        a.no_model,
+        keep.as_ref(),
+    )?;
     if let Some(over) = a.over {
         simsum::cluster::over::count_over(index.as_ref(), &mut t.report, a.level, over)?;
     }

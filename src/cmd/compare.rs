@@ -61,7 +61,14 @@ pub fn run(g: &super::Global, a: CompareArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|t| format!("#{} {} ({} / {})", t.id, t.title, t.a, t.b))
             .collect();
-        format!("{title}: {}", if names.is_empty() { "none".into() } else { names.join("; ") })
+        format!(
+            "{title}: {}",
+            if names.is_empty() {
+                "none".into()
+            } else {
+                names.join("; ")
+            }
+        )
     };
     writeln!(out, "{}", themes("themes shared", &answer.themes_shared))?;
     writeln!(out, "{}", themes("themes new", &answer.themes_new))?;

@@ -59,7 +59,8 @@ pub struct FacetsArgs {
 }
 
 fn kind_value(s: &str) -> Result<FacetKind, String> {
-    s.parse().map_err(|e: simsum::facets::FacetError| e.to_string())
+    s.parse()
+        .map_err(|e: simsum::facets::FacetError| e.to_string())
 }
 
 /// Runs `simsum facets`.
@@ -75,14 +76,22 @@ pub fn run(g: &super::Global, a: FacetsArgs) -> anyhow::Result<ExitCode> {
     if wants(FacetKind::Country) {
         writeln!(out, "countries ({} items, documents)", a.level)?;
         for c in &answer.countries {
-            writeln!(out, "  {:<4} {:<32} {:>6} {:>5}", c.code, c.name, c.items, c.documents)?;
+            writeln!(
+                out,
+                "  {:<4} {:<32} {:>6} {:>5}",
+                c.code, c.name, c.items, c.documents
+            )?;
         }
     }
     if wants(FacetKind::Org) {
         writeln!(out, "organisations")?;
         for o in &answer.organisations {
             let name = super::search::trim(&o.name, 50);
-            writeln!(out, "  {:<10} {:<50} {:>6} {:>5}", o.acronym, name, o.items, o.documents)?;
+            writeln!(
+                out,
+                "  {:<10} {:<50} {:>6} {:>5}",
+                o.acronym, name, o.items, o.documents
+            )?;
         }
     }
     if wants(FacetKind::Year) {

@@ -46,16 +46,7 @@ const TURKEY_THE_BIRD: &[&str] = &[
 ];
 /// Words before a demonym that make it a language ("in French", "speaks Spanish").
 const LANGUAGE_BEFORE: &[&str] = &[
-    "in",
-    "into",
-    "speak",
-    "speaks",
-    "spoke",
-    "speaking",
-    "learn",
-    "learning",
-    "taught",
-    "fluent",
+    "in", "into", "speak", "speaks", "spoke", "speaking", "learn", "learning", "taught", "fluent",
 ];
 /// Words after a demonym that make it a language ("French-speaking", "Chinese subtitles").
 const LANGUAGE_AFTER: &[&str] = &[
@@ -70,9 +61,35 @@ const LANGUAGE_AFTER: &[&str] = &[
 ];
 /// Capitalised words before a person-like name that do not make it a person.
 const NOT_A_FIRST_NAME: &[&str] = &[
-    "In", "From", "To", "Of", "And", "The", "For", "With", "By", "At", "On", "Both", "Across",
-    "Between", "Like", "Including", "Visit", "Visiting", "Lake", "Republic", "Kingdom", "Hashemite",
-    "Neighbouring", "Neighboring", "Northern", "Southern", "Eastern", "Western", "Central",
+    "In",
+    "From",
+    "To",
+    "Of",
+    "And",
+    "The",
+    "For",
+    "With",
+    "By",
+    "At",
+    "On",
+    "Both",
+    "Across",
+    "Between",
+    "Like",
+    "Including",
+    "Visit",
+    "Visiting",
+    "Lake",
+    "Republic",
+    "Kingdom",
+    "Hashemite",
+    "Neighbouring",
+    "Neighboring",
+    "Northern",
+    "Southern",
+    "Eastern",
+    "Western",
+    "Central",
 ];
 
 /// Countries mentioned in `text`, in order of appearance (a country may appear several times).
@@ -137,7 +154,8 @@ fn keep(text: &str, tokens: &[Token], i: usize, n: usize, phrase: &Phrase) -> bo
         }
     }
     if word == "Georgia" && n == 1 {
-        let near = |t: Option<&Token>| t.is_some_and(|t| US_STATE_CONTEXT.contains(&t.word.as_str()));
+        let near =
+            |t: Option<&Token>| t.is_some_and(|t| US_STATE_CONTEXT.contains(&t.word.as_str()));
         if near(prev) || near(next) || state_of(tokens, i) {
             return false;
         }
@@ -213,7 +231,10 @@ mod tests {
         assert_eq!(codes("the Republic of Kenya"), ["KE"]);
         assert_eq!(codes("Floriade Expo 2022 in the Netherlands"), ["NL"]);
         assert_eq!(codes("Thailand and Singapore"), ["TH", "SG"]);
-        assert_eq!(codes("Côte d'Ivoire, Cote d’Ivoire and Ivory Coast"), ["CI"]);
+        assert_eq!(
+            codes("Côte d'Ivoire, Cote d’Ivoire and Ivory Coast"),
+            ["CI"]
+        );
         assert_eq!(codes("Türkiye (Turkiye)"), ["TR"]);
         assert_eq!(codes("KENYA: FLOODS"), ["KE"]);
     }
@@ -248,7 +269,10 @@ mod tests {
 
     #[test]
     fn a_country_inside_an_organisations_name_is_still_the_country() {
-        assert_eq!(codes("China Association for NGO Cooperation (CANGO)"), ["CN"]);
+        assert_eq!(
+            codes("China Association for NGO Cooperation (CANGO)"),
+            ["CN"]
+        );
         assert_eq!(codes("the Bank of China"), ["CN"]);
         assert_eq!(codes("Beijing Construction Engineering Group"), ["CN"]);
         assert_eq!(codes("China-EU Economic and Trade B2B Meeting"), ["CN"]);

@@ -321,7 +321,10 @@ fn parse_countries(text: &str) -> Result<(Vec<Country>, Vec<(usize, Candidate)>)
         push(f[2].to_string(), NameKind::Name);
         push(f[3].to_string(), NameKind::Name);
         // Inverted ISO forms ("Korea, Republic of") never occur in running text.
-        for name in f[4].split('|').filter(|x| !x.is_empty() && !x.contains(',')) {
+        for name in f[4]
+            .split('|')
+            .filter(|x| !x.is_empty() && !x.contains(','))
+        {
             push(name.to_string(), NameKind::Name);
         }
         for d in list(f[5]) {
@@ -405,9 +408,7 @@ pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, &cb) in b.iter().enumerate() {
             let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb))
-                .min(row[j] + 1)
-                .min(cur + 1);
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
             prev = cur;
         }
     }

@@ -41,19 +41,89 @@ pub struct OrgMentions {
 
 /// Words that make a long form an organisation's name.
 const ORG_HEADS: &[&str] = &[
-    "Association", "Associations", "Organization", "Organisation", "Council", "Group", "Company",
-    "Co", "Ltd", "Limited", "Inc", "LLC", "PLC", "Plc", "GmbH", "AG", "Corporation", "Corp",
-    "Bank", "Fund", "Agency", "Institute", "Institution", "University", "College", "Academy",
-    "Society", "Federation", "Union", "Chamber", "Commission", "Committee", "Ministry",
-    "Department", "Office", "Bureau", "Authority", "Foundation", "Alliance", "Network", "Centre",
-    "Center", "Forum", "Party", "Board", "League", "Trust", "Club", "Coalition", "Partnership",
-    "Consortium", "Holding", "Holdings", "Administration", "Secretariat", "Assembly",
-    "Parliament", "Court", "Enterprise", "Enterprises", "Industries", "Cooperative",
-    "Programme", "Army", "Police", "TV", "Television", "Radio", "News", "Media", "Press",
-    "Brokers", "Airlines", "Airways", "School", "Hospital", "Museum", "Technologies",
+    "Association",
+    "Associations",
+    "Organization",
+    "Organisation",
+    "Council",
+    "Group",
+    "Company",
+    "Co",
+    "Ltd",
+    "Limited",
+    "Inc",
+    "LLC",
+    "PLC",
+    "Plc",
+    "GmbH",
+    "AG",
+    "Corporation",
+    "Corp",
+    "Bank",
+    "Fund",
+    "Agency",
+    "Institute",
+    "Institution",
+    "University",
+    "College",
+    "Academy",
+    "Society",
+    "Federation",
+    "Union",
+    "Chamber",
+    "Commission",
+    "Committee",
+    "Ministry",
+    "Department",
+    "Office",
+    "Bureau",
+    "Authority",
+    "Foundation",
+    "Alliance",
+    "Network",
+    "Centre",
+    "Center",
+    "Forum",
+    "Party",
+    "Board",
+    "League",
+    "Trust",
+    "Club",
+    "Coalition",
+    "Partnership",
+    "Consortium",
+    "Holding",
+    "Holdings",
+    "Administration",
+    "Secretariat",
+    "Assembly",
+    "Parliament",
+    "Court",
+    "Enterprise",
+    "Enterprises",
+    "Industries",
+    "Cooperative",
+    "Programme",
+    "Army",
+    "Police",
+    "TV",
+    "Television",
+    "Radio",
+    "News",
+    "Media",
+    "Press",
+    "Brokers",
+    "Airlines",
+    "Airways",
+    "School",
+    "Hospital",
+    "Museum",
+    "Technologies",
 ];
 /// Lower-case words allowed inside a name ("China Association for NGO Cooperation").
-const CONNECTORS: &[&str] = &["of", "for", "and", "the", "in", "on", "de", "du", "des", "la", "&"];
+const CONNECTORS: &[&str] = &[
+    "of", "for", "and", "the", "in", "on", "de", "du", "des", "la", "&",
+];
 /// Capitalised words that do not start a name ("The China Electricity Council").
 const NOT_A_NAME_START: &[&str] = &[
     "The", "A", "An", "In", "On", "At", "For", "During", "By", "With", "From", "To", "And", "Of",
@@ -351,7 +421,10 @@ impl Catalogue {
         let mut orgs: Vec<Organisation> = Vec::new();
         for d in definitions {
             let key = name_key(&d.name);
-            if !orgs.iter().any(|o| o.acronym == d.acronym && o.key() == key) {
+            if !orgs
+                .iter()
+                .any(|o| o.acronym == d.acronym && o.key() == key)
+            {
                 orgs.push(Organisation {
                     acronym: d.acronym,
                     name: d.name,
@@ -384,7 +457,10 @@ impl Catalogue {
             .iter()
             .flat_map(|o| {
                 [
-                    (edit_distance(&q, &o.acronym.to_lowercase()), o.acronym.clone()),
+                    (
+                        edit_distance(&q, &o.acronym.to_lowercase()),
+                        o.acronym.clone(),
+                    ),
                     (edit_distance(&q, &o.key()), o.name.clone()),
                 ]
             })
@@ -453,11 +529,17 @@ mod tests {
         );
         assert_eq!(
             defs("StarTimes, Beijing GeoEnviron Engineering & Technology, Inc (BGE), and"),
-            [pair("BGE", "Beijing GeoEnviron Engineering & Technology, Inc")]
+            [pair(
+                "BGE",
+                "Beijing GeoEnviron Engineering & Technology, Inc"
+            )]
         );
         assert_eq!(
             defs("including Beijing Capital Development Holding (Group) Co., Ltd. (BCDH), Capital"),
-            [pair("BCDH", "Beijing Capital Development Holding (Group) Co., Ltd.")]
+            [pair(
+                "BCDH",
+                "Beijing Capital Development Holding (Group) Co., Ltd."
+            )]
         );
     }
 
@@ -475,7 +557,10 @@ mod tests {
 
     #[test]
     fn things_that_are_not_organisations_are_not_defined() {
-        assert!(defs("Phase II of the Advanced Distribution Management System (ADMS) project").is_empty());
+        assert!(
+            defs("Phase II of the Advanced Distribution Management System (ADMS) project")
+                .is_empty()
+        );
         assert!(defs("the Belt and Road Initiative (BRI)").is_empty());
         assert!(defs("traditional Chinese medicine (TCM) and healthcare").is_empty());
         assert!(defs("Beijing's People-to-People Diplomacy (III): National").is_empty());
@@ -494,10 +579,16 @@ mod tests {
     #[test]
     fn names_are_found_without_their_acronym() {
         let m = find_orgs("Designed by China Flower Association, the garden won.");
-        assert!(m.names.contains(&"china flower association".to_string()), "{:?}", m.names);
+        assert!(
+            m.names.contains(&"china flower association".to_string()),
+            "{:?}",
+            m.names
+        );
         assert!(m.names.contains(&"flower association".to_string()));
         let m = find_orgs("Beijing Construction Engineering Group International has grown.");
-        assert!(!m.names.contains(&name_key("Beijing Construction Engineering Group")));
+        assert!(!m
+            .names
+            .contains(&name_key("Beijing Construction Engineering Group")));
         let m = find_orgs("The DAJIUXING platform sponsored by Jiang Tai is available");
         assert!(m.names.contains(&"jiang tai".to_string()), "{:?}", m.names);
     }
@@ -517,9 +608,15 @@ mod tests {
         assert_eq!(bceg.len(), 1);
         assert_eq!(bceg[0].name, "Beijing Construction Engineering Group");
         assert_eq!(cat.resolve("bceg").len(), 1);
-        assert_eq!(cat.resolve("beijing construction engineering group")[0].acronym, "BCEG");
+        assert_eq!(
+            cat.resolve("beijing construction engineering group")[0].acronym,
+            "BCEG"
+        );
         assert_eq!(cat.resolve("BCEGI")[0].acronym, "BCEGI");
         assert!(cat.resolve("CANGO").is_empty());
-        assert_eq!(cat.suggest("BCGE").first().map(String::as_str), Some("BCEG"));
+        assert_eq!(
+            cat.suggest("BCGE").first().map(String::as_str),
+            Some("BCEG")
+        );
     }
 }

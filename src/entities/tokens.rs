@@ -128,7 +128,17 @@ mod tests {
     fn hyphens_split_apostrophes_stay_possessives_go() {
         assert_eq!(
             words("Kenya's N'Djamena-based Côte d’Ivoire, China-EU 2,000"),
-            ["Kenya", "N'Djamena", "based", "Côte", "d'Ivoire", "China", "EU", "2", "000"]
+            [
+                "Kenya",
+                "N'Djamena",
+                "based",
+                "Côte",
+                "d'Ivoire",
+                "China",
+                "EU",
+                "2",
+                "000"
+            ]
         );
     }
 

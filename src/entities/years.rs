@@ -15,19 +15,65 @@ const MAX_RANGE: u16 = 50;
 
 /// Words before a number that make it a year.
 const CUES: &[&str] = &[
-    "in", "since", "from", "to", "until", "till", "by", "of", "during", "between", "and",
-    "year", "years", "fiscal", "fy", "early", "late", "mid", "before", "after", "through",
-    "circa", "spring", "summer", "autumn", "fall", "winter", "january", "february", "march",
-    "april", "may", "june", "july", "august", "september", "october", "november", "december",
-    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "in",
+    "since",
+    "from",
+    "to",
+    "until",
+    "till",
+    "by",
+    "of",
+    "during",
+    "between",
+    "and",
+    "year",
+    "years",
+    "fiscal",
+    "fy",
+    "early",
+    "late",
+    "mid",
+    "before",
+    "after",
+    "through",
+    "circa",
+    "spring",
+    "summer",
+    "autumn",
+    "fall",
+    "winter",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
 ];
 
 /// Lower-case words after a number that leave it a year ("2021 saw", "2022 and").
 const FOLLOWERS: &[&str] = &[
-    "and", "to", "or", "the", "a", "an", "was", "were", "is", "are", "has", "had", "have",
-    "saw", "when", "as", "in", "on", "at", "for", "with", "while", "after", "before",
-    "through", "onwards", "onward", "until", "till", "marks", "marked", "will", "would", "also",
-    "it", "its", "we", "they", "this", "that", "which", "where", "alone", "edition", "report",
+    "and", "to", "or", "the", "a", "an", "was", "were", "is", "are", "has", "had", "have", "saw",
+    "when", "as", "in", "on", "at", "for", "with", "while", "after", "before", "through",
+    "onwards", "onward", "until", "till", "marks", "marked", "will", "would", "also", "it", "its",
+    "we", "they", "this", "that", "which", "where", "alone", "edition", "report",
 ];
 
 /// The years `text` mentions, ascending, each once.
@@ -46,9 +92,9 @@ pub fn find_years(text: &str) -> Vec<u16> {
             }
             continue;
         }
-        let second_of_range = i > 0 && year_value(text, &tokens[i - 1]).is_some_and(|p| {
-            range_end(text, &tokens, i - 1, p) == Some(y)
-        });
+        let second_of_range = i > 0
+            && year_value(text, &tokens[i - 1])
+                .is_some_and(|p| range_end(text, &tokens, i - 1, p) == Some(y));
         if second_of_range || is_year_here(text, &tokens, i) {
             years.push(y);
         }
@@ -101,9 +147,8 @@ fn range_end(text: &str, tokens: &[Token], i: usize, y: u16) -> Option<u16> {
         return end_at(next);
     }
     let word = next.word.to_lowercase();
-    let joined_by_and = word == "and"
-        && i > 0
-        && tokens[i - 1].word.eq_ignore_ascii_case("between");
+    let joined_by_and =
+        word == "and" && i > 0 && tokens[i - 1].word.eq_ignore_ascii_case("between");
     if (matches!(word.as_str(), "to" | "until" | "till" | "through") || joined_by_and)
         && between.is_empty()
     {

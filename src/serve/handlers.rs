@@ -14,7 +14,9 @@ use base64::Engine as _;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::api::{EmbeddingsRequest, FacetsQuery, Filters, LinksQuery, SearchRequest, SimilarQuery};
+use super::api::{
+    EmbeddingsRequest, FacetsQuery, Filters, LinksQuery, SearchRequest, SimilarQuery,
+};
 use super::error::{rejection, ApiError};
 use super::queue::Submit;
 use super::AppState;
@@ -333,7 +335,11 @@ pub async fn facets(State(state): S, ApiQuery(q): ApiQuery<FacetsQuery>) -> ApiR
     let st = state.clone();
     blocking(move || {
         let h = st.store();
-        Ok(answer(&crate::facets::facets(h.store.as_ref(), level, kind)?))
+        Ok(answer(&crate::facets::facets(
+            h.store.as_ref(),
+            level,
+            kind,
+        )?))
     })
     .await
 }

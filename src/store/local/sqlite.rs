@@ -735,11 +735,7 @@ impl Db {
 /// items leaves the store marked as keeping no tags.
 fn write_tags(tx: &Connection, path: &Path, c: &Commit<'_>) -> Result<(), StoreError> {
     let err = |e| db_err(path, e);
-    let wrote = c.rebuild
-        || c
-            .writes
-            .iter()
-            .any(|w| !matches!(w, ItemWrite::Meta(_)));
+    let wrote = c.rebuild || c.writes.iter().any(|w| !matches!(w, ItemWrite::Meta(_)));
     let Some(tagger) = c.tagger else {
         if wrote {
             tx.execute("DELETE FROM meta WHERE key = 'tagger'", [])
