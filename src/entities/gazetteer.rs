@@ -200,7 +200,7 @@ impl Gazetteer {
             add(b, None, NameKind::Name);
         }
         for list in phrases.values_mut() {
-            list.sort_by(|a, b| b.words.len().cmp(&a.words.len()));
+            list.sort_by_key(|p| std::cmp::Reverse(p.words.len()));
             list.dedup();
         }
         Self {
@@ -281,7 +281,10 @@ fn data_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
 }
 
 /// Countries and their names, demonyms and capitals from countries.tsv.
-fn parse_countries(text: &str) -> Result<(Vec<Country>, Vec<(usize, Candidate)>), String> {
+/// Countries, and each name with the index of its country.
+type ParsedCountries = (Vec<Country>, Vec<(usize, Candidate)>);
+
+fn parse_countries(text: &str) -> Result<ParsedCountries, String> {
     let mut countries = Vec::new();
     let mut names = Vec::new();
     for (n, line) in data_lines(text) {
