@@ -260,6 +260,16 @@ pub struct CopyStats {
 /// embedding: documents are rebuilt from their stored sections, initiatives and sentences, and
 /// every text gets its stored vector back. Documents in `to` that `from` lacks are kept.
 pub fn copy(from: &dyn Store, to: &mut dyn StoreWriter) -> Result<CopyStats, StoreError> {
+    copy_tagged(from, to, None)
+}
+
+/// [`copy`], tagging the copied items with `tagger` (their entities are made again from the
+/// text: a store keeps tags as data it does not interpret, so they are not read back).
+pub fn copy_tagged(
+    from: &dyn Store,
+    to: &mut dyn StoreWriter,
+    tagger: Option<super::Tagger>,
+) -> Result<CopyStats, StoreError> {
     let info = from.info();
     let docs_info = from.documents()?;
     let sections = from.items(Level::Section)?;
@@ -309,7 +319,11 @@ pub fn copy(from: &dyn Store, to: &mut dyn StoreWriter) -> Result<CopyStats, Sto
         dim: info.dimension,
         by_text,
     };
-    let stats = to.update(&docs, &embedder, &UpdateOptions::default(), &|_, _| {})?;
+    let opts = UpdateOptions {
+        tagger,
+        ..Default::default()
+    };
+    let stats = to.update(&docs, &embedder, &opts, &|_, _| {})?;
     Ok(CopyStats {
         documents: docs.len(),
         stats,
