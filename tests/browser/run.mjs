@@ -1,5 +1,5 @@
 // Drives simsum serve's web page in headless Chromium, as a person would with the keyboard and
-// mouse: search, open an initiative and its similar ones, open the themes map, upload a
+// mouse: search, filter by an entity chip, open an initiative and its similar ones, open the themes map, upload a
 // document and find it. Screenshots go to OUT_DIR. Usage: node run.mjs BASE_URL OUT_DIR
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
@@ -39,6 +39,21 @@ try {
   const first = await page.locator('article.hit').first().innerText();
   if (!/\d\.\d{3}/.test(first)) throw new Error('no score shown: ' + first);
   await shot('1-search');
+
+  step('filter the results by a country chip, then drop the filter');
+  const chip = page.locator('article.hit .chips a.chip-country').first();
+  const country = await chip.innerText();
+  await chip.click();
+  await page.waitForSelector('#active-filters');
+  if (!/country=/.test(page.url())) throw new Error('the chip did not filter: ' + page.url());
+  await page.waitForSelector('article.hit');
+  for (const text of await page.locator('article.hit .chips').allInnerTexts()) {
+    if (!text.includes(country)) throw new Error(`a result without ${country}: ${text}`);
+  }
+  await shot('1b-filtered');
+  await page.locator('#active-filters a').first().click();
+  await page.waitForSelector('#active-filters', { state: 'detached' });
+  await page.waitForSelector('article.hit');
 
   step('open an initiative and its similar ones');
   const firstId = await page.locator('article.hit h3 a').first().innerText();
