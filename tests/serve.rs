@@ -816,6 +816,20 @@ fn entity_filters_and_facets_answer_what_the_cli_prints_and_bad_names_are_400() 
         assert_eq!(r.error_code(), "bad_request");
         assert!(r.body.contains(needle), "{}", r.body);
     }
+    let themes = s.json("POST", "/v1/themes", Some(json!({"over": "document"})));
+    for t in themes["themes"].as_array().unwrap() {
+        let over = t["over"].as_array().unwrap();
+        let sum: u64 = over.iter().map(|p| p["items"].as_u64().unwrap()).sum();
+        assert_eq!(sum, t["size"].as_u64().unwrap(), "{t}");
+    }
+    let saved = s.json("GET", "/v1/themes", None);
+    assert!(
+        saved["themes"][0]["over"].is_array(),
+        "the report is kept with its periods"
+    );
+    let r = s.call("POST", "/v1/themes", Some(r#"{"over": "week"}"#));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("week"));
     let openapi = s.json("GET", "/openapi.json", None);
     assert!(openapi["paths"]["/v1/facets"].is_object());
     assert!(openapi["components"]["schemas"]["Filters"].is_object());

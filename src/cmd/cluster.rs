@@ -119,6 +119,8 @@ pub fn run(g: &super::Global, a: ClusterArgs) -> anyhow::Result<ExitCode> {
     )?;
     if let Some(over) = a.over {
         simsum::cluster::over::count_over(index.as_ref(), &mut t.report, a.level, over)?;
+        // Kept with its periods, so the web page's themes view shows them too.
+        g.save_themes(&t.report.to_saved(index.generation()?))?;
     }
     emit(
         a.output.as_deref(),

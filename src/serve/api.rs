@@ -186,6 +186,10 @@ pub struct ThemesRequest {
     /// Modularity resolution (default 1; higher gives more, smaller themes).
     #[schema(example = 1.0)]
     pub resolution: Option<f64>,
+    /// Count each theme's members per period: `year`, `month` or `document` (as `simsum
+    /// cluster --over`); adds `over` to each theme.
+    #[schema(example = "year")]
+    pub over: Option<String>,
 }
 
 /// `POST /v1/summarize`: exactly one of `doc`, `theme`, `query`, `text`.

@@ -74,11 +74,16 @@ try {
   await page.getByRole('link', { name: 'Themes' }).click();
   const find = page.getByRole('button', { name: 'Find themes now' });
   await page.waitForSelector('canvas#map, button:has-text("Find themes now")');
-  if (await find.count()) await find.click();
+  const clustered = (await find.count()) > 0;
+  if (clustered) await find.click();
   await page.waitForSelector('canvas#map', { timeout: 60000 });
   await page.waitForSelector('article.theme');
   const themeCount = await page.locator('article.theme').count();
   if (themeCount < 1) throw new Error('no themes listed');
+  // Clustered from the page: each theme shows its members per year.
+  if (clustered && (await page.locator('article.theme .over').count()) < themeCount) {
+    throw new Error('a theme without its over-time chart');
+  }
   const painted = await page.evaluate(() => {
     const c = document.getElementById('map'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let coloured = 0; for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - d[i + 1]) > 40 || Math.abs(d[i + 1] - d[i + 2]) > 40) coloured++;

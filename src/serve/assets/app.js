@@ -194,12 +194,22 @@
     draw();
   }
 
+  // A theme's members per period (`over`), as bars on the periods every theme shares.
+  function overChart(over, colour) {
+    var max = Math.max.apply(null, over.map(function (p) { return p.items; }).concat([1]));
+    return el('div', { 'class': 'over', role: 'img', 'aria-label': 'members per period: ' +
+      over.map(function (p) { return p.period + ' ' + p.items; }).join(', ') }, over.map(function (p) {
+      var b = el('b'); b.style.height = Math.ceil(p.items * 48 / max) + 'px'; b.style.background = colour;
+      return el('div', { title: p.period + ': ' + p.items + ' items' }, [b, el('span', { text: p.period })]);
+    }));
+  }
   function themeCard(t, k, colour) {
     var nodes = [el('h3', { text: '#' + t.id + ' ' + t.title }),
       el('div', { 'class': 'meta', text: t.size + ' items · cohesion ' + t.cohesion.toFixed(2) + ' · ' +
         t.documents.map(function (d) { return d.title + ' (' + d.items + ')'; }).join(', ') }),
       el('div', { 'class': 'kp' }, t.keyphrases.map(function (p) { return el('span', { text: p }); }))];
     if (t.summary && t.summary.length) nodes.push(el('p', { 'class': 'sum', text: t.summary.map(function (s) { return s.text; }).join(' ') }));
+    if (t.over && t.over.length) nodes.push(overChart(t.over, colour));
     t.representatives.forEach(function (r) {
       nodes.push(el('div', { 'class': 'rep' }, [el('a', { href: '#/item/' + encodeURIComponent(r.id), text: r.id }), ' · ' + r.document + ': ' + r.text]));
     });
@@ -219,7 +229,7 @@
         var i = el('i'); i.style.background = t.colour; return el('span', {}, [i, '#' + t.id + ' ' + t.title]);
       }));
       var recluster = el('button', { type: 'button', text: 'Cluster again', on: { click: function () {
-        recluster.disabled = true; api('/v1/themes', { method: 'POST', body: {} }).then(themes).catch(function (e) { show([err(e)]); });
+        recluster.disabled = true; api('/v1/themes', { method: 'POST', body: { over: 'year' } }).then(themes).catch(function (e) { show([err(e)]); });
       } } });
       show([el('h2', { text: rep.themes.length + ' themes over ' + rep.params.items + ' items' }), recluster,
         el('div', { 'class': 'themes' }, [el('div', { id: 'mapbox' }, [canvas, legend, tip]),
@@ -228,7 +238,7 @@
     }).catch(function (e) {
       if (e.status === 404) {
         var b = el('button', { type: 'button', text: 'Find themes now', on: { click: function () {
-          b.disabled = true; api('/v1/themes', { method: 'POST', body: {} }).then(themes).catch(function (e2) { show([err(e2)]); });
+          b.disabled = true; api('/v1/themes', { method: 'POST', body: { over: 'year' } }).then(themes).catch(function (e2) { show([err(e2)]); });
         } } });
         show([el('p', { text: 'No theme report yet.' }), b], 'Themes'); b.focus();
       } else show([err(e)]);
