@@ -122,6 +122,114 @@ pub struct SearchHit {
     pub copy_documents: usize,
     /// Why it matched.
     pub why: Why,
+    /// Who, where, when: the countries, organisations and years the item mentions (absent when
+    /// the store keeps no entities).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entities: Option<Entities>,
+}
+
+/// The entities of an item.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+pub struct Entities {
+    pub countries: Vec<CountryRef>,
+    pub organisations: Vec<OrgRef>,
+    pub years: Vec<u16>,
+}
+
+/// A country or territory of ISO 3166-1.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
+pub struct CountryRef {
+    /// Alpha-2 code.
+    #[schema(example = "KE")]
+    pub code: String,
+    #[schema(example = "Kenya")]
+    pub name: String,
+}
+
+/// An organisation introduced with an acronym or short name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
+pub struct OrgRef {
+    #[schema(example = "BCEG")]
+    pub acronym: String,
+    #[schema(example = "Beijing Construction Engineering Group")]
+    pub name: String,
+}
+
+/// A country with the items and documents that mention it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CountryFacet {
+    pub code: String,
+    pub documents: usize,
+    pub items: usize,
+    pub name: String,
+}
+
+/// An organisation with the items and documents that mention it (by either form).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct OrgFacet {
+    pub acronym: String,
+    pub documents: usize,
+    pub items: usize,
+    pub name: String,
+}
+
+/// A year with the items and documents that mention it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct YearFacet {
+    pub documents: usize,
+    pub items: usize,
+    pub year: u16,
+}
+
+/// `simsum facets --json` and `GET /v1/facets`: every value, most frequent first. A kind not
+/// asked for is an empty list.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct FacetsAnswer {
+    pub countries: Vec<CountryFacet>,
+    /// The level counted as items.
+    #[schema(value_type = String, example = "initiative")]
+    pub level: Level,
+    pub organisations: Vec<OrgFacet>,
+    pub years: Vec<YearFacet>,
+}
+
+/// An item of one side of `simsum compare` with its closest item on the other side.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CompareItem {
+    pub item: ItemRef,
+    /// The closest item on the other side (none when that side is empty).
+    pub counterpart: Option<ItemRef>,
+    /// Cosine similarity of the two.
+    pub score: Option<f32>,
+}
+
+/// A theme with its members on each side of `simsum compare`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CompareTheme {
+    pub a: usize,
+    pub b: usize,
+    pub id: usize,
+    pub title: String,
+}
+
+/// `simsum compare A B --json`: what the two sides share, what is new on B and what is gone
+/// from A; initiatives best match first.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CompareAnswer {
+    pub a_documents: Vec<String>,
+    pub b_documents: Vec<String>,
+    /// Items of A without a counterpart on B at the threshold.
+    pub gone: Vec<CompareItem>,
+    #[schema(value_type = String, example = "initiative")]
+    pub level: Level,
+    /// Items of B without a counterpart on A at the threshold.
+    pub new: Vec<CompareItem>,
+    /// Items of A with a counterpart on B at the threshold.
+    pub shared: Vec<CompareItem>,
+    pub themes_gone: Vec<CompareTheme>,
+    pub themes_new: Vec<CompareTheme>,
+    pub themes_shared: Vec<CompareTheme>,
+    pub threshold: f32,
 }
 
 /// A stored item as named in `similar` and `links` output.
@@ -138,6 +246,9 @@ pub struct ItemRef {
     /// How many documents other than the item's own hold those copies.
     #[serde(skip)]
     pub copy_documents: usize,
+    /// The item's entities (absent when the store keeps none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entities: Option<Entities>,
 }
 
 /// A pair of related items in different documents.
@@ -163,6 +274,7 @@ impl From<&StoredItem> for ItemRef {
             text: i.text.clone(),
             copies: Vec::new(),
             copy_documents: 0,
+            entities: None,
         }
     }
 }

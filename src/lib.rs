@@ -9,6 +9,8 @@
 //! [`search`] answers "find similar initiatives" queries against an index;
 //! [`cluster`] groups indexed items into labelled themes;
 //! [`summarize`] picks representative sentences from documents, themes or results;
+//! [`entities`] finds countries, organisations and years in a text, and [`facets`] filters
+//! and counts stored items by them;
 //! [`text`] holds what these stages share about language (stop words, openers, near-copies);
 //! [`answer`] is the typed result model both faces (CLI `--json`, API) serialise;
 //! [`report`] renders all of the above for terminals, Markdown, JSON and HTML;
@@ -24,7 +26,10 @@
 pub mod answer;
 pub mod bench;
 pub mod cluster;
+pub mod compare;
 pub mod embed;
+pub mod entities;
+pub mod facets;
 pub mod ingest;
 pub mod model;
 pub mod report;

@@ -105,6 +105,41 @@ fn documents_line(t: &Theme) -> String {
         .join("; ")
 }
 
+/// A theme's members per period as text bars, one period a line (`cluster --over`).
+fn over_bars(t: &Theme, indent: &str) -> String {
+    let max = t.over.iter().map(|p| p.items).max().unwrap_or(0).max(1);
+    let width = t
+        .over
+        .iter()
+        .map(|p| p.period.chars().count())
+        .max()
+        .unwrap_or(0);
+    t.over
+        .iter()
+        .map(|p| {
+            let bar = "█".repeat((p.items * 20).div_ceil(max));
+            format!("{indent}{:<width$} {bar} {}\n", p.period, p.items)
+        })
+        .collect()
+}
+
+/// A theme's members per period as an HTML bar chart.
+fn over_chart(t: &Theme, colour: &str) -> String {
+    let max = t.over.iter().map(|p| p.items).max().unwrap_or(0).max(1);
+    let mut out = String::from("<div class=\"over\">");
+    for p in &t.over {
+        let _ = write!(
+            out,
+            "<div title=\"{} items\"><b style=\"height:{}px;background:{colour}\"></b><span>{}</span></div>",
+            p.items,
+            (p.items * 48).div_ceil(max),
+            html_escape(&p.period)
+        );
+    }
+    out.push_str("</div>");
+    out
+}
+
 fn neighbours_line(t: &Theme) -> String {
     t.neighbours
         .iter()
@@ -126,6 +161,9 @@ fn themes_text(report: &ThemeReport) -> String {
         let _ = writeln!(out, "  documents:  {}", documents_line(t));
         if !t.neighbours.is_empty() {
             let _ = writeln!(out, "  nearest:    {}", neighbours_line(t));
+        }
+        if !t.over.is_empty() {
+            let _ = write!(out, "  over time:\n{}", over_bars(t, "    "));
         }
         let _ = writeln!(out, "  representatives:");
         for r in &t.representatives {
@@ -204,6 +242,9 @@ fn themes_md(report: &ThemeReport) -> String {
                 "- **Nearest themes:** {}",
                 md_escape(&neighbours_line(t))
             );
+        }
+        if !t.over.is_empty() {
+            let _ = write!(out, "\n**Over time**\n\n```\n{}```\n", over_bars(t, ""));
         }
         if let Some(summary) = &t.summary {
             let _ = writeln!(out, "\n**Summary.**");
@@ -295,6 +336,9 @@ canvas{display:block}
 .rep{margin:4px 0 4px 0;padding-left:10px;border-left:3px solid #eee;font-size:13px}
 .rep .id,.sum .id{color:#888;font-size:11px}
 .sum{font-style:italic;margin:6px 0}
+.over{display:flex;align-items:flex-end;gap:4px;margin:6px 0;height:64px}
+.over div{display:flex;flex-direction:column;align-items:center;justify-content:flex-end;font-size:10px;color:#666}
+.over b{display:block;width:18px;border-radius:2px 2px 0 0}
 details{font-size:12px;color:#555}
 .legend span{display:inline-block;margin-right:10px;font-size:12px}
 .legend i{display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:4px;vertical-align:middle}
@@ -440,6 +484,9 @@ fn themes_html(report: &ThemeReport, items: &[ThemeItem]) -> String {
             t.cohesion,
             html_escape(&documents_line(t))
         );
+        if !t.over.is_empty() {
+            let _ = writeln!(out, "{}", over_chart(t, &theme_colour(k)));
+        }
         let _ = write!(out, "<div class=\"kp\">");
         for p in &t.keyphrases {
             let _ = write!(out, "<span>{}</span>", html_escape(p));

@@ -32,6 +32,7 @@ pub use crate::answer::{
     TermMatch, Why,
 };
 use crate::embed::{EmbedError, Embedder};
+use crate::facets::{allowed_keys, EntityFilter, EntityReader, FacetError};
 use crate::store::{DocumentInfo, ItemFilter, Level, Store, StoreError, StoredItem};
 
 /// Errors of a query.
@@ -45,6 +46,8 @@ pub enum SearchError {
     BadGlob { glob: String, reason: String },
     #[error("bad date `{0}`: use YYYY, YYYY-MM or YYYY-MM-DD")]
     BadDate(String),
+    #[error(transparent)]
+    Filter(#[from] FacetError),
     #[error("the query {0:?} has no words to search for: give some text (letters or digits)")]
     EmptyQuery(String),
     #[error("a {0} search needs the query's embedding")]
@@ -73,6 +76,8 @@ pub struct DocFilter {
     pub since: Option<String>,
     /// Keep documents dated on or before this (a prefix date includes its whole period).
     pub until: Option<String>,
+    /// Keep items that mention these countries, organisations and years.
+    pub entities: EntityFilter,
 }
 
 /// A [`DocFilter`] with its glob compiled and its dates checked.
@@ -82,6 +87,8 @@ pub struct CompiledDocFilter {
     until: Option<String>,
     /// Documents to drop (by id), e.g. the query item's own document for `--other-docs`.
     pub exclude_doc: Option<String>,
+    /// Items must mention these entities (resolved against the store at query time).
+    pub entities: EntityFilter,
 }
 
 /// Checks a `--since`/`--until` date: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, with a real month and
@@ -138,6 +145,7 @@ impl DocFilter {
             since: self.since.as_deref().map(check_date).transpose()?,
             until: self.until.as_deref().map(check_date).transpose()?,
             exclude_doc: None,
+            entities: self.entities.clone(),
         })
     }
 }
@@ -279,10 +287,12 @@ pub fn search_text(
     check_query(query)?;
     let terms = crate::text::lexical::query_terms(query);
     let doc_ok = |d: &DocumentInfo| docs.matches(d);
+    let allowed = allowed_keys(index, opts.level, &docs.entities)?;
     let filter = ItemFilter {
         include_boilerplate: opts.include_boilerplate,
         document: if docs.is_empty() { None } else { Some(&doc_ok) },
         exclude_keys: Vec::new(),
+        keys: allowed.as_ref(),
         exact: opts.exact,
     };
     let vector = match (opts.mode.needs_vector(), vector) {
@@ -328,10 +338,12 @@ pub fn search_vector(
     exclude_keys: &[u64],
 ) -> Result<Vec<SearchHit>, SearchError> {
     let doc_ok = |d: &DocumentInfo| docs.matches(d);
+    let allowed = allowed_keys(index, opts.level, &docs.entities)?;
     let filter = ItemFilter {
         include_boilerplate: opts.include_boilerplate,
         document: if docs.is_empty() { None } else { Some(&doc_ok) },
         exclude_keys: exclude_keys.to_vec(),
+        keys: allowed.as_ref(),
         exact: opts.exact,
     };
     let rank = |fetch: usize| Ok(index.nearest(opts.level, query, fetch, &filter)?);
@@ -405,9 +417,34 @@ fn ranked_hits(
             copies: copy_items.iter().map(|c| c.id.clone()).collect(),
             copy_documents: other_documents(&item.doc_id, &copy_items),
             why,
+            entities: None,
         });
     }
+    attach_entities(index, &items, &mut hits)?;
     Ok(hits)
+}
+
+/// Gives each hit the entities of its item (none when the store keeps no entities).
+fn attach_entities(
+    index: &dyn Store,
+    items: &[StoredItem],
+    hits: &mut [SearchHit],
+) -> Result<(), StoreError> {
+    let reader = EntityReader::new(index)?;
+    if !reader.enabled() {
+        return Ok(());
+    }
+    let key_of: std::collections::HashMap<&str, u64> =
+        items.iter().map(|i| (i.id.as_str(), i.key)).collect();
+    let keys: Vec<u64> = hits
+        .iter()
+        .filter_map(|h| key_of.get(h.id.as_str()).copied())
+        .collect();
+    let mut found = reader.read(&keys)?;
+    for h in hits {
+        h.entities = key_of.get(h.id.as_str()).and_then(|k| found.remove(k));
+    }
+    Ok(())
 }
 
 /// Items most similar to the stored item `id` (an initiative or a section; its level decides
@@ -427,6 +464,7 @@ pub fn similar(
         ..opts.clone()
     };
     let doc_ok = |d: &DocumentInfo| filter.matches(d);
+    let allowed = allowed_keys(index, opts.level, &filter.entities)?;
     let items_filter = ItemFilter {
         include_boilerplate: opts.include_boilerplate,
         document: if filter.is_empty() {
@@ -435,6 +473,7 @@ pub fn similar(
             Some(&doc_ok)
         },
         exclude_keys: vec![item.key],
+        keys: allowed.as_ref(),
         exact: opts.exact,
     };
     let rank = |fetch: usize| Ok(index.nearest(opts.level, &item.vector, fetch, &items_filter)?);
@@ -479,10 +518,12 @@ impl Default for LinkOptions {
 /// as unordered pairs (each reported once, `a` before `b` in reading order), best first.
 pub fn links(index: &dyn Store, opts: &LinkOptions) -> Result<Vec<Link>, SearchError> {
     let docs = opts.docs.compile()?;
+    let allowed = allowed_keys(index, opts.level, &docs.entities)?;
     let items: Vec<StoredItem> = index
         .items(opts.level)?
         .into_iter()
         .filter(|i| opts.include_boilerplate || !i.boilerplate)
+        .filter(|i| allowed.as_ref().is_none_or(|a| a.contains(&i.key)))
         .collect();
     // Near-copies link as one item (the group's first, in reading order): a pair is two
     // different texts, never two versions of one.
@@ -512,6 +553,7 @@ pub fn links(index: &dyn Store, opts: &LinkOptions) -> Result<Vec<Link>, SearchE
             include_boilerplate: opts.include_boilerplate,
             document: Some(&other),
             exclude_keys: vec![item.key],
+            keys: allowed.as_ref(),
             exact: opts.exact,
         };
         let mut near = std::collections::HashSet::new();
@@ -532,12 +574,19 @@ pub fn links(index: &dyn Store, opts: &LinkOptions) -> Result<Vec<Link>, SearchE
             *e = e.max(score);
         }
     }
+    let reader = EntityReader::new(index)?;
+    let linked: Vec<u64> = pairs
+        .keys()
+        .flat_map(|&(a, b)| [items[groups[a][0]].key, items[groups[b][0]].key])
+        .collect();
+    let entities = reader.read(&linked)?;
     let item_ref = |g: usize| {
         let lead = &items[groups[g][0]];
         let copies: Vec<&StoredItem> = groups[g][1..].iter().map(|&c| &items[c]).collect();
         let mut r: ItemRef = lead.into();
         r.copies = copies.iter().map(|c| c.id.clone()).collect();
         r.copy_documents = other_documents(&lead.doc_id, &copies);
+        r.entities = entities.get(&lead.key).cloned();
         r
     };
     let mut out: Vec<Link> = pairs
@@ -603,6 +652,7 @@ mod tests {
             since: Some("2023".into()),
             until: Some("2023-02".into()),
             glob: None,
+            entities: Default::default(),
         }
         .compile()
         .unwrap();

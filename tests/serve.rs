@@ -776,3 +776,111 @@ fn as_f32(v: &serde_json::Value) -> serde_json::Value {
         other => other.clone(),
     }
 }
+
+#[test]
+fn entity_filters_and_facets_answer_what_the_cli_prints_and_bad_names_are_400() {
+    let dir = seed_index(HASH);
+    let s = Server::start(HASH, dir.path(), &[]);
+    let q = "training of local workers";
+    let api = s.json(
+        "POST",
+        "/v1/search",
+        Some(json!({"query": q, "k": 20, "filters": {"country": ["KE", "Angolan"], "year": []}})),
+    );
+    let cli = cli_json(
+        HASH,
+        dir.path(),
+        &[
+            "search",
+            q,
+            "-k",
+            "20",
+            "--json",
+            "--country",
+            "KE",
+            "--country",
+            "Angolan",
+        ],
+    );
+    assert_eq!(api, cli);
+    assert!(!api["results"].as_array().unwrap().is_empty());
+    for h in api["results"].as_array().unwrap() {
+        let codes: Vec<&str> = h["entities"]["countries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["code"].as_str().unwrap())
+            .collect();
+        assert!(codes.contains(&"KE") || codes.contains(&"AO"), "{h}");
+    }
+    let facets = s.json("GET", "/v1/facets", None);
+    assert_eq!(facets, cli_json(HASH, dir.path(), &["facets", "--json"]));
+    let orgs = s.json("GET", "/v1/facets?kind=org", None);
+    assert!(orgs["countries"].as_array().unwrap().is_empty());
+    assert!(!orgs["organisations"].as_array().unwrap().is_empty());
+    let links = s.json("GET", "/v1/links?threshold=-1&year=2021", None);
+    assert_eq!(
+        links,
+        cli_json(
+            HASH,
+            dir.path(),
+            &["links", "--threshold=-1", "--year", "2021", "--json"]
+        )
+    );
+    for (method, path, body, needle) in [
+        (
+            "POST",
+            "/v1/search",
+            Some(r#"{"query": "x", "filters": {"country": ["Keyna"]}}"#),
+            "Keyna",
+        ),
+        (
+            "POST",
+            "/v1/search",
+            Some(r#"{"query": "x", "filters": {"org": ["NOPE"]}}"#),
+            "NOPE",
+        ),
+        (
+            "POST",
+            "/v1/search",
+            Some(r#"{"query": "x", "filters": {"year": [1700]}}"#),
+            "1700",
+        ),
+        (
+            "POST",
+            "/v1/search",
+            Some(r#"{"query": "x", "filters": {"city": ["Rome"]}}"#),
+            "city",
+        ),
+        ("GET", "/v1/links?country=Atlantis", None, "Atlantis"),
+        ("GET", "/v1/facets?kind=city", None, "city"),
+        (
+            "POST",
+            "/v1/summarize",
+            Some(r#"{"query": "x", "filters": {"org": ["NOPE"]}}"#),
+            "NOPE",
+        ),
+    ] {
+        let r = s.call(method, path, body);
+        assert_eq!(r.status, 400, "{method} {path}: {}", r.body);
+        assert_eq!(r.error_code(), "bad_request");
+        assert!(r.body.contains(needle), "{}", r.body);
+    }
+    let themes = s.json("POST", "/v1/themes", Some(json!({"over": "document"})));
+    for t in themes["themes"].as_array().unwrap() {
+        let over = t["over"].as_array().unwrap();
+        let sum: u64 = over.iter().map(|p| p["items"].as_u64().unwrap()).sum();
+        assert_eq!(sum, t["size"].as_u64().unwrap(), "{t}");
+    }
+    let saved = s.json("GET", "/v1/themes", None);
+    assert!(
+        saved["themes"][0]["over"].is_array(),
+        "the report is kept with its periods"
+    );
+    let r = s.call("POST", "/v1/themes", Some(r#"{"over": "week"}"#));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("week"));
+    let openapi = s.json("GET", "/openapi.json", None);
+    assert!(openapi["paths"]["/v1/facets"].is_object());
+    assert!(openapi["components"]["schemas"]["Filters"].is_object());
+}

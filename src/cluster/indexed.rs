@@ -71,6 +71,18 @@ pub fn cluster_index(
     params: &ClusterParams,
     embedder: Option<&dyn Embedder>,
 ) -> Result<IndexedThemes, IndexedClusterError> {
+    cluster_index_with(index, level, params, embedder, None)
+}
+
+/// [`cluster_index`] over the items whose keys are in `keep` (an entity filter,
+/// [`crate::facets::allowed_keys`]); all of them when `None`.
+pub fn cluster_index_with(
+    index: &dyn Store,
+    level: Level,
+    params: &ClusterParams,
+    embedder: Option<&dyn Embedder>,
+    keep: Option<&std::collections::HashSet<u64>>,
+) -> Result<IndexedThemes, IndexedClusterError> {
     if level == Level::Sentence {
         return Err(IndexedClusterError::Level);
     }
@@ -80,14 +92,18 @@ pub fn cluster_index(
         timings.push((name, t.elapsed().as_secs_f64()));
         *t = Instant::now();
     };
-    let all = index.knn_items(level)?;
+    let mut all = index.knn_items(level)?;
+    if let Some(keep) = keep {
+        all.retain(|i| keep.contains(&i.key));
+    }
     let groups = {
         let keys: Vec<Option<u64>> = all.iter().map(|i| crate::text::copy_key(&i.text)).collect();
         let vectors: Vec<&[f32]> = all.iter().map(|i| i.vector.as_slice()).collect();
         crate::text::copies::group(&keys, &vectors)
     };
     lap("read items", &mut t);
-    let (stored, copies, knn) = if groups.len() == all.len() {
+    // The store's graph spans the whole level: a subset gets its own graph (the path below).
+    let (stored, copies, knn) = if groups.len() == all.len() && keep.is_none() {
         let knn = index.knn_graph(level, GRAPH_K)?;
         (all, Vec::new(), knn)
     } else {
@@ -137,7 +153,7 @@ pub fn cluster_index(
         },
     )?;
     lap("summaries", &mut t);
-    if !copies.is_empty() {
+    if copies.iter().any(|c| !c.is_empty()) {
         super::fold_copies(&mut report, &copies);
     }
     Ok(IndexedThemes {

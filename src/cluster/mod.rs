@@ -14,6 +14,7 @@ mod graph;
 pub mod indexed;
 pub mod labels;
 pub mod layout;
+pub mod over;
 
 use std::collections::HashMap;
 
@@ -173,6 +174,9 @@ pub struct Theme {
     /// A 2-3 sentence extractive summary, when [`attach_summaries`] ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<Vec<SummarySentence>>,
+    /// Members per period (`cluster --over`), in period order; empty unless asked for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub over: Vec<over::PeriodCount>,
     /// Indices of the members in the input, closest to the centroid first.
     #[serde(skip)]
     pub member_indices: Vec<usize>,
@@ -748,6 +752,7 @@ fn build_theme(t: usize, members: &[usize], items: &[ThemeItem], params: &Cluste
         cohesion,
         neighbours: Vec::new(),
         summary: None,
+        over: Vec::new(),
         member_indices: sims.iter().map(|s| s.0).collect(),
         centroid,
     }

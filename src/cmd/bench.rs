@@ -569,6 +569,7 @@ fn pipeline(g: &super::Global, a: PipelineBenchArgs) -> anyhow::Result<ExitCode>
             max_tokens: embedder.max_tokens(),
             ..Default::default()
         },
+        tagger: Some(simsum::entities::TAGGER),
         ..Default::default()
     };
     let run = simsum::store::update::index_paths(&mut w, &*embedder, &a.paths, &opts, &|_, _| {})?;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use simsum::cluster::indexed::{cluster_index, IndexedThemes};
+use simsum::cluster::indexed::{cluster_index_with, IndexedThemes};
 use simsum::cluster::{ClusterParams, ThemeCount};
 use simsum::report::{render_themes, Format};
 use simsum::store::Level;
@@ -43,6 +43,13 @@ pub struct ClusterArgs {
     /// Label themes without loading the model (keyphrase vectors from member vectors).
     #[arg(long)]
     pub no_model: bool,
+    /// Count each theme's members per period: year or month (of the document's date), or
+    /// document; adds `over` to each theme and a chart to the reports.
+    #[arg(long, value_name = "PERIOD")]
+    pub over: Option<simsum::cluster::over::Over>,
+    /// Cluster only the items that mention these countries, organisations or years.
+    #[command(flatten)]
+    pub entities: super::facets::EntityArgs,
 }
 
 /// Clusters an index with the given settings; loads the model for labels unless `no_model`
@@ -54,6 +61,18 @@ pub fn themes(
     params: &ClusterParams,
     no_model: bool,
 ) -> anyhow::Result<IndexedThemes> {
+    themes_of(g, index, level, params, no_model, None)
+}
+
+/// [`themes`] of the items in `keep` (all when `None`).
+fn themes_of(
+    g: &super::Global,
+    index: &dyn Store,
+    level: Level,
+    params: &ClusterParams,
+    no_model: bool,
+    keep: Option<&std::collections::HashSet<u64>>,
+) -> anyhow::Result<IndexedThemes> {
     let embedder = if no_model {
         None
     } else {
@@ -61,7 +80,7 @@ pub fn themes(
         index.check_model(&e.model_id(), e.dim())?;
         Some(e)
     };
-    let themes = cluster_index(index, level, params, embedder.as_deref())
+    let themes = cluster_index_with(index, level, params, embedder.as_deref(), keep)
         .with_context(|| format!("clustering {}", index.info().url))?;
     g.save_themes(&themes.report.to_saved(index.generation()?))?;
     Ok(themes)
@@ -89,7 +108,20 @@ pub fn run(g: &super::Global, a: ClusterArgs) -> anyhow::Result<ExitCode> {
         resolution: a.resolution,
         ..Default::default()
     };
-    let t = themes(g, index.as_ref(), a.level, &params, a.no_model)?;
+    let keep = simsum::facets::allowed_keys(index.as_ref(), a.level, &a.entities.filter())?;
+    let mut t = themes_of(
+        g,
+        index.as_ref(),
+        a.level,
+        &params,
+        a.no_model,
+        keep.as_ref(),
+    )?;
+    if let Some(over) = a.over {
+        simsum::cluster::over::count_over(index.as_ref(), &mut t.report, a.level, over)?;
+        // Kept with its periods, so the web page's themes view shows them too.
+        g.save_themes(&t.report.to_saved(index.generation()?))?;
+    }
     emit(
         a.output.as_deref(),
         &render_themes(

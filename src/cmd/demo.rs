@@ -64,6 +64,7 @@ pub fn run(g: &super::Global, a: DemoArgs) -> anyhow::Result<ExitCode> {
             verbose: g.verbose,
             ..Default::default()
         },
+        tagger: Some(simsum::entities::TAGGER),
         ..Default::default()
     };
     let run = simsum::store::update::index_paths(

@@ -63,6 +63,7 @@ pub fn run(g: &super::Global, a: IndexArgs) -> anyhow::Result<ExitCode> {
         shard: a.shard,
         rebuild: a.rebuild,
         batch_size: a.batch_size,
+        tagger: Some(simsum::entities::TAGGER),
     };
     let run = index_paths(
         writer.as_mut(),

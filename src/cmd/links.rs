@@ -23,6 +23,14 @@ pub struct LinksArgs {
     /// Only documents whose id, file name or path matches this glob.
     #[arg(long = "doc", value_name = "GLOB")]
     pub doc: Option<String>,
+    /// Only documents dated on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = super::date_value)]
+    pub since: Option<String>,
+    /// Only documents dated on or before DATE (a prefix includes the whole period).
+    #[arg(long, value_name = "DATE", value_parser = super::date_value)]
+    pub until: Option<String>,
+    #[command(flatten)]
+    pub entities: super::facets::EntityArgs,
     /// Also link boilerplate paragraphs.
     #[arg(long)]
     pub include_boilerplate: bool,
@@ -44,7 +52,9 @@ pub fn run(g: &super::Global, a: LinksArgs) -> anyhow::Result<ExitCode> {
         include_boilerplate: a.include_boilerplate,
         docs: DocFilter {
             glob: a.doc.clone(),
-            ..Default::default()
+            since: a.since.clone(),
+            until: a.until.clone(),
+            entities: a.entities.filter(),
         },
         exact: a.exact,
     };

@@ -25,8 +25,10 @@ macro_rules! out {
 
 pub mod bench;
 pub mod cluster;
+pub mod compare;
 pub mod demo;
 pub mod embed;
+pub mod facets;
 pub mod index;
 pub mod links;
 pub mod model;
@@ -169,6 +171,10 @@ pub enum Command {
     Similar(similar::SimilarArgs),
     /// Pairs of related initiatives across documents.
     Links(links::LinksArgs),
+    /// Countries, organisations and years the stored items mention, with counts.
+    Facets(facets::FacetsArgs),
+    /// Two documents or date ranges compared: shared, new and gone initiatives and themes.
+    Compare(compare::CompareArgs),
     /// Themes of the indexed items: labelled clusters, representatives, summaries, a map.
     Cluster(cluster::ClusterArgs),
     /// Extractive summary of files, a stored document, a theme or the results of a query.
@@ -339,6 +345,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search(args) => search::run(&cli.global, args),
         Command::Similar(args) => similar::run(&cli.global, args),
         Command::Links(args) => links::run(&cli.global, args),
+        Command::Facets(args) => facets::run(&cli.global, args),
+        Command::Compare(args) => compare::run(&cli.global, args),
         Command::Sections(args) => sections::run(&cli.global, args),
         Command::Cluster(args) => cluster::run(&cli.global, args),
         Command::Summarize(args) => summarize::run(&cli.global, args),

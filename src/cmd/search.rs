@@ -46,6 +46,8 @@ pub struct QueryArgs {
     /// Brute-force search even where the HNSW graph would be used.
     #[arg(long)]
     pub exact: bool,
+    #[command(flatten)]
+    pub entities: super::facets::EntityArgs,
     /// Print JSON (schema in the README).
     #[arg(long)]
     pub json: bool,
@@ -60,6 +62,7 @@ impl QueryArgs {
                 glob: self.doc.clone(),
                 since: self.since.clone(),
                 until: self.until.clone(),
+                entities: self.entities.filter(),
             },
             include_boilerplate: self.include_boilerplate,
             other_docs: false,

@@ -46,8 +46,12 @@ fn copy(g: &super::Global, a: CopyArgs) -> anyhow::Result<ExitCode> {
     let info = from.info();
     let mut to = simsum::store::open_writer(&to_url, token, &info.model, info.dimension, a.rebuild)
         .with_context(|| format!("opening {to_url} for writing"))?;
-    let done = simsum::store::update::copy(from.as_ref(), to.as_mut())
-        .with_context(|| format!("copying {from_url} to {to_url}"))?;
+    let done = simsum::store::update::copy_tagged(
+        from.as_ref(),
+        to.as_mut(),
+        Some(simsum::entities::TAGGER),
+    )
+    .with_context(|| format!("copying {from_url} to {to_url}"))?;
     let counts = to.store().counts()?;
     if a.json {
         let out = simsum::answer::CopyAnswer {

@@ -55,6 +55,9 @@ pub struct SummarizeArgs {
     /// sentences (0 to 1; 0: embeddings only).
     #[arg(long, value_name = "W", default_value_t = simsum::summarize::LEXICAL_WEIGHT)]
     pub lexical_weight: f32,
+    /// With --query: only results mentioning these countries, organisations or years.
+    #[command(flatten)]
+    pub entities: super::facets::EntityArgs,
     /// Print JSON: {"summary":[{"text","initiative","document","score"}],"params":{...}}.
     #[arg(long)]
     pub json: bool,
@@ -186,6 +189,10 @@ fn stored_items(
             k: a.k.max(1),
             level: Level::Initiative,
             mode: a.mode,
+            docs: simsum::search::DocFilter {
+                entities: a.entities.filter(),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let hits = if a.mode.needs_vector() {
@@ -226,7 +233,7 @@ fn stored_items(
 
 /// The theme report `simsum cluster` saved; clustered again with the same settings (and
 /// saved) when it is missing or the index changed since.
-fn last_report(g: &super::Global, index: &dyn Store) -> anyhow::Result<ThemeReport> {
+pub(crate) fn last_report(g: &super::Global, index: &dyn Store) -> anyhow::Result<ThemeReport> {
     let saved = ThemeReport::load(index)?;
     let generation = index.generation()?;
     match saved {

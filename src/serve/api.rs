@@ -41,6 +41,63 @@ pub struct SearchRequest {
     /// How to rank: `hybrid` (default: dense and BM25 fused), `dense` or `lexical`.
     #[schema(example = "hybrid")]
     pub mode: Option<String>,
+    /// Only items mentioning these countries, organisations and years.
+    #[serde(default)]
+    pub filters: Filters,
+}
+
+/// Entity filters: an item passes when it mentions any of the countries, any of the
+/// organisations and any of the years (an empty or absent list does not filter). An unknown
+/// country or organisation is a 400 naming it.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Filters {
+    /// Names, ISO 3166-1 codes or demonyms.
+    #[schema(example = json!(["KE", "Moroccan"]))]
+    #[serde(default)]
+    pub country: Vec<String>,
+    /// Acronyms or names.
+    #[schema(example = json!(["BCEG"]))]
+    #[serde(default)]
+    pub org: Vec<String>,
+    #[schema(example = json!([2021]))]
+    #[serde(default)]
+    pub year: Vec<u16>,
+}
+
+impl Filters {
+    /// The typed filter (countries resolved, years checked).
+    pub fn to_filter(&self) -> Result<crate::facets::EntityFilter, super::error::ApiError> {
+        let years: Vec<String> = self.year.iter().map(u16::to_string).collect();
+        Ok(crate::facets::EntityFilter::parse(
+            &self.country,
+            &self.org,
+            &years,
+        )?)
+    }
+
+    /// Filters from comma-separated query parameters (`country=KE,AO&year=2021`).
+    pub fn from_query(
+        country: Option<&str>,
+        org: Option<&str>,
+        year: Option<&str>,
+    ) -> Result<crate::facets::EntityFilter, super::error::ApiError> {
+        let list = |s: Option<&str>| -> Vec<String> {
+            s.map(|s| {
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|x| !x.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+        };
+        Ok(crate::facets::EntityFilter::parse(
+            &list(country),
+            &list(org),
+            &list(year),
+        )?)
+    }
 }
 
 /// Query of `GET /v1/items/{id}/similar`.
@@ -53,6 +110,27 @@ pub struct SimilarQuery {
     /// Only results from other documents.
     #[param(example = true)]
     pub other_docs: Option<bool>,
+    /// Only items mentioning one of these countries (comma-separated names, codes, demonyms).
+    #[param(example = "KE,AO")]
+    pub country: Option<String>,
+    /// Only items mentioning one of these organisations (comma-separated).
+    #[param(example = "BCEG")]
+    pub org: Option<String>,
+    /// Only items mentioning one of these years (comma-separated).
+    #[param(example = "2021")]
+    pub year: Option<String>,
+}
+
+/// Query of `GET /v1/facets`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FacetsQuery {
+    /// Only this kind: `country`, `org` or `year`.
+    #[param(example = "country")]
+    pub kind: Option<String>,
+    /// `initiative` (default) or `section`.
+    #[param(example = "initiative")]
+    pub level: Option<String>,
 }
 
 /// Query of `GET /v1/links`.
@@ -65,6 +143,15 @@ pub struct LinksQuery {
     /// Most links per item (default 5).
     #[param(example = 5, minimum = 1)]
     pub per_item: Option<usize>,
+    /// Only items mentioning one of these countries (comma-separated names, codes, demonyms).
+    #[param(example = "KE,AO")]
+    pub country: Option<String>,
+    /// Only items mentioning one of these organisations (comma-separated).
+    #[param(example = "BCEG")]
+    pub org: Option<String>,
+    /// Only items mentioning one of these years (comma-separated).
+    #[param(example = "2021")]
+    pub year: Option<String>,
 }
 
 /// `POST /v1/documents`: a new or changed document.
@@ -102,6 +189,10 @@ pub struct ThemesRequest {
     /// Modularity resolution (default 1; higher gives more, smaller themes).
     #[schema(example = 1.0)]
     pub resolution: Option<f64>,
+    /// Count each theme's members per period: `year`, `month` or `document` (as `simsum
+    /// cluster --over`); adds `over` to each theme.
+    #[schema(example = "year")]
+    pub over: Option<String>,
 }
 
 /// `POST /v1/summarize`: exactly one of `doc`, `theme`, `query`, `text`.
@@ -132,6 +223,9 @@ pub struct SummarizeRequest {
     /// At most this many sentences.
     #[schema(example = 3)]
     pub sentences: Option<usize>,
+    /// With `query`: only items mentioning these countries, organisations and years.
+    #[serde(default)]
+    pub filters: Filters,
 }
 
 /// `POST /v1/embeddings` (OpenAI-compatible).
@@ -164,6 +258,7 @@ pub struct EmbeddingsRequest {
         super::handlers::item,
         super::handlers::similar,
         super::handlers::links,
+        super::handlers::facets,
         super::documents::documents,
         super::documents::document,
         super::documents::upload,
@@ -181,12 +276,14 @@ pub struct EmbeddingsRequest {
         ThemesRequest,
         SummarizeRequest,
         EmbeddingsRequest,
+        Filters,
         ErrorBody,
         ErrorDetail,
         crate::answer::SearchAnswer,
         crate::answer::SimilarAnswer,
         crate::answer::LinksAnswer,
-        crate::answer::ItemAnswer
+        crate::answer::ItemAnswer,
+        crate::answer::FacetsAnswer
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))

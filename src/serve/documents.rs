@@ -181,6 +181,7 @@ async fn write(state: &Arc<AppState>, docs: Vec<Document>, path: PathBuf) -> Api
         )?;
         let opts = UpdateOptions {
             scope: vec![path],
+            tagger: Some(crate::entities::TAGGER),
             ..Default::default()
         };
         let stats = writer.update(&docs, q, &opts, &|_, _| {})?;

@@ -104,6 +104,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::UnknownItem { id, .. } => ApiError::NotFound(format!("no item `{id}`")),
             StoreError::Locked { .. } => ApiError::Overloaded(e.to_string()),
+            StoreError::NoTags { .. } => ApiError::BadRequest(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -119,6 +120,16 @@ impl From<SearchError> for ApiError {
             SearchError::Embed(_) | SearchError::MissingVector(_) => {
                 ApiError::Internal(e.to_string())
             }
+            SearchError::Filter(f) => f.into(),
+        }
+    }
+}
+
+impl From<crate::facets::FacetError> for ApiError {
+    fn from(e: crate::facets::FacetError) -> Self {
+        match e {
+            crate::facets::FacetError::Store(s) => s.into(),
+            other => ApiError::BadRequest(other.to_string()),
         }
     }
 }

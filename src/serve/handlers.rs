@@ -14,7 +14,9 @@ use base64::Engine as _;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::api::{EmbeddingsRequest, LinksQuery, SearchRequest, SimilarQuery};
+use super::api::{
+    EmbeddingsRequest, FacetsQuery, Filters, LinksQuery, SearchRequest, SimilarQuery,
+};
 use super::error::{rejection, ApiError};
 use super::queue::Submit;
 use super::AppState;
@@ -212,6 +214,7 @@ pub async fn search(State(state): S, ApiJson(req): ApiJson<SearchRequest>) -> Ap
             glob: req.doc.clone(),
             since: req.since.clone(),
             until: req.until.clone(),
+            entities: req.filters.to_filter()?,
         },
         include_boilerplate: req.include_boilerplate.unwrap_or(false),
         other_docs: false,
@@ -276,12 +279,17 @@ pub async fn similar(
 ) -> ApiResult {
     let k = check_k(&state, q.k, 10)?;
     let other_docs = q.other_docs.unwrap_or(false);
+    let entities = Filters::from_query(q.country.as_deref(), q.org.as_deref(), q.year.as_deref())?;
     let st = state.clone();
     blocking(move || {
         let h = st.store();
         let opts = SearchOptions {
             k,
             other_docs,
+            docs: DocFilter {
+                entities,
+                ..Default::default()
+            },
             ..Default::default()
         };
         let (item, hits) = crate::search::similar(h.store.as_ref(), &id, &opts)?;
@@ -307,12 +315,17 @@ pub async fn links(State(state): S, ApiQuery(q): ApiQuery<LinksQuery>) -> ApiRes
         )));
     }
     let per_item = check_k(&state, q.per_item, 5)?;
+    let entities = Filters::from_query(q.country.as_deref(), q.org.as_deref(), q.year.as_deref())?;
     let st = state.clone();
     blocking(move || {
         let h = st.store();
         let opts = LinkOptions {
             threshold,
             per_item,
+            docs: DocFilter {
+                entities,
+                ..Default::default()
+            },
             ..Default::default()
         };
         let links = crate::search::links(h.store.as_ref(), &opts)?;
@@ -321,6 +334,30 @@ pub async fn links(State(state): S, ApiQuery(q): ApiQuery<LinksQuery>) -> ApiRes
             links,
             threshold,
         }))
+    })
+    .await
+}
+
+/// Countries, organisations and years with their item and document counts; the JSON of
+/// `simsum facets --json`.
+#[utoipa::path(get, path = "/v1/facets", params(FacetsQuery),
+    responses((status = 200, body = crate::answer::FacetsAnswer, description = "What `simsum facets --json` prints"),
+              (status = 400, body = super::error::ErrorBody)))]
+pub async fn facets(State(state): S, ApiQuery(q): ApiQuery<FacetsQuery>) -> ApiResult {
+    let level = query_level(q.level.as_deref())?;
+    let kind = q
+        .kind
+        .as_deref()
+        .map(str::parse::<crate::facets::FacetKind>)
+        .transpose()?;
+    let st = state.clone();
+    blocking(move || {
+        let h = st.store();
+        Ok(answer(&crate::facets::facets(
+            h.store.as_ref(),
+            level,
+            kind,
+        )?))
     })
     .await
 }

@@ -200,6 +200,7 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/v1/items/{id}", get(handlers::item))
         .route("/v1/items/{id}/similar", get(handlers::similar))
         .route("/v1/links", get(handlers::links))
+        .route("/v1/facets", get(handlers::facets))
         .route(
             "/v1/documents",
             get(handlers::documents).post(handlers::upload),

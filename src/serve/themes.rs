@@ -79,6 +79,12 @@ pub async fn recluster(State(state): S, ApiJson(req): ApiJson<ThemesRequest>) ->
     if req.min_size.is_some_and(|m| m == 0 || m > 1_000_000) {
         return Err(ApiError::OutOfRange("min_size must be 1 to 1000000".into()));
     }
+    let over = req
+        .over
+        .as_deref()
+        .map(str::parse::<crate::cluster::over::Over>)
+        .transpose()
+        .map_err(ApiError::BadRequest)?;
     let params = ClusterParams {
         themes,
         min_size: req.min_size,
@@ -96,13 +102,16 @@ pub async fn recluster(State(state): S, ApiJson(req): ApiJson<ThemesRequest>) ->
     blocking(move || {
         let _one = one;
         let h = st.store();
-        let t = crate::cluster::indexed::cluster_index(
+        let mut t = crate::cluster::indexed::cluster_index(
             h.store.as_ref(),
             level,
             &params,
             Some(&st.queue as &dyn crate::embed::Embedder),
         )
         .map_err(|e| ApiError::Internal(format!("clustering: {e}")))?;
+        if let Some(over) = over {
+            crate::cluster::over::count_over(h.store.as_ref(), &mut t.report, level, over)?;
+        }
         crate::store::save_themes(
             &st.config.store,
             st.config.store_token.as_deref(),
@@ -299,6 +308,10 @@ fn stored_items(
     if let Some((v, k)) = query {
         let opts = crate::search::SearchOptions {
             k,
+            docs: crate::search::DocFilter {
+                entities: req.filters.to_filter()?,
+                ..Default::default()
+            },
             ..Default::default()
         };
         let filter = opts.docs.compile()?;

@@ -96,6 +96,8 @@ pub enum StoreError {
     NoStore { url: String },
     #[error("store {url}: {reason}")]
     BadData { url: String, reason: String },
+    #[error("store {url} keeps no entities yet: run `simsum index PATH...` again to add them (only the entities are computed; nothing is embedded again)")]
+    NoTags { url: String },
     #[error("store {url}: shard {shard} is being written by another writer ({holder}, shard {other}); wait for it to finish, or for its lease to expire in {seconds} s")]
     Leased {
         url: String,
@@ -283,6 +285,42 @@ pub struct UpdateOptions {
     pub rebuild: bool,
     /// Texts per embedding call (0: 256).
     pub batch_size: usize,
+    /// Computes each new or changed item's tags (its entities) from its text; `None` stores
+    /// none, and the store then says it keeps no tags.
+    pub tagger: Option<Tagger>,
+}
+
+/// A fact about an item that a store keeps as data it does not interpret: a kind and a value
+/// (the entities of [`crate::entities`]: `country` `KE`, `year` `2021`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Tag {
+    pub kind: String,
+    pub value: String,
+}
+
+/// How an update tags items: a pure function of an item's text, and the name of its rules. A
+/// store tagged under other rules is tagged again whole by the next update; otherwise only new
+/// and changed items are.
+#[derive(Clone, Copy)]
+pub struct Tagger {
+    pub version: &'static str,
+    pub tag: fn(&str) -> Vec<Tag>,
+}
+
+impl std::fmt::Debug for Tagger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tagger")
+            .field("version", &self.version)
+            .finish()
+    }
+}
+
+/// How many items of a level, and how many documents, carry a tag value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagCount {
+    pub value: String,
+    pub items: usize,
+    pub documents: usize,
 }
 
 /// Item filter for [`Store::nearest`] and [`Store::lexical`]: which stored items may be returned.
@@ -294,6 +332,9 @@ pub struct ItemFilter<'a> {
     pub document: Option<&'a dyn Fn(&DocumentInfo) -> bool>,
     /// Drop items with these keys.
     pub exclude_keys: Vec<u64>,
+    /// Keep only items with these keys (a tag filter, applied before the nearest-neighbour
+    /// search so that `m` matching items give `min(k, m)` results).
+    pub keys: Option<&'a std::collections::HashSet<u64>>,
     /// Compare the query with every allowed item (brute force, `--exact`) even where an
     /// approximate graph would be used. A setting of the query, not of the store handle, so one
     /// open store answers both kinds of search.
@@ -434,6 +475,43 @@ pub trait Store: Send + Sync {
     /// The last theme report saved with [`save_themes`], with the generation it describes;
     /// `None` when there is none.
     fn load_themes(&self) -> Result<Option<SavedThemes>, StoreError>;
+
+    /// Whether every stored item carries its tags (the last update tagged them). The default:
+    /// an engine that keeps none.
+    fn has_tags(&self) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+
+    /// `(key, document id)` of the items of `level` with a tag of `kind` whose value is one of
+    /// `values`, by key. Fails with [`StoreError::NoTags`] when the store keeps none.
+    fn tagged(
+        &self,
+        _level: Level,
+        _kind: &str,
+        _values: &[String],
+    ) -> Result<Vec<(u64, String)>, StoreError> {
+        Err(StoreError::NoTags {
+            url: self.info().url,
+        })
+    }
+
+    /// Each value of `kind` with the items of `level` and the documents that carry it, most
+    /// items first (ties by value).
+    fn tag_counts(&self, _level: Level, _kind: &str) -> Result<Vec<TagCount>, StoreError> {
+        Err(StoreError::NoTags {
+            url: self.info().url,
+        })
+    }
+
+    /// The tags of the items with these keys (items without tags are absent).
+    fn tags_of(
+        &self,
+        _keys: &[u64],
+    ) -> Result<std::collections::HashMap<u64, Vec<Tag>>, StoreError> {
+        Err(StoreError::NoTags {
+            url: self.info().url,
+        })
+    }
 }
 
 /// A theme report as kept with a store, tagged with the generation it describes. The store

@@ -152,6 +152,8 @@ pub struct IndexPathsOptions {
     pub shard: Option<Shard>,
     pub rebuild: bool,
     pub batch_size: usize,
+    /// How items are tagged with their entities (see [`UpdateOptions::tagger`]).
+    pub tagger: Option<super::Tagger>,
 }
 
 /// What [`index_paths`] did.
@@ -198,6 +200,7 @@ pub fn index_paths(
         keep_paths,
         rebuild: opts.rebuild,
         batch_size: opts.batch_size,
+        tagger: opts.tagger,
     };
     let stats = writer.update(&report.documents, embedder, &update, progress)?;
     Ok(IndexRun {
@@ -257,6 +260,16 @@ pub struct CopyStats {
 /// embedding: documents are rebuilt from their stored sections, initiatives and sentences, and
 /// every text gets its stored vector back. Documents in `to` that `from` lacks are kept.
 pub fn copy(from: &dyn Store, to: &mut dyn StoreWriter) -> Result<CopyStats, StoreError> {
+    copy_tagged(from, to, None)
+}
+
+/// [`copy`], tagging the copied items with `tagger` (their entities are made again from the
+/// text: a store keeps tags as data it does not interpret, so they are not read back).
+pub fn copy_tagged(
+    from: &dyn Store,
+    to: &mut dyn StoreWriter,
+    tagger: Option<super::Tagger>,
+) -> Result<CopyStats, StoreError> {
     let info = from.info();
     let docs_info = from.documents()?;
     let sections = from.items(Level::Section)?;
@@ -306,7 +319,11 @@ pub fn copy(from: &dyn Store, to: &mut dyn StoreWriter) -> Result<CopyStats, Sto
         dim: info.dimension,
         by_text,
     };
-    let stats = to.update(&docs, &embedder, &UpdateOptions::default(), &|_, _| {})?;
+    let opts = UpdateOptions {
+        tagger,
+        ..Default::default()
+    };
+    let stats = to.update(&docs, &embedder, &opts, &|_, _| {})?;
     Ok(CopyStats {
         documents: docs.len(),
         stats,

@@ -1,5 +1,5 @@
 // Drives simsum serve's web page in headless Chromium, as a person would with the keyboard and
-// mouse: search, open an initiative and its similar ones, open the themes map, upload a
+// mouse: search, filter by an entity chip, open an initiative and its similar ones, open the themes map, upload a
 // document and find it. Screenshots go to OUT_DIR. Usage: node run.mjs BASE_URL OUT_DIR
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
@@ -46,6 +46,21 @@ try {
   if (!/\d\.\d{3}/.test(first)) throw new Error('no score shown: ' + first);
   await shot('1-search');
 
+  step('filter the results by a country chip, then drop the filter');
+  const chip = page.locator('article.hit .chips a.chip-country').first();
+  const country = await chip.innerText();
+  await chip.click();
+  await page.waitForSelector('#active-filters');
+  if (!/country=/.test(page.url())) throw new Error('the chip did not filter: ' + page.url());
+  await page.waitForSelector('article.hit');
+  for (const text of await page.locator('article.hit .chips').allInnerTexts()) {
+    if (!text.includes(country)) throw new Error(`a result without ${country}: ${text}`);
+  }
+  await shot('1b-filtered');
+  await page.locator('#active-filters a').first().click();
+  await page.waitForSelector('#active-filters', { state: 'detached' });
+  await page.waitForSelector('article.hit');
+
   step('open an initiative and its similar ones');
   const firstId = await page.locator('article.hit h3 a').first().innerText();
   await page.locator('article.hit h3 a').first().click();
@@ -68,11 +83,16 @@ try {
   await page.getByRole('link', { name: 'Themes' }).click();
   const find = page.getByRole('button', { name: 'Find themes now' });
   await page.waitForSelector('canvas#map, button:has-text("Find themes now")');
-  if (await find.count()) await find.click();
+  const clustered = (await find.count()) > 0;
+  if (clustered) await find.click();
   await page.waitForSelector('canvas#map', { timeout: 60000 });
   await page.waitForSelector('article.theme');
   const themeCount = await page.locator('article.theme').count();
   if (themeCount < 1) throw new Error('no themes listed');
+  // Clustered from the page: each theme shows its members per year.
+  if (clustered && (await page.locator('article.theme .over').count()) < themeCount) {
+    throw new Error('a theme without its over-time chart');
+  }
   const painted = await page.evaluate(() => {
     const c = document.getElementById('map'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let coloured = 0; for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - d[i + 1]) > 40 || Math.abs(d[i + 1] - d[i + 2]) > 40) coloured++;

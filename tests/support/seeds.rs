@@ -88,6 +88,7 @@ pub fn index_documents(
     let mut w = simsum::store::open_writer(&url, None, &e.model_id(), e.dim(), true).unwrap();
     let opts = simsum::store::UpdateOptions {
         scope: vec![scope.to_path_buf()],
+        tagger: Some(simsum::entities::TAGGER),
         ..Default::default()
     };
     w.update(docs, e, &opts, &|_, _| {}).unwrap();

@@ -105,25 +105,63 @@
         el('q', { text: a['this'].text }), ' ↔ ', el('q', { text: a.that.text })]);
     }));
   }
-  function hitCard(h) {
+  // Entity filters of a search, as in the URL: {country: [...], org: [...], year: [...]}.
+  var KINDS = ['country', 'org', 'year'];
+  function filtersFrom(params) {
+    var f = {};
+    KINDS.forEach(function (k) { f[k] = (params.get(k) || '').split(',').filter(Boolean); });
+    return f;
+  }
+  function searchHash(q, level, f, mode) {
+    var s = '#/search?q=' + encodeURIComponent(q) + '&level=' + level;
+    if (mode && mode !== 'hybrid') s += '&mode=' + mode;
+    KINDS.forEach(function (k) { if (f && f[k] && f[k].length) s += '&' + k + '=' + encodeURIComponent(f[k].join(',')); });
+    return s;
+  }
+  function withFilter(f, kind, value, on) {
+    var g = {};
+    KINDS.forEach(function (k) { g[k] = (f[k] || []).filter(function (v) { return !(k === kind && v === value); }); });
+    if (on) g[kind].push(value);
+    return g;
+  }
+  // A hit's countries, organisations and years as chips; a chip filters the search by it.
+  function entityChips(e, link) {
+    if (!e) return null;
+    var list = e.countries.map(function (c) { return ['country', c.code, c.name]; })
+      .concat(e.organisations.map(function (o) { return ['org', o.acronym, o.acronym]; }))
+      .concat(e.years.map(function (y) { return ['year', String(y), String(y)]; }));
+    if (!list.length) return null;
+    return el('div', { 'class': 'chips' }, list.map(function (x) {
+      return el('a', { 'class': 'chip chip-' + x[0], href: link(x[0], x[1]), title: 'only results mentioning ' + x[2], text: x[2] });
+    }));
+  }
+  function hitCard(h, link) {
     var aligned = ((h.why || {}).aligned || []).map(function (a) { return { text: a.that.text, score: a.score }; });
     return el('article', { 'class': 'card hit' }, [
       el('h3', {}, [el('span', { 'class': 'score', title: scoreTitle(h), text: h.score.toFixed(3) }),
         el('a', { href: '#/item/' + encodeURIComponent(h.id), text: h.id })]),
       docLine(h.doc, h.section), whyLine(h),
       highlighted(h.text, aligned.length ? null : h.best_sentence, (h.why || {}).terms, aligned),
-      alignedList((h.why || {}).aligned)]);
+      alignedList((h.why || {}).aligned), link ? entityChips(h.entities, link) : null]);
   }
 
-  function search(q, level, mode) {
+  function search(q, level, mode, f) {
+    f = f || {};
     document.getElementById('q').value = q;
     document.getElementById('level').value = level;
     document.getElementById('mode').value = mode;
     loading();
-    api('/v1/search', { method: 'POST', body: { query: q, level: level, mode: mode, k: 20 } }).then(function (r) {
-      var list = r.results.map(hitCard);
-      show([el('h2', { text: r.results.length + ' results for “' + q + '”' })].concat(
-        list.length ? list : [el('p', { 'class': 'muted', text: 'No results.' })]), q);
+    var filters = { country: f.country || [], org: f.org || [], year: (f.year || []).map(Number) };
+    var add = function (kind, value) { return searchHash(q, level, withFilter(f, kind, value, true), mode); };
+    api('/v1/search', { method: 'POST', body: { query: q, level: level, mode: mode, k: 20, filters: filters } }).then(function (r) {
+      var list = r.results.map(function (h) { return hitCard(h, add); });
+      var active = [];
+      KINDS.forEach(function (k) { (f[k] || []).forEach(function (v) {
+        active.push(el('a', { 'class': 'chip chip-' + k + ' on', href: searchHash(q, level, withFilter(f, k, v, false), mode), title: 'remove this filter', text: v + ' ×' }));
+      }); });
+      show([el('h2', { text: r.results.length + ' results for “' + q + '”' }),
+        active.length ? el('div', { 'class': 'chips', id: 'active-filters' }, active) : null].concat(
+        list.length ? list : [el('p', { 'class': 'muted', text: 'No results.' })]).filter(Boolean), q);
     }).catch(function (e) { show([err(e)]); });
   }
 
@@ -135,7 +173,7 @@
       show([el('article', { 'class': 'card', id: 'item' }, [el('h2', { text: it.id }), docLine(it.doc, it.section),
           el('p', { 'class': 'text', text: it.text })]),
         el('h2', { text: 'Similar initiatives in other documents' })].concat(
-        sim.length ? sim.map(hitCard) : [el('p', { 'class': 'muted', text: 'None found.' })]), it.id);
+        sim.length ? sim.map(function (h) { return hitCard(h); }) : [el('p', { 'class': 'muted', text: 'None found.' })]), it.id);
     }).catch(function (e) { show([err(e)]); });
   }
 
@@ -203,12 +241,22 @@
     draw();
   }
 
+  // A theme's members per period (`over`), as bars on the periods every theme shares.
+  function overChart(over, colour) {
+    var max = Math.max.apply(null, over.map(function (p) { return p.items; }).concat([1]));
+    return el('div', { 'class': 'over', role: 'img', 'aria-label': 'members per period: ' +
+      over.map(function (p) { return p.period + ' ' + p.items; }).join(', ') }, over.map(function (p) {
+      var b = el('b'); b.style.height = Math.ceil(p.items * 48 / max) + 'px'; b.style.background = colour;
+      return el('div', { title: p.period + ': ' + p.items + ' items' }, [b, el('span', { text: p.period })]);
+    }));
+  }
   function themeCard(t, k, colour) {
     var nodes = [el('h3', { text: '#' + t.id + ' ' + t.title }),
       el('div', { 'class': 'meta', text: t.size + ' items · cohesion ' + t.cohesion.toFixed(2) + ' · ' +
         t.documents.map(function (d) { return d.title + ' (' + d.items + ')'; }).join(', ') }),
       el('div', { 'class': 'kp' }, t.keyphrases.map(function (p) { return el('span', { text: p }); }))];
     if (t.summary && t.summary.length) nodes.push(el('p', { 'class': 'sum', text: t.summary.map(function (s) { return s.text; }).join(' ') }));
+    if (t.over && t.over.length) nodes.push(overChart(t.over, colour));
     t.representatives.forEach(function (r) {
       nodes.push(el('div', { 'class': 'rep' }, [el('a', { href: '#/item/' + encodeURIComponent(r.id), text: r.id }), ' · ' + r.document + ': ' + r.text]));
     });
@@ -228,7 +276,7 @@
         var i = el('i'); i.style.background = t.colour; return el('span', {}, [i, '#' + t.id + ' ' + t.title]);
       }));
       var recluster = el('button', { type: 'button', text: 'Cluster again', on: { click: function () {
-        recluster.disabled = true; api('/v1/themes', { method: 'POST', body: {} }).then(themes).catch(function (e) { show([err(e)]); });
+        recluster.disabled = true; api('/v1/themes', { method: 'POST', body: { over: 'year' } }).then(themes).catch(function (e) { show([err(e)]); });
       } } });
       show([el('h2', { text: rep.themes.length + ' themes over ' + rep.params.items + ' items' }), recluster,
         el('div', { 'class': 'themes' }, [el('div', { id: 'mapbox' }, [canvas, legend, tip]),
@@ -237,7 +285,7 @@
     }).catch(function (e) {
       if (e.status === 404) {
         var b = el('button', { type: 'button', text: 'Find themes now', on: { click: function () {
-          b.disabled = true; api('/v1/themes', { method: 'POST', body: {} }).then(themes).catch(function (e2) { show([err(e2)]); });
+          b.disabled = true; api('/v1/themes', { method: 'POST', body: { over: 'year' } }).then(themes).catch(function (e2) { show([err(e2)]); });
         } } });
         show([el('p', { text: 'No theme report yet.' }), b], 'Themes'); b.focus();
       } else show([err(e)]);
@@ -277,7 +325,7 @@
     var h = location.hash.replace(/^#\/?/, '');
     var q = h.indexOf('?'), path = q < 0 ? h : h.slice(0, q), params = new URLSearchParams(q < 0 ? '' : h.slice(q + 1));
     var parts = path.split('/'), rest = decodeURIComponent(parts.slice(1).join('/'));
-    if (parts[0] === 'search') search(params.get('q') || '', params.get('level') || 'initiative', params.get('mode') || 'hybrid');
+    if (parts[0] === 'search') search(params.get('q') || '', params.get('level') || 'initiative', params.get('mode') || 'hybrid', filtersFrom(params));
     else if (parts[0] === 'item') item(rest);
     else if (parts[0] === 'documents') documents();
     else if (parts[0] === 'doc') doc(rest);

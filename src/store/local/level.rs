@@ -131,6 +131,7 @@ impl LevelIndex {
                     None => doc < self.docs.len(),
                 }
                 && (excluded.is_empty() || !excluded.contains(&self.keys[p]))
+                && filter.keys.is_none_or(|k| k.contains(&self.keys[p]))
         }
     }
 
@@ -155,10 +156,25 @@ impl LevelIndex {
         filter: &ItemFilter<'_>,
     ) -> Result<Vec<(u64, f32)>, StoreError> {
         let allowed = self.allowed(filter);
-        let n_allowed = (0..self.keys.len()).filter(|&p| allowed(p)).count();
+        // A key filter (entities) names its items: only those positions are looked at, so a
+        // selective filter costs what it matches, not the level's size.
+        let keyed: Option<Vec<usize>> = filter.keys.map(|keys| {
+            let mut v: Vec<usize> = keys
+                .iter()
+                .filter_map(|key| self.pos.get(key).copied())
+                .filter(|&p| allowed(p))
+                .collect();
+            v.sort_unstable();
+            v
+        });
+        let n_allowed = match &keyed {
+            Some(v) => v.len(),
+            None => (0..self.keys.len()).filter(|&p| allowed(p)).count(),
+        };
         if k == 0 || n_allowed == 0 {
             return Ok(Vec::new());
         }
+        let all_allowed = || positions(keyed.as_deref(), self.keys.len(), &allowed);
         let dim = store.manifest.dimension;
         let exact_scan = |positions: &mut dyn Iterator<Item = usize>, vectors: &[f32]| {
             let mut hits: Vec<(u64, f32)> = positions
@@ -185,16 +201,32 @@ impl LevelIndex {
                     ));
                     top_k(&mut hits, k);
                 }
+                // A filtered graph walk can run out of candidates before it finds `k` allowed
+                // items; a short page is never the answer while allowed items remain.
+                if hits.len() < k.min(n_allowed) {
+                    let vectors = self.flat_vectors(store)?;
+                    return Ok(exact_scan(&mut all_allowed(), vectors));
+                }
                 Ok(hits)
             }
             _ => {
                 let vectors = self.flat_vectors(store)?;
-                Ok(exact_scan(
-                    &mut (0..self.keys.len()).filter(|&p| allowed(p)),
-                    vectors,
-                ))
+                Ok(exact_scan(&mut all_allowed(), vectors))
             }
         }
+    }
+}
+
+/// The allowed positions: those a key filter named (already checked), or every position
+/// `allowed` keeps.
+fn positions<'a>(
+    keyed: Option<&'a [usize]>,
+    n: usize,
+    allowed: &'a dyn Fn(usize) -> bool,
+) -> Box<dyn Iterator<Item = usize> + 'a> {
+    match keyed {
+        Some(v) => Box::new(v.iter().copied()),
+        None => Box::new((0..n).filter(move |&p| allowed(p))),
     }
 }
 

@@ -29,7 +29,7 @@ use rayon::prelude::*;
 
 use crate::store::{
     Counts, DocumentInfo, ItemFilter, Level, SavedThemes, Store, StoreError, StoreInfo, StoreUrl,
-    StoredItem, StoredSentence,
+    StoredItem, StoredSentence, Tag, TagCount,
 };
 use files::IndexFiles;
 use graphs::{knn, GraphSpec, KnnGraph};
@@ -264,5 +264,41 @@ impl Store for LocalStore {
     }
     fn load_themes(&self) -> Result<Option<SavedThemes>, StoreError> {
         self.files.read_themes()
+    }
+
+    fn has_tags(&self) -> Result<bool, StoreError> {
+        self.db.has_tags()
+    }
+
+    fn tagged(
+        &self,
+        level: Level,
+        kind: &str,
+        values: &[String],
+    ) -> Result<Vec<(u64, String)>, StoreError> {
+        self.require_tags()?;
+        self.db.tagged(level, kind, values)
+    }
+
+    fn tag_counts(&self, level: Level, kind: &str) -> Result<Vec<TagCount>, StoreError> {
+        self.require_tags()?;
+        self.db.tag_counts(level, kind)
+    }
+
+    fn tags_of(&self, keys: &[u64]) -> Result<HashMap<u64, Vec<Tag>>, StoreError> {
+        self.require_tags()?;
+        self.db.tags_of(keys)
+    }
+}
+
+impl LocalStore {
+    fn require_tags(&self) -> Result<(), StoreError> {
+        if self.db.has_tags()? {
+            Ok(())
+        } else {
+            Err(StoreError::NoTags {
+                url: self.info().url,
+            })
+        }
     }
 }

@@ -16,7 +16,9 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, ToSq
 
 use super::layout::{decode_vector, encode_vector, FORMAT_VERSION};
 use crate::ingest::Document;
-use crate::store::{Counts, DocumentInfo, Level, StoreError, StoredItem, StoredSentence};
+use crate::store::{
+    Counts, DocumentInfo, Level, StoreError, StoredItem, StoredSentence, Tag, TagCount, Tagger,
+};
 
 /// Schema of format 1. Item keys (`key`) are never reused (AUTOINCREMENT), so a stale graph can
 /// only point at dead keys, never at the wrong item. `item_terms` holds each item's lexical
@@ -75,6 +77,22 @@ fn stored_terms(text: &str) -> String {
 /// Meta key naming the tokenizer version the stored terms were made with.
 const TERMS_VERSION_KEY: &str = "lexical_tokenizer";
 
+/// The tags of items (their entities: [`crate::store::Tag`]), kept as data this module does
+/// not interpret. Added to indexes of format 1 by their next writer (`CREATE ... IF NOT
+/// EXISTS`); a reader of an index without the table, or whose `tagger` meta entry is unset,
+/// reports that it keeps no tags. A deleted item takes its tags with it.
+const TAGS_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS tags (
+    item_key INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tags_kind_value ON tags(kind, value);
+CREATE INDEX IF NOT EXISTS tags_item ON tags(item_key);
+CREATE TRIGGER IF NOT EXISTS items_tags_gone AFTER DELETE ON items
+BEGIN DELETE FROM tags WHERE item_key = old.key; END;
+";
+
 /// Maps a SQLite error to a typed error naming the database file. Damage (a corrupt file, a
 /// value of the wrong type or an unknown level code) is reported as such, with the fix.
 pub(crate) fn db_err(path: &Path, e: rusqlite::Error) -> StoreError {
@@ -129,6 +147,8 @@ pub(crate) struct Commit<'a> {
     /// The model (as JSON) and dimension the vectors come from.
     pub model_json: String,
     pub dimension: usize,
+    /// Tags the items written (all items, when the stored tags come from other rules).
+    pub tagger: Option<Tagger>,
 }
 
 const ITEM_SELECT: &str = "SELECT i.key, i.id, i.level, i.doc_id, d.title, d.date, d.path,
@@ -646,6 +666,107 @@ impl Db {
         rows.collect::<rusqlite::Result<_>>().map_err(err)
     }
 
+    /// Adds the tags table to an index made before it (writers call this on open).
+    pub fn ensure_tags(&self) -> Result<(), StoreError> {
+        self.conn()
+            .execute_batch(TAGS_SCHEMA)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Whether the items carry tags: the table exists and the last update tagged them.
+    pub fn has_tags(&self) -> Result<bool, StoreError> {
+        let table: i64 = self
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tags'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(table > 0 && self.meta("tagger")?.is_some())
+    }
+
+    /// `(key, document id)` of the items of `level` with a tag `kind` of one of `values`, by
+    /// key, each once.
+    pub fn tagged(
+        &self,
+        level: Level,
+        kind: &str,
+        values: &[String],
+    ) -> Result<Vec<(u64, String)>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn
+            .prepare_cached(
+                "SELECT t.item_key, i.doc_id FROM tags t JOIN items i ON i.key = t.item_key
+                 WHERE t.kind = ?1 AND t.value = ?2 AND i.level = ?3",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut out: Vec<(u64, String)> = Vec::new();
+        for v in values {
+            let rows = st
+                .query_map(params![kind, v, level.code()], |r| {
+                    Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
+                })
+                .map_err(|e| self.err(e))?;
+            for row in rows {
+                out.push(row.map_err(|e| self.err(e))?);
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Each value of `kind` with its items of `level` and their documents, most items first.
+    pub fn tag_counts(&self, level: Level, kind: &str) -> Result<Vec<TagCount>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn
+            .prepare_cached(
+                "SELECT t.value, count(DISTINCT t.item_key), count(DISTINCT i.doc_id)
+                 FROM tags t JOIN items i ON i.key = t.item_key
+                 WHERE t.kind = ?1 AND i.level = ?2
+                 GROUP BY t.value ORDER BY 2 DESC, 1",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map(params![kind, level.code()], |r| {
+                Ok(TagCount {
+                    value: r.get(0)?,
+                    items: r.get::<_, i64>(1)? as usize,
+                    documents: r.get::<_, i64>(2)? as usize,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The tags of the items with these keys, sorted.
+    pub fn tags_of(&self, keys: &[u64]) -> Result<HashMap<u64, Vec<Tag>>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn
+            .prepare_cached("SELECT kind, value FROM tags WHERE item_key = ?1 ORDER BY kind, value")
+            .map_err(|e| self.err(e))?;
+        let mut out = HashMap::new();
+        for &k in keys {
+            let rows = st
+                .query_map([k as i64], |r| {
+                    Ok(Tag {
+                        kind: r.get(0)?,
+                        value: r.get(1)?,
+                    })
+                })
+                .map_err(|e| self.err(e))?;
+            let tags: Vec<Tag> = rows
+                .collect::<rusqlite::Result<_>>()
+                .map_err(|e| self.err(e))?;
+            if !tags.is_empty() {
+                out.insert(k, tags);
+            }
+        }
+        Ok(out)
+    }
+
     /// Applies one update in one transaction: the database moves from the old state to the new
     /// one or not at all. Returns the generation after it.
     pub fn commit(&self, c: &Commit<'_>) -> Result<u64, StoreError> {
@@ -701,6 +822,7 @@ impl Db {
                 ItemWrite::Meta(row) => update_item_meta(&tx, &self.path, row)?,
             }
         }
+        write_tags(&tx, &self.path, c)?;
         let generation = meta_get(&tx, &self.path, "generation")?
             .and_then(|g| g.parse::<u64>().ok())
             .unwrap_or(0)
@@ -711,6 +833,54 @@ impl Db {
         tx.commit().map_err(err)?;
         Ok(generation)
     }
+}
+
+/// The tags of a commit: those of the items it inserted or replaced, or of every item when
+/// the stored tags were made by other rules (or none). Without a tagger, a commit that wrote
+/// items leaves the store marked as keeping no tags.
+fn write_tags(tx: &Connection, path: &Path, c: &Commit<'_>) -> Result<(), StoreError> {
+    let err = |e| db_err(path, e);
+    let wrote = c.rebuild || c.writes.iter().any(|w| !matches!(w, ItemWrite::Meta(_)));
+    let Some(tagger) = c.tagger else {
+        if wrote {
+            tx.execute("DELETE FROM meta WHERE key = 'tagger'", [])
+                .map_err(err)?;
+        }
+        return Ok(());
+    };
+    let mut insert = tx
+        .prepare_cached("INSERT INTO tags(item_key, kind, value) VALUES (?1, ?2, ?3)")
+        .map_err(err)?;
+    let mut put = |key: i64, text: &str| -> Result<(), StoreError> {
+        for t in (tagger.tag)(text) {
+            insert.execute(params![key, t.kind, t.value]).map_err(err)?;
+        }
+        Ok(())
+    };
+    if meta_get(tx, path, "tagger")?.as_deref() != Some(tagger.version) {
+        tx.execute("DELETE FROM tags", []).map_err(err)?;
+        let all: Vec<(i64, String)> = {
+            let mut st = tx.prepare("SELECT key, text FROM items").map_err(err)?;
+            let rows = st
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(err)?
+        };
+        for (key, text) in &all {
+            put(*key, text)?;
+        }
+        return meta_set(tx, path, "tagger", tagger.version);
+    }
+    let mut key_of = tx
+        .prepare_cached("SELECT key FROM items WHERE id = ?1")
+        .map_err(err)?;
+    for w in &c.writes {
+        if let ItemWrite::Insert(row, _) | ItemWrite::Replace(row, _) = w {
+            let key: i64 = key_of.query_row([&row.id], |r| r.get(0)).map_err(err)?;
+            put(key, &row.text)?;
+        }
+    }
+    Ok(())
 }
 
 fn meta_get(conn: &Connection, path: &Path, key: &str) -> Result<Option<String>, StoreError> {

@@ -20,7 +20,7 @@ use super::LocalStore;
 use crate::embed::{Embedder, ModelId};
 use crate::ingest::Document;
 use crate::store::update::norm_path;
-use crate::store::{Level, Store, StoreError, StoreWriter, UpdateOptions, UpdateStats};
+use crate::store::{Level, Store, StoreError, StoreWriter, Tagger, UpdateOptions, UpdateStats};
 
 /// How a writer sets up the index: the HNSW parameters and the size below which a level is
 /// searched exactly, recorded in the manifest. `None` keeps what the index records (the
@@ -100,6 +100,7 @@ impl LocalWriter {
             }
         };
         store.db.prepare_writes()?;
+        store.db.ensure_tags()?;
         if let Some(hnsw) = options.hnsw {
             store.manifest.hnsw = hnsw;
         }
@@ -142,14 +143,19 @@ impl LocalWriter {
         let mut plan = Plan::new(&self.store.db, docs, &opts)?;
         let embedded = embed(&plan.to_embed, embedder, opts.batch_size, progress)?;
         plan.attach_vectors(embedded);
-        let mut stats = self.commit(&plan, opts.rebuild)?;
+        let mut stats = self.commit(&plan, opts.rebuild, opts.tagger)?;
         self.refresh_graphs(opts.rebuild, &mut stats)?;
         Ok(stats)
     }
 
     /// The commit phase: one transaction takes the database from the old state to the new
     /// one, then the manifest is rewritten to describe it.
-    fn commit(&mut self, plan: &Plan<'_>, rebuild: bool) -> Result<UpdateStats, StoreError> {
+    fn commit(
+        &mut self,
+        plan: &Plan<'_>,
+        rebuild: bool,
+        tagger: Option<Tagger>,
+    ) -> Result<UpdateStats, StoreError> {
         let mut stats = UpdateStats {
             embedded: plan.to_embed.len(),
             documents_removed: plan.removed_docs.len(),
@@ -203,6 +209,7 @@ impl LocalWriter {
             bump: changed || !plan.removed_docs.is_empty() || rebuild,
             model_json: serde_json::to_string(&store.manifest.model).expect("json"),
             dimension: store.manifest.dimension,
+            tagger,
         })?;
         // Derived state, after the commit.
         store.levels = Default::default();

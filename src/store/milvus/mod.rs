@@ -580,7 +580,8 @@ impl Store for MilvusStore {
             None => None,
         };
         let excluded: HashSet<u64> = filter.exclude_keys.iter().copied().collect();
-        if filter.exact || self.searches_exactly(level)? {
+        // A tag filter (a set of keys) is applied by scanning the allowed items exactly.
+        if filter.exact || filter.keys.is_some() || self.searches_exactly(level)? {
             let f = self.flat(level)?;
             let mut hits: Vec<(u64, f32)> = (0..f.keys.len())
                 .filter(|&p| {
@@ -589,6 +590,7 @@ impl Store for MilvusStore {
                             .as_ref()
                             .is_none_or(|a| a.contains(&f.doc_ids[p]))
                         && !excluded.contains(&f.keys[p])
+                        && filter.keys.is_none_or(|k| k.contains(&f.keys[p]))
                 })
                 .map(|p| (f.keys[p], dot(query, &f.vectors[p])))
                 .collect();
