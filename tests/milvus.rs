@@ -146,7 +146,11 @@ fn assert_same_but_entities(local: &str, milvus: &str, what: &str) {
     };
     let (mut a, mut b) = (parse(local), parse(milvus));
     strip(&mut a);
-    assert_eq!(strip(&mut b), 0, "{what}: the Milvus store now gives entities: compare them too");
+    assert_eq!(
+        strip(&mut b),
+        0,
+        "{what}: the Milvus store now gives entities: compare them too"
+    );
     assert_eq!(a, b, "{what}: local and Milvus differ");
 }
 

@@ -649,7 +649,16 @@ mod tests {
         // check): an error naming the header.
         let mut huge = Vec::new();
         huge.extend_from_slice(MAGIC);
-        for v in [VERSION as u64, u64::MAX, u32::MAX as u64, 16, 16, 0, 0, u64::MAX] {
+        for v in [
+            VERSION as u64,
+            u64::MAX,
+            u32::MAX as u64,
+            16,
+            16,
+            0,
+            0,
+            u64::MAX,
+        ] {
             huge.extend_from_slice(&v.to_le_bytes());
         }
         std::fs::write(&path, &huge).unwrap();
