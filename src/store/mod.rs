@@ -291,7 +291,7 @@ pub struct UpdateOptions {
 }
 
 /// A fact about an item that a store keeps as data it does not interpret: a kind and a value
-/// (the entities of [`crate::entities`]: `country` `KE`, `year` `2021`).
+/// (entities, such as `country` `KE`, `year` `2021`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Tag {
     pub kind: String,
@@ -515,7 +515,7 @@ pub trait Store: Send + Sync {
 }
 
 /// A theme report as kept with a store, tagged with the generation it describes. The store
-/// keeps the report as data it does not interpret (JSON); [`crate::cluster::ThemeReport`]
+/// keeps the report as data it does not interpret (JSON); the clustering stage's `ThemeReport`
 /// reads and writes it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SavedThemes {
