@@ -239,6 +239,56 @@ fma_chains!(
     _mm512_reduce_add_ps
 );
 
+/// Measured bf16 multiply-add limit of this CPU, GFLOP/s: twelve independent `vdpbf16ps` chains
+/// in registers on every thread (each instruction two multiply-adds in each of 16 lanes), no
+/// memory traffic: the ceiling of the bf16 weight products, as [`cpu_f32_fma_peak`] is of f32
+/// ones. `None` without AVX-512 BF16.
+pub fn cpu_bf16_dp_peak() -> Option<f64> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if !crate::embed::bf16::available() {
+            return None;
+        }
+        const ROUNDS: usize = 20_000_000;
+        let threads = rayon::current_num_threads().max(1);
+        let mut best = f64::MAX;
+        for _ in 0..3 {
+            let t = Instant::now();
+            // SAFETY: `available()` checked AVX-512 F and BF16 above.
+            let sums = rayon::broadcast(|_| unsafe { dp_chains_512(ROUNDS) });
+            best = best.min(t.elapsed().as_secs_f64());
+            std::hint::black_box(sums);
+        }
+        Some(threads as f64 * ROUNDS as f64 * 12.0 * 16.0 * 4.0 / best / 1e9)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    None
+}
+
+/// Twelve independent `vdpbf16ps` chains, `rounds` times; returns a lane of the sum.
+///
+/// # Safety
+/// The CPU must support AVX-512 F and AVX-512 BF16.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bf16")]
+unsafe fn dp_chains_512(rounds: usize) -> f32 {
+    use std::arch::x86_64::*;
+    // SAFETY: register-only intrinsics; the caller guarantees the features.
+    unsafe {
+        let pairs = std::mem::transmute::<__m512i, __m512bh>(_mm512_set1_epi32(0x3F80_3F80));
+        let mut acc = [_mm512_setzero_ps(); 12];
+        for (i, a) in acc.iter_mut().enumerate() {
+            *a = _mm512_set1_ps(i as f32);
+        }
+        for _ in 0..rounds {
+            for a in acc.iter_mut() {
+                *a = _mm512_dpbf16_ps(*a, pairs, pairs);
+            }
+        }
+        _mm512_reduce_add_ps(acc.into_iter().fold(_mm512_setzero_ps(), |s, a| _mm512_add_ps(s, a)))
+    }
+}
+
 /// Measured bf16 matrix-product peak (AVX-512 BF16 kernel), GFLOP/s; `None` without the kernel.
 pub fn cpu_bf16_gemm_peak() -> Option<f64> {
     if !crate::embed::bf16::available() {
@@ -281,6 +331,11 @@ pub struct EmbedRun {
     /// Achieved GFLOP/s over the CPU's f32 multiply-add limit ([`cpu_f32_fma_peak`]), when the
     /// caller measured it.
     pub fma_fraction: Option<f64>,
+    /// FLOP of the whole run (the formula of [`flops_per_text`] over every text).
+    pub gflop: f64,
+    /// Achieved GFLOP/s over the hardware limit of the precision that ran: the f32 FMA limit,
+    /// or for bf16 products the `vdpbf16ps` limit ([`cpu_bf16_dp_peak`]).
+    pub limit_fraction: Option<f64>,
     pub peak_rss_mib: Option<f64>,
     /// Mean and minimum cosine to the f32 vectors of the same texts (lower precisions only).
     pub cosine_to_f32_mean: Option<f64>,
@@ -355,6 +410,8 @@ pub fn embed_run(
         gflops,
         peak_fraction: peak_gflops.map(|p| gflops / p),
         fma_fraction: None,
+        gflop: flops / 1e9,
+        limit_fraction: None,
         peak_rss_mib: peak_rss_mib(),
         cosine_to_f32_mean: cos_mean,
         cosine_to_f32_min: cos_min,

@@ -118,7 +118,7 @@ impl ModelError {
             source,
         }
     }
-    fn invalid(path: &Path, reason: impl Into<String>) -> Self {
+    pub(crate) fn invalid(path: &Path, reason: impl Into<String>) -> Self {
         Self::Invalid {
             path: path.to_path_buf(),
             reason: reason.into(),

@@ -60,7 +60,10 @@ pub fn run(g: &super::Global, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
             // What `--dtype auto` (every command's default) runs on this device and CPU.
             let plan = simsum::embed::bert::plan_for(g.device, simsum::embed::DType::Auto)?;
             let features = simsum::embed::CpuFeatures::get();
+            // Measured (or remembered) only on CPUs that run bf16 products.
+            let bf16_speedup = simsum::embed::calibrate::bf16_speedup();
             let info = ModelInfo {
+                bf16_speedup,
                 cpu_features: features.summary(),
                 dimension: m.config.hidden_size,
                 dtype: plan.dtype.as_str(),
@@ -97,6 +100,12 @@ pub fn run(g: &super::Global, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
                     plan.engine
                 );
                 outln!("cpu_features    {features}");
+                if let Some(x) = bf16_speedup {
+                    outln!(
+                        "bf16_speedup    {x:.2} (bf16 weight products over f32 here; auto runs bf16 from {:.2})",
+                        simsum::embed::calibrate::MARGIN
+                    );
+                }
             }
         }
     }
@@ -106,6 +115,7 @@ pub fn run(g: &super::Global, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
 /// `simsum model info --json` for a model with files.
 #[derive(serde::Serialize)]
 struct ModelInfo<'a> {
+    bf16_speedup: Option<f64>,
     cpu_features: String,
     dimension: usize,
     dtype: &'static str,

@@ -14,7 +14,7 @@ use candle_nn::{LayerNorm, Linear, VarBuilder};
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
 use super::features::CpuFeatures;
-use super::settings::{DType, Device, Engine, GpuKind, MatmulKernel, Plan};
+use super::settings::{DType, Device, Engine, GpuKind, Plan};
 use super::{normalize, EmbedError, Embedder, Embedding, ModelId};
 use crate::model::{ModelFiles, Pooling};
 
@@ -89,7 +89,12 @@ fn plan_on(device: &CandleDevice, dtype: DType, force_candle: bool) -> Plan {
         CandleDevice::Cuda(_) => Some(GpuKind::Cuda),
         CandleDevice::Metal(_) => Some(GpuKind::Metal),
     };
-    Plan::choose(gpu, dtype, CpuFeatures::get(), force_candle)
+    let features = CpuFeatures::get();
+    // Measured only where it decides something: `auto` on a CPU that runs both kernels.
+    let speedup = (gpu.is_none() && dtype == DType::Auto && !force_candle)
+        .then(super::calibrate::bf16_speedup)
+        .flatten();
+    Plan::choose(gpu, dtype, features, speedup, force_candle)
 }
 
 /// A model's tokenizer alone, for counting tokens without loading the weights (what
@@ -262,45 +267,6 @@ enum Backend {
     Candle(Encoder),
 }
 
-impl Encoder {
-    /// Copies the weights into the f32 CPU path, laid out for `kernel`.
-    fn to_cpu(
-        &self,
-        eps: f64,
-        kernel: MatmulKernel,
-    ) -> candle_core::Result<super::cpu::CpuEncoder> {
-        fn ln(n: &LayerNorm) -> (&Tensor, &Tensor) {
-            (n.weight(), n.bias().expect("BERT LayerNorms have biases"))
-        }
-        let layers: Vec<super::cpu::LayerTensors<'_>> = self
-            .layers
-            .iter()
-            .map(|l| super::cpu::LayerTensors {
-                qkv_weight: l.qkv.weight(),
-                qkv_bias: l.qkv.bias().expect("bias"),
-                out_weight: l.attn_out.weight(),
-                out_bias: l.attn_out.bias().expect("bias"),
-                ln1: ln(&l.attn_norm),
-                inter_weight: l.intermediate.weight(),
-                inter_bias: l.intermediate.bias().expect("bias"),
-                out2_weight: l.output.weight(),
-                out2_bias: l.output.bias().expect("bias"),
-                ln2: ln(&l.out_norm),
-            })
-            .collect();
-        super::cpu::CpuEncoder::new(
-            &self.word,
-            &self.position,
-            &self.token_type,
-            ln(&self.emb_norm),
-            &layers,
-            self.heads,
-            eps,
-            kernel,
-        )
-    }
-}
-
 /// A sentence-transformer (BERT encoder + pooling + optional normalisation) on a candle device.
 pub struct BertEmbedder {
     backend: Backend,
@@ -344,19 +310,24 @@ impl BertEmbedder {
         let weights = files.file("model.safetensors");
         let plan = plan_on(&device, options.dtype, options.force_candle);
         let notes: Vec<String> = plan.note.iter().cloned().collect();
-        // The CPU path keeps f32 weights (its kernels round to bf16 themselves).
-        let load_dtype = match plan.engine {
-            Engine::Cpu(_) => TensorDType::F32,
-            Engine::Candle => plan.dtype.candle(),
-        };
-        // SAFETY: the file was checked by ModelFiles::load; candle memory-maps it read-only.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], load_dtype, &device)? };
-        let encoder = Encoder::load(vb, &files.config)?;
         let backend = match plan.engine {
-            Engine::Cpu(kernel) => Backend::Cpu(Box::new(
-                encoder.to_cpu(files.config.layer_norm_eps, kernel)?,
-            )),
-            Engine::Candle => Backend::Candle(encoder),
+            // The CPU path reads the mapped file itself (its kernels round to bf16 themselves).
+            Engine::Cpu(kernel) => {
+                let mapped = super::weights::MappedWeights::open(&weights)?;
+                Backend::Cpu(Box::new(super::cpu::CpuEncoder::load(
+                    &mapped,
+                    &files.config,
+                    kernel,
+                )?))
+            }
+            Engine::Candle => {
+                // SAFETY: the file was checked by ModelFiles::load; candle memory-maps it
+                // read-only.
+                let vb = unsafe {
+                    VarBuilder::from_mmaped_safetensors(&[weights], plan.dtype.candle(), &device)?
+                };
+                Backend::Candle(Encoder::load(vb, &files.config)?)
+            }
         };
         Ok(Self {
             backend,

@@ -11,15 +11,14 @@
 //! compared with it where the CPU has the instructions.
 
 use super::features::CpuFeatures;
+use super::sgemm::{SharedOut, WorkSplit};
 
 /// Columns per packed weight panel (two 16-lane registers).
 const NR: usize = 32;
-/// Rows per micro-kernel tile.
-const MR: usize = 8;
-/// k values per cache block.
+/// Rows of the full register tile (28 accumulators, as the f32 AVX-512 tile).
+const MR: usize = 14;
+/// k values per cache block (even: the panel holds pairs).
 const KC: usize = 256;
-/// Rows per parallel task.
-const MC: usize = 64;
 
 /// Whether this CPU can run the bf16 kernel (from [`CpuFeatures::get`]).
 pub fn available() -> bool {
@@ -103,47 +102,42 @@ pub fn matmul_wt_portable(m: usize, a: &[f32], w: &PackedWeight, dst: &mut [f32]
 }
 
 /// dst (m x n, row-major) += a (m x k, row-major f32) W^T, with `a` rounded to bf16.
-/// `scratch` holds the rounded `a` between calls. Panics if [`available`] is false.
+/// `scratch` holds the rounded `a` between calls. Rows and, for short inputs, column panels are
+/// shared out between threads as for the f32 kernel ([`WorkSplit`]). Panics if [`available`]
+/// is false.
 pub fn matmul_wt(m: usize, a: &[f32], w: &PackedWeight, dst: &mut [f32], scratch: &mut Vec<u16>) {
     assert!(available(), "bf16 kernel needs AVX-512 BF16");
     let (n, k) = (w.n, w.k);
     assert!(a.len() >= m * k && dst.len() >= m * n);
-    // Round `a` to bf16, padding rows up to a multiple of MR with zeros.
-    let mp = m.div_ceil(MR) * MR;
-    scratch.clear();
-    scratch.resize(mp * k, 0);
-    use rayon::prelude::*;
-    scratch[..m * k]
-        .par_chunks_mut(k)
-        .zip(a[..m * k].par_chunks(k))
-        .for_each(|(d, s)| d.iter_mut().zip(s).for_each(|(d, s)| *d = to_bf16(*s)));
+    if m == 0 {
+        return;
+    }
+    round_rows(&a[..m * k], k, scratch);
     let ab: &[u16] = scratch;
-    let dst_ptr = SharedF32(dst.as_mut_ptr());
-    (0..mp.div_ceil(MC)).into_par_iter().for_each(|chunk| {
-        let dst_ptr = &dst_ptr;
-        let r0 = chunk * MC;
-        let r1 = (r0 + MC).min(mp);
+    let out = SharedOut(dst.as_mut_ptr());
+    let split = WorkSplit::new(m, n / NR, MR, rayon::current_num_threads());
+    split.run(|rows, panels| {
+        // Capture the whole `SharedOut` (Sync), not its raw-pointer field.
+        let out = &out;
         for k0 in (0..k).step_by(KC) {
             let kc = KC.min(k - k0);
-            for p in 0..n / NR {
+            for p in panels.clone() {
                 let panel = &w.data[p * NR * k + k0 * NR..];
-                for r in (r0..r1).step_by(MR) {
-                    let rows = MR.min(m.saturating_sub(r));
-                    if rows == 0 {
-                        continue;
-                    }
-                    // SAFETY: `available()` was checked; tasks own disjoint row ranges of dst;
-                    // `ab` has MR full rows from r (padded), the panel has kc/2 pair steps.
+                for r in rows.clone().step_by(MR) {
+                    let rows = MR.min(rows.end - r);
+                    // SAFETY: `available()` was checked; the split's tasks own disjoint
+                    // blocks of dst (m x n, asserted); `ab` holds m rounded rows of k, so
+                    // `rows` rows from r exist, and the panel has kc/2 pair steps from k0.
                     unsafe {
                         #[cfg(target_arch = "x86_64")]
-                        kernel(
+                        row_tile(
+                            rows,
                             ab.as_ptr().add(r * k + k0),
                             k,
                             panel.as_ptr(),
                             kc / 2,
-                            dst_ptr.0.add(r * n + p * NR),
+                            out.0.add(r * n + p * NR),
                             n,
-                            rows,
                         );
                     }
                 }
@@ -152,55 +146,108 @@ pub fn matmul_wt(m: usize, a: &[f32], w: &PackedWeight, dst: &mut [f32], scratch
     });
 }
 
-struct SharedF32(*mut f32);
-// SAFETY: the pointer crosses rayon's threads only inside `matmul_wt`, whose tasks own
-// disjoint row ranges of `dst` while the `&mut [f32]` it came from is held, unused, by the call.
-unsafe impl Send for SharedF32 {}
-// SAFETY: as for `Send`: concurrent use only ever writes disjoint rows.
-unsafe impl Sync for SharedF32 {}
+/// `a` (rows of k) rounded to bf16 into `scratch`, in parallel only where the rows are many
+/// enough to pay for it (a query's few rows are rounded on the calling thread).
+fn round_rows(a: &[f32], k: usize, scratch: &mut Vec<u16>) {
+    use rayon::prelude::*;
+    scratch.clear();
+    scratch.resize(a.len(), 0);
+    const ROWS_PER_TASK: usize = 32;
+    let round = |(d, s): (&mut [u16], &[f32])| {
+        d.iter_mut().zip(s).for_each(|(d, s)| *d = to_bf16(*s))
+    };
+    if a.len() <= ROWS_PER_TASK * k {
+        round((&mut scratch[..], a));
+    } else {
+        scratch
+            .par_chunks_mut(ROWS_PER_TASK * k)
+            .zip(a.par_chunks(ROWS_PER_TASK * k))
+            .for_each(round);
+    }
+}
 
-/// C[0..rows, 0..32] += A[0..8, 0..2*pairs] * panel, A rows `lda` apart (bf16), C rows `ldc`
-/// apart (f32). Rows of A beyond `rows` are read (they exist, zero padded) but not stored.
+/// [`tile`] for `rows` (1..=14) rows: the full tile, or the tail split into tiles of 8, 4, 2
+/// and 1 rows (each row's sums are independent of the others', so the split changes no result).
 ///
 /// # Safety
-/// The CPU must support AVX-512 F and AVX-512 BF16; `a` must be readable for 8 rows of
-/// 2 x `pairs` values `lda` apart, `b` for `pairs` x 64 values, and `c` readable and writable for
-/// `rows` (<= 8) rows of 32 values `ldc` apart, not aliasing `a` or `b`.
+/// As for [`tile`], with R = `rows`.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bf16")]
-unsafe fn kernel(
+#[target_feature(enable = "avx512f,avx512bf16,avx2,fma")]
+unsafe fn row_tile(
+    rows: usize,
     a: *const u16,
     lda: usize,
     b: *const u16,
     pairs: usize,
     c: *mut f32,
     ldc: usize,
-    rows: usize,
+) {
+    // SAFETY: forwarded from the caller; each call covers rows `done..done + R` of the `rows`
+    // the caller vouched for.
+    unsafe {
+        if rows >= MR {
+            return tile::<MR>(a, lda, b, pairs, c, ldc);
+        }
+        let mut done = 0;
+        for part in [8, 4, 2, 1] {
+            if rows - done >= part {
+                let (a, c) = (a.add(done * lda), c.add(done * ldc));
+                match part {
+                    8 => tile::<8>(a, lda, b, pairs, c, ldc),
+                    4 => tile::<4>(a, lda, b, pairs, c, ldc),
+                    2 => tile::<2>(a, lda, b, pairs, c, ldc),
+                    _ => tile::<1>(a, lda, b, pairs, c, ldc),
+                }
+                done += part;
+            }
+        }
+    }
+}
+
+/// C[0..R, 0..32] += A[0..R, 0..2*pairs] * panel, A rows `lda` apart (bf16), C rows `ldc`
+/// apart (f32): 2 x R accumulators (28 of the 32 registers for the full 14-row tile, beside
+/// the two panel vectors and the broadcast pair), two multiply-adds per lane per instruction.
+///
+/// # Safety
+/// The CPU must support AVX-512 F, AVX-512 BF16, AVX2 and FMA; `a` must be readable for R rows
+/// of 2 x `pairs` values `lda` apart, `b` for `pairs` x 64 values, and `c` readable and
+/// writable for R rows of 32 values `ldc` apart, not aliasing `a` or `b`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bf16,avx2,fma")]
+unsafe fn tile<const R: usize>(
+    a: *const u16,
+    lda: usize,
+    b: *const u16,
+    pairs: usize,
+    c: *mut f32,
+    ldc: usize,
 ) {
     use std::arch::x86_64::*;
-    // SAFETY: every access below stays within the extents the caller guarantees.
+    debug_assert!(R <= MR);
+    // SAFETY: every access below stays within the extents the caller guarantees (rows i < R).
     unsafe {
-        // Sized for the 14 rows `each_row!` writes out: rows MR.. are never touched (the
-        // compiler drops them), but a shorter array would be indexed out of bounds in code it
-        // must still check.
-        let mut acc = [[_mm512_setzero_ps(); 2]; 14];
-        each_row!(i < rows => {
+        let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+        each_row!(i < R => {
             acc[i][0] = _mm512_loadu_ps(c.add(i * ldc));
             acc[i][1] = _mm512_loadu_ps(c.add(i * ldc + 16));
         });
-        for kk in 0..pairs {
-            let b0 = _mm512_loadu_si512(b.add(kk * 2 * NR) as *const _);
-            let b1 = _mm512_loadu_si512(b.add(kk * 2 * NR + 32) as *const _);
-            let b0 = std::mem::transmute::<__m512i, __m512bh>(b0);
-            let b1 = std::mem::transmute::<__m512i, __m512bh>(b1);
-            each_row!(i < MR => {
-                let pair = (a.add(i * lda + 2 * kk) as *const i32).read_unaligned();
+        let mut bp = b;
+        let mut ap = a;
+        for _ in 0..pairs {
+            let b0 = std::mem::transmute::<__m512i, __m512bh>(_mm512_loadu_si512(bp as *const _));
+            let b1 = std::mem::transmute::<__m512i, __m512bh>(_mm512_loadu_si512(
+                bp.add(32) as *const _,
+            ));
+            each_row!(i < R => {
+                let pair = (ap.add(i * lda) as *const i32).read_unaligned();
                 let av = std::mem::transmute::<__m512i, __m512bh>(_mm512_set1_epi32(pair));
                 acc[i][0] = _mm512_dpbf16_ps(acc[i][0], av, b0);
                 acc[i][1] = _mm512_dpbf16_ps(acc[i][1], av, b1);
             });
+            bp = bp.add(2 * NR);
+            ap = ap.add(2);
         }
-        each_row!(i < rows => {
+        each_row!(i < R => {
             _mm512_storeu_ps(c.add(i * ldc), acc[i][0]);
             _mm512_storeu_ps(c.add(i * ldc + 16), acc[i][1]);
         });

@@ -20,12 +20,16 @@
 
 use std::sync::Mutex;
 
-use candle_core::Tensor;
+use std::borrow::Cow;
+
 use gemm::{gemm, Parallelism};
 use rayon::prelude::*;
 
 use super::kernels::{gelu, layer_norm, softmax};
 use super::settings::MatmulKernel;
+use super::weights::{MappedWeights, Table};
+use super::EmbedError;
+use crate::model::BertConfig;
 
 /// One weight matrix W (n x k, row-major as in a Linear layer) in the form its kernel reads.
 /// The form is chosen once, at load, from the [`MatmulKernel`] of the [`super::settings::Plan`].
@@ -40,15 +44,19 @@ enum Weight {
 
 impl Weight {
     /// Lays out `w` (n x k) for `kernel`; a shape the kernel cannot take stays plain.
-    fn new(w: Vec<f32>, n: usize, k: usize, kernel: MatmulKernel) -> Self {
+    fn new(w: &[f32], n: usize, k: usize, kernel: MatmulKernel) -> Self {
         let packed = match kernel {
             MatmulKernel::Gemm => None,
             MatmulKernel::PackedF32(tile) => {
-                super::sgemm::PackedF32::pack(&w, n, k, tile).map(Self::PackedF32)
+                super::sgemm::PackedF32::pack(w, n, k, tile).map(Self::PackedF32)
             }
-            MatmulKernel::Bf16 => super::bf16::PackedWeight::pack(&w, n, k).map(Self::Bf16),
+            MatmulKernel::Bf16 => super::bf16::PackedWeight::pack(w, n, k).map(Self::Bf16),
         };
-        packed.unwrap_or(Self::Plain { w, n, k })
+        packed.unwrap_or_else(|| Self::Plain {
+            w: w.to_vec(),
+            n,
+            k,
+        })
     }
 
     /// dst (m x n) += a (m x k) W^T. `rounded` is scratch for the bf16 kernel.
@@ -84,7 +92,8 @@ struct Layer {
 
 /// Weights of the encoder as plain f32 arrays, plus the buffers reused between batches.
 pub struct CpuEncoder {
-    word: Vec<f32>,
+    /// Word embeddings, read in place from the mapped weights file where possible.
+    word: Table,
     position: Vec<f32>,
     token_type0: Vec<f32>,
     emb_ln: (Vec<f32>, Vec<f32>),
@@ -106,26 +115,6 @@ struct Buffers {
     inter: Vec<f32>,
 }
 
-/// Tensors of one encoder layer, in Hugging Face order and shapes.
-pub struct LayerTensors<'a> {
-    pub qkv_weight: &'a Tensor,
-    pub qkv_bias: &'a Tensor,
-    pub out_weight: &'a Tensor,
-    pub out_bias: &'a Tensor,
-    pub ln1: (&'a Tensor, &'a Tensor),
-    pub inter_weight: &'a Tensor,
-    pub inter_bias: &'a Tensor,
-    pub out2_weight: &'a Tensor,
-    pub out2_bias: &'a Tensor,
-    pub ln2: (&'a Tensor, &'a Tensor),
-}
-
-fn flat(t: &Tensor) -> candle_core::Result<Vec<f32>> {
-    t.to_dtype(candle_core::DType::F32)?
-        .flatten_all()?
-        .to_vec1()
-}
-
 /// Pointer to a buffer written by several threads at disjoint places.
 #[derive(Clone, Copy)]
 struct Shared(*mut f32);
@@ -137,55 +126,68 @@ unsafe impl Send for Shared {}
 unsafe impl Sync for Shared {}
 
 impl CpuEncoder {
-    /// Copies the weights out of candle tensors and lays them out for `kernel`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        word: &Tensor,
-        position: &Tensor,
-        token_type: &Tensor,
-        emb_ln: (&Tensor, &Tensor),
-        layers: &[LayerTensors<'_>],
-        heads: usize,
-        eps: f64,
+    /// Reads the encoder's weights from the mapped file `w` (shapes from `cfg`), each weight
+    /// matrix straight into the form `kernel` reads; the word embeddings stay in the file.
+    pub fn load(
+        w: &MappedWeights,
+        cfg: &BertConfig,
         kernel: MatmulKernel,
-    ) -> candle_core::Result<Self> {
-        let hidden = word.dim(1)?;
-        let intermediate = layers
-            .first()
-            .map(|l| l.inter_weight.dim(0))
-            .transpose()?
-            .unwrap_or(0);
-        let weight = |t: &Tensor| -> candle_core::Result<Weight> {
-            let (n, k) = t.dims2()?;
-            Ok(Weight::new(flat(t)?, n, k, kernel))
+    ) -> Result<Self, EmbedError> {
+        let (h, i) = (cfg.hidden_size, cfg.intermediate_size);
+        let vec = |name: &str, len: usize| w.get(name, &[len]).map(Cow::into_owned);
+        let matrix = |name: &str, n: usize, k: usize| -> Result<Weight, EmbedError> {
+            Ok(Weight::new(&w.get(name, &[n, k])?, n, k, kernel))
         };
-        let layers = layers
-            .iter()
+        let norm = |name: &str| -> Result<(Vec<f32>, Vec<f32>), EmbedError> {
+            Ok((vec(&format!("{name}.weight"), h)?, vec(&format!("{name}.bias"), h)?))
+        };
+        let layers = (0..cfg.num_hidden_layers)
             .map(|l| {
+                let p = format!("encoder.layer.{l}");
+                let s = format!("{p}.attention.self");
+                // One [3h, h] product instead of three [h, h] ones.
+                let mut qkv = Vec::with_capacity(3 * h * h);
+                let mut bqkv = Vec::with_capacity(3 * h);
+                for part in ["query", "key", "value"] {
+                    qkv.extend_from_slice(&w.get(&format!("{s}.{part}.weight"), &[h, h])?);
+                    bqkv.extend_from_slice(&w.get(&format!("{s}.{part}.bias"), &[h])?);
+                }
                 Ok(Layer {
-                    wqkv: weight(l.qkv_weight)?,
-                    bqkv: flat(l.qkv_bias)?,
-                    wo: weight(l.out_weight)?,
-                    bo: flat(l.out_bias)?,
-                    ln1: (flat(l.ln1.0)?, flat(l.ln1.1)?),
-                    wi: weight(l.inter_weight)?,
-                    bi: flat(l.inter_bias)?,
-                    wo2: weight(l.out2_weight)?,
-                    bo2: flat(l.out2_bias)?,
-                    ln2: (flat(l.ln2.0)?, flat(l.ln2.1)?),
+                    wqkv: Weight::new(&qkv, 3 * h, h, kernel),
+                    bqkv,
+                    wo: matrix(&format!("{p}.attention.output.dense.weight"), h, h)?,
+                    bo: vec(&format!("{p}.attention.output.dense.bias"), h)?,
+                    ln1: norm(&format!("{p}.attention.output.LayerNorm"))?,
+                    wi: matrix(&format!("{p}.intermediate.dense.weight"), i, h)?,
+                    bi: vec(&format!("{p}.intermediate.dense.bias"), i)?,
+                    wo2: matrix(&format!("{p}.output.dense.weight"), h, i)?,
+                    bo2: vec(&format!("{p}.output.dense.bias"), h)?,
+                    ln2: norm(&format!("{p}.output.LayerNorm"))?,
                 })
             })
-            .collect::<candle_core::Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>, EmbedError>>()?;
+        let token_type = w.get(
+            "embeddings.token_type_embeddings.weight",
+            &[cfg.type_vocab_size, h],
+        )?;
         Ok(Self {
-            word: flat(word)?,
-            position: flat(position)?,
-            token_type0: flat(&token_type.get(0)?)?,
-            emb_ln: (flat(emb_ln.0)?, flat(emb_ln.1)?),
+            word: w.table(
+                "embeddings.word_embeddings.weight",
+                &[cfg.vocab_size, h],
+            )?,
+            position: w
+                .get(
+                    "embeddings.position_embeddings.weight",
+                    &[cfg.max_position_embeddings, h],
+                )?
+                .into_owned(),
+            token_type0: token_type[..h].to_vec(),
+            emb_ln: norm("embeddings.LayerNorm")?,
             layers,
-            hidden,
-            heads,
-            intermediate,
-            eps: eps as f32,
+            hidden: h,
+            heads: cfg.num_attention_heads,
+            intermediate: i,
+            eps: cfg.layer_norm_eps as f32,
             buffers: Mutex::new(Buffers::default()),
         })
     }
@@ -228,11 +230,12 @@ impl CpuEncoder {
             tokens.extend(s.iter().enumerate().map(|(p, &id)| (id, p)));
             o += s.len();
         }
+        let word = self.word.as_slice();
         b.x[..total * h]
             .par_chunks_mut(h)
             .zip(tokens.par_iter())
             .for_each(|(row, &(id, p))| {
-                let w = &self.word[id as usize * h..][..h];
+                let w = &word[id as usize * h..][..h];
                 let pe = &self.position[p * h..][..h];
                 for j in 0..h {
                     row[j] = w[j] + pe[j] + self.token_type0[j];

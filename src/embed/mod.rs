@@ -29,12 +29,14 @@ macro_rules! each_row {
 
 pub mod bert;
 pub mod bf16;
+pub mod calibrate;
 pub mod cpu;
 pub mod features;
 pub mod kernels;
 pub mod settings;
 pub mod sgemm;
 pub mod vector;
+pub mod weights;
 
 use sha2::{Digest, Sha256};
 

@@ -62,7 +62,8 @@ impl fmt::Display for Device {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, PartialOrd, Ord, Hash)]
 pub enum DType {
     /// The fastest precision that keeps cosine >= 0.9999 to f32 on this device: bf16 weight
-    /// products on CPUs with AVX-512 BF16, f16 on CUDA, f32 elsewhere.
+    /// products on CPUs with AVX-512 BF16 where they measured faster than f32
+    /// ([`super::calibrate`]), f16 on CUDA, f32 elsewhere.
     #[default]
     Auto,
     /// f32 throughout: exact parity with sentence-transformers.
@@ -152,12 +153,15 @@ pub struct Plan {
 
 impl Plan {
     /// Chooses the engine for a model on `device` (already resolved: `gpu` says whether it is
-    /// a GPU) at the requested `dtype`, on a CPU with `features`. `force_candle` keeps candle's
-    /// tensors on the CPU too (tests and benchmarks that compare the two).
+    /// a GPU) at the requested `dtype`, on a CPU with `features` where bf16 weight products
+    /// measured `bf16_speedup` times as fast as f32 ones ([`super::calibrate::bf16_speedup`];
+    /// `None`: not measured, or they cannot run). `force_candle` keeps candle's tensors on the
+    /// CPU too (tests and benchmarks that compare the two).
     pub fn choose(
         gpu: Option<GpuKind>,
         dtype: DType,
         features: CpuFeatures,
+        bf16_speedup: Option<f64>,
         force_candle: bool,
     ) -> Self {
         match gpu {
@@ -176,8 +180,12 @@ impl Plan {
                 }
             }
             None => {
+                // `auto` is bf16 only where it measured faster (by the margin): a feature flag
+                // alone once made the default 40% slower than f32 (issue 35).
+                let bf16_pays = features.bf16_products()
+                    && bf16_speedup.is_some_and(|x| x >= super::calibrate::MARGIN);
                 let dtype = match dtype {
-                    DType::Auto if features.bf16_products() => DType::Bf16,
+                    DType::Auto if bf16_pays => DType::Bf16,
                     DType::Auto => DType::F32,
                     d => d,
                 };
@@ -265,17 +273,32 @@ mod tests {
             avx512f: true,
             avx512bf16: true,
         };
-        let p = Plan::choose(None, DType::Auto, avx2, false);
+        let p = Plan::choose(None, DType::Auto, avx2, None, false);
         assert_eq!(p.dtype, DType::F32);
         assert_eq!(
             p.engine,
             Engine::Cpu(MatmulKernel::PackedF32(F32Tile::Avx2))
         );
-        let p = Plan::choose(None, DType::Auto, bf16, false);
+        let p = Plan::choose(None, DType::Auto, bf16, Some(1.6), false);
         assert_eq!(p.dtype, DType::Bf16);
         assert_eq!(p.engine, Engine::Cpu(MatmulKernel::Bf16));
+        // Where bf16 measured no faster than f32 (or was not measured), auto stays exact.
+        for speedup in [Some(0.6), Some(1.05), None] {
+            let p = Plan::choose(None, DType::Auto, bf16, speedup, false);
+            assert_eq!(
+                (p.dtype, p.engine),
+                (
+                    DType::F32,
+                    Engine::Cpu(MatmulKernel::PackedF32(F32Tile::Avx512))
+                ),
+                "{speedup:?}"
+            );
+        }
+        // Asked for by name, bf16 runs whatever the measurement.
+        let p = Plan::choose(None, DType::Bf16, bf16, Some(0.6), false);
+        assert_eq!(p.dtype, DType::Bf16);
         // f32 stays f32 (exact parity) everywhere, on the 512-bit tile where the CPU has it.
-        let p = Plan::choose(None, DType::F32, bf16, false);
+        let p = Plan::choose(None, DType::F32, bf16, Some(1.6), false);
         assert_eq!(
             (p.dtype, p.engine),
             (
@@ -283,16 +306,16 @@ mod tests {
                 Engine::Cpu(MatmulKernel::PackedF32(F32Tile::Avx512))
             )
         );
-        let p = Plan::choose(None, DType::Bf16, avx2, false);
+        let p = Plan::choose(None, DType::Bf16, avx2, None, false);
         assert_eq!(p.dtype, DType::F32);
         assert!(p.note.is_some());
-        let p = Plan::choose(None, DType::F32, CpuFeatures::none(), false);
+        let p = Plan::choose(None, DType::F32, CpuFeatures::none(), None, false);
         assert_eq!(p.engine, Engine::Cpu(MatmulKernel::Gemm));
-        let p = Plan::choose(Some(GpuKind::Cuda), DType::Auto, avx2, false);
+        let p = Plan::choose(Some(GpuKind::Cuda), DType::Auto, avx2, None, false);
         assert_eq!((p.dtype, p.engine), (DType::F16, Engine::Candle));
-        let p = Plan::choose(Some(GpuKind::Cuda), DType::F32, avx2, false);
+        let p = Plan::choose(Some(GpuKind::Cuda), DType::F32, avx2, None, false);
         assert_eq!(p.dtype, DType::F32);
-        let p = Plan::choose(None, DType::F16, avx2, false);
+        let p = Plan::choose(None, DType::F16, avx2, None, false);
         assert_eq!(p.engine, Engine::Candle);
     }
 
@@ -306,12 +329,12 @@ mod tests {
             avx512bf16: true,
         };
         assert_eq!(f32_kernel(odd), MatmulKernel::Gemm);
-        let p = Plan::choose(None, DType::Auto, odd, false);
+        let p = Plan::choose(None, DType::Auto, odd, Some(1.6), false);
         assert_eq!(
             (p.dtype, p.engine),
             (DType::F32, Engine::Cpu(MatmulKernel::Gemm))
         );
-        let p = Plan::choose(None, DType::Bf16, odd, false);
+        let p = Plan::choose(None, DType::Bf16, odd, None, false);
         assert_eq!(p.dtype, DType::F32);
         assert!(p.note.is_some());
         let avx512 = CpuFeatures {
@@ -321,7 +344,7 @@ mod tests {
         };
         assert_eq!(f32_kernel(avx512), MatmulKernel::PackedF32(F32Tile::Avx512));
         assert_eq!(
-            Plan::choose(None, DType::Auto, avx512, false).engine,
+            Plan::choose(None, DType::Auto, avx512, None, false).engine,
             Engine::Cpu(MatmulKernel::PackedF32(F32Tile::Avx512))
         );
     }

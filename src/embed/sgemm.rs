@@ -16,6 +16,8 @@
 //! caller keeps `gemm`). [`PackedF32::matmul_wt_portable`] reads the same packed layout in plain
 //! code, so the packing is tested on every CPU.
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 
 use super::features::CpuFeatures;
@@ -144,7 +146,8 @@ impl PackedF32 {
         }
     }
 
-    /// `dst` (m x n) += `a` (m x k) W^T, all row-major; rows are shared out between threads.
+    /// `dst` (m x n) += `a` (m x k) W^T, all row-major; blocks of rows and, for short inputs,
+    /// of column panels are shared out between threads ([`WorkSplit`]).
     pub fn matmul_wt(&self, m: usize, a: &[f32], dst: &mut [f32]) {
         let (n, k) = (self.n, self.k);
         assert!(a.len() >= m * k && dst.len() >= m * n);
@@ -158,31 +161,37 @@ impl PackedF32 {
         if m == 0 {
             return;
         }
-        let mr = self.tile.rows();
-        let threads = rayon::current_num_threads().max(1);
-        let per = m.div_ceil(threads).div_ceil(mr) * mr;
-        dst[..m * n]
-            .par_chunks_mut(per * n)
-            .zip(a[..m * k].par_chunks(per * k))
-            .for_each(|(c, a)| {
-                let rows = c.len() / n;
-                // SAFETY: `available(self.tile)` was asserted above, and the slices hold `rows`
-                // full rows of `a` and `c`.
-                unsafe { self.rows(rows, a, c) }
-            });
+        let split = WorkSplit::new(
+            m,
+            n / self.tile.panel_width(),
+            self.tile.rows(),
+            rayon::current_num_threads(),
+        );
+        let out = SharedOut(dst.as_mut_ptr());
+        split.run(|rows, panels| {
+            // Capture the whole `SharedOut` (Sync), not its raw-pointer field.
+            let out = &out;
+            // SAFETY: `available(self.tile)` was asserted above; `a` holds m x k values and
+            // `dst` m x n (asserted), the task's rows are < m and its panels < n / NR, and
+            // the tasks of one split own disjoint blocks of `dst`.
+            unsafe { self.block(rows, panels, a, out.0) }
+        });
     }
 
-    /// `c` (rows x n) += `a` (rows x k) W^T with this weight's tile.
+    /// The rows x panels block of `c` (m x n, row-major) += `a` W^T with this weight's tile.
     ///
     /// # Safety
-    /// The CPU must run `self.tile`; `a` must hold `rows` x k values and `c` `rows` x n.
+    /// The CPU must run `self.tile`; `a` must hold every row in `rows` (k values each) and `c`
+    /// every row in `rows` (n values each); no other thread may touch this block of `c`.
     #[cfg(target_arch = "x86_64")]
-    unsafe fn rows(&self, rows: usize, a: &[f32], c: &mut [f32]) {
+    unsafe fn block(&self, rows: Range<usize>, panels: Range<usize>, a: &[f32], c: *mut f32) {
         // SAFETY: forwarded; each entry point is the one compiled for `self.tile`'s features.
         unsafe {
             match self.tile {
-                F32Tile::Avx2 => self.blocked::<16, 6>(rows, a, c, avx2::row_tile),
-                F32Tile::Avx512 => self.blocked::<32, 14>(rows, a, c, avx512::row_tile),
+                F32Tile::Avx2 => self.blocked::<16, 6>(rows, panels, a, c, avx2::row_tile),
+                F32Tile::Avx512 => {
+                    self.blocked::<32, 14>(rows, panels, a, c, avx512::row_tile)
+                }
             }
         }
     }
@@ -190,52 +199,117 @@ impl PackedF32 {
     /// # Safety
     /// Never called: [`PackedF32::pack`] declines on this architecture.
     #[cfg(not(target_arch = "x86_64"))]
-    unsafe fn rows(&self, _rows: usize, _a: &[f32], _c: &mut [f32]) {
+    unsafe fn block(&self, _: Range<usize>, _: Range<usize>, _: &[f32], _: *mut f32) {
         unreachable!("PackedF32::pack declines on this architecture")
     }
 
-    /// The cache blocking shared by both tiles: for each k slice and each L2 block of columns,
-    /// every MR-row tile of `a` passes over the block's NR-column panels.
+    /// The cache blocking shared by both tiles: for each k slice and each L2 block of the
+    /// task's columns, every MR-row tile of the task's rows passes over the block's panels.
     ///
     /// # Safety
-    /// The CPU must run `kernel`, whose panel width is NR and full tile MR rows; `a` must hold
-    /// `rows` x k values and `c` `rows` x n.
+    /// The CPU must run `kernel`, whose panel width is NR and full tile MR rows; as for
+    /// [`PackedF32::block`] otherwise.
     #[cfg(target_arch = "x86_64")]
     unsafe fn blocked<const NR: usize, const MR: usize>(
         &self,
-        rows: usize,
+        rows: Range<usize>,
+        panels: Range<usize>,
         a: &[f32],
-        c: &mut [f32],
+        c: *mut f32,
         kernel: RowTile,
     ) {
         let (n, k) = (self.n, self.k);
-        debug_assert!(a.len() >= rows * k && c.len() >= rows * n);
+        debug_assert!(a.len() >= rows.end * k && panels.end <= n / NR);
         debug_assert_eq!((NR, MR), (self.tile.panel_width(), self.tile.rows()));
-        let panels = n / NR;
+        let all_panels = n / NR;
         let per_block = (BLOCK_COLUMNS / NR).max(1);
         let mut offset = 0;
         for k0 in (0..k).step_by(KC) {
             let kc = KC.min(k - k0);
-            for p0 in (0..panels).step_by(per_block) {
-                let p1 = (p0 + per_block).min(panels);
-                for i in (0..rows).step_by(MR) {
-                    let mr = MR.min(rows - i);
+            for p0 in panels.clone().step_by(per_block) {
+                let p1 = (p0 + per_block).min(panels.end);
+                for i in rows.clone().step_by(MR) {
+                    let mr = MR.min(rows.end - i);
                     let ap = a[i * k + k0..].as_ptr();
                     for p in p0..p1 {
                         let b = self.data[offset + p * kc * NR..].as_ptr();
-                        let cp = c[i * n + p * NR..].as_mut_ptr();
-                        // SAFETY: the caller guarantees the kernel's features; `ap` has `mr`
-                        // (<= MR) rows of `kc` values `k` apart, `b` a kc x NR panel, `cp` `mr`
-                        // rows of NR values `n` apart, all inside their slices (rows < `rows`,
-                        // columns < n).
-                        unsafe { kernel(mr, ap, k, b, kc, cp, n) };
+                        // SAFETY: the caller guarantees the kernel's features and that `c`
+                        // holds the task's rows; `ap` has `mr` (<= MR) rows of `kc` values `k`
+                        // apart, `b` a kc x NR panel, `cp` `mr` rows of NR values `n` apart
+                        // (rows < rows.end, columns < n).
+                        unsafe {
+                            let cp = c.add(i * n + p * NR);
+                            kernel(mr, ap, k, b, kc, cp, n)
+                        };
                     }
                 }
             }
-            offset += panels * kc * NR;
+            offset += all_panels * kc * NR;
         }
     }
 }
+
+/// How one product of `m` rows by `panels` column panels is shared out between threads: rows
+/// in blocks of whole register tiles, one block per thread, and where the rows are too few for
+/// every thread to get one (a short query is one tile), the column panels split as well, so a
+/// single short text still runs on every core. Tasks own disjoint blocks of the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct WorkSplit {
+    m: usize,
+    panels: usize,
+    row_block: usize,
+    col_block: usize,
+}
+
+impl WorkSplit {
+    /// The split of `m` rows (tiles of `mr`) and `panels` panels between `threads` threads.
+    pub(crate) fn new(m: usize, panels: usize, mr: usize, threads: usize) -> Self {
+        let threads = threads.max(1);
+        let row_block = m.div_ceil(threads).div_ceil(mr).max(1) * mr;
+        let row_blocks = m.div_ceil(row_block).max(1);
+        let col_blocks = threads.div_ceil(row_blocks).clamp(1, panels.max(1));
+        Self {
+            m,
+            panels,
+            row_block,
+            col_block: panels.div_ceil(col_blocks).max(1),
+        }
+    }
+
+    /// Every task's rows and panels, row-block major.
+    pub(crate) fn tasks(&self) -> Vec<(Range<usize>, Range<usize>)> {
+        let mut out = Vec::new();
+        for r0 in (0..self.m).step_by(self.row_block) {
+            for p0 in (0..self.panels).step_by(self.col_block) {
+                out.push((
+                    r0..(r0 + self.row_block).min(self.m),
+                    p0..(p0 + self.col_block).min(self.panels),
+                ));
+            }
+        }
+        out
+    }
+
+    /// Runs `f` on every task, on the rayon pool when there is more than one.
+    pub(crate) fn run(&self, f: impl Fn(Range<usize>, Range<usize>) + Sync) {
+        let tasks = self.tasks();
+        if let [(rows, panels)] = tasks.as_slice() {
+            return f(rows.clone(), panels.clone());
+        }
+        tasks
+            .into_par_iter()
+            .for_each(|(rows, panels)| f(rows, panels));
+    }
+}
+
+/// The output of a product, written by several threads at disjoint blocks.
+pub(crate) struct SharedOut(pub(crate) *mut f32);
+// SAFETY: the pointer crosses rayon's threads only inside a product whose tasks ([`WorkSplit`])
+// own disjoint blocks of the output while the `&mut [f32]` it came from is held, unused, by the
+// call.
+unsafe impl Send for SharedOut {}
+// SAFETY: as for `Send`: concurrent use only ever writes disjoint blocks.
+unsafe impl Sync for SharedOut {}
 
 /// `w` (n x k row-major) as `[k slice][NR-column panel][depth][NR]`; n is a multiple of NR.
 fn pack_panels<const NR: usize>(w: &[f32], n: usize, k: usize) -> Vec<f32> {
@@ -422,6 +496,34 @@ mod avx512 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn work_split_covers_every_output_once_and_short_inputs_use_every_thread() {
+        for &(m, panels, mr, threads) in &[
+            (1, 36, 14, 2),
+            (10, 12, 14, 2),
+            (20, 12, 14, 2),
+            (100, 36, 14, 2),
+            (1000, 48, 6, 16),
+            (3, 1, 14, 8),
+            (5, 3, 6, 1),
+        ] {
+            let split = WorkSplit::new(m, panels, mr, threads);
+            let mut seen = vec![0u8; m * panels];
+            for (rows, cols) in split.tasks() {
+                assert!(!rows.is_empty() && !cols.is_empty(), "{split:?}");
+                for i in rows {
+                    for j in cols.clone() {
+                        seen[i * panels + j] += 1;
+                    }
+                }
+            }
+            assert!(seen.iter().all(|&c| c == 1), "{split:?}");
+            if m <= mr && panels >= threads {
+                assert_eq!(split.tasks().len(), threads, "{split:?}");
+            }
+        }
+    }
     use crate::embed::kernels::tests::randoms;
 
     /// `init` + a W^T in f64, element (i, j).
