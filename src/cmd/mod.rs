@@ -283,11 +283,43 @@ pub fn load_embedder_with(
             embedder.engine(),
             simsum::embed::CpuFeatures::get()
         );
+        for (stage, ms) in embedder.load_times() {
+            eprintln!("time: model {stage}: {ms:.1} ms");
+        }
     }
     for n in embedder.notes() {
         eprintln!("note: {n}");
     }
     Ok(Box::new(embedder))
+}
+
+/// Times the stages of a command for `-v`: each lap prints the milliseconds since the last
+/// one (and since the process started, from the kernel's start time), so a cold start can be
+/// read stage by stage.
+pub struct StageClock {
+    on: bool,
+    last: std::time::Instant,
+}
+
+impl StageClock {
+    /// A clock that prints only when `on` (the `-v` flag).
+    pub fn new(on: bool) -> Self {
+        Self {
+            on,
+            last: std::time::Instant::now(),
+        }
+    }
+
+    /// Prints `what` with the time since the previous lap.
+    pub fn lap(&mut self, what: &str) {
+        if self.on {
+            eprintln!(
+                "time: {what}: {:.1} ms",
+                self.last.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        self.last = std::time::Instant::now();
+    }
 }
 
 /// A token-counting function.

@@ -75,7 +75,10 @@ impl QueryArgs {
 /// Runs `simsum search`.
 pub fn run(g: &super::Global, a: SearchArgs) -> anyhow::Result<ExitCode> {
     simsum::search::check_query(&a.query)?;
+    // `-v` prints where a cold search's time goes (benches/cold_start.sh reads it).
+    let mut clock = super::StageClock::new(g.verbose);
     let index = g.open_store()?;
+    clock.lap("store opened");
     let opts = SearchOptions {
         mode: a.mode,
         ..a.common.options(a.level)
@@ -83,12 +86,15 @@ pub fn run(g: &super::Global, a: SearchArgs) -> anyhow::Result<ExitCode> {
     let hits = if a.mode.needs_vector() {
         let embedder = super::load_embedder(g)?;
         index.check_model(&embedder.model_id(), embedder.dim())?;
+        clock.lap("model loaded");
         simsum::search::search(index.as_ref(), embedder.as_ref(), &a.query, &opts)?
     } else {
         let filter = opts.docs.compile()?;
         simsum::search::search_text(index.as_ref(), &a.query, None, &opts, &filter)?
     };
+    clock.lap("searched (query embedded, level loaded, hits read)");
     let mut out = std::io::stdout().lock();
+    let _printed = PrintedLap(clock);
     if a.common.json {
         let answer = SearchAnswer {
             exact: a.common.exact || !index.uses_graph(a.level)?,
@@ -242,4 +248,13 @@ fn why_line(why: &simsum::answer::Why) -> Option<String> {
         parts.push(format!("contains {}", trim(&words.join(", "), 60)));
     }
     (!parts.is_empty()).then(|| format!("why: {}", parts.join(" · ")))
+}
+
+/// Reports the printing lap when the command's output has been written (on drop).
+struct PrintedLap(super::StageClock);
+
+impl Drop for PrintedLap {
+    fn drop(&mut self) {
+        self.0.lap("printed");
+    }
 }

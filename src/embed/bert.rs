@@ -284,11 +284,20 @@ pub struct BertEmbedder {
     id: ModelId,
     truncated: AtomicUsize,
     notes: Vec<String>,
+    /// Milliseconds of each stage of [`BertEmbedder::load`] (for `-v` and the cold-start
+    /// benchmark).
+    load_times: Vec<(&'static str, f64)>,
 }
 
 impl BertEmbedder {
     /// Builds the embedder from checked model files.
     pub fn load(files: &ModelFiles, options: BertOptions) -> Result<Self, EmbedError> {
+        let mut load_times = Vec::new();
+        let mut clock = std::time::Instant::now();
+        let mut lap = |stage: &'static str| {
+            load_times.push((stage, clock.elapsed().as_secs_f64() * 1e3));
+            clock = std::time::Instant::now();
+        };
         let device = select_device(options.device)?;
         let mut tokenizer = Tokenizer::from_file(files.file("tokenizer.json"))
             .map_err(|e| EmbedError::Tokenizer(format!("{}: {e}", files.dir.display())))?;
@@ -307,8 +316,10 @@ impl BertEmbedder {
                 direction: TruncationDirection::Right,
             }))
             .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        lap("tokenizer");
         let weights = files.file("model.safetensors");
         let plan = plan_on(&device, options.dtype, options.force_candle);
+        lap("plan");
         let notes: Vec<String> = plan.note.iter().cloned().collect();
         let backend = match plan.engine {
             // The CPU path reads the mapped file itself (its kernels round to bf16 themselves).
@@ -329,6 +340,7 @@ impl BertEmbedder {
                 Backend::Candle(Encoder::load(vb, &files.config)?)
             }
         };
+        lap("weights");
         Ok(Self {
             backend,
             tokenizer,
@@ -347,7 +359,14 @@ impl BertEmbedder {
             },
             truncated: AtomicUsize::new(0),
             notes,
+            load_times,
         })
+    }
+
+    /// Milliseconds of each stage of the load: tokenizer, plan (incl. a first precision
+    /// measurement), weights.
+    pub fn load_times(&self) -> &[(&'static str, f64)] {
+        &self.load_times
     }
 
     /// What the embedder chose that the user should know (e.g. a precision fallback).

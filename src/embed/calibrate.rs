@@ -63,7 +63,8 @@ pub fn bf16_speedup() -> Option<f64> {
 }
 
 /// What a remembered measurement must match: the CPU, its features, the pool's threads, the
-/// kernels.
+/// kernels and how they were compiled (a dev build's bf16 tile ran at a quarter of its release
+/// speed, below f32: each build measures its own).
 fn cache_key(features: CpuFeatures) -> String {
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -75,8 +76,13 @@ fn cache_key(features: CpuFeatures) -> String {
         })
         .unwrap_or_else(|| "unknown CPU".into());
     format!(
-        "{model} | {features} | {} threads | kernels v{KERNELS_VERSION}",
-        rayon::current_num_threads()
+        "{model} | {features} | {} threads | kernels v{KERNELS_VERSION} | {}",
+        rayon::current_num_threads(),
+        if cfg!(debug_assertions) {
+            "dev build"
+        } else {
+            "release build"
+        }
     )
 }
 
