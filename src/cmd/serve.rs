@@ -31,8 +31,10 @@ pub struct ServeArgs {
     /// Texts per forward pass at most.
     #[arg(long, default_value_t = 32)]
     pub max_batch: usize,
-    /// Longest a query waits for others to share its forward pass, in milliseconds.
-    #[arg(long, default_value_t = 2)]
+    /// Longest a query waits for others to share its forward pass, in milliseconds. 0 (the
+    /// default): a pass takes the queries already waiting and runs at once; under load they
+    /// gather while the previous pass runs, so batches form without delaying a lone query.
+    #[arg(long, default_value_t = 0)]
     pub max_wait_ms: u64,
     /// Query vectors kept for repeated query texts (0 turns the cache off).
     #[arg(long, default_value_t = 4096)]

@@ -231,41 +231,58 @@ impl CpuEncoder {
             o += s.len();
         }
         let word = self.word.as_slice();
-        b.x[..total * h]
-            .par_chunks_mut(h)
-            .zip(tokens.par_iter())
-            .for_each(|(row, &(id, p))| {
-                let w = &word[id as usize * h..][..h];
-                let pe = &self.position[p * h..][..h];
-                for j in 0..h {
-                    row[j] = w[j] + pe[j] + self.token_type0[j];
-                }
-                layer_norm(row, &self.emb_ln.0, &self.emb_ln.1, self.eps);
-            });
+        // A short input (a query) runs its element-wise passes on this thread: each pass over a
+        // few rows costs less than the pool's fork and join, of which a layer has ten. The
+        // weight products still share out their columns ([`super::sgemm::WorkSplit`]).
+        let pool_on = total > SERIAL_ROWS;
+        let embed_row = |row: &mut [f32], &(id, p): &(u32, usize)| {
+            let w = &word[id as usize * h..][..h];
+            let pe = &self.position[p * h..][..h];
+            for j in 0..h {
+                row[j] = w[j] + pe[j] + self.token_type0[j];
+            }
+            layer_norm(row, &self.emb_ln.0, &self.emb_ln.1, self.eps);
+        };
+        if pool_on {
+            b.x[..total * h]
+                .par_chunks_mut(h)
+                .zip(tokens.par_iter())
+                .for_each(|(row, t)| embed_row(row, t));
+        } else {
+            b.x[..total * h]
+                .chunks_mut(h)
+                .zip(&tokens)
+                .for_each(|(row, t)| embed_row(row, t));
+        }
 
         for l in &self.layers {
             // qkv = x Wqkv^T + bqkv
-            fill_bias(&mut b.qkv[..total * 3 * h], &l.bqkv);
+            let (ln1, ln2) = (&l.ln1, &l.ln2);
+            each_chunk(&mut b.qkv[..total * 3 * h], 3 * h, pool_on, |r| {
+                r.copy_from_slice(&l.bqkv)
+            });
             l.wqkv.product(total, &b.x, &mut b.qkv, &mut b.rounded, par);
-            self.attention(&b.qkv, &mut b.ctx, &offsets);
+            self.attention(&b.qkv, &mut b.ctx, &offsets, pool_on);
             // x = LN(x + ctx Wo^T + bo)
-            add_bias(&mut b.x[..total * h], &l.bo);
+            each_chunk(&mut b.x[..total * h], h, pool_on, |r| add(r, &l.bo));
             l.wo.product(total, &b.ctx, &mut b.x, &mut b.rounded, par);
-            b.x[..total * h]
-                .par_chunks_mut(h)
-                .for_each(|r| layer_norm(r, &l.ln1.0, &l.ln1.1, self.eps));
+            each_chunk(&mut b.x[..total * h], h, pool_on, |r| {
+                layer_norm(r, &ln1.0, &ln1.1, self.eps)
+            });
             // inter = GELU(x Wi^T + bi)
             let i = self.intermediate;
-            fill_bias(&mut b.inter[..total * i], &l.bi);
+            each_chunk(&mut b.inter[..total * i], i, pool_on, |r| {
+                r.copy_from_slice(&l.bi)
+            });
             l.wi.product(total, &b.x, &mut b.inter, &mut b.rounded, par);
-            b.inter[..total * i].par_chunks_mut(4096).for_each(gelu);
+            each_chunk(&mut b.inter[..total * i], 4096, pool_on, gelu);
             // x = LN(x + inter Wo2^T + bo2)
-            add_bias(&mut b.x[..total * h], &l.bo2);
+            each_chunk(&mut b.x[..total * h], h, pool_on, |r| add(r, &l.bo2));
             l.wo2
                 .product(total, &b.inter, &mut b.x, &mut b.rounded, par);
-            b.x[..total * h]
-                .par_chunks_mut(h)
-                .for_each(|r| layer_norm(r, &l.ln2.0, &l.ln2.1, self.eps));
+            each_chunk(&mut b.x[..total * h], h, pool_on, |r| {
+                layer_norm(r, &ln2.0, &ln2.1, self.eps)
+            });
         }
         offsets
             .iter()
@@ -274,7 +291,7 @@ impl CpuEncoder {
     }
 
     /// Multi-head self-attention of every sequence, each over its own tokens only.
-    fn attention(&self, qkv: &[f32], ctx: &mut [f32], offsets: &[(usize, usize)]) {
+    fn attention(&self, qkv: &[f32], ctx: &mut [f32], offsets: &[(usize, usize)], pool_on: bool) {
         let h = self.hidden;
         let d = h / self.heads;
         let scale = 1.0 / (d as f32).sqrt();
@@ -284,9 +301,7 @@ impl CpuEncoder {
             .iter()
             .flat_map(|&(o, n)| (0..self.heads).map(move |hd| (o, n, hd)))
             .collect();
-        work.par_iter().for_each_init(
-            || vec![0f32; max_n * max_n],
-            |scores, &(o, n, hd)| {
+        let head = |scores: &mut Vec<f32>, &(o, n, hd): &(usize, usize, usize)| {
                 // Capture the whole `Shared` (Sync), not its raw-pointer field.
                 let out = &out;
                 let q = qkv[o * 3 * h + hd * d..].as_ptr();
@@ -354,8 +369,14 @@ impl CpuEncoder {
                         Parallelism::None,
                     );
                 }
-            },
-        );
+            };
+        if pool_on {
+            work.par_iter()
+                .for_each_init(|| vec![0f32; max_n * max_n], head);
+        } else {
+            let mut scores = vec![0f32; max_n * max_n];
+            work.iter().for_each(|w| head(&mut scores, w));
+        }
     }
 }
 
@@ -402,12 +423,20 @@ pub(crate) fn matmul_wt(
     }
 }
 
-fn fill_bias(dst: &mut [f32], bias: &[f32]) {
-    dst.par_chunks_mut(bias.len())
-        .for_each(|r| r.copy_from_slice(bias));
+/// Rows (tokens of all texts in a batch) up to which the element-wise passes run on the
+/// calling thread: a query of a few words, or a handful of them batched by the server.
+const SERIAL_ROWS: usize = 48;
+
+/// Runs `f` on each `len`-long chunk of `buf`, on the pool when `pool_on`.
+fn each_chunk(buf: &mut [f32], len: usize, pool_on: bool, f: impl Fn(&mut [f32]) + Send + Sync) {
+    if pool_on {
+        buf.par_chunks_mut(len).for_each(f);
+    } else {
+        buf.chunks_mut(len).for_each(f);
+    }
 }
 
-fn add_bias(dst: &mut [f32], bias: &[f32]) {
-    dst.par_chunks_mut(bias.len())
-        .for_each(|r| r.iter_mut().zip(bias).for_each(|(x, b)| *x += b));
+/// `row += bias`.
+fn add(row: &mut [f32], bias: &[f32]) {
+    row.iter_mut().zip(bias).for_each(|(x, b)| *x += b);
 }
