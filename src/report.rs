@@ -10,6 +10,7 @@
 
 use std::fmt::Write as _;
 
+use crate::cluster::lineage::{capitalise, ThemeChange};
 use crate::cluster::{layout, Theme, ThemeItem, ThemeReport};
 use crate::summarize::Summary;
 
@@ -66,6 +67,21 @@ pub fn render_themes(report: &ThemeReport, items: &[ThemeItem], format: Format) 
             s
         }
         Format::Html => themes_html(report, items),
+    }
+}
+
+/// The ids of a report's themes as a person reads them: `ids 1 to 12`, or `ids 1, 2, 4, 7`
+/// once themes have come and gone.
+pub fn theme_ids(report: &ThemeReport) -> String {
+    let mut ids: Vec<usize> = report.themes.iter().map(|t| t.id).collect();
+    ids.sort_unstable();
+    match (ids.first(), ids.last()) {
+        (None, _) | (_, None) => "none".to_string(),
+        (Some(a), Some(b)) if b - a + 1 == ids.len() => format!("ids {a} to {b}"),
+        _ => format!(
+            "ids {}",
+            ids.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 
@@ -148,14 +164,81 @@ fn neighbours_line(t: &Theme) -> String {
         .join(", ")
 }
 
+/// What became of a theme since the last report (`grown`, `merged from #3, #5`, `split from
+/// #2`); `None` when the report was made from scratch, where every theme is new.
+pub fn change_note(report: &ThemeReport, t: &Theme) -> Option<String> {
+    report.lineage.compared_with?;
+    let ids = |ids: &[usize]| {
+        ids.iter()
+            .map(|i| format!("#{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Some(match t.change {
+        ThemeChange::Merged | ThemeChange::Split => {
+            format!("{} from {}", t.change.as_str(), ids(&t.from))
+        }
+        ThemeChange::Kept | ThemeChange::Grown if t.from.len() > 1 => format!(
+            "{}, with members of {}",
+            t.change.as_str(),
+            ids(&t.from[1..])
+        ),
+        c => c.as_str().to_string(),
+    })
+}
+
+/// The changes since the last report in one line (`4 kept, 1 grown, 1 new; gone: #5 Water
+/// Supply (9 items)`); `None` for a report made from scratch.
+pub fn changes_line(report: &ThemeReport) -> Option<String> {
+    let generation = report.lineage.compared_with?;
+    let mut parts = Vec::new();
+    for c in [
+        ThemeChange::Kept,
+        ThemeChange::Grown,
+        ThemeChange::New,
+        ThemeChange::Merged,
+        ThemeChange::Split,
+    ] {
+        let n = report.themes.iter().filter(|t| t.change == c).count();
+        if n > 0 {
+            parts.push(format!("{n} {}", c.as_str()));
+        }
+    }
+    let mut line = format!(
+        "since the last report (generation {generation}): {}",
+        if parts.is_empty() {
+            "no themes".to_string()
+        } else {
+            parts.join(", ")
+        }
+    );
+    if !report.lineage.gone.is_empty() {
+        let gone: Vec<String> = report
+            .lineage
+            .gone
+            .iter()
+            .map(|g| format!("#{} {} ({} items)", g.id, g.title, g.size))
+            .collect();
+        let _ = write!(line, "; gone: {}", gone.join(", "));
+    }
+    Some(line)
+}
+
 fn themes_text(report: &ThemeReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", header(report));
+    if let Some(line) = changes_line(report) {
+        let _ = writeln!(out, "{line}");
+    }
     for t in &report.themes {
         let _ = writeln!(
             out,
-            "\n#{} {}  ({} items, cohesion {:.2})",
-            t.id, t.title, t.size, t.cohesion
+            "\n#{} {}  ({} items, cohesion {:.2}{})",
+            t.id,
+            t.title,
+            t.size,
+            t.cohesion,
+            change_note(report, t).map_or_else(String::new, |c| format!("; {c}"))
         );
         let _ = writeln!(out, "  keyphrases: {}", t.keyphrases.join(", "));
         let _ = writeln!(out, "  documents:  {}", documents_line(t));
@@ -210,12 +293,25 @@ fn md_escape(s: &str) -> String {
 fn themes_md(report: &ThemeReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Themes\n\n{}\n", header(report));
-    let _ = writeln!(out, "| # | theme | items | cohesion | keyphrases |");
-    let _ = writeln!(out, "|---|---|---|---|---|");
+    if let Some(line) = changes_line(report) {
+        let _ = writeln!(out, "{}\n", md_escape(&capitalise(&line)));
+    }
+    let compared = report.lineage.compared_with.is_some();
+    let (change_head, change_rule) = if compared {
+        (" change |", "---|")
+    } else {
+        ("", "")
+    };
+    let _ = writeln!(
+        out,
+        "| # | theme | items | cohesion |{change_head} keyphrases |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|{change_rule}---|");
     for t in &report.themes {
+        let change = change_note(report, t).map_or_else(String::new, |c| format!(" {} |", md_escape(&c)));
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.2} | {} |",
+            "| {} | {} | {} | {:.2} |{change} {} |",
             t.id,
             md_escape(&t.title),
             t.size,
@@ -225,6 +321,9 @@ fn themes_md(report: &ThemeReport) -> String {
     }
     for t in &report.themes {
         let _ = writeln!(out, "\n## {}. {}\n", t.id, md_escape(&t.title));
+        if let Some(c) = change_note(report, t) {
+            let _ = writeln!(out, "- **Change:** {}", md_escape(&c));
+        }
         let _ = writeln!(
             out,
             "- **Keyphrases:** {}",
@@ -341,6 +440,8 @@ canvas{display:block}
 .over b{display:block;width:18px;border-radius:2px 2px 0 0}
 details{font-size:12px;color:#555}
 .legend span{display:inline-block;margin-right:10px;font-size:12px}
+.change{font-size:11px;font-weight:normal;color:#555;background:#f0f0f0;border-radius:8px;padding:1px 7px;margin-left:6px}
+.change.new{background:#e6f4ea}.change.merged,.change.split{background:#fff4e0}
 .legend i{display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:4px;vertical-align:middle}
 "#;
 
@@ -379,7 +480,7 @@ cv.addEventListener('mousemove',function(e){
   if(best<0){tip.style.display='none';return}
   var p=D.points[best],t=p[2];
   tip.textContent='';
-  var h=document.createElement('b');h.textContent=(t<0?'unclustered':'#'+(t+1)+' '+D.themes[t].title);
+  var h=document.createElement('b');h.textContent=(t<0?'unclustered':'#'+D.themes[t].id+' '+D.themes[t].title);
   var id=document.createElement('div');id.className='meta';id.textContent=D.ids[p[3]];
   var tx=document.createElement('div');tx.textContent=D.texts[p[3]];
   tip.appendChild(h);tip.appendChild(id);tip.appendChild(tx);
@@ -427,6 +528,7 @@ fn themes_html(report: &ThemeReport, items: &[ThemeItem]) -> String {
         "ids": shown.iter().map(|&i| items[i].id.as_str()).collect::<Vec<_>>(),
         "texts": shown.iter().map(|&i| truncate(&items[i].text, 280)).collect::<Vec<_>>(),
         "themes": report.themes.iter().zip(&sums).map(|(t, s)| serde_json::json!({
+            "id": t.id,
             "title": t.title,
             "x": if s.2 > 0 { s.0 / s.2 as f64 } else { 0.0 },
             "y": if s.2 > 0 { s.1 / s.2 as f64 } else { 0.0 },
@@ -452,6 +554,13 @@ fn themes_html(report: &ThemeReport, items: &[ThemeItem]) -> String {
             String::new()
         }
     );
+    if let Some(line) = changes_line(report) {
+        let _ = writeln!(
+            out,
+            "<div class=\"sub changes\">{}</div>",
+            html_escape(&capitalise(&line))
+        );
+    }
     let _ = writeln!(
         out,
         "<main><div id=\"mapbox\"><canvas id=\"map\" width=\"720\" height=\"560\" \
@@ -475,11 +584,16 @@ fn themes_html(report: &ThemeReport, items: &[ThemeItem]) -> String {
     for (k, t) in report.themes.iter().enumerate() {
         let _ = writeln!(
             out,
-            "<article class=\"theme\" style=\"border-left-color:{}\"><h2>#{} {}</h2>\
+            "<article class=\"theme\" style=\"border-left-color:{}\"><h2>#{} {}{}</h2>\
              <div class=\"meta\">{} items · cohesion {:.2} · {}</div>",
             theme_colour(k),
             t.id,
             html_escape(&t.title),
+            change_note(report, t).map_or_else(String::new, |c| format!(
+                " <span class=\"change {}\">{}</span>",
+                t.change.as_str(),
+                html_escape(&c)
+            )),
             t.size,
             t.cohesion,
             html_escape(&documents_line(t))
