@@ -10,7 +10,8 @@
 //! as in `benches/quality/cluster_eval.py`), the share of the first batch's clustered items
 //! whose theme id is unchanged, and the share of first-batch themes that keep at least half
 //! their members in one theme and kept their title. A second from-scratch run with another seed
-//! shows how much V-measure moves by chance alone. Several random splits are averaged.
+//! shows how much V-measure moves by chance alone. Several random splits are averaged, then as
+//! many splits where every item of one label arrives with the second batch (a new topic).
 //!
 //! Input: JSON Lines `{"id","text","label"}` (`benches/data/labelled.jsonl`, built by
 //! `python3 benches/corpora/build.py --packages-only`). Labels come from the members alone
@@ -66,7 +67,10 @@ fn embedder(spec: &str) -> anyhow::Result<Box<dyn Embedder>> {
         ModelRef::Hash(dim) => Ok(Box::new(simsum::embed::HashEmbedder::new(dim))),
         ModelRef::Named(name) => {
             let files = simsum::model::resolve(&name, &Default::default())?;
-            Ok(Box::new(BertEmbedder::load(&files, BertOptions::default())?))
+            Ok(Box::new(BertEmbedder::load(
+                &files,
+                BertOptions::default(),
+            )?))
         }
     }
 }
@@ -100,10 +104,10 @@ fn v_measure(truth: &[&str], pred: &[Option<usize>]) -> f64 {
         *classes.entry(t).or_default() += 1.0;
         *clusters.entry(*p).or_default() += 1.0;
     }
-    let entropy = |counts: &HashMap<_, f64>| -> f64 {
-        counts.values().map(|&c| -(c / n) * (c / n).ln()).sum()
-    };
-    let (h_c, h_k) = (entropy(&classes), entropy(&clusters));
+    let entropy =
+        |counts: Vec<f64>| -> f64 { counts.iter().map(|&c| -(c / n) * (c / n).ln()).sum() };
+    let h_c = entropy(classes.values().copied().collect());
+    let h_k = entropy(clusters.values().copied().collect());
     let (mut h_c_k, mut h_k_c) = (0.0, 0.0);
     for (&(t, p), &c) in &joint {
         h_c_k -= (c / n) * (c / clusters[&p]).ln();
@@ -152,7 +156,10 @@ fn outcome(
     let now = theme_of(r);
     let before = theme_of(first);
     let pred: Vec<Option<usize>> = ids.iter().map(|id| now.get(id).copied()).collect();
-    let kept = before.iter().filter(|(m, t)| now.get(*m) == Some(t)).count();
+    let kept = before
+        .iter()
+        .filter(|(m, t)| now.get(*m) == Some(t))
+        .count();
     let (mut eligible, mut titled) = (0usize, 0usize);
     for old in &first.themes {
         let mut counts: HashMap<usize, usize> = HashMap::new();
@@ -199,14 +206,25 @@ fn items_of(records: &[&Record], vectors: &[&Vec<f32>]) -> Vec<ThemeItem> {
         .collect()
 }
 
+/// The order items arrive in: shuffled; with `late`, the items of that label all come after
+/// the cut (a topic that only arrives with the second batch).
+fn arrival(records: &[Record], seed: u64, late: Option<&str>) -> Vec<usize> {
+    let mut order = shuffled(records.len(), seed);
+    if let Some(label) = late {
+        order.sort_by_key(|&i| records[i].label == label);
+    }
+    order
+}
+
 /// One split: the first batch's report, then everything clustered each way.
 fn split(
     records: &[Record],
     vectors: &[Vec<f32>],
     fraction: f64,
     seed: u64,
+    late: Option<&str>,
 ) -> anyhow::Result<Vec<(&'static str, Outcome)>> {
-    let order = shuffled(records.len(), seed);
+    let order = arrival(records, seed, late);
     let cut = (records.len() as f64 * fraction).round() as usize;
     let recs: Vec<&Record> = order.iter().map(|&i| &records[i]).collect();
     let vecs: Vec<&Vec<f32>> = order.iter().map(|&i| &vectors[i]).collect();
@@ -219,6 +237,8 @@ fn split(
     let first_items = items_of(&recs[..cut], &vecs[..cut]);
     let mut first = cluster(&first_items, &graph(&first_items), &params)?;
     carry_over(&mut first, None);
+    let first_truth: Vec<&str> = recs[..cut].iter().map(|r| r.label.as_str()).collect();
+    let first_ids: Vec<&str> = first_items.iter().map(|i| i.id.as_str()).collect();
 
     let all = items_of(&recs, &vecs);
     let knn = graph(&all);
@@ -228,12 +248,16 @@ fn split(
         generation: 1,
         report: &first,
     };
-    let mut out = Vec::new();
-    let timed = |f: &dyn Fn() -> anyhow::Result<ThemeReport>| -> anyhow::Result<(ThemeReport, f64)> {
-        let t = Instant::now();
-        let r = f()?;
-        Ok((r, t.elapsed().as_secs_f64()))
-    };
+    let mut out = vec![(
+        "first batch",
+        outcome(&first, &first, &first_ids, &first_truth, 0.0),
+    )];
+    let timed =
+        |f: &dyn Fn() -> anyhow::Result<ThemeReport>| -> anyhow::Result<(ThemeReport, f64)> {
+            let t = Instant::now();
+            let r = f()?;
+            Ok((r, t.elapsed().as_secs_f64()))
+        };
     let (mut fresh, s) = timed(&|| Ok(cluster(&all, &knn, &params)?))?;
     carry_over(&mut fresh, None);
     out.push(("fresh", outcome(&fresh, &first, &ids, &truth, s)));
@@ -279,15 +303,27 @@ fn main() -> anyhow::Result<()> {
         records.len(),
         t.elapsed().as_secs_f64()
     );
-    let mut all: Vec<(u64, &'static str, Outcome)> = Vec::new();
+    let mut labels: Vec<&str> = records.iter().map(|r| r.label.as_str()).collect();
+    labels.sort_unstable();
+    labels.dedup();
+    // Random splits, then splits where one label arrives only with the second batch.
+    let plan: Vec<(u64, Option<&str>)> = (0..splits)
+        .map(|s| (s, None))
+        .chain((0..splits).map(|s| (s, Some(labels[s as usize % labels.len()]))))
+        .collect();
+    let mut all: Vec<(String, &'static str, Outcome)> = Vec::new();
     println!("| split | run | V-measure | themes | unclustered | ids kept | titles kept | changes | gone | s |");
-    println!("| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |");
-    for seed in 0..splits {
-        for (name, o) in split(&records, &vectors, 0.7, seed)? {
+    println!("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |");
+    for (seed, late) in plan {
+        let split_name = match late {
+            Some(l) => format!("{seed}, {l} late"),
+            None => seed.to_string(),
+        };
+        for (name, o) in split(&records, &vectors, 0.7, seed, late)? {
             let mut ch: Vec<String> = o.changes.iter().map(|(k, v)| format!("{v} {k}")).collect();
             ch.sort();
             println!(
-                "| {seed} | {name} | {:.4} | {} | {:.1}% | {:.1}% | {:.1}% | {} | {} | {:.1} |",
+                "| {split_name} | {name} | {:.4} | {} | {:.1}% | {:.1}% | {:.1}% | {} | {} | {:.1} |",
                 o.v_measure,
                 o.themes,
                 100.0 * o.unclustered,
@@ -297,14 +333,24 @@ fn main() -> anyhow::Result<()> {
                 o.gone,
                 o.seconds
             );
-            all.push((seed, name, o));
+            all.push((split_name.clone(), name, o));
         }
     }
-    for name in ["fresh", "fresh, seed 7", "matched", "carried"] {
-        let runs: Vec<&Outcome> = all.iter().filter(|r| r.1 == name).map(|r| &r.2).collect();
-        let mean = |f: &dyn Fn(&Outcome) -> f64| runs.iter().map(|o| f(o)).sum::<f64>() / runs.len() as f64;
+    for (late, name) in [false, true]
+        .into_iter()
+        .flat_map(|late| ["fresh", "fresh, seed 7", "matched", "carried"].map(move |n| (late, n)))
+    {
+        let runs: Vec<&Outcome> = all
+            .iter()
+            .filter(|r| r.1 == name && r.0.ends_with("late") == late)
+            .map(|r| &r.2)
+            .collect();
+        let mean = |f: &dyn Fn(&Outcome) -> f64| {
+            runs.iter().map(|o| f(o)).sum::<f64>() / runs.len() as f64
+        };
         println!(
-            "| mean | {name} | {:.4} | {:.1} | {:.1}% | {:.1}% | {:.1}% | | | |",
+            "| mean{} | {name} | {:.4} | {:.1} | {:.1}% | {:.1}% | {:.1}% | | | |",
+            if late { ", one label late" } else { "" },
             mean(&|o| o.v_measure),
             mean(&|o| o.themes as f64),
             100.0 * mean(&|o| o.unclustered),

@@ -80,7 +80,10 @@ pub fn theme_ids(report: &ThemeReport) -> String {
         (Some(a), Some(b)) if b - a + 1 == ids.len() => format!("ids {a} to {b}"),
         _ => format!(
             "ids {}",
-            ids.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
+            ids.iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
@@ -308,7 +311,8 @@ fn themes_md(report: &ThemeReport) -> String {
     );
     let _ = writeln!(out, "|---|---|---|---|{change_rule}---|");
     for t in &report.themes {
-        let change = change_note(report, t).map_or_else(String::new, |c| format!(" {} |", md_escape(&c)));
+        let change =
+            change_note(report, t).map_or_else(String::new, |c| format!(" {} |", md_escape(&c)));
         let _ = writeln!(
             out,
             "| {} | {} | {} | {:.2} |{change} {} |",

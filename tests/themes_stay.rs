@@ -52,16 +52,8 @@ const TOPICS: &[&[&str]] = &[
     ],
     // Arrives with the second batch only.
     &[
-        "hospital",
-        "nurses",
-        "patients",
-        "clinics",
-        "medicine",
-        "vaccines",
-        "doctors",
-        "surgery",
-        "pharmacy",
-        "wards",
+        "hospital", "nurses", "patients", "clinics", "medicine", "vaccines", "doctors", "surgery",
+        "pharmacy", "wards",
     ],
 ];
 
@@ -79,7 +71,14 @@ impl Lcg {
 
 /// Writes `docs` text files named `{prefix}{n}.txt` into `dir`, each with `per_topic`
 /// paragraphs of every topic in `topics`, the topics taking turns.
-fn write_docs(dir: &Path, prefix: &str, docs: usize, per_topic: usize, topics: &[usize], seed: u64) {
+fn write_docs(
+    dir: &Path,
+    prefix: &str,
+    docs: usize,
+    per_topic: usize,
+    topics: &[usize],
+    seed: u64,
+) {
     let mut rng = Lcg(seed);
     for d in 0..docs {
         let mut paragraphs = Vec::new();
@@ -174,7 +173,10 @@ fn themes_keep_their_ids_and_titles_when_documents_arrive() {
     assert!(second["lineage"]["compared_with"].is_u64(), "{second}");
     let before = theme_of(&first);
     let now = theme_of(&second);
-    let kept = before.iter().filter(|(m, t)| now.get(*m) == Some(t)).count();
+    let kept = before
+        .iter()
+        .filter(|(m, t)| now.get(*m) == Some(t))
+        .count();
     assert!(
         kept * 10 >= before.len() * 9,
         "{kept} of {} items kept their theme id",
@@ -201,7 +203,10 @@ fn themes_keep_their_ids_and_titles_when_documents_arrive() {
         .iter()
         .filter(|t| t["change"] == "new")
         .collect();
-    assert!(!news.is_empty(), "the fourth topic is a new theme: {second}");
+    assert!(
+        !news.is_empty(),
+        "the fourth topic is a new theme: {second}"
+    );
     for t in &news {
         assert!(t["id"].as_u64().unwrap() > max_first, "{t}");
         let rep = t["representatives"][0]["text"].as_str().unwrap();
@@ -220,15 +225,18 @@ fn themes_keep_their_ids_and_titles_when_documents_arrive() {
     // The reports say what changed; `summarize --theme` follows the ids.
     let text = ok(index, &["cluster", "--no-model"]);
     assert!(text.contains("since the last report"), "{text}");
-    assert!(text.contains("; grown)") || text.contains("; kept)"), "{text}");
+    assert!(
+        text.contains("; grown)") || text.contains("; kept)"),
+        "{text}"
+    );
     let md = ok(index, &["cluster", "--no-model", "--format", "md"]);
-    assert!(md.contains("| change |") && md.contains("**Change:**"), "{md}");
+    assert!(
+        md.contains("| change |") && md.contains("**Change:**"),
+        "{md}"
+    );
     let new_id = news[0]["id"].as_u64().unwrap().to_string();
-    let s: Value = serde_json::from_str(&ok(
-        index,
-        &["summarize", "--theme", &new_id, "--json"],
-    ))
-    .unwrap();
+    let s: Value =
+        serde_json::from_str(&ok(index, &["summarize", "--theme", &new_id, "--json"])).unwrap();
     let members: Vec<&str> = news[0]["members"]
         .as_array()
         .unwrap()
@@ -283,7 +291,10 @@ fn a_report_saved_before_lineage_existed_is_carried_on() {
     let again = cluster_json(index, &[]);
     assert!(again["lineage"]["compared_with"].is_u64(), "{again}");
     let (before, now) = (theme_of(&first), theme_of(&again));
-    let kept = before.iter().filter(|(m, t)| now.get(*m) == Some(t)).count();
+    let kept = before
+        .iter()
+        .filter(|(m, t)| now.get(*m) == Some(t))
+        .count();
     assert!(kept * 10 >= before.len() * 9, "{kept} of {}", before.len());
     assert!(again["themes"]
         .as_array()

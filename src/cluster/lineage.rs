@@ -529,10 +529,7 @@ mod tests {
         let olds = [old(1, &a), old(2, &b)];
         let new: [&[String]; 2] = [&b, &kept];
         let m = match_themes(&olds, &new, &present(&[&b], &new, &[]), 2);
-        assert_eq!(
-            (m.themes[1].id, m.themes[1].change),
-            (1, ThemeChange::Kept)
-        );
+        assert_eq!((m.themes[1].id, m.themes[1].change), (1, ThemeChange::Kept));
         assert_eq!(m.themes[1].keeps_title_of, Some(0));
         assert!(m.gone.is_empty());
     }
@@ -666,11 +663,14 @@ mod tests {
         r.themes[0].change = ThemeChange::Kept;
         carry_over(&mut r, None);
         assert_eq!(r.themes[0].change, ThemeChange::New);
-        assert_eq!(r.lineage, Lineage {
-            compared_with: None,
-            gone: Vec::new(),
-            last_id: 1
-        });
+        assert_eq!(
+            r.lineage,
+            Lineage {
+                compared_with: None,
+                gone: Vec::new(),
+                last_id: 1
+            }
+        );
     }
 
     #[test]
