@@ -149,6 +149,9 @@ pub fn cluster_index_with(
     })
 }
 
+/// The items to cluster (as stored), the copies folded into each, and the kNN graph over them.
+type Distinct = (Vec<StoredItem>, Vec<Vec<ThemeItem>>, KnnGraph);
+
 /// The items to cluster, one per near-copy group, with the copies of each and the kNN graph
 /// over them: the store's graph when every item stands alone and none is filtered out (it
 /// spans the whole level), else one built here (the store's graph links copies to each other).
@@ -158,7 +161,7 @@ fn distinct_items(
     all: Vec<StoredItem>,
     groups: &[Vec<usize>],
     filtered: bool,
-) -> Result<(Vec<StoredItem>, Vec<Vec<ThemeItem>>, KnnGraph), StoreError> {
+) -> Result<Distinct, StoreError> {
     if groups.len() == all.len() && !filtered {
         let knn = index.knn_graph(level, GRAPH_K)?;
         return Ok((all, Vec::new(), knn));
