@@ -550,21 +550,18 @@ fn themes_html(report: &ThemeReport, items: &[ThemeItem]) -> String {
     );
     let _ = writeln!(
         out,
-        "<header><h1>Themes</h1><div class=\"sub\">{}{}</div></header>",
+        "<header><h1>Themes</h1><div class=\"sub\">{}{}</div>{}</header>",
         html_escape(&header(report)),
         if stride > 1 {
             format!("; the map shows every {stride}th of {n} items")
         } else {
             String::new()
-        }
-    );
-    if let Some(line) = changes_line(report) {
-        let _ = writeln!(
-            out,
+        },
+        changes_line(report).map_or_else(String::new, |line| format!(
             "<div class=\"sub changes\">{}</div>",
             html_escape(&capitalise(&line))
-        );
-    }
+        ))
+    );
     let _ = writeln!(
         out,
         "<main><div id=\"mapbox\"><canvas id=\"map\" width=\"720\" height=\"560\" \
@@ -685,6 +682,73 @@ mod tests {
     fn truncate_cuts_at_words() {
         assert_eq!(truncate("short", 10), "short");
         assert_eq!(truncate("one two three four five", 12), "one two…");
+    }
+
+    /// A report matched with generation 4: a merged, a split and a new theme; one gone.
+    fn compared() -> ThemeReport {
+        let theme = |id: usize, title: &str, change: &str, from: &[usize]| {
+            serde_json::json!({"id": id, "title": title, "change": change, "from": from,
+                "keyphrases": ["k"], "size": 3, "documents": [], "representatives": [],
+                "members": [format!("d#s1.p{id}")], "cohesion": 0.5, "neighbours": []})
+        };
+        serde_json::from_value(serde_json::json!({
+            "themes": [theme(2, "Water Supply", "merged", &[2, 5]),
+                       theme(3, "Roads", "split", &[3]), theme(9, "Schools", "new", &[]),
+                       theme(4, "Clinics", "grown", &[4, 6])],
+            "unclustered": [],
+            "params": {"themes": "auto", "min_size": null, "seed": 42, "resolution": 1.0,
+                "merge_similarity": 0.95, "min_membership": 0.3, "keyphrases": 5,
+                "representatives": 3, "neighbours": 3, "min_size_used": 2,
+                "resolution_used": 1.0, "items": 4, "k": 3, "phrase_vectors": "member-mean",
+                "modularity": 0.1},
+            "lineage": {"compared_with": 4, "gone": [{"id": 7, "title": "Bridges", "size": 5}],
+                "last_id": 9}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn changes_name_the_old_themes_and_what_went() {
+        let r = compared();
+        let notes: Vec<String> = r
+            .themes
+            .iter()
+            .map(|t| change_note(&r, t).unwrap())
+            .collect();
+        assert_eq!(
+            notes,
+            [
+                "merged from #2, #5",
+                "split from #3",
+                "new",
+                "grown, with members of #6"
+            ]
+        );
+        assert_eq!(
+            changes_line(&r).unwrap(),
+            "since the last report (generation 4): 1 grown, 1 new, 1 merged, 1 split; \
+             gone: #7 Bridges (5 items)"
+        );
+        let text = render_themes(&r, &[], Format::Text);
+        assert!(text.contains("#2 Water Supply  (3 items, cohesion 0.50; merged from #2, #5)"));
+        let md = render_themes(&r, &[], Format::Md);
+        assert!(md.contains("- **Change:** split from \\#3"), "{md}");
+        let html = render_themes(&r, &[], Format::Html);
+        assert!(html.contains("<span class=\"change new\">new</span>"));
+        assert!(html.contains("gone: #7 Bridges (5 items)"));
+    }
+
+    #[test]
+    fn a_report_from_scratch_shows_no_changes() {
+        let mut r = compared();
+        r.lineage.compared_with = None;
+        assert!(r.themes.iter().all(|t| change_note(&r, t).is_none()));
+        assert!(changes_line(&r).is_none());
+        let md = render_themes(&r, &[], Format::Md);
+        assert!(
+            !md.contains("change") && !md.contains("since the last"),
+            "{md}"
+        );
     }
 
     #[test]
