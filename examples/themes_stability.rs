@@ -143,6 +143,8 @@ struct Outcome {
     titles_kept: f64,
     changes: HashMap<String, usize>,
     gone: usize,
+    /// Modularity of the community partition.
+    modularity: f64,
     seconds: f64,
 }
 
@@ -188,6 +190,7 @@ fn outcome(
         titles_kept: titled as f64 / eligible.max(1) as f64,
         changes,
         gone: r.lineage.gone.len(),
+        modularity: r.params.modularity,
         seconds,
     }
 }
@@ -312,7 +315,7 @@ fn main() -> anyhow::Result<()> {
         .chain((0..splits).map(|s| (s, Some(labels[s as usize % labels.len()]))))
         .collect();
     let mut all: Vec<(String, &'static str, Outcome)> = Vec::new();
-    println!("| split | run | V-measure | themes | unclustered | ids kept | titles kept | changes | gone | s |");
+    println!("| split | run | V-measure | themes | unclustered | ids kept | titles kept | changes | gone | modularity |");
     println!("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |");
     for (seed, late) in plan {
         let split_name = match late {
@@ -323,7 +326,7 @@ fn main() -> anyhow::Result<()> {
             let mut ch: Vec<String> = o.changes.iter().map(|(k, v)| format!("{v} {k}")).collect();
             ch.sort();
             println!(
-                "| {split_name} | {name} | {:.4} | {} | {:.1}% | {:.1}% | {:.1}% | {} | {} | {:.1} |",
+                "| {split_name} | {name} | {:.4} | {} | {:.1}% | {:.1}% | {:.1}% | {} | {} | {:.4} |",
                 o.v_measure,
                 o.themes,
                 100.0 * o.unclustered,
@@ -331,7 +334,7 @@ fn main() -> anyhow::Result<()> {
                 100.0 * o.titles_kept,
                 ch.join(", "),
                 o.gone,
-                o.seconds
+                o.modularity
             );
             all.push((split_name.clone(), name, o));
         }
