@@ -299,6 +299,29 @@ fn themes_md(report: &ThemeReport) -> String {
     if let Some(line) = changes_line(report) {
         let _ = writeln!(out, "{}\n", md_escape(&capitalise(&line)));
     }
+    md_table(&mut out, report);
+    for t in &report.themes {
+        md_theme(&mut out, report, t);
+    }
+    if !report.unclustered.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Unclustered ({})\n\n{}",
+            report.unclustered.len(),
+            report
+                .unclustered
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    out
+}
+
+/// The Markdown overview table, one row per theme (with a change column when the report was
+/// matched with an earlier one).
+fn md_table(out: &mut String, report: &ThemeReport) {
     let compared = report.lineage.compared_with.is_some();
     let (change_head, change_rule) = if compared {
         (" change |", "---|")
@@ -323,73 +346,61 @@ fn themes_md(report: &ThemeReport) -> String {
             md_escape(&t.keyphrases.join(", "))
         );
     }
-    for t in &report.themes {
-        let _ = writeln!(out, "\n## {}. {}\n", t.id, md_escape(&t.title));
-        if let Some(c) = change_note(report, t) {
-            let _ = writeln!(out, "- **Change:** {}", md_escape(&c));
-        }
+}
+
+/// One theme's Markdown section.
+fn md_theme(out: &mut String, report: &ThemeReport, t: &Theme) {
+    let _ = writeln!(out, "\n## {}. {}\n", t.id, md_escape(&t.title));
+    if let Some(c) = change_note(report, t) {
+        let _ = writeln!(out, "- **Change:** {}", md_escape(&c));
+    }
+    let _ = writeln!(
+        out,
+        "- **Keyphrases:** {}",
+        md_escape(&t.keyphrases.join(", "))
+    );
+    let _ = writeln!(
+        out,
+        "- **Size:** {} items, cohesion {:.2}",
+        t.size, t.cohesion
+    );
+    let _ = writeln!(out, "- **Documents:** {}", md_escape(&documents_line(t)));
+    if !t.neighbours.is_empty() {
         let _ = writeln!(
             out,
-            "- **Keyphrases:** {}",
-            md_escape(&t.keyphrases.join(", "))
-        );
-        let _ = writeln!(
-            out,
-            "- **Size:** {} items, cohesion {:.2}",
-            t.size, t.cohesion
-        );
-        let _ = writeln!(out, "- **Documents:** {}", md_escape(&documents_line(t)));
-        if !t.neighbours.is_empty() {
-            let _ = writeln!(
-                out,
-                "- **Nearest themes:** {}",
-                md_escape(&neighbours_line(t))
-            );
-        }
-        if !t.over.is_empty() {
-            let _ = write!(out, "\n**Over time**\n\n```\n{}```\n", over_bars(t, ""));
-        }
-        if let Some(summary) = &t.summary {
-            let _ = writeln!(out, "\n**Summary.**");
-            for s in summary {
-                let _ = writeln!(out, "{} (`{}`)", md_escape(&s.text), s.initiative);
-            }
-        }
-        let _ = writeln!(out, "\n**Representatives**\n");
-        for r in &t.representatives {
-            let _ = writeln!(
-                out,
-                "> {} — *{}*, `{}`\n",
-                md_escape(&truncate(&r.text, 300)),
-                md_escape(&r.document),
-                r.id
-            );
-        }
-        let _ = writeln!(
-            out,
-            "<details><summary>All {} members</summary>\n\n{}\n\n</details>",
-            t.members.len(),
-            t.members
-                .iter()
-                .map(|m| format!("`{m}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "- **Nearest themes:** {}",
+            md_escape(&neighbours_line(t))
         );
     }
-    if !report.unclustered.is_empty() {
+    if !t.over.is_empty() {
+        let _ = write!(out, "\n**Over time**\n\n```\n{}```\n", over_bars(t, ""));
+    }
+    if let Some(summary) = &t.summary {
+        let _ = writeln!(out, "\n**Summary.**");
+        for s in summary {
+            let _ = writeln!(out, "{} (`{}`)", md_escape(&s.text), s.initiative);
+        }
+    }
+    let _ = writeln!(out, "\n**Representatives**\n");
+    for r in &t.representatives {
         let _ = writeln!(
             out,
-            "\n## Unclustered ({})\n\n{}",
-            report.unclustered.len(),
-            report
-                .unclustered
-                .iter()
-                .map(|m| format!("`{m}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "> {} — *{}*, `{}`\n",
+            md_escape(&truncate(&r.text, 300)),
+            md_escape(&r.document),
+            r.id
         );
     }
-    out
+    let _ = writeln!(
+        out,
+        "<details><summary>All {} members</summary>\n\n{}\n\n</details>",
+        t.members.len(),
+        t.members
+            .iter()
+            .map(|m| format!("`{m}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 }
 
 fn html_escape(s: &str) -> String {
@@ -514,32 +525,7 @@ fn themes_html(report: &ThemeReport, items: &[ThemeItem]) -> String {
     let points = layout::project_2d(&vectors, &report.assignment[..n], &centroids);
     let stride = n.div_ceil(MAX_MAP_POINTS).max(1);
     let shown: Vec<usize> = (0..n).step_by(stride).collect();
-    let mut sums = vec![(0.0f64, 0.0f64, 0usize); report.themes.len()];
-    for (a, p) in report.assignment[..n].iter().zip(&points) {
-        if let Some(t) = *a {
-            sums[t].0 += p[0] as f64;
-            sums[t].1 += p[1] as f64;
-            sums[t].2 += 1;
-        }
-    }
-    let data = serde_json::json!({
-        "points": shown.iter().enumerate().map(|(k, &i)| serde_json::json!([
-            (points[i][0] * 1000.0).round() / 1000.0,
-            (points[i][1] * 1000.0).round() / 1000.0,
-            report.assignment[i].map_or(-1, |t| t as i64),
-            k,
-        ])).collect::<Vec<_>>(),
-        "ids": shown.iter().map(|&i| items[i].id.as_str()).collect::<Vec<_>>(),
-        "texts": shown.iter().map(|&i| truncate(&items[i].text, 280)).collect::<Vec<_>>(),
-        "themes": report.themes.iter().zip(&sums).map(|(t, s)| serde_json::json!({
-            "id": t.id,
-            "title": t.title,
-            "x": if s.2 > 0 { s.0 / s.2 as f64 } else { 0.0 },
-            "y": if s.2 > 0 { s.1 / s.2 as f64 } else { 0.0 },
-        })).collect::<Vec<_>>(),
-        "colours": (0..report.themes.len()).map(theme_colour).collect::<Vec<_>>(),
-        "grey": UNCLUSTERED_COLOUR,
-    });
+    let data = map_data(report, items, &points, &shown);
 
     let mut out = String::new();
     let _ = write!(
@@ -583,64 +569,7 @@ fn themes_html(report: &ThemeReport, items: &[ThemeItem]) -> String {
     );
     let _ = writeln!(out, "<section id=\"themes\">");
     for (k, t) in report.themes.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "<article class=\"theme\" style=\"border-left-color:{}\"><h2>#{} {}{}</h2>\
-             <div class=\"meta\">{} items · cohesion {:.2} · {}</div>",
-            theme_colour(k),
-            t.id,
-            html_escape(&t.title),
-            change_note(report, t).map_or_else(String::new, |c| format!(
-                " <span class=\"change {}\">{}</span>",
-                t.change.as_str(),
-                html_escape(&c)
-            )),
-            t.size,
-            t.cohesion,
-            html_escape(&documents_line(t))
-        );
-        if !t.over.is_empty() {
-            let _ = writeln!(out, "{}", over_chart(t, &theme_colour(k)));
-        }
-        let _ = write!(out, "<div class=\"kp\">");
-        for p in &t.keyphrases {
-            let _ = write!(out, "<span>{}</span>", html_escape(p));
-        }
-        let _ = writeln!(out, "</div>");
-        if let Some(summary) = &t.summary {
-            let _ = write!(out, "<p class=\"sum\">");
-            for s in summary {
-                let _ = write!(
-                    out,
-                    "{} <span class=\"id\">[{}]</span> ",
-                    html_escape(&s.text),
-                    html_escape(&s.initiative)
-                );
-            }
-            let _ = writeln!(out, "</p>");
-        }
-        for r in &t.representatives {
-            let _ = writeln!(
-                out,
-                "<div class=\"rep\">{} <span class=\"id\">{} · {}</span></div>",
-                html_escape(&truncate(&r.text, 240)),
-                html_escape(&r.document),
-                html_escape(&r.id)
-            );
-        }
-        if !t.neighbours.is_empty() {
-            let _ = writeln!(
-                out,
-                "<div class=\"meta\">nearest: {}</div>",
-                html_escape(&neighbours_line(t))
-            );
-        }
-        let _ = writeln!(
-            out,
-            "<details><summary>all {} members</summary>{}</details></article>",
-            t.members.len(),
-            html_escape(&t.members.join(", "))
-        );
+        html_theme(&mut out, report, k, t);
     }
     if !report.unclustered.is_empty() {
         let _ = writeln!(
@@ -658,6 +587,104 @@ fn themes_html(report: &ThemeReport, items: &[ThemeItem]) -> String {
     );
     let _ = writeln!(out, "<script>{HTML_SCRIPT}</script></body></html>");
     out
+}
+
+/// The HTML map's data: the shown points (x, y, theme index, text index), their ids and texts,
+/// each theme's id, title and mean position, and the colours.
+fn map_data(
+    report: &ThemeReport,
+    items: &[ThemeItem],
+    points: &[[f32; 2]],
+    shown: &[usize],
+) -> serde_json::Value {
+    let mut sums = vec![(0.0f64, 0.0f64, 0usize); report.themes.len()];
+    for (a, p) in report.assignment.iter().zip(points) {
+        if let Some(t) = *a {
+            sums[t].0 += p[0] as f64;
+            sums[t].1 += p[1] as f64;
+            sums[t].2 += 1;
+        }
+    }
+    serde_json::json!({
+        "points": shown.iter().enumerate().map(|(k, &i)| serde_json::json!([
+            (points[i][0] * 1000.0).round() / 1000.0,
+            (points[i][1] * 1000.0).round() / 1000.0,
+            report.assignment[i].map_or(-1, |t| t as i64),
+            k,
+        ])).collect::<Vec<_>>(),
+        "ids": shown.iter().map(|&i| items[i].id.as_str()).collect::<Vec<_>>(),
+        "texts": shown.iter().map(|&i| truncate(&items[i].text, 280)).collect::<Vec<_>>(),
+        "themes": report.themes.iter().zip(&sums).map(|(t, s)| serde_json::json!({
+            "id": t.id,
+            "title": t.title,
+            "x": if s.2 > 0 { s.0 / s.2 as f64 } else { 0.0 },
+            "y": if s.2 > 0 { s.1 / s.2 as f64 } else { 0.0 },
+        })).collect::<Vec<_>>(),
+        "colours": (0..report.themes.len()).map(theme_colour).collect::<Vec<_>>(),
+        "grey": UNCLUSTERED_COLOUR,
+    })
+}
+
+/// One theme's card in the HTML report (`k`: its place in the report, which picks its colour).
+fn html_theme(out: &mut String, report: &ThemeReport, k: usize, t: &Theme) {
+    let _ = writeln!(
+        out,
+        "<article class=\"theme\" style=\"border-left-color:{}\"><h2>#{} {}{}</h2>\
+         <div class=\"meta\">{} items · cohesion {:.2} · {}</div>",
+        theme_colour(k),
+        t.id,
+        html_escape(&t.title),
+        change_note(report, t).map_or_else(String::new, |c| format!(
+            " <span class=\"change {}\">{}</span>",
+            t.change.as_str(),
+            html_escape(&c)
+        )),
+        t.size,
+        t.cohesion,
+        html_escape(&documents_line(t))
+    );
+    if !t.over.is_empty() {
+        let _ = writeln!(out, "{}", over_chart(t, &theme_colour(k)));
+    }
+    let _ = write!(out, "<div class=\"kp\">");
+    for p in &t.keyphrases {
+        let _ = write!(out, "<span>{}</span>", html_escape(p));
+    }
+    let _ = writeln!(out, "</div>");
+    if let Some(summary) = &t.summary {
+        let _ = write!(out, "<p class=\"sum\">");
+        for s in summary {
+            let _ = write!(
+                out,
+                "{} <span class=\"id\">[{}]</span> ",
+                html_escape(&s.text),
+                html_escape(&s.initiative)
+            );
+        }
+        let _ = writeln!(out, "</p>");
+    }
+    for r in &t.representatives {
+        let _ = writeln!(
+            out,
+            "<div class=\"rep\">{} <span class=\"id\">{} · {}</span></div>",
+            html_escape(&truncate(&r.text, 240)),
+            html_escape(&r.document),
+            html_escape(&r.id)
+        );
+    }
+    if !t.neighbours.is_empty() {
+        let _ = writeln!(
+            out,
+            "<div class=\"meta\">nearest: {}</div>",
+            html_escape(&neighbours_line(t))
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<details><summary>all {} members</summary>{}</details></article>",
+        t.members.len(),
+        html_escape(&t.members.join(", "))
+    );
 }
 
 /// Renders a summary: JSON (`{"summary":[...],"params":{...}}`) or one cited sentence per line.

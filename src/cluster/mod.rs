@@ -396,17 +396,7 @@ pub(crate) fn cluster_inner(
         embedder,
         params,
     )?;
-    let titles: Vec<String> = themes.iter().map(|t| t.title.clone()).collect();
-    for (theme, near) in themes.iter_mut().zip(near) {
-        theme.neighbours = near
-            .into_iter()
-            .map(|(b, s)| ThemeNeighbour {
-                id: b + 1,
-                title: titles[b].clone(),
-                similarity: s,
-            })
-            .collect();
-    }
+    name_neighbours(&mut themes, near);
 
     let unclustered = (0..n)
         .filter(|&i| assignment[i].is_none())
@@ -423,6 +413,22 @@ pub(crate) fn cluster_inner(
         },
         assignment,
     })
+}
+
+/// Sets each theme's neighbours from `near` (per theme: other theme indices and cosines),
+/// numbered as the themes are (index + 1) and titled.
+fn name_neighbours(themes: &mut [Theme], near: Vec<Vec<(usize, f32)>>) {
+    let titles: Vec<String> = themes.iter().map(|t| t.title.clone()).collect();
+    for (theme, near) in themes.iter_mut().zip(near) {
+        theme.neighbours = near
+            .into_iter()
+            .map(|(b, s)| ThemeNeighbour {
+                id: b + 1,
+                title: titles[b].clone(),
+                similarity: s,
+            })
+            .collect();
+    }
 }
 
 /// The vectors' dimension, once the graph is known to have a row per item and every vector the
