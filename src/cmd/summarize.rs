@@ -23,7 +23,7 @@ pub struct SummarizeArgs {
     /// A stored document, by id (as `search` prints it).
     #[arg(long, value_name = "ID")]
     pub doc: Option<String>,
-    /// A theme of the last `simsum cluster` run, by number.
+    /// A theme of the last `simsum cluster` run, by its id (ids stay with a theme from run to run).
     #[arg(long, value_name = "ID")]
     pub theme: Option<usize>,
     /// The top results of this query.

@@ -206,7 +206,7 @@ pub struct SummarizeRequest {
     /// A stored document's id.
     #[schema(example = "city-report-2024")]
     pub doc: Option<String>,
-    /// A theme of the last report, by number.
+    /// A theme of the last report, by its id.
     #[schema(example = 1)]
     pub theme: Option<usize>,
     /// Summarize the top results of this query.
