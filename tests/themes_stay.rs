@@ -251,6 +251,14 @@ fn themes_keep_their_ids_and_titles_when_documents_arrive() {
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(e.contains("no theme 999") && e.contains(&new_id), "{e}");
 
+    // A report of sections shares no items with one of initiatives: it starts from scratch.
+    let sections = cluster_json(index, &["--level", "section"]);
+    assert_eq!(
+        sections["lineage"]["compared_with"],
+        Value::Null,
+        "{sections}"
+    );
+
     // `--fresh` numbers from 1 again, with nothing to compare.
     let fresh = cluster_json(index, &["--fresh"]);
     assert_eq!(fresh["lineage"]["compared_with"], Value::Null);
