@@ -181,17 +181,20 @@ pub fn match_themes(
 ) -> Matching {
     let overlap = Overlap::new(old, new, present);
     let successors = successor_counts(old.len(), &overlap);
-    let majors = major_successors(old.len(), &overlap);
+    // How many old themes have each new theme as their major successor.
+    let mut majors = vec![0usize; new.len()];
+    for n in major_successors(old.len(), &overlap).into_iter().flatten() {
+        majors[n] += 1;
+    }
     let heirs = inherit_ids(old, &overlap);
     let mut last_id = old.iter().map(|t| t.id).fold(last_id, usize::max);
     let themes = (0..new.len())
         .map(|n| {
             let links = &overlap.links[n];
-            let merged_from = majors.iter().filter(|&&m| m == Some(n)).count();
             let source = heirs[n].or_else(|| links.first().map(|l| l.0));
             let change = match source {
                 None => ThemeChange::New,
-                Some(_) if merged_from >= 2 => ThemeChange::Merged,
+                Some(_) if majors[n] >= 2 => ThemeChange::Merged,
                 Some(o) if successors[o] >= 2 || heirs[n].is_none() => ThemeChange::Split,
                 Some(o) if new[n].len() > old[o].size => ThemeChange::Grown,
                 Some(_) => ThemeChange::Kept,
