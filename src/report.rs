@@ -10,6 +10,7 @@
 
 use std::fmt::Write as _;
 
+use crate::cluster::lineage::{capitalise, ThemeChange};
 use crate::cluster::{layout, Theme, ThemeItem, ThemeReport};
 use crate::summarize::Summary;
 
@@ -66,6 +67,24 @@ pub fn render_themes(report: &ThemeReport, items: &[ThemeItem], format: Format) 
             s
         }
         Format::Html => themes_html(report, items),
+    }
+}
+
+/// The ids of a report's themes as a person reads them: `ids 1 to 12`, or `ids 1, 2, 4, 7`
+/// once themes have come and gone.
+pub fn theme_ids(report: &ThemeReport) -> String {
+    let mut ids: Vec<usize> = report.themes.iter().map(|t| t.id).collect();
+    ids.sort_unstable();
+    match (ids.first(), ids.last()) {
+        (None, _) | (_, None) => "none".to_string(),
+        (Some(a), Some(b)) if b - a + 1 == ids.len() => format!("ids {a} to {b}"),
+        _ => format!(
+            "ids {}",
+            ids.iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -148,14 +167,81 @@ fn neighbours_line(t: &Theme) -> String {
         .join(", ")
 }
 
+/// What became of a theme since the last report (`grown`, `merged from #3, #5`, `split from
+/// #2`); `None` when the report was made from scratch, where every theme is new.
+pub fn change_note(report: &ThemeReport, t: &Theme) -> Option<String> {
+    report.lineage.compared_with?;
+    let ids = |ids: &[usize]| {
+        ids.iter()
+            .map(|i| format!("#{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Some(match t.change {
+        ThemeChange::Merged | ThemeChange::Split => {
+            format!("{} from {}", t.change.as_str(), ids(&t.from))
+        }
+        ThemeChange::Kept | ThemeChange::Grown if t.from.len() > 1 => format!(
+            "{}, with members of {}",
+            t.change.as_str(),
+            ids(&t.from[1..])
+        ),
+        c => c.as_str().to_string(),
+    })
+}
+
+/// The changes since the last report in one line (`4 kept, 1 grown, 1 new; gone: #5 Water
+/// Supply (9 items)`); `None` for a report made from scratch.
+pub fn changes_line(report: &ThemeReport) -> Option<String> {
+    let generation = report.lineage.compared_with?;
+    let mut parts = Vec::new();
+    for c in [
+        ThemeChange::Kept,
+        ThemeChange::Grown,
+        ThemeChange::New,
+        ThemeChange::Merged,
+        ThemeChange::Split,
+    ] {
+        let n = report.themes.iter().filter(|t| t.change == c).count();
+        if n > 0 {
+            parts.push(format!("{n} {}", c.as_str()));
+        }
+    }
+    let mut line = format!(
+        "since the last report (generation {generation}): {}",
+        if parts.is_empty() {
+            "no themes".to_string()
+        } else {
+            parts.join(", ")
+        }
+    );
+    if !report.lineage.gone.is_empty() {
+        let gone: Vec<String> = report
+            .lineage
+            .gone
+            .iter()
+            .map(|g| format!("#{} {} ({} items)", g.id, g.title, g.size))
+            .collect();
+        let _ = write!(line, "; gone: {}", gone.join(", "));
+    }
+    Some(line)
+}
+
 fn themes_text(report: &ThemeReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", header(report));
+    if let Some(line) = changes_line(report) {
+        let _ = writeln!(out, "{line}");
+    }
     for t in &report.themes {
         let _ = writeln!(
             out,
-            "\n#{} {}  ({} items, cohesion {:.2})",
-            t.id, t.title, t.size, t.cohesion
+            "\n#{} {}  ({} items, cohesion {:.2}{})",
+            t.id,
+            t.title,
+            t.size,
+            t.cohesion,
+            change_note(report, t).map_or_else(String::new, |c| format!("; {c}"))
         );
         let _ = writeln!(out, "  keyphrases: {}", t.keyphrases.join(", "));
         let _ = writeln!(out, "  documents:  {}", documents_line(t));
@@ -210,68 +296,12 @@ fn md_escape(s: &str) -> String {
 fn themes_md(report: &ThemeReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Themes\n\n{}\n", header(report));
-    let _ = writeln!(out, "| # | theme | items | cohesion | keyphrases |");
-    let _ = writeln!(out, "|---|---|---|---|---|");
-    for t in &report.themes {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {:.2} | {} |",
-            t.id,
-            md_escape(&t.title),
-            t.size,
-            t.cohesion,
-            md_escape(&t.keyphrases.join(", "))
-        );
+    if let Some(line) = changes_line(report) {
+        let _ = writeln!(out, "{}\n", md_escape(&capitalise(&line)));
     }
+    md_table(&mut out, report);
     for t in &report.themes {
-        let _ = writeln!(out, "\n## {}. {}\n", t.id, md_escape(&t.title));
-        let _ = writeln!(
-            out,
-            "- **Keyphrases:** {}",
-            md_escape(&t.keyphrases.join(", "))
-        );
-        let _ = writeln!(
-            out,
-            "- **Size:** {} items, cohesion {:.2}",
-            t.size, t.cohesion
-        );
-        let _ = writeln!(out, "- **Documents:** {}", md_escape(&documents_line(t)));
-        if !t.neighbours.is_empty() {
-            let _ = writeln!(
-                out,
-                "- **Nearest themes:** {}",
-                md_escape(&neighbours_line(t))
-            );
-        }
-        if !t.over.is_empty() {
-            let _ = write!(out, "\n**Over time**\n\n```\n{}```\n", over_bars(t, ""));
-        }
-        if let Some(summary) = &t.summary {
-            let _ = writeln!(out, "\n**Summary.**");
-            for s in summary {
-                let _ = writeln!(out, "{} (`{}`)", md_escape(&s.text), s.initiative);
-            }
-        }
-        let _ = writeln!(out, "\n**Representatives**\n");
-        for r in &t.representatives {
-            let _ = writeln!(
-                out,
-                "> {} — *{}*, `{}`\n",
-                md_escape(&truncate(&r.text, 300)),
-                md_escape(&r.document),
-                r.id
-            );
-        }
-        let _ = writeln!(
-            out,
-            "<details><summary>All {} members</summary>\n\n{}\n\n</details>",
-            t.members.len(),
-            t.members
-                .iter()
-                .map(|m| format!("`{m}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        md_theme(&mut out, report, t);
     }
     if !report.unclustered.is_empty() {
         let _ = writeln!(
@@ -287,6 +317,90 @@ fn themes_md(report: &ThemeReport) -> String {
         );
     }
     out
+}
+
+/// The Markdown overview table, one row per theme (with a change column when the report was
+/// matched with an earlier one).
+fn md_table(out: &mut String, report: &ThemeReport) {
+    let compared = report.lineage.compared_with.is_some();
+    let (change_head, change_rule) = if compared {
+        (" change |", "---|")
+    } else {
+        ("", "")
+    };
+    let _ = writeln!(
+        out,
+        "| # | theme | items | cohesion |{change_head} keyphrases |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|{change_rule}---|");
+    for t in &report.themes {
+        let change =
+            change_note(report, t).map_or_else(String::new, |c| format!(" {} |", md_escape(&c)));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.2} |{change} {} |",
+            t.id,
+            md_escape(&t.title),
+            t.size,
+            t.cohesion,
+            md_escape(&t.keyphrases.join(", "))
+        );
+    }
+}
+
+/// One theme's Markdown section.
+fn md_theme(out: &mut String, report: &ThemeReport, t: &Theme) {
+    let _ = writeln!(out, "\n## {}. {}\n", t.id, md_escape(&t.title));
+    if let Some(c) = change_note(report, t) {
+        let _ = writeln!(out, "- **Change:** {}", md_escape(&c));
+    }
+    let _ = writeln!(
+        out,
+        "- **Keyphrases:** {}",
+        md_escape(&t.keyphrases.join(", "))
+    );
+    let _ = writeln!(
+        out,
+        "- **Size:** {} items, cohesion {:.2}",
+        t.size, t.cohesion
+    );
+    let _ = writeln!(out, "- **Documents:** {}", md_escape(&documents_line(t)));
+    if !t.neighbours.is_empty() {
+        let _ = writeln!(
+            out,
+            "- **Nearest themes:** {}",
+            md_escape(&neighbours_line(t))
+        );
+    }
+    if !t.over.is_empty() {
+        let _ = write!(out, "\n**Over time**\n\n```\n{}```\n", over_bars(t, ""));
+    }
+    if let Some(summary) = &t.summary {
+        let _ = writeln!(out, "\n**Summary.**");
+        for s in summary {
+            let _ = writeln!(out, "{} (`{}`)", md_escape(&s.text), s.initiative);
+        }
+    }
+    let _ = writeln!(out, "\n**Representatives**\n");
+    for r in &t.representatives {
+        let _ = writeln!(
+            out,
+            "> {} — *{}*, `{}`\n",
+            md_escape(&truncate(&r.text, 300)),
+            md_escape(&r.document),
+            r.id
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<details><summary>All {} members</summary>\n\n{}\n\n</details>",
+        t.members.len(),
+        t.members
+            .iter()
+            .map(|m| format!("`{m}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 }
 
 fn html_escape(s: &str) -> String {
@@ -341,6 +455,8 @@ canvas{display:block}
 .over b{display:block;width:18px;border-radius:2px 2px 0 0}
 details{font-size:12px;color:#555}
 .legend span{display:inline-block;margin-right:10px;font-size:12px}
+.change{font-size:11px;font-weight:normal;color:#555;background:#f0f0f0;border-radius:8px;padding:1px 7px;margin-left:6px}
+.change.new{background:#e6f4ea}.change.merged,.change.split{background:#fff4e0}
 .legend i{display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:4px;vertical-align:middle}
 "#;
 
@@ -379,7 +495,7 @@ cv.addEventListener('mousemove',function(e){
   if(best<0){tip.style.display='none';return}
   var p=D.points[best],t=p[2];
   tip.textContent='';
-  var h=document.createElement('b');h.textContent=(t<0?'unclustered':'#'+(t+1)+' '+D.themes[t].title);
+  var h=document.createElement('b');h.textContent=(t<0?'unclustered':'#'+D.themes[t].id+' '+D.themes[t].title);
   var id=document.createElement('div');id.className='meta';id.textContent=D.ids[p[3]];
   var tx=document.createElement('div');tx.textContent=D.texts[p[3]];
   tip.appendChild(h);tip.appendChild(id);tip.appendChild(tx);
@@ -409,31 +525,7 @@ fn themes_html(report: &ThemeReport, items: &[ThemeItem]) -> String {
     let points = layout::project_2d(&vectors, &report.assignment[..n], &centroids);
     let stride = n.div_ceil(MAX_MAP_POINTS).max(1);
     let shown: Vec<usize> = (0..n).step_by(stride).collect();
-    let mut sums = vec![(0.0f64, 0.0f64, 0usize); report.themes.len()];
-    for (a, p) in report.assignment[..n].iter().zip(&points) {
-        if let Some(t) = *a {
-            sums[t].0 += p[0] as f64;
-            sums[t].1 += p[1] as f64;
-            sums[t].2 += 1;
-        }
-    }
-    let data = serde_json::json!({
-        "points": shown.iter().enumerate().map(|(k, &i)| serde_json::json!([
-            (points[i][0] * 1000.0).round() / 1000.0,
-            (points[i][1] * 1000.0).round() / 1000.0,
-            report.assignment[i].map_or(-1, |t| t as i64),
-            k,
-        ])).collect::<Vec<_>>(),
-        "ids": shown.iter().map(|&i| items[i].id.as_str()).collect::<Vec<_>>(),
-        "texts": shown.iter().map(|&i| truncate(&items[i].text, 280)).collect::<Vec<_>>(),
-        "themes": report.themes.iter().zip(&sums).map(|(t, s)| serde_json::json!({
-            "title": t.title,
-            "x": if s.2 > 0 { s.0 / s.2 as f64 } else { 0.0 },
-            "y": if s.2 > 0 { s.1 / s.2 as f64 } else { 0.0 },
-        })).collect::<Vec<_>>(),
-        "colours": (0..report.themes.len()).map(theme_colour).collect::<Vec<_>>(),
-        "grey": UNCLUSTERED_COLOUR,
-    });
+    let data = map_data(report, items, &points, &shown);
 
     let mut out = String::new();
     let _ = write!(
@@ -444,13 +536,17 @@ fn themes_html(report: &ThemeReport, items: &[ThemeItem]) -> String {
     );
     let _ = writeln!(
         out,
-        "<header><h1>Themes</h1><div class=\"sub\">{}{}</div></header>",
+        "<header><h1>Themes</h1><div class=\"sub\">{}{}</div>{}</header>",
         html_escape(&header(report)),
         if stride > 1 {
             format!("; the map shows every {stride}th of {n} items")
         } else {
             String::new()
-        }
+        },
+        changes_line(report).map_or_else(String::new, |line| format!(
+            "<div class=\"sub changes\">{}</div>",
+            html_escape(&capitalise(&line))
+        ))
     );
     let _ = writeln!(
         out,
@@ -473,59 +569,7 @@ fn themes_html(report: &ThemeReport, items: &[ThemeItem]) -> String {
     );
     let _ = writeln!(out, "<section id=\"themes\">");
     for (k, t) in report.themes.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "<article class=\"theme\" style=\"border-left-color:{}\"><h2>#{} {}</h2>\
-             <div class=\"meta\">{} items · cohesion {:.2} · {}</div>",
-            theme_colour(k),
-            t.id,
-            html_escape(&t.title),
-            t.size,
-            t.cohesion,
-            html_escape(&documents_line(t))
-        );
-        if !t.over.is_empty() {
-            let _ = writeln!(out, "{}", over_chart(t, &theme_colour(k)));
-        }
-        let _ = write!(out, "<div class=\"kp\">");
-        for p in &t.keyphrases {
-            let _ = write!(out, "<span>{}</span>", html_escape(p));
-        }
-        let _ = writeln!(out, "</div>");
-        if let Some(summary) = &t.summary {
-            let _ = write!(out, "<p class=\"sum\">");
-            for s in summary {
-                let _ = write!(
-                    out,
-                    "{} <span class=\"id\">[{}]</span> ",
-                    html_escape(&s.text),
-                    html_escape(&s.initiative)
-                );
-            }
-            let _ = writeln!(out, "</p>");
-        }
-        for r in &t.representatives {
-            let _ = writeln!(
-                out,
-                "<div class=\"rep\">{} <span class=\"id\">{} · {}</span></div>",
-                html_escape(&truncate(&r.text, 240)),
-                html_escape(&r.document),
-                html_escape(&r.id)
-            );
-        }
-        if !t.neighbours.is_empty() {
-            let _ = writeln!(
-                out,
-                "<div class=\"meta\">nearest: {}</div>",
-                html_escape(&neighbours_line(t))
-            );
-        }
-        let _ = writeln!(
-            out,
-            "<details><summary>all {} members</summary>{}</details></article>",
-            t.members.len(),
-            html_escape(&t.members.join(", "))
-        );
+        html_theme(&mut out, report, k, t);
     }
     if !report.unclustered.is_empty() {
         let _ = writeln!(
@@ -543,6 +587,104 @@ fn themes_html(report: &ThemeReport, items: &[ThemeItem]) -> String {
     );
     let _ = writeln!(out, "<script>{HTML_SCRIPT}</script></body></html>");
     out
+}
+
+/// The HTML map's data: the shown points (x, y, theme index, text index), their ids and texts,
+/// each theme's id, title and mean position, and the colours.
+fn map_data(
+    report: &ThemeReport,
+    items: &[ThemeItem],
+    points: &[[f32; 2]],
+    shown: &[usize],
+) -> serde_json::Value {
+    let mut sums = vec![(0.0f64, 0.0f64, 0usize); report.themes.len()];
+    for (a, p) in report.assignment.iter().zip(points) {
+        if let Some(t) = *a {
+            sums[t].0 += p[0] as f64;
+            sums[t].1 += p[1] as f64;
+            sums[t].2 += 1;
+        }
+    }
+    serde_json::json!({
+        "points": shown.iter().enumerate().map(|(k, &i)| serde_json::json!([
+            (points[i][0] * 1000.0).round() / 1000.0,
+            (points[i][1] * 1000.0).round() / 1000.0,
+            report.assignment[i].map_or(-1, |t| t as i64),
+            k,
+        ])).collect::<Vec<_>>(),
+        "ids": shown.iter().map(|&i| items[i].id.as_str()).collect::<Vec<_>>(),
+        "texts": shown.iter().map(|&i| truncate(&items[i].text, 280)).collect::<Vec<_>>(),
+        "themes": report.themes.iter().zip(&sums).map(|(t, s)| serde_json::json!({
+            "id": t.id,
+            "title": t.title,
+            "x": if s.2 > 0 { s.0 / s.2 as f64 } else { 0.0 },
+            "y": if s.2 > 0 { s.1 / s.2 as f64 } else { 0.0 },
+        })).collect::<Vec<_>>(),
+        "colours": (0..report.themes.len()).map(theme_colour).collect::<Vec<_>>(),
+        "grey": UNCLUSTERED_COLOUR,
+    })
+}
+
+/// One theme's card in the HTML report (`k`: its place in the report, which picks its colour).
+fn html_theme(out: &mut String, report: &ThemeReport, k: usize, t: &Theme) {
+    let _ = writeln!(
+        out,
+        "<article class=\"theme\" style=\"border-left-color:{}\"><h2>#{} {}{}</h2>\
+         <div class=\"meta\">{} items · cohesion {:.2} · {}</div>",
+        theme_colour(k),
+        t.id,
+        html_escape(&t.title),
+        change_note(report, t).map_or_else(String::new, |c| format!(
+            " <span class=\"change {}\">{}</span>",
+            t.change.as_str(),
+            html_escape(&c)
+        )),
+        t.size,
+        t.cohesion,
+        html_escape(&documents_line(t))
+    );
+    if !t.over.is_empty() {
+        let _ = writeln!(out, "{}", over_chart(t, &theme_colour(k)));
+    }
+    let _ = write!(out, "<div class=\"kp\">");
+    for p in &t.keyphrases {
+        let _ = write!(out, "<span>{}</span>", html_escape(p));
+    }
+    let _ = writeln!(out, "</div>");
+    if let Some(summary) = &t.summary {
+        let _ = write!(out, "<p class=\"sum\">");
+        for s in summary {
+            let _ = write!(
+                out,
+                "{} <span class=\"id\">[{}]</span> ",
+                html_escape(&s.text),
+                html_escape(&s.initiative)
+            );
+        }
+        let _ = writeln!(out, "</p>");
+    }
+    for r in &t.representatives {
+        let _ = writeln!(
+            out,
+            "<div class=\"rep\">{} <span class=\"id\">{} · {}</span></div>",
+            html_escape(&truncate(&r.text, 240)),
+            html_escape(&r.document),
+            html_escape(&r.id)
+        );
+    }
+    if !t.neighbours.is_empty() {
+        let _ = writeln!(
+            out,
+            "<div class=\"meta\">nearest: {}</div>",
+            html_escape(&neighbours_line(t))
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<details><summary>all {} members</summary>{}</details></article>",
+        t.members.len(),
+        html_escape(&t.members.join(", "))
+    );
 }
 
 /// Renders a summary: JSON (`{"summary":[...],"params":{...}}`) or one cited sentence per line.
@@ -567,6 +709,73 @@ mod tests {
     fn truncate_cuts_at_words() {
         assert_eq!(truncate("short", 10), "short");
         assert_eq!(truncate("one two three four five", 12), "one two…");
+    }
+
+    /// A report matched with generation 4: a merged, a split and a new theme; one gone.
+    fn compared() -> ThemeReport {
+        let theme = |id: usize, title: &str, change: &str, from: &[usize]| {
+            serde_json::json!({"id": id, "title": title, "change": change, "from": from,
+                "keyphrases": ["k"], "size": 3, "documents": [], "representatives": [],
+                "members": [format!("d#s1.p{id}")], "cohesion": 0.5, "neighbours": []})
+        };
+        serde_json::from_value(serde_json::json!({
+            "themes": [theme(2, "Water Supply", "merged", &[2, 5]),
+                       theme(3, "Roads", "split", &[3]), theme(9, "Schools", "new", &[]),
+                       theme(4, "Clinics", "grown", &[4, 6])],
+            "unclustered": [],
+            "params": {"themes": "auto", "min_size": null, "seed": 42, "resolution": 1.0,
+                "merge_similarity": 0.95, "min_membership": 0.3, "keyphrases": 5,
+                "representatives": 3, "neighbours": 3, "min_size_used": 2,
+                "resolution_used": 1.0, "items": 4, "k": 3, "phrase_vectors": "member-mean",
+                "modularity": 0.1},
+            "lineage": {"compared_with": 4, "gone": [{"id": 7, "title": "Bridges", "size": 5}],
+                "last_id": 9}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn changes_name_the_old_themes_and_what_went() {
+        let r = compared();
+        let notes: Vec<String> = r
+            .themes
+            .iter()
+            .map(|t| change_note(&r, t).unwrap())
+            .collect();
+        assert_eq!(
+            notes,
+            [
+                "merged from #2, #5",
+                "split from #3",
+                "new",
+                "grown, with members of #6"
+            ]
+        );
+        assert_eq!(
+            changes_line(&r).unwrap(),
+            "since the last report (generation 4): 1 grown, 1 new, 1 merged, 1 split; \
+             gone: #7 Bridges (5 items)"
+        );
+        let text = render_themes(&r, &[], Format::Text);
+        assert!(text.contains("#2 Water Supply  (3 items, cohesion 0.50; merged from #2, #5)"));
+        let md = render_themes(&r, &[], Format::Md);
+        assert!(md.contains("- **Change:** split from \\#3"), "{md}");
+        let html = render_themes(&r, &[], Format::Html);
+        assert!(html.contains("<span class=\"change new\">new</span>"));
+        assert!(html.contains("gone: #7 Bridges (5 items)"));
+    }
+
+    #[test]
+    fn a_report_from_scratch_shows_no_changes() {
+        let mut r = compared();
+        r.lineage.compared_with = None;
+        assert!(r.themes.iter().all(|t| change_note(&r, t).is_none()));
+        assert!(changes_line(&r).is_none());
+        let md = render_themes(&r, &[], Format::Md);
+        assert!(
+            !md.contains("change") && !md.contains("since the last"),
+            "{md}"
+        );
     }
 
     #[test]

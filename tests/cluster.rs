@@ -320,11 +320,19 @@ fn json_follows_the_documented_schema() {
     let r = run(&items, &ClusterParams::default());
     let v = serde_json::to_value(&r).unwrap();
     let top: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(top, vec!["params", "themes", "unclustered"]);
+    assert_eq!(top, vec!["lineage", "params", "themes", "unclustered"]);
+    // From scratch: nothing to compare with, every theme new, ids 1..n.
+    assert_eq!(v["lineage"]["compared_with"], serde_json::Value::Null);
+    assert_eq!(v["lineage"]["gone"], serde_json::json!([]));
+    assert_eq!(v["lineage"]["last_id"], r.themes.len());
     for t in v["themes"].as_array().unwrap() {
+        assert_eq!(t["change"], "new");
+        assert_eq!(t["from"], serde_json::json!([]));
         for k in [
             "id",
             "title",
+            "change",
+            "from",
             "keyphrases",
             "size",
             "documents",

@@ -161,6 +161,35 @@ fn documents_themes_and_summaries() {
     let themes = made["themes"].as_array().unwrap();
     assert!(!themes.is_empty() && themes.len() <= 3, "{made}");
     assert_eq!(s.json("GET", "/v1/themes", None), made);
+    // Clustering the same items again carries every theme on under its id and title; `fresh`
+    // starts from scratch, which with the same settings is the first report again.
+    let again = s.json("POST", "/v1/themes", Some(json!({"themes": 3, "seed": 7})));
+    assert!(again["lineage"]["compared_with"].is_u64(), "{again}");
+    let named = |r: &Value| {
+        let mut v: Vec<(u64, String)> = r["themes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| (t["id"].as_u64().unwrap(), t["title"].to_string()))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(named(&again), named(&made));
+    assert!(
+        again["themes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["change"] == "kept" || t["change"] == "grown"),
+        "{again}"
+    );
+    let fresh = s.json(
+        "POST",
+        "/v1/themes",
+        Some(json!({"themes": 3, "seed": 7, "fresh": true})),
+    );
+    assert_eq!(fresh, made);
     let map = s.json("GET", "/v1/themes/map", None);
     let points = map["points"].as_array().unwrap();
     assert_eq!(points.len(), map["ids"].as_array().unwrap().len());
@@ -388,6 +417,13 @@ fn bad_input_gets_a_4xx_in_the_error_shape_never_a_500() {
             Some(r#"{"resolution": -1}"#),
             422,
             "out_of_range",
+        ),
+        (
+            "POST",
+            "/v1/themes",
+            Some(r#"{"fresh": "yes"}"#),
+            400,
+            "bad_request",
         ),
         (
             "POST",

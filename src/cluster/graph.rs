@@ -232,15 +232,23 @@ fn refine_connected(g: &Graph, part: &[usize]) -> Vec<usize> {
     refined
 }
 
-/// Partitions the graph's nodes into communities maximising modularity at resolution `gamma`.
-/// Returns a dense community label per node; every community is connected.
-pub(crate) fn leiden(g: &Graph, gamma: f64, seed: u64) -> Vec<usize> {
+/// Partitions the graph's nodes into communities maximising modularity at resolution `gamma`,
+/// starting from `start` (any labels, one per node) or from every node alone. Returns a dense
+/// community label per node; every community is connected.
+pub(crate) fn leiden(g: &Graph, gamma: f64, seed: u64, start: Option<&[usize]>) -> Vec<usize> {
     let n = g.len();
     let mut rng = SplitMix64::new(seed);
     // membership[i]: the current aggregate node holding original node i.
     let mut membership: Vec<usize> = (0..n).collect();
     let mut level = g.clone();
-    let mut part: Vec<usize> = (0..n).collect();
+    let mut part: Vec<usize> = match start {
+        Some(s) if s.len() == n => {
+            let mut p = s.to_vec();
+            relabel(&mut p);
+            p
+        }
+        _ => (0..n).collect(),
+    };
     for _ in 0..32 {
         let moved = local_moving(&level, &mut part, gamma, &mut rng);
         let k = relabel(&mut part);
@@ -329,7 +337,7 @@ mod tests {
     #[test]
     fn finds_two_cliques() {
         let g = Graph::from_knn(&two_cliques(), 10);
-        let p = leiden(&g, 1.0, 7);
+        let p = leiden(&g, 1.0, 7, None);
         assert!(p[..5].iter().all(|&x| x == p[0]));
         assert!(p[5..].iter().all(|&x| x == p[5]));
         assert_ne!(p[0], p[5]);
@@ -344,7 +352,7 @@ mod tests {
             },
             10,
         );
-        let p = leiden(&g, 1.0, 1);
+        let p = leiden(&g, 1.0, 1, None);
         assert_eq!(p, vec![0, 1, 2]);
     }
 

@@ -14,6 +14,7 @@ mod graph;
 pub mod indexed;
 pub mod labels;
 pub mod layout;
+pub mod lineage;
 pub mod over;
 
 use std::collections::HashMap;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::embed::{dot, normalize, EmbedError, Embedder};
 use crate::store::{KnnGraph, SavedThemes, Store, StoreError};
 use crate::summarize::{summarize, SentenceUnit, SummarizeError, SummaryParams, SummarySentence};
+use lineage::{Lineage, ThemeChange};
 
 /// One item to cluster (an initiative or a section).
 #[derive(Debug, Clone, PartialEq)]
@@ -155,10 +157,17 @@ pub struct ThemeNeighbour {
 /// One theme of a [`ThemeReport`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Theme {
-    /// 1-based, in order of decreasing size.
+    /// Stable across runs ([`lineage`]): a theme that carries on keeps its id; new themes are
+    /// numbered above every id used before. From scratch: 1-based, in order of decreasing size.
     pub id: usize,
-    /// A short (2-4 word) title.
+    /// A short (2-4 word) title (kept from the last report when the theme carries on).
     pub title: String,
+    /// What became of the theme since the last report: kept, grown, new, merged or split.
+    #[serde(default)]
+    pub change: ThemeChange,
+    /// Ids in the last report of the themes this one carries members of, most shared first.
+    #[serde(default)]
+    pub from: Vec<usize>,
     pub keyphrases: Vec<String>,
     pub size: usize,
     /// Documents the theme spans, most items first.
@@ -211,14 +220,19 @@ pub struct ReportParams {
 }
 
 /// The themes of a set of items; serialises to the documented JSON schema
-/// `{"themes":[{"id","title","keyphrases","size","documents","representatives","members",
-/// "cohesion","neighbours"[,"summary"]}],"unclustered":[ids],"params":{...}}`.
+/// `{"themes":[{"id","title","change","from","keyphrases","size","documents","representatives",
+/// "members","cohesion","neighbours"[,"summary"]}],"unclustered":[ids],"params":{...},
+/// "lineage":{"compared_with","gone":[{"id","title","size"}],"last_id"}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThemeReport {
     pub themes: Vec<Theme>,
     /// Ids of items that fit no theme.
     pub unclustered: Vec<String>,
     pub params: ReportParams,
+    /// How the themes relate to the last report: which it was, the themes gone since, the
+    /// highest id given.
+    #[serde(default)]
+    pub lineage: Lineage,
     /// Theme index (into `themes`) of each input item, `None` when unclustered.
     #[serde(skip)]
     pub assignment: Vec<Option<usize>>,
@@ -250,6 +264,8 @@ impl ThemeReport {
 pub enum ClusterError {
     #[error("{items} items but the kNN graph has {graph} rows")]
     GraphSize { items: usize, graph: usize },
+    #[error("{items} items but a starting theme for {start}")]
+    StartSize { items: usize, start: usize },
     #[error("item {index} has a {got}-dimensional vector, expected {expected}")]
     DimensionMismatch {
         index: usize,
@@ -266,7 +282,7 @@ pub fn cluster(
     knn: &KnnGraph,
     params: &ClusterParams,
 ) -> Result<ThemeReport, ClusterError> {
-    cluster_inner(items, knn, params, None)
+    cluster_inner(items, knn, params, None, None)
 }
 
 /// Like [`cluster`], but keyphrase candidates are embedded with `embedder` for the MMR step.
@@ -276,7 +292,28 @@ pub fn cluster_with_embedder(
     params: &ClusterParams,
     embedder: &dyn Embedder,
 ) -> Result<ThemeReport, ClusterError> {
-    cluster_inner(items, knn, params, Some(embedder))
+    cluster_inner(items, knn, params, Some(embedder), None)
+}
+
+/// Like [`cluster`] (or [`cluster_with_embedder`] with `embedder`), but the community search
+/// starts from `start`, each item's theme in an earlier report (`None`: new to it, or
+/// unclustered there; see [`lineage::previous_assignment`]), instead of from every item alone.
+/// The optimisation then moves what the new items ask for and leaves the rest where it was, so
+/// the themes of the earlier report carry on unless the data say otherwise.
+pub fn cluster_from(
+    items: &[ThemeItem],
+    knn: &KnnGraph,
+    params: &ClusterParams,
+    embedder: Option<&dyn Embedder>,
+    start: &[Option<usize>],
+) -> Result<ThemeReport, ClusterError> {
+    if start.len() != items.len() {
+        return Err(ClusterError::StartSize {
+            items: items.len(),
+            start: start.len(),
+        });
+    }
+    cluster_inner(items, knn, params, embedder, Some(start))
 }
 
 /// The automatic minimum theme size for `n` items.
@@ -303,11 +340,12 @@ fn normalized(v: &[f32]) -> Vec<f32> {
     v
 }
 
-fn cluster_inner(
+pub(crate) fn cluster_inner(
     items: &[ThemeItem],
     knn: &KnnGraph,
     params: &ClusterParams,
     embedder: Option<&dyn Embedder>,
+    start: Option<&[Option<usize>]>,
 ) -> Result<ThemeReport, ClusterError> {
     let n = items.len();
     let dim = check_inputs(items, knn)?;
@@ -335,7 +373,8 @@ fn cluster_inner(
         .min(((n as f64).sqrt().round() as usize).max(3));
     let g = graph::Graph::from_knn(knn, report_params.k);
 
-    let (comm, gamma) = communities(&g, params, min_size);
+    let start = start.map(start_partition);
+    let (comm, gamma) = communities(&g, params, min_size, start.as_deref());
     report_params.resolution_used = gamma;
     report_params.modularity = graph::modularity(&g, &comm, gamma);
     let merged = Merged::new(&comm, items, &g, params, dim, min_size);
@@ -357,6 +396,28 @@ fn cluster_inner(
         embedder,
         params,
     )?;
+    name_neighbours(&mut themes, near);
+
+    let unclustered = (0..n)
+        .filter(|&i| assignment[i].is_none())
+        .map(|i| items[i].id.clone())
+        .collect();
+    let last_id = themes.len();
+    Ok(ThemeReport {
+        themes,
+        unclustered,
+        params: report_params,
+        lineage: Lineage {
+            last_id,
+            ..Lineage::default()
+        },
+        assignment,
+    })
+}
+
+/// Sets each theme's neighbours from `near` (per theme: other theme indices and cosines),
+/// numbered as the themes are (index + 1) and titled.
+fn name_neighbours(themes: &mut [Theme], near: Vec<Vec<(usize, f32)>>) {
     let titles: Vec<String> = themes.iter().map(|t| t.title.clone()).collect();
     for (theme, near) in themes.iter_mut().zip(near) {
         theme.neighbours = near
@@ -368,17 +429,6 @@ fn cluster_inner(
             })
             .collect();
     }
-
-    let unclustered = (0..n)
-        .filter(|&i| assignment[i].is_none())
-        .map(|i| items[i].id.clone())
-        .collect();
-    Ok(ThemeReport {
-        themes,
-        unclustered,
-        params: report_params,
-        assignment,
-    })
 }
 
 /// The vectors' dimension, once the graph is known to have a row per item and every vector the
@@ -405,11 +455,27 @@ fn check_inputs(items: &[ThemeItem], knn: &KnnGraph) -> Result<usize, ClusterErr
     Ok(dim)
 }
 
+/// A starting partition from earlier themes: items of one earlier theme together, every other
+/// item alone.
+fn start_partition(start: &[Option<usize>]) -> Vec<usize> {
+    let themes = start.iter().flatten().max().map_or(0, |t| t + 1);
+    start
+        .iter()
+        .enumerate()
+        .map(|(i, t)| t.unwrap_or(themes + i))
+        .collect()
+}
+
 /// Community detection, and the resolution used; for a fixed count, the resolution rises until
 /// there are enough themes (they are merged down to the count later).
-fn communities(g: &graph::Graph, params: &ClusterParams, min_size: usize) -> (Vec<usize>, f64) {
+fn communities(
+    g: &graph::Graph,
+    params: &ClusterParams,
+    min_size: usize,
+    start: Option<&[usize]>,
+) -> (Vec<usize>, f64) {
     let mut gamma = params.resolution.max(1e-6);
-    let mut comm = graph::leiden(g, gamma, params.seed);
+    let mut comm = graph::leiden(g, gamma, params.seed, start);
     if let ThemeCount::Fixed(want) = params.themes {
         for _ in 0..24 {
             let big = count_big(&comm, min_size);
@@ -417,7 +483,7 @@ fn communities(g: &graph::Graph, params: &ClusterParams, min_size: usize) -> (Ve
                 break;
             }
             gamma *= 1.6;
-            comm = graph::leiden(g, gamma, params.seed);
+            comm = graph::leiden(g, gamma, params.seed, start);
         }
     }
     (comm, gamma)
@@ -749,6 +815,8 @@ fn build_theme(t: usize, members: &[usize], items: &[ThemeItem], params: &Cluste
             })
             .collect(),
         members: sims.iter().map(|&(i, _)| items[i].id.clone()).collect(),
+        change: ThemeChange::New,
+        from: Vec::new(),
         cohesion,
         neighbours: Vec::new(),
         summary: None,

@@ -1,6 +1,7 @@
 //! `simsum cluster`: themes of the indexed items as text, Markdown, JSON or a self-contained
 //! HTML report. The last report is also kept in the index directory (`themes.json`) so that
-//! `simsum summarize --theme ID` refers to the themes the user saw.
+//! `simsum summarize --theme ID` refers to the themes the user saw, and so that the next run
+//! keeps the ids and titles of the themes that carry on (`--fresh` starts from scratch).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -8,7 +9,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use simsum::cluster::indexed::{cluster_index_with, IndexedThemes};
-use simsum::cluster::{ClusterParams, ThemeCount};
+use simsum::cluster::lineage::Previous;
+use simsum::cluster::{ClusterParams, ThemeCount, ThemeReport};
 use simsum::report::{render_themes, Format};
 use simsum::store::Level;
 use simsum::store::Store;
@@ -47,13 +49,17 @@ pub struct ClusterArgs {
     /// document; adds `over` to each theme and a chart to the reports.
     #[arg(long, value_name = "PERIOD")]
     pub over: Option<simsum::cluster::over::Over>,
+    /// Cluster from scratch: ignore the last report (themes are numbered from 1 again)
+    /// instead of keeping the ids and titles of the themes that carry on.
+    #[arg(long)]
+    pub fresh: bool,
     /// Cluster only the items that mention these countries, organisations or years.
     #[command(flatten)]
     pub entities: super::facets::EntityArgs,
 }
 
-/// Clusters an index with the given settings; loads the model for labels unless `no_model`
-/// (or when the model cannot be loaded: then the labels say so on stderr and go on).
+/// Clusters an index with the given settings, carrying the last report's themes on; loads the
+/// model for labels unless `no_model`.
 pub fn themes(
     g: &super::Global,
     index: &dyn Store,
@@ -61,10 +67,10 @@ pub fn themes(
     params: &ClusterParams,
     no_model: bool,
 ) -> anyhow::Result<IndexedThemes> {
-    themes_of(g, index, level, params, no_model, None)
+    themes_of(g, index, level, params, no_model, None, false)
 }
 
-/// [`themes`] of the items in `keep` (all when `None`).
+/// [`themes`] of the items in `keep` (all when `None`); `fresh` ignores the last report.
 fn themes_of(
     g: &super::Global,
     index: &dyn Store,
@@ -72,6 +78,7 @@ fn themes_of(
     params: &ClusterParams,
     no_model: bool,
     keep: Option<&std::collections::HashSet<u64>>,
+    fresh: bool,
 ) -> anyhow::Result<IndexedThemes> {
     let embedder = if no_model {
         None
@@ -80,7 +87,16 @@ fn themes_of(
         index.check_model(&e.model_id(), e.dim())?;
         Some(e)
     };
-    let themes = cluster_index_with(index, level, params, embedder.as_deref(), keep)
+    let last = if fresh {
+        None
+    } else {
+        ThemeReport::load(index)?
+    };
+    let previous = last.as_ref().map(|(generation, report)| Previous {
+        generation: *generation,
+        report,
+    });
+    let themes = cluster_index_with(index, level, params, embedder.as_deref(), keep, previous)
         .with_context(|| format!("clustering {}", index.info().url))?;
     g.save_themes(&themes.report.to_saved(index.generation()?))?;
     Ok(themes)
@@ -116,6 +132,7 @@ pub fn run(g: &super::Global, a: ClusterArgs) -> anyhow::Result<ExitCode> {
         &params,
         a.no_model,
         keep.as_ref(),
+        a.fresh,
     )?;
     if let Some(over) = a.over {
         simsum::cluster::over::count_over(index.as_ref(), &mut t.report, a.level, over)?;

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use simsum::cluster::indexed::cluster_index;
+use simsum::cluster::indexed::cluster_index_with;
+use simsum::cluster::lineage::Previous;
 use simsum::cluster::{ClusterParams, ThemeReport};
 use simsum::store::Store;
 use simsum::store::{Level, StoredItem};
@@ -22,7 +23,7 @@ pub struct SummarizeArgs {
     /// A stored document, by id (as `search` prints it).
     #[arg(long, value_name = "ID")]
     pub doc: Option<String>,
-    /// A theme of the last `simsum cluster` run, by number.
+    /// A theme of the last `simsum cluster` run, by its id (ids stay with a theme from run to run).
     #[arg(long, value_name = "ID")]
     pub theme: Option<usize>,
     /// The top results of this query.
@@ -219,8 +220,9 @@ fn stored_items(
         .map_err(anyhow::Error::msg)?;
     let Some(t) = report.themes.iter().find(|t| t.id == theme) else {
         bail!(
-            "no theme {theme}: the last `simsum cluster` found {} (1 to {0})",
-            report.themes.len()
+            "no theme {theme}: the last `simsum cluster` found {} ({})",
+            report.themes.len(),
+            simsum::report::theme_ids(&report)
         );
     };
     let mut by_id: HashMap<String, StoredItem> = index
@@ -239,7 +241,7 @@ pub(crate) fn last_report(g: &super::Global, index: &dyn Store) -> anyhow::Resul
     match saved {
         Some((gen, report)) if gen == generation => Ok(report),
         other => {
-            let (params, level) = match other {
+            let (params, level) = match &other {
                 Some((_, r)) => (
                     r.params.cluster.clone(),
                     r.params
@@ -254,7 +256,12 @@ pub(crate) fn last_report(g: &super::Global, index: &dyn Store) -> anyhow::Resul
                 index.info().url
             );
             let level: Level = level.parse().map_err(anyhow::Error::msg)?;
-            let t = cluster_index(index, level, &params, None)
+            // The themes carry on from the last report, so `--theme ID` keeps its meaning.
+            let previous = other.as_ref().map(|(gen, report)| Previous {
+                generation: *gen,
+                report,
+            });
+            let t = cluster_index_with(index, level, &params, None, None, previous)
                 .with_context(|| format!("clustering {}", index.info().url))?;
             g.save_themes(&t.report.to_saved(generation))?;
             Ok(t.report)

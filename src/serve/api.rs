@@ -193,6 +193,10 @@ pub struct ThemesRequest {
     /// cluster --over`); adds `over` to each theme.
     #[schema(example = "year")]
     pub over: Option<String>,
+    /// Cluster from scratch (as `simsum cluster --fresh`): ignore the last report, number the
+    /// themes from 1. By default the themes that carry on keep their ids and titles.
+    #[schema(example = false)]
+    pub fresh: Option<bool>,
 }
 
 /// `POST /v1/summarize`: exactly one of `doc`, `theme`, `query`, `text`.
@@ -202,7 +206,7 @@ pub struct SummarizeRequest {
     /// A stored document's id.
     #[schema(example = "city-report-2024")]
     pub doc: Option<String>,
-    /// A theme of the last report, by number.
+    /// A theme of the last report, by its id.
     #[schema(example = 1)]
     pub theme: Option<usize>,
     /// Summarize the top results of this query.

@@ -16,6 +16,7 @@ use super::api::{SummarizeRequest, ThemesRequest};
 use super::handlers::{answer, blocking, check_k, embed, ok, query_level, ApiJson, ApiResult};
 use super::{ApiError, AppState};
 use crate::answer::{MapTheme, ThemeMapAnswer};
+use crate::cluster::lineage::Previous;
 use crate::cluster::{ClusterParams, ThemeCount, ThemeReport};
 use crate::store::{Level, Store, StoredItem};
 use crate::summarize::{Length, SummaryParams};
@@ -54,14 +55,12 @@ pub async fn themes(State(state): S) -> ApiResult {
     .await
 }
 
-/// Clusters the stored items again with these parameters, keeps and returns the report.
-#[utoipa::path(post, path = "/v1/themes", request_body = ThemesRequest,
-    responses((status = 200, description = "The new theme report, as `simsum cluster --format json`"),
-              (status = 400, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody),
-              (status = 503, body = super::error::ErrorBody)))]
-pub async fn recluster(State(state): S, ApiJson(req): ApiJson<ThemesRequest>) -> ApiResult {
+/// The settings of `POST /v1/themes`, checked: level, clustering parameters, periods.
+fn recluster_settings(
+    req: &ThemesRequest,
+) -> Result<(Level, ClusterParams, Option<crate::cluster::over::Over>), ApiError> {
     let level = query_level(req.level.as_deref())?;
-    let themes = match req.themes {
+    let themes = match req.themes.clone() {
         None => ThemeCount::Auto,
         Some(v) => ThemeCount::try_from(v).map_err(ApiError::BadRequest)?,
     };
@@ -92,6 +91,18 @@ pub async fn recluster(State(state): S, ApiJson(req): ApiJson<ThemesRequest>) ->
         resolution,
         ..Default::default()
     };
+    Ok((level, params, over))
+}
+
+/// Clusters the stored items again with these parameters, keeps and returns the report; the
+/// themes that carry on from the last report keep their ids and titles unless `fresh`.
+#[utoipa::path(post, path = "/v1/themes", request_body = ThemesRequest,
+    responses((status = 200, description = "The new theme report, as `simsum cluster --format json`"),
+              (status = 400, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody),
+              (status = 503, body = super::error::ErrorBody)))]
+pub async fn recluster(State(state): S, ApiJson(req): ApiJson<ThemesRequest>) -> ApiResult {
+    let (level, params, over) = recluster_settings(&req)?;
+    let fresh = req.fresh.unwrap_or(false);
     // One clustering at a time: a second request while one runs is told to come back.
     let Ok(one) = state.themes.clone().try_lock_owned() else {
         return Err(ApiError::Overloaded(
@@ -102,11 +113,22 @@ pub async fn recluster(State(state): S, ApiJson(req): ApiJson<ThemesRequest>) ->
     blocking(move || {
         let _one = one;
         let h = st.store();
-        let mut t = crate::cluster::indexed::cluster_index(
+        let last = if fresh {
+            None
+        } else {
+            ThemeReport::load(h.store.as_ref())?
+        };
+        let previous = last.as_ref().map(|(generation, report)| Previous {
+            generation: *generation,
+            report,
+        });
+        let mut t = crate::cluster::indexed::cluster_index_with(
             h.store.as_ref(),
             level,
             &params,
             Some(&st.queue as &dyn crate::embed::Embedder),
+            None,
+            previous,
         )
         .map_err(|e| ApiError::Internal(format!("clustering: {e}")))?;
         if let Some(over) = over {
@@ -323,8 +345,9 @@ fn stored_items(
     let report = saved_report(store)?;
     let Some(t) = report.themes.iter().find(|t| t.id == id) else {
         return Err(ApiError::NotFound(format!(
-            "no theme {id}: the last report has {} (1 to {0})",
-            report.themes.len()
+            "no theme {id}: the last report has {} ({})",
+            report.themes.len(),
+            crate::report::theme_ids(&report)
         )));
     };
     let mut by_id: HashMap<String, StoredItem> = store

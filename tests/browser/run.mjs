@@ -105,6 +105,20 @@ try {
   if (!tip.includes('#')) throw new Error('the keyboard did not select a point: ' + tip);
   await shot('3-themes');
 
+  step('cluster again: the themes carry on, and say so');
+  await page.getByRole('button', { name: 'Cluster again' }).click();
+  await page.waitForSelector('p.changes', { timeout: 60000 });
+  const changes = await page.locator('p.changes').innerText();
+  if (!changes.startsWith('Since the last report')) throw new Error('no changes line: ' + changes);
+  const badges = await page.locator('article.theme .change').allInnerTexts();
+  if (badges.length !== (await page.locator('article.theme').count()) || !badges.every((b) => /^(kept|grown)/.test(b))) {
+    throw new Error('the same items again should keep every theme: ' + badges.join(' | '));
+  }
+  await shot('3b-themes-again');
+  await page.getByRole('button', { name: 'Cluster from scratch' }).click();
+  await page.waitForFunction(() => !document.querySelector('p.changes') && document.querySelector('article.theme'), null, { timeout: 60000 });
+  if ((await page.locator('article.theme .change').count()) > 0) throw new Error('a fresh report shows changes');
+
   step('upload a document and find it');
   await page.getByRole('link', { name: 'Upload' }).click();
   await page.fill('#up-name', 'lighthouse-keepers.md');

@@ -250,8 +250,31 @@
       return el('div', { title: p.period + ': ' + p.items + ' items' }, [b, el('span', { text: p.period })]);
     }));
   }
-  function themeCard(t, k, colour) {
-    var nodes = [el('h3', { text: '#' + t.id + ' ' + t.title }),
+  // What became of a theme since the last report, as the text report says it; '' from scratch.
+  function changeNote(rep, t) {
+    if (!rep.lineage || rep.lineage.compared_with === null || rep.lineage.compared_with === undefined) return '';
+    var ids = function (xs) { return xs.map(function (i) { return '#' + i; }).join(', '); };
+    var from = t.from || [];
+    if (t.change === 'merged' || t.change === 'split') return t.change + ' from ' + ids(from);
+    if ((t.change === 'kept' || t.change === 'grown') && from.length > 1) return t.change + ', with members of ' + ids(from.slice(1));
+    return t.change || '';
+  }
+  function changesLine(rep) {
+    var l = rep.lineage;
+    if (!l || l.compared_with === null || l.compared_with === undefined) return null;
+    var counts = ['kept', 'grown', 'new', 'merged', 'split'].map(function (c) {
+      var n = rep.themes.filter(function (t) { return t.change === c; }).length;
+      return n ? n + ' ' + c : '';
+    }).filter(Boolean);
+    var line = 'Since the last report: ' + (counts.join(', ') || 'no themes');
+    if (l.gone && l.gone.length) line += '; gone: ' + l.gone.map(function (g) { return '#' + g.id + ' ' + g.title + ' (' + g.size + ' items)'; }).join(', ');
+    return el('p', { 'class': 'muted changes', text: line });
+  }
+  function themeCard(t, k, colour, rep) {
+    var note = changeNote(rep, t);
+    var head = [el('span', { text: '#' + t.id + ' ' + t.title })];
+    if (note) head.push(el('span', { 'class': 'change ' + t.change, text: note }));
+    var nodes = [el('h3', {}, head),
       el('div', { 'class': 'meta', text: t.size + ' items · cohesion ' + t.cohesion.toFixed(2) + ' · ' +
         t.documents.map(function (d) { return d.title + ' (' + d.items + ')'; }).join(', ') }),
       el('div', { 'class': 'kp' }, t.keyphrases.map(function (p) { return el('span', { text: p }); }))];
@@ -278,9 +301,15 @@
       var recluster = el('button', { type: 'button', text: 'Cluster again', on: { click: function () {
         recluster.disabled = true; api('/v1/themes', { method: 'POST', body: { over: 'year' } }).then(themes).catch(function (e) { show([err(e)]); });
       } } });
-      show([el('h2', { text: rep.themes.length + ' themes over ' + rep.params.items + ' items' }), recluster,
+      var fresh = el('button', { type: 'button', text: 'Cluster from scratch', title: 'New theme ids, ignoring the last report', on: { click: function () {
+        fresh.disabled = true; api('/v1/themes', { method: 'POST', body: { over: 'year', fresh: true } }).then(themes).catch(function (e) { show([err(e)]); });
+      } } });
+      var head = [el('h2', { text: rep.themes.length + ' themes over ' + rep.params.items + ' items' })];
+      var changes = changesLine(rep);
+      if (changes) head.push(changes);
+      show(head.concat([recluster, fresh,
         el('div', { 'class': 'themes' }, [el('div', { id: 'mapbox' }, [canvas, legend, tip]),
-          el('div', { id: 'theme-list' }, rep.themes.map(function (t, k) { return themeCard(t, k, m.themes[k] ? m.themes[k].colour : '#999'); }))])], 'Themes');
+          el('div', { id: 'theme-list' }, rep.themes.map(function (t, k) { return themeCard(t, k, m.themes[k] ? m.themes[k].colour : '#999', rep); }))])]), 'Themes');
       drawMap(canvas, m, tip);
     }).catch(function (e) {
       if (e.status === 404) {
