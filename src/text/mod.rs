@@ -1,10 +1,13 @@
 //! What several stages share about language: [`stopwords`] (left out of theme labels, word
 //! overlap and copy keys), discourse [`openers`] (sentences that lean on the one before),
 //! [`stems`] of content words (the summarizer's word overlap), the terms of the [`lexical`]
-//! (BM25) index, and near-[`copies`] (one text
-//! republished with names and numbers changed). A leaf module: it depends on nothing else in the
+//! (BM25) index (English words, Chinese character bigrams), near-[`copies`] (one text
+//! republished with names and numbers changed), and the [`cjk`] script facts (which characters
+//! are written without spaces, full-width forms, Chinese numerals) that ingest's sentence and
+//! section rules and the entity finders share. A leaf module: it depends on nothing else in the
 //! crate, so ingest, clustering, search and the summarizer all decide these things here, once.
 
+pub mod cjk;
 pub mod copies;
 pub mod lexical;
 pub mod openers;
