@@ -70,7 +70,13 @@ fn chinese_report_parses_into_title_date_sections_and_subsections() {
         [
             (0, None, "", 4, 0),
             (1, Some("一"), "发挥专业优势，积极参与国际规则制定", 2, 0),
-            (2, Some("二"), "搭建平台渠道，助力企业和社会组织“走出去”", 0, 0),
+            (
+                2,
+                Some("二"),
+                "搭建平台渠道，助力企业和社会组织“走出去”",
+                0,
+                0
+            ),
             (3, Some("（一）"), "推动社会组织走出去", 1, 0),
             (4, Some("（二）"), "服务企业投资海外", 1, 1),
             (5, Some("三"), "贡献中国智慧，讲好新时代中国故事", 1, 1),
@@ -88,9 +94,8 @@ fn chinese_report_parses_into_title_date_sections_and_subsections() {
 #[test]
 fn chinese_paragraphs_split_into_sentences_at_full_width_marks() {
     let doc = report();
-    let sentences = |i: &Initiative| -> Vec<String> {
-        i.sentences.iter().map(|s| s.text.clone()).collect()
-    };
+    let sentences =
+        |i: &Initiative| -> Vec<String> { i.sentences.iter().map(|s| s.text.clone()).collect() };
     let note = initiative(&doc, "#s0.p1");
     assert_eq!(
         sentences(note),
@@ -102,12 +107,18 @@ fn chinese_paragraphs_split_into_sentences_at_full_width_marks() {
     );
     // `；` ends a sentence, and so does `！`.
     assert_eq!(initiative(&doc, "#s0.p2").sentences.len(), 2);
-    assert!(initiative(&doc, "#s0.p2").sentences[0].text.ends_with("务实行动；"));
+    assert!(initiative(&doc, "#s0.p2").sentences[0]
+        .text
+        .ends_with("务实行动；"));
     assert_eq!(initiative(&doc, "#s0.p3").sentences.len(), 1);
     // A paragraph wrapped over two lines joins without a space; so do the words around a
     // space inside a title.
     let wrapped = initiative(&doc, "#s1.p2");
-    assert!(wrapped.text.contains("合作机制，深度参与东亚"), "{}", wrapped.text);
+    assert!(
+        wrapped.text.contains("合作机制，深度参与东亚"),
+        "{}",
+        wrapped.text
+    );
     assert!(wrapped.text.contains("信息交换第1部分"), "{}", wrapped.text);
     assert_eq!(wrapped.sentences.len(), 2);
     for (_, init) in doc.initiatives() {
@@ -217,7 +228,12 @@ fn bm25_finds_chinese_paragraphs_by_chinese_english_and_mixed_queries() {
     let top = |q: &str| {
         let hits = ix.search(&lexical::query_terms(q), 3, &|_| true);
         let first = hits.first().unwrap_or_else(|| panic!("no hit for {q}"));
-        inits[first.0 as usize].id.rsplit('#').next().unwrap().to_string()
+        inits[first.0 as usize]
+            .id
+            .rsplit('#')
+            .next()
+            .unwrap()
+            .to_string()
     };
     assert_eq!(top("民间组织合作促进会 走出去 平台机制"), "s3.p1");
     assert_eq!(top("电动汽车充电漫游"), "s1.p2");

@@ -362,7 +362,8 @@ mod tests {
 
     #[test]
     fn chinese_names_in_chinese_text() {
-        let codes = |t: &str| -> Vec<String> { find_countries(t).into_iter().map(|m| m.code).collect() };
+        let codes =
+            |t: &str| -> Vec<String> { find_countries(t).into_iter().map(|m| m.code).collect() };
         assert_eq!(
             codes("2022年，中国花卉协会在荷兰世园会上设计了“中国竹园”。"),
             ["CN", "NL", "CN"]

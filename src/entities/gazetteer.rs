@@ -270,7 +270,12 @@ impl Gazetteer {
         }
         self.chinese.extend(rules);
         self.chinese.retain(|k, _| !k.is_empty());
-        self.chinese_longest = self.chinese.keys().map(|k| k.chars().count()).max().unwrap_or(0);
+        self.chinese_longest = self
+            .chinese
+            .keys()
+            .map(|k| k.chars().count())
+            .max()
+            .unwrap_or(0);
         Ok(self)
     }
 

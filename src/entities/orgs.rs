@@ -148,24 +148,74 @@ const MAX_NAME_WORDS: usize = 14;
 const MAX_CHINESE_NAME: usize = 30;
 /// How Chinese names of organisations end.
 const CHINESE_ORG_HEADS: &[&str] = &[
-    "会", "组织", "集团", "公司", "中心", "大学", "学院", "研究院", "研究所", "银行", "基金",
-    "联盟", "论坛", "办公室", "部", "局", "署", "院", "所", "委", "厅", "党", "机构", "协会",
-    "学会", "联合会", "商会", "集团公司", "有限公司", "合作社", "医院", "博物馆", "电视台",
-    "出版社", "报社", "网络", "平台", "政府", "法院",
+    "会",
+    "组织",
+    "集团",
+    "公司",
+    "中心",
+    "大学",
+    "学院",
+    "研究院",
+    "研究所",
+    "银行",
+    "基金",
+    "联盟",
+    "论坛",
+    "办公室",
+    "部",
+    "局",
+    "署",
+    "院",
+    "所",
+    "委",
+    "厅",
+    "党",
+    "机构",
+    "协会",
+    "学会",
+    "联合会",
+    "商会",
+    "集团公司",
+    "有限公司",
+    "合作社",
+    "医院",
+    "博物馆",
+    "电视台",
+    "出版社",
+    "报社",
+    "网络",
+    "平台",
+    "政府",
+    "法院",
 ];
 /// Words of scope that Chinese names of organisations start with (besides places).
 const CHINESE_SCOPES: &[&str] = &[
-    "中华", "全国", "国际", "世界", "亚洲", "东亚", "亚太", "欧洲", "非洲", "美洲", "联合国",
-    "东盟", "金砖", "首都", "国家", "中央", "国务院",
+    "中华",
+    "全国",
+    "国际",
+    "世界",
+    "亚洲",
+    "东亚",
+    "亚太",
+    "欧洲",
+    "非洲",
+    "美洲",
+    "联合国",
+    "东盟",
+    "金砖",
+    "首都",
+    "国家",
+    "中央",
+    "国务院",
 ];
 /// Words that lead into a Chinese name without being part of it (`2022年与中国…`), taken off
 /// its front, longest first, again and again. Characters that often begin names themselves
 /// (`同` of 同济大学, `经` of 经济, `对` of 对外) are left out.
 const CHINESE_LEADS: &[&str] = &[
-    "以及", "其中", "包括", "此外", "例如", "联合", "通过", "携手", "会同", "支持", "参加",
-    "加入", "邀请", "委托", "同时", "另外", "依托", "牵头", "指导", "主办", "承办", "年", "月",
-    "日", "由", "与", "和", "及", "在", "为", "是", "将", "把", "被", "向", "据", "让", "并",
-    "的", "了", "等", "跟",
+    "以及", "其中", "包括", "此外", "例如", "联合", "通过", "携手", "会同", "支持", "参加", "加入",
+    "邀请", "委托", "同时", "另外", "依托", "牵头", "指导", "主办", "承办", "年", "月", "日", "由",
+    "与", "和", "及", "在", "为", "是", "将", "把", "被", "向", "据", "让", "并", "的", "了", "等",
+    "跟",
 ];
 
 /// The organisations `text` introduces and mentions.
@@ -310,7 +360,9 @@ fn chinese_long_form(before: &str) -> Option<String> {
 /// that Chinese names of organisations start with.
 fn starts_with_place(text: &str) -> bool {
     CHINESE_SCOPES.iter().any(|w| text.starts_with(w))
-        || gazetteer().chinese_prefix(text).is_some_and(|(_, c)| c.is_some())
+        || gazetteer()
+            .chinese_prefix(text)
+            .is_some_and(|(_, c)| c.is_some())
 }
 
 /// The words before a parenthesis that may belong to the long form: back to a clause break
@@ -732,7 +784,10 @@ mod tests {
         // Without a place in it, the words that lead into the name come off.
         assert_eq!(
             defs("此外，与可持续发展促进会（SDPA）合作。在北京举办的绿色发展基金会（GDF）"),
-            [pair("GDF", "绿色发展基金会"), pair("SDPA", "可持续发展促进会")]
+            [
+                pair("GDF", "绿色发展基金会"),
+                pair("SDPA", "可持续发展促进会")
+            ]
         );
         assert_eq!(
             defs("2022年与中国海外发展协会(CODA)共同举办研讨会，由中国电力企业联合会（CEC）主导。"),

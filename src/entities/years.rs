@@ -152,12 +152,16 @@ fn range_end(text: &str, tokens: &[Token], i: usize, y: u16) -> Option<u16> {
     }
     // `2020至2022年`, `2020年至2022年`, `2020年—2022年`.
     let after_next = tokens.get(i + 2);
-    let joined_to = |a: &Token, b: &Token, joiners: &[&str]| joiners.contains(&gap(text, a, b).trim());
+    let joined_to =
+        |a: &Token, b: &Token, joiners: &[&str]| joiners.contains(&gap(text, a, b).trim());
     if let (true, Some(last)) = (between.is_empty(), after_next) {
-        if matches!(next.word.as_str(), "至" | "到" | "年至" | "年到") && joined_to(next, last, &[""]) {
+        if matches!(next.word.as_str(), "至" | "到" | "年至" | "年到")
+            && joined_to(next, last, &[""])
+        {
             return end_at(last);
         }
-        if next.word == "年" && joined_to(next, last, &["-", "–", "—", "——", "~", "～", "－"]) {
+        if next.word == "年" && joined_to(next, last, &["-", "–", "—", "——", "~", "～", "－"])
+        {
             return end_at(last);
         }
     }
@@ -235,7 +239,10 @@ mod tests {
 
     #[test]
     fn chinese_years() {
-        assert_eq!(find_years("2021年，中国国际民间组织合作促进会启动了项目"), [2021]);
+        assert_eq!(
+            find_years("2021年，中国国际民间组织合作促进会启动了项目"),
+            [2021]
+        );
         assert_eq!(find_years("截至2023年1月9日，共有48家"), [2023]);
         assert_eq!(find_years("2020年至2022年"), [2020, 2021, 2022]);
         assert_eq!(find_years("2020至2022年"), [2020, 2021, 2022]);

@@ -249,7 +249,8 @@ fn decode_legacy(bytes: &[u8], lean_gb: bool) -> Result<(String, Legacy), String
         GbEvidence::Line
     };
     if looks_like_gb18030(bytes, evidence) {
-        if let Some(text) = encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes)
+        if let Some(text) =
+            encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes)
         {
             return Ok((text.into_owned(), Legacy::Gb18030));
         }
@@ -368,14 +369,21 @@ mod tests {
             ("一、发挥专业优势（CANGO）。".to_string(), Legacy::Gb18030)
         );
         // Latin-1: accents between ASCII letters, at word ends, and two in a row (`öß`).
-        for latin in [&b"caf\xe9 cr\xe8me br\xfbl\xe9e"[..], b"f\xfcr sch\xf6n", b"Gr\xf6\xdfe"] {
+        for latin in [
+            &b"caf\xe9 cr\xe8me br\xfbl\xe9e"[..],
+            b"f\xfcr sch\xf6n",
+            b"Gr\xf6\xdfe",
+        ] {
             assert!(!looks_like_gb18030(latin, GbEvidence::Line), "{latin:?}");
             assert_eq!(decode_legacy(latin, false).unwrap().1, Legacy::Windows1252);
         }
         // One character is too little to tell alone, enough once the input leans to GB18030.
         let one = gbk("图1");
         assert_eq!(decode_legacy(&one, false).unwrap().1, Legacy::Windows1252);
-        assert_eq!(decode_legacy(&one, true).unwrap(), ("图1".to_string(), Legacy::Gb18030));
+        assert_eq!(
+            decode_legacy(&one, true).unwrap(),
+            ("图1".to_string(), Legacy::Gb18030)
+        );
     }
 
     #[test]
@@ -392,6 +400,9 @@ mod tests {
     #[test]
     fn bytes_that_are_text_in_no_encoding_are_an_error_naming_the_line() {
         let err = decode_all(b"ok\nbad \x81\n").unwrap_err();
-        assert!(matches!(err, IngestError::Undecodable { line: 2, .. }), "{err}");
+        assert!(
+            matches!(err, IngestError::Undecodable { line: 2, .. }),
+            "{err}"
+        );
     }
 }

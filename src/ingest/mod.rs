@@ -724,9 +724,18 @@ mod tests {
     #[test]
     fn chinese_dates() {
         assert_eq!(parse_date("2023年1月30日").as_deref(), Some("2023-01-30"));
-        assert_eq!(parse_date("2023年01月09日 10:00").as_deref(), Some("2023-01-09"));
-        assert_eq!(parse_date("２０２３年１月３０日").as_deref(), Some("2023-01-30"));
-        assert_eq!(parse_date("2023 年 1 月 30 号").as_deref(), Some("2023-01-30"));
+        assert_eq!(
+            parse_date("2023年01月09日 10:00").as_deref(),
+            Some("2023-01-09")
+        );
+        assert_eq!(
+            parse_date("２０２３年１月３０日").as_deref(),
+            Some("2023-01-30")
+        );
+        assert_eq!(
+            parse_date("2023 年 1 月 30 号").as_deref(),
+            Some("2023-01-30")
+        );
         assert_eq!(parse_date("2023年13月30日"), None);
         assert_eq!(parse_date("2023年1月"), None);
         assert_eq!(parse_date("去年1月30日"), None);

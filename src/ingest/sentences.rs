@@ -240,15 +240,25 @@ mod tests {
         // off by the Chinese rule, and English semicolons split nothing.
         assert_eq!(
             split("他说：“很好。”然后离开了。文件名是中文.txt，大小3.5MB。"),
-            vec!["他说：“很好。”", "然后离开了。", "文件名是中文.txt，大小3.5MB。"]
+            vec![
+                "他说：“很好。”",
+                "然后离开了。",
+                "文件名是中文.txt，大小3.5MB。"
+            ]
         );
         assert_eq!(split("One; two; three."), vec!["One; two; three."]);
     }
 
     #[test]
     fn whitespace_between_chinese_characters_is_a_line_break() {
-        assert_eq!(normalize_whitespace("中国国际\n民间组织。 今天"), "中国国际民间组织。今天");
-        assert_eq!(normalize_whitespace("CANGO 参加 C20 峰会"), "CANGO 参加 C20 峰会");
+        assert_eq!(
+            normalize_whitespace("中国国际\n民间组织。 今天"),
+            "中国国际民间组织。今天"
+        );
+        assert_eq!(
+            normalize_whitespace("CANGO 参加 C20 峰会"),
+            "CANGO 参加 C20 峰会"
+        );
         assert_eq!(normalize_whitespace("一、 总则"), "一、总则");
     }
 

@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 
 use super::builder::SectionBuilder;
-use crate::text::cjk;
 use super::decode::{CharRefs, Line, LineReader};
 use super::sentences::{has_terminal_punctuation, normalize_whitespace};
 use super::{parse_date, IngestError, Section};
+use crate::text::cjk;
 
 /// Longest line (in characters) still taken for a heading, title or caption.
 const MAX_SHORT_LINE: usize = 200;
@@ -351,7 +351,10 @@ mod tests {
             Some("一|发挥专业优势 积极参与国际规则制定")
         );
         assert_eq!(p("十二、 结语").as_deref(), Some("十二|结语"));
-        assert_eq!(p("（一）参与规则制定").as_deref(), Some("（一）|参与规则制定"));
+        assert_eq!(
+            p("（一）参与规则制定").as_deref(),
+            Some("（一）|参与规则制定")
+        );
         assert_eq!(p("(二)搭建平台").as_deref(), Some("(二)|搭建平台"));
         assert_eq!(p("第三章 对外交流").as_deref(), Some("第三章|对外交流"));
         assert_eq!(p("第一部分").as_deref(), Some("第一部分|"));

@@ -23,17 +23,19 @@ pub fn is_cjk(c: char) -> bool {
     is_han(c) || matches!(c as u32, 0x3040..=0x30FF | 0x31F0..=0x31FF)
 }
 
-/// Whether `c` is CJK punctuation or a full-width form (`。`, `，`, `、`, `（`, `》`, `：`).
+/// Whether `c` is CJK or full-width punctuation (`。`, `，`, `、`, `（`, `》`, `：`; not the
+/// full-width letters and digits).
 pub fn is_cjk_punctuation(c: char) -> bool {
     matches!(c as u32, 0x3000..=0x303F | 0xFE30..=0xFE4F | 0xFF00..=0xFF65)
         && !matches!(c, '\u{3000}' | '\u{3005}' | '\u{3007}')
+        && !c.is_alphanumeric()
 }
 
-/// Whether text on both sides of a space made of `before` and `after` is CJK, so that the
-/// space is only a line break of the source (Chinese writes none between words).
+/// Whether a space between `before` and `after` is only a line break of the source: Chinese
+/// on both sides (Chinese writes no spaces between words), or full-width punctuation on either
+/// side (it carries its own spacing: `（` + `CANGO`).
 pub fn joins_without_space(before: char, after: char) -> bool {
-    let cjkish = |c: char| is_cjk(c) || is_cjk_punctuation(c);
-    cjkish(before) && cjkish(after)
+    (is_cjk(before) && is_cjk(after)) || is_cjk_punctuation(before) || is_cjk_punctuation(after)
 }
 
 /// The ASCII character a full-width form stands for (`Ａ` -> `A`, `２` -> `2`, `（` -> `(`),
@@ -48,7 +50,12 @@ pub fn fold_width(c: char) -> char {
 /// The value of a Chinese numeral from 1 to 99 as section numbers write it (`一`, `十`,
 /// `十二`, `二十`, `九十九`); `None` for anything else.
 pub fn chinese_number(s: &str) -> Option<u32> {
-    let digit = |c: char| "一二三四五六七八九".chars().position(|d| d == c).map(|p| p as u32 + 1);
+    let digit = |c: char| {
+        "一二三四五六七八九"
+            .chars()
+            .position(|d| d == c)
+            .map(|p| p as u32 + 1)
+    };
     let chars: Vec<char> = s.chars().collect();
     match chars[..] {
         [a] if a == '十' => Some(10),
@@ -70,7 +77,9 @@ mod tests {
         assert!(!is_cjk('한') && !is_cjk('a') && !is_cjk('。'));
         assert!(is_cjk_punctuation('。') && is_cjk_punctuation('（') && !is_cjk_punctuation('.'));
         assert!(joins_without_space('国', '际') && joins_without_space('。', '今'));
+        assert!(joins_without_space('（', 'C') && joins_without_space('O', '）'));
         assert!(!joins_without_space('a', '国') && !joins_without_space('国', '2'));
+        assert!(!is_cjk_punctuation('Ａ') && !is_cjk_punctuation('２'));
     }
 
     #[test]
@@ -83,6 +92,9 @@ mod tests {
             [n("一"), n("十"), n("十二"), n("二十"), n("九十九")],
             [Some(1), Some(10), Some(12), Some(20), Some(99)]
         );
-        assert_eq!([n("零"), n("一二"), n(""), n("十十")], [None, None, None, None]);
+        assert_eq!(
+            [n("零"), n("一二"), n(""), n("十十")],
+            [None, None, None, None]
+        );
     }
 }
