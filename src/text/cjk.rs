@@ -58,7 +58,7 @@ pub fn chinese_number(s: &str) -> Option<u32> {
     };
     let chars: Vec<char> = s.chars().collect();
     match chars[..] {
-        [a] if a == '十' => Some(10),
+        ['十'] => Some(10),
         [a] => digit(a),
         ['十', b] => Some(10 + digit(b)?),
         [a, '十'] => Some(digit(a)? * 10),
