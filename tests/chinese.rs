@@ -288,3 +288,60 @@ fn chinese_text_from_a_pdf_with_a_to_unicode_cmap() {
     let missing: Vec<&&str> = expected.iter().filter(|s| !in_pdf.contains(**s)).collect();
     assert!(missing.is_empty(), "missing from the PDF: {missing:?}");
 }
+
+/// The Chinese side of the committed parallel corpus (`tests/data/parallel/`): (id, text).
+fn parallel_chinese() -> Vec<(String, String)> {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/parallel/gnu-zh_CN.jsonl");
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let field = |k: &str| v[k].as_str().unwrap().to_string();
+            assert!(!field("en").is_empty());
+            (field("id"), field("zh"))
+        })
+        .collect()
+}
+
+#[test]
+fn each_parallel_text_is_found_by_a_phrase_of_it() {
+    let corpus = parallel_chinese();
+    assert_eq!(corpus.len(), 300);
+    let ix = LexicalIndex::build(
+        corpus
+            .iter()
+            .enumerate()
+            .map(|(k, (_, zh))| (k as u64, lexical::terms(zh))),
+    );
+    // The query: the six Han characters in the middle of the text's longest run of them.
+    let mut rr = 0.0;
+    let mut asked = 0;
+    for (k, (_, zh)) in corpus.iter().enumerate() {
+        let runs = zh.split(|c: char| !simsum::text::cjk::is_han(c));
+        let longest: Vec<char> = runs
+            .max_by_key(|r| r.chars().count())
+            .unwrap()
+            .chars()
+            .collect();
+        if longest.len() < 6 {
+            continue;
+        }
+        let at = (longest.len() - 6) / 2;
+        let query: String = longest[at..at + 6].iter().collect();
+        let terms = lexical::query_terms(&query);
+        for (r, _) in lexical::matches(zh, &terms) {
+            assert!(zh.is_char_boundary(r.start) && zh.is_char_boundary(r.end));
+        }
+        asked += 1;
+        let hits = ix.search(&terms, 10, &|_| true);
+        if let Some(rank) = hits.iter().position(|h| h.0 == k as u64) {
+            rr += 1.0 / (rank + 1) as f64;
+        }
+    }
+    let mrr = rr / asked as f64;
+    eprintln!("parallel corpus: MRR@10 {mrr:.4} over {asked} phrases");
+    assert!(asked >= 280, "{asked}");
+    assert!(mrr >= 0.85, "MRR@10 {mrr:.4} over {asked} phrases");
+}

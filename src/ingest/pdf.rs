@@ -10,10 +10,12 @@
 //! segments (a page with too little text for its own, such as a last page whose right column
 //! has just begun, takes the gutter the other pages share when nothing crosses it); the top and
 //! bottom lines of a page that repeat on other pages (digits ignored) or are page numbers are
-//! dropped; lines group into blocks on a change of size, column or a larger vertical gap, and
+//! dropped; lines group into blocks on a change of size, column or a vertical gap larger than
+//! the body's own line spacing (Chinese is often set at 1.5 lines or more), and
 //! a block cut by a column or page break rejoins its continuation when it ended mid-sentence on
 //! a line with no room for the continuation's first word (which works for ragged, justified
-//! and centred lines alike); line-end hyphens are removed unless the document spells the
+//! and centred lines alike; Chinese, which has no spaces, counts its first character as that
+//! word, and its line breaks join without a space); line-end hyphens are removed unless the document spells the
 //! hyphenated word elsewhere (the halves of hyphenated words do not count as its words). The
 //! title is the largest text at the top of the first page; headings are blocks set larger than
 //! the body text or named by the document outline; seed-style `Date:`/`Source:` lines and the
