@@ -5,6 +5,8 @@
 //! BM25 finds its paragraphs by Chinese, English and mixed queries, with `why` ranges that
 //! fall on character boundaries.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use simsum::ingest::{
@@ -12,6 +14,7 @@ use simsum::ingest::{
 };
 use simsum::store::lexical::LexicalIndex;
 use simsum::text::lexical;
+use support::{json_output, simsum};
 
 fn report_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/zh/000_zh_people_to_people_iii.txt")
@@ -344,4 +347,86 @@ fn each_parallel_text_is_found_by_a_phrase_of_it() {
     eprintln!("parallel corpus: MRR@10 {mrr:.4} over {asked} phrases");
     assert!(asked >= 280, "{asked}");
     assert!(mrr >= 0.85, "MRR@10 {mrr:.4} over {asked} phrases");
+}
+
+/// An index (hash embedder) of the English seeds and the Chinese report together.
+fn mixed_index() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (files, idx) = (tmp.path().join("files"), tmp.path().join("idx"));
+    std::fs::create_dir(&files).unwrap();
+    let seeds = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("seeds");
+    for entry in std::fs::read_dir(seeds).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, files.join(path.file_name().unwrap())).unwrap();
+    }
+    std::fs::copy(report_path(), files.join("000_zh_people_to_people_iii.txt")).unwrap();
+    let out = simsum()
+        .args(["--model", "hash:64", "--index"])
+        .arg(&idx)
+        .arg("index")
+        .arg(&files)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (tmp, idx)
+}
+
+#[test]
+fn search_over_english_and_chinese_reports_explains_chinese_hits() {
+    let (_tmp, idx) = mixed_index();
+    let search = |args: &[&str]| {
+        json_output(
+            simsum()
+                .args(["--model", "hash:64", "--index"])
+                .arg(&idx)
+                .arg("search")
+                .args(args)
+                .args(["--json", "--mode", "lexical"])
+                .output()
+                .unwrap(),
+        )
+    };
+    let v = search(&["CANGO 民间组织合作促进会"]);
+    let hits = v["results"].as_array().unwrap();
+    let docs: Vec<&str> = hits
+        .iter()
+        .map(|h| h["doc"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(docs[0], "000_zh_people_to_people_iii", "{docs:?}");
+    assert!(
+        docs.contains(&"000_23f0baf8f5491e38"),
+        "the English report's CANGO: {docs:?}"
+    );
+    for h in hits {
+        let text = h["text"].as_str().unwrap();
+        for t in h["why"]["terms"].as_array().unwrap() {
+            let r = t["byte_range"].as_array().unwrap();
+            let (a, b) = (
+                r[0].as_u64().unwrap() as usize,
+                r[1].as_u64().unwrap() as usize,
+            );
+            assert!(text.is_char_boundary(a) && text.is_char_boundary(b), "{t}");
+            assert_eq!(&text[a..b], t["text"].as_str().unwrap());
+        }
+    }
+    let found: Vec<&str> = hits[0]["why"]["terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["text"].as_str().unwrap())
+        .collect();
+    assert!(found.contains(&"民间组织合作促进会"), "{found:?}");
+    // A country filter in Chinese, on Chinese and English text alike.
+    let v = search(&["展示", "--country", "荷兰"]);
+    let hits = v["results"].as_array().unwrap();
+    assert!(!hits.is_empty());
+    assert!(hits.iter().all(|h| h["entities"]["countries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["code"] == "NL")));
 }
