@@ -1,6 +1,7 @@
-//! Chinese (and other CJK) script facts that ingest, the lexical index and the entity finders
-//! share: which characters are written without spaces between words, full-width forms of
-//! ASCII, and Chinese numerals as section numbers use them (`一`, `十二`, `二十一`).
+//! Chinese (and other CJK) script facts that ingest, the lexical index, the summarizer's word
+//! overlap and the entity finders share: which characters are written without spaces between
+//! words, runs of them and their character bigrams, full-width forms of ASCII, and Chinese
+//! numerals as section numbers use them (`一`, `十二`, `二十一`).
 //!
 //! Hangul is not included in [`is_cjk`]: Korean puts spaces between words, so it is handled
 //! like any alphabet. Kana are included (Japanese, like Chinese, writes no spaces).
@@ -47,6 +48,34 @@ pub fn fold_width(c: char) -> char {
     }
 }
 
+/// The runs of `word` by script: `(run, true)` for Chinese characters, `(run, false)` for
+/// anything else (`CANGO参加` is `CANGO`, then `参加`).
+pub fn script_runs(word: &str) -> impl Iterator<Item = (&str, bool)> + '_ {
+    let mut rest = word;
+    std::iter::from_fn(move || {
+        let chinese = is_cjk(rest.chars().next()?);
+        let end = rest
+            .char_indices()
+            .find(|&(_, c)| is_cjk(c) != chinese)
+            .map_or(rest.len(), |(i, _)| i);
+        let (run, tail) = rest.split_at(end);
+        rest = tail;
+        Some((run, chinese))
+    })
+}
+
+/// The overlapping character bigrams of a run of Chinese characters (`国际组织`: `国际`, `际组`,
+/// `组织`); a run of one character gives that character.
+pub fn bigrams(run: &str) -> impl Iterator<Item = &str> + '_ {
+    let starts: Vec<usize> = run
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([run.len()])
+        .collect();
+    let width = if starts.len() > 2 { 2 } else { 1 };
+    (0..starts.len().saturating_sub(width)).map(move |k| &run[starts[k]..starts[k + width]])
+}
+
 /// The value of a Chinese numeral from 1 to 99 as section numbers write it (`一`, `十`,
 /// `十二`, `二十`, `九十九`); `None` for anything else.
 pub fn chinese_number(s: &str) -> Option<u32> {
@@ -80,6 +109,26 @@ mod tests {
         assert!(joins_without_space('（', 'C') && joins_without_space('O', '）'));
         assert!(!joins_without_space('a', '国') && !joins_without_space('国', '2'));
         assert!(!is_cjk_punctuation('Ａ') && !is_cjk_punctuation('２'));
+    }
+
+    #[test]
+    fn script_runs_and_bigrams() {
+        let runs: Vec<(&str, bool)> = script_runs("CANGO参加C20峰会").collect();
+        assert_eq!(
+            runs,
+            [
+                ("CANGO", false),
+                ("参加", true),
+                ("C20", false),
+                ("峰会", true)
+            ]
+        );
+        assert_eq!(
+            bigrams("国际组织").collect::<Vec<_>>(),
+            ["国际", "际组", "组织"]
+        );
+        assert_eq!(bigrams("会").collect::<Vec<_>>(), ["会"]);
+        assert_eq!(bigrams("").count(), 0);
     }
 
     #[test]

@@ -126,17 +126,13 @@ fn token_ranges(text: &str) -> Vec<Range<usize>> {
 /// The tokens of a run of Chinese characters at `range`: its overlapping bigrams, or the one
 /// character of a run of one.
 fn cjk_tokens(text: &str, range: Range<usize>) -> impl Iterator<Item = Token> + '_ {
-    let starts: Vec<usize> = text[range.clone()]
-        .char_indices()
-        .map(|(i, _)| range.start + i)
-        .chain([range.end])
-        .collect();
-    let width = if starts.len() > 2 { 2 } else { 1 };
-    (0..starts.len().saturating_sub(width)).map(move |k| {
-        let r = starts[k]..starts[k + width];
+    let run = &text[range.clone()];
+    let base = run.as_ptr() as usize;
+    cjk::bigrams(run).map(move |b| {
+        let start = range.start + (b.as_ptr() as usize - base);
         Token {
-            terms: vec![text[r.clone()].to_string()],
-            range: r,
+            range: start..start + b.len(),
+            terms: vec![b.to_string()],
         }
     })
 }
