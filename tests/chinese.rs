@@ -175,6 +175,11 @@ fn chinese_html_lines_join_without_spaces() {
         "中国电力企业联合会依托我国电力工业。深度参与国际标准制定！"
     );
     assert_eq!(init.sentences.len(), 2);
+    // The same page saved in GBK (as many Chinese sites still serve it) reads the same.
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(page);
+    assert!(!unmappable);
+    let from_gbk = parse(Path::new("page.html"), &gbk);
+    assert_eq!(from_gbk.sections, doc.sections);
 }
 
 #[test]
