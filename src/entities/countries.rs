@@ -7,9 +7,14 @@
 //! Jordan", "Chad Smith"); "Georgia" beside a US city or "Tech" is the US state; "Turkey" before a
 //! dish is the bird; a demonym used as a language ("published in French.") is no country. A
 //! country inside an organisation's name still counts ("Bank of China" is China).
+//!
+//! In Chinese text, which has no spaces, each run of Chinese characters is scanned for the
+//! gazetteer's Chinese names, longest first (`巴布亚新几内亚` before `几内亚`, `印度洋` hiding
+//! `印度`); `中国国际民间组织合作促进会` mentions China, as "Bank of China" does.
 
 use super::gazetteer::{gazetteer, NameKind, Phrase};
 use super::tokens::{spaced, tokenize, Token};
+use crate::text::cjk;
 
 /// A country mentioned in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +104,11 @@ pub fn find_countries(text: &str) -> Vec<CountryMention> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
+        if tokens[i].word.starts_with(cjk::is_cjk) {
+            out.extend(chinese_mentions(text, &tokens[i]));
+            i += 1;
+            continue;
+        }
         let Some(phrase) = longest_match(&tokens, i) else {
             i += 1;
             continue;
@@ -114,6 +124,30 @@ pub fn find_countries(text: &str) -> Vec<CountryMention> {
             }
         }
         i += n;
+    }
+    out
+}
+
+/// The countries named inside one run of Chinese characters, longest name first at each
+/// character.
+fn chinese_mentions(text: &str, run: &Token) -> Vec<CountryMention> {
+    let g = gazetteer();
+    let mut out = Vec::new();
+    let mut at = run.start;
+    while at < run.end {
+        match g.chinese_prefix(&text[at..run.end]) {
+            Some((len, country)) => {
+                if let Some(c) = country {
+                    out.push(CountryMention {
+                        code: g.country(c).code.clone(),
+                        start: at,
+                        end: at + len,
+                    });
+                }
+                at += len;
+            }
+            None => at += text[at..].chars().next().map_or(1, char::len_utf8),
+        }
     }
     out
 }
@@ -324,5 +358,25 @@ mod tests {
         assert_eq!(m.len(), 2);
         assert_eq!(&text[m[0].start..m[0].end], "Nairobi");
         assert_eq!(&text[m[1].start..m[1].end], "Kenya's");
+    }
+
+    #[test]
+    fn chinese_names_in_chinese_text() {
+        let codes =
+            |t: &str| -> Vec<String> { find_countries(t).into_iter().map(|m| m.code).collect() };
+        assert_eq!(
+            codes("2022年，中国花卉协会在荷兰世园会上设计了“中国竹园”。"),
+            ["CN", "NL", "CN"]
+        );
+        assert_eq!(codes("学习日本和韩国的经验"), ["JP", "KR"]);
+        assert_eq!(codes("在安哥拉和巴布亚新几内亚"), ["AO", "PG"]);
+        // A blocking phrase hides the name inside it; a dropped name matches nothing.
+        assert_eq!(codes("印度洋上的岛国与印度"), ["IN"]);
+        assert!(codes("内蒙古的黑山羊").is_empty());
+        // Mixed text: English names and Chinese names both count, with byte ranges.
+        let text = "CANGO与Kenya及肯尼亚的伙伴";
+        let m = find_countries(text);
+        let found: Vec<&str> = m.iter().map(|m| &text[m.start..m.end]).collect();
+        assert_eq!(found, ["Kenya", "肯尼亚"]);
     }
 }

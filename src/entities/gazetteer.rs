@@ -2,7 +2,10 @@
 //! demonyms and capitals, from `data/countries.tsv` (world-countries 5.1.0, ODbL; see
 //! `data/README.md`), plus simsum's own rules in `data/extra.tsv` (short names like "UK" and
 //! "Britain", large cities, names too ambiguous to match alone, and phrases such as "Indian
-//! Ocean" that hide a country's name). Both files are compiled in.
+//! Ocean" that hide a country's name). Both files are compiled in. Chinese names
+//! come from `data/countries-zh.tsv` (the same package's `translations.zho`) and the `zh-`
+//! rules of `data/extra.tsv`; Chinese text has no spaces, so they are found inside runs of
+//! Chinese characters, longest first ([`Gazetteer::chinese_prefix`]).
 //!
 //! Two uses: [`Gazetteer::resolve`] turns what a user typed (`AO`, `Angola`, `Angolan`) into a
 //! country for a filter, and [`Gazetteer::phrases_from`] gives the mention finder
@@ -15,6 +18,7 @@ use super::tokens::tokenize;
 
 const COUNTRIES: &str = include_str!("data/countries.tsv");
 const EXTRA: &str = include_str!("data/extra.tsv");
+const CHINESE: &str = include_str!("data/countries-zh.tsv");
 
 /// A country or territory of ISO 3166-1.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +65,11 @@ pub struct Gazetteer {
     lookup: HashMap<String, usize>,
     /// Phrases by first word (as written, and in capitals), longest first.
     phrases: HashMap<String, Vec<Phrase>>,
+    /// Chinese names and cities to their country; `None` for a phrase that hides the names
+    /// inside it (`印度洋`, the Indian Ocean).
+    chinese: HashMap<String, Option<usize>>,
+    /// Characters in the longest key of `chinese`.
+    chinese_longest: usize,
 }
 
 /// The built-in gazetteer (loaded on first use).
@@ -69,7 +78,9 @@ pub fn gazetteer() -> &'static Gazetteer {
     // The data is compiled in; `tests::built_in_data_loads` fails the build's tests if it is
     // ever malformed, so this cannot fail at run time.
     G.get_or_init(|| {
-        Gazetteer::parse(COUNTRIES, EXTRA).expect("the built-in gazetteer data is valid")
+        Gazetteer::parse(COUNTRIES, EXTRA)
+            .and_then(|g| g.with_chinese(CHINESE, EXTRA))
+            .expect("the built-in gazetteer data is valid")
     })
 }
 
@@ -153,6 +164,8 @@ impl Gazetteer {
                     blocks.push(at(1).to_string());
                     continue;
                 }
+                // Chinese rules: see `with_chinese`.
+                zh if zh.starts_with("zh-") => continue,
                 other => return Err(format!("extra.tsv:{n}: unknown rule `{other}`")),
             };
             names.push((
@@ -208,7 +221,75 @@ impl Gazetteer {
             codes,
             lookup,
             phrases,
+            chinese: HashMap::new(),
+            chinese_longest: 0,
         }
+    }
+
+    /// Adds the Chinese names of countries-zh.tsv (alpha-2, common name, official name) and the
+    /// `zh-` rules of extra.tsv: `zh-name` and `zh-city` (another name, a city standing for one
+    /// country), `zh-drop` (a name of the data too ambiguous to match), `zh-block` (a phrase
+    /// that hides the names inside it). A rule wins over the data.
+    pub fn with_chinese(mut self, chinese_tsv: &str, extra_tsv: &str) -> Result<Self, String> {
+        let code = |file: &str, n: usize, c: &str| {
+            self.codes
+                .get(c)
+                .copied()
+                .ok_or_else(|| format!("{file}:{n}: unknown alpha-2 code `{c}`"))
+        };
+        let mut data: Vec<(String, usize)> = Vec::new();
+        for (n, line) in data_lines(chinese_tsv) {
+            let f: Vec<&str> = line.split('\t').collect();
+            if f.len() != 3 {
+                return Err(format!(
+                    "countries-zh.tsv:{n}: expected 3 fields: alpha-2, common and official name"
+                ));
+            }
+            let c = code("countries-zh.tsv", n, f[0])?;
+            data.extend([(f[1].to_string(), c), (f[2].to_string(), c)]);
+        }
+        let mut rules: Vec<(String, Option<usize>)> = Vec::new();
+        let mut dropped: BTreeSet<String> = BTreeSet::new();
+        for (n, line) in data_lines(extra_tsv) {
+            let f: Vec<&str> = line.split('\t').collect();
+            let at = |i: usize| f.get(i).copied().unwrap_or("").to_string();
+            match f[0] {
+                "zh-name" | "zh-city" => rules.push((at(1), Some(code("extra.tsv", n, &at(2))?))),
+                "zh-block" => rules.push((at(1), None)),
+                "zh-drop" => {
+                    dropped.insert(at(1));
+                }
+                zh if zh.starts_with("zh-") => {
+                    return Err(format!("extra.tsv:{n}: unknown rule `{zh}`"));
+                }
+                _ => {}
+            }
+        }
+        for (text, c) in data.into_iter().filter(|(t, _)| !dropped.contains(t)) {
+            self.chinese.entry(text).or_insert(Some(c));
+        }
+        self.chinese.extend(rules);
+        self.chinese.retain(|k, _| !k.is_empty());
+        self.chinese_longest = self
+            .chinese
+            .keys()
+            .map(|k| k.chars().count())
+            .max()
+            .unwrap_or(0);
+        Ok(self)
+    }
+
+    /// The longest Chinese name, city or blocking phrase that `text` starts with: its length in
+    /// bytes and its country (`None` for a blocking phrase).
+    pub fn chinese_prefix(&self, text: &str) -> Option<(usize, Option<usize>)> {
+        let ends: Vec<usize> = text
+            .char_indices()
+            .map(|(i, c)| i + c.len_utf8())
+            .take(self.chinese_longest)
+            .collect();
+        ends.into_iter()
+            .rev()
+            .find_map(|end| self.chinese.get(&text[..end]).map(|&c| (end, c)))
     }
 
     /// All countries and territories, by alpha-2 code.
@@ -245,6 +326,9 @@ impl Gazetteer {
             }
         }
         if let Some(&i) = self.lookup.get(&lookup_key(q)) {
+            return Ok(&self.countries[i]);
+        }
+        if let Some(&Some(i)) = self.chinese.get(q) {
             return Ok(&self.countries[i]);
         }
         Err(self.suggest(q))
@@ -454,6 +538,10 @@ mod tests {
             ("Dutch", "NL"),
             ("American", "US"),
             ("Indian", "IN"),
+            ("安哥拉", "AO"),
+            ("中华人民共和国", "CN"),
+            ("台湾", "TW"),
+            ("北京", "CN"),
         ] {
             assert_eq!(g.resolve(q).map(|c| c.code.as_str()), Ok(code), "{q}");
         }
@@ -494,6 +582,34 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("extra.tsv:2") && e.contains("XX"), "{e}");
+    }
+
+    #[test]
+    fn chinese_names_are_found_longest_first() {
+        let g = gazetteer();
+        let code = |text: &'static str| {
+            g.chinese_prefix(text)
+                .map(|(len, c)| (&text[..len], c.map(|c| g.country(c).code.as_str())))
+        };
+        assert_eq!(code("安哥拉的培训基地"), Some(("安哥拉", Some("AO"))));
+        assert_eq!(code("巴布亚新几内亚"), Some(("巴布亚新几内亚", Some("PG"))));
+        assert_eq!(code("南苏丹共和国"), Some(("南苏丹共和国", Some("SS"))));
+        assert_eq!(code("印度洋"), Some(("印度洋", None)));
+        assert_eq!(code("黑山羊"), None);
+        assert_eq!(code("合作"), None);
+    }
+
+    #[test]
+    fn malformed_chinese_data_is_an_error_naming_the_line() {
+        let g = || Gazetteer::parse(COUNTRIES, "").unwrap();
+        let e = g().with_chinese("# c\nKE\t肯尼亚\n", "").unwrap_err();
+        assert!(e.contains("countries-zh.tsv:2"), "{e}");
+        let e = g().with_chinese("XX\t某国\t某国\n", "").unwrap_err();
+        assert!(e.contains("countries-zh.tsv:1") && e.contains("XX"), "{e}");
+        let e = g().with_chinese("", "zh-city\t蒙巴萨\tXX\n").unwrap_err();
+        assert!(e.contains("extra.tsv:1") && e.contains("XX"), "{e}");
+        let e = g().with_chinese("", "zh-town\t蒙巴萨\tKE\n").unwrap_err();
+        assert!(e.contains("unknown rule"), "{e}");
     }
 
     #[test]

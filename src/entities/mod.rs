@@ -6,6 +6,10 @@
 //!   either form;
 //! - [`years`]: years mentioned, ranges counting each year.
 //!
+//! Chinese text is read too: countries by their Chinese names, years written `2021年`,
+//! organisations given as a Chinese name with the English acronym beside it
+//! (`中国国际民间组织合作促进会（CANGO）`); each finder says how.
+//!
 //! An update stores an item's entities as [`Tag`]s ([`TAGGER`] computes them from the item's
 //! text, so an unchanged text keeps its tags and only changed items are tagged again). The
 //! store keeps them as data it does not interpret; [`crate::facets`] asks questions of them.
@@ -35,7 +39,7 @@ pub const ORG_DEF: &str = "org-def";
 
 /// The rules that made the stored tags; a change here re-tags every stored item on the next
 /// update. Bump it whenever a finder or the gazetteer data changes what it finds.
-pub const RULES_VERSION: &str = "entities-1";
+pub const RULES_VERSION: &str = "entities-2";
 
 /// What an update uses to tag items.
 pub const TAGGER: Tagger = Tagger {

@@ -13,13 +13,20 @@
 //! - capitalised names ("China Flower Association") and their endings, normalised by
 //!   [`name_key`], so a long form is found where its acronym is not given.
 //!
+//! In Chinese text a definition is a Chinese name with its English acronym in brackets,
+//! `中国国际民间组织合作促进会（CANGO）`: the long form is the run of Chinese characters before
+//! the bracket, less the words that lead into a name (`2022年与…`, `由…`), kept when it ends like
+//! an organisation (`会`, `协会`, `集团`, `公司`, `大学`, ...). Its acronym is then tagged like any
+//! other, so `CANGO` in English and Chinese reports is one organisation.
+//!
 //! Which of these are organisations is decided when a question is asked, against the
 //! definitions of all documents ([`Catalogue`]): same acronym and same long name are one
 //! organisation, wherever each was defined. (A third of the module is its tests: each rule
 //! above with the seed reports' own sentences.)
 
-use super::gazetteer::{edit_distance, fold};
+use super::gazetteer::{edit_distance, fold, gazetteer};
 use super::tokens::{gap, tokenize, Token};
+use crate::text::cjk;
 
 /// An organisation as one text introduces it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -137,6 +144,79 @@ const CORPORATE_SUFFIXES: &[&str] = &[
 ];
 /// Most words of a long form.
 const MAX_NAME_WORDS: usize = 14;
+/// Most characters of a Chinese long form.
+const MAX_CHINESE_NAME: usize = 30;
+/// How Chinese names of organisations end.
+const CHINESE_ORG_HEADS: &[&str] = &[
+    "会",
+    "组织",
+    "集团",
+    "公司",
+    "中心",
+    "大学",
+    "学院",
+    "研究院",
+    "研究所",
+    "银行",
+    "基金",
+    "联盟",
+    "论坛",
+    "办公室",
+    "部",
+    "局",
+    "署",
+    "院",
+    "所",
+    "委",
+    "厅",
+    "党",
+    "机构",
+    "协会",
+    "学会",
+    "联合会",
+    "商会",
+    "集团公司",
+    "有限公司",
+    "合作社",
+    "医院",
+    "博物馆",
+    "电视台",
+    "出版社",
+    "报社",
+    "网络",
+    "平台",
+    "政府",
+    "法院",
+];
+/// Words of scope that Chinese names of organisations start with (besides places).
+const CHINESE_SCOPES: &[&str] = &[
+    "中华",
+    "全国",
+    "国际",
+    "世界",
+    "亚洲",
+    "东亚",
+    "亚太",
+    "欧洲",
+    "非洲",
+    "美洲",
+    "联合国",
+    "东盟",
+    "金砖",
+    "首都",
+    "国家",
+    "中央",
+    "国务院",
+];
+/// Words that lead into a Chinese name without being part of it (`2022年与中国…`), taken off
+/// its front, longest first, again and again. Characters that often begin names themselves
+/// (`同` of 同济大学, `经` of 经济, `对` of 对外) are left out.
+const CHINESE_LEADS: &[&str] = &[
+    "以及", "其中", "包括", "此外", "例如", "联合", "通过", "携手", "会同", "支持", "参加", "加入",
+    "邀请", "委托", "同时", "另外", "依托", "牵头", "指导", "主办", "承办", "年", "月", "日", "由",
+    "与", "和", "及", "在", "为", "是", "将", "把", "被", "向", "据", "让", "并", "的", "了", "等",
+    "跟",
+];
 
 /// The organisations `text` introduces and mentions.
 pub fn find_orgs(text: &str) -> OrgMentions {
@@ -198,15 +278,30 @@ fn roman_numeral(word: &str) -> bool {
     word.chars().all(|c| matches!(c, 'I' | 'V' | 'X' | 'L'))
 }
 
-/// Definitions: "Long Form (ACRONYM)" and "Long Form (Short Name)".
+/// Definitions: "Long Form (ACRONYM)" and "Long Form (Short Name)", and in Chinese
+/// `中文名称（ACRONYM）` (full-width or ASCII brackets).
 fn find_definitions(text: &str, tokens: &[Token]) -> Vec<OrgDefinition> {
     let mut out = Vec::new();
-    for (open, _) in text.match_indices('(') {
-        let Some(close) = text[open..].find(')').map(|c| open + c) else {
+    for (open, bracket) in text.match_indices(['(', '（']) {
+        let inner = &text[open + bracket.len()..];
+        let Some(close) = inner.find([')', '）']) else {
             continue;
         };
-        let short = text[open + 1..close].trim();
+        let short = inner[..close].trim();
         if short.is_empty() || short.len() > 40 {
+            continue;
+        }
+        let after_chinese = text[..open].chars().next_back().is_some_and(cjk::is_cjk);
+        if after_chinese {
+            if let Some(name) = acronym_like(short)
+                .then(|| chinese_long_form(&text[..open]))
+                .flatten()
+            {
+                out.push(OrgDefinition {
+                    acronym: short.to_string(),
+                    name,
+                });
+            }
             continue;
         }
         let before: Vec<&Token> = tokens.iter().filter(|t| t.end <= open).collect();
@@ -224,6 +319,50 @@ fn find_definitions(text: &str, tokens: &[Token]) -> Vec<OrgDefinition> {
         }
     }
     out
+}
+
+/// The Chinese name that `before` ends with: its last run of Chinese characters (at most
+/// [`MAX_CHINESE_NAME`]), after its last `的`, from the first place or scope word in it
+/// (`中国`, `北京`, `世界`, `东亚`: names start with one), or else less the words that lead
+/// into a name; kept when it ends like an organisation.
+fn chinese_long_form(before: &str) -> Option<String> {
+    let start = before
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| cjk::is_cjk(c))
+        .take(MAX_CHINESE_NAME)
+        .last()
+        .map(|(i, _)| i)?;
+    let mut name = &before[start..];
+    if let Some(i) = name.rfind('的') {
+        name = &name[i + '的'.len_utf8()..];
+    }
+    if let Some(i) = name
+        .char_indices()
+        .map(|(i, _)| i)
+        .find(|&i| starts_with_place(&name[i..]))
+    {
+        name = &name[i..];
+    } else {
+        while let Some(rest) = CHINESE_LEADS
+            .iter()
+            .filter_map(|lead| name.strip_prefix(lead))
+            .min_by_key(|rest| rest.len())
+        {
+            name = rest;
+        }
+    }
+    let org = name.chars().count() >= 3 && CHINESE_ORG_HEADS.iter().any(|h| name.ends_with(h));
+    org.then(|| name.to_string())
+}
+
+/// Whether `text` starts with a place (a country or city of the gazetteer) or a word of scope
+/// that Chinese names of organisations start with.
+fn starts_with_place(text: &str) -> bool {
+    CHINESE_SCOPES.iter().any(|w| text.starts_with(w))
+        || gazetteer()
+            .chinese_prefix(text)
+            .is_some_and(|(_, c)| c.is_some())
 }
 
 /// The words before a parenthesis that may belong to the long form: back to a clause break
@@ -619,5 +758,49 @@ mod tests {
             cat.suggest("BCGE").first().map(String::as_str),
             Some("BCEG")
         );
+    }
+
+    #[test]
+    fn chinese_names_with_their_english_acronyms() {
+        let defs = |t: &str| -> Vec<(String, String)> {
+            find_orgs(t)
+                .definitions
+                .into_iter()
+                .map(|d| (d.acronym, d.name))
+                .collect()
+        };
+        let pair = |a: &str, n: &str| (a.to_string(), n.to_string());
+        assert_eq!(
+            defs("2021年，中国国际民间组织合作促进会（CANGO）启动了项目。"),
+            [pair("CANGO", "中国国际民间组织合作促进会")]
+        );
+        assert_eq!(
+            defs("深度参与东亚及西太平洋电力工业协会（AESIEAP）的机制建设，获得世界知识产权组织（WIPO）观察员地位"),
+            [
+                pair("AESIEAP", "东亚及西太平洋电力工业协会"),
+                pair("WIPO", "世界知识产权组织")
+            ]
+        );
+        // Without a place in it, the words that lead into the name come off.
+        assert_eq!(
+            defs("此外，与可持续发展促进会（SDPA）合作。在北京举办的绿色发展基金会（GDF）"),
+            [
+                pair("GDF", "绿色发展基金会"),
+                pair("SDPA", "可持续发展促进会")
+            ]
+        );
+        assert_eq!(
+            defs("2022年与中国海外发展协会(CODA)共同举办研讨会，由中国电力企业联合会（CEC）主导。"),
+            [
+                pair("CEC", "中国电力企业联合会"),
+                pair("CODA", "中国海外发展协会")
+            ]
+        );
+        // Not organisations: a plan, a short name in brackets, an English name.
+        assert!(defs("推进“一带一路”倡议（BRI）").is_empty());
+        assert!(defs("中国花卉协会（花协）").is_empty());
+        let m = find_orgs("CANGO参加了C20峰会，中国国际民间组织合作促进会（CANGO）分享了经验。");
+        assert_eq!(m.acronyms, ["CANGO"]);
+        assert!(m.names.contains(&"中国国际民间组织合作促进会".to_string()));
     }
 }

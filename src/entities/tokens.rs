@@ -1,8 +1,12 @@
 //! Words of a text as the entity finders see them: runs of letters and digits split at spaces,
 //! punctuation and hyphens ("Kenya-based" is "Kenya" and "based"), with apostrophes inside a
 //! word kept ("N'Djamena", "d'Ivoire"; the typographic one folded to `'`), a possessive `'s`
-//! taken off ("Kenya's" is "Kenya"), and dotted initials joined ("U.S." is "US"). Each word
-//! keeps its byte range, so a finder can look at what stands between two words.
+//! taken off ("Kenya's" is "Kenya"), and dotted initials joined ("U.S." is "US"). A run of
+//! Chinese characters is one word of its own, split from Latin letters and digits beside it
+//! (`2021年` is `2021` and `年`, `CANGO参加` is `CANGO` and `参加`); the finders look inside
+//! it. Each word keeps its byte range, so a finder can look at what stands between two words.
+
+use crate::text::cjk;
 
 /// One word of a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,12 +63,18 @@ pub fn tokenize(text: &str) -> Vec<Token> {
         }
         let mut j = i;
         let mut word = String::new();
+        let chinese = cjk::is_cjk(c);
         while j < chars.len() {
             let c = chars[j].1;
-            if c.is_alphanumeric() {
+            if c.is_alphanumeric() && cjk::is_cjk(c) == chinese {
                 word.push(c);
                 j += 1;
-            } else if is_apostrophe(c) && chars.get(j + 1).is_some_and(|n| n.1.is_alphabetic()) {
+            } else if is_apostrophe(c)
+                && !chinese
+                && chars
+                    .get(j + 1)
+                    .is_some_and(|n| n.1.is_alphabetic() && !cjk::is_cjk(n.1))
+            {
                 word.push('\'');
                 j += 1;
             } else {
@@ -139,6 +149,14 @@ mod tests {
                 "2",
                 "000"
             ]
+        );
+    }
+
+    #[test]
+    fn chinese_runs_are_words_of_their_own() {
+        assert_eq!(
+            words("2021年，CANGO参加了C20峰会"),
+            ["2021", "年", "CANGO", "参加了", "C20", "峰会"]
         );
     }
 

@@ -5,8 +5,12 @@
 //! ("in", "since", "by", a month), or what follows it (punctuation, a capitalised word, a verb
 //! or function word). "2000 companies" is a count, not a year; "2,021", "$2021" and "2021%" are
 //! numbers.
+//!
+//! In Chinese, a number written right before `年` is a year (`2021年`, `2020年至2022年`,
+//! `2020—2022年`); right before another character it counts something (`2000家企业`).
 
 use super::tokens::{gap, tokenize, Token};
+use crate::text::cjk;
 
 /// Earliest and latest years recognised.
 pub const YEARS: std::ops::RangeInclusive<u16> = 1800..=2099;
@@ -124,7 +128,7 @@ fn year_value(text: &str, t: &Token) -> Option<u16> {
     if digit_joined(b0, b1) || digit_joined(a0, a1) {
         return None;
     }
-    if matches!(b0, Some('$' | '€' | '£' | '¥')) || a0 == Some('%') {
+    if matches!(b0, Some('$' | '€' | '£' | '¥' | '￥')) || matches!(a0, Some('%' | '％')) {
         return None;
     }
     Some(y)
@@ -143,8 +147,23 @@ fn range_end(text: &str, tokens: &[Token], i: usize, y: u16) -> Option<u16> {
         };
         (v > y).then_some(v)
     };
-    if matches!(between, "-" | "–" | "—" | "/") {
+    if matches!(between, "-" | "–" | "—" | "——" | "/" | "~" | "～" | "－") {
         return end_at(next);
+    }
+    // `2020至2022年`, `2020年至2022年`, `2020年—2022年`.
+    let after_next = tokens.get(i + 2);
+    let joined_to =
+        |a: &Token, b: &Token, joiners: &[&str]| joiners.contains(&gap(text, a, b).trim());
+    if let (true, Some(last)) = (between.is_empty(), after_next) {
+        if matches!(next.word.as_str(), "至" | "到" | "年至" | "年到")
+            && joined_to(next, last, &[""])
+        {
+            return end_at(last);
+        }
+        if next.word == "年" && joined_to(next, last, &["-", "–", "—", "——", "~", "～", "－"])
+        {
+            return end_at(last);
+        }
     }
     let word = next.word.to_lowercase();
     let joined_by_and =
@@ -168,6 +187,9 @@ fn is_year_here(text: &str, tokens: &[Token], i: usize) -> bool {
         return true;
     }
     match tokens.get(i + 1) {
+        Some(n) if gap(text, t, n).is_empty() && n.word.starts_with(cjk::is_cjk) => {
+            n.word.starts_with('年')
+        }
         None => true,
         Some(n) if !gap(text, t, n).trim().is_empty() => true,
         Some(n) if !n.lowercase() => true,
@@ -213,5 +235,21 @@ mod tests {
     fn a_backwards_range_is_two_years() {
         assert_eq!(find_years("in 2022-2020"), [2020, 2022]);
         assert_eq!(find_years("in 2021 and 2023"), [2021, 2023]);
+    }
+
+    #[test]
+    fn chinese_years() {
+        assert_eq!(
+            find_years("2021年，中国国际民间组织合作促进会启动了项目"),
+            [2021]
+        );
+        assert_eq!(find_years("截至2023年1月9日，共有48家"), [2023]);
+        assert_eq!(find_years("2020年至2022年"), [2020, 2021, 2022]);
+        assert_eq!(find_years("2020至2022年"), [2020, 2021, 2022]);
+        assert_eq!(find_years("2020—2022年"), [2020, 2021, 2022]);
+        assert_eq!(find_years("2020年—2022年"), [2020, 2021, 2022]);
+        assert_eq!(find_years("2020年至今"), [2020]);
+        // Counts: a number before another character is not a year.
+        assert!(find_years("2000家企业和1999个项目").is_empty());
     }
 }

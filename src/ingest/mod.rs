@@ -646,16 +646,26 @@ pub fn slug(name: &str) -> String {
 }
 
 /// Parses common date spellings (`2023-01-29`, `2023/1/29`, `2023-01-29T10:00`,
-/// `January 29, 2023`, `29 Jan 2023`) into ISO `YYYY-MM-DD`.
+/// `January 29, 2023`, `29 Jan 2023`, `2023年1月29日`, full-width digits too) into ISO
+/// `YYYY-MM-DD`.
 pub fn parse_date(text: &str) -> Option<String> {
     const MONTHS: &[&str] = &[
         "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
     ];
-    let text = text.trim();
+    let folded: String;
+    let text = if text.chars().any(|c| crate::text::cjk::fold_width(c) != c) {
+        folded = text.chars().map(crate::text::cjk::fold_width).collect();
+        folded.trim()
+    } else {
+        text.trim()
+    };
     let iso = |y: u32, m: u32, d: u32| {
         ((1..=12).contains(&m) && (1..=31).contains(&d) && (1000..=9999).contains(&y))
             .then(|| format!("{y:04}-{m:02}-{d:02}"))
     };
+    if let Some((y, m, d)) = chinese_date(text) {
+        return iso(y, m, d);
+    }
     let numeric: Vec<&str> = text.split(['-', '/', '.', 'T', ' ']).take(3).collect();
     if let [y, m, d] = numeric[..] {
         if y.len() == 4 {
@@ -690,9 +700,46 @@ pub fn parse_date(text: &str) -> Option<String> {
     }
 }
 
+/// `2023年1月29日` (or `号` for `日`, spaces allowed), at the start of `text`: year, month, day.
+fn chinese_date(text: &str) -> Option<(u32, u32, u32)> {
+    /// The number before the first of `units` in `s`, and the text after that unit.
+    fn take<'a>(s: &'a str, units: &[char]) -> Option<(u32, &'a str)> {
+        let (n, rest) = s.split_once(units)?;
+        let n = n.trim();
+        if n.is_empty() || n.len() > 4 || !n.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some((n.parse().ok()?, rest))
+    }
+    let (y, rest) = take(text, &['年'])?;
+    let (m, rest) = take(rest, &['月'])?;
+    let (d, _) = take(rest, &['日', '号'])?;
+    Some((y, m, d))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chinese_dates() {
+        assert_eq!(parse_date("2023年1月30日").as_deref(), Some("2023-01-30"));
+        assert_eq!(
+            parse_date("2023年01月09日 10:00").as_deref(),
+            Some("2023-01-09")
+        );
+        assert_eq!(
+            parse_date("２０２３年１月３０日").as_deref(),
+            Some("2023-01-30")
+        );
+        assert_eq!(
+            parse_date("2023 年 1 月 30 号").as_deref(),
+            Some("2023-01-30")
+        );
+        assert_eq!(parse_date("2023年13月30日"), None);
+        assert_eq!(parse_date("2023年1月"), None);
+        assert_eq!(parse_date("去年1月30日"), None);
+    }
 
     #[test]
     fn dates() {

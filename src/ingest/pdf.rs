@@ -10,10 +10,12 @@
 //! segments (a page with too little text for its own, such as a last page whose right column
 //! has just begun, takes the gutter the other pages share when nothing crosses it); the top and
 //! bottom lines of a page that repeat on other pages (digits ignored) or are page numbers are
-//! dropped; lines group into blocks on a change of size, column or a larger vertical gap, and
+//! dropped; lines group into blocks on a change of size, column or a vertical gap larger than
+//! the body's own line spacing (Chinese is often set at 1.5 lines or more), and
 //! a block cut by a column or page break rejoins its continuation when it ended mid-sentence on
 //! a line with no room for the continuation's first word (which works for ragged, justified
-//! and centred lines alike); line-end hyphens are removed unless the document spells the
+//! and centred lines alike; Chinese, which has no spaces, counts its first character as that
+//! word, and its line breaks join without a space); line-end hyphens are removed unless the document spells the
 //! hyphenated word elsewhere (the halves of hyphenated words do not count as its words). The
 //! title is the largest text at the top of the first page; headings are blocks set larger than
 //! the body text or named by the document outline; seed-style `Date:`/`Source:` lines and the
@@ -387,6 +389,9 @@ fn segments(page: usize, glyphs: &[Glyph]) -> Vec<Segment> {
 }
 
 fn new_segment(page: usize, g: &Glyph) -> Segment {
+    // Chinese has no spaces: its first "word", for deciding whether a line was full, is its
+    // first character.
+    let chinese = g.text.starts_with(crate::text::cjk::is_cjk);
     Segment {
         page,
         x0: g.x,
@@ -395,7 +400,7 @@ fn new_segment(page: usize, g: &Glyph) -> Segment {
         size: g.size,
         text: g.text.clone(),
         // Set when the first space is seen (NaN: not yet).
-        first_w: f64::NAN,
+        first_w: if chinese { g.w } else { f64::NAN },
     }
 }
 
@@ -639,8 +644,32 @@ impl Block {
     }
 }
 
+/// Line pitch, in font sizes, up to which two lines belong to one block, unless the body's own
+/// pitch is wider (Chinese text is often set at 1.5 or more).
+const MAX_PITCH: f64 = 1.45;
+
+/// The pitch (baseline to baseline, in font sizes) that most consecutive lines of the same
+/// size keep: the document's line spacing.
+fn usual_pitch(flow: &[Line]) -> f64 {
+    let mut counts: HashMap<i64, usize> = HashMap::new();
+    for pair in flow.windows(2) {
+        let (p, s) = (&pair[0].seg, &pair[1].seg);
+        if p.page == s.page && pair[0].column == pair[1].column && (p.size - s.size).abs() <= 0.6 {
+            let pitch = (s.y - p.y) / p.size.max(s.size);
+            if pitch > 0.0 && pitch < 4.0 {
+                *counts.entry((pitch * 20.0).round() as i64).or_default() += 1;
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|&(k, n)| (n, std::cmp::Reverse(k)))
+        .map_or(0.0, |(k, _)| k as f64 / 20.0)
+}
+
 /// Groups the reading-order lines into blocks.
 fn blocks(flow: &[Line]) -> Vec<Block> {
+    let max_pitch = MAX_PITCH.max(1.1 * usual_pitch(flow));
     let mut out: Vec<Block> = Vec::new();
     // Whether the block was cut only by a column or page break.
     let mut cut_by_break = Vec::new();
@@ -661,7 +690,7 @@ fn blocks(flow: &[Line]) -> Vec<Block> {
         if same_place
             && same_size
             && pitch > 0.0
-            && pitch <= 1.45 * p.size.max(s.size)
+            && pitch <= max_pitch * p.size.max(s.size)
             && !ends_short
         {
             block.lines.push(line.clone());

@@ -2,11 +2,14 @@
 //! before it. The splitter works on byte ranges of one paragraph so that [`super::Sentence`]s can
 //! point back into their initiative's text.
 //!
-//! Rules, in order: CJK terminals (`。！？`) end a sentence without needing a space; a Latin
+//! Rules, in order: CJK terminals (`。！？；`) end a sentence without needing a space, and so
+//! does a half-width one (`.!?;`) written between Chinese characters (`好.明天`, `吗?`); a Latin
 //! terminal (`.`, `!`, `?`, `…`, with any closing quotes or brackets after it) ends a sentence
 //! only when whitespace follows and the next word does not start in lower case; a period after a
 //! known abbreviation (`Mr.`, `e.g.`, `No. 5`, `Co., Ltd. (BCD)`, `U.S.`) or a single initial
 //! does not. Decimals never split because no whitespace follows their point.
+
+use crate::text::cjk;
 
 /// Abbreviations after which a period never ends a sentence.
 const NEVER_SPLIT: &[&str] = &[
@@ -29,14 +32,23 @@ const MAYBE_SPLIT: &[&str] = &[
 
 const CLOSERS: &[char] = &[
     '"', '\'', '\u{201d}', '\u{2019}', ')', ']', '\u{bb}', '\u{300d}', '\u{300f}', '\u{ff09}',
+    '\u{300b}', '\u{3011}',
 ];
 
+/// Full-width terminals: they end a sentence wherever they stand.
+const CJK_TERMINALS: &[char] = &['\u{3002}', '\u{ff01}', '\u{ff1f}', '\u{ff1b}'];
+
 /// Collapses every run of Unicode whitespace (including non-breaking spaces) to one space and
-/// trims the ends.
+/// trims the ends. A run between two Chinese characters (or CJK punctuation) is dropped: it can
+/// only be a line break of the source, since Chinese puts no spaces between words.
 pub fn normalize_whitespace(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for word in text.split(char::is_whitespace).filter(|w| !w.is_empty()) {
-        if !out.is_empty() {
+        let joined = match (out.chars().next_back(), word.chars().next()) {
+            (Some(a), Some(b)) => cjk::joins_without_space(a, b),
+            _ => true,
+        };
+        if !joined {
             out.push(' ');
         }
         out.push_str(word);
@@ -49,7 +61,8 @@ pub fn normalize_whitespace(text: &str) -> String {
 pub fn has_terminal_punctuation(text: &str) -> bool {
     let trimmed = text.trim_end().trim_end_matches(CLOSERS);
     trimmed.ends_with([
-        '.', '!', '?', '\u{2026}', ':', ';', '\u{3002}', '\u{ff01}', '\u{ff1f}',
+        '.', '!', '?', '\u{2026}', ':', ';', '\u{3002}', '\u{ff01}', '\u{ff1f}', '\u{ff1b}',
+        '\u{ff1a}',
     ])
 }
 
@@ -59,18 +72,19 @@ pub fn split_sentences(text: &str) -> Vec<(usize, usize)> {
     let mut start = 0;
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
-        let cjk = matches!(c, '\u{3002}' | '\u{ff01}' | '\u{ff1f}');
-        if !cjk && !matches!(c, '.' | '!' | '?' | '\u{2026}') {
+        let full_width = CJK_TERMINALS.contains(&c);
+        if !full_width && !matches!(c, '.' | '!' | '?' | ';' | '\u{2026}') {
+            continue;
+        }
+        let after_han = text[..i].chars().next_back().is_some_and(cjk::is_han);
+        if c == ';' && !after_han {
             continue;
         }
         // The whole run of terminal marks (`?!`, `...`) and closing quotes belongs to this sentence.
         let mut end = i + c.len_utf8();
         let mut run_is_single_period = c == '.';
         while let Some(&(j, d)) = chars.peek() {
-            if matches!(
-                d,
-                '.' | '!' | '?' | '\u{2026}' | '\u{3002}' | '\u{ff01}' | '\u{ff1f}'
-            ) {
+            if matches!(d, '.' | '!' | '?' | '\u{2026}') || CJK_TERMINALS.contains(&d) {
                 run_is_single_period = false;
             } else if !CLOSERS.contains(&d) {
                 break;
@@ -79,7 +93,18 @@ pub fn split_sentences(text: &str) -> Vec<(usize, usize)> {
             chars.next();
         }
         let rest = &text[end..];
-        let is_boundary = if cjk || rest.is_empty() {
+        let is_boundary = if full_width || rest.is_empty() {
+            true
+        } else if after_han
+            && c != '\u{2026}'
+            && rest
+                .trim_start()
+                .chars()
+                .next()
+                .is_none_or(|n| !n.is_alphanumeric() || cjk::is_cjk(n))
+        {
+            // `好.明天` and `吗? 是的`: a half-width mark closing Chinese text before more of it
+            // (a Latin word right after it, as in `中文.txt`, is left to the rules below).
             true
         } else if !rest.starts_with(char::is_whitespace) {
             false
@@ -199,6 +224,42 @@ mod tests {
             split("今天很好。明天也好！真的吗？"),
             vec!["今天很好。", "明天也好！", "真的吗？"]
         );
+    }
+
+    #[test]
+    fn chinese_semicolons_and_half_width_marks_between_chinese_text() {
+        assert_eq!(
+            split("一是加强合作；二是扩大交流。三是共享成果"),
+            vec!["一是加强合作；", "二是扩大交流。", "三是共享成果"]
+        );
+        assert_eq!(
+            split("今天很好.明天也好!真的吗?是的;好"),
+            vec!["今天很好.", "明天也好!", "真的吗?", "是的;", "好"]
+        );
+        // Closing quotes stay with the sentence; Latin text right after a mark is not split
+        // off by the Chinese rule, and English semicolons split nothing.
+        assert_eq!(
+            split("他说：“很好。”然后离开了。文件名是中文.txt，大小3.5MB。"),
+            vec![
+                "他说：“很好。”",
+                "然后离开了。",
+                "文件名是中文.txt，大小3.5MB。"
+            ]
+        );
+        assert_eq!(split("One; two; three."), vec!["One; two; three."]);
+    }
+
+    #[test]
+    fn whitespace_between_chinese_characters_is_a_line_break() {
+        assert_eq!(
+            normalize_whitespace("中国国际\n民间组织。 今天"),
+            "中国国际民间组织。今天"
+        );
+        assert_eq!(
+            normalize_whitespace("CANGO 参加 C20 峰会"),
+            "CANGO 参加 C20 峰会"
+        );
+        assert_eq!(normalize_whitespace("一、 总则"), "一、总则");
     }
 
     #[test]

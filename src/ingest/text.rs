@@ -1,8 +1,9 @@
 //! Plain text and the seed format. Paragraphs are separated by blank lines; a one-line block
-//! with numbering (`I.`, `1.`, `2.3`, `Chapter 4`) starts a section; a short line without
-//! terminal punctuation between paragraphs is a caption. The seed format is plain text whose
-//! first block is a title line followed by `Date:` / `Source:` header lines (web boilerplate
-//! such as `fontSize: big middle small` is dropped). Lines are streamed from a
+//! with numbering (`I.`, `1.`, `2.3`, `Chapter 4`, and in Chinese `一、`, `（一）`, `第一章`,
+//! `1、`) starts a section; a short line without terminal punctuation between paragraphs is a
+//! caption. The seed format is plain text whose first block is a title line followed by
+//! `Date:` / `Source:` header lines, or their Chinese forms `日期：` / `来源：` (web boilerplate
+//! such as `fontSize: big middle small` or `字号：大 中 小` is dropped). Lines are streamed from a
 //! [`LineReader`], so a large file is never held whole.
 
 use std::borrow::Cow;
@@ -13,6 +14,7 @@ use super::builder::SectionBuilder;
 use super::decode::{CharRefs, Line, LineReader};
 use super::sentences::{has_terminal_punctuation, normalize_whitespace};
 use super::{parse_date, IngestError, Section};
+use crate::text::cjk;
 
 /// Longest line (in characters) still taken for a heading, title or caption.
 const MAX_SHORT_LINE: usize = 200;
@@ -147,10 +149,12 @@ pub(crate) fn take_field(line: &str, header: &mut TextHeader) -> bool {
     true
 }
 
-/// A `Key: value` header line with a known key, lower-cased.
+/// A `Key: value` header line with a known key, lower-cased; a Chinese key (`日期：`, `来源：`)
+/// comes back as its English one.
 pub(crate) fn header_field(line: &str) -> Option<(String, String)> {
-    let (key, value) = line.trim().split_once(':')?;
-    let key = key.trim().to_ascii_lowercase();
+    let (key, value) = line.trim().split_once([':', '\u{ff1a}'])?;
+    let key = key.trim();
+    let key = chinese_header_key(key).map_or_else(|| key.to_ascii_lowercase(), str::to_string);
     const KEYS: &[&str] = &[
         "date",
         "source",
@@ -163,6 +167,20 @@ pub(crate) fn header_field(line: &str) -> Option<(String, String)> {
     ];
     KEYS.contains(&key.as_str())
         .then(|| (key, normalize_whitespace(value)))
+}
+
+/// The English key of a Chinese header line's key (`日期` is `date`).
+fn chinese_header_key(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "日期" | "时间" | "发布日期" | "发布时间" | "发文日期" => "date",
+        "来源" | "出处" | "稿源" | "信息来源" => "source",
+        "作者" => "author",
+        "网址" | "链接" => "url",
+        "字号" | "字体" | "【字号" => "fontsize",
+        "语言" => "language",
+        "标签" | "关键词" => "tags",
+        _ => return None,
+    })
 }
 
 /// Classifies one block of non-blank lines and feeds it to the builder.
@@ -213,9 +231,13 @@ pub(crate) fn heading_line(line: &str) -> Option<(String, String)> {
     parse_numbered(line)
 }
 
-/// Splits leading numbering (`I.`, `1.`, `2.3`, `Chapter 4`) from the rest of a line.
+/// Splits leading numbering (`I.`, `1.`, `2.3`, `Chapter 4`; `一、`, `（一）`, `第一章`)
+/// from the rest of a line.
 pub(crate) fn parse_numbered(line: &str) -> Option<(String, String)> {
     let line = line.trim();
+    if let Some(numbered) = parse_chinese_numbered(line) {
+        return Some(numbered);
+    }
     let (first, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
     let rest = rest.trim();
     const WORDS: &[&str] = &["chapter", "section", "part", "appendix", "article"];
@@ -250,6 +272,37 @@ pub(crate) fn parse_numbered(line: &str) -> Option<(String, String)> {
         }
     }
     None
+}
+
+/// Chinese numbering: `一、` (and `1、`) for sections, `（一）` or `(一)` for the subsections
+/// under them, `第一章` / `第二节` / `第三部分` (a heading of its own, its text may follow on the
+/// next line). The numbering comes back as written, the heading without the space after it.
+fn parse_chinese_numbered(line: &str) -> Option<(String, String)> {
+    let number = |s: &str| {
+        cjk::chinese_number(s).is_some()
+            || (!s.is_empty() && s.len() <= 3 && s.chars().all(|c| c.is_ascii_digit()))
+    };
+    let heading = |rest: &str| rest.trim_start_matches(char::is_whitespace).to_string();
+    if let Some((num, rest)) = line.split_once('、') {
+        if number(num) && !heading(rest).is_empty() {
+            return Some((num.to_string(), heading(rest)));
+        }
+    }
+    for (open, close) in [('（', '）'), ('(', ')')] {
+        let Some((num, rest)) = line.strip_prefix(open).and_then(|r| r.split_once(close)) else {
+            continue;
+        };
+        if number(num) && !heading(rest).is_empty() {
+            return Some((format!("{open}{num}{close}"), heading(rest)));
+        }
+    }
+    let after = line.strip_prefix('第')?;
+    ["章", "节", "部分", "篇", "编"]
+        .into_iter()
+        .find_map(|unit| {
+            let (num, rest) = after.split_once(unit)?;
+            number(num).then(|| (format!("第{num}{unit}"), heading(rest)))
+        })
 }
 
 /// Upper-case Roman numerals from 1 to 39 (enough for section numbers, few false positives).
@@ -288,5 +341,47 @@ mod tests {
         assert_eq!(p("2021 China-EU Economic and Trade B2B Meeting"), None);
         assert_eq!(p("IIII. Nope"), None);
         assert_eq!(p("CANGO Participates"), None);
+    }
+
+    #[test]
+    fn chinese_numbered_headings() {
+        let p = |s: &str| parse_numbered(s).map(|(n, h)| format!("{n}|{h}"));
+        assert_eq!(
+            p("一、发挥专业优势 积极参与国际规则制定").as_deref(),
+            Some("一|发挥专业优势 积极参与国际规则制定")
+        );
+        assert_eq!(p("十二、 结语").as_deref(), Some("十二|结语"));
+        assert_eq!(
+            p("（一）参与规则制定").as_deref(),
+            Some("（一）|参与规则制定")
+        );
+        assert_eq!(p("(二)搭建平台").as_deref(), Some("(二)|搭建平台"));
+        assert_eq!(p("第三章 对外交流").as_deref(), Some("第三章|对外交流"));
+        assert_eq!(p("第一部分").as_deref(), Some("第一部分|"));
+        assert_eq!(p("3、总结").as_deref(), Some("3|总结"));
+        // Not numbering: a sentence with `一是`, a bare number, an ordinary word with 第.
+        assert_eq!(p("一是加强合作"), None);
+        assert_eq!(p("一、"), None);
+        assert_eq!(p("第一次会议"), None);
+        assert_eq!(p("（CANGO）参加会议"), None);
+    }
+
+    #[test]
+    fn chinese_header_lines() {
+        let f = |s: &str| header_field(s);
+        assert_eq!(
+            f("日期：2023年1月30日"),
+            Some(("date".into(), "2023年1月30日".into()))
+        );
+        assert_eq!(
+            f("来源: 北京市人民政府外事办公室"),
+            Some(("source".into(), "北京市人民政府外事办公室".into()))
+        );
+        assert_eq!(f("编者按：新春将至"), None);
+        let mut header = TextHeader::default();
+        assert!(take_field("日期：2023年1月30日", &mut header));
+        assert!(take_field("字号：大 中 小", &mut header));
+        assert_eq!(header.date.as_deref(), Some("2023-01-30"));
+        assert!(header.metadata.is_empty());
     }
 }

@@ -11,14 +11,25 @@
 //! query `adms` still finds it. A joined token also yields its parts as terms, so
 //! `WIPO observer` finds `WIPO-observer` and the other way round.
 //!
+//! Chinese (and Japanese) text has no spaces between words: a run of Han characters or kana
+//! yields its overlapping character bigrams (`国际组织` is `国际`, `际组`, `组织`), and a run of
+//! one character that character, as Lucene's CJK analyzer does. Bigrams need no dictionary and
+//! measured better than a word segmenter on known-item search (BENCHMARKS.md, "Chinese lexical
+//! tokens"). A run ends where the script changes, so `CANGO参加C20峰会` is `CANGO`, `参加`,
+//! `C20`, `峰会`, and a mixed query finds both kinds of words. Full-width letters and digits
+//! (`ＷＩＰＯ`, `２０２１`) give the terms of their ASCII forms. [`matches`] merges the
+//! overlapping bigrams of one phrase into one range, so `why` shows `国际组织`, not three pieces.
+//!
 //! Query syntax of other engines (quotes, `*`, `NEAR`, `AND`, parentheses, a leading `-`) means
 //! nothing here: those characters are not part of any token, and `NEAR`/`AND`/`OR`/`NOT` are
 //! plain words (stop words, in fact).
 
 use std::ops::Range;
 
+use crate::text::cjk;
+
 /// Version of the term rules; stores record it and re-derive terms when it changes.
-pub const TOKENIZER_VERSION: u32 = 1;
+pub const TOKENIZER_VERSION: u32 = 2;
 
 /// Characters that join two letter-or-digit runs into one token.
 const JOINERS: [char; 6] = ['-', '.', '_', '&', '/', '+'];
@@ -43,6 +54,13 @@ fn stem(word: &str) -> String {
 /// case) for one with digits; the stem for an ordinary word; both for an acronym, so that
 /// `ADMS` matches `ADMS` on two terms and a lower-case `adms` (stemmed like any word) on one.
 fn word_terms(word: &str) -> Vec<String> {
+    let folded: String;
+    let word = if word.chars().any(|c| cjk::fold_width(c) != c) {
+        folded = word.chars().map(cjk::fold_width).collect();
+        &folded
+    } else {
+        word
+    };
     let lower = word.to_lowercase();
     if crate::text::is_stopword_lower(&lower) {
         return Vec::new();
@@ -59,59 +77,96 @@ fn word_terms(word: &str) -> Vec<String> {
     }
 }
 
-/// Byte ranges of the raw tokens of `text` (before stop words are dropped).
+/// A letter or digit of a word written with spaces (not Chinese).
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() && !cjk::is_cjk(c)
+}
+
+/// Byte ranges of the raw tokens of `text` (before stop words are dropped): words, and whole
+/// runs of Chinese characters (which [`tokens`] cuts into bigrams).
 fn token_ranges(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let end_of = |j: usize| chars.get(j).map_or(text.len(), |c: &(usize, char)| c.0);
     let mut i = 0;
     while i < chars.len() {
-        if !chars[i].1.is_alphanumeric() {
+        let start = chars[i].0;
+        if cjk::is_cjk(chars[i].1) {
+            let mut j = i + 1;
+            while j < chars.len() && cjk::is_cjk(chars[j].1) {
+                j += 1;
+            }
+            out.push(start..end_of(j));
+            i = j;
+            continue;
+        }
+        if !is_word_char(chars[i].1) {
             i += 1;
             continue;
         }
-        let start = chars[i].0;
         let mut j = i;
         loop {
-            while j < chars.len() && chars[j].1.is_alphanumeric() {
+            while j < chars.len() && is_word_char(chars[j].1) {
                 j += 1;
             }
             let joined = j + 1 < chars.len()
                 && JOINERS.contains(&chars[j].1)
-                && chars[j + 1].1.is_alphanumeric();
+                && is_word_char(chars[j + 1].1);
             if !joined {
                 break;
             }
             j += 1;
         }
-        let end = chars.get(j).map_or(text.len(), |c| c.0);
-        out.push(start..end);
+        out.push(start..end_of(j));
         i = j;
     }
     out
 }
 
+/// The tokens of a run of Chinese characters at `range`: its overlapping bigrams, or the one
+/// character of a run of one.
+fn cjk_tokens(text: &str, range: Range<usize>) -> impl Iterator<Item = Token> + '_ {
+    let run = &text[range.clone()];
+    let base = run.as_ptr() as usize;
+    cjk::bigrams(run).map(move |b| {
+        let start = range.start + (b.as_ptr() as usize - base);
+        Token {
+            range: start..start + b.len(),
+            terms: vec![b.to_string()],
+        }
+    })
+}
+
 /// The tokens of `text` with their terms, in order; stop words are kept (with no terms) so
-/// that callers can see every word's place.
+/// that callers can see every word's place. The bigrams of a Chinese run overlap.
 pub fn tokens(text: &str) -> Vec<Token> {
-    token_ranges(text)
-        .into_iter()
-        .map(|range| {
-            let word = &text[range.clone()];
-            let parts: Vec<&str> = word.split(JOINERS).filter(|p| !p.is_empty()).collect();
-            let terms = if parts.len() == 1 {
-                word_terms(word)
-            } else {
-                let mut t = vec![word.to_lowercase()];
-                for term in parts.into_iter().flat_map(word_terms) {
-                    if !t.contains(&term) {
-                        t.push(term);
-                    }
-                }
-                t
-            };
-            Token { range, terms }
-        })
-        .collect()
+    let mut out = Vec::new();
+    for range in token_ranges(text) {
+        if text[range.clone()].starts_with(cjk::is_cjk) {
+            out.extend(cjk_tokens(text, range));
+        } else {
+            out.push(word_token(text, range));
+        }
+    }
+    out
+}
+
+/// The token of one word (simple or joined) at `range`.
+fn word_token(text: &str, range: Range<usize>) -> Token {
+    let word = &text[range.clone()];
+    let parts: Vec<&str> = word.split(JOINERS).filter(|p| !p.is_empty()).collect();
+    let terms = if parts.len() == 1 {
+        word_terms(word)
+    } else {
+        let mut t = vec![word.to_lowercase()];
+        for term in parts.into_iter().flat_map(word_terms) {
+            if !t.contains(&term) {
+                t.push(term);
+            }
+        }
+        t
+    };
+    Token { range, terms }
 }
 
 /// The index terms of `text`, in order, repeats kept (their count is the term frequency).
@@ -131,20 +186,33 @@ pub fn query_terms(query: &str) -> Vec<String> {
 }
 
 /// Where `text` contains any of `query_terms`: the byte range of each matching token and the
-/// query terms it matched, in order.
+/// query terms it matched, in order. Matching tokens that overlap (the bigrams of one Chinese
+/// phrase) come back as one range with the terms of all of them.
 pub fn matches(text: &str, query_terms: &[String]) -> Vec<(Range<usize>, Vec<String>)> {
-    tokens(text)
-        .into_iter()
-        .filter_map(|t| {
-            let hit: Vec<String> = t
-                .terms
-                .iter()
-                .filter(|term| query_terms.contains(term))
-                .cloned()
-                .collect();
-            (!hit.is_empty()).then_some((t.range, hit))
-        })
-        .collect()
+    let mut out: Vec<(Range<usize>, Vec<String>)> = Vec::new();
+    for t in tokens(text) {
+        let hit: Vec<String> = t
+            .terms
+            .iter()
+            .filter(|term| query_terms.contains(term))
+            .cloned()
+            .collect();
+        if hit.is_empty() {
+            continue;
+        }
+        match out.last_mut() {
+            Some((range, terms)) if t.range.start < range.end => {
+                range.end = range.end.max(t.range.end);
+                for h in hit {
+                    if !terms.contains(&h) {
+                        terms.push(h);
+                    }
+                }
+            }
+            _ => out.push((t.range, hit)),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -200,6 +268,37 @@ mod tests {
         let found: Vec<&str> = m.iter().map(|(r, _)| &text[r.clone()]).collect();
         assert_eq!(found, ["ADMS", "meals"]);
         assert_eq!(m[1].1, ["meal"]);
+    }
+
+    #[test]
+    fn chinese_runs_give_bigrams_and_mixed_text_both_kinds_of_terms() {
+        assert_eq!(terms("国际组织"), ["国际", "际组", "组织"]);
+        assert_eq!(terms("会"), ["会"]);
+        assert_eq!(
+            terms("CANGO参加C20峰会，与WIPO合作。"),
+            ["cango", "参加", "c20", "峰会", "与", "wipo", "合作"]
+        );
+        assert_eq!(
+            query_terms("climate 气候变化 CANGO"),
+            ["climat", "气候", "候变", "变化", "cango"]
+        );
+        // Full-width letters and digits give the terms of their ASCII forms.
+        assert_eq!(terms("ＷＩＰＯ ２０２１年"), ["wipo", "2021", "年"]);
+        // English text gives the terms it always gave.
+        assert_eq!(terms("Organisations running"), ["organis", "run"]);
+    }
+
+    #[test]
+    fn chinese_matches_are_merged_phrases_on_character_boundaries() {
+        let text = "2021年，中国国际民间组织合作促进会（CANGO）参加了气候变化会议。";
+        let q = query_terms("民间组织 cango 气候");
+        let m = matches(text, &q);
+        let found: Vec<&str> = m.iter().map(|(r, _)| &text[r.clone()]).collect();
+        assert_eq!(found, ["民间组织", "CANGO", "气候"]);
+        assert_eq!(m[0].1, ["民间", "间组", "组织"]);
+        for (r, _) in &m {
+            assert!(text.is_char_boundary(r.start) && text.is_char_boundary(r.end));
+        }
     }
 
     #[test]

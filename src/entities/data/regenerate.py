@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
-"""Regenerates countries.tsv from the npm package world-countries (mledoze/countries, ODbL).
+"""Regenerates countries.tsv (and, with --zh, countries-zh.tsv) from the npm package
+world-countries (mledoze/countries, ODbL).
 
     cd "$(mktemp -d)" && npm pack world-countries@5.1.0 && tar xzf world-countries-5.1.0.tgz
     python3 /path/to/src/entities/data/regenerate.py package/countries.json \
         > /path/to/src/entities/data/countries.tsv
+    python3 /path/to/src/entities/data/regenerate.py --zh package/countries.json \
+        > /path/to/src/entities/data/countries-zh.tsv
+
+countries-zh.tsv: alpha-2, then the Chinese common and official names (`translations.zho`),
+as upstream writes them (a few are in traditional characters; extra.tsv adds other forms).
 
 One line per ISO 3166-1 entry (countries and territories), tab-separated:
 alpha-2, alpha-3, common name, official name, other names, demonyms, capitals, independent.
@@ -58,5 +64,22 @@ def main(path):
         print("\t".join(r))
 
 
+def main_zh(path):
+    countries = json.load(open(path, encoding="utf-8"))
+    rows = []
+    for c in countries:
+        zho = c.get("translations", {}).get("zho")
+        if zho:
+            rows.append([c["cca2"], zho["common"], zho["official"]])
+    rows.sort()
+    print("# alpha2\tcommon\tofficial (Chinese names: translations.zho)")
+    print("# from world-countries 5.1.0 (npm; github.com/mledoze/countries), ODbL 1.0: see LICENSE-world-countries.md")
+    for r in rows:
+        print("\t".join(r))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--zh":
+        main_zh(sys.argv[2])
+    else:
+        main(sys.argv[1])
