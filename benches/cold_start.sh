@@ -34,8 +34,9 @@ import os, re, statistics, subprocess, sys, time
 bin_, idx, runs, query = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 flags = open("/proc/cpuinfo").read()
 feats = sorted(set(re.findall(r"\b(avx2|fma|avx512f|avx512_bf16)\b", flags)))
-print(f"CPU: {re.search(r'model name\s*:\s*(.*)', flags).group(1)}, {os.cpu_count()} cores, "
-      f"features {' '.join(feats)}; load average {os.getloadavg()[0]:.2f} at start")
+cpu = re.search(r"model name\s*:\s*(.*)", flags).group(1)
+print(f"CPU: {cpu}, {os.cpu_count()} cores, features {' '.join(feats)}; "
+      f"load average {os.getloadavg()[0]:.2f} at start")
 
 def timed(args):
     t = time.perf_counter()

@@ -86,7 +86,7 @@ pub fn run(g: &super::Global, a: SearchArgs) -> anyhow::Result<ExitCode> {
     let hits = if a.mode.needs_vector() {
         let embedder = super::load_embedder(g)?;
         index.check_model(&embedder.model_id(), embedder.dim())?;
-        clock.lap("model loaded");
+        clock.lap("embedder loaded (files found, tokenizer, plan, weights)");
         simsum::search::search(index.as_ref(), embedder.as_ref(), &a.query, &opts)?
     } else {
         let filter = opts.docs.compile()?;
