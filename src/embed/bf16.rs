@@ -231,21 +231,36 @@ unsafe fn tile<const R: usize>(
             acc[i][0] = _mm512_loadu_ps(c.add(i * ldc));
             acc[i][1] = _mm512_loadu_ps(c.add(i * ldc + 16));
         });
+        // Row offsets once, pointers stepped with `wrapping_add`, the multiply-add written as
+        // assembly with the pair broadcast from memory (`{1to16}`): the same instructions a
+        // release build makes from the intrinsics, but also in a dev build, where the
+        // intrinsics' `__m512bh` transmutes spilled every panel vector to the stack and each
+        // checked pointer step branched (the tile ran at a quarter of its release speed,
+        // slower than f32; BENCHMARKS.md, 2026-12-07).
+        let mut off = [0usize; MR];
+        each_row!(i < R => {
+            off[i] = i * lda;
+        });
         let mut bp = b;
         let mut ap = a;
         for _ in 0..pairs {
-            let b0 = std::mem::transmute::<__m512i, __m512bh>(_mm512_loadu_si512(bp as *const _));
-            let b1 = std::mem::transmute::<__m512i, __m512bh>(_mm512_loadu_si512(
-                bp.add(32) as *const _,
-            ));
+            let b0 = _mm512_loadu_ps(bp as *const f32);
+            let b1 = _mm512_loadu_ps(bp.wrapping_add(NR) as *const f32);
             each_row!(i < R => {
-                let pair = (ap.add(i * lda) as *const i32).read_unaligned();
-                let av = std::mem::transmute::<__m512i, __m512bh>(_mm512_set1_epi32(pair));
-                acc[i][0] = _mm512_dpbf16_ps(acc[i][0], av, b0);
-                acc[i][1] = _mm512_dpbf16_ps(acc[i][1], av, b1);
+                let p = ap.wrapping_add(off[i]);
+                std::arch::asm!(
+                    "vdpbf16ps {c0}, {b0}, dword ptr [{p}]{{1to16}}",
+                    "vdpbf16ps {c1}, {b1}, dword ptr [{p}]{{1to16}}",
+                    c0 = inout(zmm_reg) acc[i][0],
+                    c1 = inout(zmm_reg) acc[i][1],
+                    b0 = in(zmm_reg) b0,
+                    b1 = in(zmm_reg) b1,
+                    p = in(reg) p,
+                    options(pure, readonly, nostack, preserves_flags),
+                );
             });
-            bp = bp.add(2 * NR);
-            ap = ap.add(2);
+            bp = bp.wrapping_add(2 * NR);
+            ap = ap.wrapping_add(2);
         }
         each_row!(i < R => {
             _mm512_storeu_ps(c.add(i * ldc), acc[i][0]);
