@@ -285,7 +285,10 @@ unsafe fn dp_chains_512(rounds: usize) -> f32 {
                 *a = _mm512_dpbf16_ps(*a, pairs, pairs);
             }
         }
-        _mm512_reduce_add_ps(acc.into_iter().fold(_mm512_setzero_ps(), |s, a| _mm512_add_ps(s, a)))
+        _mm512_reduce_add_ps(
+            acc.into_iter()
+                .fold(_mm512_setzero_ps(), |s, a| _mm512_add_ps(s, a)),
+        )
     }
 }
 

@@ -153,9 +153,8 @@ fn round_rows(a: &[f32], k: usize, scratch: &mut Vec<u16>) {
     scratch.clear();
     scratch.resize(a.len(), 0);
     const ROWS_PER_TASK: usize = 32;
-    let round = |(d, s): (&mut [u16], &[f32])| {
-        d.iter_mut().zip(s).for_each(|(d, s)| *d = to_bf16(*s))
-    };
+    let round =
+        |(d, s): (&mut [u16], &[f32])| d.iter_mut().zip(s).for_each(|(d, s)| *d = to_bf16(*s));
     if a.len() <= ROWS_PER_TASK * k {
         round((&mut scratch[..], a));
     } else {

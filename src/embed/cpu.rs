@@ -139,7 +139,10 @@ impl CpuEncoder {
             Ok(Weight::new(&w.get(name, &[n, k])?, n, k, kernel))
         };
         let norm = |name: &str| -> Result<(Vec<f32>, Vec<f32>), EmbedError> {
-            Ok((vec(&format!("{name}.weight"), h)?, vec(&format!("{name}.bias"), h)?))
+            Ok((
+                vec(&format!("{name}.weight"), h)?,
+                vec(&format!("{name}.bias"), h)?,
+            ))
         };
         let layers = (0..cfg.num_hidden_layers)
             .map(|l| {
@@ -171,10 +174,7 @@ impl CpuEncoder {
             &[cfg.type_vocab_size, h],
         )?;
         Ok(Self {
-            word: w.table(
-                "embeddings.word_embeddings.weight",
-                &[cfg.vocab_size, h],
-            )?,
+            word: w.table("embeddings.word_embeddings.weight", &[cfg.vocab_size, h])?,
             position: w
                 .get(
                     "embeddings.position_embeddings.weight",
@@ -302,74 +302,74 @@ impl CpuEncoder {
             .flat_map(|&(o, n)| (0..self.heads).map(move |hd| (o, n, hd)))
             .collect();
         let head = |scores: &mut Vec<f32>, &(o, n, hd): &(usize, usize, usize)| {
-                // Capture the whole `Shared` (Sync), not its raw-pointer field.
-                let out = &out;
-                let q = qkv[o * 3 * h + hd * d..].as_ptr();
-                let k = qkv[o * 3 * h + h + hd * d..].as_ptr();
-                let v = qkv[o * 3 * h + 2 * h + hd * d..].as_ptr();
-                let ld = (3 * h) as isize;
-                let scores = &mut scores[..n * n];
-                // scores = scale * Q K^T  (n x n). The pointer is taken here and dies with this
-                // call: the softmax below then borrows `scores` afresh, and the P V product takes
-                // a new pointer, so no raw pointer outlives a `&mut` of the same buffer.
-                // SAFETY: Q and K are n rows of d values, `ld` apart, inside `qkv` (offsets come
-                // from the packed layout); `scores` holds n x n values, row stride n.
-                unsafe {
-                    gemm(
-                        n,
-                        n,
-                        d,
-                        scores.as_mut_ptr(),
-                        1,
-                        n as isize,
-                        false,
-                        q,
-                        1,
-                        ld,
-                        k,
-                        ld,
-                        1,
-                        0.0,
-                        scale,
-                        false,
-                        false,
-                        false,
-                        Parallelism::None,
-                    );
-                }
-                for r in scores.chunks_mut(n) {
-                    softmax(r);
-                }
-                // ctx rows of this head = P V  (n x d)
-                // SAFETY: every (sequence, head) pair writes its own n rows x d columns of `ctx`
-                // (rows o..o+n, columns hd*d..(hd+1)*d, stride h), so the threads' writes are
-                // disjoint and `ctx` is not otherwise touched until `for_each_init` returns;
-                // V is n rows of d values, `ld` apart, inside `qkv`.
-                unsafe {
-                    let dst = out.0.add(o * h + hd * d);
-                    gemm(
-                        n,
-                        d,
-                        n,
-                        dst,
-                        1,
-                        h as isize,
-                        false,
-                        scores.as_ptr(),
-                        1,
-                        n as isize,
-                        v,
-                        1,
-                        ld,
-                        0.0,
-                        1.0,
-                        false,
-                        false,
-                        false,
-                        Parallelism::None,
-                    );
-                }
-            };
+            // Capture the whole `Shared` (Sync), not its raw-pointer field.
+            let out = &out;
+            let q = qkv[o * 3 * h + hd * d..].as_ptr();
+            let k = qkv[o * 3 * h + h + hd * d..].as_ptr();
+            let v = qkv[o * 3 * h + 2 * h + hd * d..].as_ptr();
+            let ld = (3 * h) as isize;
+            let scores = &mut scores[..n * n];
+            // scores = scale * Q K^T  (n x n). The pointer is taken here and dies with this
+            // call: the softmax below then borrows `scores` afresh, and the P V product takes
+            // a new pointer, so no raw pointer outlives a `&mut` of the same buffer.
+            // SAFETY: Q and K are n rows of d values, `ld` apart, inside `qkv` (offsets come
+            // from the packed layout); `scores` holds n x n values, row stride n.
+            unsafe {
+                gemm(
+                    n,
+                    n,
+                    d,
+                    scores.as_mut_ptr(),
+                    1,
+                    n as isize,
+                    false,
+                    q,
+                    1,
+                    ld,
+                    k,
+                    ld,
+                    1,
+                    0.0,
+                    scale,
+                    false,
+                    false,
+                    false,
+                    Parallelism::None,
+                );
+            }
+            for r in scores.chunks_mut(n) {
+                softmax(r);
+            }
+            // ctx rows of this head = P V  (n x d)
+            // SAFETY: every (sequence, head) pair writes its own n rows x d columns of `ctx`
+            // (rows o..o+n, columns hd*d..(hd+1)*d, stride h), so the threads' writes are
+            // disjoint and `ctx` is not otherwise touched until `for_each_init` returns;
+            // V is n rows of d values, `ld` apart, inside `qkv`.
+            unsafe {
+                let dst = out.0.add(o * h + hd * d);
+                gemm(
+                    n,
+                    d,
+                    n,
+                    dst,
+                    1,
+                    h as isize,
+                    false,
+                    scores.as_ptr(),
+                    1,
+                    n as isize,
+                    v,
+                    1,
+                    ld,
+                    0.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    Parallelism::None,
+                );
+            }
+        };
         if pool_on {
             work.par_iter()
                 .for_each_init(|| vec![0f32; max_n * max_n], head);

@@ -189,9 +189,7 @@ impl PackedF32 {
         unsafe {
             match self.tile {
                 F32Tile::Avx2 => self.blocked::<16, 6>(rows, panels, a, c, avx2::row_tile),
-                F32Tile::Avx512 => {
-                    self.blocked::<32, 14>(rows, panels, a, c, avx512::row_tile)
-                }
+                F32Tile::Avx512 => self.blocked::<32, 14>(rows, panels, a, c, avx512::row_tile),
             }
         }
     }

@@ -209,7 +209,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("model.safetensors");
         let a: Vec<f32> = (0..6).map(|i| i as f32 * 0.5).collect();
-        let b: Vec<u8> = [1.5f32, -2.0].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let b: Vec<u8> = [1.5f32, -2.0]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
         let a_bytes: Vec<u8> = a.iter().flat_map(|x| x.to_le_bytes()).collect();
         let views = vec![
             (
@@ -223,12 +226,20 @@ mod tests {
         ];
         safetensors::serialize_to_file(views, None, &path).unwrap();
         let w = MappedWeights::open(&path).unwrap();
-        let t = w.table("embeddings.word_embeddings.weight", &[3, 2]).unwrap();
+        let t = w
+            .table("embeddings.word_embeddings.weight", &[3, 2])
+            .unwrap();
         assert_eq!(t.as_slice(), a.as_slice());
-        assert!(matches!(t, Table::Mapped { .. }), "an aligned f32 table is not copied");
+        assert!(
+            matches!(t, Table::Mapped { .. }),
+            "an aligned f32 table is not copied"
+        );
         assert_eq!(&*w.get("pooler.bias", &[2]).unwrap(), &[1.5, -2.0]);
         let wrong = w.get("pooler.bias", &[3]).err().unwrap().to_string();
-        assert!(wrong.contains("shape [2]") && wrong.contains("model.safetensors"), "{wrong}");
+        assert!(
+            wrong.contains("shape [2]") && wrong.contains("model.safetensors"),
+            "{wrong}"
+        );
         let missing = w.get("nothing", &[1]).err().unwrap().to_string();
         assert!(missing.contains("no tensor bert.nothing"), "{missing}");
         std::fs::write(&path, b"\x08\0\0\0\0\0\0\0{garbage").unwrap();

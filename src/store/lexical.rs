@@ -200,7 +200,9 @@ impl LexicalIndex {
                 continue;
             }
             // The score as the exhaustive walk sums it: in the query's term order.
-            let score = parts.iter().fold(0.0f32, |s, &x| if x > 0.0 { s + x } else { s });
+            let score = parts
+                .iter()
+                .fold(0.0f32, |s, &x| if x > 0.0 { s + x } else { s });
             if heap.offer(key, score) {
                 let theta = heap.threshold();
                 while walked_from < lists.len() && below[walked_from] < theta * (1.0 - SLACK) {
@@ -396,7 +398,9 @@ mod tests {
     fn zipf_level(n: usize, seed: u64) -> LexicalIndex {
         let mut s = seed;
         let mut next = move || {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (s >> 33) as usize
         };
         LexicalIndex::build((0..n).map(|i| {
