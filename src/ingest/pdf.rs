@@ -15,8 +15,15 @@
 //! a block cut by a column or page break rejoins its continuation when it ended mid-sentence on
 //! a line with no room for the continuation's first word (which works for ragged, justified
 //! and centred lines alike; Chinese, which has no spaces, counts its first character as that
-//! word, and its line breaks join without a space); line-end hyphens are removed unless the document spells the
-//! hyphenated word elsewhere (the halves of hyphenated words do not count as its words). The
+//! word, and its line breaks join without a space; in justified text a line flush with the
+//! right edge also goes on); lines that justification stretched until their word gaps split
+//! them are put back together (the gaps are all equal and the pieces run from edge to edge);
+//! a short line under a full-width title, left of the gutter, stays with the title. A
+//! line-end hyphen is decided by the word: the document's own spelling first, then an English
+//! word list (`municipal-`/`level` keeps it, `coordi-`/`nated` loses it); a browser's U+2010
+//! where the text writes U+002D is always the typesetter's, and a document whose hyphens all
+//! join words (a browser without hyphenation dictionaries) keeps them. Ligature glyphs
+//! (`ﬁ`) are spelled out. The
 //! title is the largest text at the top of the first page; headings are blocks set larger than
 //! the body text or named by the document outline; seed-style `Date:`/`Source:` lines and the
 //! metadata's creation date give the date.
@@ -35,6 +42,7 @@ use super::parse_date;
 use super::sentences::{has_terminal_punctuation, normalize_whitespace};
 use super::text::{header_field, is_caption, parse_numbered, take_field, TextHeader};
 use super::Section;
+use crate::text::words::is_english_word;
 
 /// Largest PDF read (bytes): the whole file is parsed in memory.
 pub(crate) const MAX_PDF_BYTES: usize = 256 << 20;
@@ -156,7 +164,7 @@ impl OutputDev for Collector {
             y,
             w: (width * size).max(0.0),
             size,
-            text: text.to_string(),
+            text: unligature(text),
         });
         Ok(())
     }
@@ -172,6 +180,27 @@ impl OutputDev for Collector {
     fn end_line(&mut self) -> Result<(), OutputError> {
         Ok(())
     }
+}
+
+/// A glyph's text with the Latin typographic ligatures (`ﬁ`, `ﬂ`, `ﬀ`, `ﬃ`, `ﬄ`, `ﬅ`, `ﬆ`,
+/// U+FB00-FB06, which fonts such as DejaVu draw for "fi" and "ffi") spelled out as letters.
+fn unligature(text: &str) -> String {
+    if !text.chars().any(|c| ('\u{FB00}'..='\u{FB06}').contains(&c)) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        match c {
+            '\u{FB00}' => out.push_str("ff"),
+            '\u{FB01}' => out.push_str("fi"),
+            '\u{FB02}' => out.push_str("fl"),
+            '\u{FB03}' => out.push_str("ffi"),
+            '\u{FB04}' => out.push_str("ffl"),
+            '\u{FB05}' | '\u{FB06}' => out.push_str("st"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Parses a PDF held in memory into a header and sections.
@@ -208,12 +237,13 @@ pub(crate) fn parse_pdf(
     let gutters = gutters(&pages, &ex.pages);
     let mut flow = Vec::new();
     for (segs, gutter) in pages.into_iter().zip(gutters) {
-        flow.extend(reading_order(segs, gutter));
+        let columns = Columns::new(&segs, gutter);
+        flow.extend(reading_order(rejoin_justified(segs, columns), columns));
     }
     let blocks = blocks(&flow);
-    let vocabulary = vocabulary(&flow);
+    let hyphens = Hyphens::of(&flow);
     let mut header = TextHeader::default();
-    let end = emit(&blocks, &vocabulary, &ex.outline, &mut header, &mut builder);
+    let end = emit(&blocks, &hyphens, &ex.outline, &mut header, &mut builder);
     if header.title.is_none() {
         header.title = ex.info_title.clone().filter(|t| !t.trim().is_empty());
     }
@@ -499,8 +529,10 @@ impl Line {
     fn is_full(&self, next: &Segment) -> bool {
         let s = &self.seg;
         let room = (self.col_x1 - self.col_x0) - (s.x1 - s.x0);
-        // A word space is about a quarter of an em; a little less, to err towards "full".
-        room < 0.2 * s.size + next.first_w
+        // A word space is about a quarter of an em (Times and Liberation Serif 0.25, Helvetica
+        // 0.28, DejaVu 0.32): 0.3 errs towards "full", so a line that only just had no room
+        // (a title wrapped after its colon) keeps its continuation.
+        room < 0.3 * s.size + next.first_w
     }
 }
 
@@ -540,14 +572,67 @@ fn gutters(pages: &[Vec<Segment>], dims: &[Page]) -> Vec<Option<f64>> {
         .collect()
 }
 
+/// Puts back together the lines that justification stretched so far that their word gaps
+/// split them into segments (a wrapped heading in a narrow column: `help   enterprises   and`).
+/// Pieces on one baseline in one column join when together they run from the column's left
+/// edge to its right edge and the gaps between them are all about equal, which is what
+/// justification does; a gap to another column or a table cell is neither.
+fn rejoin_justified(mut segs: Vec<Segment>, columns: Columns) -> Vec<Segment> {
+    segs.sort_by(|a, b| a.y.total_cmp(&b.y).then(a.x0.total_cmp(&b.x0)));
+    let mut extents = [(f64::INFINITY, f64::NEG_INFINITY); 3];
+    for s in &segs {
+        let e = &mut extents[columns.of(s) as usize];
+        e.0 = e.0.min(s.x0);
+        e.1 = e.1.max(s.x1);
+    }
+    let mut out: Vec<Segment> = Vec::with_capacity(segs.len());
+    let mut i = 0;
+    while i < segs.len() {
+        // The run of pieces on this baseline in this column.
+        let col = columns.of(&segs[i]);
+        let mut j = i + 1;
+        while j < segs.len()
+            && (segs[j].y - segs[i].y).abs() <= 0.35 * segs[i].size.min(segs[j].size)
+            && columns.of(&segs[j]) == col
+            && (segs[j].size - segs[i].size).abs() <= 0.6
+        {
+            j += 1;
+        }
+        let run = &segs[i..j];
+        let (left, right) = extents[col as usize];
+        let size = run[0].size;
+        let gaps: Vec<f64> = run.windows(2).map(|w| w[1].x0 - w[0].x1).collect();
+        let (lo, hi) = gaps.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &g| {
+            (lo.min(g), hi.max(g))
+        });
+        let justified = run.len() > 1
+            && (run[0].x0 - left).abs() <= 0.5 * size
+            && (right - run[run.len() - 1].x1).abs() <= 0.5 * size
+            && hi <= 1.25 * lo + 0.2 * size;
+        if justified {
+            let mut joined = run[0].clone();
+            for piece in &run[1..] {
+                joined.text.push(' ');
+                joined.text.push_str(&piece.text);
+                joined.x1 = piece.x1;
+            }
+            out.push(joined);
+        } else {
+            out.extend(run.iter().cloned());
+        }
+        i = j;
+    }
+    out
+}
+
 /// Orders one page's segments for reading: top to bottom, and on a two-column page (one with a
 /// gutter) the left column before the right one between full-width segments.
-fn reading_order(mut segs: Vec<Segment>, gutter: Option<f64>) -> Vec<Line> {
+fn reading_order(mut segs: Vec<Segment>, columns: Columns) -> Vec<Line> {
     segs.sort_by(|a, b| a.y.total_cmp(&b.y).then(a.x0.total_cmp(&b.x0)));
     let extent = |col: u8, segs: &[Segment]| {
         let mut x0 = f64::INFINITY;
         let mut x1 = f64::NEG_INFINITY;
-        for s in segs.iter().filter(|s| column_of(s, gutter) == col) {
+        for s in segs.iter().filter(|s| columns.of(s) == col) {
             x0 = x0.min(s.x0);
             x1 = x1.max(s.x1);
         }
@@ -558,9 +643,9 @@ fn reading_order(mut segs: Vec<Segment>, gutter: Option<f64>) -> Vec<Line> {
     let mut band: Vec<Segment> = Vec::new();
     let flush = |band: &mut Vec<Segment>, out: &mut Vec<Line>| {
         // Stable sort: left column first, each in top-to-bottom order.
-        band.sort_by_key(|s| column_of(s, gutter));
+        band.sort_by_key(|s| columns.of(s));
         out.extend(band.drain(..).map(|seg| {
-            let column = column_of(&seg, gutter);
+            let column = columns.of(&seg);
             let (col_x0, col_x1) = extents[column as usize];
             Line {
                 seg,
@@ -571,7 +656,7 @@ fn reading_order(mut segs: Vec<Segment>, gutter: Option<f64>) -> Vec<Line> {
         }));
     };
     for s in segs {
-        if column_of(&s, gutter) == 0 {
+        if columns.of(&s) == 0 {
             flush(&mut band, &mut out);
             band.push(s);
             flush(&mut band, &mut out);
@@ -583,11 +668,59 @@ fn reading_order(mut segs: Vec<Segment>, gutter: Option<f64>) -> Vec<Line> {
     out
 }
 
-fn column_of(s: &Segment, gutter: Option<f64>) -> u8 {
-    match gutter {
-        Some(g) if s.x1 <= g => 1,
-        Some(g) if s.x0 >= g => 2,
-        _ => 0,
+/// Where a page's columns are: the gutter between them, and how far down a full-width block
+/// above the columns goes on in a line left of the gutter (a title that wraps to a short
+/// second line: `... Diplomacy (IV):` / `Enterprises`), which belongs to that block, not to the
+/// left column.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    gutter: Option<f64>,
+    /// Baseline of the last such continuation line (none: minus infinity).
+    lifted_to: f64,
+}
+
+impl Columns {
+    fn new(segs: &[Segment], gutter: Option<f64>) -> Self {
+        let mut lifted_to = f64::NEG_INFINITY;
+        if let Some(g) = gutter {
+            // Only above the right column's first line: below it, left is the left column.
+            let top = segs
+                .iter()
+                .filter(|s| s.x0 >= g)
+                .map(|s| s.y - s.size)
+                .fold(f64::INFINITY, f64::min);
+            let mut above: Vec<&Segment> = segs.iter().filter(|s| s.y < top).collect();
+            above.sort_by(|a, b| a.y.total_cmp(&b.y));
+            let mut block: Option<&Segment> = None;
+            for s in above {
+                let crossing = s.x1 > g && s.x0 < g;
+                let goes_on = block.is_some_and(|p| {
+                    (p.size - s.size).abs() <= 0.6
+                        && s.y > p.y
+                        // Titles are often set looser than MAX_PITCH; the columns below
+                        // bound how far this goes.
+                        && s.y - p.y <= 1.8 * s.size
+                });
+                if crossing || (s.x1 <= g && goes_on) {
+                    if !crossing {
+                        lifted_to = s.y;
+                    }
+                    block = Some(s);
+                } else {
+                    block = None;
+                }
+            }
+        }
+        Self { gutter, lifted_to }
+    }
+
+    /// 0: full width, 1: left column, 2: right column.
+    fn of(&self, s: &Segment) -> u8 {
+        match self.gutter {
+            Some(g) if s.x1 <= g && s.y > self.lifted_to => 1,
+            Some(g) if s.x0 >= g => 2,
+            _ => 0,
+        }
     }
 }
 
@@ -709,7 +842,13 @@ fn blocks(flow: &[Line]) -> Vec<Block> {
             let last = prev.lines.last().expect("blocks are never empty");
             let full = last.is_full(&block.lines[0].seg);
             let open = !has_terminal_punctuation(&last.seg.text);
-            if cut && full && open {
+            // In justified text only a paragraph's last line falls short of the right edge:
+            // a block whose last line is flush right like another of its lines goes on after
+            // the break even when a sentence ended there.
+            let flush = |l: &Line| l.col_x1 - l.seg.x1 <= 0.15 * l.seg.size;
+            let justified_on =
+                flush(last) && prev.lines[..prev.lines.len() - 1].iter().any(|l| flush(l));
+            if cut && ((full && open) || justified_on) {
                 prev.lines.extend(block.lines);
                 continue;
             }
@@ -719,27 +858,99 @@ fn blocks(flow: &[Line]) -> Vec<Block> {
     merged
 }
 
-/// Every word of the document, for deciding whether a line-end hyphen belongs to the word.
-/// The two halves of a word hyphenated at a line end are left out: `coordi-`/`nated` would
-/// otherwise count as words.
-fn vocabulary(flow: &[Line]) -> HashSet<String> {
-    let mut out = HashSet::new();
-    let mut after_hyphen = false;
-    for line in flow {
-        let words: Vec<&str> = line.seg.text.split_whitespace().collect();
-        let hyphenated = line_end_hyphen(&line.seg.text).is_some();
-        for (i, w) in words.iter().enumerate() {
-            if (i == 0 && after_hyphen) || (i + 1 == words.len() && hyphenated) {
-                continue;
+/// What decides a line-end hyphen: the document's own words, and whether its typesetter
+/// hyphenates at all.
+struct Hyphens {
+    /// Every word of the document. The two halves of a word hyphenated at a line end are left
+    /// out: `coordi-`/`nated` would otherwise count as words.
+    vocabulary: HashSet<String>,
+    /// Whether some line-end hyphen splits a word into pieces that are not words themselves
+    /// (`coordi-`/`nated`): the typesetter hyphenates. A browser without hyphenation
+    /// dictionaries does not, and then every line-end hyphen is the text's own.
+    hyphenating: bool,
+    /// The typesetter's own hyphen character, when it is one the text never uses inside a
+    /// line: browsers and WeasyPrint hyphenate with U+2010 while the text writes U+002D, and
+    /// then a line-end U+2010 always splits a word (`Watch‐`/`data`).
+    typesetters: Option<char>,
+}
+
+impl Hyphens {
+    fn of(flow: &[Line]) -> Self {
+        let mut vocabulary = HashSet::new();
+        let mut after_hyphen = false;
+        let mut hyphenating = false;
+        let mut last_stem = String::new();
+        let (mut end_2010, mut inner_2010) = (false, false);
+        for line in flow {
+            let text = line.seg.text.trim_end();
+            end_2010 |= text.ends_with('\u{2010}');
+            inner_2010 |= text.trim_end_matches('\u{2010}').contains('\u{2010}');
+            let words: Vec<&str> = line.seg.text.split_whitespace().collect();
+            let hyphenated = line_end_hyphen(&line.seg.text).is_some();
+            for (i, w) in words.iter().enumerate() {
+                if i == 0 && after_hyphen {
+                    let next = trim_word(w);
+                    if !hyphenating && !next.is_empty() {
+                        hyphenating = splits_a_word(&last_stem, next);
+                    }
+                    continue;
+                }
+                if i + 1 == words.len() && hyphenated {
+                    last_stem = trim_word(w).rsplit('-').next().unwrap_or("").to_string();
+                    continue;
+                }
+                let w = trim_word(w).to_lowercase();
+                if !w.is_empty() {
+                    vocabulary.insert(w);
+                }
             }
-            let w = trim_word(w).to_lowercase();
-            if !w.is_empty() {
-                out.insert(w);
-            }
+            after_hyphen = hyphenated;
         }
-        after_hyphen = hyphenated;
+        Self {
+            vocabulary,
+            hyphenating: hyphenating || (end_2010 && !inner_2010),
+            typesetters: (end_2010 && !inner_2010).then_some('\u{2010}'),
+        }
     }
-    out
+
+    /// Whether the hyphen between `stem` (the line's last word, hyphen removed) and `next` (the
+    /// next line's first word) stays. The document's own spelling decides first; then the
+    /// English word list: halves that are words and a joined form that is not make a compound
+    /// (`municipal-level`); a joined form that is a word, or pieces that are not, make a split
+    /// word (`coordi-nated`), unless the typesetter never hyphenates; where both readings are
+    /// words (`world-wide`), the hyphen stays unless the typesetter hyphenates.
+    fn keeps(&self, stem: &str, next: &str) -> bool {
+        let stem = trim_word(stem);
+        let next = trim_word(next);
+        let last = stem.rsplit('-').next().unwrap_or(stem);
+        let joined = format!("{last}{next}").to_lowercase();
+        let hyphenated = format!("{stem}-{next}").to_lowercase();
+        if self.vocabulary.contains(&hyphenated) {
+            return true;
+        }
+        if self.vocabulary.contains(&joined) {
+            return false;
+        }
+        // A compound that goes on with a word of its own (`people-to-`/`people`).
+        if stem.contains('-') && self.vocabulary.contains(&next.to_lowercase()) {
+            return true;
+        }
+        let joined_word = is_english_word(&joined);
+        let halves = is_english_word(last) && is_english_word(next);
+        match (joined_word, halves) {
+            (false, true) => true,
+            (true, true) => !self.hyphenating,
+            (_, false) => !self.hyphenating,
+        }
+    }
+}
+
+/// Whether a hyphen between `stem` and `next` can only be a typesetter's: the joined form is a
+/// word and a piece is not.
+fn splits_a_word(stem: &str, next: &str) -> bool {
+    !stem.is_empty()
+        && is_english_word(&format!("{stem}{next}"))
+        && !(is_english_word(stem) && is_english_word(next))
 }
 
 /// The hyphen a line ends with, when it ends a word part (`co-`, not a dash `--` or ` -`).
@@ -758,7 +969,7 @@ fn trim_word(w: &str) -> &str {
 }
 
 /// Joins a block's lines, repairing words hyphenated at line ends.
-fn join_lines(lines: &[&str], vocabulary: &HashSet<String>) -> String {
+fn join_lines(lines: &[&str], hyphens: &Hyphens) -> String {
     let mut text = String::new();
     for line in lines {
         let line = line.trim();
@@ -780,18 +991,11 @@ fn join_lines(lines: &[&str], vocabulary: &HashSet<String>) -> String {
                     .next()
                     .unwrap_or("");
                 let next_word = line.split_whitespace().next().unwrap_or("");
-                let joined = format!("{}{}", trim_word(stem), trim_word(next_word)).to_lowercase();
-                let hyphenated =
-                    format!("{}-{}", trim_word(stem), trim_word(next_word)).to_lowercase();
-                // A soft hyphen is always the typesetter's; a hard one stays when the document
-                // spells the word with it, or when the word already had one and goes on with
-                // a word of its own (`people-to-`/`people`, not `well-coordi-`/`nated`).
-                let keep = h != '\u{00AD}'
-                    && (vocabulary.contains(&hyphenated)
-                        || (!vocabulary.contains(&joined)
-                            && trim_word(stem).contains('-')
-                            && vocabulary.contains(&trim_word(next_word).to_lowercase())));
-                if !keep {
+                // A soft hyphen is always the typesetter's.
+                if h == '\u{00AD}'
+                    || Some(h) == hyphens.typesetters
+                    || !hyphens.keeps(stem, next_word)
+                {
                     text.truncate(text.len() - h.len_utf8());
                 }
                 text.push_str(line);
@@ -799,6 +1003,10 @@ fn join_lines(lines: &[&str], vocabulary: &HashSet<String>) -> String {
             // A compound broken at its own hyphen before a capital or a digit (`China-`/`EU`,
             // `Covid-`/`19`): the hyphen stays and no space comes in.
             Some(_) if next.is_some_and(|c| c.is_uppercase() || c.is_ascii_digit()) => {
+                text.push_str(line);
+            }
+            // A double hyphen broken between its halves (`Age -`/`- a hit`).
+            None if text.ends_with('-') && line.starts_with('-') => {
                 text.push_str(line);
             }
             _ => {
@@ -814,7 +1022,7 @@ fn join_lines(lines: &[&str], vocabulary: &HashSet<String>) -> String {
 /// section offsets refer to (the blocks' texts, each followed by a blank line).
 fn emit(
     blocks: &[Block],
-    vocabulary: &HashSet<String>,
+    hyphens: &Hyphens,
     outline: &[String],
     header: &mut TextHeader,
     builder: &mut SectionBuilder<'_>,
@@ -842,8 +1050,21 @@ fn emit(
     let mut offset = 0usize;
     let mut in_header = true;
     for (i, block) in blocks.iter().enumerate() {
-        let lines: Vec<&str> = block.lines.iter().map(|l| l.seg.text.as_str()).collect();
-        let text = normalize_whitespace(&join_lines(&lines, vocabulary));
+        let mut lines: Vec<&str> = block.lines.iter().map(|l| l.seg.text.as_str()).collect();
+        // Header fields set in the body's size run straight into the paragraph after them
+        // (`Source: ...` / `Editor's Note: ...`): take them, and go on with the rest.
+        let fields = lines
+            .iter()
+            .take_while(|l| header_field(l).is_some())
+            .count();
+        if in_header && header.title.is_some() && fields > 0 && fields < lines.len() {
+            for line in &lines[..fields] {
+                take_field(line, header);
+                offset += line.len() + 2;
+            }
+            lines.drain(..fields);
+        }
+        let text = normalize_whitespace(&join_lines(&lines, hyphens));
         let start = offset;
         offset += text.len() + 2;
         // The title: the largest text among the first blocks of the first page.
@@ -895,11 +1116,17 @@ mod tests {
 
     #[test]
     fn hyphens_at_line_ends() {
-        let vocab: HashSet<String> = ["people-to-people", "cooperation", "well-coordinated"]
+        let vocabulary: HashSet<String> = ["people-to-people", "cooperation", "well-coordinated"]
             .into_iter()
             .map(String::from)
             .collect();
-        let j = |a: &str, b: &str| join_lines(&[a, b], &vocab);
+        // A typesetter that hyphenates (LibreOffice with its dictionaries).
+        let hyphens = Hyphens {
+            vocabulary,
+            hyphenating: true,
+            typesetters: None,
+        };
+        let j = |a: &str, b: &str| join_lines(&[a, b], &hyphens);
         assert_eq!(
             j("promote co-", "operation now."),
             "promote cooperation now."
@@ -914,8 +1141,58 @@ mod tests {
         assert_eq!(j("a well-coordi-", "nated way"), "a well-coordinated way");
         assert_eq!(j("Covid-", "19 response"), "Covid-19 response");
         assert_eq!(j("Awakening Age --", "a hit"), "Awakening Age -- a hit");
+        assert_eq!(j("Awakening Age -", "- a hit"), "Awakening Age -- a hit");
         assert_eq!(j("unknown hyphen\u{00AD}", "ation"), "unknown hyphenation");
         assert_eq!(j("one line", "two lines"), "one line two lines");
+        // Compounds the document spells nowhere else, decided by the word list.
+        assert_eq!(j("municipal-", "level groups"), "municipal-level groups");
+        assert_eq!(j("Chinese-", "foreign ties"), "Chinese-foreign ties");
+        assert_eq!(j("on-the-", "job training"), "on-the-job training");
+        assert_eq!(j("the govern-", "ment"), "the government");
+    }
+
+    #[test]
+    fn a_typesetter_that_never_hyphenates_keeps_every_hyphen() {
+        let flow_of = |texts: &[&str]| -> Vec<Line> {
+            texts
+                .iter()
+                .map(|t| Line {
+                    seg: Segment {
+                        page: 0,
+                        x0: 0.0,
+                        x1: 100.0,
+                        y: 0.0,
+                        size: 10.0,
+                        text: t.to_string(),
+                        first_w: 10.0,
+                    },
+                    column: 0,
+                    col_x0: 0.0,
+                    col_x1: 100.0,
+                })
+                .collect()
+        };
+        // Every line-end hyphen here joins words: no sign of hyphenation.
+        let browser = Hyphens::of(&flow_of(&[
+            "a world-",
+            "wide culture of on-the-",
+            "job work",
+        ]));
+        assert!(!browser.hyphenating);
+        assert!(browser.keeps("world", "wide"));
+        // One split that only a typesetter makes (`coordi-`/`nated`) marks the document.
+        let office = Hyphens::of(&flow_of(&["a well-coordi-", "nated way, a world-", "wide"]));
+        assert!(office.hyphenating);
+        // Both readings are words (`worldwide`, `world`/`wide`): the typesetter's.
+        assert!(!office.keeps("world", "wide"));
+        // Only the compound's halves are words (`longstanding` is not): the text's own.
+        assert!(office.keeps("long", "standing"));
+        assert!(office.keeps("municipal", "level"));
+        // A browser's own hyphen (U+2010) where the text writes U+002D always goes.
+        let weasy = Hyphens::of(&flow_of(&["Watch\u{2010}", "data and people-to-people"]));
+        assert_eq!(weasy.typesetters, Some('\u{2010}'));
+        let lines = ["StarTimes, Watch\u{2010}", "data, Jangho"];
+        assert_eq!(join_lines(&lines, &weasy), "StarTimes, Watchdata, Jangho");
     }
 
     #[test]
@@ -951,7 +1228,7 @@ mod tests {
             .collect();
         assert_eq!(find_gutter(600.0, &one), None);
         // Left column read before the right one.
-        let order: Vec<f64> = reading_order(two.clone(), Some(g))
+        let order: Vec<f64> = reading_order(two.clone(), Columns::new(&two, Some(g)))
             .iter()
             .map(|l| l.seg.x0)
             .collect();

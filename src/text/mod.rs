@@ -4,7 +4,8 @@
 //! (BM25) index (English words, Chinese character bigrams), near-[`copies`] (one text
 //! republished with names and numbers changed), and the [`cjk`] script facts (which characters
 //! are written without spaces, full-width forms, Chinese numerals) that ingest's sentence and
-//! section rules and the entity finders share. A leaf module: it depends on nothing else in the
+//! section rules and the entity finders share, and an English [`words`] list (the PDF reader's
+//! line-end hyphens). A leaf module: it depends on nothing else in the
 //! crate, so ingest, clustering, search and the summarizer all decide these things here, once.
 
 pub mod cjk;
@@ -12,6 +13,7 @@ pub mod copies;
 pub mod lexical;
 pub mod openers;
 pub mod stopwords;
+pub mod words;
 
 pub use copies::{copy_key, document_families};
 pub use openers::leans_on_previous;

@@ -1,3 +1,5 @@
+// simsum: upstream code as published; its own warnings (unused variables) are not ours to fix.
+#![allow(warnings)]
 extern crate lopdf;
 
 use adobe_cmap_parser::{ByteMapping, CodeRange, CIDRange};
@@ -1012,9 +1014,14 @@ impl<'a> PdfCIDFont<'a> {
         let mut widths = HashMap::new();
         let mut i = 0;
         if let Some(w) = w {
-            while i < w.len() {
+            // simsum patch: the `W` array holds two forms, `c [w1 w2 ...]` and
+            // `c_first c_last w` (PDF 32000-1:2008, 9.7.4.3). 0.12.1 read the second form's
+            // three numbers all from `w[i]` and stopped one short of `c_last`, so every glyph in
+            // a range took the default width (Chromium writes ranges), and it panicked on a
+            // malformed array. Malformed entries now end the table instead.
+            while i + 1 < w.len() {
                 if let &Object::Array(ref wa) = w[i+1] {
-                    let cid = w[i].as_i64().expect("id should be num");
+                    let Ok(cid) = w[i].as_i64() else { break };
                     let mut j = 0;
                     dlog!("wa: {:?} -> {:?}", cid, wa);
                     for w in wa {
@@ -1023,10 +1030,13 @@ impl<'a> PdfCIDFont<'a> {
                     }
                     i += 2;
                 } else {
-                    let c_first = w[i].as_i64().expect("first should be num");
-                    let c_last = w[i].as_i64().expect("last should be num");
-                    let c_width = as_num(&w[i]);
-                    for id in c_first..c_last {
+                    if i + 2 >= w.len() {
+                        break;
+                    }
+                    let (Ok(c_first), Ok(c_last)) = (w[i].as_i64(), w[i + 1].as_i64()) else { break };
+                    let c_width = as_num(&w[i + 2]);
+                    // A hostile range cannot make the table huge: CIDs are two bytes.
+                    for id in c_first.max(0)..=c_last.min(0xFFFF) {
                         widths.insert(id as CharCode, c_width);
                     }
                     i += 3;
