@@ -268,6 +268,48 @@ fn why_terms_in_chinese_text_are_phrases_on_character_boundaries() {
 }
 
 #[test]
+fn chinese_pdfs_from_browsers_read_like_the_text() {
+    // The whole report printed by Chromium (Type3 glyphs for CJK) and WeasyPrint (Type0,
+    // Identity-H), in one column and in two justified columns (tests/data/pdf/make_html.py):
+    // every sentence of the text version, its title, date and numbered headings.
+    let text = report();
+    let expected: Vec<&str> = text
+        .initiatives()
+        .flat_map(|(_, i)| i.sentences.iter().map(|s| s.text.as_str()))
+        .collect();
+    let headings = |d: &Document| -> Vec<(Option<String>, String)> {
+        d.sections
+            .iter()
+            .filter(|s| !s.heading.is_empty())
+            .map(|s| (s.number.clone(), s.heading.clone()))
+            .collect()
+    };
+    for producer in ["chromium", "weasyprint"] {
+        for cols in ["1col", "2col"] {
+            let name = format!("zh-{producer}-{cols}.pdf");
+            let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data/pdf")
+                .join(&name);
+            let pdf = parse(&path, &std::fs::read(&path).unwrap());
+            assert_eq!(pdf.title, text.title, "{name}");
+            assert_eq!(pdf.date.as_deref(), Some("2023-01-29"), "{name}");
+            assert_eq!(headings(&pdf), headings(&text), "{name}");
+            let in_pdf: std::collections::HashSet<&str> = pdf
+                .initiatives()
+                .flat_map(|(_, i)| i.sentences.iter().map(|s| s.text.as_str()))
+                .collect();
+            let missing: Vec<&&str> = expected.iter().filter(|s| !in_pdf.contains(**s)).collect();
+            eprintln!(
+                "{name}: {} of {} sentences",
+                expected.len() - missing.len(),
+                expected.len()
+            );
+            assert!(missing.is_empty(), "{name}: missing {missing:?}");
+        }
+    }
+}
+
+#[test]
 fn chinese_text_from_a_pdf_with_a_to_unicode_cmap() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/pdf/zh-report.pdf");
     let pdf = parse(&path, &std::fs::read(&path).unwrap());

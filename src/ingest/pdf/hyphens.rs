@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use super::layout::Line;
+use crate::text::cjk::is_cjk;
 use crate::text::words::is_english_word;
 
 /// What decides a line-end hyphen: the document's own words, and whether its typesetter
@@ -158,6 +159,12 @@ pub(super) fn join_lines(lines: &[&str], hyphens: &Hyphens) -> String {
             None if text.ends_with('-') && line.starts_with('-') => {
                 text.push_str(line);
             }
+            // A line break next to Chinese is no space (`共有`/`48家`, `WIPO`/`规则`).
+            _ if text.chars().next_back().is_some_and(is_cjk)
+                || line.chars().next().is_some_and(is_cjk) =>
+            {
+                text.push_str(line);
+            }
             _ => {
                 text.push(' ');
                 text.push_str(line);
@@ -202,6 +209,8 @@ mod tests {
         assert_eq!(j("Awakening Age -", "- a hit"), "Awakening Age -- a hit");
         assert_eq!(j("unknown hyphen\u{00AD}", "ation"), "unknown hyphenation");
         assert_eq!(j("one line", "two lines"), "one line two lines");
+        assert_eq!(j("共有", "48家加入"), "共有48家加入");
+        assert_eq!(j("参与WIPO", "规则和决议"), "参与WIPO规则和决议");
         // Compounds the document spells nowhere else, decided by the word list.
         assert_eq!(j("municipal-", "level groups"), "municipal-level groups");
         assert_eq!(j("Chinese-", "foreign ties"), "Chinese-foreign ties");

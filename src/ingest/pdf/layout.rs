@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::{Glyph, Page};
 use crate::ingest::sentences::{has_terminal_punctuation, normalize_whitespace};
+use crate::text::cjk::is_cjk;
 
 /// A run of glyphs on one baseline with no wide gap: part of one line of one column.
 #[derive(Debug, Clone)]
@@ -52,7 +53,11 @@ pub(super) fn segments(page: usize, glyphs: &[Glyph]) -> Vec<Segment> {
                     let gap = gap_to(s);
                     let spaced = s.text.ends_with(char::is_whitespace)
                         || g.text.starts_with(char::is_whitespace);
-                    let space = !spaced && gap > 0.15 * g.size;
+                    // Next to Chinese a gap is spacing, not a word break: justification
+                    // spreads the characters, and Chinese writes no spaces (`2022`|`年`).
+                    let beside_chinese = s.text.chars().next_back().is_some_and(is_cjk)
+                        || g.text.chars().next().is_some_and(is_cjk);
+                    let space = !spaced && !beside_chinese && gap > 0.15 * g.size;
                     if (space || g.text.starts_with(char::is_whitespace))
                         && s.first_w.is_nan()
                         && !s.text.trim().is_empty()
@@ -61,6 +66,16 @@ pub(super) fn segments(page: usize, glyphs: &[Glyph]) -> Vec<Segment> {
                     }
                     if space {
                         s.text.push(' ');
+                    }
+                    // Chinese lines never begin with closing punctuation (`，`, `。`, `）`):
+                    // a character followed by one moves to the next line with it, so the pair
+                    // is the first "word" that did not fit.
+                    if !space
+                        && s.text.chars().next().is_some_and(is_cjk)
+                        && s.text.chars().skip(1).all(closes)
+                        && g.text.chars().all(closes)
+                    {
+                        s.first_w += g.w;
                     }
                     s.text.push_str(&g.text);
                     s.x1 = s.x1.max(g.x + g.w);
@@ -74,10 +89,30 @@ pub(super) fn segments(page: usize, glyphs: &[Glyph]) -> Vec<Segment> {
     out
 }
 
+/// Punctuation that may not begin a line in Chinese typesetting.
+fn closes(c: char) -> bool {
+    matches!(
+        c,
+        '，' | '。'
+            | '、'
+            | '；'
+            | '：'
+            | '？'
+            | '！'
+            | '）'
+            | '》'
+            | '」'
+            | '』'
+            | '】'
+            | '”'
+            | '’'
+    )
+}
+
 pub(super) fn new_segment(page: usize, g: &Glyph) -> Segment {
     // Chinese has no spaces: its first "word", for deciding whether a line was full, is its
     // first character.
-    let chinese = g.text.starts_with(crate::text::cjk::is_cjk);
+    let chinese = g.text.starts_with(is_cjk);
     Segment {
         page,
         x0: g.x,

@@ -425,7 +425,11 @@ fn emit(
             }
             continue;
         }
-        in_header = false;
+        // What comes before the title (a one-page document's running header, which no other
+        // page repeats) does not end the header fields that follow the title.
+        if header.title.is_some() || i >= 3 {
+            in_header = false;
+        }
         let heading_sized = block.size() > body * 1.12 && text.chars().count() <= 200;
         if heading_sized || outline.contains(&text.to_lowercase()) {
             let (number, heading) = match parse_numbered(&text) {

@@ -14,7 +14,11 @@ one left-aligned column (`*-PRODUCER-1col.pdf`) and two justified, hyphenated CS
 (`*-PRODUCER-2col.pdf`, `columns: 2; text-align: justify; hyphens: auto`), the layout whose
 wrapped headings are stretched word by word and whose line ends split words.
 
-    apt-get install -y chromium fonts-liberation
+It also prints the Chinese test report (`tests/data/zh/`) the same ways (`zh-PRODUCER-*.pdf`),
+set in WenQuanYi Micro Hei: Chinese as real typesetters write it (Type0 fonts, Identity-H,
+ToUnicode maps, lines broken between any two characters, full-width punctuation).
+
+    apt-get install -y chromium fonts-liberation fonts-wqy-microhei
     python3 -m venv /tmp/wp && /tmp/wp/bin/pip install weasyprint==70.0
     WEASYPRINT=/tmp/wp/bin/weasyprint python3 tests/data/pdf/make_html.py   # from the repo root
 """
@@ -85,6 +89,47 @@ def page(seed_text, columns, producer):
     return "".join(out)
 
 
+ZH_NUMBERED = re.compile(r"^([一二三四五六七八九十]+、|（[一二三四五六七八九十]+）)")
+
+
+def page_zh(text, columns, producer):
+    """The Chinese report as one HTML page: title, 日期/来源 lines, numbered headings (一、 as
+    h2, （一） as h3), paragraphs; the 字号 line of the web page is left out."""
+    # Paragraphs are separated by blank lines; a paragraph's own line breaks are no breaks.
+    blocks = [b.strip() for b in text.split("\n\n") if b.strip()]
+    head = blocks[0].splitlines()
+    title = head[0].strip()
+    rest = [l.strip() for l in head[1:]] + ["".join(l.strip() for l in b.splitlines()) for b in blocks[1:]]
+    e = html.escape
+    two = columns == 2
+    style = STYLE.format(
+        margin_boxes=WEASY_BOXES % "北京市人民政府外事办公室" if producer == "weasyprint" else "",
+        columns="columns: 2; column-gap: 0.8cm;" if two else "",
+        heading_align="text-align: justify;" if two else "",
+        align="text-align: justify;" if two else "",
+    ).replace("'Liberation Serif', serif", "'WenQuanYi Micro Hei', sans-serif")
+    out = [f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{e(title)}'
+           f"</title><style>{style} h3 {{ font-size: 12.5pt; }}</style></head><body>\n<h1>{e(title)}</h1>\n"]
+    body = []
+    for line in rest:
+        if line.startswith(("日期：", "来源：")) and not body:
+            out.append(f'<p class="meta">{e(line)}</p>\n')
+        elif line.startswith("字号："):
+            continue
+        else:
+            body.append(line)
+    out.append('<div class="flow">\n')
+    for line in body:
+        m = ZH_NUMBERED.match(line)
+        if m:
+            tag = "h3" if line.startswith("（") else "h2"
+            out.append(f"<{tag}>{e(line)}</{tag}>\n")
+        else:
+            out.append(f'<p class="body">{e(line)}</p>\n')
+    out.append("</div></body></html>\n")
+    return "".join(out)
+
+
 def chromium(src, pdf):
     subprocess.run(
         ["chromium", "--headless", "--no-sandbox", "--disable-gpu",
@@ -113,6 +158,15 @@ def main():
                     with open(src, "w", encoding="utf-8") as f:
                         f.write(page(text, columns, producer))
                     make(src, os.path.join(HERE, stem + ".pdf"))
+        zh = open(os.path.join(ROOT, "tests", "data", "zh", "000_zh_people_to_people_iii.txt"),
+                  encoding="utf-8").read()
+        for producer, make in (("chromium", chromium), ("weasyprint", weasyprint)):
+            for columns in (1, 2):
+                stem = f"zh-{producer}-{columns}col"
+                src = os.path.join(tmp, stem + ".html")
+                with open(src, "w", encoding="utf-8") as f:
+                    f.write(page_zh(zh, columns, producer))
+                make(src, os.path.join(HERE, stem + ".pdf"))
 
 
 if __name__ == "__main__":

@@ -757,8 +757,20 @@ impl<'a> PdfType3Font<'a> {
         let mut i = 0;
         dlog!("first_char {:?}, last_char: {:?}, widths: {} {:?}", first_char, last_char, widths.len(), widths);
 
+        // simsum patch: a Type3 font's widths are in its glyph space, which `FontMatrix` maps
+        // to text space (PDF 32000-1:2008, 9.6.5); callers divide by 1000 as for other fonts.
+        // 0.12.1 took them as thousandths, so Chromium's CJK glyphs (FontMatrix 1/2048,
+        // widths 2048) came out two ems wide.
+        let scale = maybe_get_array(doc, font, b"FontMatrix")
+            .and_then(|m| m.first().and_then(|v| match v {
+                &Object::Integer(i) => Some(i as f64),
+                &Object::Real(f) => Some(f as f64),
+                _ => None,
+            }))
+            .filter(|a| a.is_finite() && *a != 0.0)
+            .map_or(1.0, |a| a * 1000.0);
         for w in widths {
-            width_map.insert((first_char + i) as CharCode, w);
+            width_map.insert((first_char + i) as CharCode, w * scale);
             i += 1;
         }
         assert_eq!(first_char + i - 1, last_char);
