@@ -262,7 +262,7 @@ pub fn search(
     let filter = opts.docs.compile()?;
     let vector = if opts.mode.needs_vector() {
         let mut v = embedder
-            .embed(&[query])?
+            .embed_as(&[query], crate::embed::InputKind::Query)?
             .pop()
             .map(|e| e.vector)
             .unwrap_or_default();
