@@ -38,7 +38,11 @@ fn texts(n: usize) -> Vec<String> {
         }
         s[..end].to_string()
     };
-    let mut out: Vec<String> = rows.iter().take(n).map(|r| cut(r["en"].as_str().unwrap())).collect();
+    let mut out: Vec<String> = rows
+        .iter()
+        .take(n)
+        .map(|r| cut(r["en"].as_str().unwrap()))
+        .collect();
     out.extend(rows.iter().take(n).map(|r| cut(r["zh"].as_str().unwrap())));
     out
 }
@@ -116,12 +120,22 @@ fn product_decision(rows: usize) {
     let qmm = QMatMul::from_qtensor(q).unwrap();
     let x = Tensor::from_vec(a.clone(), (rows, k), &CDevice::Cpu).unwrap();
     time("candle QMatMul (Q4_0 x Q8_0)", &mut || {
-        qmm.forward(&x).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap()
+        qmm.forward(&x)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap()
     });
     // candle, widened to f32.
     let wt = Tensor::from_vec(wide.clone(), (n, k), &CDevice::Cpu).unwrap();
     time("candle f32 matmul (widened)", &mut || {
-        x.matmul(&wt.t().unwrap()).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap()
+        x.matmul(&wt.t().unwrap())
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap()
     });
     // simsum's kernels on the widened matrix.
     let features = simsum::embed::CpuFeatures::get();

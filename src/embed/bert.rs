@@ -34,6 +34,9 @@ pub struct BertOptions {
     /// Use candle's generic tensor path even where the f32 CPU path applies (for tests and
     /// benchmarks that compare the two).
     pub force_candle: bool,
+    /// Take each language's mean out of the vectors, for models that ship their means
+    /// ([`super::centring`]; on by default; off to measure it, or to make the means).
+    pub centre_languages: bool,
 }
 
 impl Default for BertOptions {
@@ -44,6 +47,7 @@ impl Default for BertOptions {
             batch_size: 32,
             normalize: true,
             force_candle: false,
+            centre_languages: true,
         }
     }
 }
@@ -272,6 +276,8 @@ pub struct BertEmbedder {
     options: BertOptions,
     id: ModelId,
     truncated: AtomicUsize,
+    /// Per-language means taken out of normalised vectors (multilingual models).
+    centres: Option<super::centring::LanguageCentres>,
     notes: Vec<String>,
     /// Milliseconds of each stage of [`BertEmbedder::load`] (for `-v` and the cold-start
     /// benchmark).
@@ -335,6 +341,11 @@ impl BertEmbedder {
             }
         };
         lap("weights");
+        let centres = (options.centre_languages && options.normalize)
+            .then(|| {
+                super::centring::LanguageCentres::for_model(&files.name, files.config.hidden_size)
+            })
+            .flatten();
         Ok(Self {
             backend,
             tokenizer,
@@ -351,6 +362,7 @@ impl BertEmbedder {
                 dtype: plan.dtype.to_string(),
             },
             truncated: AtomicUsize::new(0),
+            centres,
             notes,
             load_times,
         })
@@ -461,7 +473,10 @@ fn candle_tensors(
 ) -> Result<HashMap<String, Tensor>, EmbedError> {
     let (h, i) = (cfg.hidden_size, cfg.intermediate_size);
     let mut shapes: Vec<(String, Vec<usize>)> = vec![
-        ("embeddings.word_embeddings.weight".into(), vec![cfg.vocab_size, h]),
+        (
+            "embeddings.word_embeddings.weight".into(),
+            vec![cfg.vocab_size, h],
+        ),
         (
             "embeddings.position_embeddings.weight".into(),
             vec![cfg.max_position_embeddings, h],
@@ -609,9 +624,15 @@ impl Embedder for BertEmbedder {
                 out[i] = out[j].clone();
             }
         }
-        Ok(out
+        let mut out: Vec<Embedding> = out
             .into_iter()
             .map(|e| e.expect("every input embedded"))
-            .collect())
+            .collect();
+        if let Some(c) = &self.centres {
+            for (e, t) in out.iter_mut().zip(texts) {
+                c.apply(t, kind, &mut e.vector);
+            }
+        }
+        Ok(out)
     }
 }

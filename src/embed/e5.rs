@@ -182,7 +182,8 @@ mod tests {
     use super::*;
 
     fn normalise(map: &[(char, &str)], text: &str) -> String {
-        let m: HashMap<char, Vec<char>> = map.iter().map(|(c, r)| (*c, r.chars().collect())).collect();
+        let m: HashMap<char, Vec<char>> =
+            map.iter().map(|(c, r)| (*c, r.chars().collect())).collect();
         let mut n = NormalizedString::from(text);
         CodepointMap(Arc::new(m)).normalize(&mut n).unwrap();
         n.get().to_string()

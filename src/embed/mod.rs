@@ -30,6 +30,7 @@ macro_rules! each_row {
 pub mod bert;
 pub mod bf16;
 pub mod calibrate;
+pub mod centring;
 pub mod cpu;
 pub mod e5;
 pub mod features;

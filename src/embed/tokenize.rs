@@ -88,7 +88,10 @@ impl ModelTokenizer {
     }
 
     /// The tokenizer of an E5S1 file already parsed.
-    pub fn from_e5s1(file: &crate::model::e5s1::E5s1, files: &ModelFiles) -> Result<Self, EmbedError> {
+    pub fn from_e5s1(
+        file: &crate::model::e5s1::E5s1,
+        files: &ModelFiles,
+    ) -> Result<Self, EmbedError> {
         let tok_err = |e: tokenizers::Error| EmbedError::Tokenizer(e.to_string());
         let counting = super::e5::tokenizer(file)?;
         let mut truncating = super::e5::tokenizer(file)?;
@@ -139,7 +142,10 @@ impl ModelTokenizer {
 
     /// Tokens of `text` as a passage, special tokens and prompt included, before truncation.
     pub fn count(&self, text: &str) -> usize {
-        match self.counting.encode(&self.prompted(text, InputKind::Passage)) {
+        match self
+            .counting
+            .encode(&self.prompted(text, InputKind::Passage))
+        {
             Ok(e) => e.len(),
             Err(_) => text.split_whitespace().count() + 2,
         }

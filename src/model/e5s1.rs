@@ -89,7 +89,9 @@ impl<'a> Cursor<'a> {
         Ok(s)
     }
     fn u32(&mut self) -> Result<u32, ModelError> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
     fn count(&mut self, what: &str, max: usize) -> Result<usize, ModelError> {
         let v = i32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes"));
@@ -99,10 +101,14 @@ impl<'a> Cursor<'a> {
             .ok_or_else(|| ModelError::invalid(self.path, format!("E5S1 {what} is {v}")))
     }
     fn u64(&mut self) -> Result<u64, ModelError> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
     }
     fn f32(&mut self) -> Result<f32, ModelError> {
-        Ok(f32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(f32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
 }
 
@@ -115,17 +121,15 @@ impl E5s1 {
     /// Parses the file's bytes (the whole file; it is 72 MB and mapped by the caller).
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self, ModelError> {
         let bad = |reason: String| ModelError::invalid(path, reason);
-        let mut c = Cursor {
-            bytes,
-            at: 0,
-            path,
-        };
+        let mut c = Cursor { bytes, at: 0, path };
         if c.take(4)? != b"E5S1" {
             return Err(bad("not an E5S1 model file (bad magic)".into()));
         }
         let version = c.u32()?;
         if version != 1 {
-            return Err(bad(format!("E5S1 version {version}; simsum reads version 1")));
+            return Err(bad(format!(
+                "E5S1 version {version}; simsum reads version 1"
+            )));
         }
         let hidden = c.count("hidden size", MAX_DIM)?;
         let layers = c.count("layer count", 256)?;
@@ -269,7 +273,10 @@ impl E5s1 {
         if t.count != count {
             return Err(ModelError::invalid(
                 &self.path,
-                format!("E5S1 tensor {name} holds {} values, expected {count}", t.count),
+                format!(
+                    "E5S1 tensor {name} holds {} values, expected {count}",
+                    t.count
+                ),
             ));
         }
         Ok(t)
@@ -316,7 +323,10 @@ pub fn e5s1_name(hf: &str) -> Option<String> {
 /// Q4_0 blocks (`blocks.len()` a multiple of [`BLOCK_BYTES`]) widened to f32 into `out`
 /// (`BLOCK` values per block).
 pub fn dequantize_q4_0(blocks: &[u8], out: &mut [f32]) {
-    for (b, o) in blocks.chunks_exact(BLOCK_BYTES).zip(out.chunks_exact_mut(BLOCK)) {
+    for (b, o) in blocks
+        .chunks_exact(BLOCK_BYTES)
+        .zip(out.chunks_exact_mut(BLOCK))
+    {
         let d = f16_to_f32(u16::from_le_bytes([b[0], b[1]]));
         for j in 0..16 {
             let q = b[2 + j];
@@ -364,7 +374,10 @@ mod tests {
     fn a_truncated_or_foreign_file_is_an_error_naming_it() {
         let p = Path::new("x/e5-small-q4.bin");
         let e = E5s1::parse(p, b"GGUF\0\0").unwrap_err().to_string();
-        assert!(e.contains("bad magic") && e.contains("e5-small-q4.bin"), "{e}");
+        assert!(
+            e.contains("bad magic") && e.contains("e5-small-q4.bin"),
+            "{e}"
+        );
         let mut b = b"E5S1".to_vec();
         b.extend(1u32.to_le_bytes());
         b.extend(384i32.to_le_bytes());

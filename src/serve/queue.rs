@@ -444,7 +444,8 @@ mod tests {
                 InputKind::Passage => self.0.embed(t),
                 InputKind::Query => {
                     let p: Vec<String> = t.iter().map(|t| format!("QUERY {t}")).collect();
-                    self.0.embed(&p.iter().map(String::as_str).collect::<Vec<_>>())
+                    self.0
+                        .embed(&p.iter().map(String::as_str).collect::<Vec<_>>())
                 }
             }
         }
@@ -474,7 +475,11 @@ mod tests {
             assert_eq!(got, want, "job {i} ({kind:?})");
         }
         let t = vec!["same".to_string()];
-        q.remember(&t, InputKind::Query, &e.embed_as(&["same"], InputKind::Query).unwrap());
+        q.remember(
+            &t,
+            InputKind::Query,
+            &e.embed_as(&["same"], InputKind::Query).unwrap(),
+        );
         assert_eq!(q.cached(&t, InputKind::Passage), vec![None]);
     }
 
@@ -566,7 +571,10 @@ mod tests {
         let texts = vec![long.clone(), "short".to_string()];
         let v = e.embed(&[long.as_str(), "short"]).unwrap();
         q.remember(&texts, InputKind::Passage, &v);
-        assert_eq!(q.cached(&texts, InputKind::Passage), vec![None, Some(v[1].clone())]);
+        assert_eq!(
+            q.cached(&texts, InputKind::Passage),
+            vec![None, Some(v[1].clone())]
+        );
     }
 
     #[test]
