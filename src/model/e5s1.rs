@@ -163,6 +163,9 @@ impl E5s1 {
 
         // The tokenizer.
         let n = c.count("piece count", MAX_PIECES)?;
+        if n < 4 {
+            return Err(bad(format!("E5S1 vocabulary of {n} pieces")));
+        }
         let mut ids = [0u32; 4];
         for id in &mut ids {
             *id = c.count("special token id", n.saturating_sub(1))? as u32;
@@ -259,10 +262,13 @@ impl E5s1 {
         })
     }
 
-    /// Reads and parses the file at `path`.
+    /// Reads and parses the file at `path` (mapped, not read into memory: 72 MB).
     pub fn read(path: &Path) -> Result<Self, ModelError> {
-        let bytes = std::fs::read(path).map_err(|e| ModelError::io(path, e))?;
-        Self::parse(path, &bytes)
+        let f = std::fs::File::open(path).map_err(|e| ModelError::io(path, e))?;
+        // SAFETY: a read-only private mapping of a file in simsum's model cache, which fetches
+        // never write in place (they write elsewhere and rename); it lives only for this parse.
+        let map = unsafe { memmap2::Mmap::map(&f) }.map_err(|e| ModelError::io(path, e))?;
+        Self::parse(path, &map)
     }
 
     /// The directory entry `name`, checked to hold `count` values.
