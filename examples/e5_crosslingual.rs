@@ -121,7 +121,7 @@ fn figures(s: &Set) -> serde_json::Value {
         "zh_to_en_english_only": mrr(&s.qzh, &en, |i| i, |_| None),
         "en_to_zh_chinese_only": mrr(&s.qen, &zh, |i| i, |_| None),
         "zh_to_en_mixed": mrr(&s.qzh, &mixed, |i| i, |i| Some(n + i)),
-        "en_to_zh_mixed": mrr(&s.qen, &mixed, |i| n + i, |i| Some(i)),
+        "en_to_zh_mixed": mrr(&s.qen, &mixed, |i| n + i, Some),
     })
 }
 

@@ -199,7 +199,8 @@ fn cross_lingual_mrr(e: &BertEmbedder) -> (f64, f64) {
         max_tokens: e.max_tokens(),
         ..Default::default()
     };
-    let report = simsum::ingest::ingest_paths(&[docs.clone()], &opts, &|t| e.count_tokens(t));
+    let report =
+        simsum::ingest::ingest_paths(std::slice::from_ref(&docs), &opts, &|t| e.count_tokens(t));
     // A text that is only an option table may have no paragraph: it is no known item then.
     assert!(report.skipped.len() <= 4, "{:?}", report.skipped);
     let indexed = |name: &str| {

@@ -17,7 +17,7 @@ use super::{EmbedError, InputKind};
 use crate::model::{ModelFiles, Prompts, WeightsFormat};
 
 enum Inner {
-    Hf(Tokenizer),
+    Hf(Box<Tokenizer>),
     E5(Box<E5Tokenizer>),
 }
 
@@ -80,8 +80,8 @@ impl ModelTokenizer {
             .with_truncation(truncation(files.max_seq_length))
             .map_err(tok_err)?;
         Ok(Self {
-            truncating: Inner::Hf(truncating),
-            counting: Inner::Hf(counting),
+            truncating: Inner::Hf(Box::new(truncating)),
+            counting: Inner::Hf(Box::new(counting)),
             prompts: files.prompts.clone(),
             max_seq_length: files.max_seq_length,
         })

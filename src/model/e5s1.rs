@@ -230,7 +230,7 @@ impl E5s1 {
                 .ok()
                 .zip(usize::try_from(len).ok())
                 .and_then(|(s, l)| Some(s..s.checked_add(l)?))
-                .filter(|r| r.end <= bytes.len() && r.len() >= need && count % BLOCK == 0)
+                .filter(|r| r.end <= bytes.len() && r.len() >= need && count.is_multiple_of(BLOCK))
                 .ok_or_else(|| {
                     bad(format!(
                         "E5S1 tensor {name} ({count} values at {start}+{len}) lies outside the \

@@ -64,6 +64,9 @@ impl Default for QueueLimits {
 
 type Reply = Result<Vec<Embedding>, String>;
 
+/// Vectors by kind of input and text.
+type QueryCache = LruCache<(InputKind, String), Embedding>;
+
 struct Job {
     texts: Vec<String>,
     kind: InputKind,
@@ -110,7 +113,7 @@ pub struct EmbedQueue {
     /// The model's own token counter (the tokenizer alone is cheap and thread-safe).
     embedder: Arc<dyn Embedder>,
     /// Recent query vectors by kind and text; `None` when the cache is off.
-    cache: Option<Arc<Mutex<LruCache<(InputKind, String), Embedding>>>>,
+    cache: Option<Arc<Mutex<QueryCache>>>,
 }
 
 impl EmbedQueue {
