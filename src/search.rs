@@ -262,7 +262,7 @@ pub fn search(
     let filter = opts.docs.compile()?;
     let vector = if opts.mode.needs_vector() {
         let mut v = embedder
-            .embed(&[query])?
+            .embed_as(&[query], crate::embed::InputKind::Query)?
             .pop()
             .map(|e| e.vector)
             .unwrap_or_default();
@@ -312,7 +312,11 @@ pub fn search_text(
             (SearchMode::Hybrid, Some(v)) => {
                 let depth = fetch.max(FUSION_DEPTH);
                 let dense = index.nearest(opts.level, v, depth, &filter)?;
-                let mut fused = fuse(&dense, &lexical(depth)?, opts.fusion);
+                let lexical = lexical(depth)?;
+                let other_language = other_language_keys(index, query, &dense, &lexical)?;
+                let mut fused = fuse(&dense, &lexical, opts.fusion, &|k| {
+                    other_language.contains(&k)
+                });
                 fused.truncate(fetch);
                 fused
             }
@@ -326,6 +330,34 @@ pub fn search_text(
         aligned_with: None,
     };
     ranked_hits(index, opts, &rank, &explain)
+}
+
+/// The dense candidates that the lexical ranking lacks and that are written in another language
+/// than `query` ([`crate::text::cjk::Language`]): the lexical ranking could not have judged
+/// them ([`fuse`]). Empty when there is no lexical ranking to fuse.
+fn other_language_keys(
+    index: &dyn Store,
+    query: &str,
+    dense: &[(u64, f32)],
+    lexical: &[(u64, f32)],
+) -> Result<std::collections::HashSet<u64>, SearchError> {
+    use crate::text::cjk::Language;
+    if lexical.is_empty() {
+        return Ok(Default::default());
+    }
+    let found: std::collections::HashSet<u64> = lexical.iter().map(|h| h.0).collect();
+    let keys: Vec<u64> = dense
+        .iter()
+        .map(|h| h.0)
+        .filter(|k| !found.contains(k))
+        .collect();
+    let language = Language::of(query);
+    Ok(index
+        .items_by_key(&keys)?
+        .into_iter()
+        .filter(|it| Language::of(&it.text) != language)
+        .map(|it| it.key)
+        .collect())
 }
 
 /// Ranked items most similar to a vector (L2-normalised), skipping `exclude_keys`: dense only,

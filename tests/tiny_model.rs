@@ -325,6 +325,7 @@ fn check_pooling_at(pooling: &str, expected: Pooling, dm: Dims) {
             normalize: false,
             batch_size: 3,
             force_candle,
+            centre_languages: false,
         };
         let e = BertEmbedder::load(&files, opts).unwrap();
         if !force_candle {
@@ -440,6 +441,7 @@ fn bf16_kernel_on_a_packable_model_stays_close_to_the_reference() {
         normalize: false,
         batch_size: 3,
         force_candle: false,
+        centre_languages: false,
     };
     let e = BertEmbedder::load(&files, opts).unwrap();
     assert_eq!(e.engine(), Engine::Cpu(MatmulKernel::Bf16));

@@ -68,12 +68,14 @@ pub fn run(g: &super::Global, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
                 dimension: m.config.hidden_size,
                 dtype: plan.dtype.as_str(),
                 engine: format!("{:?}", plan.engine),
+                format: m.format,
                 layers: m.config.num_hidden_layers,
                 max_seq_length: m.max_seq_length,
                 name: &m.name,
                 normalize: m.normalize,
                 path: &m.dir,
                 pooling: &m.pooling,
+                prompts: &m.prompts,
                 source: &m.source,
                 tried: &m.attempts,
                 weights_sha256: &m.weights_sha256,
@@ -92,7 +94,15 @@ pub fn run(g: &super::Global, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
                 outln!("pooling         {}", m.pooling);
                 outln!("normalize       {}", m.normalize);
                 outln!("layers          {}", m.config.num_hidden_layers);
+                outln!("weights         {} ({})", m.format.file_name(), m.format);
                 outln!("weights_sha256  {}", m.weights_sha256);
+                if m.prompts != simsum::model::Prompts::default() {
+                    outln!(
+                        "prompts         query {:?}, passage {:?}",
+                        m.prompts.query,
+                        m.prompts.passage
+                    );
+                }
                 outln!(
                     "dtype           {} (--dtype auto on {}; engine {:?})",
                     plan.dtype,
@@ -120,12 +130,14 @@ struct ModelInfo<'a> {
     dimension: usize,
     dtype: &'static str,
     engine: String,
+    format: simsum::model::WeightsFormat,
     layers: usize,
     max_seq_length: usize,
     name: &'a str,
     normalize: bool,
     path: &'a std::path::Path,
     pooling: &'a simsum::model::Pooling,
+    prompts: &'a simsum::model::Prompts,
     source: &'a simsum::model::ModelSource,
     tried: &'a [String],
     weights_sha256: &'a str,

@@ -11,12 +11,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use candle_core::{DType as TensorDType, Device as CandleDevice, IndexOp, Module, Tensor, D};
 use candle_nn::{LayerNorm, Linear, VarBuilder};
-use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
 use super::features::CpuFeatures;
 use super::settings::{DType, Device, Engine, GpuKind, Plan};
-use super::{normalize, EmbedError, Embedder, Embedding, ModelId};
-use crate::model::{ModelFiles, Pooling};
+use super::tokenize::ModelTokenizer;
+use super::weights::WeightSource;
+use super::{normalize, EmbedError, Embedder, Embedding, InputKind, ModelId};
+use crate::model::{ModelFiles, Pooling, WeightsFormat};
 
 /// Resolved settings of a [`BertEmbedder`].
 #[derive(Debug, Clone)]
@@ -33,6 +34,9 @@ pub struct BertOptions {
     /// Use candle's generic tensor path even where the f32 CPU path applies (for tests and
     /// benchmarks that compare the two).
     pub force_candle: bool,
+    /// Take each language's mean out of the vectors, for models that ship their means
+    /// ([`super::centring`]; on by default; off to measure it, or to make the means).
+    pub centre_languages: bool,
 }
 
 impl Default for BertOptions {
@@ -43,6 +47,7 @@ impl Default for BertOptions {
             batch_size: 32,
             normalize: true,
             force_candle: false,
+            centre_languages: true,
         }
     }
 }
@@ -100,36 +105,25 @@ fn plan_on(device: &CandleDevice, dtype: DType, force_candle: bool) -> Plan {
 /// A model's tokenizer alone, for counting tokens without loading the weights (what
 /// `simsum sections` needs to split paragraphs exactly as indexing will).
 pub struct TokenCounter {
-    tokenizer: Tokenizer,
-    max_seq_length: usize,
+    tokenizer: ModelTokenizer,
 }
 
 impl TokenCounter {
-    /// Loads `tokenizer.json` of checked model files.
+    /// Loads the tokenizer of checked model files.
     pub fn load(files: &ModelFiles) -> Result<Self, EmbedError> {
-        let mut tokenizer = Tokenizer::from_file(files.file("tokenizer.json"))
-            .map_err(|e| EmbedError::Tokenizer(format!("{}: {e}", files.dir.display())))?;
-        tokenizer.with_padding(None);
-        tokenizer
-            .with_truncation(None)
-            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
         Ok(Self {
-            tokenizer,
-            max_seq_length: files.max_seq_length,
+            tokenizer: ModelTokenizer::load(files)?,
         })
     }
 
-    /// Tokens of `text`, special tokens included, before truncation.
+    /// Tokens of `text`, special tokens (and a passage prompt) included, before truncation.
     pub fn count(&self, text: &str) -> usize {
-        match self.tokenizer.encode(text, true) {
-            Ok(e) => e.len(),
-            Err(_) => text.split_whitespace().count() + 2,
-        }
+        self.tokenizer.count(text)
     }
 
     /// The model's `max_seq_length`.
     pub fn max_tokens(&self) -> usize {
-        self.max_seq_length
+        self.tokenizer.max_tokens()
     }
 }
 
@@ -270,9 +264,8 @@ enum Backend {
 /// A sentence-transformer (BERT encoder + pooling + optional normalisation) on a candle device.
 pub struct BertEmbedder {
     backend: Backend,
-    tokenizer: Tokenizer,
-    /// The same tokenizer without truncation, for counting tokens.
-    counter: Tokenizer,
+    /// Truncating tokenizer, token counter and the model's prompts.
+    tokenizer: ModelTokenizer,
     pooling: Pooling,
     max_seq_length: usize,
     dim: usize,
@@ -283,6 +276,8 @@ pub struct BertEmbedder {
     options: BertOptions,
     id: ModelId,
     truncated: AtomicUsize,
+    /// Per-language means taken out of normalised vectors (multilingual models).
+    centres: Option<super::centring::LanguageCentres>,
     notes: Vec<String>,
     /// Milliseconds of each stage of [`BertEmbedder::load`] (for `-v` and the cold-start
     /// benchmark).
@@ -299,39 +294,44 @@ impl BertEmbedder {
             clock = std::time::Instant::now();
         };
         let device = select_device(options.device)?;
-        let mut tokenizer = Tokenizer::from_file(files.file("tokenizer.json"))
-            .map_err(|e| EmbedError::Tokenizer(format!("{}: {e}", files.dir.display())))?;
-        // sentence-transformers truncates at max_seq_length (special tokens included) and pads
-        // per batch; the tokenizer file's own padding/truncation settings are not used.
-        tokenizer.with_padding(None);
-        let mut counter = tokenizer.clone();
-        counter
-            .with_truncation(None)
-            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
-        tokenizer
-            .with_truncation(Some(TruncationParams {
-                max_length: files.max_seq_length,
-                strategy: TruncationStrategy::LongestFirst,
-                stride: 0,
-                direction: TruncationDirection::Right,
-            }))
-            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        // The E5S1 file holds the tokenizer's vocabulary too: mapped and parsed once for both.
+        let e5 = match files.format {
+            WeightsFormat::E5s1 => Some(super::e5::E5Weights::open(&files.weights_path())?),
+            WeightsFormat::Safetensors => None,
+        };
+        let tokenizer = match &e5 {
+            Some(w) => ModelTokenizer::from_e5s1(w.file(), files)?,
+            None => ModelTokenizer::load(files)?,
+        };
         lap("tokenizer");
-        let weights = files.file("model.safetensors");
+        let weights = files.weights_path();
         let plan = plan_on(&device, options.dtype, options.force_candle);
         lap("plan");
         let notes: Vec<String> = plan.note.iter().cloned().collect();
-        let backend = match plan.engine {
+        let backend = match (plan.engine, &e5) {
             // The CPU path reads the mapped file itself (its kernels round to bf16 themselves).
-            Engine::Cpu(kernel) => {
-                let mapped = super::weights::MappedWeights::open(&weights)?;
+            (Engine::Cpu(kernel), _) => {
+                let mapped;
+                let source: &dyn WeightSource = match &e5 {
+                    Some(w) => w,
+                    None => {
+                        mapped = super::weights::MappedWeights::open(&weights)?;
+                        &mapped
+                    }
+                };
                 Backend::Cpu(Box::new(super::cpu::CpuEncoder::load(
-                    &mapped,
+                    source,
                     &files.config,
                     kernel,
                 )?))
             }
-            Engine::Candle => {
+            // candle reads the 4-bit file's tensors widened to f32, then in the plan's dtype.
+            (Engine::Candle, Some(w)) => {
+                let tensors = candle_tensors(w, &files.config, &device)?;
+                let vb = VarBuilder::from_tensors(tensors, plan.dtype.candle(), &device);
+                Backend::Candle(Encoder::load(vb, &files.config)?)
+            }
+            (Engine::Candle, None) => {
                 // SAFETY: the file was checked by ModelFiles::load; candle memory-maps it
                 // read-only.
                 let vb = unsafe {
@@ -341,10 +341,14 @@ impl BertEmbedder {
             }
         };
         lap("weights");
+        let centres = (options.centre_languages && options.normalize)
+            .then(|| {
+                super::centring::LanguageCentres::for_model(&files.name, files.config.hidden_size)
+            })
+            .flatten();
         Ok(Self {
             backend,
             tokenizer,
-            counter,
             pooling: files.pooling,
             max_seq_length: files.max_seq_length,
             dim: files.config.hidden_size,
@@ -358,6 +362,7 @@ impl BertEmbedder {
                 dtype: plan.dtype.to_string(),
             },
             truncated: AtomicUsize::new(0),
+            centres,
             notes,
             load_times,
         })
@@ -401,21 +406,6 @@ impl BertEmbedder {
     /// How many inputs have been truncated to `max_seq_length` so far.
     pub fn truncated_count(&self) -> usize {
         self.truncated.load(Ordering::Relaxed)
-    }
-
-    /// Token ids of `texts`, truncated to the model's limit, with each one's untruncated length.
-    fn tokenize(&self, texts: &[&str]) -> Result<Vec<(Vec<u32>, bool)>, EmbedError> {
-        let enc = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), true)
-            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
-        Ok(enc
-            .into_iter()
-            .map(|e| {
-                let truncated = !e.get_overflowing().is_empty();
-                (e.get_ids().to_vec(), truncated)
-            })
-            .collect())
     }
 
     /// Runs one batch; returns pooled f32 vectors in the batch's order.
@@ -474,6 +464,57 @@ impl BertEmbedder {
     }
 }
 
+/// The tensors of an E5S1 file under the Hugging Face names [`Encoder::load`] reads, widened to
+/// f32 (the candle engine: GPUs, or `--engine candle` comparisons).
+fn candle_tensors(
+    w: &super::e5::E5Weights,
+    cfg: &crate::model::BertConfig,
+    device: &CandleDevice,
+) -> Result<HashMap<String, Tensor>, EmbedError> {
+    let (h, i) = (cfg.hidden_size, cfg.intermediate_size);
+    let mut shapes: Vec<(String, Vec<usize>)> = vec![
+        (
+            "embeddings.word_embeddings.weight".into(),
+            vec![cfg.vocab_size, h],
+        ),
+        (
+            "embeddings.position_embeddings.weight".into(),
+            vec![cfg.max_position_embeddings, h],
+        ),
+        (
+            "embeddings.token_type_embeddings.weight".into(),
+            vec![cfg.type_vocab_size, h],
+        ),
+        ("embeddings.LayerNorm.weight".into(), vec![h]),
+        ("embeddings.LayerNorm.bias".into(), vec![h]),
+    ];
+    for l in 0..cfg.num_hidden_layers {
+        let p = format!("encoder.layer.{l}");
+        for (name, shape) in [
+            ("attention.self.query", vec![h, h]),
+            ("attention.self.key", vec![h, h]),
+            ("attention.self.value", vec![h, h]),
+            ("attention.output.dense", vec![h, h]),
+            ("intermediate.dense", vec![i, h]),
+            ("output.dense", vec![h, i]),
+        ] {
+            shapes.push((format!("{p}.{name}.bias"), vec![shape[0]]));
+            shapes.push((format!("{p}.{name}.weight"), shape));
+        }
+        for norm in ["attention.output.LayerNorm", "output.LayerNorm"] {
+            shapes.push((format!("{p}.{norm}.weight"), vec![h]));
+            shapes.push((format!("{p}.{norm}.bias"), vec![h]));
+        }
+    }
+    shapes
+        .into_iter()
+        .map(|(name, shape)| {
+            let values = w.get(&name, &shape)?.into_owned();
+            Ok((name, Tensor::from_vec(values, shape, device)?))
+        })
+        .collect()
+}
+
 /// Pools one sequence's hidden states, (len, dim) row-major, into a vector.
 pub fn pool_rows(rows: &[f32], dim: usize, pooling: Pooling) -> Vec<f32> {
     let n = rows.len() / dim;
@@ -515,14 +556,15 @@ impl Embedder for BertEmbedder {
     }
 
     fn count_tokens(&self, text: &str) -> usize {
-        match self.counter.encode(text, true) {
-            Ok(e) => e.len(),
-            Err(_) => text.split_whitespace().count() + 2,
-        }
+        self.tokenizer.count(text)
     }
 
     fn embed(&self, texts: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
-        let tokens = self.tokenize(texts)?;
+        self.embed_as(texts, InputKind::Passage)
+    }
+
+    fn embed_as(&self, texts: &[&str], kind: InputKind) -> Result<Vec<Embedding>, EmbedError> {
+        let tokens = self.tokenizer.encode(texts, kind)?;
         // Texts with the same token ids (repeated sentences, captions, boilerplate; the model is
         // uncased) have the same vector: each is run once, and copied to its repeats.
         let mut first: HashMap<&[u32], usize> = HashMap::new();
@@ -582,9 +624,15 @@ impl Embedder for BertEmbedder {
                 out[i] = out[j].clone();
             }
         }
-        Ok(out
+        let mut out: Vec<Embedding> = out
             .into_iter()
             .map(|e| e.expect("every input embedded"))
-            .collect())
+            .collect();
+        if let Some(c) = &self.centres {
+            for (e, t) in out.iter_mut().zip(texts) {
+                c.apply(t, kind, &mut e.vector);
+            }
+        }
+        Ok(out)
     }
 }

@@ -27,7 +27,7 @@ use rayon::prelude::*;
 
 use super::kernels::{gelu, layer_norm, softmax};
 use super::settings::MatmulKernel;
-use super::weights::{MappedWeights, Table};
+use super::weights::{Table, WeightSource};
 use super::EmbedError;
 use crate::model::BertConfig;
 
@@ -129,7 +129,7 @@ impl CpuEncoder {
     /// Reads the encoder's weights from the mapped file `w` (shapes from `cfg`), each weight
     /// matrix straight into the form `kernel` reads; the word embeddings stay in the file.
     pub fn load(
-        w: &MappedWeights,
+        w: &dyn WeightSource,
         cfg: &BertConfig,
         kernel: MatmulKernel,
     ) -> Result<Self, EmbedError> {
@@ -230,16 +230,15 @@ impl CpuEncoder {
             tokens.extend(s.iter().enumerate().map(|(p, &id)| (id, p)));
             o += s.len();
         }
-        let word = self.word.as_slice();
         // A short input (a query) runs its element-wise passes on this thread: each pass over a
         // few rows costs less than the pool's fork and join, of which a layer has ten. The
         // weight products still share out their columns ([`super::sgemm::WorkSplit`]).
         let pool_on = total > SERIAL_ROWS;
         let embed_row = |row: &mut [f32], &(id, p): &(u32, usize)| {
-            let w = &word[id as usize * h..][..h];
+            self.word.row_into(id as usize, row);
             let pe = &self.position[p * h..][..h];
             for j in 0..h {
-                row[j] = w[j] + pe[j] + self.token_type0[j];
+                row[j] += pe[j] + self.token_type0[j];
             }
             layer_norm(row, &self.emb_ln.0, &self.emb_ln.1, self.eps);
         };

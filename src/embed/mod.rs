@@ -30,11 +30,14 @@ macro_rules! each_row {
 pub mod bert;
 pub mod bf16;
 pub mod calibrate;
+pub mod centring;
 pub mod cpu;
+pub mod e5;
 pub mod features;
 pub mod kernels;
 pub mod settings;
 pub mod sgemm;
+pub mod tokenize;
 pub mod vector;
 pub mod weights;
 
@@ -71,6 +74,17 @@ pub enum EmbedError {
     Service(String),
 }
 
+/// What an input to the model is: models of the E5 family read a search query differently from
+/// the passages it searches (each has its own prompt); others embed both alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum InputKind {
+    /// Anything indexed, clustered, summarised or compared.
+    #[default]
+    Passage,
+    /// A search query.
+    Query,
+}
+
 /// Texts in, vectors out. Implementations keep the input order.
 pub trait Embedder: Send + Sync {
     /// Length of every vector this embedder returns.
@@ -81,8 +95,14 @@ pub trait Embedder: Send + Sync {
     fn max_tokens(&self) -> usize;
     /// Number of tokens `text` becomes, special tokens included, before truncation.
     fn count_tokens(&self, text: &str) -> usize;
-    /// Embeds `texts`, returning one [`Embedding`] per text in the same order.
+    /// Embeds `texts` (passages), returning one [`Embedding`] per text in the same order.
     fn embed(&self, texts: &[&str]) -> Result<Vec<Embedding>, EmbedError>;
+    /// Embeds `texts` as `kind`; search queries go through here. Models without prompts embed
+    /// queries as any text, which is what this default does.
+    fn embed_as(&self, texts: &[&str], kind: InputKind) -> Result<Vec<Embedding>, EmbedError> {
+        let _ = kind;
+        self.embed(texts)
+    }
 }
 
 /// Identity of a model, as stored in an index manifest.

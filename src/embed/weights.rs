@@ -8,6 +8,10 @@
 //! embeddings (47 MB, of which a query reads a few rows) are never copied at all: the encoder
 //! keeps the mapping and reads its rows in place ([`Table`]). The candle engine (GPU, f16) still
 //! loads through candle.
+//!
+//! [`WeightSource`] is what the encoder reads weights through: this file's [`MappedWeights`]
+//! and the 4-bit E5S1 file of [`super::e5::E5Weights`], whose matrices it widens to f32 at load
+//! and whose word embeddings stay 4-bit blocks in the mapping ([`Table::Q4`]).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -19,6 +23,23 @@ use safetensors::{Dtype, SafeTensors};
 
 use super::EmbedError;
 use crate::model::ModelError;
+
+/// Where the encoder's weights come from, by their Hugging Face BERT names (without `bert.`).
+pub trait WeightSource {
+    /// The tensor `name` as f32 values, checked against `shape`.
+    fn get(&self, name: &str, shape: &[usize]) -> Result<Cow<'_, [f32]>, EmbedError>;
+    /// The tensor `name` as a [`Table`] of rows.
+    fn table(&self, name: &str, shape: &[usize]) -> Result<Table, EmbedError>;
+}
+
+impl WeightSource for MappedWeights {
+    fn get(&self, name: &str, shape: &[usize]) -> Result<Cow<'_, [f32]>, EmbedError> {
+        MappedWeights::get(self, name, shape)
+    }
+    fn table(&self, name: &str, shape: &[usize]) -> Result<Table, EmbedError> {
+        MappedWeights::table(self, name, shape)
+    }
+}
 
 /// The tensors of a safetensors file, mapped read-only.
 pub struct MappedWeights {
@@ -164,9 +185,17 @@ fn f16_to_f32(h: u16) -> f32 {
     f32::from_bits(bits)
 }
 
-/// A row-major f32 table the encoder reads rows of: the word embeddings, kept in the mapped
+/// A row-major table the encoder reads rows of: the word embeddings, kept in the mapped
 /// file where possible so that a model load copies none of it.
 pub enum Table {
+    /// Rows of `cols` values as Q4_0 blocks at byte `start` of the mapping (the E5S1 file: 54 MB
+    /// of blocks instead of 384 MB of f32); a row is widened when read.
+    Q4 {
+        map: Arc<Mmap>,
+        start: usize,
+        rows: usize,
+        cols: usize,
+    },
     /// Values owned in memory (tests, f16/bf16 files, unaligned tensors).
     Owned(Vec<f32>),
     /// `len` f32 values at byte `start` of the mapping (4-byte aligned, little-endian).
@@ -178,13 +207,44 @@ pub enum Table {
 }
 
 impl Table {
-    /// All the values.
-    pub fn as_slice(&self) -> &[f32] {
+    /// All the values of an f32 table; `None` for a 4-bit one (read it by [`Table::row_into`]).
+    pub fn as_slice(&self) -> Option<&[f32]> {
         match self {
-            Self::Owned(v) => v,
+            Self::Owned(v) => Some(v),
             // The alignment and length were checked when the table was made.
             Self::Mapped { map, start, len } => {
-                bytemuck::cast_slice(&map[*start..*start + *len * 4])
+                Some(bytemuck::cast_slice(&map[*start..*start + *len * 4]))
+            }
+            Self::Q4 { .. } => None,
+        }
+    }
+
+    /// Writes row `i` (of `out.len()` values) into `out`; a row past the end is zeros (token ids
+    /// come from the model's own tokenizer, so that never happens with a whole model).
+    pub fn row_into(&self, i: usize, out: &mut [f32]) {
+        let w = out.len();
+        match self {
+            Self::Q4 {
+                map,
+                start,
+                rows,
+                cols,
+            } => {
+                use crate::model::e5s1::{dequantize_q4_0, BLOCK, BLOCK_BYTES};
+                if i >= *rows || *cols != w {
+                    out.fill(0.0);
+                    return;
+                }
+                let row_bytes = w / BLOCK * BLOCK_BYTES;
+                let at = start + i * row_bytes;
+                dequantize_q4_0(&map[at..at + row_bytes], out);
+            }
+            _ => {
+                let all = self.as_slice().expect("an f32 table");
+                match all.get(i * w..(i + 1) * w) {
+                    Some(r) => out.copy_from_slice(r),
+                    None => out.fill(0.0),
+                }
             }
         }
     }
@@ -229,7 +289,10 @@ mod tests {
         let t = w
             .table("embeddings.word_embeddings.weight", &[3, 2])
             .unwrap();
-        assert_eq!(t.as_slice(), a.as_slice());
+        assert_eq!(t.as_slice(), Some(a.as_slice()));
+        let mut row = [0f32; 2];
+        t.row_into(1, &mut row);
+        assert_eq!(row, [1.0, 1.5]);
         assert!(
             matches!(t, Table::Mapped { .. }),
             "an aligned f32 table is not copied"

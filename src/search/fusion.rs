@@ -1,6 +1,12 @@
 //! How hybrid search ranks: the [`SearchMode`] of a text query and the [`Fusion`] of its dense
 //! and lexical rankings into one. The one place that decides it (a store only answers each
 //! ranking); the default was chosen on a known-item benchmark's dev queries (BENCHMARKS.md).
+//!
+//! Across languages a lexical score cannot exist: a Chinese query shares no word with the
+//! English version of what it asks for. A dense candidate in another language than the query
+//! that the lexical ranking lacks is therefore not judged by it ([`fuse`]'s `unjudged`): its
+//! dense evidence stands for both rankings, instead of counting as a lexical zero that every
+//! same-language text with a stray shared word would beat.
 
 /// How a text query ranks items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -80,12 +86,26 @@ pub const DEFAULT_LEXICAL_WEIGHT: f32 = 0.5;
 pub const FUSION_DEPTH: usize = 100;
 
 /// The fused ranking of a dense and a lexical one (each best first), best first, ties by key.
-pub fn fuse(dense: &[(u64, f32)], lexical: &[(u64, f32)], fusion: Fusion) -> Vec<(u64, f32)> {
+/// `unjudged(key)` says that the lexical ranking could not have judged a dense candidate it
+/// lacks (another language than the query's): such a candidate's dense score stands for both.
+pub fn fuse(
+    dense: &[(u64, f32)],
+    lexical: &[(u64, f32)],
+    fusion: Fusion,
+    unjudged: &dyn Fn(u64) -> bool,
+) -> Vec<(u64, f32)> {
     let mut score: std::collections::HashMap<u64, f32> = Default::default();
+    let in_lexical: std::collections::HashSet<u64> = lexical.iter().map(|h| h.0).collect();
+    let stands_for_both = |key: u64| !in_lexical.contains(&key) && unjudged(key);
     match fusion {
         Fusion::Rrf { k } => {
             for list in [dense, lexical] {
                 for (rank, (key, _)) in list.iter().enumerate() {
+                    *score.entry(*key).or_default() += 1.0 / (k + rank as f32 + 1.0);
+                }
+            }
+            for (rank, (key, _)) in dense.iter().enumerate() {
+                if stands_for_both(*key) {
                     *score.entry(*key).or_default() += 1.0 / (k + rank as f32 + 1.0);
                 }
             }
@@ -107,7 +127,11 @@ pub fn fuse(dense: &[(u64, f32)], lexical: &[(u64, f32)], fusion: Fusion) -> Vec
             let lm: std::collections::HashMap<u64, f32> = l.into_iter().collect();
             for k in keys {
                 let dz = dm.get(&k).copied().unwrap_or(d_floor);
-                let lz = lm.get(&k).copied().unwrap_or(l_floor);
+                let lz = if stands_for_both(k) {
+                    dz
+                } else {
+                    lm.get(&k).copied().unwrap_or(l_floor)
+                };
                 score.insert(k, (1.0 - w) * dz + w * lz);
             }
         }
@@ -118,7 +142,8 @@ pub fn fuse(dense: &[(u64, f32)], lexical: &[(u64, f32)], fusion: Fusion) -> Vec
             let span = hi - lo;
             for (key, s) in dense {
                 let d = if span > 0.0 { (s - lo) / span } else { 1.0 };
-                *score.entry(*key).or_default() += (1.0 - w) * d;
+                let weight = if stands_for_both(*key) { 1.0 } else { 1.0 - w };
+                *score.entry(*key).or_default() += weight * d;
             }
             let top = lexical.iter().map(|(_, s)| *s).fold(0.0, f32::max);
             for (key, s) in lexical {
@@ -140,7 +165,7 @@ mod tests {
     fn rrf_sums_reciprocal_ranks() {
         let dense = [(1, 0.9), (2, 0.8), (3, 0.1)];
         let lexical = [(3, 12.0), (1, 3.0)];
-        let f = fuse(&dense, &lexical, Fusion::Rrf { k: 60.0 });
+        let f = fuse(&dense, &lexical, Fusion::Rrf { k: 60.0 }, &|_| false);
         let keys: Vec<u64> = f.iter().map(|h| h.0).collect();
         assert_eq!(keys, [1, 3, 2]);
         assert!((f[0].1 - (1.0 / 61.0 + 1.0 / 62.0)).abs() < 1e-6);
@@ -152,10 +177,15 @@ mod tests {
         let lexical = [(3, 10.0), (2, 5.0)];
         // Dense only: the dense order.
         let keys = |w: f32| -> Vec<u64> {
-            fuse(&dense, &lexical, Fusion::Convex { lexical_weight: w })
-                .iter()
-                .map(|h| h.0)
-                .collect()
+            fuse(
+                &dense,
+                &lexical,
+                Fusion::Convex { lexical_weight: w },
+                &|_| false,
+            )
+            .iter()
+            .map(|h| h.0)
+            .collect()
         };
         assert_eq!(keys(0.0), [1, 2, 3]);
         assert_eq!(keys(1.0)[..2], [3, 2]);
@@ -166,11 +196,12 @@ mod tests {
             Fusion::Convex {
                 lexical_weight: 0.5,
             },
+            &|_| false,
         );
         assert!(f.iter().all(|h| (h.1 - 0.5).abs() < 1e-6), "{f:?}");
         assert_eq!(keys(0.5), [1, 2, 3]);
         // No lexical candidates (a query of stop words): the dense order.
-        let f = fuse(&dense, &[], Fusion::default());
+        let f = fuse(&dense, &[], Fusion::default(), &|_| false);
         assert_eq!(f.iter().map(|h| h.0).collect::<Vec<_>>(), [1, 2, 3]);
     }
 
@@ -179,10 +210,15 @@ mod tests {
         let dense = [(1, 0.9), (2, 0.5), (3, 0.1)];
         let lexical = [(3, 10.0), (2, 5.0)];
         let keys = |w: f32| -> Vec<u64> {
-            fuse(&dense, &lexical, Fusion::ZScore { lexical_weight: w })
-                .iter()
-                .map(|h| h.0)
-                .collect()
+            fuse(
+                &dense,
+                &lexical,
+                Fusion::ZScore { lexical_weight: w },
+                &|_| false,
+            )
+            .iter()
+            .map(|h| h.0)
+            .collect()
         };
         assert_eq!(keys(0.0), [1, 2, 3]);
         assert_eq!(keys(1.0)[0], 3);
@@ -193,9 +229,39 @@ mod tests {
             Fusion::ZScore {
                 lexical_weight: 1.0,
             },
+            &|_| false,
         );
         let s: std::collections::HashMap<u64, f32> = f.into_iter().collect();
         assert!((s[&1] - s[&2]).abs() < 1e-6 && s[&3] > s[&2], "{s:?}");
+    }
+
+    #[test]
+    fn a_cross_lingual_dense_match_is_not_drowned_by_same_language_words() {
+        // Item 1 (English) is the dense best for a Chinese query; items 2 and 3 (Chinese) share
+        // a word with it. Without the language known, a lexical zero sinks item 1.
+        let dense = [(1, 0.90), (2, 0.85), (3, 0.80)];
+        let lexical = [(2, 4.0), (3, 3.0)];
+        let english = |k: u64| k == 1;
+        for fusion in [
+            Fusion::default(),
+            Fusion::Rrf { k: 60.0 },
+            Fusion::ZScore {
+                lexical_weight: 0.5,
+            },
+        ] {
+            let blind = fuse(&dense, &lexical, fusion, &|_| false);
+            assert_ne!(blind[0].0, 1, "{fusion:?}: the old behaviour, pinned");
+            let aware = fuse(&dense, &lexical, fusion, &english);
+            assert_eq!(aware[0].0, 1, "{fusion:?}: {aware:?}");
+            // Same-language candidates keep their order.
+            assert_eq!(aware[1].0, 2, "{fusion:?}");
+        }
+        // A candidate of the other language that the lexical ranking did find keeps its real
+        // lexical score: only what the lexical ranking could not judge is filled in.
+        let lexical = [(2, 4.0), (1, 1.0)];
+        let f = fuse(&dense, &lexical, Fusion::default(), &english);
+        let s: std::collections::HashMap<u64, f32> = f.into_iter().collect();
+        assert!((s[&1] - (0.5 + 0.5 * 0.25)).abs() < 1e-6, "{s:?}");
     }
 
     #[test]

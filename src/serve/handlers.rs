@@ -14,6 +14,8 @@ use base64::Engine as _;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::embed::InputKind;
+
 use super::api::{
     EmbeddingsRequest, FacetsQuery, Filters, LinksQuery, SearchRequest, SimilarQuery,
 };
@@ -89,8 +91,9 @@ pub(crate) async fn blocking<T: Send + 'static>(
 pub(crate) async fn embed(
     state: &AppState,
     texts: Vec<String>,
+    kind: crate::embed::InputKind,
 ) -> Result<Vec<crate::embed::Embedding>, ApiError> {
-    let mut found = state.queue.cached(&texts);
+    let mut found = state.queue.cached(&texts, kind);
     let missing: Vec<String> = texts
         .iter()
         .zip(&found)
@@ -100,7 +103,7 @@ pub(crate) async fn embed(
     if !missing.is_empty() {
         let rxs = state
             .queue
-            .submit_chunked(missing.clone())
+            .submit_chunked(missing.clone(), kind)
             .map_err(|e| match e {
                 Submit::Full => {
                     ApiError::Overloaded("the embedding queue is full; retry shortly".into())
@@ -115,7 +118,7 @@ pub(crate) async fn embed(
                     .map_err(ApiError::Internal)?,
             );
         }
-        state.queue.remember(&missing, &fresh);
+        state.queue.remember(&missing, kind, &fresh);
         let mut fresh = fresh.into_iter();
         for slot in found.iter_mut().filter(|f| f.is_none()) {
             *slot = fresh.next();
@@ -225,7 +228,7 @@ pub async fn search(State(state): S, ApiJson(req): ApiJson<SearchRequest>) -> Ap
     let filter = opts.docs.compile()?;
     crate::search::check_query(&req.query)?;
     let vector = if opts.mode.needs_vector() {
-        let mut v = embed(&state, vec![req.query.clone()])
+        let mut v = embed(&state, vec![req.query.clone()], InputKind::Query)
             .await?
             .pop()
             .map(|e| e.vector)
@@ -403,7 +406,7 @@ pub async fn embeddings(State(state): S, ApiJson(req): ApiJson<EmbeddingsRequest
             )))
         }
     };
-    let embs = embed(&state, texts).await?;
+    let embs = embed(&state, texts, InputKind::Passage).await?;
     let tokens: usize = embs.iter().map(|e| e.n_tokens).sum();
     let data: Vec<EmbeddingData> = embs
         .iter()

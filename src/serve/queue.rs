@@ -12,6 +12,10 @@
 //! result is opened and closed, clients page through hits), and a repeated query then costs a
 //! lookup instead of a forward pass. The vectors are the model's, so an answer from the cache
 //! equals a fresh one.
+//!
+//! Each job says what its texts are ([`InputKind`]): a model with prompts (multilingual-e5)
+//! embeds a search query after `query: ` and anything else after `passage: `. A batch that holds
+//! both runs one pass per kind, and the cache keys a vector by kind and text.
 
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,7 +27,7 @@ use lru::LruCache;
 
 use tokio::sync::oneshot;
 
-use crate::embed::{EmbedError, Embedder, Embedding, ModelId};
+use crate::embed::{EmbedError, Embedder, Embedding, InputKind, ModelId};
 
 /// Longest text (bytes) the query cache keeps: a key costs its length, so a cache of
 /// [`QueueLimits::cache`] entries stays under `cache * (MAX_CACHED_TEXT + vector)` bytes whatever
@@ -60,8 +64,12 @@ impl Default for QueueLimits {
 
 type Reply = Result<Vec<Embedding>, String>;
 
+/// Vectors by kind of input and text.
+type QueryCache = LruCache<(InputKind, String), Embedding>;
+
 struct Job {
     texts: Vec<String>,
+    kind: InputKind,
     reply: oneshot::Sender<Reply>,
 }
 
@@ -104,8 +112,8 @@ pub struct EmbedQueue {
     capacity: usize,
     /// The model's own token counter (the tokenizer alone is cheap and thread-safe).
     embedder: Arc<dyn Embedder>,
-    /// Recent query vectors by text; `None` when the cache is off.
-    cache: Option<Arc<Mutex<LruCache<String, Embedding>>>>,
+    /// Recent query vectors by kind and text; `None` when the cache is off.
+    cache: Option<Arc<Mutex<QueryCache>>>,
 }
 
 impl EmbedQueue {
@@ -138,7 +146,7 @@ impl EmbedQueue {
 
     /// The cached vectors of `texts`, in order (`None` where a text is not cached); counts hits
     /// and misses.
-    pub fn cached(&self, texts: &[String]) -> Vec<Option<Embedding>> {
+    pub fn cached(&self, texts: &[String], kind: InputKind) -> Vec<Option<Embedding>> {
         let Some(cache) = &self.cache else {
             return vec![None; texts.len()];
         };
@@ -148,7 +156,7 @@ impl EmbedQueue {
             .iter()
             .map(|t| {
                 (t.len() <= MAX_CACHED_TEXT)
-                    .then(|| c.get(t).cloned())
+                    .then(|| c.get(&(kind, t.clone())).cloned())
                     .flatten()
             })
             .collect();
@@ -161,12 +169,12 @@ impl EmbedQueue {
     }
 
     /// Remembers freshly computed vectors for later repeats of the same texts.
-    pub fn remember(&self, texts: &[String], vectors: &[Embedding]) {
+    pub fn remember(&self, texts: &[String], kind: InputKind, vectors: &[Embedding]) {
         if let Some(cache) = &self.cache {
             let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
             for (t, v) in texts.iter().zip(vectors) {
                 if t.len() <= MAX_CACHED_TEXT {
-                    c.put(t.clone(), v.clone());
+                    c.put((kind, t.clone()), v.clone());
                 }
             }
         }
@@ -178,6 +186,7 @@ impl EmbedQueue {
     pub fn submit_chunked(
         &self,
         texts: Vec<String>,
+        kind: InputKind,
     ) -> Result<Vec<oneshot::Receiver<Reply>>, Submit> {
         let chunks: Vec<Vec<String>> = texts
             .chunks(self.max_batch)
@@ -191,14 +200,27 @@ impl EmbedQueue {
         if chunks.len() > free {
             return Err(Submit::Full);
         }
-        chunks.into_iter().map(|c| self.submit(c)).collect()
+        chunks
+            .into_iter()
+            .map(|c| self.submit_as(c, kind))
+            .collect()
     }
 
-    /// Puts `texts` on the queue as one job; the receiver yields their embeddings in order.
+    /// Puts `texts` (passages) on the queue as one job; the receiver yields their embeddings in
+    /// order.
     pub fn submit(&self, texts: Vec<String>) -> Result<oneshot::Receiver<Reply>, Submit> {
+        self.submit_as(texts, InputKind::Passage)
+    }
+
+    /// Puts `texts` of `kind` on the queue as one job.
+    pub fn submit_as(
+        &self,
+        texts: Vec<String>,
+        kind: InputKind,
+    ) -> Result<oneshot::Receiver<Reply>, Submit> {
         let (reply, rx) = oneshot::channel();
         self.stats.depth.fetch_add(1, Ordering::Relaxed);
-        match self.tx.try_send(Job { texts, reply }) {
+        match self.tx.try_send(Job { texts, kind, reply }) {
             Ok(()) => Ok(rx),
             Err(e) => {
                 self.stats.depth.fetch_sub(1, Ordering::Relaxed);
@@ -213,13 +235,18 @@ impl EmbedQueue {
     /// Embeds from a blocking context (uploads, summaries of posted text): chunks of at most one
     /// batch, each queued behind waiting queries so that a large upload never holds the model
     /// for long. Waits for room when the queue is full.
-    fn embed_blocking(&self, texts: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
+    fn embed_blocking(
+        &self,
+        texts: &[&str],
+        kind: InputKind,
+    ) -> Result<Vec<Embedding>, EmbedError> {
         let mut out = Vec::with_capacity(texts.len());
         for chunk in texts.chunks(self.max_batch) {
             let (reply, rx) = oneshot::channel();
             self.stats.depth.fetch_add(1, Ordering::Relaxed);
             let job = Job {
                 texts: chunk.iter().map(|t| t.to_string()).collect(),
+                kind,
                 reply,
             };
             if self.tx.send(job).is_err() {
@@ -252,7 +279,10 @@ impl Embedder for EmbedQueue {
         self.embedder.count_tokens(text)
     }
     fn embed(&self, texts: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
-        self.embed_blocking(texts)
+        self.embed_blocking(texts, InputKind::Passage)
+    }
+    fn embed_as(&self, texts: &[&str], kind: InputKind) -> Result<Vec<Embedding>, EmbedError> {
+        self.embed_blocking(texts, kind)
     }
 }
 
@@ -283,47 +313,63 @@ fn backend(
                 Err(_) => break,
             }
         }
-        let texts: Vec<&str> = jobs
-            .iter()
-            .flat_map(|j| j.texts.iter().map(String::as_str))
-            .collect();
+        let total: usize = jobs.iter().map(|j| j.texts.len()).sum();
         let bucket = BATCH_BUCKETS
             .iter()
-            .position(|&b| texts.len() <= b)
+            .position(|&b| total <= b)
             .unwrap_or(BATCH_BUCKETS.len());
         stats.batch_sizes[bucket].fetch_add(1, Ordering::Relaxed);
-        stats.texts.fetch_add(texts.len(), Ordering::Relaxed);
-        // A panic inside the model must not take the thread (and every later query) with it,
-        // and neither may a model that answers with the wrong number of vectors.
-        let result =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| embedder.embed(&texts)))
-                .unwrap_or_else(|_| Err(EmbedError::Service("the model panicked".into())))
-                .and_then(|all| {
-                    if all.len() == texts.len() {
-                        Ok(all)
-                    } else {
-                        Err(EmbedError::Service(format!(
-                            "the model returned {} vectors for {} texts",
-                            all.len(),
-                            texts.len()
-                        )))
-                    }
-                });
-        match result {
-            Ok(mut all) => {
-                for job in jobs.into_iter().rev() {
-                    let mine = all.split_off(all.len() - job.texts.len());
-                    let _ = job.reply.send(Ok(mine));
-                }
-            }
-            Err(e) => {
-                let msg = e.to_string();
-                for job in jobs {
-                    let _ = job.reply.send(Err(msg.clone()));
-                }
+        stats.texts.fetch_add(total, Ordering::Relaxed);
+        // One pass per kind of input the batch holds (usually one), each answer handed out to
+        // its jobs in order.
+        let mut answers: Vec<(InputKind, Result<std::vec::IntoIter<Embedding>, String>)> =
+            Vec::new();
+        for kind in [InputKind::Passage, InputKind::Query] {
+            let texts: Vec<&str> = jobs
+                .iter()
+                .filter(|j| j.kind == kind)
+                .flat_map(|j| j.texts.iter().map(String::as_str))
+                .collect();
+            if !texts.is_empty() {
+                let result = run_pass(embedder.as_ref(), &texts, kind);
+                answers.push((kind, result.map(Vec::into_iter).map_err(|e| e.to_string())));
             }
         }
+        for job in jobs {
+            let Some((_, answer)) = answers.iter_mut().find(|(k, _)| *k == job.kind) else {
+                continue;
+            };
+            let reply = match answer {
+                Ok(all) => Ok(all.by_ref().take(job.texts.len()).collect()),
+                Err(msg) => Err(msg.clone()),
+            };
+            let _ = job.reply.send(reply);
+        }
     }
+}
+
+/// One forward pass of `texts`. A panic inside the model must not take the thread (and every
+/// later query) with it, and neither may a model that answers with the wrong number of vectors.
+fn run_pass(
+    embedder: &dyn Embedder,
+    texts: &[&str],
+    kind: InputKind,
+) -> Result<Vec<Embedding>, EmbedError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        embedder.embed_as(texts, kind)
+    }))
+    .unwrap_or_else(|_| Err(EmbedError::Service("the model panicked".into())))
+    .and_then(|all| {
+        if all.len() == texts.len() {
+            Ok(all)
+        } else {
+            Err(EmbedError::Service(format!(
+                "the model returned {} vectors for {} texts",
+                all.len(),
+                texts.len()
+            )))
+        }
+    })
 }
 
 #[cfg(test)]
@@ -365,16 +411,79 @@ mod tests {
         };
         let q = EmbedQueue::start(e.clone(), limits);
         let texts: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
-        assert_eq!(q.cached(&texts), vec![None, None, None]);
+        assert_eq!(q.cached(&texts, InputKind::Passage), vec![None, None, None]);
         let fresh = e.embed(&["a", "b", "c"]).unwrap();
-        q.remember(&texts, &fresh);
+        q.remember(&texts, InputKind::Passage, &fresh);
         // Two entries at most: "a", the oldest, is gone; "b" and "c" come back unchanged.
         assert_eq!(
-            q.cached(&texts),
+            q.cached(&texts, InputKind::Passage),
             vec![None, Some(fresh[1].clone()), Some(fresh[2].clone())]
         );
         assert_eq!(q.stats().cache_hits.load(Ordering::Relaxed), 2);
         assert_eq!(q.stats().cache_misses.load(Ordering::Relaxed), 4);
+    }
+
+    /// Embeds a query as the hashing embedder embeds "QUERY " and the text: a model with
+    /// prompts, in miniature.
+    struct Prompted(HashEmbedder);
+    impl Embedder for Prompted {
+        fn dim(&self) -> usize {
+            self.0.dim()
+        }
+        fn model_id(&self) -> ModelId {
+            self.0.model_id()
+        }
+        fn max_tokens(&self) -> usize {
+            64
+        }
+        fn count_tokens(&self, t: &str) -> usize {
+            self.0.count_tokens(t)
+        }
+        fn embed(&self, t: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
+            self.0.embed(t)
+        }
+        fn embed_as(&self, t: &[&str], kind: InputKind) -> Result<Vec<Embedding>, EmbedError> {
+            match kind {
+                InputKind::Passage => self.0.embed(t),
+                InputKind::Query => {
+                    let p: Vec<String> = t.iter().map(|t| format!("QUERY {t}")).collect();
+                    self.0
+                        .embed(&p.iter().map(String::as_str).collect::<Vec<_>>())
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn queries_and_passages_in_one_batch_each_get_their_own_kind() {
+        let e = Arc::new(Prompted(HashEmbedder::new(32)));
+        let limits = QueueLimits {
+            max_wait: Duration::from_millis(50),
+            ..QueueLimits::default()
+        };
+        let q = EmbedQueue::start(e.clone(), limits);
+        let rxs: Vec<_> = (0..6)
+            .map(|i| {
+                let kind = if i % 2 == 0 {
+                    InputKind::Query
+                } else {
+                    InputKind::Passage
+                };
+                (kind, q.submit_as(vec![format!("text {i}")], kind).unwrap())
+            })
+            .collect();
+        for (i, (kind, rx)) in rxs.into_iter().enumerate() {
+            let got = rx.blocking_recv().unwrap().unwrap();
+            let want = e.embed_as(&[&format!("text {i}")], kind).unwrap();
+            assert_eq!(got, want, "job {i} ({kind:?})");
+        }
+        let t = vec!["same".to_string()];
+        q.remember(
+            &t,
+            InputKind::Query,
+            &e.embed_as(&["same"], InputKind::Query).unwrap(),
+        );
+        assert_eq!(q.cached(&t, InputKind::Passage), vec![None]);
     }
 
     /// An embedder answering `short` fewer vectors than asked for its first `bad` calls.
@@ -441,7 +550,7 @@ mod tests {
         };
         let q = EmbedQueue::start(e.clone(), limits);
         let texts: Vec<String> = (0..100).map(|i| format!("text {i}")).collect();
-        let rxs = q.submit_chunked(texts.clone()).unwrap();
+        let rxs = q.submit_chunked(texts.clone(), InputKind::Passage).unwrap();
         assert_eq!(rxs.len(), 13);
         let got: Vec<Embedding> = rxs
             .into_iter()
@@ -464,8 +573,11 @@ mod tests {
         let long = "word ".repeat(MAX_CACHED_TEXT);
         let texts = vec![long.clone(), "short".to_string()];
         let v = e.embed(&[long.as_str(), "short"]).unwrap();
-        q.remember(&texts, &v);
-        assert_eq!(q.cached(&texts), vec![None, Some(v[1].clone())]);
+        q.remember(&texts, InputKind::Passage, &v);
+        assert_eq!(
+            q.cached(&texts, InputKind::Passage),
+            vec![None, Some(v[1].clone())]
+        );
     }
 
     #[test]

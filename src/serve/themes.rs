@@ -264,7 +264,7 @@ pub async fn summarize(State(state): S, ApiJson(req): ApiJson<SummarizeRequest>)
     let query_vector = match &req.query {
         Some(q) => {
             crate::search::check_query(q)?;
-            let mut v = embed(&state, vec![q.clone()])
+            let mut v = embed(&state, vec![q.clone()], crate::embed::InputKind::Query)
                 .await?
                 .pop()
                 .map(|e| e.vector)

@@ -3,6 +3,9 @@
 //! words, runs of them and their character bigrams, full-width forms of ASCII, and Chinese
 //! numerals as section numbers use them (`一`, `十二`, `二十一`).
 //!
+//! [`Language::of`] says whether a whole text is Chinese: the per-language centring of
+//! multilingual embeddings and hybrid search's fusion across languages ask it.
+//!
 //! Hangul is not included in [`is_cjk`]: Korean puts spaces between words, so it is handled
 //! like any alphabet. Kana are included (Japanese, like Chinese, writes no spaces).
 
@@ -16,6 +19,51 @@ pub fn is_han(c: char) -> bool {
         | 0xF900..=0xFAFF
         | 0x20000..=0x2FFFF
         | 0x30000..=0x3134F)
+}
+
+/// The language of a text as far as simsum tells languages apart: Chinese, or anything else
+/// (in practice English).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Language {
+    Chinese,
+    Other,
+}
+
+impl Language {
+    /// Chinese when CJK characters are at least a quarter as many as the other letters (an
+    /// English word spends some five letters where Chinese spends one or two characters): a
+    /// Chinese text quoting `grep` or `BRI` stays Chinese, an English one naming 北京 English.
+    pub fn of(text: &str) -> Self {
+        let (mut cjk, mut letters) = (0usize, 0usize);
+        for c in text.chars() {
+            if is_cjk(c) {
+                cjk += 1;
+            } else if c.is_alphabetic() {
+                letters += 1;
+            }
+        }
+        if cjk > 0 && cjk * 4 >= letters {
+            Self::Chinese
+        } else {
+            Self::Other
+        }
+    }
+
+    /// Index in per-language tables.
+    pub fn index(self) -> usize {
+        match self {
+            Self::Chinese => 0,
+            Self::Other => 1,
+        }
+    }
+
+    /// Name in files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Chinese => "zh",
+            Self::Other => "other",
+        }
+    }
 }
 
 /// Whether `c` belongs to a script written without spaces between words: Han ideographs and
@@ -99,6 +147,21 @@ pub fn chinese_number(s: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_is_chinese_by_its_characters_not_its_quotes() {
+        assert_eq!(Language::of("如何删除空目录？"), Language::Chinese);
+        assert_eq!(
+            Language::of("使用 grep 命令搜索文件中的 pattern"),
+            Language::Chinese
+        );
+        assert_eq!(Language::of("Remove empty directories."), Language::Other);
+        assert_eq!(
+            Language::of("The Beijing (北京) Foreign Affairs Office reports."),
+            Language::Other
+        );
+        assert_eq!(Language::of("2023"), Language::Other);
+    }
 
     #[test]
     fn scripts() {
