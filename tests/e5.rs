@@ -274,3 +274,82 @@ fn a_chinese_query_finds_the_english_version_in_a_mixed_index_and_the_reverse() 
         "centring must not lose: {zh_en} vs {raw_zh_en}, {en_zh} vs {raw_en_zh}"
     );
 }
+
+/// `links` over the English seed and its Chinese rendering (tests/data/zh/), indexed together:
+/// each English initiative's best partner in the other document is its translation. The
+/// alignment is written out by hand from the two files: the introduction's four paragraphs are
+/// translated one to one; English section I's paragraph holds Chinese 一's two; English II's
+/// holds the two subsections of Chinese 二; English III is Chinese 三. (Section IV has no
+/// Chinese rendering.)
+#[test]
+fn links_pair_a_chinese_reports_initiatives_with_their_english_versions() {
+    files(); // the model, or a failure saying why
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("simsum-e5-links-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let docs = dir.join("docs");
+    std::fs::create_dir_all(&docs).unwrap();
+    for f in [
+        "seeds/000_23f0baf8f5491e38.txt",
+        "tests/data/zh/000_zh_people_to_people_iii.txt",
+    ] {
+        let p = root.join(f);
+        std::fs::copy(&p, docs.join(p.file_name().unwrap())).unwrap();
+    }
+    let simsum = |args: &[&str]| -> String {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_simsum"))
+            .args(["--model", "multilingual-e5-small", "--index"])
+            .arg(dir.join("index"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    simsum(&["index", docs.to_str().unwrap()]);
+    let out = simsum(&["links", "--json", "--per-item", "3", "--threshold", "0"]);
+    let links: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // Best Chinese partner of each English initiative.
+    let mut best: std::collections::HashMap<String, (f64, String)> = Default::default();
+    for l in links["links"].as_array().unwrap() {
+        for (a, b) in [(&l["a"], &l["b"]), (&l["b"], &l["a"])] {
+            let (Some(aid), Some(bid)) = (a["id"].as_str(), b["id"].as_str()) else {
+                continue;
+            };
+            if !aid.starts_with("000_23f0") || !bid.starts_with("000_zh") {
+                continue;
+            }
+            let score = l["score"].as_f64().unwrap();
+            let e = best
+                .entry(aid.to_string())
+                .or_insert((f64::MIN, String::new()));
+            if score > e.0 {
+                *e = (score, bid.to_string());
+            }
+        }
+    }
+    let alignment: [(&str, &[&str]); 7] = [
+        ("s0.p1", &["s0.p1"]),
+        ("s0.p2", &["s0.p2"]),
+        ("s0.p3", &["s0.p3"]),
+        ("s0.p4", &["s0.p4"]),
+        ("s1.p1", &["s1.p1", "s1.p2"]),
+        ("s2.p1", &["s3.p1", "s4.p1"]),
+        ("s3.p1", &["s5.p1"]),
+    ];
+    for (en, zh) in alignment {
+        let id = format!("000_23f0baf8f5491e38#{en}");
+        let (score, partner) = best.get(&id).unwrap_or_else(|| panic!("{id}: no link"));
+        let want: Vec<String> = zh
+            .iter()
+            .map(|z| format!("000_zh_people_to_people_iii#{z}"))
+            .collect();
+        eprintln!("{id}: best partner {partner} ({score:.3}), want one of {want:?}");
+        assert!(want.contains(partner), "{id}: {partner} not in {want:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
