@@ -275,31 +275,36 @@ fn a_chinese_query_finds_the_english_version_in_a_mixed_index_and_the_reverse() 
     );
 }
 
-/// `links` over the English seed and its Chinese rendering (tests/data/zh/), indexed together:
-/// each English initiative's best partner in the other document is its translation. The
-/// alignment is written out by hand from the two files: the introduction's four paragraphs are
-/// translated one to one; English section I's paragraph holds Chinese 一's two; English II's
-/// holds the two subsections of Chinese 二; English III is Chinese 三. (Section IV has no
-/// Chinese rendering.)
-#[test]
-fn links_pair_a_chinese_reports_initiatives_with_their_english_versions() {
-    files(); // the model, or a failure saying why
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = std::env::temp_dir().join(format!("simsum-e5-links-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let docs = dir.join("docs");
-    std::fs::create_dir_all(&docs).unwrap();
-    for f in [
-        "seeds/000_23f0baf8f5491e38.txt",
-        "tests/data/zh/000_zh_people_to_people_iii.txt",
-    ] {
-        let p = root.join(f);
-        std::fs::copy(&p, docs.join(p.file_name().unwrap())).unwrap();
+/// The English seed and its Chinese rendering (tests/data/zh/) indexed together with
+/// multilingual-e5-small, in a fresh folder; `run` calls the simsum binary on that index.
+struct MixedIndex {
+    dir: std::path::PathBuf,
+}
+
+impl MixedIndex {
+    fn new(tag: &str) -> Self {
+        files(); // the model, or a failure saying why
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = std::env::temp_dir().join(format!("simsum-e5-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let docs = dir.join("docs");
+        std::fs::create_dir_all(&docs).unwrap();
+        for f in [
+            "seeds/000_23f0baf8f5491e38.txt",
+            "tests/data/zh/000_zh_people_to_people_iii.txt",
+        ] {
+            let p = root.join(f);
+            std::fs::copy(&p, docs.join(p.file_name().unwrap())).unwrap();
+        }
+        let index = Self { dir };
+        index.run(&["index", docs.to_str().unwrap()]);
+        index
     }
-    let simsum = |args: &[&str]| -> String {
+
+    fn run(&self, args: &[&str]) -> String {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_simsum"))
             .args(["--model", "multilingual-e5-small", "--index"])
-            .arg(dir.join("index"))
+            .arg(self.dir.join("index"))
             .args(args)
             .output()
             .unwrap();
@@ -309,9 +314,43 @@ fn links_pair_a_chinese_reports_initiatives_with_their_english_versions() {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8(out.stdout).unwrap()
-    };
-    simsum(&["index", docs.to_str().unwrap()]);
-    let out = simsum(&["links", "--json", "--per-item", "3", "--threshold", "0"]);
+    }
+}
+
+impl Drop for MixedIndex {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Which Chinese initiatives translate each English one, written out by hand from the two
+/// files: the introduction's four paragraphs one to one; English section I's paragraph holds
+/// Chinese 一's two; English II's holds the two subsections of Chinese 二; English III is
+/// Chinese 三. (Section IV has no Chinese rendering.)
+const ALIGNMENT: [(&str, &[&str]); 7] = [
+    ("s0.p1", &["s0.p1"]),
+    ("s0.p2", &["s0.p2"]),
+    ("s0.p3", &["s0.p3"]),
+    ("s0.p4", &["s0.p4"]),
+    ("s1.p1", &["s1.p1", "s1.p2"]),
+    ("s2.p1", &["s3.p1", "s4.p1"]),
+    ("s3.p1", &["s5.p1"]),
+];
+
+fn en_id(s: &str) -> String {
+    format!("000_23f0baf8f5491e38#{s}")
+}
+
+fn zh_id(s: &str) -> String {
+    format!("000_zh_people_to_people_iii#{s}")
+}
+
+/// `links` over the mixed index: each English initiative's best partner in the other document
+/// is its translation.
+#[test]
+fn links_pair_a_chinese_reports_initiatives_with_their_english_versions() {
+    let index = MixedIndex::new("links");
+    let out = index.run(&["links", "--json", "--per-item", "3", "--threshold", "0"]);
     let links: serde_json::Value = serde_json::from_str(&out).unwrap();
     // Best Chinese partner of each English initiative.
     let mut best: std::collections::HashMap<String, (f64, String)> = Default::default();
@@ -332,24 +371,50 @@ fn links_pair_a_chinese_reports_initiatives_with_their_english_versions() {
             }
         }
     }
-    let alignment: [(&str, &[&str]); 7] = [
-        ("s0.p1", &["s0.p1"]),
-        ("s0.p2", &["s0.p2"]),
-        ("s0.p3", &["s0.p3"]),
-        ("s0.p4", &["s0.p4"]),
-        ("s1.p1", &["s1.p1", "s1.p2"]),
-        ("s2.p1", &["s3.p1", "s4.p1"]),
-        ("s3.p1", &["s5.p1"]),
-    ];
-    for (en, zh) in alignment {
-        let id = format!("000_23f0baf8f5491e38#{en}");
+    for (en, zh) in ALIGNMENT {
+        let id = en_id(en);
         let (score, partner) = best.get(&id).unwrap_or_else(|| panic!("{id}: no link"));
-        let want: Vec<String> = zh
-            .iter()
-            .map(|z| format!("000_zh_people_to_people_iii#{z}"))
-            .collect();
+        let want: Vec<String> = zh.iter().map(|z| zh_id(z)).collect();
         eprintln!("{id}: best partner {partner} ({score:.3}), want one of {want:?}");
         assert!(want.contains(partner), "{id}: {partner} not in {want:?}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Themes over the mixed index (issue 37 part 6): an initiative and its translation fall in
+/// one theme; titles are in the corpus's majority language (here English: 9 initiatives to 8);
+/// the HTML report carries the Chinese text as written.
+#[test]
+fn themes_over_a_mixed_language_index_keep_translations_together() {
+    let index = MixedIndex::new("themes");
+    let report: serde_json::Value =
+        serde_json::from_str(&index.run(&["cluster", "--json"])).unwrap();
+    let mut theme_of: std::collections::HashMap<String, u64> = Default::default();
+    for t in report["themes"].as_array().unwrap() {
+        let title = t["title"].as_str().unwrap();
+        eprintln!("theme {}: {title}: {}", t["id"], t["members"]);
+        assert!(
+            !title.chars().any(simsum::text::cjk::is_cjk),
+            "a title in the minority language: {title}"
+        );
+        for m in t["members"].as_array().unwrap() {
+            theme_of.insert(m.as_str().unwrap().to_string(), t["id"].as_u64().unwrap());
+        }
+    }
+    for (en, zh) in ALIGNMENT {
+        let theme = theme_of.get(&en_id(en));
+        assert!(theme.is_some(), "{en} in no theme");
+        for z in zh {
+            assert_eq!(
+                theme_of.get(&zh_id(z)),
+                theme,
+                "{en} and its translation {z}"
+            );
+        }
+    }
+    let html = index.run(&["cluster", "--format", "html"]);
+    assert!(html.contains("charset=\"utf-8\"") || html.contains("charset=utf-8"));
+    assert!(
+        html.contains("北京"),
+        "the HTML report lost the Chinese text"
+    );
 }
