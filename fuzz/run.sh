@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Builds every fuzz target and runs each for SECONDS, writing what each run did to
-# fuzz/results/: per target a folder with libFuzzer's log and any crash, timeout or
-# out-of-memory input, and one line per target in fuzz/results/summary.tsv
+# Builds every fuzz target once and runs each for SECONDS (or until RUNS executions), writing
+# what each run did to fuzz/results/: per target a folder with libFuzzer's log and any crash,
+# timeout or out-of-memory input, and one line per target in fuzz/results/summary.tsv
 # (target, seconds, executions, executions/s, coverage edges, features, corpus size, crashes).
 #
 #   fuzz/run.sh SECONDS [TARGET...]     (default: every target in fuzz/fuzz_targets)
+#   RUNS=1000000 fuzz/run.sh 7200       each target until a million executions (or 2 hours)
+#   JOBS=2 fuzz/run.sh 600 ingest_pdf   two fuzzing processes (libFuzzer -fork) for one target
+#   NO_BUILD=1 fuzz/run.sh 60           reuse the last build as it is
+#
+# The build is made once, by `cargo fuzz build`, and each target is then run as the binary it
+# left in fuzz/target/<host triple>/release/ (no cargo between targets, so nothing is rebuilt
+# or re-checked per target).
 #
 # Uses cargo-fuzz 0.13.2 (installed into fuzz/target/tools when absent) on a stable toolchain
 # with RUSTC_BOOTSTRAP=1, without a sanitizer (simsum is safe Rust; ASan would slow every
@@ -33,9 +40,18 @@ else
   for f in fuzz_targets/*.rs; do TARGETS+=("$(basename "$f" .rs)"); done
 fi
 
-echo "building ${#TARGETS[@]} targets (release, no sanitizer) ..."
-"${FUZZ[@]}" build --sanitizer none "${TARGETS[@]/#/--bin=}" 2>/dev/null \
-  || "${FUZZ[@]}" build --sanitizer none || exit 2
+TRIPLE=$(rustc -vV | sed -n 's/^host: //p')
+BIN_DIR=target/$TRIPLE/release
+if [ -z "${NO_BUILD:-}" ]; then
+  echo "building ${#TARGETS[@]} targets once (release, no sanitizer) ..."
+  "${FUZZ[@]}" build --sanitizer none || exit 2
+fi
+for t in "${TARGETS[@]}"; do
+  [ -x "$BIN_DIR/$t" ] || { echo "no build of $t in $BIN_DIR (run without NO_BUILD)" >&2; exit 2; }
+done
+RUN_ARGS=()
+[ -n "${RUNS:-}" ] && RUN_ARGS+=(-runs="$RUNS")
+[ -n "${JOBS:-}" ] && RUN_ARGS+=(-fork="$JOBS")
 
 mkdir -p results
 SUMMARY=results/summary.tsv
@@ -48,9 +64,9 @@ for t in "${TARGETS[@]}"; do
   scratch=$(mktemp -d)
   echo "== $t: ${SECONDS_EACH}s (load: $(cut -d' ' -f1-3 /proc/loadavg))"
   # -timeout=1: an input running over a second is a finding, like a panic.
-  "${FUZZ[@]}" run --sanitizer none "$t" "$scratch" "corpus/$t" -- \
+  "$BIN_DIR/$t" "$scratch" "corpus/$t" \
     -max_total_time="$SECONDS_EACH" -timeout=1 -rss_limit_mb=4096 -print_final_stats=1 \
-    -artifact_prefix="$out/" > "$out/log.txt" 2>&1
+    -artifact_prefix="$out/" "${RUN_ARGS[@]}" > "$out/log.txt" 2>&1
   rc=$?
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/log.txt" | grep -o '[0-9]*$' | tail -1)
   rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$out/log.txt" | grep -o '[0-9]*$' | tail -1)
