@@ -13,9 +13,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use simsum::embed::{Embedder, HashEmbedder};
-use simsum::store::milvus::{remove, MilvusWriter};
+use simsum::search::{DocFilter, SearchMode, SearchOptions};
+use simsum::store::milvus::{remove, MilvusStore, MilvusWriter, TrafficCount};
 use simsum::store::update::Shard;
-use simsum::store::StoreUrl;
+use simsum::store::{Level, Store, StoreUrl};
 
 const BIN: &str = env!("CARGO_BIN_EXE_simsum");
 const MODEL: &str = "hash:96";
@@ -540,6 +541,107 @@ fn milvus_index_search_agrees_with_exact_search() {
         assert_eq!(b["exact"], false, "the search should go to Milvus's index");
         assert_same_but_entities(&a["results"].to_string(), &b["results"].to_string(), q);
     }
+}
+
+/// What each question costs one warm handle of a store (requests sent, rows read), by name.
+fn question_costs(url: &StoreUrl) -> Vec<(&'static str, TrafficCount)> {
+    let store = MilvusStore::open(url, None).unwrap();
+    let e = HashEmbedder::new(96);
+    let opts = |mode: SearchMode, doc: Option<&str>| SearchOptions {
+        mode,
+        docs: DocFilter {
+            glob: doc.map(str::to_string),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    // A warm handle: the documents' facts and the level's BM25 postings are read once per
+    // handle (and per generation), not per question.
+    let first = simsum::search::search(&store, &e, "senator", &opts(SearchMode::Hybrid, None))
+        .unwrap();
+    let id = first[0].id.clone();
+    let doc = first[0].doc.id.clone();
+    let cost = |f: &dyn Fn()| {
+        let before = store.traffic();
+        f();
+        let after = store.traffic();
+        TrafficCount {
+            requests: after.requests - before.requests,
+            rows: after.rows - before.rows,
+        }
+    };
+    let search = |q: &str, mode, glob: Option<&str>| {
+        let hits = simsum::search::search(&store, &e, q, &opts(mode, glob)).unwrap();
+        assert!(!hits.is_empty(), "{q}: no hits");
+    };
+    vec![
+        ("dense", cost(&|| search("party leader", SearchMode::Dense, None))),
+        ("hybrid", cost(&|| search("bushfires Sydney", SearchMode::Hybrid, None))),
+        ("filtered", cost(&|| search("police", SearchMode::Dense, Some("r01*")))),
+        (
+            "similar",
+            cost(&|| {
+                let (_, hits) = simsum::search::similar(&store, &id, &opts(SearchMode::Dense, None))
+                    .unwrap();
+                assert!(!hits.is_empty());
+            }),
+        ),
+        (
+            "document",
+            cost(&|| {
+                assert!(store.documents().unwrap().iter().any(|d| d.id == doc));
+                for level in [Level::Section, Level::Initiative] {
+                    assert!(!store.items_of_document(level, &doc).unwrap().is_empty());
+                }
+            }),
+        ),
+    ]
+}
+
+/// The requests and rows one search, similar, filtered search or document read makes stay the
+/// same when the store is four times larger: nothing reads a whole level or collection per
+/// question (issue 36). Both stores send every search to Milvus's index.
+#[test]
+fn milvus_question_costs_do_not_grow_with_the_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut costs = Vec::new();
+    let stores: Vec<TestStore> = [20, 80]
+        .into_iter()
+        .map(|n| {
+            let dir = tmp.path().join(format!("c{n}"));
+            let root = corpus(&dir, n);
+            let m = TestStore::new(&format!("cost{n}"));
+            index_json(&m.url, &root, &[]);
+            let e = HashEmbedder::new(96);
+            let mut w =
+                MilvusWriter::open(&m.parsed(), None, &e.model_id(), e.dim(), false, Shard::ALL)
+                    .unwrap();
+            w.set_exact_threshold(0).unwrap();
+            drop(w);
+            costs.push(question_costs(&m.parsed()));
+            m
+        })
+        .collect();
+    let (small, large) = (&costs[0], &costs[1]);
+    for ((what, s), (_, l)) in small.iter().zip(large) {
+        eprintln!("{what}: 20 documents {s:?}, 80 documents {l:?}");
+        // One more request at most: the generation is asked again once a second.
+        assert!(
+            l.requests <= s.requests + 1,
+            "{what}: {} requests at 80 documents, {} at 20",
+            l.requests,
+            s.requests
+        );
+        // Hits differ in their sentences; a level read would be four times as many rows.
+        assert!(
+            l.rows <= s.rows * 3 / 2 + 10,
+            "{what}: {} rows at 80 documents, {} at 20",
+            l.rows,
+            s.rows
+        );
+        assert!(s.requests > 0 && s.rows > 0, "{what}: nothing counted");
+    }
+    drop(stores);
 }
 
 #[test]

@@ -323,22 +323,86 @@ pub struct TagCount {
     pub documents: usize,
 }
 
-/// Item filter for [`Store::nearest`] and [`Store::lexical`]: which stored items may be returned.
-#[derive(Default)]
+/// Which documents' items a query keeps, as values each engine translates and pushes down
+/// (the local store tests its documents in memory; Milvus writes a boolean expression): a
+/// filter is data, never a closure, so no engine has to ask it about every document.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DocScope {
+    /// Only these documents (ids); `None`: every document.
+    pub ids: Option<std::sync::Arc<std::collections::BTreeSet<String>>>,
+    /// Never these documents (ids).
+    pub exclude: Vec<String>,
+    /// Dated on or after this (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`); undated documents drop when
+    /// either bound is set.
+    pub since: Option<String>,
+    /// Dated on or before this (a prefix date includes its whole period).
+    pub until: Option<String>,
+}
+
+impl DocScope {
+    /// Whether it keeps every document.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_none() && self.exclude.is_empty() && !self.has_dates()
+    }
+
+    /// Whether it bounds the date.
+    pub fn has_dates(&self) -> bool {
+        self.since.is_some() || self.until.is_some()
+    }
+
+    /// Whether a document dated `date` passes the date bounds.
+    pub fn date_ok(&self, date: Option<&str>) -> bool {
+        if !self.has_dates() {
+            return true;
+        }
+        let Some(date) = date else {
+            return false;
+        };
+        if self.since.as_deref().is_some_and(|s| date < s) {
+            return false;
+        }
+        match self.until.as_deref() {
+            Some(u) => date.get(..u.len()).unwrap_or(date) <= u,
+            None => true,
+        }
+    }
+
+    /// Whether it keeps `doc`.
+    pub fn matches(&self, doc: &DocumentInfo) -> bool {
+        self.ids.as_ref().is_none_or(|ids| ids.contains(&doc.id))
+            && !self.exclude.contains(&doc.id)
+            && self.date_ok(doc.date.as_deref())
+    }
+}
+
+/// Item filter for [`Store::nearest`] and [`Store::lexical`]: which stored items may be
+/// returned, as data an engine translates (SQL, a Milvus expression) and applies before its
+/// nearest-neighbour search, so that `m` allowed items give `min(k, m)` results.
+#[derive(Debug, Clone, Default)]
 pub struct ItemFilter<'a> {
     /// Keep boilerplate items (excluded by default).
     pub include_boilerplate: bool,
-    /// Keep only items of documents for which this returns true.
-    pub document: Option<&'a dyn Fn(&DocumentInfo) -> bool>,
+    /// Keep only items of these documents.
+    pub documents: DocScope,
     /// Drop items with these keys.
     pub exclude_keys: Vec<u64>,
-    /// Keep only items with these keys (a tag filter, applied before the nearest-neighbour
-    /// search so that `m` matching items give `min(k, m)` results).
+    /// Keep only items with these keys (an entity filter resolved to keys by
+    /// [`crate::facets::allowed_keys`]).
     pub keys: Option<&'a std::collections::HashSet<u64>>,
     /// Compare the query with every allowed item (brute force, `--exact`) even where an
     /// approximate graph would be used. A setting of the query, not of the store handle, so one
     /// open store answers both kinds of search.
     pub exact: bool,
+    /// The approximate search's candidate list (HNSW `ef`, `--ef`); `None`: the engine's
+    /// choice for `k` ([`search_ef`]).
+    pub ef: Option<usize>,
+}
+
+/// The HNSW candidate list a search of `k` results uses unless the query names one: never
+/// under `k`, and at least 64 (recall@10 0.99 on sentence embeddings where 16 gave 0.94;
+/// BENCHMARKS.md, issue 36).
+pub fn search_ef(k: usize, asked: Option<usize>) -> usize {
+    asked.unwrap_or(64).max(k)
 }
 
 /// Stored facts about a document, as filters and results see them.
@@ -416,6 +480,15 @@ pub trait Store: Send + Sync {
 
     /// The sentences of an item in reading order (for a sentence: none).
     fn sentences_of(&self, item: &StoredItem) -> Result<Vec<StoredSentence>, StoreError>;
+
+    /// The sentences of each of `items`, in their order. The default asks item by item;
+    /// an engine where a request costs more than a row overrides it with one request.
+    fn sentences_of_many(
+        &self,
+        items: &[&StoredItem],
+    ) -> Result<Vec<Vec<StoredSentence>>, StoreError> {
+        items.iter().map(|i| self.sentences_of(i)).collect()
+    }
 
     /// The `k` stored items of `level` most similar to `query` (an L2-normalised vector), as
     /// `(key, cosine)`, best first, ties by key.

@@ -11,8 +11,16 @@
 //! Searches score candidates with the same dot product as the local index, so both stores give
 //! the same scores: below the exact-search threshold (or with `--exact`) the level's vectors are
 //! read once per handle and scanned, as the local index scans its flat copy; above it Milvus's
-//! own index proposes candidates (twice `k`) and simsum rescores them.
+//! own HNSW index ([`api_v1`]) proposes candidates (twice `k`, pre-filtered inside Milvus by
+//! the boolean expression an [`ItemFilter`] becomes, [`MilvusStore::expr`]) and simsum
+//! rescores them.
+//!
+//! What a search reads does not grow with the store: the documents' facts are kept per handle
+//! and read again only when the store's generation moves (one small read tells, at most once
+//! per [`DOCS_RECHECK`]); the sentences of all hits come in one request; vectors are asked for
+//! only where a vector is used.
 
+mod api_v1;
 mod client;
 mod lexical;
 mod rows;
@@ -20,7 +28,8 @@ mod writer;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -31,9 +40,15 @@ use crate::store::{
     Counts, DocumentInfo, ItemFilter, Level, SavedThemes, Store, StoreError, StoreInfo, StoreUrl,
     StoredItem, StoredSentence,
 };
+pub use api_v1::IndexInfo;
 use client::MilvusClient;
+pub use client::TrafficCount;
 use rows::{int, key, list, lit, s, str_list, vector, AUX_VECTOR};
 pub use writer::MilvusWriter;
+
+/// How long a handle trusts its copy of the documents' facts before it reads the store's
+/// generation again to see whether they changed.
+pub const DOCS_RECHECK: Duration = Duration::from_secs(1);
 
 /// Version of the row layout written into `NAME_meta`; a store written by a newer layout is
 /// refused.
@@ -124,8 +139,25 @@ struct FlatLevel {
     vectors: Vec<Vec<f32>>,
 }
 
+/// The documents' facts as one generation of the store has them.
+struct DocTable {
+    generation: u64,
+    checked: Instant,
+    /// Sorted by id.
+    list: Vec<DocumentInfo>,
+    by_id: HashMap<String, usize>,
+}
+
+impl DocTable {
+    fn get(&self, id: &str) -> Option<&DocumentInfo> {
+        self.by_id.get(id).map(|&i| &self.list[i])
+    }
+}
+
 /// A Milvus store opened for reading.
 pub struct MilvusStore {
+    /// The documents' facts, per generation ([`DOCS_RECHECK`]).
+    docs: Mutex<Option<Arc<DocTable>>>,
     client: MilvusClient,
     url: StoreUrl,
     names: Names,
@@ -137,7 +169,8 @@ pub struct MilvusStore {
     level_counts: [OnceLock<usize>; 3],
 }
 
-const ITEM_FIELDS: [&str; 13] = [
+/// The fields of an item row, but its vector.
+const ITEM_FIELDS: [&str; 12] = [
     "pk",
     "item_id",
     "doc_id",
@@ -150,10 +183,21 @@ const ITEM_FIELDS: [&str; 13] = [
     "boilerplate",
     "start_byte",
     "end_byte",
-    "vec",
 ];
 
+/// Whether a read asks for the rows' vectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Vectors {
+    With,
+    Without,
+}
+
+/// Most keys one `pk in [...]` expression lists: the store's key filters above it are read
+/// in pieces.
+const KEYS_PER_EXPR: usize = 10_000;
+
 /// An item row as read, before its document's facts are joined in.
+#[derive(Clone)]
 struct Row {
     key: u64,
     ordinal: i64,
@@ -166,6 +210,7 @@ impl MilvusStore {
     /// A store over an open connection, nothing read or counted yet.
     fn new(client: MilvusClient, url: &StoreUrl, names: Names, info: MetaInfo) -> Self {
         Self {
+            docs: Mutex::new(None),
             client,
             url: url.clone(),
             names,
@@ -199,15 +244,46 @@ impl MilvusStore {
         }
     }
 
-    fn item_rows(&self, level: Level, filter: &str) -> Result<Vec<Row>, StoreError> {
+    /// What the client has sent and read so far (tests check that a search's share does not
+    /// grow with the store).
+    pub fn traffic(&self) -> TrafficCount {
+        self.client.traffic.count()
+    }
+
+    /// The index of each level's vectors, as the server describes it (`None` where the
+    /// server's `/api/v1` does not answer).
+    pub fn index_info(&self) -> Result<Option<Vec<(Level, IndexInfo)>>, StoreError> {
+        if !self.client.api.available() {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        for level in Level::ALL {
+            out.push((level, self.client.api.index(&self.names.level(level))?));
+        }
+        Ok(Some(out))
+    }
+
+    /// The server's version (`unknown` where its `/api/v1` does not answer).
+    pub fn server_version(&self) -> Result<String, StoreError> {
+        if !self.client.api.available() {
+            return Ok("unknown".into());
+        }
+        self.client.api.version()
+    }
+
+    fn item_rows(&self, level: Level, filter: &str, vecs: Vectors) -> Result<Vec<Row>, StoreError> {
+        let mut fields: Vec<&str> = ITEM_FIELDS.to_vec();
+        if vecs == Vectors::With {
+            fields.push("vec");
+        }
         let rows = self
             .client
-            .query_all(&self.names.level(level), filter, &ITEM_FIELDS)?;
+            .query_all(&self.names.level(level), filter, &fields)?;
         let mut out: Vec<Row> = Vec::with_capacity(rows.len());
         for r in rows {
             let key = key(&r).ok_or_else(|| self.bad(format!("a {level} row without a key")))?;
             let vector = vector(&r);
-            if vector.len() != self.info.dimension {
+            if vecs == Vectors::With && vector.len() != self.info.dimension {
                 return Err(self.bad(format!(
                     "{level} row {key} has a {}-d vector, expected {}",
                     vector.len(),
@@ -247,7 +323,7 @@ impl MilvusStore {
     /// Rows joined with their documents: rows of documents without a row (an update that
     /// stopped half-way) are left out, and of two rows for one item id (the same) the newer is
     /// kept. Sorted by document id, then position.
-    fn joined(&self, rows: Vec<Row>, docs: &HashMap<String, DocumentInfo>) -> Vec<Row> {
+    fn joined(&self, rows: Vec<Row>, docs: &DocTable) -> Vec<Row> {
         let mut newest: HashMap<String, u64> = HashMap::new();
         for r in &rows {
             let k = newest.entry(r.item.id.clone()).or_insert(r.key);
@@ -270,12 +346,110 @@ impl MilvusStore {
         out
     }
 
-    fn doc_map(&self) -> Result<HashMap<String, DocumentInfo>, StoreError> {
-        Ok(self
-            .documents()?
-            .into_iter()
-            .map(|d| (d.id.clone(), d))
-            .collect())
+    /// The documents' facts: the copy this handle keeps while the store's generation stays
+    /// (asked at most once per [`DOCS_RECHECK`]), read again when it moved.
+    fn doc_table(&self) -> Result<Arc<DocTable>, StoreError> {
+        let cached = self.docs.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(t) = &cached {
+            if t.checked.elapsed() < DOCS_RECHECK {
+                return Ok(t.clone());
+            }
+        }
+        let generation = self.generation()?;
+        let table = match cached {
+            Some(t) if t.generation == generation => Arc::new(DocTable {
+                generation,
+                checked: Instant::now(),
+                list: t.list.clone(),
+                by_id: t.by_id.clone(),
+            }),
+            _ => {
+                let list = self.read_documents()?;
+                let by_id = list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| (d.id.clone(), i))
+                    .collect();
+                Arc::new(DocTable {
+                    generation,
+                    checked: Instant::now(),
+                    list,
+                    by_id,
+                })
+            }
+        };
+        *self.docs.lock().unwrap_or_else(|e| e.into_inner()) = Some(table.clone());
+        Ok(table)
+    }
+
+    /// Every document row, the newer of two rows for one document, by id.
+    fn read_documents(&self) -> Result<Vec<DocumentInfo>, StoreError> {
+        let rows = self.client.query_all(
+            &self.names.documents(),
+            "pk >= 0",
+            &["doc_id", "title", "date", "path"],
+        )?;
+        // Of two rows for one document (an update that stopped half-way), the newer counts.
+        let mut by_id: HashMap<String, DocumentInfo> = HashMap::new();
+        for r in rows {
+            let date = s(&r, "date");
+            by_id.insert(
+                s(&r, "doc_id"),
+                DocumentInfo {
+                    id: s(&r, "doc_id"),
+                    title: s(&r, "title"),
+                    date: (!date.is_empty()).then_some(date),
+                    path: PathBuf::from(s(&r, "path")),
+                },
+            );
+        }
+        let mut docs: Vec<DocumentInfo> = by_id.into_values().collect();
+        docs.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(docs)
+    }
+
+    /// The boolean expression a filter becomes inside Milvus (empty: every item); `None` when
+    /// it lets nothing through. Dates are settled against the documents' facts, so the
+    /// expression names documents by id.
+    fn expr(&self, filter: &ItemFilter<'_>, docs: &DocTable) -> Option<String> {
+        let mut conds: Vec<String> = Vec::new();
+        if !filter.include_boilerplate {
+            conds.push("boilerplate == false".into());
+        }
+        let scope = &filter.documents;
+        if scope.has_dates() || scope.ids.is_some() {
+            let ids: Vec<String> = match (&scope.ids, scope.has_dates()) {
+                (Some(ids), false) => ids
+                    .iter()
+                    .filter(|id| !scope.exclude.contains(id))
+                    .cloned()
+                    .collect(),
+                _ => docs
+                    .list
+                    .iter()
+                    .filter(|d| scope.matches(d))
+                    .map(|d| d.id.clone())
+                    .collect(),
+            };
+            if ids.is_empty() {
+                return None;
+            }
+            conds.push(format!("doc_id in {}", str_list(&ids)));
+        } else if !scope.exclude.is_empty() {
+            conds.push(format!("doc_id not in {}", str_list(&scope.exclude)));
+        }
+        if !filter.exclude_keys.is_empty() {
+            conds.push(format!("pk not in {}", list(&filter.exclude_keys)));
+        }
+        if let Some(keys) = filter.keys {
+            if keys.is_empty() {
+                return None;
+            }
+            let mut keys: Vec<u64> = keys.iter().copied().collect();
+            keys.sort_unstable();
+            conds.push(format!("pk in {}", list(&keys)));
+        }
+        Some(conds.join(" and "))
     }
 
     /// Fills in section texts that were too long to store, from their initiatives.
@@ -288,11 +462,12 @@ impl MilvusStore {
         if sections.is_empty() {
             return Ok(());
         }
-        let docs = self.doc_map()?;
+        let docs = self.doc_table()?;
         let parts = self.joined(
             self.item_rows(
                 Level::Initiative,
                 &format!("section_id in {}", str_list(&sections)),
+                Vectors::Without,
             )?,
             &docs,
         );
@@ -312,26 +487,44 @@ impl MilvusStore {
         Ok(())
     }
 
-    fn items_where(&self, level: Level, filter: &str) -> Result<Vec<StoredItem>, StoreError> {
-        let docs = self.doc_map()?;
-        let mut rows = self.joined(self.item_rows(level, filter)?, &docs);
+    fn items_where(
+        &self,
+        level: Level,
+        filter: &str,
+        vecs: Vectors,
+    ) -> Result<Vec<StoredItem>, StoreError> {
+        let docs = self.doc_table()?;
+        let mut rows = self.joined(self.item_rows(level, filter, vecs)?, &docs);
         self.fill_texts(&mut rows)?;
         Ok(rows.into_iter().map(|r| r.item).collect())
     }
 
-    fn sentences_where(&self, filter: &str) -> Result<Vec<StoredSentence>, StoreError> {
-        let docs = self.doc_map()?;
-        let rows = self.joined(self.item_rows(Level::Sentence, filter)?, &docs);
-        Ok(rows
-            .into_iter()
-            .map(|r| StoredSentence {
+    /// Sentence rows matching `filter`, with their vectors, in reading order.
+    fn sentence_rows(&self, filter: &str) -> Result<Vec<Row>, StoreError> {
+        let docs = self.doc_table()?;
+        Ok(self.joined(
+            self.item_rows(Level::Sentence, filter, Vectors::With)?,
+            &docs,
+        ))
+    }
+
+    /// Sentences grouped by what they belong to at `level` (section id or initiative id).
+    fn sentences_by_parent(rows: Vec<Row>, level: Level) -> HashMap<String, Vec<StoredSentence>> {
+        let mut by_parent: HashMap<String, Vec<StoredSentence>> = HashMap::new();
+        for r in rows {
+            let parent = match level {
+                Level::Section => r.item.section_id.clone(),
+                _ => r.item.parent_id.clone().unwrap_or_default(),
+            };
+            by_parent.entry(parent).or_default().push(StoredSentence {
                 id: r.item.id,
                 initiative_id: r.item.parent_id.unwrap_or_default(),
                 text: r.item.text,
                 byte_range: r.byte_range,
                 vector: r.item.vector,
-            })
-            .collect())
+            });
+        }
+        by_parent
     }
 
     fn flat(&self, level: Level) -> Result<&FlatLevel, StoreError> {
@@ -339,8 +532,8 @@ impl MilvusStore {
         if let Some(f) = slot.get() {
             return Ok(f);
         }
-        let docs = self.doc_map()?;
-        let rows = self.joined(self.item_rows(level, "pk >= 0")?, &docs);
+        let docs = self.doc_table()?;
+        let rows = self.joined(self.item_rows(level, "pk >= 0", Vectors::With)?, &docs);
         let mut f = FlatLevel {
             keys: Vec::with_capacity(rows.len()),
             doc_ids: Vec::with_capacity(rows.len()),
@@ -361,7 +554,8 @@ impl MilvusStore {
         if let Some(l) = slot.get() {
             return Ok(l);
         }
-        let built = lexical::LexicalLevel::build(&self.items_where(level, "pk >= 0")?);
+        let built =
+            lexical::LexicalLevel::build(&self.items_where(level, "pk >= 0", Vectors::Without)?);
         Ok(slot.get_or_init(|| built))
     }
 
@@ -370,11 +564,42 @@ impl MilvusStore {
         if let Some(n) = slot.get() {
             return Ok(*n);
         }
-        let n = self
-            .client
-            .keys_where(&self.names.level(level), "pk >= 0")?
-            .len();
+        // The index's row count where `/api/v1` answers (writers flush after each update, so
+        // it is current); else every key, paged.
+        let n = if self.client.api.available() {
+            self.client.api.index(&self.names.level(level))?.total_rows as usize
+        } else {
+            self.client
+                .keys_where(&self.names.level(level), "pk >= 0")?
+                .len()
+        };
         Ok(*slot.get_or_init(|| n))
+    }
+
+    /// A scan of the level's vectors (read once per handle), as the local index scans its
+    /// flat copy.
+    fn nearest_exactly(
+        &self,
+        level: Level,
+        query: &[f32],
+        k: usize,
+        filter: &ItemFilter<'_>,
+        docs: &DocTable,
+    ) -> Result<Vec<(u64, f32)>, StoreError> {
+        let f = self.flat(level)?;
+        let scope = &filter.documents;
+        let excluded: HashSet<u64> = filter.exclude_keys.iter().copied().collect();
+        let mut hits: Vec<(u64, f32)> = (0..f.keys.len())
+            .filter(|&p| {
+                (filter.include_boilerplate || !f.boilerplate[p])
+                    && (scope.is_empty() || docs.get(&f.doc_ids[p]).is_some_and(|d| scope.matches(d)))
+                    && !excluded.contains(&f.keys[p])
+                    && filter.keys.is_none_or(|k| k.contains(&f.keys[p]))
+            })
+            .map(|p| (f.keys[p], dot(query, &f.vectors[p])))
+            .collect();
+        top_k(&mut hits, k);
+        Ok(hits)
     }
 
     fn searches_exactly(&self, level: Level) -> Result<bool, StoreError> {
@@ -449,7 +674,7 @@ impl Store for MilvusStore {
     }
 
     fn counts(&self) -> Result<Counts, StoreError> {
-        let docs = self.doc_map()?;
+        let docs = self.doc_table()?;
         let count = |level: Level| -> Result<usize, StoreError> {
             let rows = self.client.query_all(
                 &self.names.level(level),
@@ -458,13 +683,13 @@ impl Store for MilvusStore {
             )?;
             let ids: HashSet<String> = rows
                 .iter()
-                .filter(|r| docs.contains_key(&s(r, "doc_id")))
+                .filter(|r| docs.get(&s(r, "doc_id")).is_some())
                 .map(|r| s(r, "item_id"))
                 .collect();
             Ok(ids.len())
         };
         Ok(Counts {
-            documents: docs.len(),
+            documents: docs.list.len(),
             sections: count(Level::Section)?,
             initiatives: count(Level::Initiative)?,
             sentences: count(Level::Sentence)?,
@@ -472,49 +697,26 @@ impl Store for MilvusStore {
     }
 
     fn documents(&self) -> Result<Vec<DocumentInfo>, StoreError> {
-        let rows = self.client.query_all(
-            &self.names.documents(),
-            "pk >= 0",
-            &["doc_id", "title", "date", "path"],
-        )?;
-        // Of two rows for one document (an update that stopped half-way), the newer counts.
-        let mut by_id: HashMap<String, DocumentInfo> = HashMap::new();
-        for r in rows {
-            let date = s(&r, "date");
-            by_id.insert(
-                s(&r, "doc_id"),
-                DocumentInfo {
-                    id: s(&r, "doc_id"),
-                    title: s(&r, "title"),
-                    date: (!date.is_empty()).then_some(date),
-                    path: PathBuf::from(s(&r, "path")),
-                },
-            );
-        }
-        let mut docs: Vec<DocumentInfo> = by_id.into_values().collect();
-        docs.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(docs)
+        Ok(self.doc_table()?.list.clone())
     }
 
     fn items(&self, level: Level) -> Result<Vec<StoredItem>, StoreError> {
-        let mut items = self.items_where(level, "pk >= 0")?;
+        let mut items = self.items_where(level, "pk >= 0", Vectors::With)?;
         if level != Level::Sentence {
-            let mut by_parent: HashMap<String, Vec<StoredSentence>> = HashMap::new();
-            let docs = self.doc_map()?;
-            let rows = self.joined(self.item_rows(Level::Sentence, "pk >= 0")?, &docs);
-            for r in rows {
-                let key = match level {
-                    Level::Section => r.item.section_id.clone(),
-                    _ => r.item.parent_id.clone().unwrap_or_default(),
-                };
-                by_parent.entry(key).or_default().push(StoredSentence {
-                    id: r.item.id,
-                    initiative_id: r.item.parent_id.unwrap_or_default(),
-                    text: r.item.text,
-                    byte_range: r.byte_range,
-                    vector: r.item.vector,
-                });
+            let mut by_parent = Self::sentences_by_parent(self.sentence_rows("pk >= 0")?, level);
+            for item in &mut items {
+                item.sentences = by_parent.remove(&item.id).unwrap_or_default();
             }
+        }
+        Ok(items)
+    }
+
+    /// One request for the items, one for their sentences: whatever the store's size.
+    fn items_of_document(&self, level: Level, doc_id: &str) -> Result<Vec<StoredItem>, StoreError> {
+        let by_doc = format!("doc_id == {}", lit(doc_id));
+        let mut items = self.items_where(level, &by_doc, Vectors::With)?;
+        if level != Level::Sentence && !items.is_empty() {
+            let mut by_parent = Self::sentences_by_parent(self.sentence_rows(&by_doc)?, level);
             for item in &mut items {
                 item.sentences = by_parent.remove(&item.id).unwrap_or_default();
             }
@@ -525,7 +727,7 @@ impl Store for MilvusStore {
     fn item(&self, id: &str) -> Result<StoredItem, StoreError> {
         for level in Level::ALL {
             if let Some(mut item) = self
-                .items_where(level, &format!("item_id == {}", lit(id)))?
+                .items_where(level, &format!("item_id == {}", lit(id)), Vectors::With)?
                 .pop()
             {
                 item.sentences = self.sentences_of(&item)?;
@@ -542,21 +744,82 @@ impl Store for MilvusStore {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
+        // Keys are unique across collections: the levels most asked first, stopping once all
+        // are found.
         let mut found: HashMap<u64, StoredItem> = HashMap::new();
-        for level in Level::ALL {
-            for item in self.items_where(level, &format!("pk in {}", list(keys)))? {
-                found.insert(item.key, item);
+        for level in [Level::Initiative, Level::Section, Level::Sentence] {
+            let missing: Vec<u64> = keys
+                .iter()
+                .copied()
+                .filter(|k| !found.contains_key(k))
+                .collect();
+            if missing.is_empty() {
+                break;
+            }
+            for chunk in missing.chunks(KEYS_PER_EXPR) {
+                let filter = format!("pk in {}", list(chunk));
+                for item in self.items_where(level, &filter, Vectors::With)? {
+                    found.insert(item.key, item);
+                }
             }
         }
         Ok(keys.iter().filter_map(|k| found.remove(k)).collect())
     }
 
     fn sentences_of(&self, item: &StoredItem) -> Result<Vec<StoredSentence>, StoreError> {
-        match item.level {
-            Level::Initiative => self.sentences_where(&format!("parent_id == {}", lit(&item.id))),
-            Level::Section => self.sentences_where(&format!("section_id == {}", lit(&item.id))),
-            Level::Sentence => Ok(Vec::new()),
+        Ok(self
+            .sentences_of_many(&[item])?
+            .pop()
+            .unwrap_or_default())
+    }
+
+    /// One request for the sentences of all `items`.
+    fn sentences_of_many(
+        &self,
+        items: &[&StoredItem],
+    ) -> Result<Vec<Vec<StoredSentence>>, StoreError> {
+        let ids_at = |level: Level| -> Vec<String> {
+            items
+                .iter()
+                .filter(|i| i.level == level)
+                .map(|i| i.id.clone())
+                .collect()
+        };
+        let (sections, initiatives) = (ids_at(Level::Section), ids_at(Level::Initiative));
+        let mut conds = Vec::new();
+        if !sections.is_empty() {
+            conds.push(format!("section_id in {}", str_list(&sections)));
         }
+        if !initiatives.is_empty() {
+            conds.push(format!("parent_id in {}", str_list(&initiatives)));
+        }
+        if conds.is_empty() {
+            return Ok(vec![Vec::new(); items.len()]);
+        }
+        let rows = self.sentence_rows(&conds.join(" or "))?;
+        let mut by_section = if sections.is_empty() {
+            HashMap::new()
+        } else {
+            Self::sentences_by_parent(
+                rows.iter()
+                    .filter(|r| sections.contains(&r.item.section_id))
+                    .cloned()
+                    .collect(),
+                Level::Section,
+            )
+        };
+        let mut by_initiative = Self::sentences_by_parent(rows, Level::Initiative);
+        Ok(items
+            .iter()
+            .map(|i| {
+                let found = match i.level {
+                    Level::Section => by_section.get_mut(&i.id).map(std::mem::take),
+                    Level::Initiative => by_initiative.get_mut(&i.id).map(std::mem::take),
+                    Level::Sentence => None,
+                };
+                found.unwrap_or_default()
+            })
+            .collect())
     }
 
     fn nearest(
@@ -569,63 +832,28 @@ impl Store for MilvusStore {
         if k == 0 {
             return Ok(Vec::new());
         }
-        let allowed_docs: Option<HashSet<String>> = match filter.document {
-            Some(f) => Some(
-                self.documents()?
-                    .into_iter()
-                    .filter(|d| f(d))
-                    .map(|d| d.id)
-                    .collect(),
-            ),
-            None => None,
+        let docs = self.doc_table()?;
+        if filter.exact || self.searches_exactly(level)? {
+            return Ok(self.nearest_exactly(level, query, k, filter, &docs)?);
+        }
+        let Some(expr) = self.expr(filter, &docs) else {
+            return Ok(Vec::new());
         };
-        let excluded: HashSet<u64> = filter.exclude_keys.iter().copied().collect();
-        // A tag filter (a set of keys) is applied by scanning the allowed items exactly.
-        if filter.exact || filter.keys.is_some() || self.searches_exactly(level)? {
-            let f = self.flat(level)?;
-            let mut hits: Vec<(u64, f32)> = (0..f.keys.len())
-                .filter(|&p| {
-                    (filter.include_boilerplate || !f.boilerplate[p])
-                        && allowed_docs
-                            .as_ref()
-                            .is_none_or(|a| a.contains(&f.doc_ids[p]))
-                        && !excluded.contains(&f.keys[p])
-                        && filter.keys.is_none_or(|k| k.contains(&f.keys[p]))
-                })
-                .map(|p| (f.keys[p], dot(query, &f.vectors[p])))
-                .collect();
-            top_k(&mut hits, k);
-            return Ok(hits);
-        }
-        let mut conds: Vec<String> = Vec::new();
-        if !filter.include_boilerplate {
-            conds.push("boilerplate == false".into());
-        }
-        if let Some(a) = &allowed_docs {
-            if a.is_empty() {
-                return Ok(Vec::new());
-            }
-            let ids: Vec<String> = a.iter().cloned().collect();
-            conds.push(format!("doc_id in {}", str_list(&ids)));
-        }
-        if !excluded.is_empty() {
-            conds.push(format!("pk not in {}", list(&filter.exclude_keys)));
-        }
         let hits = self.client.search(
             &self.names.level(level),
             query,
-            &conds.join(" and "),
+            &expr,
             (2 * k + 10).min(16_384),
+            crate::store::search_ef(k, filter.ef),
             &["item_id", "doc_id", "vec"],
         )?;
-        let docs = self.doc_map()?;
         // Rescored with the local index's dot product; of two rows for one item the newer.
         let mut best: HashMap<String, (u64, f32)> = HashMap::new();
         for h in &hits {
-            let Some(key) = key(h).or_else(|| h.get("id").and_then(rows::parse_key)) else {
+            let Some(key) = key(h) else {
                 continue;
             };
-            if !docs.contains_key(&s(h, "doc_id")) {
+            if docs.get(&s(h, "doc_id")).is_none() {
                 continue;
             }
             let score = dot(query, &vector(h));
@@ -646,11 +874,17 @@ impl Store for MilvusStore {
         k: usize,
         filter: &ItemFilter<'_>,
     ) -> Result<Vec<(u64, f32)>, StoreError> {
-        let docs = match filter.document {
-            Some(_) => self.documents()?,
-            None => Vec::new(),
-        };
-        Ok(self.lexical_level(level)?.search(&docs, terms, k, filter))
+        let docs = self.doc_table()?;
+        let allowed_docs: Option<HashSet<&str>> = (!filter.documents.is_empty()).then(|| {
+            docs.list
+                .iter()
+                .filter(|d| filter.documents.matches(d))
+                .map(|d| d.id.as_str())
+                .collect()
+        });
+        Ok(self
+            .lexical_level(level)?
+            .search(allowed_docs.as_ref(), terms, k, filter))
     }
 
     fn lexical_scores(

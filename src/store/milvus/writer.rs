@@ -436,8 +436,17 @@ impl StoreWriter for MilvusWriter {
         for (name, (key, present)) in &writes.last {
             self.client().wait_visible(name, *key, *present)?;
         }
+        // Growing segments are scanned row by row: seal and index what this update wrote.
+        if writes.changed && self.client().api.available() {
+            let names: Vec<String> = Level::ALL
+                .into_iter()
+                .map(|l| self.store.names.level(l))
+                .collect();
+            self.client().api.flush_and_index(&names)?;
+        }
         self.store.flat = Default::default();
         self.store.level_counts = Default::default();
+        self.store.docs = Default::default();
         for level in [Level::Section, Level::Initiative] {
             let graph = if self.store.uses_graph(level)? {
                 "searched by Milvus's index"
