@@ -90,6 +90,37 @@ fn corpus(dir: &Path, n: usize) -> PathBuf {
     root
 }
 
+/// Writes `n` Markdown reports whose paragraphs are all different (three sentences of the Lee
+/// corpus each, picked by the report's number): no near-copies, however many reports.
+fn distinct_corpus(dir: &Path, n: usize) -> PathBuf {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/lee/lee-docs.txt"),
+    )
+    .unwrap();
+    let sentences: Vec<&str> = text
+        .split(". ")
+        .map(str::trim)
+        .filter(|s| s.split_whitespace().count() >= 6)
+        .collect();
+    let pick = |i: usize, j: usize, salt: usize| {
+        let a = sentences[(i * 31 + j * 17 + salt) % sentences.len()];
+        let b = sentences[(i * 7 + j * 13 + salt + 1) % sentences.len()];
+        let c = sentences[(i * 11 + j * 3 + salt + 2) % sentences.len()];
+        format!("{a}. {b}. {c}.")
+    };
+    let root = dir.join("corpus");
+    std::fs::create_dir_all(&root).unwrap();
+    for i in 0..n {
+        let body = format!(
+            "# Report {i}\n\n## Part one\n\n{}\n\n## Part two\n\n{}\n",
+            pick(i, 0, 0),
+            pick(i, 1, 101)
+        );
+        std::fs::write(root.join(format!("r{i:03}.md")), body).unwrap();
+    }
+    root
+}
+
 #[path = "support/mod.rs"]
 mod support;
 
@@ -605,11 +636,13 @@ fn question_costs(url: &StoreUrl) -> Vec<(&'static str, TrafficCount)> {
 fn milvus_question_costs_do_not_grow_with_the_store() {
     let tmp = tempfile::tempdir().unwrap();
     let mut costs = Vec::new();
-    let stores: Vec<TestStore> = [20, 80]
+    // Both larger than a hybrid search's candidate list (110 initiatives), so each search
+    // reads the same number of candidates.
+    let stores: Vec<TestStore> = [70, 280]
         .into_iter()
         .map(|n| {
             let dir = tmp.path().join(format!("c{n}"));
-            let root = corpus(&dir, n);
+            let root = distinct_corpus(&dir, n);
             let m = TestStore::new(&format!("cost{n}"));
             index_json(&m.url, &root, &[]);
             let e = HashEmbedder::new(96);
@@ -624,18 +657,18 @@ fn milvus_question_costs_do_not_grow_with_the_store() {
         .collect();
     let (small, large) = (&costs[0], &costs[1]);
     for ((what, s), (_, l)) in small.iter().zip(large) {
-        eprintln!("{what}: 20 documents {s:?}, 80 documents {l:?}");
+        eprintln!("{what}: 70 documents {s:?}, 280 documents {l:?}");
         // One more request at most: the generation is asked again once a second.
         assert!(
             l.requests <= s.requests + 1,
-            "{what}: {} requests at 80 documents, {} at 20",
+            "{what}: {} requests at 280 documents, {} at 70",
             l.requests,
             s.requests
         );
         // Hits differ in their sentences; a level read would be four times as many rows.
         assert!(
             l.rows <= s.rows * 3 / 2 + 10,
-            "{what}: {} rows at 80 documents, {} at 20",
+            "{what}: {} rows at 280 documents, {} at 70",
             l.rows,
             s.rows
         );

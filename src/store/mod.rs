@@ -426,6 +426,33 @@ pub struct StoreInfo {
     pub exact_threshold: usize,
 }
 
+/// How an engine keeps and searches a store, for `simsum store info`: its name and version,
+/// and each level's vector index.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EngineInfo {
+    /// `local` (SQLite and hnsw_rs) or `milvus`.
+    pub engine: String,
+    /// The engine's version (the index format of a local store, the server's build of Milvus).
+    pub version: String,
+    pub levels: Vec<LevelIndexInfo>,
+}
+
+/// One level's vector index as an engine describes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LevelIndexInfo {
+    pub level: Level,
+    /// `HNSW`, `FLAT`, or what a server reports.
+    pub index_type: String,
+    /// Build parameters (`M`, `efConstruction`) as JSON text, as the engine keeps them.
+    pub params: String,
+    /// The search-time candidate list used unless a query names one (`None`: per query).
+    pub ef_search: Option<usize>,
+    /// Rows the index covers, and rows the engine holds (a server counts rows not yet
+    /// indexed, and deleted ones until compaction).
+    pub indexed_rows: u64,
+    pub total_rows: u64,
+}
+
 /// The read side of a store. Implementations are safe to share between threads: the server
 /// answers many queries from one store at once.
 pub trait Store: Send + Sync {
@@ -447,6 +474,12 @@ pub trait Store: Send + Sync {
             })));
         }
         Ok(())
+    }
+
+    /// How the engine keeps the store: its version and each level's index. The default: an
+    /// engine that says nothing about itself.
+    fn engine_info(&self) -> Result<EngineInfo, StoreError> {
+        Ok(EngineInfo::default())
     }
 
     /// A number that changes with every committed update (readers use it to notice changes).

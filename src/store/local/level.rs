@@ -81,6 +81,16 @@ impl LevelIndex {
         self.graph.as_ref()
     }
 
+    /// Live items, and those of them the saved graph holds (0 without one).
+    pub(super) fn sizes(&self) -> (usize, usize) {
+        let in_graph = if self.graph.is_some() {
+            self.keys.len() - self.missing.len()
+        } else {
+            0
+        };
+        (self.keys.len(), in_graph)
+    }
+
     /// Whether the graph holds every live item.
     pub(super) fn complete(&self) -> bool {
         self.missing.is_empty()

@@ -114,6 +114,34 @@ impl Store for LocalStore {
             exact_threshold: self.manifest.exact_threshold,
         }
     }
+    /// The index format, and per level the saved HNSW graph searches use (or the exact scan
+    /// of a level without one: small, or not built yet).
+    fn engine_info(&self) -> Result<crate::store::EngineInfo, StoreError> {
+        let hnsw = self.manifest.hnsw;
+        let mut levels = Vec::new();
+        for level in [Level::Section, Level::Initiative] {
+            let (live, in_graph) = self.level_index(level)?.sizes();
+            let graph = self.level_index(level)?.graph().is_some();
+            levels.push(crate::store::LevelIndexInfo {
+                level,
+                index_type: if graph { "HNSW" } else { "FLAT (exact scan)" }.into(),
+                params: serde_json::json!({"M": hnsw.m, "efConstruction": hnsw.ef_construction})
+                    .to_string(),
+                ef_search: graph.then_some(hnsw.ef_search),
+                indexed_rows: in_graph as u64,
+                total_rows: live as u64,
+            });
+        }
+        Ok(crate::store::EngineInfo {
+            engine: "local".into(),
+            version: format!(
+                "index format {} (SQLite, hnsw_rs)",
+                self.manifest.format_version
+            ),
+            levels,
+        })
+    }
+
     /// Current database generation (bumped by each committed update).
     fn generation(&self) -> Result<u64, StoreError> {
         self.db.generation()

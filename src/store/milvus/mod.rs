@@ -11,7 +11,7 @@
 //! Searches score candidates with the same dot product as the local index, so both stores give
 //! the same scores: below the exact-search threshold (or with `--exact`) the level's vectors are
 //! read once per handle and scanned, as the local index scans its flat copy; above it Milvus's
-//! own HNSW index ([`api_v1`]) proposes candidates (twice `k`, pre-filtered inside Milvus by
+//! own HNSW index ([`api_v1`]) proposes candidates (`k` and ten more, pre-filtered inside Milvus by
 //! the boolean expression an [`ItemFilter`] becomes, [`MilvusStore::expr`]) and simsum
 //! rescores them.
 //!
@@ -250,26 +250,6 @@ impl MilvusStore {
         self.client.traffic.count()
     }
 
-    /// The index of each level's vectors, as the server describes it (`None` where the
-    /// server's `/api/v1` does not answer).
-    pub fn index_info(&self) -> Result<Option<Vec<(Level, IndexInfo)>>, StoreError> {
-        if !self.client.api.available() {
-            return Ok(None);
-        }
-        let mut out = Vec::new();
-        for level in Level::ALL {
-            out.push((level, self.client.api.index(&self.names.level(level))?));
-        }
-        Ok(Some(out))
-    }
-
-    /// The server's version (`unknown` where its `/api/v1` does not answer).
-    pub fn server_version(&self) -> Result<String, StoreError> {
-        if !self.client.api.available() {
-            return Ok("unknown".into());
-        }
-        self.client.api.version()
-    }
 
     fn item_rows(&self, level: Level, filter: &str, vecs: Vectors) -> Result<Vec<Row>, StoreError> {
         let mut fields: Vec<&str> = ITEM_FIELDS.to_vec();
@@ -662,6 +642,32 @@ impl Store for MilvusStore {
         }
     }
 
+    /// The server's build and each level's index, from its `/api/v1` (only the engine's name
+    /// where that does not answer).
+    fn engine_info(&self) -> Result<crate::store::EngineInfo, StoreError> {
+        let mut out = crate::store::EngineInfo {
+            engine: "milvus".into(),
+            version: "unknown (the server's /api/v1 does not answer)".into(),
+            levels: Vec::new(),
+        };
+        if !self.client.api.available() {
+            return Ok(out);
+        }
+        out.version = self.client.api.version()?;
+        for level in Level::ALL {
+            let i = self.client.api.index(&self.names.level(level))?;
+            out.levels.push(crate::store::LevelIndexInfo {
+                level,
+                index_type: i.index_type,
+                params: i.params,
+                ef_search: None,
+                indexed_rows: i.indexed_rows,
+                total_rows: i.total_rows,
+            });
+        }
+        Ok(out)
+    }
+
     fn generation(&self) -> Result<u64, StoreError> {
         let rows =
             self.client
@@ -843,7 +849,7 @@ impl Store for MilvusStore {
             &self.names.level(level),
             query,
             &expr,
-            (2 * k + 10).min(16_384),
+            (k + 10).min(16_384),
             crate::store::search_ef(k, filter.ef),
             &["item_id", "doc_id", "vec"],
         )?;
