@@ -38,7 +38,7 @@ use crate::embed::dot;
 use crate::embed::ModelId;
 use crate::store::{
     Counts, DocumentInfo, ItemFilter, Level, SavedThemes, Store, StoreError, StoreInfo, StoreUrl,
-    StoredItem, StoredSentence,
+    StoredItem, StoredSentence, Tag, TagCount,
 };
 pub use api_v1::IndexInfo;
 use client::MilvusClient;
@@ -154,8 +154,15 @@ impl DocTable {
     }
 }
 
+/// Facet counts per `(level, kind)`, with the generation they were read at.
+type TagCountCache = HashMap<(Level, String), (u64, Vec<TagCount>)>;
+
 /// A Milvus store opened for reading.
 pub struct MilvusStore {
+    /// Whether the items carry tags, with the generation it was read at.
+    has_tags: Mutex<Option<(u64, bool)>>,
+    /// Facet counts, per generation ([`Store::tag_counts`]).
+    tag_counts: Mutex<TagCountCache>,
     /// The documents' facts, per generation ([`DOCS_RECHECK`]).
     docs: Mutex<Option<Arc<DocTable>>>,
     client: MilvusClient,
@@ -210,6 +217,8 @@ impl MilvusStore {
     /// A store over an open connection, nothing read or counted yet.
     fn new(client: MilvusClient, url: &StoreUrl, names: Names, info: MetaInfo) -> Self {
         Self {
+            has_tags: Mutex::new(None),
+            tag_counts: Mutex::new(HashMap::new()),
             docs: Mutex::new(None),
             client,
             url: url.clone(),
@@ -554,6 +563,52 @@ impl MilvusStore {
                 .len()
         };
         Ok(*slot.get_or_init(|| n))
+    }
+
+    fn lock_tag_counts(&self) -> std::sync::MutexGuard<'_, TagCountCache> {
+        self.tag_counts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn require_tags(&self) -> Result<(), StoreError> {
+        if self.has_tags()? {
+            Ok(())
+        } else {
+            Err(StoreError::NoTags {
+                url: self.url.to_string(),
+            })
+        }
+    }
+
+    /// `(key, document id, tags sorted)` of the live item rows of `level` matching `filter`
+    /// (rows of documents without a row are left out).
+    fn tag_rows(&self, level: Level, filter: &str) -> Result<Vec<(u64, String, Vec<Tag>)>, StoreError> {
+        let docs = self.doc_table()?;
+        let rows = self
+            .client
+            .query_all(&self.names.level(level), filter, &["doc_id", "tags"])?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                let doc = s(r, "doc_id");
+                docs.get(&doc)?;
+                let mut tags: Vec<Tag> = r
+                    .get("tags")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .filter_map(|t| t.split_once(':'))
+                            .map(|(kind, value)| Tag {
+                                kind: kind.to_string(),
+                                value: value.to_string(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                tags.sort();
+                Some((key(r)?, doc, tags))
+            })
+            .collect())
     }
 
     /// A scan of the level's vectors (read once per handle), as the local index scans its
@@ -904,6 +959,102 @@ impl Store for MilvusStore {
 
     fn uses_graph(&self, level: Level) -> Result<bool, StoreError> {
         Ok(!self.searches_exactly(level)?)
+    }
+
+    /// Asked once per generation, like the documents.
+    fn has_tags(&self) -> Result<bool, StoreError> {
+        let generation = self.doc_table()?.generation;
+        let mut cached = self.has_tags.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((g, tagged)) = *cached {
+            if g == generation {
+                return Ok(tagged);
+            }
+        }
+        let tagged = !self
+            .client
+            .query_all(&self.names.meta(), "kind == \"tagger\"", &["value"])?
+            .is_empty();
+        *cached = Some((generation, tagged));
+        Ok(tagged)
+    }
+
+    /// The rows holding one of the tags: what the filter matches, not the level.
+    fn tagged(
+        &self,
+        level: Level,
+        kind: &str,
+        values: &[String],
+    ) -> Result<Vec<(u64, String)>, StoreError> {
+        self.require_tags()?;
+        if values.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted: Vec<String> = values.iter().map(|v| format!("{kind}:{v}")).collect();
+        let rows = self.tag_rows(
+            level,
+            &format!("json_contains_any(tags, {})", str_list(&wanted)),
+        )?;
+        let mut out: Vec<(u64, String)> = rows.into_iter().map(|(k, d, _)| (k, d)).collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// The rows that have a tag of `kind`: a facet's items, not the level.
+    /// Kept per generation, like the documents: the organisations' definitions are asked for
+    /// by every search that shows entities.
+    fn tag_counts(&self, level: Level, kind: &str) -> Result<Vec<TagCount>, StoreError> {
+        self.require_tags()?;
+        let generation = self.doc_table()?.generation;
+        let slot = (level, kind.to_string());
+        if let Some((g, counts)) = self.lock_tag_counts().get(&slot) {
+            if *g == generation {
+                return Ok(counts.clone());
+            }
+        }
+        let rows = self.tag_rows(level, &format!("json_contains(tag_kinds, {})", lit(kind)))?;
+        let mut by_value: HashMap<String, (HashSet<u64>, HashSet<String>)> = HashMap::new();
+        for (key, doc, tags) in rows {
+            for t in tags.into_iter().filter(|t| t.kind == kind) {
+                let e = by_value.entry(t.value).or_default();
+                e.0.insert(key);
+                e.1.insert(doc.clone());
+            }
+        }
+        let mut out: Vec<TagCount> = by_value
+            .into_iter()
+            .map(|(value, (items, docs))| TagCount {
+                value,
+                items: items.len(),
+                documents: docs.len(),
+            })
+            .collect();
+        out.sort_by(|a, b| b.items.cmp(&a.items).then_with(|| a.value.cmp(&b.value)));
+        self.lock_tag_counts()
+            .insert(slot, (generation, out.clone()));
+        Ok(out)
+    }
+
+    fn tags_of(&self, keys: &[u64]) -> Result<HashMap<u64, Vec<Tag>>, StoreError> {
+        self.require_tags()?;
+        let mut out: HashMap<u64, Vec<Tag>> = HashMap::new();
+        let mut missing: Vec<u64> = keys.to_vec();
+        for level in [Level::Initiative, Level::Section, Level::Sentence] {
+            if missing.is_empty() {
+                break;
+            }
+            let mut seen: HashSet<u64> = HashSet::new();
+            for chunk in missing.chunks(KEYS_PER_EXPR) {
+                for (key, _, tags) in self.tag_rows(level, &format!("pk in {}", list(chunk)))? {
+                    seen.insert(key);
+                    if !tags.is_empty() {
+                        out.insert(key, tags);
+                    }
+                }
+            }
+            missing.retain(|k| !seen.contains(k));
+        }
+        Ok(out)
     }
 
     fn load_themes(&self) -> Result<Option<SavedThemes>, StoreError> {
