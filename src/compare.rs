@@ -57,10 +57,7 @@ fn side(store: &dyn Store, f: &DocFilter, all: &[StoredItem]) -> Result<Side, Se
         .filter(|i| ids.contains(i.doc_id.as_str()))
         .cloned()
         .collect();
-    Ok(Side {
-        documents,
-        items,
-    })
+    Ok(Side { documents, items })
 }
 
 /// Each item of `from` with its closest item on the other side (documents `to` keeps).

@@ -32,7 +32,7 @@ pub use crate::answer::{
     TermMatch, Why,
 };
 use crate::embed::{EmbedError, Embedder};
-use crate::facets::{allowed_keys, EntityFilter, EntityReader, FacetError};
+use crate::facets::{allowed_keys, entity_clauses, EntityFilter, EntityReader, FacetError};
 use crate::store::{DocScope, DocumentInfo, ItemFilter, Level, Store, StoreError, StoredItem};
 
 /// Errors of a query.
@@ -304,12 +304,12 @@ pub fn search_text(
 ) -> Result<Vec<SearchHit>, SearchError> {
     check_query(query)?;
     let terms = crate::text::lexical::query_terms(query);
-    let allowed = allowed_keys(index, opts.level, &docs.entities)?;
     let filter = ItemFilter {
         include_boilerplate: opts.include_boilerplate,
         documents: docs.scope(index)?,
         exclude_keys: Vec::new(),
-        keys: allowed.as_ref(),
+        keys: None,
+        tags: entity_clauses(index, opts.level, &docs.entities)?,
         exact: opts.exact,
         ef: opts.ef,
     };
@@ -355,12 +355,12 @@ pub fn search_vector(
     docs: &CompiledDocFilter,
     exclude_keys: &[u64],
 ) -> Result<Vec<SearchHit>, SearchError> {
-    let allowed = allowed_keys(index, opts.level, &docs.entities)?;
     let filter = ItemFilter {
         include_boilerplate: opts.include_boilerplate,
         documents: docs.scope(index)?,
         exclude_keys: exclude_keys.to_vec(),
-        keys: allowed.as_ref(),
+        keys: None,
+        tags: entity_clauses(index, opts.level, &docs.entities)?,
         exact: opts.exact,
         ef: opts.ef,
     };
@@ -483,12 +483,12 @@ pub fn similar(
         level: item.level,
         ..opts.clone()
     };
-    let allowed = allowed_keys(index, opts.level, &filter.entities)?;
     let items_filter = ItemFilter {
         include_boilerplate: opts.include_boilerplate,
         documents: filter.scope(index)?,
         exclude_keys: vec![item.key],
-        keys: allowed.as_ref(),
+        keys: None,
+        tags: entity_clauses(index, opts.level, &filter.entities)?,
         exact: opts.exact,
         ef: opts.ef,
     };
@@ -572,6 +572,7 @@ pub fn links(index: &dyn Store, opts: &LinkOptions) -> Result<Vec<Link>, SearchE
             documents,
             exclude_keys: vec![item.key],
             keys: allowed.as_ref(),
+            tags: Vec::new(),
             exact: opts.exact,
             ef: None,
         };

@@ -165,7 +165,11 @@ fn assert_same(local: &str, milvus: &str, what: &str) {
     let parse = |s: &str| -> Value {
         serde_json::from_str(s).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {s}"))
     };
-    assert_eq!(parse(local), parse(milvus), "{what}: local and Milvus differ");
+    assert_eq!(
+        parse(local),
+        parse(milvus),
+        "{what}: local and Milvus differ"
+    );
 }
 
 #[test]
@@ -226,7 +230,15 @@ fn milvus_search_similar_links_cluster_give_the_local_index_json() {
         ],
         // Entities: filters pushed down as keys, facets counted from the rows' tags.
         vec!["search", "police", "--json", "--country", "Australia"],
-        vec!["search", "government", "--json", "--country", "Australia", "--mode", "dense"],
+        vec![
+            "search",
+            "government",
+            "--json",
+            "--country",
+            "Australia",
+            "--mode",
+            "dense",
+        ],
         vec!["facets", "--json"],
         vec!["facets", "--json", "--level", "section"],
         vec!["summarize", "--query", "interest rates", "--json"],
@@ -575,10 +587,23 @@ fn question_costs(url: &StoreUrl) -> Vec<(&'static str, TrafficCount)> {
     };
     // A warm handle: the documents' facts and the level's BM25 postings are read once per
     // handle (and per generation), not per question.
-    let first = simsum::search::search(&store, &e, "senator", &opts(SearchMode::Hybrid, None))
-        .unwrap();
+    let first =
+        simsum::search::search(&store, &e, "senator", &opts(SearchMode::Hybrid, None)).unwrap();
     let id = first[0].id.clone();
     let doc = first[0].doc.id.clone();
+    // Pre-filtered inside Milvus: a filter that keeps one document's few items gives all of
+    // them (min(k, m)), never the share of a 20-candidate page that happens to pass.
+    let m = store
+        .items_of_document(Level::Initiative, &doc)
+        .unwrap()
+        .iter()
+        .filter(|i| !i.boilerplate)
+        .count();
+    let one_doc =
+        simsum::search::search(&store, &e, "party", &opts(SearchMode::Dense, Some(&doc))).unwrap();
+    assert!(m > 0);
+    assert_eq!(one_doc.len(), m.min(10), "a filter keeping {m} items");
+    assert!(one_doc.iter().all(|h| h.doc.id == doc));
     let cost = |f: &dyn Fn()| {
         let before = store.traffic();
         f();
@@ -593,14 +618,32 @@ fn question_costs(url: &StoreUrl) -> Vec<(&'static str, TrafficCount)> {
         assert!(!hits.is_empty(), "{q}: no hits");
     };
     vec![
-        ("dense", cost(&|| search("party leader", SearchMode::Dense, None))),
-        ("hybrid", cost(&|| search("bushfires Sydney", SearchMode::Hybrid, None))),
-        ("filtered", cost(&|| search("police", SearchMode::Dense, Some("r01*")))),
+        (
+            "dense",
+            cost(&|| search("party leader", SearchMode::Dense, None)),
+        ),
+        (
+            "hybrid",
+            cost(&|| search("bushfires Sydney", SearchMode::Hybrid, None)),
+        ),
+        (
+            "filtered",
+            cost(&|| search("police", SearchMode::Dense, Some("r01*"))),
+        ),
+        (
+            "entity-filtered",
+            cost(&|| {
+                let mut o = opts(SearchMode::Dense, None);
+                o.docs.entities.countries = vec!["AU".into()];
+                let hits = simsum::search::search(&store, &e, "government", &o).unwrap();
+                assert!(!hits.is_empty(), "no hits mentioning Australia");
+            }),
+        ),
         (
             "similar",
             cost(&|| {
-                let (_, hits) = simsum::search::similar(&store, &id, &opts(SearchMode::Dense, None))
-                    .unwrap();
+                let (_, hits) =
+                    simsum::search::similar(&store, &id, &opts(SearchMode::Dense, None)).unwrap();
                 assert!(!hits.is_empty());
             }),
         ),

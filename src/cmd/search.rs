@@ -47,7 +47,7 @@ pub struct QueryArgs {
     #[arg(long)]
     pub exact: bool,
     /// The HNSW candidate list of an approximate search (more: better recall, slower; default:
-    /// the larger of k and 64).
+    /// the larger of k and 128, as the local index).
     #[arg(long, value_name = "N", value_parser = super::ef_value)]
     pub ef: Option<usize>,
     #[command(flatten)]

@@ -75,7 +75,11 @@ fn info(g: &super::Global, a: InfoArgs) -> anyhow::Result<ExitCode> {
     println!("engine     {} {}", out.engine.engine, out.engine.version);
     println!("exact below {} items of a level", out.exact_threshold);
     for l in &out.engine.levels {
-        let ef = l.ef_search.map_or("per query: max(k, 64) or --ef".to_string(), |e| e.to_string());
+        let ef = l
+            .ef_search
+            .map_or("per query: max(k, 128) or --ef".to_string(), |e| {
+                e.to_string()
+            });
         println!(
             "  {:<10} {} {} ef {}; {} of {} rows indexed",
             l.level.as_str(),

@@ -39,7 +39,7 @@ pub struct SearchRequest {
     #[schema(example = false)]
     pub exact: Option<bool>,
     /// The HNSW candidate list of an approximate search (1 to 4096; default: the larger of k
-    /// and 64).
+    /// and 128).
     #[schema(example = 128)]
     pub ef: Option<usize>,
     /// How to rank: `hybrid` (default: dense and BM25 fused), `dense` or `lexical`.

@@ -386,9 +386,13 @@ pub struct ItemFilter<'a> {
     pub documents: DocScope,
     /// Drop items with these keys.
     pub exclude_keys: Vec<u64>,
-    /// Keep only items with these keys (an entity filter resolved to keys by
-    /// [`crate::facets::allowed_keys`]).
+    /// Keep only items with these keys.
     pub keys: Option<&'a std::collections::HashSet<u64>>,
+    /// Keep only items that carry, for every clause, one of its tags (an entity filter,
+    /// `--country`, `--org`, `--year`, as [`crate::facets::entity_clauses`] makes it): each
+    /// engine translates it (Milvus: a `json_contains_any` per clause inside its search; the
+    /// local store: its tags table, [`tag_keys`]).
+    pub tags: Vec<Vec<Tag>>,
     /// Compare the query with every allowed item (brute force, `--exact`) even where an
     /// approximate graph would be used. A setting of the query, not of the store handle, so one
     /// open store answers both kinds of search.
@@ -398,12 +402,46 @@ pub struct ItemFilter<'a> {
     pub ef: Option<usize>,
 }
 
-/// The HNSW candidate list a search of `k` results uses unless the query names one: never
-/// under `k`, and at least 64 (recall@10 0.99 on sentence embeddings where 16 gave 0.94;
-/// BENCHMARKS.md, issue 36).
-pub fn search_ef(k: usize, asked: Option<usize>) -> usize {
-    asked.unwrap_or(64).max(k)
+/// The keys a filter's key set and tag clauses let through at `level` (tags resolved with
+/// [`Store::tagged`]); `None` when it names neither.
+pub fn tag_keys(
+    store: &dyn Store,
+    level: Level,
+    filter: &ItemFilter<'_>,
+) -> Result<Option<std::collections::HashSet<u64>>, StoreError> {
+    let mut acc: Option<std::collections::HashSet<u64>> = filter.keys.cloned();
+    for clause in &filter.tags {
+        let mut by_kind: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+        for t in clause {
+            by_kind.entry(&t.kind).or_default().push(t.value.clone());
+        }
+        let mut any = std::collections::HashSet::new();
+        for (kind, values) in by_kind {
+            any.extend(
+                store
+                    .tagged(level, kind, &values)?
+                    .into_iter()
+                    .map(|(k, _)| k),
+            );
+        }
+        acc = Some(match acc {
+            None => any,
+            Some(a) => a.intersection(&any).copied().collect(),
+        });
+    }
+    Ok(acc)
 }
+
+/// The HNSW candidate list a search of `k` results uses unless the query names one: the
+/// local index's default (`ef_search` 128), never under `k`. Milvus's own default (16 for
+/// k 10) gave recall@10 0.94 at 91k items where the local index gave 0.999; at ef 64 Milvus
+/// reached 0.85 against the local 0.94 on the harder hash vectors (BENCHMARKS.md, issue 36).
+pub fn search_ef(k: usize, asked: Option<usize>) -> usize {
+    asked.unwrap_or(DEFAULT_EF).max(k)
+}
+
+/// The default HNSW search candidate list of every engine (`--ef` overrides it).
+pub const DEFAULT_EF: usize = 128;
 
 /// Stored facts about a document, as filters and results see them.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -249,7 +249,16 @@ impl Store for LocalStore {
         k: usize,
         filter: &ItemFilter<'_>,
     ) -> Result<Vec<(u64, f32)>, StoreError> {
-        self.level_index(level)?.search(self, query, k, filter)
+        if filter.tags.is_empty() {
+            return self.level_index(level)?.search(self, query, k, filter);
+        }
+        let keys = crate::store::tag_keys(self, level, filter)?;
+        let by_keys = ItemFilter {
+            keys: keys.as_ref(),
+            tags: Vec::new(),
+            ..filter.clone()
+        };
+        self.level_index(level)?.search(self, query, k, &by_keys)
     }
 
     /// BM25 over the level's stored terms (the postings are built on the first lexical query of
@@ -261,8 +270,19 @@ impl Store for LocalStore {
         k: usize,
         filter: &ItemFilter<'_>,
     ) -> Result<Vec<(u64, f32)>, StoreError> {
+        if filter.tags.is_empty() {
+            return self
+                .level_index(level)?
+                .lexical_search(self, terms, k, filter);
+        }
+        let keys = crate::store::tag_keys(self, level, filter)?;
+        let by_keys = ItemFilter {
+            keys: keys.as_ref(),
+            tags: Vec::new(),
+            ..filter.clone()
+        };
         self.level_index(level)?
-            .lexical_search(self, terms, k, filter)
+            .lexical_search(self, terms, k, &by_keys)
     }
 
     fn lexical_scores(

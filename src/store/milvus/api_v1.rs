@@ -22,10 +22,13 @@ use serde_json::{json, Value};
 use super::client::Traffic;
 use crate::store::StoreError;
 
-/// HNSW links per node. 16 against the server's automatic 18: the same recall at ef 64 on
-/// sentence embeddings, a smaller graph (BENCHMARKS.md, issue 36).
+/// HNSW links per node: the local index's (`HnswParams`), so both engines build the same kind
+/// of graph and differ only in where it runs. The server's automatic index is HNSW with M 18
+/// and efConstruction 240 (read back from 2.3.5); a sweep of M 8/16/32 on 20k random vectors
+/// was inconclusive (searched while sealed segments were being loaded), so the local
+/// index's measured choice stands (BENCHMARKS.md, issue 36).
 pub(crate) const HNSW_M: usize = 16;
-/// HNSW build-time candidate list.
+/// HNSW build-time candidate list (the local index's).
 pub(crate) const HNSW_EF_CONSTRUCTION: usize = 200;
 /// How stale a search may read (bounded consistency): Milvus answers at once from what its
 /// query node has seen, provided that is no older than this. Writers wait until their own
@@ -126,11 +129,14 @@ impl ApiV1 {
         let text = resp
             .into_string()
             .map_err(|e| self.server(path, format!("reading the answer: {e}")))?;
-        let v: Value =
-            serde_json::from_str(&text).map_err(|e| self.server(path, format!("not JSON ({e})")))?;
+        let v: Value = serde_json::from_str(&text)
+            .map_err(|e| self.server(path, format!("not JSON ({e})")))?;
         // Errors come as `status: {error_code, reason}` (or flat, for a few calls).
         let status = v.get("status").filter(|s| s.is_object()).unwrap_or(&v);
-        let code = status.get("error_code").and_then(Value::as_i64).unwrap_or(0);
+        let code = status
+            .get("error_code")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
         if code != 0 {
             let reason = status
                 .get("reason")
@@ -178,7 +184,10 @@ impl ApiV1 {
         let param = |k: &str| -> String {
             d.get("params")
                 .and_then(Value::as_array)
-                .and_then(|ps| ps.iter().find(|p| p.get("key").and_then(Value::as_str) == Some(k)))
+                .and_then(|ps| {
+                    ps.iter()
+                        .find(|p| p.get("key").and_then(Value::as_str) == Some(k))
+                })
                 .and_then(|p| p.get("value").and_then(Value::as_str))
                 .unwrap_or_default()
                 .to_string()
@@ -319,7 +328,11 @@ fn parse_hits(results: &Value) -> Result<Vec<Value>, String> {
             .and_then(Value::as_array)
         {
             if data.len() != rows.len() {
-                return Err(format!("{} field values for {} hits", data.len(), rows.len()));
+                return Err(format!(
+                    "{} field values for {} hits",
+                    data.len(),
+                    rows.len()
+                ));
             }
             for (row, d) in rows.iter_mut().zip(data) {
                 let bytes = base64::engine::general_purpose::STANDARD
@@ -339,7 +352,11 @@ fn parse_hits(results: &Value) -> Result<Vec<Value>, String> {
                 .cloned()
                 .unwrap_or_default();
             if dim == 0 || flat.len() != dim * rows.len() {
-                return Err(format!("{} vector values for {} hits", flat.len(), rows.len()));
+                return Err(format!(
+                    "{} vector values for {} hits",
+                    flat.len(),
+                    rows.len()
+                ));
             }
             for (row, chunk) in rows.iter_mut().zip(flat.chunks(dim)) {
                 row["vec"] = Value::Array(chunk.to_vec());

@@ -259,7 +259,6 @@ impl MilvusStore {
         self.client.traffic.count()
     }
 
-
     fn item_rows(&self, level: Level, filter: &str, vecs: Vectors) -> Result<Vec<Row>, StoreError> {
         let mut fields: Vec<&str> = ITEM_FIELDS.to_vec();
         if vecs == Vectors::With {
@@ -430,6 +429,16 @@ impl MilvusStore {
         if !filter.exclude_keys.is_empty() {
             conds.push(format!("pk not in {}", list(&filter.exclude_keys)));
         }
+        for clause in &filter.tags {
+            if clause.is_empty() {
+                return None;
+            }
+            let tags: Vec<String> = clause
+                .iter()
+                .map(|t| format!("{}:{}", t.kind, t.value))
+                .collect();
+            conds.push(format!("json_contains_any(tags, {})", str_list(&tags)));
+        }
         if let Some(keys) = filter.keys {
             if keys.is_empty() {
                 return None;
@@ -581,7 +590,11 @@ impl MilvusStore {
 
     /// `(key, document id, tags sorted)` of the live item rows of `level` matching `filter`
     /// (rows of documents without a row are left out).
-    fn tag_rows(&self, level: Level, filter: &str) -> Result<Vec<(u64, String, Vec<Tag>)>, StoreError> {
+    fn tag_rows(
+        &self,
+        level: Level,
+        filter: &str,
+    ) -> Result<Vec<(u64, String, Vec<Tag>)>, StoreError> {
         let docs = self.doc_table()?;
         let rows = self
             .client
@@ -627,7 +640,8 @@ impl MilvusStore {
         let mut hits: Vec<(u64, f32)> = (0..f.keys.len())
             .filter(|&p| {
                 (filter.include_boilerplate || !f.boilerplate[p])
-                    && (scope.is_empty() || docs.get(&f.doc_ids[p]).is_some_and(|d| scope.matches(d)))
+                    && (scope.is_empty()
+                        || docs.get(&f.doc_ids[p]).is_some_and(|d| scope.matches(d)))
                     && !excluded.contains(&f.keys[p])
                     && filter.keys.is_none_or(|k| k.contains(&f.keys[p]))
             })
@@ -828,10 +842,7 @@ impl Store for MilvusStore {
     }
 
     fn sentences_of(&self, item: &StoredItem) -> Result<Vec<StoredSentence>, StoreError> {
-        Ok(self
-            .sentences_of_many(&[item])?
-            .pop()
-            .unwrap_or_default())
+        Ok(self.sentences_of_many(&[item])?.pop().unwrap_or_default())
     }
 
     /// One request for the sentences of all `items`.
@@ -895,7 +906,16 @@ impl Store for MilvusStore {
         }
         let docs = self.doc_table()?;
         if filter.exact || self.searches_exactly(level)? {
-            return Ok(self.nearest_exactly(level, query, k, filter, &docs)?);
+            let keys = crate::store::tag_keys(self, level, filter)?;
+            let by_keys = ItemFilter {
+                keys: keys.as_ref(),
+                tags: Vec::new(),
+                ..filter.clone()
+            };
+            return self.nearest_exactly(level, query, k, &by_keys, &docs);
+        }
+        if !filter.tags.is_empty() {
+            self.require_tags()?;
         }
         let Some(expr) = self.expr(filter, &docs) else {
             return Ok(Vec::new());
@@ -936,6 +956,12 @@ impl Store for MilvusStore {
         filter: &ItemFilter<'_>,
     ) -> Result<Vec<(u64, f32)>, StoreError> {
         let docs = self.doc_table()?;
+        let keys = crate::store::tag_keys(self, level, filter)?;
+        let filter = &ItemFilter {
+            keys: keys.as_ref(),
+            tags: Vec::new(),
+            ..filter.clone()
+        };
         let allowed_docs: Option<HashSet<&str>> = (!filter.documents.is_empty()).then(|| {
             docs.list
                 .iter()
