@@ -570,7 +570,32 @@ fn milvus_index_search_agrees_with_exact_search() {
         let b = json(&["search", q, "--json", "--store", &m.url]);
         assert_eq!(b["exact"], false, "the search should go to Milvus's index");
         assert_same(&a["results"].to_string(), &b["results"].to_string(), q);
+        // A wider candidate list (`--ef`) reaches Milvus and finds the same.
+        let wide = json(&["search", q, "--json", "--store", &m.url, "--ef", "512"]);
+        assert_same(&a["results"].to_string(), &wide["results"].to_string(), q);
     }
+    let out = simsum(&["search", "x", "--store", &m.url, "--ef", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--ef"));
+    // `store info` names the engine's version and each level's HNSW parameters.
+    let info = json(&["store", "info", &m.url, "--json"]);
+    assert_eq!(info["engine"]["engine"], "milvus", "{info}");
+    assert!(
+        info["engine"]["version"]
+            .as_str()
+            .unwrap()
+            .starts_with("v2."),
+        "{info}"
+    );
+    let initiatives = &info["engine"]["levels"][1];
+    assert_eq!(initiatives["index_type"], "HNSW", "{info}");
+    let params: Value = serde_json::from_str(initiatives["params"].as_str().unwrap()).unwrap();
+    assert_eq!(params["M"], 16, "{info}");
+    assert_eq!(params["efConstruction"], 200, "{info}");
+    assert_eq!(
+        info["counts"],
+        json(&["store", "info", &local, "--json"])["counts"]
+    );
 }
 
 /// What each question costs one warm handle of a store (requests sent, rows read), by name.
