@@ -390,6 +390,19 @@ pub struct CopyAnswer {
     pub to: String,
 }
 
+/// `simsum store info --json`: where a store is, what made it, what it holds and how its
+/// engine indexes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreInfoAnswer {
+    pub counts: Counts,
+    pub dimension: usize,
+    pub engine: crate::store::EngineInfo,
+    pub exact_threshold: usize,
+    pub generation: u64,
+    pub model: String,
+    pub url: String,
+}
+
 /// `GET /v1/documents`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DocumentsAnswer {

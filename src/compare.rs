@@ -12,8 +12,8 @@ use std::collections::HashSet;
 
 use crate::answer::{CompareAnswer, CompareItem, CompareTheme, ItemRef};
 use crate::cluster::ThemeReport;
-use crate::search::{CompiledDocFilter, DocFilter, SearchError};
-use crate::store::{DocumentInfo, ItemFilter, Level, Store, StoredItem};
+use crate::search::{DocFilter, SearchError};
+use crate::store::{DocScope, ItemFilter, Level, Store, StoredItem};
 
 /// Settings of [`compare`].
 #[derive(Debug, Clone)]
@@ -39,7 +39,6 @@ impl Default for CompareOptions {
 
 /// One side, resolved: its filter and its non-boilerplate items.
 struct Side {
-    filter: CompiledDocFilter,
     documents: Vec<String>,
     items: Vec<StoredItem>,
 }
@@ -58,11 +57,7 @@ fn side(store: &dyn Store, f: &DocFilter, all: &[StoredItem]) -> Result<Side, Se
         .filter(|i| ids.contains(i.doc_id.as_str()))
         .cloned()
         .collect();
-    Ok(Side {
-        filter,
-        documents,
-        items,
-    })
+    Ok(Side { documents, items })
 }
 
 /// Each item of `from` with its closest item on the other side (documents `to` keeps).
@@ -72,9 +67,11 @@ fn counterparts(
     from: &Side,
     to: &Side,
 ) -> Result<Vec<CompareItem>, SearchError> {
-    let other = |d: &DocumentInfo| to.filter.matches(d);
     let filter = ItemFilter {
-        document: Some(&other),
+        documents: DocScope {
+            ids: Some(std::sync::Arc::new(to.documents.iter().cloned().collect())),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let mut out = Vec::with_capacity(from.items.len());

@@ -2,9 +2,9 @@
 //! ([`crate::entities`] computes them; the store keeps them without reading them).
 //!
 //! - [`EntityFilter`]: `--country`, `--org`, `--year` (and the API's `filters`), resolved to
-//!   the keys of the items that pass ([`allowed_keys`]), which the nearest-neighbour search
-//!   takes as its filter ([`crate::store::ItemFilter::keys`]): a filter matching `m` items
-//!   gives `min(k, m)` results, never a page cut short by filtering last.
+//!   tag clauses ([`entity_clauses`]) that each store pushes into its nearest-neighbour search
+//!   ([`crate::store::ItemFilter::tags`]): a filter matching `m` items gives `min(k, m)`
+//!   results, never a page cut short by filtering last.
 //! - [`facets`]: every country, organisation and year with its item and document counts.
 //! - [`EntityReader`]: the entities of result items, as the typed answers carry them.
 //!
@@ -184,7 +184,47 @@ fn org_items(
     Ok(items)
 }
 
-/// The keys of the items of `level` that pass `filter`; `None` when it keeps everything.
+/// An entity filter as tag clauses a store pushes down ([`crate::store::ItemFilter::tags`]):
+/// an item passes when it carries one tag of every clause (any country named, any
+/// organisation, any year). Organisations are resolved against the store's definitions here.
+pub fn entity_clauses(
+    store: &dyn Store,
+    level: Level,
+    filter: &EntityFilter,
+) -> Result<Vec<Vec<Tag>>, FacetError> {
+    let tag = |kind: &str, value: &str| Tag {
+        kind: kind.to_string(),
+        value: value.to_string(),
+    };
+    let mut clauses = Vec::new();
+    if !filter.countries.is_empty() {
+        clauses.push(filter.countries.iter().map(|c| tag(COUNTRY, c)).collect());
+    }
+    if !filter.orgs.is_empty() {
+        let cat = catalogue(store)?;
+        let mut any = Vec::new();
+        for q in &filter.orgs {
+            let v = resolve_org(store, &cat, level, q)?;
+            any.extend(v.acronyms.iter().map(|a| tag(ORG, a)));
+            any.extend(v.names.iter().map(|n| tag(ORG_NAME, n)));
+        }
+        clauses.push(any);
+    }
+    if !filter.years.is_empty() {
+        clauses.push(
+            filter
+                .years
+                .iter()
+                .map(|y| tag(YEAR, &y.to_string()))
+                .collect(),
+        );
+    }
+    Ok(clauses)
+}
+
+/// The keys of the items of `level` that pass `filter`; `None` when it keeps everything (for
+/// the questions that filter items they hold, such as links and themes; searches push
+/// [`entity_clauses`] down instead).
 pub fn allowed_keys(
     store: &dyn Store,
     level: Level,
@@ -193,29 +233,11 @@ pub fn allowed_keys(
     if filter.is_empty() {
         return Ok(None);
     }
-    let keys = |rows: Vec<(u64, String)>| rows.into_iter().map(|(k, _)| k).collect::<HashSet<_>>();
-    let mut sets: Vec<HashSet<u64>> = Vec::new();
-    if !filter.countries.is_empty() {
-        sets.push(keys(store.tagged(level, COUNTRY, &filter.countries)?));
-    }
-    if !filter.orgs.is_empty() {
-        let cat = catalogue(store)?;
-        let mut any = HashSet::new();
-        for q in &filter.orgs {
-            let v = resolve_org(store, &cat, level, q)?;
-            any.extend(keys(org_items(store, level, &v)?));
-        }
-        sets.push(any);
-    }
-    if !filter.years.is_empty() {
-        let years: Vec<String> = filter.years.iter().map(u16::to_string).collect();
-        sets.push(keys(store.tagged(level, YEAR, &years)?));
-    }
-    let mut sets = sets.into_iter();
-    let first = sets.next().unwrap_or_default();
-    Ok(Some(sets.fold(first, |acc, s| {
-        acc.intersection(&s).copied().collect()
-    })))
+    let by_tags = crate::store::ItemFilter {
+        tags: entity_clauses(store, level, filter)?,
+        ..Default::default()
+    };
+    Ok(crate::store::tag_keys(store, level, &by_tags)?)
 }
 
 /// Which facets to list.

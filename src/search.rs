@@ -32,8 +32,8 @@ pub use crate::answer::{
     TermMatch, Why,
 };
 use crate::embed::{EmbedError, Embedder};
-use crate::facets::{allowed_keys, EntityFilter, EntityReader, FacetError};
-use crate::store::{DocumentInfo, ItemFilter, Level, Store, StoreError, StoredItem};
+use crate::facets::{allowed_keys, entity_clauses, EntityFilter, EntityReader, FacetError};
+use crate::store::{DocScope, DocumentInfo, ItemFilter, Level, Store, StoreError, StoredItem};
 
 /// Errors of a query.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +66,10 @@ pub fn check_query(query: &str) -> Result<(), SearchError> {
 
 /// Most results one query may ask for (`-k`): bounds the work and memory of a request.
 pub const MAX_K: usize = 10_000;
+
+/// Largest HNSW candidate list a query may ask for (`--ef`, `"ef"`): Milvus refuses more than
+/// 32,768, and past a few thousand a graph walk costs more than a scan (`--exact`).
+pub const MAX_EF: usize = 4_096;
 
 /// Which documents a query looks at.
 #[derive(Debug, Clone, Default)]
@@ -161,32 +165,42 @@ impl CompiledDocFilter {
 
     /// Whether the filter keeps `doc`.
     pub fn matches(&self, doc: &DocumentInfo) -> bool {
-        if self.exclude_doc.as_deref() == Some(doc.id.as_str()) {
-            return false;
+        self.glob_ok(doc) && self.dates().matches(doc)
+    }
+
+    fn glob_ok(&self, doc: &DocumentInfo) -> bool {
+        let Some(g) = &self.glob else {
+            return true;
+        };
+        let name = doc.path.file_name().map(std::path::Path::new);
+        g.is_match(&doc.id) || g.is_match(&doc.path) || name.is_some_and(|n| g.is_match(n))
+    }
+
+    /// The filter without its glob: dates and the excluded document, as data.
+    fn dates(&self) -> DocScope {
+        DocScope {
+            ids: None,
+            exclude: self.exclude_doc.iter().cloned().collect(),
+            since: self.since.clone(),
+            until: self.until.clone(),
         }
-        if let Some(g) = &self.glob {
-            let name = doc.path.file_name().map(std::path::Path::new);
-            if !(g.is_match(&doc.id)
-                || g.is_match(&doc.path)
-                || name.is_some_and(|n| g.is_match(n)))
-            {
-                return false;
-            }
+    }
+
+    /// The filter as data a store pushes down: the glob becomes the ids of the documents it
+    /// matches (read from the store's document list, which engines keep per generation);
+    /// dates and the excluded document stay values.
+    pub fn scope(&self, store: &dyn Store) -> Result<DocScope, StoreError> {
+        let mut scope = self.dates();
+        if self.glob.is_some() {
+            let ids: std::collections::BTreeSet<String> = store
+                .documents()?
+                .into_iter()
+                .filter(|d| self.glob_ok(d))
+                .map(|d| d.id)
+                .collect();
+            scope.ids = Some(std::sync::Arc::new(ids));
         }
-        if self.since.is_some() || self.until.is_some() {
-            let Some(date) = doc.date.as_deref() else {
-                return false;
-            };
-            if self.since.as_deref().is_some_and(|s| date < s) {
-                return false;
-            }
-            if let Some(u) = self.until.as_deref() {
-                if date.get(..u.len()).unwrap_or(date) > u {
-                    return false;
-                }
-            }
-        }
-        true
+        Ok(scope)
     }
 }
 
@@ -206,6 +220,9 @@ pub struct SearchOptions {
     pub mode: SearchMode,
     /// How `hybrid` fuses its rankings.
     pub fusion: Fusion,
+    /// The approximate search's candidate list (`--ef`, the API's `"ef"`); `None`: the
+    /// store's choice for `k` ([`crate::store::search_ef`]).
+    pub ef: Option<usize>,
 }
 
 impl Default for SearchOptions {
@@ -219,6 +236,7 @@ impl Default for SearchOptions {
             exact: false,
             mode: SearchMode::default(),
             fusion: Fusion::default(),
+            ef: None,
         }
     }
 }
@@ -286,14 +304,14 @@ pub fn search_text(
 ) -> Result<Vec<SearchHit>, SearchError> {
     check_query(query)?;
     let terms = crate::text::lexical::query_terms(query);
-    let doc_ok = |d: &DocumentInfo| docs.matches(d);
-    let allowed = allowed_keys(index, opts.level, &docs.entities)?;
     let filter = ItemFilter {
         include_boilerplate: opts.include_boilerplate,
-        document: if docs.is_empty() { None } else { Some(&doc_ok) },
+        documents: docs.scope(index)?,
         exclude_keys: Vec::new(),
-        keys: allowed.as_ref(),
+        keys: None,
+        tags: entity_clauses(index, opts.level, &docs.entities)?,
         exact: opts.exact,
+        ef: opts.ef,
     };
     let vector = match (opts.mode.needs_vector(), vector) {
         (true, None) => return Err(SearchError::MissingVector(opts.mode)),
@@ -369,14 +387,14 @@ pub fn search_vector(
     docs: &CompiledDocFilter,
     exclude_keys: &[u64],
 ) -> Result<Vec<SearchHit>, SearchError> {
-    let doc_ok = |d: &DocumentInfo| docs.matches(d);
-    let allowed = allowed_keys(index, opts.level, &docs.entities)?;
     let filter = ItemFilter {
         include_boilerplate: opts.include_boilerplate,
-        document: if docs.is_empty() { None } else { Some(&doc_ok) },
+        documents: docs.scope(index)?,
         exclude_keys: exclude_keys.to_vec(),
-        keys: allowed.as_ref(),
+        keys: None,
+        tags: entity_clauses(index, opts.level, &docs.entities)?,
         exact: opts.exact,
+        ef: opts.ef,
     };
     let rank = |fetch: usize| Ok(index.nearest(opts.level, query, fetch, &filter)?);
     let explain = Explain {
@@ -416,11 +434,13 @@ fn ranked_hits(
     } else {
         Vec::new()
     };
+    let lead_items: Vec<&StoredItem> = leads.iter().map(|g| &items[g[0]]).collect();
+    let mut all_sentences = index.sentences_of_many(&lead_items)?.into_iter();
     let mut hits = Vec::with_capacity(opts.k);
     for (n, group) in leads.into_iter().enumerate() {
         let (lead, copies) = (group[0], &group[1..]);
         let item = &items[lead];
-        let sentences = index.sentences_of(item)?;
+        let sentences = all_sentences.next().unwrap_or_default();
         let why = Why {
             dense: explain.vector.map(|v| crate::embed::dot(v, &item.vector)),
             lexical: explain
@@ -495,18 +515,14 @@ pub fn similar(
         level: item.level,
         ..opts.clone()
     };
-    let doc_ok = |d: &DocumentInfo| filter.matches(d);
-    let allowed = allowed_keys(index, opts.level, &filter.entities)?;
     let items_filter = ItemFilter {
         include_boilerplate: opts.include_boilerplate,
-        document: if filter.is_empty() {
-            None
-        } else {
-            Some(&doc_ok)
-        },
+        documents: filter.scope(index)?,
         exclude_keys: vec![item.key],
-        keys: allowed.as_ref(),
+        keys: None,
+        tags: entity_clauses(index, opts.level, &filter.entities)?,
         exact: opts.exact,
+        ef: opts.ef,
     };
     let rank = |fetch: usize| Ok(index.nearest(opts.level, &item.vector, fetch, &items_filter)?);
     let explain = Explain {
@@ -572,6 +588,7 @@ pub fn links(index: &dyn Store, opts: &LinkOptions) -> Result<Vec<Link>, SearchE
         .per_item
         .saturating_mul(largest)
         .min(opts.per_item.max(fetch_cap(1)));
+    let scope = docs.scope(index)?;
     let pos: std::collections::HashMap<u64, usize> =
         items.iter().enumerate().map(|(n, i)| (i.key, n)).collect();
     let mut pairs: std::collections::BTreeMap<(usize, usize), f32> = Default::default();
@@ -580,13 +597,16 @@ pub fn links(index: &dyn Store, opts: &LinkOptions) -> Result<Vec<Link>, SearchE
         if !docs.matches(&info(item)) {
             continue;
         }
-        let other = |d: &DocumentInfo| d.id != item.doc_id && docs.matches(d);
+        let mut documents = scope.clone();
+        documents.exclude.push(item.doc_id.clone());
         let filter = ItemFilter {
             include_boilerplate: opts.include_boilerplate,
-            document: Some(&other),
+            documents,
             exclude_keys: vec![item.key],
             keys: allowed.as_ref(),
+            tags: Vec::new(),
             exact: opts.exact,
+            ef: None,
         };
         let mut near = std::collections::HashSet::new();
         for (key, score) in index.nearest(opts.level, &item.vector, fetch, &filter)? {

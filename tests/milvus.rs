@@ -13,9 +13,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use simsum::embed::{Embedder, HashEmbedder};
-use simsum::store::milvus::{remove, MilvusWriter};
+use simsum::search::{DocFilter, SearchMode, SearchOptions};
+use simsum::store::milvus::{remove, MilvusStore, MilvusWriter, TrafficCount};
 use simsum::store::update::Shard;
-use simsum::store::StoreUrl;
+use simsum::store::{Level, Store, StoreUrl};
 
 const BIN: &str = env!("CARGO_BIN_EXE_simsum");
 const MODEL: &str = "hash:96";
@@ -89,6 +90,37 @@ fn corpus(dir: &Path, n: usize) -> PathBuf {
     root
 }
 
+/// Writes `n` Markdown reports whose paragraphs are all different (three sentences of the Lee
+/// corpus each, picked by the report's number): no near-copies, however many reports.
+fn distinct_corpus(dir: &Path, n: usize) -> PathBuf {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/lee/lee-docs.txt"),
+    )
+    .unwrap();
+    let sentences: Vec<&str> = text
+        .split(". ")
+        .map(str::trim)
+        .filter(|s| s.split_whitespace().count() >= 6)
+        .collect();
+    let pick = |i: usize, j: usize, salt: usize| {
+        let a = sentences[(i * 31 + j * 17 + salt) % sentences.len()];
+        let b = sentences[(i * 7 + j * 13 + salt + 1) % sentences.len()];
+        let c = sentences[(i * 11 + j * 3 + salt + 2) % sentences.len()];
+        format!("{a}. {b}. {c}.")
+    };
+    let root = dir.join("corpus");
+    std::fs::create_dir_all(&root).unwrap();
+    for i in 0..n {
+        let body = format!(
+            "# Report {i}\n\n## Part one\n\n{}\n\n## Part two\n\n{}\n",
+            pick(i, 0, 0),
+            pick(i, 1, 101)
+        );
+        std::fs::write(root.join(format!("r{i:03}.md")), body).unwrap();
+    }
+    root
+}
+
 #[path = "support/mod.rs"]
 mod support;
 
@@ -127,31 +159,17 @@ fn changes(v: &Value) -> [u64; 4] {
     ["added", "updated", "removed", "unchanged"].map(|k| v[k].as_u64().unwrap())
 }
 
-/// `local` and `milvus` (JSON answers) are the same but for the items' entities: the Milvus
-/// store keeps no entities yet (issue 27), so its answers carry none, and the local answers'
-/// `entities` are set aside before comparing. When Milvus keeps them, this fails: compare all.
-fn assert_same_but_entities(local: &str, milvus: &str, what: &str) {
-    fn strip(v: &mut Value) -> usize {
-        match v {
-            Value::Object(m) => {
-                let n = usize::from(m.remove("entities").is_some());
-                n + m.values_mut().map(strip).sum::<usize>()
-            }
-            Value::Array(a) => a.iter_mut().map(strip).sum(),
-            _ => 0,
-        }
-    }
+/// `local` and `milvus` (JSON answers) are the same, every field of every answer, entities
+/// included.
+fn assert_same(local: &str, milvus: &str, what: &str) {
     let parse = |s: &str| -> Value {
         serde_json::from_str(s).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {s}"))
     };
-    let (mut a, mut b) = (parse(local), parse(milvus));
-    strip(&mut a);
     assert_eq!(
-        strip(&mut b),
-        0,
-        "{what}: the Milvus store now gives entities: compare them too"
+        parse(local),
+        parse(milvus),
+        "{what}: local and Milvus differ"
     );
-    assert_eq!(a, b, "{what}: local and Milvus differ");
 }
 
 #[test]
@@ -210,6 +228,19 @@ fn milvus_search_similar_links_cluster_give_the_local_index_json() {
             "-k",
             "3",
         ],
+        // Entities: filters pushed down as keys, facets counted from the rows' tags.
+        vec!["search", "police", "--json", "--country", "Australia"],
+        vec![
+            "search",
+            "government",
+            "--json",
+            "--country",
+            "Australia",
+            "--mode",
+            "dense",
+        ],
+        vec!["facets", "--json"],
+        vec!["facets", "--json", "--level", "section"],
         vec!["summarize", "--query", "interest rates", "--json"],
         vec!["similar", &id, "--json"],
         vec!["links", "--json"],
@@ -222,7 +253,7 @@ fn milvus_search_similar_links_cluster_give_the_local_index_json() {
         b.extend(["--store", m.url.as_str()]);
         let (la, mb) = (ok(&a), ok(&b));
         assert!(la.len() > 20, "{case:?} printed almost nothing: {la}");
-        assert_same_but_entities(&la, &mb, &format!("{case:?}"));
+        assert_same(&la, &mb, &format!("{case:?}"));
     }
 }
 
@@ -376,7 +407,7 @@ fn milvus_reindex_is_idempotent_and_follows_changes_and_removals() {
     let q = ["search", "ferries", "--json", "--store"];
     let a = ok(&[&q[..], &[local.as_str()]].concat());
     let b = ok(&[&q[..], &[m.url.as_str()]].concat());
-    assert_same_but_entities(&a, &b, "search ferries");
+    assert_same(&a, &b, "search ferries");
     assert!(a.contains("ferries"));
 }
 
@@ -538,8 +569,167 @@ fn milvus_index_search_agrees_with_exact_search() {
         let a = json(&["search", q, "--json", "--store", &local]);
         let b = json(&["search", q, "--json", "--store", &m.url]);
         assert_eq!(b["exact"], false, "the search should go to Milvus's index");
-        assert_same_but_entities(&a["results"].to_string(), &b["results"].to_string(), q);
+        assert_same(&a["results"].to_string(), &b["results"].to_string(), q);
+        // A wider candidate list (`--ef`) reaches Milvus and finds the same.
+        let wide = json(&["search", q, "--json", "--store", &m.url, "--ef", "512"]);
+        assert_same(&a["results"].to_string(), &wide["results"].to_string(), q);
     }
+    let out = simsum(&["search", "x", "--store", &m.url, "--ef", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--ef"));
+    // `store info` names the engine's version and each level's HNSW parameters.
+    let info = json(&["store", "info", &m.url, "--json"]);
+    assert_eq!(info["engine"]["engine"], "milvus", "{info}");
+    assert!(
+        info["engine"]["version"]
+            .as_str()
+            .unwrap()
+            .starts_with("v2."),
+        "{info}"
+    );
+    let initiatives = &info["engine"]["levels"][1];
+    assert_eq!(initiatives["index_type"], "HNSW", "{info}");
+    let params: Value = serde_json::from_str(initiatives["params"].as_str().unwrap()).unwrap();
+    assert_eq!(params["M"], 16, "{info}");
+    assert_eq!(params["efConstruction"], 200, "{info}");
+    assert_eq!(
+        info["counts"],
+        json(&["store", "info", &local, "--json"])["counts"]
+    );
+}
+
+/// What each question costs one warm handle of a store (requests sent, rows read), by name.
+fn question_costs(url: &StoreUrl) -> Vec<(&'static str, TrafficCount)> {
+    let store = MilvusStore::open(url, None).unwrap();
+    let e = HashEmbedder::new(96);
+    let opts = |mode: SearchMode, doc: Option<&str>| SearchOptions {
+        mode,
+        docs: DocFilter {
+            glob: doc.map(str::to_string),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    // A warm handle: the documents' facts and the level's BM25 postings are read once per
+    // handle (and per generation), not per question.
+    let first =
+        simsum::search::search(&store, &e, "senator", &opts(SearchMode::Hybrid, None)).unwrap();
+    let id = first[0].id.clone();
+    let doc = first[0].doc.id.clone();
+    // Pre-filtered inside Milvus: a filter that keeps one document's few items gives all of
+    // them (min(k, m)), never the share of a 20-candidate page that happens to pass.
+    let m = store
+        .items_of_document(Level::Initiative, &doc)
+        .unwrap()
+        .iter()
+        .filter(|i| !i.boilerplate)
+        .count();
+    let one_doc =
+        simsum::search::search(&store, &e, "party", &opts(SearchMode::Dense, Some(&doc))).unwrap();
+    assert!(m > 0);
+    assert_eq!(one_doc.len(), m.min(10), "a filter keeping {m} items");
+    assert!(one_doc.iter().all(|h| h.doc.id == doc));
+    let cost = |f: &dyn Fn()| {
+        let before = store.traffic();
+        f();
+        let after = store.traffic();
+        TrafficCount {
+            requests: after.requests - before.requests,
+            rows: after.rows - before.rows,
+        }
+    };
+    let search = |q: &str, mode, glob: Option<&str>| {
+        let hits = simsum::search::search(&store, &e, q, &opts(mode, glob)).unwrap();
+        assert!(!hits.is_empty(), "{q}: no hits");
+    };
+    vec![
+        (
+            "dense",
+            cost(&|| search("party leader", SearchMode::Dense, None)),
+        ),
+        (
+            "hybrid",
+            cost(&|| search("bushfires Sydney", SearchMode::Hybrid, None)),
+        ),
+        (
+            "filtered",
+            cost(&|| search("police", SearchMode::Dense, Some("r01*"))),
+        ),
+        (
+            "entity-filtered",
+            cost(&|| {
+                let mut o = opts(SearchMode::Dense, None);
+                o.docs.entities.countries = vec!["AU".into()];
+                let hits = simsum::search::search(&store, &e, "government", &o).unwrap();
+                assert!(!hits.is_empty(), "no hits mentioning Australia");
+            }),
+        ),
+        (
+            "similar",
+            cost(&|| {
+                let (_, hits) =
+                    simsum::search::similar(&store, &id, &opts(SearchMode::Dense, None)).unwrap();
+                assert!(!hits.is_empty());
+            }),
+        ),
+        (
+            "document",
+            cost(&|| {
+                assert!(store.documents().unwrap().iter().any(|d| d.id == doc));
+                for level in [Level::Section, Level::Initiative] {
+                    assert!(!store.items_of_document(level, &doc).unwrap().is_empty());
+                }
+            }),
+        ),
+    ]
+}
+
+/// The requests and rows one search, similar, filtered search or document read makes stay the
+/// same when the store is four times larger: nothing reads a whole level or collection per
+/// question (issue 36). Both stores send every search to Milvus's index.
+#[test]
+fn milvus_question_costs_do_not_grow_with_the_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut costs = Vec::new();
+    // Both larger than a hybrid search's candidate list (110 initiatives), so each search
+    // reads the same number of candidates.
+    let stores: Vec<TestStore> = [70, 280]
+        .into_iter()
+        .map(|n| {
+            let dir = tmp.path().join(format!("c{n}"));
+            let root = distinct_corpus(&dir, n);
+            let m = TestStore::new(&format!("cost{n}"));
+            index_json(&m.url, &root, &[]);
+            let e = HashEmbedder::new(96);
+            let mut w =
+                MilvusWriter::open(&m.parsed(), None, &e.model_id(), e.dim(), false, Shard::ALL)
+                    .unwrap();
+            w.set_exact_threshold(0).unwrap();
+            drop(w);
+            costs.push(question_costs(&m.parsed()));
+            m
+        })
+        .collect();
+    let (small, large) = (&costs[0], &costs[1]);
+    for ((what, s), (_, l)) in small.iter().zip(large) {
+        eprintln!("{what}: 70 documents {s:?}, 280 documents {l:?}");
+        // One more request at most: the generation is asked again once a second.
+        assert!(
+            l.requests <= s.requests + 1,
+            "{what}: {} requests at 280 documents, {} at 70",
+            l.requests,
+            s.requests
+        );
+        // Hits differ in their sentences; a level read would be four times as many rows.
+        assert!(
+            l.rows <= s.rows * 3 / 2 + 10,
+            "{what}: {} rows at 280 documents, {} at 70",
+            l.rows,
+            s.rows
+        );
+        assert!(s.requests > 0 && s.rows > 0, "{what}: nothing counted");
+    }
+    drop(stores);
 }
 
 #[test]

@@ -283,6 +283,20 @@ fn bad_input_gets_a_4xx_in_the_error_shape_never_a_500() {
         (
             "POST",
             "/v1/search",
+            Some(r#"{"query": "x", "ef": 0}"#),
+            422,
+            "out_of_range",
+        ),
+        (
+            "POST",
+            "/v1/search",
+            Some(r#"{"query": "x", "ef": 5000}"#),
+            422,
+            "out_of_range",
+        ),
+        (
+            "POST",
+            "/v1/search",
             Some(r#"{"query": "x", "level": "sentence"}"#),
             400,
             "bad_request",

@@ -200,6 +200,15 @@ pub fn k_value(s: &str) -> Result<usize, String> {
     }
 }
 
+/// `--ef`: a whole number in 1..=[`simsum::search::MAX_EF`].
+pub fn ef_value(s: &str) -> Result<usize, String> {
+    let max = simsum::search::MAX_EF;
+    match s.parse::<usize>() {
+        Ok(ef) if (1..=max).contains(&ef) => Ok(ef),
+        _ => Err(format!("`{s}` is not a whole number in 1..={max}")),
+    }
+}
+
 /// `--since`/`--until`: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, a date that exists.
 pub fn date_value(s: &str) -> Result<String, String> {
     simsum::search::check_date(s).map_err(|e| e.to_string())

@@ -46,6 +46,10 @@ pub struct QueryArgs {
     /// Brute-force search even where the HNSW graph would be used.
     #[arg(long)]
     pub exact: bool,
+    /// The HNSW candidate list of an approximate search (more: better recall, slower; default:
+    /// the larger of k and 128, as the local index).
+    #[arg(long, value_name = "N", value_parser = super::ef_value)]
+    pub ef: Option<usize>,
     #[command(flatten)]
     pub entities: super::facets::EntityArgs,
     /// Print JSON (schema in the README).
@@ -67,6 +71,7 @@ impl QueryArgs {
             include_boilerplate: self.include_boilerplate,
             other_docs: false,
             exact: self.exact,
+            ef: self.ef,
             ..Default::default()
         }
     }

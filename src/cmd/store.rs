@@ -1,5 +1,6 @@
 //! `simsum store copy --from URL --to URL`: moves an index between stores (a local index
 //! directory and a Milvus server, either way) with its vectors, without running the model.
+//! `simsum store info URL`: what a store holds and how its engine indexes it.
 
 use std::process::ExitCode;
 
@@ -10,6 +11,18 @@ use anyhow::Context;
 pub enum StoreCommand {
     /// Copy documents, items and vectors from one store into another (no embedding).
     Copy(CopyArgs),
+    /// Show a store's model, counts, engine version and index parameters.
+    Info(InfoArgs),
+}
+
+/// Arguments of `simsum store info`.
+#[derive(Debug, clap::Args)]
+pub struct InfoArgs {
+    /// The store: `dir:PATH` or `milvus://HOST:PORT/NAME`.
+    pub url: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `simsum store copy`.
@@ -33,7 +46,51 @@ pub struct CopyArgs {
 pub fn run(g: &super::Global, cmd: StoreCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         StoreCommand::Copy(a) => copy(g, a),
+        StoreCommand::Info(a) => info(g, a),
     }
+}
+
+fn info(g: &super::Global, a: InfoArgs) -> anyhow::Result<ExitCode> {
+    let url = simsum::store::StoreUrl::parse(&a.url)?;
+    let store = simsum::store::open(&url, g.store_token.as_deref())
+        .with_context(|| format!("opening {url}"))?;
+    let i = store.info();
+    let out = simsum::answer::StoreInfoAnswer {
+        counts: store.counts()?,
+        dimension: i.dimension,
+        engine: store.engine_info()?,
+        exact_threshold: i.exact_threshold,
+        generation: store.generation()?,
+        model: i.model.name.clone(),
+        url: url.to_string(),
+    };
+    if a.json {
+        simsum::answer::print_json(&mut std::io::stdout().lock(), &out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("store      {}", out.url);
+    println!("model      {} ({}-d)", out.model, out.dimension);
+    println!("holds      {}", out.counts);
+    println!("generation {}", out.generation);
+    println!("engine     {} {}", out.engine.engine, out.engine.version);
+    println!("exact below {} items of a level", out.exact_threshold);
+    for l in &out.engine.levels {
+        let ef = l
+            .ef_search
+            .map_or("per query: max(k, 128) or --ef".to_string(), |e| {
+                e.to_string()
+            });
+        println!(
+            "  {:<10} {} {} ef {}; {} of {} rows indexed",
+            l.level.as_str(),
+            l.index_type,
+            l.params,
+            ef,
+            l.indexed_rows,
+            l.total_rows
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn copy(g: &super::Global, a: CopyArgs) -> anyhow::Result<ExitCode> {

@@ -38,6 +38,10 @@ pub struct SearchRequest {
     /// Brute-force search even where the HNSW graph would be used.
     #[schema(example = false)]
     pub exact: Option<bool>,
+    /// The HNSW candidate list of an approximate search (1 to 4096; default: the larger of k
+    /// and 128).
+    #[schema(example = 128)]
+    pub ef: Option<usize>,
     /// How to rank: `hybrid` (default: dense and BM25 fused), `dense` or `lexical`.
     #[schema(example = "hybrid")]
     pub mode: Option<String>,

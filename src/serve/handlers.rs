@@ -146,6 +146,17 @@ pub(crate) fn check_k(
     Ok(k)
 }
 
+/// `"ef"`: absent, or 1 to [`crate::search::MAX_EF`] (422 otherwise).
+pub(crate) fn check_ef(ef: Option<usize>) -> Result<Option<usize>, ApiError> {
+    let max = crate::search::MAX_EF;
+    match ef {
+        Some(e) if e == 0 || e > max => Err(ApiError::OutOfRange(format!(
+            "ef must be between 1 and {max}, got {e}"
+        ))),
+        other => Ok(other),
+    }
+}
+
 /// `initiative` or `section` (400 otherwise).
 pub(crate) fn query_level(level: Option<&str>) -> Result<Level, ApiError> {
     match level.unwrap_or("initiative") {
@@ -224,6 +235,7 @@ pub async fn search(State(state): S, ApiJson(req): ApiJson<SearchRequest>) -> Ap
         exact: req.exact.unwrap_or(false),
         mode: search_mode(req.mode.as_deref())?,
         fusion: Default::default(),
+        ef: check_ef(req.ef)?,
     };
     let filter = opts.docs.compile()?;
     crate::search::check_query(&req.query)?;

@@ -81,6 +81,16 @@ impl LevelIndex {
         self.graph.as_ref()
     }
 
+    /// Live items, and those of them the saved graph holds (0 without one).
+    pub(super) fn sizes(&self) -> (usize, usize) {
+        let in_graph = if self.graph.is_some() {
+            self.keys.len() - self.missing.len()
+        } else {
+            0
+        };
+        (self.keys.len(), in_graph)
+    }
+
     /// Whether the graph holds every live item.
     pub(super) fn complete(&self) -> bool {
         self.missing.is_empty()
@@ -121,7 +131,9 @@ impl LevelIndex {
         filter: &'a ItemFilter<'f>,
     ) -> impl Fn(usize) -> bool + use<'a, 'f> {
         // Without a document filter, no document is asked (an archive has tens of thousands).
-        let doc_ok: Option<Vec<bool>> = filter.document.map(|f| self.docs.iter().map(f).collect());
+        let scope = &filter.documents;
+        let doc_ok: Option<Vec<bool>> =
+            (!scope.is_empty()).then(|| self.docs.iter().map(|d| scope.matches(d)).collect());
         let excluded: HashSet<u64> = filter.exclude_keys.iter().copied().collect();
         move |p: usize| -> bool {
             let doc = self.doc_of[p] as usize;
@@ -189,7 +201,12 @@ impl LevelIndex {
             Some(g) if !filter.exact && n_allowed >= threshold.min(self.keys.len() / 10).max(k) => {
                 let keep = |key: usize| self.pos.get(&(key as u64)).is_some_and(|&p| allowed(p));
                 let mut hits: Vec<(u64, f32)> = g
-                    .search(query, k, store.manifest.hnsw.ef_search, Some(&keep))
+                    .search(
+                        query,
+                        k,
+                        filter.ef.unwrap_or(store.manifest.hnsw.ef_search).max(k),
+                        Some(&keep),
+                    )
                     .into_iter()
                     .map(|(key, s)| (key as u64, s))
                     .collect();

@@ -114,6 +114,34 @@ impl Store for LocalStore {
             exact_threshold: self.manifest.exact_threshold,
         }
     }
+    /// The index format, and per level the saved HNSW graph searches use (or the exact scan
+    /// of a level without one: small, or not built yet).
+    fn engine_info(&self) -> Result<crate::store::EngineInfo, StoreError> {
+        let hnsw = self.manifest.hnsw;
+        let mut levels = Vec::new();
+        for level in [Level::Section, Level::Initiative] {
+            let (live, in_graph) = self.level_index(level)?.sizes();
+            let graph = self.level_index(level)?.graph().is_some();
+            levels.push(crate::store::LevelIndexInfo {
+                level,
+                index_type: if graph { "HNSW" } else { "FLAT (exact scan)" }.into(),
+                params: serde_json::json!({"M": hnsw.m, "efConstruction": hnsw.ef_construction})
+                    .to_string(),
+                ef_search: graph.then_some(hnsw.ef_search),
+                indexed_rows: in_graph as u64,
+                total_rows: live as u64,
+            });
+        }
+        Ok(crate::store::EngineInfo {
+            engine: "local".into(),
+            version: format!(
+                "index format {} (SQLite, hnsw_rs)",
+                self.manifest.format_version
+            ),
+            levels,
+        })
+    }
+
     /// Current database generation (bumped by each committed update).
     fn generation(&self) -> Result<u64, StoreError> {
         self.db.generation()
@@ -221,7 +249,16 @@ impl Store for LocalStore {
         k: usize,
         filter: &ItemFilter<'_>,
     ) -> Result<Vec<(u64, f32)>, StoreError> {
-        self.level_index(level)?.search(self, query, k, filter)
+        if filter.tags.is_empty() {
+            return self.level_index(level)?.search(self, query, k, filter);
+        }
+        let keys = crate::store::tag_keys(self, level, filter)?;
+        let by_keys = ItemFilter {
+            keys: keys.as_ref(),
+            tags: Vec::new(),
+            ..filter.clone()
+        };
+        self.level_index(level)?.search(self, query, k, &by_keys)
     }
 
     /// BM25 over the level's stored terms (the postings are built on the first lexical query of
@@ -233,8 +270,19 @@ impl Store for LocalStore {
         k: usize,
         filter: &ItemFilter<'_>,
     ) -> Result<Vec<(u64, f32)>, StoreError> {
+        if filter.tags.is_empty() {
+            return self
+                .level_index(level)?
+                .lexical_search(self, terms, k, filter);
+        }
+        let keys = crate::store::tag_keys(self, level, filter)?;
+        let by_keys = ItemFilter {
+            keys: keys.as_ref(),
+            tags: Vec::new(),
+            ..filter.clone()
+        };
         self.level_index(level)?
-            .lexical_search(self, terms, k, filter)
+            .lexical_search(self, terms, k, &by_keys)
     }
 
     fn lexical_scores(

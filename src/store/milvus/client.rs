@@ -10,6 +10,7 @@
 //! consistency (it reads "bounded"), so writers wait until their own last write is visible
 //! ([`MilvusClient::wait_visible`]) before they report success.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -73,6 +74,38 @@ fn tls_config(tls: &MilvusTls, url: &str) -> Result<rustls::ClientConfig, StoreE
         .with_no_client_auth())
 }
 
+/// Requests sent and rows read by one client (and the clients made from it): what a test
+/// reads to check that a search costs the same whatever the store's size.
+#[derive(Debug, Default)]
+pub(crate) struct Traffic {
+    requests: AtomicU64,
+    rows: AtomicU64,
+}
+
+/// A snapshot of [`Traffic`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TrafficCount {
+    /// HTTP requests sent to the server.
+    pub requests: u64,
+    /// Rows the server answered with (query rows and search hits).
+    pub rows: u64,
+}
+
+impl Traffic {
+    pub(crate) fn request(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn rows(&self, n: usize) {
+        self.rows.fetch_add(n as u64, Ordering::Relaxed);
+    }
+    pub(crate) fn count(&self) -> TrafficCount {
+        TrafficCount {
+            requests: self.requests.load(Ordering::Relaxed),
+            rows: self.rows.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// One Milvus server.
 pub(crate) struct MilvusClient {
     base: String,
@@ -80,6 +113,9 @@ pub(crate) struct MilvusClient {
     url: String,
     token: Option<String>,
     agent: ureq::Agent,
+    pub(crate) traffic: Arc<Traffic>,
+    /// The server's older HTTP API (index parameters, search with `ef`, flush).
+    pub(crate) api: super::api_v1::ApiV1,
 }
 
 impl MilvusClient {
@@ -98,11 +134,22 @@ impl MilvusClient {
             agent = agent.tls_config(Arc::new(tls_config(tls, url)?));
         }
         let scheme = if tls.is_some() { "https" } else { "http" };
+        let agent = agent.build();
+        let traffic = Arc::new(Traffic::default());
         Ok(Self {
             base: format!("{scheme}://{host}:{port}/v1/vector"),
             url: url.to_string(),
             token: token.map(str::to_string),
-            agent: agent.build(),
+            api: super::api_v1::ApiV1::new(
+                scheme,
+                host,
+                url,
+                token,
+                agent.clone(),
+                traffic.clone(),
+            ),
+            agent,
+            traffic,
         })
     }
 
@@ -204,6 +251,7 @@ impl MilvusClient {
     }
 
     fn post_once(&self, path: &str, body: &Value) -> Result<Value, StoreError> {
+        self.traffic.request();
         let mut req = self
             .agent
             .post(&format!("{}/{path}", self.base))
@@ -216,6 +264,7 @@ impl MilvusClient {
     }
 
     fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, StoreError> {
+        self.traffic.request();
         let mut req = self.agent.get(&format!("{}/{path}", self.base));
         for (k, v) in query {
             req = req.query(k, v);
@@ -241,13 +290,20 @@ impl MilvusClient {
 
     /// Creates a collection: an auto-assigned `i64` key `pk`, a float vector `vec` of `dim`
     /// (inner product) and dynamic fields for everything else; then waits until it is loaded.
+    /// Where the server's `/api/v1` answers, the automatic index is replaced by simsum's HNSW
+    /// ([`super::api_v1::ApiV1::make_hnsw`]).
     pub(crate) fn create(&self, name: &str, dim: usize) -> Result<(), StoreError> {
         self.post(
             "collections/create",
             &json!({"collectionName": name, "dimension": dim, "metricType": "IP",
                     "primaryField": "pk", "vectorField": "vec"}),
         )?;
-        self.wait_loaded(name)
+        self.wait_loaded(name)?;
+        if self.api.available() {
+            self.api.make_hnsw(name)?;
+            self.wait_loaded(name)?;
+        }
+        Ok(())
     }
 
     pub(crate) fn drop_collection(&self, name: &str) -> Result<(), StoreError> {
@@ -313,6 +369,7 @@ impl MilvusClient {
                 _ => return Err(self.server("query", "rows are not a list".into())),
             };
             let n = rows.len();
+            self.traffic.rows(n);
             let mut page_last = None;
             for r in &rows {
                 page_last = key(r).or(page_last);
@@ -347,25 +404,38 @@ impl MilvusClient {
     }
 
     /// The `limit` rows most similar to `vector` among those matching `filter` (empty: all),
-    /// best first, each with `distance` (the inner product) and `fields`.
+    /// best first, each with `pk`, `distance` (the inner product) and `fields`. Asked through
+    /// the server's `/api/v1` (HNSW `ef`, bounded consistency) where it answers; through REST
+    /// (the server's default `ef`) where it does not ([`super::api_v1::ApiV1::available`]).
     pub(crate) fn search(
         &self,
         name: &str,
         vector: &[f32],
         filter: &str,
         limit: usize,
+        ef: usize,
         fields: &[&str],
     ) -> Result<Vec<Value>, StoreError> {
+        if self.api.available() {
+            return self.api.search(name, vector, filter, limit, ef, fields);
+        }
         let mut body = json!({"collectionName": name, "vector": vector, "outputFields": fields,
                               "limit": limit});
         if !filter.is_empty() {
             body["filter"] = json!(filter);
         }
-        match self.post("search", &body)? {
-            Value::Array(a) => Ok(a),
-            Value::Null => Ok(Vec::new()),
-            _ => Err(self.server("search", "hits are not a list".into())),
+        let mut hits = match self.post("search", &body)? {
+            Value::Array(a) => a,
+            Value::Null => Vec::new(),
+            _ => return Err(self.server("search", "hits are not a list".into())),
+        };
+        self.traffic.rows(hits.len());
+        for h in &mut hits {
+            if let Some(id) = h.get("id").cloned() {
+                h["pk"] = id;
+            }
         }
+        Ok(hits)
     }
 
     /// Waits until a write is visible to reads: REST reads are "bounded" (a few seconds stale

@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::store::lexical::LexicalIndex;
-use crate::store::{DocumentInfo, ItemFilter, StoredItem};
+use crate::store::{ItemFilter, StoredItem};
 
 /// A level's BM25 postings and what filters need per key.
 pub(super) struct LexicalLevel {
@@ -33,28 +33,22 @@ impl LexicalLevel {
         }
     }
 
-    /// The `k` best matches that `filter` lets through (`docs`: the store's documents).
+    /// The `k` best matches that `filter` lets through (`allowed_docs`: the documents its
+    /// scope keeps, `None` for all).
     pub(super) fn search(
         &self,
-        docs: &[DocumentInfo],
+        allowed_docs: Option<&HashSet<&str>>,
         terms: &[String],
         k: usize,
         filter: &ItemFilter<'_>,
     ) -> Vec<(u64, f32)> {
-        let allowed_docs: Option<HashSet<&str>> = filter.document.map(|f| {
-            docs.iter()
-                .filter(|d| f(d))
-                .map(|d| d.id.as_str())
-                .collect()
-        });
         let excluded: HashSet<u64> = filter.exclude_keys.iter().copied().collect();
         let allowed = |key: u64| {
             self.facts.get(&key).is_some_and(|(doc, bp)| {
                 (filter.include_boilerplate || !bp)
-                    && allowed_docs
-                        .as_ref()
-                        .is_none_or(|a| a.contains(doc.as_str()))
+                    && allowed_docs.is_none_or(|a| a.contains(doc.as_str()))
                     && !excluded.contains(&key)
+                    && filter.keys.is_none_or(|k| k.contains(&key))
             })
         };
         self.index.search(terms, k, &allowed)

@@ -11,16 +11,26 @@
 //! Searches score candidates with the same dot product as the local index, so both stores give
 //! the same scores: below the exact-search threshold (or with `--exact`) the level's vectors are
 //! read once per handle and scanned, as the local index scans its flat copy; above it Milvus's
-//! own index proposes candidates (twice `k`) and simsum rescores them.
+//! own HNSW index ([`api_v1`]) proposes candidates (`k` and ten more, pre-filtered inside Milvus by
+//! the boolean expression an [`ItemFilter`] becomes, [`MilvusStore::expr`]) and simsum
+//! rescores them.
+//!
+//! What a search reads does not grow with the store: the documents' facts are kept per handle
+//! and read again only when the store's generation moves (one small read tells, at most once
+//! per [`DOCS_RECHECK`]); the sentences of all hits come in one request; vectors are asked for
+//! only where a vector is used.
 
+mod api_v1;
 mod client;
 mod lexical;
+mod read;
 mod rows;
 mod writer;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -28,12 +38,18 @@ use serde_json::{json, Value};
 use crate::embed::dot;
 use crate::embed::ModelId;
 use crate::store::{
-    Counts, DocumentInfo, ItemFilter, Level, SavedThemes, Store, StoreError, StoreInfo, StoreUrl,
-    StoredItem, StoredSentence,
+    DocumentInfo, ItemFilter, Level, SavedThemes, Store, StoreError, StoreUrl, StoredItem,
+    StoredSentence, Tag, TagCount,
 };
+pub use api_v1::IndexInfo;
 use client::MilvusClient;
-use rows::{int, key, list, lit, s, str_list, vector, AUX_VECTOR};
+pub use client::TrafficCount;
+use rows::{int, key, list, s, str_list, vector, AUX_VECTOR};
 pub use writer::MilvusWriter;
+
+/// How long a handle trusts its copy of the documents' facts before it reads the store's
+/// generation again to see whether they changed.
+pub const DOCS_RECHECK: Duration = Duration::from_secs(1);
 
 /// Version of the row layout written into `NAME_meta`; a store written by a newer layout is
 /// refused.
@@ -124,8 +140,32 @@ struct FlatLevel {
     vectors: Vec<Vec<f32>>,
 }
 
+/// The documents' facts as one generation of the store has them.
+struct DocTable {
+    generation: u64,
+    checked: Instant,
+    /// Sorted by id.
+    list: Vec<DocumentInfo>,
+    by_id: HashMap<String, usize>,
+}
+
+impl DocTable {
+    fn get(&self, id: &str) -> Option<&DocumentInfo> {
+        self.by_id.get(id).map(|&i| &self.list[i])
+    }
+}
+
+/// Facet counts per `(level, kind)`, with the generation they were read at.
+type TagCountCache = HashMap<(Level, String), (u64, Vec<TagCount>)>;
+
 /// A Milvus store opened for reading.
 pub struct MilvusStore {
+    /// Whether the items carry tags, with the generation it was read at.
+    has_tags: Mutex<Option<(u64, bool)>>,
+    /// Facet counts, per generation ([`Store::tag_counts`]).
+    tag_counts: Mutex<TagCountCache>,
+    /// The documents' facts, per generation ([`DOCS_RECHECK`]).
+    docs: Mutex<Option<Arc<DocTable>>>,
     client: MilvusClient,
     url: StoreUrl,
     names: Names,
@@ -137,7 +177,8 @@ pub struct MilvusStore {
     level_counts: [OnceLock<usize>; 3],
 }
 
-const ITEM_FIELDS: [&str; 13] = [
+/// The fields of an item row, but its vector.
+const ITEM_FIELDS: [&str; 12] = [
     "pk",
     "item_id",
     "doc_id",
@@ -150,10 +191,21 @@ const ITEM_FIELDS: [&str; 13] = [
     "boilerplate",
     "start_byte",
     "end_byte",
-    "vec",
 ];
 
+/// Whether a read asks for the rows' vectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Vectors {
+    With,
+    Without,
+}
+
+/// Most keys one `pk in [...]` expression lists: the store's key filters above it are read
+/// in pieces.
+const KEYS_PER_EXPR: usize = 10_000;
+
 /// An item row as read, before its document's facts are joined in.
+#[derive(Clone)]
 struct Row {
     key: u64,
     ordinal: i64,
@@ -166,6 +218,9 @@ impl MilvusStore {
     /// A store over an open connection, nothing read or counted yet.
     fn new(client: MilvusClient, url: &StoreUrl, names: Names, info: MetaInfo) -> Self {
         Self {
+            has_tags: Mutex::new(None),
+            tag_counts: Mutex::new(HashMap::new()),
+            docs: Mutex::new(None),
             client,
             url: url.clone(),
             names,
@@ -199,15 +254,25 @@ impl MilvusStore {
         }
     }
 
-    fn item_rows(&self, level: Level, filter: &str) -> Result<Vec<Row>, StoreError> {
+    /// What the client has sent and read so far (tests check that a search's share does not
+    /// grow with the store).
+    pub fn traffic(&self) -> TrafficCount {
+        self.client.traffic.count()
+    }
+
+    fn item_rows(&self, level: Level, filter: &str, vecs: Vectors) -> Result<Vec<Row>, StoreError> {
+        let mut fields: Vec<&str> = ITEM_FIELDS.to_vec();
+        if vecs == Vectors::With {
+            fields.push("vec");
+        }
         let rows = self
             .client
-            .query_all(&self.names.level(level), filter, &ITEM_FIELDS)?;
+            .query_all(&self.names.level(level), filter, &fields)?;
         let mut out: Vec<Row> = Vec::with_capacity(rows.len());
         for r in rows {
             let key = key(&r).ok_or_else(|| self.bad(format!("a {level} row without a key")))?;
             let vector = vector(&r);
-            if vector.len() != self.info.dimension {
+            if vecs == Vectors::With && vector.len() != self.info.dimension {
                 return Err(self.bad(format!(
                     "{level} row {key} has a {}-d vector, expected {}",
                     vector.len(),
@@ -247,7 +312,7 @@ impl MilvusStore {
     /// Rows joined with their documents: rows of documents without a row (an update that
     /// stopped half-way) are left out, and of two rows for one item id (the same) the newer is
     /// kept. Sorted by document id, then position.
-    fn joined(&self, rows: Vec<Row>, docs: &HashMap<String, DocumentInfo>) -> Vec<Row> {
+    fn joined(&self, rows: Vec<Row>, docs: &DocTable) -> Vec<Row> {
         let mut newest: HashMap<String, u64> = HashMap::new();
         for r in &rows {
             let k = newest.entry(r.item.id.clone()).or_insert(r.key);
@@ -270,12 +335,120 @@ impl MilvusStore {
         out
     }
 
-    fn doc_map(&self) -> Result<HashMap<String, DocumentInfo>, StoreError> {
-        Ok(self
-            .documents()?
-            .into_iter()
-            .map(|d| (d.id.clone(), d))
-            .collect())
+    /// The documents' facts: the copy this handle keeps while the store's generation stays
+    /// (asked at most once per [`DOCS_RECHECK`]), read again when it moved.
+    fn doc_table(&self) -> Result<Arc<DocTable>, StoreError> {
+        let cached = self.docs.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(t) = &cached {
+            if t.checked.elapsed() < DOCS_RECHECK {
+                return Ok(t.clone());
+            }
+        }
+        let generation = self.generation()?;
+        let table = match cached {
+            Some(t) if t.generation == generation => Arc::new(DocTable {
+                generation,
+                checked: Instant::now(),
+                list: t.list.clone(),
+                by_id: t.by_id.clone(),
+            }),
+            _ => {
+                let list = self.read_documents()?;
+                let by_id = list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| (d.id.clone(), i))
+                    .collect();
+                Arc::new(DocTable {
+                    generation,
+                    checked: Instant::now(),
+                    list,
+                    by_id,
+                })
+            }
+        };
+        *self.docs.lock().unwrap_or_else(|e| e.into_inner()) = Some(table.clone());
+        Ok(table)
+    }
+
+    /// Every document row, the newer of two rows for one document, by id.
+    fn read_documents(&self) -> Result<Vec<DocumentInfo>, StoreError> {
+        let rows = self.client.query_all(
+            &self.names.documents(),
+            "pk >= 0",
+            &["doc_id", "title", "date", "path"],
+        )?;
+        // Of two rows for one document (an update that stopped half-way), the newer counts.
+        let mut by_id: HashMap<String, DocumentInfo> = HashMap::new();
+        for r in rows {
+            let date = s(&r, "date");
+            by_id.insert(
+                s(&r, "doc_id"),
+                DocumentInfo {
+                    id: s(&r, "doc_id"),
+                    title: s(&r, "title"),
+                    date: (!date.is_empty()).then_some(date),
+                    path: PathBuf::from(s(&r, "path")),
+                },
+            );
+        }
+        let mut docs: Vec<DocumentInfo> = by_id.into_values().collect();
+        docs.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(docs)
+    }
+
+    /// The boolean expression a filter becomes inside Milvus (empty: every item); `None` when
+    /// it lets nothing through. Dates are settled against the documents' facts, so the
+    /// expression names documents by id.
+    fn expr(&self, filter: &ItemFilter<'_>, docs: &DocTable) -> Option<String> {
+        let mut conds: Vec<String> = Vec::new();
+        if !filter.include_boilerplate {
+            conds.push("boilerplate == false".into());
+        }
+        let scope = &filter.documents;
+        if scope.has_dates() || scope.ids.is_some() {
+            let ids: Vec<String> = match (&scope.ids, scope.has_dates()) {
+                (Some(ids), false) => ids
+                    .iter()
+                    .filter(|id| !scope.exclude.contains(id))
+                    .cloned()
+                    .collect(),
+                _ => docs
+                    .list
+                    .iter()
+                    .filter(|d| scope.matches(d))
+                    .map(|d| d.id.clone())
+                    .collect(),
+            };
+            if ids.is_empty() {
+                return None;
+            }
+            conds.push(format!("doc_id in {}", str_list(&ids)));
+        } else if !scope.exclude.is_empty() {
+            conds.push(format!("doc_id not in {}", str_list(&scope.exclude)));
+        }
+        if !filter.exclude_keys.is_empty() {
+            conds.push(format!("pk not in {}", list(&filter.exclude_keys)));
+        }
+        for clause in &filter.tags {
+            if clause.is_empty() {
+                return None;
+            }
+            let tags: Vec<String> = clause
+                .iter()
+                .map(|t| format!("{}:{}", t.kind, t.value))
+                .collect();
+            conds.push(format!("json_contains_any(tags, {})", str_list(&tags)));
+        }
+        if let Some(keys) = filter.keys {
+            if keys.is_empty() {
+                return None;
+            }
+            let mut keys: Vec<u64> = keys.iter().copied().collect();
+            keys.sort_unstable();
+            conds.push(format!("pk in {}", list(&keys)));
+        }
+        Some(conds.join(" and "))
     }
 
     /// Fills in section texts that were too long to store, from their initiatives.
@@ -288,11 +461,12 @@ impl MilvusStore {
         if sections.is_empty() {
             return Ok(());
         }
-        let docs = self.doc_map()?;
+        let docs = self.doc_table()?;
         let parts = self.joined(
             self.item_rows(
                 Level::Initiative,
                 &format!("section_id in {}", str_list(&sections)),
+                Vectors::Without,
             )?,
             &docs,
         );
@@ -312,26 +486,44 @@ impl MilvusStore {
         Ok(())
     }
 
-    fn items_where(&self, level: Level, filter: &str) -> Result<Vec<StoredItem>, StoreError> {
-        let docs = self.doc_map()?;
-        let mut rows = self.joined(self.item_rows(level, filter)?, &docs);
+    fn items_where(
+        &self,
+        level: Level,
+        filter: &str,
+        vecs: Vectors,
+    ) -> Result<Vec<StoredItem>, StoreError> {
+        let docs = self.doc_table()?;
+        let mut rows = self.joined(self.item_rows(level, filter, vecs)?, &docs);
         self.fill_texts(&mut rows)?;
         Ok(rows.into_iter().map(|r| r.item).collect())
     }
 
-    fn sentences_where(&self, filter: &str) -> Result<Vec<StoredSentence>, StoreError> {
-        let docs = self.doc_map()?;
-        let rows = self.joined(self.item_rows(Level::Sentence, filter)?, &docs);
-        Ok(rows
-            .into_iter()
-            .map(|r| StoredSentence {
+    /// Sentence rows matching `filter`, with their vectors, in reading order.
+    fn sentence_rows(&self, filter: &str) -> Result<Vec<Row>, StoreError> {
+        let docs = self.doc_table()?;
+        Ok(self.joined(
+            self.item_rows(Level::Sentence, filter, Vectors::With)?,
+            &docs,
+        ))
+    }
+
+    /// Sentences grouped by what they belong to at `level` (section id or initiative id).
+    fn sentences_by_parent(rows: Vec<Row>, level: Level) -> HashMap<String, Vec<StoredSentence>> {
+        let mut by_parent: HashMap<String, Vec<StoredSentence>> = HashMap::new();
+        for r in rows {
+            let parent = match level {
+                Level::Section => r.item.section_id.clone(),
+                _ => r.item.parent_id.clone().unwrap_or_default(),
+            };
+            by_parent.entry(parent).or_default().push(StoredSentence {
                 id: r.item.id,
                 initiative_id: r.item.parent_id.unwrap_or_default(),
                 text: r.item.text,
                 byte_range: r.byte_range,
                 vector: r.item.vector,
-            })
-            .collect())
+            });
+        }
+        by_parent
     }
 
     fn flat(&self, level: Level) -> Result<&FlatLevel, StoreError> {
@@ -339,8 +531,8 @@ impl MilvusStore {
         if let Some(f) = slot.get() {
             return Ok(f);
         }
-        let docs = self.doc_map()?;
-        let rows = self.joined(self.item_rows(level, "pk >= 0")?, &docs);
+        let docs = self.doc_table()?;
+        let rows = self.joined(self.item_rows(level, "pk >= 0", Vectors::With)?, &docs);
         let mut f = FlatLevel {
             keys: Vec::with_capacity(rows.len()),
             doc_ids: Vec::with_capacity(rows.len()),
@@ -361,7 +553,8 @@ impl MilvusStore {
         if let Some(l) = slot.get() {
             return Ok(l);
         }
-        let built = lexical::LexicalLevel::build(&self.items_where(level, "pk >= 0")?);
+        let built =
+            lexical::LexicalLevel::build(&self.items_where(level, "pk >= 0", Vectors::Without)?);
         Ok(slot.get_or_init(|| built))
     }
 
@@ -370,11 +563,93 @@ impl MilvusStore {
         if let Some(n) = slot.get() {
             return Ok(*n);
         }
-        let n = self
-            .client
-            .keys_where(&self.names.level(level), "pk >= 0")?
-            .len();
+        // The index's row count where `/api/v1` answers (writers flush after each update, so
+        // it is current); else every key, paged.
+        let n = if self.client.api.available() {
+            self.client.api.index(&self.names.level(level))?.total_rows as usize
+        } else {
+            self.client
+                .keys_where(&self.names.level(level), "pk >= 0")?
+                .len()
+        };
         Ok(*slot.get_or_init(|| n))
+    }
+
+    fn lock_tag_counts(&self) -> std::sync::MutexGuard<'_, TagCountCache> {
+        self.tag_counts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn require_tags(&self) -> Result<(), StoreError> {
+        if self.has_tags()? {
+            Ok(())
+        } else {
+            Err(StoreError::NoTags {
+                url: self.url.to_string(),
+            })
+        }
+    }
+
+    /// `(key, document id, tags sorted)` of the live item rows of `level` matching `filter`
+    /// (rows of documents without a row are left out).
+    fn tag_rows(
+        &self,
+        level: Level,
+        filter: &str,
+    ) -> Result<Vec<(u64, String, Vec<Tag>)>, StoreError> {
+        let docs = self.doc_table()?;
+        let rows = self
+            .client
+            .query_all(&self.names.level(level), filter, &["doc_id", "tags"])?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                let doc = s(r, "doc_id");
+                docs.get(&doc)?;
+                let mut tags: Vec<Tag> = r
+                    .get("tags")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .filter_map(|t| t.split_once(':'))
+                            .map(|(kind, value)| Tag {
+                                kind: kind.to_string(),
+                                value: value.to_string(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                tags.sort();
+                Some((key(r)?, doc, tags))
+            })
+            .collect())
+    }
+
+    /// A scan of the level's vectors (read once per handle), as the local index scans its
+    /// flat copy.
+    fn nearest_exactly(
+        &self,
+        level: Level,
+        query: &[f32],
+        k: usize,
+        filter: &ItemFilter<'_>,
+        docs: &DocTable,
+    ) -> Result<Vec<(u64, f32)>, StoreError> {
+        let f = self.flat(level)?;
+        let scope = &filter.documents;
+        let excluded: HashSet<u64> = filter.exclude_keys.iter().copied().collect();
+        let mut hits: Vec<(u64, f32)> = (0..f.keys.len())
+            .filter(|&p| {
+                (filter.include_boilerplate || !f.boilerplate[p])
+                    && (scope.is_empty()
+                        || docs.get(&f.doc_ids[p]).is_some_and(|d| scope.matches(d)))
+                    && !excluded.contains(&f.keys[p])
+                    && filter.keys.is_none_or(|k| k.contains(&f.keys[p]))
+            })
+            .map(|p| (f.keys[p], dot(query, &f.vectors[p])))
+            .collect();
+        top_k(&mut hits, k);
+        Ok(hits)
     }
 
     fn searches_exactly(&self, level: Level) -> Result<bool, StoreError> {
@@ -425,277 +700,6 @@ fn read_info(
 fn top_k(hits: &mut Vec<(u64, f32)>, k: usize) {
     hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     hits.truncate(k);
-}
-
-impl Store for MilvusStore {
-    fn info(&self) -> StoreInfo {
-        StoreInfo {
-            url: self.url.to_string(),
-            model: self.info.model.clone(),
-            dimension: self.info.dimension,
-            exact_threshold: self.info.exact_threshold,
-        }
-    }
-
-    fn generation(&self) -> Result<u64, StoreError> {
-        let rows =
-            self.client
-                .query_all(&self.names.meta(), "kind == \"generation\"", &["value"])?;
-        Ok(rows
-            .iter()
-            .filter_map(|r| s(r, "value").parse::<u64>().ok())
-            .max()
-            .unwrap_or(0))
-    }
-
-    fn counts(&self) -> Result<Counts, StoreError> {
-        let docs = self.doc_map()?;
-        let count = |level: Level| -> Result<usize, StoreError> {
-            let rows = self.client.query_all(
-                &self.names.level(level),
-                "pk >= 0",
-                &["item_id", "doc_id"],
-            )?;
-            let ids: HashSet<String> = rows
-                .iter()
-                .filter(|r| docs.contains_key(&s(r, "doc_id")))
-                .map(|r| s(r, "item_id"))
-                .collect();
-            Ok(ids.len())
-        };
-        Ok(Counts {
-            documents: docs.len(),
-            sections: count(Level::Section)?,
-            initiatives: count(Level::Initiative)?,
-            sentences: count(Level::Sentence)?,
-        })
-    }
-
-    fn documents(&self) -> Result<Vec<DocumentInfo>, StoreError> {
-        let rows = self.client.query_all(
-            &self.names.documents(),
-            "pk >= 0",
-            &["doc_id", "title", "date", "path"],
-        )?;
-        // Of two rows for one document (an update that stopped half-way), the newer counts.
-        let mut by_id: HashMap<String, DocumentInfo> = HashMap::new();
-        for r in rows {
-            let date = s(&r, "date");
-            by_id.insert(
-                s(&r, "doc_id"),
-                DocumentInfo {
-                    id: s(&r, "doc_id"),
-                    title: s(&r, "title"),
-                    date: (!date.is_empty()).then_some(date),
-                    path: PathBuf::from(s(&r, "path")),
-                },
-            );
-        }
-        let mut docs: Vec<DocumentInfo> = by_id.into_values().collect();
-        docs.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(docs)
-    }
-
-    fn items(&self, level: Level) -> Result<Vec<StoredItem>, StoreError> {
-        let mut items = self.items_where(level, "pk >= 0")?;
-        if level != Level::Sentence {
-            let mut by_parent: HashMap<String, Vec<StoredSentence>> = HashMap::new();
-            let docs = self.doc_map()?;
-            let rows = self.joined(self.item_rows(Level::Sentence, "pk >= 0")?, &docs);
-            for r in rows {
-                let key = match level {
-                    Level::Section => r.item.section_id.clone(),
-                    _ => r.item.parent_id.clone().unwrap_or_default(),
-                };
-                by_parent.entry(key).or_default().push(StoredSentence {
-                    id: r.item.id,
-                    initiative_id: r.item.parent_id.unwrap_or_default(),
-                    text: r.item.text,
-                    byte_range: r.byte_range,
-                    vector: r.item.vector,
-                });
-            }
-            for item in &mut items {
-                item.sentences = by_parent.remove(&item.id).unwrap_or_default();
-            }
-        }
-        Ok(items)
-    }
-
-    fn item(&self, id: &str) -> Result<StoredItem, StoreError> {
-        for level in Level::ALL {
-            if let Some(mut item) = self
-                .items_where(level, &format!("item_id == {}", lit(id)))?
-                .pop()
-            {
-                item.sentences = self.sentences_of(&item)?;
-                return Ok(item);
-            }
-        }
-        Err(StoreError::UnknownItem {
-            store: self.url.to_string(),
-            id: id.to_string(),
-        })
-    }
-
-    fn items_by_key(&self, keys: &[u64]) -> Result<Vec<StoredItem>, StoreError> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut found: HashMap<u64, StoredItem> = HashMap::new();
-        for level in Level::ALL {
-            for item in self.items_where(level, &format!("pk in {}", list(keys)))? {
-                found.insert(item.key, item);
-            }
-        }
-        Ok(keys.iter().filter_map(|k| found.remove(k)).collect())
-    }
-
-    fn sentences_of(&self, item: &StoredItem) -> Result<Vec<StoredSentence>, StoreError> {
-        match item.level {
-            Level::Initiative => self.sentences_where(&format!("parent_id == {}", lit(&item.id))),
-            Level::Section => self.sentences_where(&format!("section_id == {}", lit(&item.id))),
-            Level::Sentence => Ok(Vec::new()),
-        }
-    }
-
-    fn nearest(
-        &self,
-        level: Level,
-        query: &[f32],
-        k: usize,
-        filter: &ItemFilter<'_>,
-    ) -> Result<Vec<(u64, f32)>, StoreError> {
-        if k == 0 {
-            return Ok(Vec::new());
-        }
-        let allowed_docs: Option<HashSet<String>> = match filter.document {
-            Some(f) => Some(
-                self.documents()?
-                    .into_iter()
-                    .filter(|d| f(d))
-                    .map(|d| d.id)
-                    .collect(),
-            ),
-            None => None,
-        };
-        let excluded: HashSet<u64> = filter.exclude_keys.iter().copied().collect();
-        // A tag filter (a set of keys) is applied by scanning the allowed items exactly.
-        if filter.exact || filter.keys.is_some() || self.searches_exactly(level)? {
-            let f = self.flat(level)?;
-            let mut hits: Vec<(u64, f32)> = (0..f.keys.len())
-                .filter(|&p| {
-                    (filter.include_boilerplate || !f.boilerplate[p])
-                        && allowed_docs
-                            .as_ref()
-                            .is_none_or(|a| a.contains(&f.doc_ids[p]))
-                        && !excluded.contains(&f.keys[p])
-                        && filter.keys.is_none_or(|k| k.contains(&f.keys[p]))
-                })
-                .map(|p| (f.keys[p], dot(query, &f.vectors[p])))
-                .collect();
-            top_k(&mut hits, k);
-            return Ok(hits);
-        }
-        let mut conds: Vec<String> = Vec::new();
-        if !filter.include_boilerplate {
-            conds.push("boilerplate == false".into());
-        }
-        if let Some(a) = &allowed_docs {
-            if a.is_empty() {
-                return Ok(Vec::new());
-            }
-            let ids: Vec<String> = a.iter().cloned().collect();
-            conds.push(format!("doc_id in {}", str_list(&ids)));
-        }
-        if !excluded.is_empty() {
-            conds.push(format!("pk not in {}", list(&filter.exclude_keys)));
-        }
-        let hits = self.client.search(
-            &self.names.level(level),
-            query,
-            &conds.join(" and "),
-            (2 * k + 10).min(16_384),
-            &["item_id", "doc_id", "vec"],
-        )?;
-        let docs = self.doc_map()?;
-        // Rescored with the local index's dot product; of two rows for one item the newer.
-        let mut best: HashMap<String, (u64, f32)> = HashMap::new();
-        for h in &hits {
-            let Some(key) = key(h).or_else(|| h.get("id").and_then(rows::parse_key)) else {
-                continue;
-            };
-            if !docs.contains_key(&s(h, "doc_id")) {
-                continue;
-            }
-            let score = dot(query, &vector(h));
-            let e = best.entry(s(h, "item_id")).or_insert((key, score));
-            if key > e.0 {
-                *e = (key, score);
-            }
-        }
-        let mut out: Vec<(u64, f32)> = best.into_values().collect();
-        top_k(&mut out, k);
-        Ok(out)
-    }
-
-    fn lexical(
-        &self,
-        level: Level,
-        terms: &[String],
-        k: usize,
-        filter: &ItemFilter<'_>,
-    ) -> Result<Vec<(u64, f32)>, StoreError> {
-        let docs = match filter.document {
-            Some(_) => self.documents()?,
-            None => Vec::new(),
-        };
-        Ok(self.lexical_level(level)?.search(&docs, terms, k, filter))
-    }
-
-    fn lexical_scores(
-        &self,
-        level: Level,
-        terms: &[String],
-        keys: &[u64],
-    ) -> Result<Vec<f32>, StoreError> {
-        Ok(self.lexical_level(level)?.scores(terms, keys))
-    }
-
-    fn uses_graph(&self, level: Level) -> Result<bool, StoreError> {
-        Ok(!self.searches_exactly(level)?)
-    }
-
-    fn load_themes(&self) -> Result<Option<SavedThemes>, StoreError> {
-        let rows = self.client.query_all(
-            &self.names.meta(),
-            "kind == \"themes\"",
-            &["set", "part", "parts", "data"],
-        )?;
-        // The newest complete set of parts (a save writes a new set, then drops the old one).
-        // Per set: (newest key, parts expected, (part, data) read).
-        type Parts = (u64, usize, Vec<(i64, String)>);
-        let mut sets: HashMap<String, Parts> = HashMap::new();
-        for r in &rows {
-            let key = key(r).unwrap_or(0);
-            let e =
-                sets.entry(s(r, "set"))
-                    .or_insert((0, int(r, "parts").max(0) as usize, Vec::new()));
-            e.0 = e.0.max(key);
-            e.2.push((int(r, "part"), s(r, "data")));
-        }
-        let Some((_, (_, _, mut parts))) = sets
-            .into_iter()
-            .filter(|(_, (_, n, p))| *n == p.len())
-            .max_by_key(|(_, (k, _, _))| *k)
-        else {
-            return Ok(None);
-        };
-        parts.sort();
-        let json: String = parts.into_iter().map(|(_, d)| d).collect();
-        // An unreadable report is as good as none: it is made again from the store.
-        Ok(serde_json::from_str(&json).ok())
-    }
 }
 
 /// Writes a theme report into the store's meta collection as a new set of parts, then drops

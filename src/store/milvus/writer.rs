@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 
 mod commit;
 
-use commit::Writes;
+use commit::{LevelRows, Writes};
 
 use super::client::MilvusClient;
 use super::rows::{int, key, s, str_list, vector, AUX_DIM, AUX_VECTOR};
@@ -31,7 +31,9 @@ use crate::embed::{Embedder, ModelId};
 use crate::ingest::Document;
 use crate::store::items::{flatten, NewItem};
 use crate::store::update::{norm_path, now_rfc3339, Shard};
-use crate::store::{Level, Store, StoreError, StoreUrl, StoreWriter, UpdateOptions, UpdateStats};
+use crate::store::{
+    Level, Store, StoreError, StoreUrl, StoreWriter, Tag, Tagger, UpdateOptions, UpdateStats,
+};
 
 /// How long a writer's lease lasts without renewal; writers renew it as they go.
 pub const LEASE_SECONDS: u64 = 300;
@@ -97,7 +99,33 @@ struct Existing {
     content_hash: String,
 }
 
-fn item_row(item: &NewItem, v: &[f32]) -> Value {
+/// An item's tags as its row keeps them: `tags` holds `kind:value` (sorted), `tag_kinds` the
+/// kinds present, so a question about one kind reads only the rows that have it.
+fn tag_fields(text: &str, tagger: Tagger) -> (Vec<String>, Vec<String>) {
+    let mut tags: Vec<Tag> = (tagger.tag)(text);
+    tags.sort();
+    tags.dedup();
+    let mut kinds: Vec<String> = tags.iter().map(|t| t.kind.clone()).collect();
+    kinds.dedup();
+    (
+        tags.into_iter()
+            .map(|t| format!("{}:{}", t.kind, t.value))
+            .collect(),
+        kinds,
+    )
+}
+
+fn item_row(item: &NewItem, v: &[f32], tagger: Option<Tagger>) -> Value {
+    let mut row = untagged_row(item, v);
+    if let Some(t) = tagger {
+        let (tags, kinds) = tag_fields(&item.text, t);
+        row["tags"] = json!(tags);
+        row["tag_kinds"] = json!(kinds);
+    }
+    row
+}
+
+fn untagged_row(item: &NewItem, v: &[f32]) -> Value {
     let long = item.level == Level::Section && item.text.len() > MAX_STORED_TEXT;
     let (start, end) = item
         .byte_range
@@ -120,7 +148,8 @@ fn item_row(item: &NewItem, v: &[f32]) -> Value {
 }
 
 /// The fields two rows must share to be the same item (the vector follows the content hash).
-const SAME_FIELDS: [&str; 11] = [
+const SAME_FIELDS: [&str; 12] = [
+    "tags",
     "item_id",
     "doc_id",
     "section_id",
@@ -204,7 +233,7 @@ impl MilvusWriter {
                 };
                 let old = client.keys_where(
                     &names.meta(),
-                    "kind in [\"info\", \"generation\", \"themes\"]",
+                    "kind in [\"info\", \"generation\", \"themes\", \"tagger\"]",
                 )?;
                 client.replace(&names.meta(), vec![info_row(&info)], &old)?;
                 info
@@ -423,12 +452,23 @@ impl StoreWriter for MilvusWriter {
         let new_items = flatten(docs);
         let vectors = self.vectors(&new_items, &plan, embedder, opts, progress, &mut stats)?;
         let mut writes = Writes::default();
+        // Every stored document is rewritten by this update: its tags cover the store.
+        let covers_all = plan
+            .stored_by_id
+            .keys()
+            .all(|id| docs.iter().any(|d| &d.id == id) || plan.removed_docs.contains(id));
         for level in Level::ALL {
             let olds = std::mem::take(&mut plan.existing[level.slot()]);
-            self.write_level(level, &new_items, olds, &vectors, &mut stats, &mut writes)?;
+            let rows = LevelRows {
+                level,
+                olds,
+                tagger: opts.tagger,
+            };
+            self.write_level(rows, &new_items, &vectors, &mut stats, &mut writes)?;
             self.renew()?;
         }
         self.write_documents(docs, &plan, &mut stats, &mut writes)?;
+        self.write_tagger(opts.tagger, covers_all, &mut writes)?;
         if writes.changed || opts.rebuild {
             self.bump_generation(&mut writes)?;
         }
@@ -436,8 +476,19 @@ impl StoreWriter for MilvusWriter {
         for (name, (key, present)) in &writes.last {
             self.client().wait_visible(name, *key, *present)?;
         }
+        // Growing segments are scanned row by row: seal and index what this update wrote.
+        if writes.changed && self.client().api.available() {
+            let names: Vec<String> = Level::ALL
+                .into_iter()
+                .map(|l| self.store.names.level(l))
+                .collect();
+            self.client().api.flush_and_index(&names)?;
+        }
         self.store.flat = Default::default();
         self.store.level_counts = Default::default();
+        self.store.docs = Default::default();
+        self.store.has_tags = Default::default();
+        self.store.tag_counts = Default::default();
         for level in [Level::Section, Level::Initiative] {
             let graph = if self.store.uses_graph(level)? {
                 "searched by Milvus's index"

@@ -14,7 +14,7 @@ use crate::ingest::Document;
 use crate::store::items::{section_vectors, NewItem};
 use crate::store::milvus::rows::{key, s, vector, AUX_VECTOR};
 use crate::store::update::{Shard, UpdateScope};
-use crate::store::{Level, StoreError, UpdateOptions, UpdateStats};
+use crate::store::{Level, StoreError, Tagger, UpdateOptions, UpdateStats};
 
 /// What an update found stored: the document rows by id, the documents it removes, and the
 /// item rows of every document it touches, per level.
@@ -22,6 +22,13 @@ pub(super) struct UpdatePlan {
     pub(super) stored_by_id: HashMap<String, Vec<(u64, Value)>>,
     pub(super) removed_docs: Vec<String>,
     pub(super) existing: [HashMap<String, Vec<Existing>>; 3],
+}
+
+/// One level's stored rows as an update found them, and how new rows are tagged.
+pub(super) struct LevelRows {
+    pub(super) level: Level,
+    pub(super) olds: HashMap<String, Vec<Existing>>,
+    pub(super) tagger: Option<Tagger>,
 }
 
 /// What an update wrote: per collection the last key written and whether it was an insert (a
@@ -195,16 +202,52 @@ impl MilvusWriter {
         Ok(embedded)
     }
 
+    /// Marks the store as tagged by `tagger` when every stored item now carries its tags: the
+    /// rules did not change, or this update rewrote every document. Otherwise (no tagger, or
+    /// other rules and documents this update left alone) the store says it keeps no tags, and
+    /// the next full `simsum index` run tags it.
+    pub(super) fn write_tagger(
+        &self,
+        tagger: Option<Tagger>,
+        covers_all: bool,
+        writes: &mut Writes,
+    ) -> Result<(), StoreError> {
+        let meta = self.store.names.meta();
+        let old = self
+            .client()
+            .query_all(&meta, "kind == \"tagger\"", &["value"])?;
+        let stored: Option<String> = old.last().map(|r| s(r, "value"));
+        let old_keys: Vec<u64> = old.iter().filter_map(key).collect();
+        match tagger {
+            Some(t) if stored.as_deref() == Some(t.version) => Ok(()),
+            Some(t) if covers_all => {
+                let row = json!({"vec": AUX_VECTOR, "kind": "tagger", "value": t.version});
+                writes.inserted(&meta, &self.client().replace(&meta, vec![row], &old_keys)?);
+                Ok(())
+            }
+            _ if !old_keys.is_empty() && (writes.changed || tagger.is_some()) => {
+                self.client().delete(&meta, &old_keys)?;
+                writes.deleted(&meta, &old_keys);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// One level's rows: new and changed rows in, stale rows out; unchanged rows stay.
     pub(super) fn write_level(
         &self,
-        level: Level,
+        rows: LevelRows,
         new_items: &[NewItem],
-        mut olds: HashMap<String, Vec<Existing>>,
         vectors: &HashMap<String, Vec<f32>>,
         stats: &mut UpdateStats,
         writes: &mut Writes,
     ) -> Result<(), StoreError> {
+        let LevelRows {
+            level,
+            mut olds,
+            tagger,
+        } = rows;
         let name = self.store.names.level(level);
         let mut inserts: Vec<Value> = Vec::new();
         let mut kept: HashSet<u64> = HashSet::new();
@@ -214,7 +257,7 @@ impl MilvusWriter {
                 continue;
             };
             new_here.insert(&item.id);
-            let row = item_row(item, v);
+            let row = item_row(item, v, tagger);
             let st = stats.level_mut(level);
             match olds
                 .get(&item.id)
