@@ -389,7 +389,7 @@ pub struct ItemFilter<'a> {
     /// Keep only items with these keys.
     pub keys: Option<&'a std::collections::HashSet<u64>>,
     /// Keep only items that carry, for every clause, one of its tags (an entity filter,
-    /// `--country`, `--org`, `--year`, as [`crate::facets::entity_clauses`] makes it): each
+    /// `--country`, `--org`, `--year`, as the entity filters of the question layer make it): each
     /// engine translates it (Milvus: a `json_contains_any` per clause inside its search; the
     /// local store: its tags table, [`tag_keys`]).
     pub tags: Vec<Vec<Tag>>,

@@ -77,7 +77,9 @@ HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 TAIL = "</office:text></office:body></office:document>\n"
 
 
-def fodt(seed_text, columns):
+def parse_seed(seed_text):
+    """A seed report's title, its `Date:`/`Source:` fields and its body lines (the web page's
+    `fontSize:` line and blank lines left out). make_html.py uses it too."""
     lines = seed_text.splitlines()
     title = lines[0].strip()
     meta = {}
@@ -90,6 +92,11 @@ def fodt(seed_text, columns):
         if line.startswith("fontSize:") or not line.strip():
             continue
         body.append(line.strip())
+    return title, meta, body
+
+
+def fodt(seed_text, columns):
+    title, meta, body = parse_seed(seed_text)
     e = html.escape
     two = columns == 2
     out = [

@@ -29,6 +29,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make import parse_seed  # noqa: E402  (the seed layout, read once for both scripts)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 
@@ -49,17 +52,7 @@ WEASY_BOXES = (
 
 
 def page(seed_text, columns, producer):
-    lines = seed_text.splitlines()
-    title = lines[0].strip()
-    meta, body = {}, []
-    for line in lines[1:]:
-        m = re.match(r"^(Date|Source):\s*(.*)$", line)
-        if m and not body:
-            meta[m.group(1)] = m.group(2).strip()
-            continue
-        if line.startswith("fontSize:") or not line.strip():
-            continue
-        body.append(line.strip())
+    title, meta, body = parse_seed(seed_text)
     e = html.escape
     two = columns == 2
     style = STYLE.format(
