@@ -73,10 +73,14 @@ WORDS = ("vocational training local workers environmental protection investment 
          "python library network security compiler database font audio graphics").split()
 
 def rss_mb():
+    """(VmRSS, RssAnon, RssFile) in MB: RssFile is mapped files (the model's weights, the
+    index's graphs) paged in, which the kernel may drop again; RssAnon is the heap."""
+    got = {}
     for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+        k = line.split(":")[0]
+        if k in ("VmRSS", "RssAnon", "RssFile"):
+            got[k] = int(line.split()[1]) / 1024
+    return tuple(got.get(k, float("nan")) for k in ("VmRSS", "RssAnon", "RssFile"))
 
 start = time.time()
 end = start + minutes * 60
@@ -157,10 +161,10 @@ def chores():
             next_rc += rc_every
         time.sleep(0.5)
 
-rss = []  # (seconds, MB)
+rss = []  # (seconds, VmRSS MB, RssAnon MB, RssFile MB)
 def sampler():
     while time.time() < end:
-        rss.append((round(time.time() - start), round(rss_mb(), 1)))
+        rss.append((round(time.time() - start), *(round(x, 1) for x in rss_mb())))
         time.sleep(10)
 
 n_conn = 4
@@ -177,7 +181,7 @@ while any(t.is_alive() for t in threads):
             xs = sorted(lat.get(m, []))
         if xs:
             print(f"minute {m:3d}: {len(xs)/60:5.1f}/s p50 {xs[len(xs)//2]:6.1f} ms p99 {xs[int(len(xs)*0.99)]:6.1f} ms "
-                  f"errors {errors.get(m, 0)} RSS {rss[-1][1] if rss else '?'} MB load {os.getloadavg()[0]:.2f}",
+                  f"errors {errors.get(m, 0)} RSS {rss[-1][1] if rss else '?'} MB anon {rss[-1][2] if rss else '?'} MB load {os.getloadavg()[0]:.2f}",
                   file=sys.stderr, flush=True)
         last_print = m
 for t in threads:
@@ -186,22 +190,28 @@ for t in threads:
 rows = []
 for m in range(int(minutes)):
     xs = sorted(lat.get(m, []))
-    samples = [mb for s, mb in rss if m * 60 <= s < (m + 1) * 60]
+    samples = [r[1] for r in rss if m * 60 <= r[0] < (m + 1) * 60]
+    anon = [r[2] for r in rss if m * 60 <= r[0] < (m + 1) * 60]
+    files = [r[3] for r in rss if m * 60 <= r[0] < (m + 1) * 60]
     rows.append({"minute": m, "searches": len(xs),
                  "p50_ms": round(xs[len(xs) // 2], 1) if xs else None,
                  "p99_ms": round(xs[int(len(xs) * 0.99)], 1) if xs else None,
                  "errors": errors.get(m, 0),
-                 "rss_mb": max(samples) if samples else None})
+                 "rss_mb": max(samples) if samples else None,
+                 "anon_mb": statistics.median(anon) if anon else None,
+                 "file_mb": statistics.median(files) if files else None})
 flat_from = min(10, int(minutes) // 3)
 # Memory is judged on each minute's median sample: re-clustering takes memory for a few
 # seconds and gives it back, and a one-off sample landing in that moment is no growth. The
 # largest sample is reported beside it.
-by_minute = {}
-for s, mb in rss:
+by_minute, anon_by_minute = {}, {}
+for s, mb, anon, _ in rss:
     by_minute.setdefault(s // 60, []).append(mb)
+    anon_by_minute.setdefault(s // 60, []).append(anon)
 late = [statistics.median(v) for m, v in by_minute.items() if m >= flat_from]
+late_anon = [statistics.median(v) for m, v in anon_by_minute.items() if m >= flat_from]
 rss_spread = max(late) / min(late) if late else float("nan")
-peak = max((mb for s, mb in rss if s >= flat_from * 60), default=float("nan"))
+peak = max((r[1] for r in rss if r[0] >= flat_from * 60), default=float("nan"))
 p99s = [r["p99_ms"] for r in rows[5:] if r["p99_ms"] is not None] or [r["p99_ms"] for r in rows if r["p99_ms"]]
 p99_median = statistics.median(p99s)
 bad_events = [e for e in events if e[2] != 200]
@@ -212,6 +222,7 @@ verdict = {
     "rss_median_first_mb": late[0] if late else None,
     "rss_median_last_mb": late[-1] if late else None,
     "rss_peak_mb": peak,
+    "anon_median_max_over_min": round(max(late_anon) / min(late_anon), 3) if late_anon else None,
     "no_errors": sum(errors.values()) == 0 and not bad_events,
     "p99_steady": max(p99s) <= 2 * p99_median,
     "p99_median_ms": round(p99_median, 1),
@@ -225,9 +236,9 @@ with open(out, "w") as f:
                         "cpu": cpu, "flags": flags, "minutes": minutes, "rate": rate,
                         "upload_every_s": up_every, "recluster_every_s": rc_every,
                         "rows": rows, "rss": rss, "events": events, "verdict": verdict}) + "\n")
-print("\nminute  searches  p50 ms  p99 ms  errors  RSS MB", file=sys.stderr)
+print("\nminute  searches  p50 ms  p99 ms  errors  RSS MB  anon MB  file MB", file=sys.stderr)
 for r in rows:
-    print(f"{r['minute']:6d}  {r['searches']:8d}  {r['p50_ms']!s:>6}  {r['p99_ms']!s:>6}  {r['errors']:6d}  {r['rss_mb']!s:>6}", file=sys.stderr)
+    print(f"{r['minute']:6d}  {r['searches']:8d}  {r['p50_ms']!s:>6}  {r['p99_ms']!s:>6}  {r['errors']:6d}  {r['rss_mb']!s:>6}  {r['anon_mb']!s:>7}  {r['file_mb']!s:>7}", file=sys.stderr)
 print("events:", events, file=sys.stderr)
 print("verdict:", json.dumps(verdict), file=sys.stderr)
 print(f"written: {out}", file=sys.stderr)

@@ -44,6 +44,10 @@ pub struct ServeArgs {
 /// Runs `simsum serve`.
 pub fn run(g: &super::Global, a: ServeArgs) -> anyhow::Result<ExitCode> {
     simsum::serve::check_exposure(a.addr, a.api_key.as_deref())?;
+    // A user's MIMALLOC_PURGE_DELAY wins; otherwise freed memory goes back at once.
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        crate::purge_freed_memory_at_once();
+    }
     let embedder: Arc<dyn simsum::embed::Embedder> = Arc::from(super::load_embedder(g)?);
     let config = simsum::serve::ServeConfig {
         store: g.store_url()?,
