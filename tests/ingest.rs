@@ -1291,6 +1291,8 @@ fn fuzz_corpora_of_the_index_readers_replay_without_panics() {
         ("store_sqlite", fuzz_harness::SQLITE),
     ] {
         let n = replay(target, 60, &|d| fuzz_harness::store_file(file, d));
+        // And through the one-file reader the fuzz target runs.
+        replay(target, 60, &|d| fuzz_harness::index_file(file, d));
         eprintln!("{target}: {n} inputs");
     }
 }
@@ -1303,6 +1305,9 @@ fn fuzz_corpora_of_the_index_readers_replay_without_panics() {
 fn fuzz_corpus_of_the_hnsw_loader_replays_without_aborts() {
     let n = replay("store_hnsw", 60, &|d| {
         fuzz_harness::store_file(fuzz_harness::HNSW_DATA, d)
+    });
+    replay("store_hnsw", 60, &|d| {
+        fuzz_harness::index_file(fuzz_harness::HNSW_DATA, d)
     });
     eprintln!("store_hnsw: {n} inputs");
 }

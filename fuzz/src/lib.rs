@@ -139,6 +139,121 @@ pub fn store_file(file: &str, data: &[u8]) {
     let _ = store.load_themes();
 }
 
+/// One index file's reader on its own, as the fuzz targets run it: this thread's copy of the
+/// template (made once) gets the input written over `file` (and the template's bytes back in
+/// every other file the target writes), then only that file's reader runs. Where
+/// [`store_file`] copies the whole index and opens it per input (43-400 inputs/s), this reaches
+/// a million inputs per target; the committed corpora still replay through [`store_file`] in
+/// `cargo test`, so the whole open path sees them too.
+///   - manifest: `IndexFiles::read_manifest`; themes: `IndexFiles::read_themes`, then the report
+///     parsed as `ThemeReport`;
+///   - `graph.flat`: `FlatGraph::load`, then a search walking the graph;
+///   - the `hnsw_rs` files (first byte picks which): the stamp restamped for the input,
+///     `HnswGraph::load` (stamp, length guard, `hnsw_rs`), then a search and an insert;
+///   - SQLite: `simsum::store::open` over the copy (manifest and graphs the template's), then
+///     counts, documents, a level's items, sentences and a nearest-neighbour query.
+pub fn index_file(file: &str, data: &[u8]) {
+    use simsum::store::local::files::IndexFiles;
+    use simsum::store::local::graphs::{FlatGraph, HnswGraph};
+    let template = template();
+    let work = reader_dir(template);
+    let put = |name: &str, bytes: &[u8]| {
+        std::fs::write(work.join(name), bytes).expect("writing the fuzzed file")
+    };
+    let query: Vec<f32> = (0..DIM).map(|i| ((i * 7 % 5) as f32 - 2.0) / 3.0).collect();
+    match file {
+        MANIFEST => {
+            put(MANIFEST, data);
+            let _ = IndexFiles::new(&work).read_manifest();
+        }
+        THEMES => {
+            put(THEMES, data);
+            if let Ok(Some(saved)) = IndexFiles::new(&work).read_themes() {
+                let _ = serde_json::from_value::<simsum::cluster::ThemeReport>(saved.report);
+            }
+        }
+        GRAPH_FLAT => {
+            put(GRAPH_FLAT, data);
+            if let Ok((graph, _)) = FlatGraph::load(&work.join(GRAPH_FLAT)) {
+                let _ = graph.search(&query, 5, 16, None);
+            }
+        }
+        HNSW_DATA => {
+            let (graph, vectors) = (
+                "graph/initiative/graph.hnsw.graph",
+                "graph/initiative/graph.hnsw.data",
+            );
+            let (fuzzed, kept) = if data.first().is_some_and(|b| b & 1 == 1) {
+                (vectors, graph)
+            } else {
+                (graph, vectors)
+            };
+            let input = data.get(1..).unwrap_or(&[]);
+            let original = std::fs::read(template.dir.join(kept)).expect("template hnsw file");
+            put(fuzzed, input);
+            put(kept, &original);
+            put(
+                "graph/initiative/graph.json",
+                &std::fs::read(template.dir.join("graph/initiative/graph.json")).unwrap(),
+            );
+            restamp(&work, fuzzed, input);
+            if let Ok((mut g, _)) = HnswGraph::load(&work.join("graph/initiative")) {
+                let _ = g.search(&query, 5, 16);
+                g.insert(&[(&query, 1 << 40)]);
+            }
+        }
+        SQLITE => {
+            put(SQLITE, data);
+            for leftover in ["-wal", "-shm", "-journal"] {
+                let _ = std::fs::remove_file(work.join(format!("{SQLITE}{leftover}")));
+            }
+            let Ok(store) = simsum::store::open(&StoreUrl::Dir(work.clone()), None) else {
+                return;
+            };
+            let _ = store.counts();
+            let _ = store.documents();
+            if let Ok(items) = store.items(Level::Initiative) {
+                if let Some(item) = items.first() {
+                    let _ = store.sentences_of(item);
+                }
+            }
+            let _ = store.nearest(Level::Initiative, &query, 5, &ItemFilter::default());
+        }
+        other => panic!("no reader for {other}"),
+    }
+}
+
+/// This thread's copy of the template for [`index_file`], made on its first use (on a RAM disk
+/// where there is one) and removed when the thread ends.
+fn reader_dir(template: &Template) -> PathBuf {
+    struct Scratch(PathBuf);
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    thread_local!(static DIR: std::cell::OnceCell<Scratch> = const { std::cell::OnceCell::new() });
+    DIR.with(|d| {
+        d.get_or_init(|| {
+            let shm = Path::new("/dev/shm");
+            let base = if shm.is_dir() {
+                shm.to_path_buf()
+            } else {
+                std::env::temp_dir()
+            };
+            let dir = base.join(format!(
+                "simsum-fuzz-reader-{}-{:?}",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            copy_dir(&template.dir, &dir);
+            Scratch(dir)
+        })
+        .0
+        .clone()
+    })
+}
+
 /// A valid index with a graph of its initiatives, and a document it does not hold yet.
 struct Template {
     dir: PathBuf,
