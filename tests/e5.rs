@@ -418,3 +418,54 @@ fn themes_over_a_mixed_language_index_keep_translations_together() {
         "the HTML report lost the Chinese text"
     );
 }
+
+/// `simsum embed --as query` embeds with the query prompt, as `simsum search` does (and as
+/// `POST /v1/embeddings` with `"input_type": "query"`); the default stays the passage prompt.
+#[test]
+fn embed_as_query_uses_the_query_prompt() {
+    let _ = files();
+    let run = |kind: Option<&str>| -> Vec<f32> {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_simsum"));
+        c.args(["--model", "multilingual-e5-small", "embed"]);
+        if let Some(k) = kind {
+            c.args(["--as", k]);
+        }
+        let mut child = c
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all("如何删除空目录？\n".as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        serde_json::from_value(line["embedding"].clone()).unwrap()
+    };
+    let (default, passage, query) = (run(None), run(Some("passage")), run(Some("query")));
+    assert_eq!(default, passage);
+    let c = cosine(&query, &passage);
+    assert!(c < 0.999 && c > 0.8, "query vs passage cosine {c}");
+    // Both as the library embeds them.
+    let e = BertEmbedder::load(
+        &files(),
+        BertOptions {
+            device: Device::Cpu,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let lib = e.embed_as(&["如何删除空目录？"], InputKind::Query).unwrap();
+    let c = cosine(&query, &lib[0].vector);
+    assert!(c > 0.9999, "CLI query vs library query cosine {c}");
+}

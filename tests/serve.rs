@@ -460,6 +460,13 @@ fn bad_input_gets_a_4xx_in_the_error_shape_never_a_500() {
             400,
             "bad_request",
         ),
+        (
+            "POST",
+            "/v1/embeddings",
+            Some(r#"{"input": "x", "input_type": "search_query"}"#),
+            400,
+            "bad_request",
+        ),
     ];
     for (method, path, body, status, code) in cases {
         let r = s.call(method, path, *body);
@@ -768,12 +775,17 @@ fn assert_parity(model: &str, dir: &std::path::Path, tol: f64) {
     ];
     let s = Server::start(model, dir, &[]);
     let cli = embed_cli(model, &texts);
-    for format in ["float", "base64"] {
-        let r = s.json(
-            "POST",
-            "/v1/embeddings",
-            Some(json!({"input": texts, "model": "whatever", "encoding_format": format})),
-        );
+    for (format, input_type) in [
+        ("float", None),
+        ("base64", None),
+        ("float", Some("document")),
+    ] {
+        let mut req = json!({"input": texts, "model": "whatever", "encoding_format": format});
+        if let Some(t) = input_type {
+            // `document` is the passage prompt, `simsum embed`'s default.
+            req["input_type"] = json!(t);
+        }
+        let r = s.json("POST", "/v1/embeddings", Some(req));
         assert_eq!(r["object"], "list");
         let got = vectors(&r);
         assert_eq!(got.len(), texts.len());

@@ -27,6 +27,15 @@ pub struct EmbedArgs {
     /// Write the vectors to this float32 .npy matrix (one row per line) instead of JSON Lines.
     #[arg(long)]
     pub npy: Option<PathBuf>,
+    /// What the texts are: `passage` (default) or `query`. Models of the E5 family embed a
+    /// query with their query prompt, as `simsum search` does; others embed both alike.
+    #[arg(long = "as", value_name = "KIND", default_value = "passage", value_parser = parse_kind)]
+    pub kind: simsum::embed::InputKind,
+}
+
+fn parse_kind(name: &str) -> Result<simsum::embed::InputKind, String> {
+    simsum::embed::InputKind::from_name(name)
+        .ok_or_else(|| format!("`{name}` is not `passage`, `document` or `query`"))
 }
 
 /// Splits input into lines, failing on invalid UTF-8 with the 1-based line number.
@@ -92,7 +101,7 @@ pub fn run(g: &super::Global, a: EmbedArgs) -> anyhow::Result<ExitCode> {
     for (c, block) in texts.chunks(chunk).enumerate() {
         let refs: Vec<&str> = block.iter().map(String::as_str).collect();
         let embs = embedder
-            .embed(&refs)
+            .embed_as(&refs, a.kind)
             .with_context(|| format!("embedding {name}"))?;
         for (j, (text, e)) in block.iter().zip(embs).enumerate() {
             truncated += e.truncated as usize;

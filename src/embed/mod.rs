@@ -85,6 +85,17 @@ pub enum InputKind {
     Query,
 }
 
+impl InputKind {
+    /// Reads `query`, or `passage` (also `document`, the name other embedding APIs use).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "query" => Some(Self::Query),
+            "passage" | "document" => Some(Self::Passage),
+            _ => None,
+        }
+    }
+}
+
 /// Texts in, vectors out. Implementations keep the input order.
 pub trait Embedder: Send + Sync {
     /// Length of every vector this embedder returns.

@@ -251,6 +251,10 @@ pub struct EmbeddingsRequest {
     /// Accepted for compatibility and ignored.
     #[schema(example = "user-1")]
     pub user: Option<String>,
+    /// `passage` (default; also `document`) or `query`: models of the E5 family embed a
+    /// search query with their query prompt, as `POST /v1/search` does; others embed both alike.
+    #[schema(example = "query")]
+    pub input_type: Option<String>,
 }
 
 #[derive(OpenApi)]

@@ -418,7 +418,15 @@ pub async fn embeddings(State(state): S, ApiJson(req): ApiJson<EmbeddingsRequest
             )))
         }
     };
-    let embs = embed(&state, texts, InputKind::Passage).await?;
+    let kind = match req.input_type.as_deref() {
+        None => InputKind::Passage,
+        Some(name) => InputKind::from_name(name).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "input_type must be `passage`, `document` or `query`, got `{name}`"
+            ))
+        })?,
+    };
+    let embs = embed(&state, texts, kind).await?;
     let tokens: usize = embs.iter().map(|e| e.n_tokens).sum();
     let data: Vec<EmbeddingData> = embs
         .iter()
