@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 
 use super::stopwords::is_stopword_lower;
+use crate::embed::cosine;
 
 /// Smallest cosine similarity of two items with equal copy keys for them to be copies.
 /// Measured (benches/quality/README.md, "Near-copies", `examples/text_quality.rs`): the seed
@@ -133,20 +134,6 @@ pub fn copy_key(text: &str) -> Option<u64> {
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     Some(h)
-}
-
-fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    let (mut ab, mut aa, mut bb) = (0.0f32, 0.0f32, 0.0f32);
-    for (x, y) in a.iter().zip(b) {
-        ab += x * y;
-        aa += x * x;
-        bb += y * y;
-    }
-    if aa > 0.0 && bb > 0.0 {
-        ab / (aa.sqrt() * bb.sqrt())
-    } else {
-        0.0
-    }
 }
 
 /// Whether two items are near-copies: equal copy keys and cosine at least [`COPY_COSINE`].

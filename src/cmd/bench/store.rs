@@ -610,7 +610,7 @@ fn exact_top(local: &dyn Store, queries: &[Vec<f32>]) -> anyhow::Result<ExactTop
             let t = Instant::now();
             let scores: HashMap<String, f32> = items
                 .iter()
-                .map(|(id, v)| (id.clone(), v.iter().zip(q).map(|(a, b)| a * b).sum()))
+                .map(|(id, v)| (id.clone(), simsum::embed::dot(v, q)))
                 .collect();
             let mut s: Vec<f32> = scores.values().copied().collect();
             s.sort_by(|a, b| b.total_cmp(a));
