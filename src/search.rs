@@ -131,6 +131,15 @@ pub fn check_date(d: &str) -> Result<String, SearchError> {
 }
 
 impl DocFilter {
+    /// Every document, items mentioning `entities` (the filter of `similar`, `links` and
+    /// `summarize --query`, which take no glob or dates).
+    pub fn of_entities(entities: EntityFilter) -> Self {
+        Self {
+            entities,
+            ..Default::default()
+        }
+    }
+
     /// Checks the dates and compiles the glob.
     pub fn compile(&self) -> Result<CompiledDocFilter, SearchError> {
         let glob = match &self.glob {

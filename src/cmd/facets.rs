@@ -34,6 +34,35 @@ impl EntityArgs {
     }
 }
 
+/// The document filters of `search`, `similar` and `links`: which documents, which dates, which
+/// entities.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DocArgs {
+    /// Only documents whose id, file name or path matches this glob.
+    #[arg(long = "doc", value_name = "GLOB")]
+    pub doc: Option<String>,
+    /// Only documents dated on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = super::date_value)]
+    pub since: Option<String>,
+    /// Only documents dated on or before DATE (a prefix includes the whole period).
+    #[arg(long, value_name = "DATE", value_parser = super::date_value)]
+    pub until: Option<String>,
+    #[command(flatten)]
+    pub entities: EntityArgs,
+}
+
+impl DocArgs {
+    /// The library's filter.
+    pub fn filter(&self) -> simsum::search::DocFilter {
+        simsum::search::DocFilter {
+            glob: self.doc.clone(),
+            since: self.since.clone(),
+            until: self.until.clone(),
+            entities: self.entities.filter(),
+        }
+    }
+}
+
 /// `--country`: a country the gazetteer knows, as its alpha-2 code.
 fn country_value(s: &str) -> Result<String, String> {
     simsum::facets::parse_country(s).map_err(|e| e.to_string())

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use simsum::search::{DocFilter, LinkOptions};
+use simsum::search::LinkOptions;
 use simsum::store::Level;
 
 use super::search::{trim, Style};
@@ -20,17 +20,8 @@ pub struct LinksArgs {
     /// Level: initiative or section.
     #[arg(long, default_value = "initiative")]
     pub level: Level,
-    /// Only documents whose id, file name or path matches this glob.
-    #[arg(long = "doc", value_name = "GLOB")]
-    pub doc: Option<String>,
-    /// Only documents dated on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD).
-    #[arg(long, value_name = "DATE", value_parser = super::date_value)]
-    pub since: Option<String>,
-    /// Only documents dated on or before DATE (a prefix includes the whole period).
-    #[arg(long, value_name = "DATE", value_parser = super::date_value)]
-    pub until: Option<String>,
     #[command(flatten)]
-    pub entities: super::facets::EntityArgs,
+    pub docs: super::facets::DocArgs,
     /// Also link boilerplate paragraphs.
     #[arg(long)]
     pub include_boilerplate: bool,
@@ -50,12 +41,7 @@ pub fn run(g: &super::Global, a: LinksArgs) -> anyhow::Result<ExitCode> {
         per_item: a.per_item,
         level: a.level,
         include_boilerplate: a.include_boilerplate,
-        docs: DocFilter {
-            glob: a.doc.clone(),
-            since: a.since.clone(),
-            until: a.until.clone(),
-            entities: a.entities.filter(),
-        },
+        docs: a.docs.filter(),
         exact: a.exact,
     };
     let links = simsum::search::links(index.as_ref(), &opts)?;

@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use simsum::answer::{SearchAnswer, SearchHit};
-use simsum::search::{DocFilter, SearchMode, SearchOptions};
+use simsum::search::{SearchMode, SearchOptions};
 use simsum::store::Level;
 
 /// Arguments of `simsum search`.
@@ -31,15 +31,8 @@ pub struct QueryArgs {
     /// Number of results (1 to 10000).
     #[arg(short, long, default_value_t = 10, value_parser = super::k_value, allow_negative_numbers = true)]
     pub k: usize,
-    /// Only documents whose id, file name or path matches this glob.
-    #[arg(long = "doc", value_name = "GLOB")]
-    pub doc: Option<String>,
-    /// Only documents dated on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD).
-    #[arg(long, value_name = "DATE", value_parser = super::date_value)]
-    pub since: Option<String>,
-    /// Only documents dated on or before DATE (a prefix includes the whole period).
-    #[arg(long, value_name = "DATE", value_parser = super::date_value)]
-    pub until: Option<String>,
+    #[command(flatten)]
+    pub docs: super::facets::DocArgs,
     /// Also return boilerplate paragraphs (text shared by several documents).
     #[arg(long)]
     pub include_boilerplate: bool,
@@ -50,8 +43,6 @@ pub struct QueryArgs {
     /// the larger of k and 128, as the local index).
     #[arg(long, value_name = "N", value_parser = super::ef_value)]
     pub ef: Option<usize>,
-    #[command(flatten)]
-    pub entities: super::facets::EntityArgs,
     /// Print JSON (schema in the README).
     #[arg(long)]
     pub json: bool,
@@ -62,12 +53,7 @@ impl QueryArgs {
         SearchOptions {
             k: self.k,
             level,
-            docs: DocFilter {
-                glob: self.doc.clone(),
-                since: self.since.clone(),
-                until: self.until.clone(),
-                entities: self.entities.filter(),
-            },
+            docs: self.docs.filter(),
             include_boilerplate: self.include_boilerplate,
             other_docs: false,
             exact: self.exact,

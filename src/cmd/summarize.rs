@@ -190,10 +190,7 @@ fn stored_items(
             k: a.k.max(1),
             level: Level::Initiative,
             mode: a.mode,
-            docs: simsum::search::DocFilter {
-                entities: a.entities.filter(),
-                ..Default::default()
-            },
+            docs: simsum::search::DocFilter::of_entities(a.entities.filter()),
             ..Default::default()
         };
         let hits = if a.mode.needs_vector() {

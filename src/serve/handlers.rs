@@ -301,10 +301,7 @@ pub async fn similar(
         let opts = SearchOptions {
             k,
             other_docs,
-            docs: DocFilter {
-                entities,
-                ..Default::default()
-            },
+            docs: DocFilter::of_entities(entities),
             ..Default::default()
         };
         let (item, hits) = crate::search::similar(h.store.as_ref(), &id, &opts)?;
@@ -337,10 +334,7 @@ pub async fn links(State(state): S, ApiQuery(q): ApiQuery<LinksQuery>) -> ApiRes
         let opts = LinkOptions {
             threshold,
             per_item,
-            docs: DocFilter {
-                entities,
-                ..Default::default()
-            },
+            docs: DocFilter::of_entities(entities),
             ..Default::default()
         };
         let links = crate::search::links(h.store.as_ref(), &opts)?;

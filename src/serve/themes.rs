@@ -330,10 +330,7 @@ fn stored_items(
     if let Some((v, k)) = query {
         let opts = crate::search::SearchOptions {
             k,
-            docs: crate::search::DocFilter {
-                entities: req.filters.to_filter()?,
-                ..Default::default()
-            },
+            docs: crate::search::DocFilter::of_entities(req.filters.to_filter()?),
             ..Default::default()
         };
         let filter = opts.docs.compile()?;
