@@ -14,14 +14,20 @@
 //! document, a theme (see [`crate::cluster`]) or the top results of a query: cross-document
 //! redundancy is removed by the same MMR step.
 
+mod choose;
+mod graph;
+mod score;
+
 use std::collections::{HashMap, HashSet};
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::embed::{dot, normalize, EmbedError, Embedder};
+use crate::embed::{normalize, EmbedError, Embedder};
 use crate::ingest::Document;
 use crate::store::StoredItem;
+pub use graph::lexical_similarity;
+use score::Candidates;
+pub use score::{SentenceFeatures, FEATURES, FEATURE_NAMES, LEARNED_WEIGHTS};
 
 /// One sentence that may be chosen for a summary.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +96,34 @@ pub struct SummaryParams {
     /// 20; only the benchmarks compare the two.
     #[serde(default = "yes")]
     pub keep_openers_with_context: bool,
+    /// How candidates are scored (learned weights, or the hand-set blend).
+    #[serde(default)]
+    pub scorer: Scorer,
+}
+
+/// How candidate sentences are scored before the choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Scorer {
+    /// A linear blend of every feature ([`FEATURE_NAMES`]) with weights fitted on public
+    /// data ([`LEARNED_WEIGHTS`]); `position_weight` and `centrality_weight` are not read.
+    #[default]
+    Learned,
+    /// The hand-set blend: centrality and closeness (`centrality_weight`), then position
+    /// (`position_weight`). What summaries used before issue 38.
+    Blend,
+}
+
+impl std::str::FromStr for Scorer {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "learned" => Ok(Self::Learned),
+            "blend" => Ok(Self::Blend),
+            other => Err(format!("unknown scorer `{other}` (learned or blend)")),
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -109,6 +143,7 @@ impl Default for SummaryParams {
             min_words: 5,
             max_candidates: 2000,
             keep_openers_with_context: true,
+            scorer: Scorer::Learned,
         }
     }
 }
@@ -161,11 +196,39 @@ pub enum SummarizeError {
     Embed(#[from] EmbedError),
 }
 
-/// Words as a reader counts them (whitespace-separated tokens containing a letter or digit).
+/// Words as a reader counts them: whitespace-separated tokens containing a letter or digit,
+/// where a run of Chinese or Japanese characters (written without spaces) counts one word per
+/// two characters, so a budget of 75 words is about 150 such characters.
 pub fn word_count(text: &str) -> usize {
     text.split_whitespace()
-        .filter(|w| w.chars().any(char::is_alphanumeric))
-        .count()
+        .map(|w| {
+            let cjk = w.chars().filter(|&c| crate::text::cjk::is_cjk(c)).count();
+            let other = w
+                .chars()
+                .any(|c| c.is_alphanumeric() && !crate::text::cjk::is_cjk(c));
+            cjk.div_ceil(2) + usize::from(other)
+        })
+        .sum()
+}
+
+/// The features of every candidate sentence of `sentences` (the distinct ones; see
+/// [`summarize`]), as [`Scorer::Learned`] reads them. For the benchmark that fits
+/// [`LEARNED_WEIGHTS`] (`examples/summary_features.rs`).
+pub fn sentence_features(
+    sentences: &[SentenceUnit],
+    params: &SummaryParams,
+) -> Result<Vec<SentenceFeatures>, SummarizeError> {
+    check_dimensions(sentences)?;
+    let (kept, vectors) = distinct(sentences);
+    if kept.is_empty() {
+        return Ok(Vec::new());
+    }
+    let c = Candidates::score(sentences, &kept, &vectors, params);
+    Ok(c.sentence
+        .iter()
+        .zip(&c.features)
+        .map(|(&index, &values)| SentenceFeatures { index, values })
+        .collect())
 }
 
 /// Picks the sentences that best summarize `sentences`, in source order.
@@ -188,7 +251,7 @@ pub fn summarize(
         return Ok(empty);
     }
     let c = Candidates::score(sentences, &kept, &vectors, params);
-    let chosen = choose(&c, sentences, params);
+    let chosen = choose::choose(&c, sentences, params);
     let mut out: Vec<SummarySentence> = chosen
         .iter()
         .map(|&i| {
@@ -267,238 +330,6 @@ fn distinct(sentences: &[SentenceUnit]) -> (Vec<usize>, Vec<Vec<f32>>) {
     )
 }
 
-/// The sentences a summary may choose from, with what the choice reads.
-struct Candidates {
-    /// Index into the input sentences of each candidate.
-    sentence: Vec<usize>,
-    /// Pairwise similarity, row-major `n x n` (cosine blended with word overlap).
-    sims: Vec<f32>,
-    /// Blended score in 0..=1 (centrality, closeness, position).
-    scores: Vec<f32>,
-    words: Vec<usize>,
-}
-
-impl Candidates {
-    /// All distinct sentences, or the closest to the centroid when there are too many for a
-    /// dense similarity graph (closeness is the first-order approximation of degree centrality).
-    fn score(
-        sentences: &[SentenceUnit],
-        kept: &[usize],
-        vectors: &[Vec<f32>],
-        params: &SummaryParams,
-    ) -> Self {
-        let closeness = centroid_closeness(vectors);
-        let mut candidates: Vec<usize> = (0..kept.len()).collect();
-        if candidates.len() > params.max_candidates.max(1) {
-            candidates.sort_by(|&a, &b| closeness[b].total_cmp(&closeness[a]).then(a.cmp(&b)));
-            candidates.truncate(params.max_candidates.max(1));
-            candidates.sort_unstable();
-        }
-        let sentence: Vec<usize> = candidates.iter().map(|&c| kept[c]).collect();
-        let cand_vectors: Vec<&[f32]> = candidates.iter().map(|&c| vectors[c].as_slice()).collect();
-        let mut sims = similarity_matrix(&cand_vectors);
-        let mut close: Vec<f32> = candidates.iter().map(|&c| closeness[c]).collect();
-        let lw = params.lexical_weight.clamp(0.0, 1.0);
-        if lw > 0.0 {
-            let texts: Vec<&str> = sentence
-                .iter()
-                .map(|&i| sentences[i].text.as_str())
-                .collect();
-            blend_lexical(&texts, lw, &mut sims, &mut close);
-        }
-        let lex = min_max(&lexrank(&sims, cand_vectors.len()));
-        let close = min_max(&close);
-        let w = params.centrality_weight.clamp(0.0, 1.0);
-        let pw = params.position_weight.clamp(0.0, 1.0);
-        let scores: Vec<f32> = lex
-            .iter()
-            .zip(&close)
-            .zip(&sentence)
-            .map(|((l, c), &i)| {
-                let place = 1.0 / (1.0 + sentences[i].position as f32).sqrt();
-                (1.0 - pw) * (w * l + (1.0 - w) * c) + pw * place
-            })
-            .collect();
-        let words = sentence
-            .iter()
-            .map(|&i| word_count(&sentences[i].text))
-            .collect();
-        Self {
-            sentence,
-            sims,
-            scores,
-            words,
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.sentence.len()
-    }
-}
-
-/// Blends word overlap into the similarities (weight `lw`), and its counterpart of closeness to
-/// the centroid (mean word overlap with all) into `close`.
-fn blend_lexical(texts: &[&str], lw: f32, sims: &mut [f32], close: &mut [f32]) {
-    let words = lexical_similarity(texts);
-    let n = texts.len();
-    sims.iter_mut()
-        .zip(&words)
-        .for_each(|(s, w)| *s = (1.0 - lw) * *s + lw * w);
-    for (i, c) in close.iter_mut().enumerate() {
-        let mean = words[i * n..(i + 1) * n].iter().sum::<f32>() / n as f32;
-        *c = (1.0 - lw) * *c + lw * mean;
-    }
-}
-
-/// For each candidate, whether it opens with a connective or an anaphoric word ("To this end",
-/// "They") and so is only chosen together with the sentence before it (same document, previous
-/// position), and which candidate that is.
-fn openers(
-    c: &Candidates,
-    sentences: &[SentenceUnit],
-    params: &SummaryParams,
-) -> (Vec<bool>, Vec<Option<usize>>) {
-    let leans: Vec<bool> = c
-        .sentence
-        .iter()
-        .map(|&i| {
-            params.keep_openers_with_context && crate::text::leans_on_previous(&sentences[i].text)
-        })
-        .collect();
-    let at: HashMap<(&str, usize), usize> = c
-        .sentence
-        .iter()
-        .enumerate()
-        .map(|(k, &i)| {
-            let s = &sentences[i];
-            ((s.doc_id.as_str(), s.position), k)
-        })
-        .collect();
-    let before: Vec<Option<usize>> = c
-        .sentence
-        .iter()
-        .map(|&i| {
-            let s = &sentences[i];
-            let p = s.position.checked_sub(1)?;
-            at.get(&(s.doc_id.as_str(), p)).copied()
-        })
-        .collect();
-    (leans, before)
-}
-
-/// How many sentences and words a summary may have.
-fn limits(params: &SummaryParams, candidates: usize) -> (usize, usize) {
-    let sentences = match params.length {
-        Length::Auto => 3usize
-            .min(((candidates as f32) * 0.2).ceil() as usize)
-            .max(1),
-        Length::Sentences(n) => n,
-        Length::Words(_) => usize::MAX,
-    };
-    let words = match params.length {
-        Length::Words(w) => w,
-        _ => usize::MAX,
-    };
-    (sentences, words)
-}
-
-/// The greedy choice: MMR with facility-location coverage, one sentence (or one opener with its
-/// context) at a time, within the limits; candidates too similar to a chosen one are never
-/// chosen. Nothing fitting, it takes the best sentence that stands on its own.
-fn choose(c: &Candidates, sentences: &[SentenceUnit], params: &SummaryParams) -> Vec<usize> {
-    let n = c.len();
-    let (limit, word_budget) = limits(params, n);
-    let (leans, before) = openers(c, sentences, params);
-    let (sims, scores, words) = (&c.sims, &c.scores, &c.words);
-    let has_long = words.iter().any(|&w| w >= params.min_words);
-    let mut chosen: Vec<usize> = Vec::new();
-    let mut is_chosen = vec![false; n];
-    let mut max_sim = vec![f32::NEG_INFINITY; n];
-    let mut used_words = 0usize;
-    // Too similar to a chosen sentence; never chosen, not even to introduce another.
-    let mut redundant = vec![false; n];
-    let short: Vec<bool> = (0..n)
-        .map(|i| has_long && words[i] < params.min_words)
-        .collect();
-    // The sentences choosing `i` brings in: `i` and, while the last one leans on its
-    // predecessor and that one is not chosen yet, the predecessor (at most three in all);
-    // `None` when a needed predecessor is missing or redundant.
-    let bundle = |i: usize, is_chosen: &[bool], redundant: &[bool]| -> Option<Vec<usize>> {
-        let mut b = vec![i];
-        let mut cur = i;
-        while leans[cur] {
-            let p = before[cur]?;
-            if is_chosen[p] {
-                break;
-            }
-            if redundant[p] || b.len() == 3 {
-                return None;
-            }
-            b.push(p);
-            cur = p;
-        }
-        Some(b)
-    };
-    let mut cover = vec![0.0f32; n];
-    while chosen.len() < limit {
-        let max_gain = (0..n)
-            .map(|i| coverage_gain(sims, &cover, i))
-            .fold(1e-9f32, f32::max);
-        let mmr_of = |i: usize| {
-            let novelty = if chosen.is_empty() { 0.0 } else { max_sim[i] };
-            let gain = coverage_gain(sims, &cover, i) / max_gain;
-            params.mmr_lambda * scores[i] - (1.0 - params.mmr_lambda) * novelty
-                + params.coverage_weight * gain
-        };
-        let mut best: Option<(Vec<usize>, f32)> = None;
-        for i in 0..n {
-            if is_chosen[i] || redundant[i] || short[i] {
-                continue;
-            }
-            let Some(b) = bundle(i, &is_chosen, &redundant) else {
-                continue;
-            };
-            let bundle_words: usize = b.iter().map(|&j| words[j]).sum();
-            if chosen.len() + b.len() > limit || used_words + bundle_words > word_budget {
-                continue;
-            }
-            // A bundle is worth the mean of its sentences: a weak introduction costs.
-            let mmr = b.iter().map(|&j| mmr_of(j)).sum::<f32>() / b.len() as f32;
-            if best.as_ref().is_none_or(|(_, s)| mmr > *s) {
-                best = Some((b, mmr));
-            }
-        }
-        let Some((picks, _)) = best else { break };
-        for pick in picks {
-            chosen.push(pick);
-            is_chosen[pick] = true;
-            used_words += words[pick];
-            for (k, cv) in cover.iter_mut().enumerate() {
-                *cv = cv.max(sims[k * n + pick].max(0.0));
-            }
-            for i in 0..n {
-                let s = sims[i * n + pick];
-                max_sim[i] = max_sim[i].max(s);
-                if s >= params.redundancy && !is_chosen[i] {
-                    redundant[i] = true;
-                }
-            }
-        }
-    }
-    // Nothing fitted (every sentence that stands on its own is too short, or every pair too
-    // long for the budget): a summary still says something, the best sentence that stands on
-    // its own and fits the word budget.
-    if chosen.is_empty() && limit > 0 {
-        if let Some(i) = (0..n)
-            .filter(|&i| !leans[i] && words[i] <= word_budget)
-            .max_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(b.cmp(&a)))
-        {
-            chosen.push(i);
-        }
-    }
-    chosen
-}
-
 /// Source order: documents in the order they first appear in the input, then position.
 fn in_source_order(out: &mut [SummarySentence], sentences: &[SentenceUnit]) {
     let mut doc_order: HashMap<&str, usize> = HashMap::new();
@@ -512,153 +343,6 @@ fn in_source_order(out: &mut [SummarySentence], sentences: &[SentenceUnit]) {
             .then(a.position.cmp(&b.position))
             .then(a.initiative.cmp(&b.initiative))
     });
-}
-
-/// How much choosing `i` would raise the facility-location coverage
-/// `sum_k max_{j chosen} sim(k, j)` of all sentences.
-fn coverage_gain(sims: &[f32], cover: &[f32], i: usize) -> f32 {
-    let n = cover.len();
-    (0..n)
-        .map(|k| (sims[k * n + i].max(0.0) - cover[k]).max(0.0))
-        .sum()
-}
-
-/// Cosine of each (normalised) vector with the normalised mean vector.
-fn centroid_closeness(vectors: &[Vec<f32>]) -> Vec<f32> {
-    let dim = vectors[0].len();
-    let mut c = vec![0.0f32; dim];
-    for v in vectors {
-        c.iter_mut().zip(v).for_each(|(a, b)| *a += b);
-    }
-    normalize(&mut c);
-    vectors.iter().map(|v| dot(v, &c)).collect()
-}
-
-/// Dense row-major cosine matrix of normalised vectors.
-fn similarity_matrix(vectors: &[&[f32]]) -> Vec<f32> {
-    let n = vectors.len();
-    let mut m = vec![0.0f32; n * n];
-    m.par_chunks_mut(n.max(1)).enumerate().for_each(|(i, row)| {
-        for (j, cell) in row.iter_mut().enumerate() {
-            *cell = if i == j {
-                1.0
-            } else {
-                crate::embed::dot(vectors[i], vectors[j])
-            };
-        }
-    });
-    m
-}
-
-/// Dense row-major TF-IDF cosine matrix of `texts` (each text a document for the IDF, as in
-/// LexRank): words are the stemmed content words of [`crate::text::stems`]. The diagonal is 1.
-pub fn lexical_similarity(texts: &[&str]) -> Vec<f32> {
-    let n = texts.len();
-    let mut ids: HashMap<String, usize> = HashMap::new();
-    let bags: Vec<Vec<(usize, f32)>> = texts
-        .iter()
-        .map(|t| {
-            let mut counts: HashMap<usize, f32> = HashMap::new();
-            for stem in crate::text::stems(t) {
-                let next = ids.len();
-                *counts.entry(*ids.entry(stem).or_insert(next)).or_default() += 1.0;
-            }
-            let mut bag: Vec<(usize, f32)> = counts.into_iter().collect();
-            bag.sort_unstable_by_key(|&(id, _)| id);
-            bag
-        })
-        .collect();
-    let mut df = vec![0usize; ids.len()];
-    for bag in &bags {
-        for &(id, _) in bag {
-            df[id] += 1;
-        }
-    }
-    // tf * idf, unit length; postings list the (sentence, weight) pairs of every term.
-    let mut postings: Vec<Vec<(usize, f32)>> = vec![Vec::new(); ids.len()];
-    let weighted: Vec<Vec<(usize, f32)>> = bags
-        .iter()
-        .enumerate()
-        .map(|(i, bag)| {
-            let mut w: Vec<(usize, f32)> = bag
-                .iter()
-                .map(|&(id, tf)| (id, tf * ((n as f32 / df[id] as f32).ln() + 1.0)))
-                .collect();
-            let norm = w.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
-            if norm > 0.0 {
-                w.iter_mut().for_each(|(_, x)| *x /= norm);
-            }
-            for &(id, x) in &w {
-                postings[id].push((i, x));
-            }
-            w
-        })
-        .collect();
-    let mut m = vec![0.0f32; n * n];
-    m.par_chunks_mut(n.max(1)).enumerate().for_each(|(i, row)| {
-        for &(id, x) in &weighted[i] {
-            for &(j, y) in &postings[id] {
-                row[j] += x * y;
-            }
-        }
-        row[i] = 1.0;
-    });
-    m
-}
-
-/// Continuous LexRank: PageRank (damping 0.85) on the graph whose edge weights are the
-/// positive cosine similarities, self-loops excluded.
-fn lexrank(sims: &[f32], n: usize) -> Vec<f32> {
-    if n == 1 {
-        return vec![1.0];
-    }
-    let damping = 0.85f32;
-    let row_sums: Vec<f32> = (0..n)
-        .map(|i| {
-            (0..n)
-                .filter(|&j| j != i)
-                .map(|j| sims[i * n + j].max(0.0))
-                .sum()
-        })
-        .collect();
-    let mut rank = vec![1.0 / n as f32; n];
-    for _ in 0..100 {
-        // Mass of nodes without any positive edge is spread uniformly (dangling nodes).
-        let dangling: f32 = (0..n)
-            .filter(|&j| row_sums[j] <= 0.0)
-            .map(|j| rank[j])
-            .sum::<f32>()
-            / n as f32;
-        let next: Vec<f32> = (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let mut acc = dangling;
-                for j in 0..n {
-                    if j != i && row_sums[j] > 0.0 {
-                        // The matrix is symmetric: sims[j][i] == sims[i][j].
-                        acc += sims[i * n + j].max(0.0) / row_sums[j] * rank[j];
-                    }
-                }
-                (1.0 - damping) / n as f32 + damping * acc
-            })
-            .collect();
-        let delta: f32 = next.iter().zip(&rank).map(|(a, b)| (a - b).abs()).sum();
-        rank = next;
-        if delta < 1e-6 {
-            break;
-        }
-    }
-    rank
-}
-
-/// Rescales to 0..=1; a constant input becomes all ones.
-fn min_max(xs: &[f32]) -> Vec<f32> {
-    let lo = xs.iter().copied().fold(f32::INFINITY, f32::min);
-    let hi = xs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    if !(hi - lo).is_normal() {
-        return vec![1.0; xs.len()];
-    }
-    xs.iter().map(|x| (x - lo) / (hi - lo)).collect()
 }
 
 /// Embeds the sentences of `documents` for [`summarize`], skipping boilerplate initiatives (like
@@ -696,7 +380,7 @@ pub fn embed_documents(
 }
 
 /// Reading-order key of an item id such as `report#s2.p3.1`: the numbers after the `#`.
-fn id_order(id: &str) -> Vec<u64> {
+pub(super) fn id_order(id: &str) -> Vec<u64> {
     let tail = id.rsplit_once('#').map_or(id, |(_, t)| t);
     tail.split(|c: char| !c.is_ascii_digit())
         .filter(|s| !s.is_empty())
@@ -761,6 +445,7 @@ pub fn units_from_items(items: &[StoredItem]) -> Vec<SentenceUnit> {
 
 #[cfg(test)]
 mod tests {
+    use super::graph::{lexrank, min_max};
     use super::*;
 
     #[test]
