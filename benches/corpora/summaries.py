@@ -22,7 +22,7 @@ Usage: python3 benches/corpora/summaries.py --examples PYTORCH_EXAMPLES_CLONE \
 Writes benches/data/encyclopaedia_summaries.jsonl and proposal_sections.jsonl:
 {"id","title","reference","text","split"} lines.
 """
-import argparse, glob, json, os, re, sys
+import argparse, glob, json, os, re, sys, unicodedata
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import proposals  # noqa: E402  (markdown_sections, rst_sections)
@@ -95,7 +95,9 @@ def encyclopaedia(examples):
             ref = " ".join(lead)
             if len(ref.split()) < 40 or sum(len(p) for _, _, p in body) < 10:
                 continue
-            rows.append({"id": "wiki-" + re.sub(r"\W+", "-", title.lower()).strip("-"),
+            ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+            slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+            rows.append({"id": f"wiki-{split}-{len(rows)}-{slug}".strip("-"),
                          "title": title, "reference": ref, "text": numbered(body),
                          "split": split})
     return rows

@@ -99,6 +99,10 @@ pub struct SummaryParams {
     /// How candidates are scored (learned weights, or the hand-set blend).
     #[serde(default)]
     pub scorer: Scorer,
+    /// Feature weights for [`Scorer::Learned`] in place of [`LEARNED_WEIGHTS`] (for the
+    /// benchmark that fits them; `None` in normal use).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<[f32; FEATURES]>,
 }
 
 /// How candidate sentences are scored before the choice.
@@ -144,6 +148,7 @@ impl Default for SummaryParams {
             max_candidates: 2000,
             keep_openers_with_context: true,
             scorer: Scorer::Learned,
+            weights: None,
         }
     }
 }

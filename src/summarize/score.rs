@@ -97,12 +97,15 @@ impl Candidates {
             .collect();
         let features = features(sentences, &sentence, &cand_vectors, &lex, &close, &words);
         let scores: Vec<f32> = match params.scorer {
-            Scorer::Learned => min_max(
-                &features
-                    .iter()
-                    .map(|f| f.iter().zip(&LEARNED_WEIGHTS).map(|(x, w)| x * w).sum())
-                    .collect::<Vec<f32>>(),
-            ),
+            Scorer::Learned => {
+                let weights = params.weights.as_ref().unwrap_or(&LEARNED_WEIGHTS);
+                min_max(
+                    &features
+                        .iter()
+                        .map(|f| f.iter().zip(weights).map(|(x, w)| x * w).sum())
+                        .collect::<Vec<f32>>(),
+                )
+            }
             Scorer::Blend => {
                 let w = params.centrality_weight.clamp(0.0, 1.0);
                 let pw = params.position_weight.clamp(0.0, 1.0);
