@@ -110,12 +110,11 @@ def main():
     fitted = [round(float(c), 3) for c in model.coef_[0]]
     print(f"positives {int(y.sum())} of {len(y)}; weights {fitted}", file=sys.stderr)
 
-    variants = [{"scorer": "blend"},
-                {"weights": fitted},
-                {"weights": fitted, "coverage_weight": 0.0},
-                {"weights": fitted, "coverage_weight": 0.25},
-                {"weights": fitted, "mmr_lambda": 0.85},
-                {"weights": fitted, "mmr_lambda": 0.85, "coverage_weight": 0.25}]
+    # The hand-set blend that came before, then the fitted weights under a small grid of the
+    # choice's settings: MMR's relevance share and the coverage gain's weight.
+    variants = [{"scorer": "blend"}] + [
+        {"weights": fitted, "mmr_lambda": lam, "coverage_weight": cov}
+        for lam in (0.7, 0.85, 1.0) for cov in (0.0, 0.25, 0.5)]
     scorer = rouge_scorer.RougeScorer(["rouge2"], use_stemmer=True)
     table = collections.defaultdict(dict)
     for name, out, refs, docs in corpora:

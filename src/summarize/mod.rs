@@ -64,6 +64,13 @@ pub const POSITION_WEIGHT: f32 = 0.3;
 /// (benches/quality/) and reported on the other half.
 pub const LEXICAL_WEIGHT: f32 = 0.2;
 
+/// Default [`SummaryParams::mmr_lambda`], chosen with [`LEARNED_WEIGHTS`] on the tune halves of
+/// the 75-word benchmark (benches/quality/README.md; 0.7 before).
+pub const MMR_LAMBDA: f32 = 0.85;
+
+/// Default [`SummaryParams::coverage_weight`], chosen with [`MMR_LAMBDA`] (0.5 before).
+pub const COVERAGE_WEIGHT: f32 = 0.25;
+
 /// Tuning of [`summarize`]; the defaults suit paragraph-level reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SummaryParams {
@@ -138,12 +145,12 @@ impl Default for SummaryParams {
     fn default() -> Self {
         Self {
             length: Length::Auto,
-            mmr_lambda: 0.7,
+            mmr_lambda: MMR_LAMBDA,
             centrality_weight: 0.5,
             position_weight: POSITION_WEIGHT,
             lexical_weight: LEXICAL_WEIGHT,
             redundancy: 0.85,
-            coverage_weight: 0.5,
+            coverage_weight: COVERAGE_WEIGHT,
             min_words: 5,
             max_candidates: 2000,
             keep_openers_with_context: true,
