@@ -27,7 +27,9 @@ use simsum::summarize::{
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 4 {
-        eprintln!("usage: summary_features CORPUS.jsonl tune|test OUT_DIR [--words N] [--variants JSON]");
+        eprintln!(
+            "usage: summary_features CORPUS.jsonl tune|test OUT_DIR [--words N] [--variants JSON]"
+        );
         std::process::exit(2);
     }
     let (corpus, split, out) = (&args[1], &args[2], PathBuf::from(&args[3]));

@@ -62,7 +62,11 @@ pub(super) fn limits(params: &SummaryParams, candidates: usize) -> (usize, usize
 /// The greedy choice: MMR with facility-location coverage, one sentence (or one opener with its
 /// context) at a time, within the limits; candidates too similar to a chosen one are never
 /// chosen. Nothing fitting, it takes the best sentence that stands on its own.
-pub(super) fn choose(c: &Candidates, sentences: &[SentenceUnit], params: &SummaryParams) -> Vec<usize> {
+pub(super) fn choose(
+    c: &Candidates,
+    sentences: &[SentenceUnit],
+    params: &SummaryParams,
+) -> Vec<usize> {
     let n = c.len();
     let (limit, word_budget) = limits(params, n);
     let (leans, before) = openers(c, sentences, params);
@@ -165,3 +169,118 @@ pub(super) fn coverage_gain(sims: &[f32], cover: &[f32], i: usize) -> f32 {
         .sum()
 }
 
+#[cfg(test)]
+mod tests {
+    use super::super::{summarize, word_count, Length, SentenceUnit, SummaryParams};
+
+    /// A sentence of document `d` at `position`, with a vector pointing mostly along axis `axis`
+    /// (sentences on the same axis say the same thing).
+    fn unit(text: &str, position: usize, axis: usize) -> SentenceUnit {
+        let mut vector = vec![0.1f32; 8];
+        vector[axis] = 1.0;
+        SentenceUnit {
+            text: text.into(),
+            initiative_id: format!("d#s{}.p{position}", position / 4),
+            doc_id: "d".into(),
+            doc_title: "Port cranes".into(),
+            position,
+            vector,
+        }
+    }
+
+    fn with(length: Length) -> SummaryParams {
+        SummaryParams {
+            length,
+            ..Default::default()
+        }
+    }
+
+    fn article() -> Vec<SentenceUnit> {
+        (0..24)
+            .map(|i| {
+                let words = 6 + (i * 7) % 19;
+                let text = format!(
+                    "Port cranes lift containers number {i}{}.",
+                    " and more cargo".repeat(words / 3)
+                );
+                unit(&text, i, i % 5)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_word_budget_is_never_exceeded() {
+        let u = article();
+        for budget in [5, 12, 30, 75, 200] {
+            let s = summarize(&u, &with(Length::Words(budget))).unwrap();
+            let used: usize = s.sentences.iter().map(|x| word_count(&x.text)).sum();
+            assert!(used <= budget, "{budget}: {used} words");
+            if budget >= 75 {
+                assert!(s.sentences.len() >= 2, "{budget}: room for more than one");
+            }
+        }
+    }
+
+    #[test]
+    fn no_opener_is_chosen_when_its_antecedent_is_absent() {
+        // The opener (position 5) is the most central sentence, but position 4 is not in the
+        // input (left out of a query's results): it must never be chosen.
+        let mut u = vec![
+            unit("Cranes at the port lift containers from ships.", 0, 0),
+            unit("The harbour master keeps a log of arrivals.", 1, 1),
+            unit("Cranes lift containers onto trucks and trains.", 2, 0),
+            unit("Dock workers guide the cranes by radio.", 3, 0),
+            unit("However, cranes lift containers faster at night.", 5, 0),
+            unit("Fish markets open before dawn.", 6, 2),
+        ];
+        u[4].vector = vec![0.9, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1];
+        for length in [
+            Length::Sentences(1),
+            Length::Sentences(3),
+            Length::Words(75),
+        ] {
+            let s = summarize(&u, &with(length)).unwrap();
+            assert!(
+                s.sentences.iter().all(|x| !x.text.starts_with("However")),
+                "{length:?}: {:?}",
+                s.sentences
+            );
+        }
+    }
+
+    #[test]
+    fn redundant_sentences_are_not_both_chosen() {
+        // Two wordings of one statement (the same vector) and two other statements.
+        let u = vec![
+            unit("Cranes lift containers from the ships at the port.", 0, 0),
+            unit(
+                "At the port, containers are lifted off ships by cranes.",
+                1,
+                0,
+            ),
+            unit("The harbour master keeps a log of every arrival.", 2, 1),
+            unit("Fish markets near the docks open before dawn.", 3, 2),
+        ];
+        let s = summarize(&u, &with(Length::Sentences(3))).unwrap();
+        let same = s.sentences.iter().filter(|x| x.position <= 1).count();
+        assert_eq!(same, 1, "{:?}", s.sentences);
+        assert_eq!(s.sentences.len(), 3);
+    }
+
+    #[test]
+    fn custom_weights_are_read() {
+        // Only the length feature weighs: the longest sentence wins a one-sentence summary.
+        let u = article();
+        let mut weights = [0.0; super::super::FEATURES];
+        weights[7] = 1.0;
+        let p = SummaryParams {
+            weights: Some(weights),
+            mmr_lambda: 1.0,
+            coverage_weight: 0.0,
+            ..with(Length::Sentences(1))
+        };
+        let s = summarize(&u, &p).unwrap();
+        let longest = u.iter().map(|x| word_count(&x.text)).max().unwrap();
+        assert!(word_count(&s.sentences[0].text) >= 40.min(longest));
+    }
+}

@@ -146,7 +146,6 @@ pub(super) fn min_max(xs: &[f32]) -> Vec<f32> {
     xs.iter().map(|x| (x - lo) / (hi - lo)).collect()
 }
 
-
 /// Blends word overlap into the similarities (weight `lw`), and its counterpart of closeness to
 /// the centroid (mean word overlap with all) into `close`.
 pub(super) fn blend_lexical(texts: &[&str], lw: f32, sims: &mut [f32], close: &mut [f32]) {
@@ -160,4 +159,3 @@ pub(super) fn blend_lexical(texts: &[&str], lw: f32, sims: &mut [f32], close: &m
         *c = (1.0 - lw) * *c + lw * mean;
     }
 }
-

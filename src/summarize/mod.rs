@@ -476,6 +476,14 @@ mod tests {
     }
 
     #[test]
+    fn chinese_characters_count_half_a_word() {
+        assert_eq!(word_count("Cranes lift containers."), 3);
+        assert_eq!(word_count("港口起重机装卸集装箱。"), 5);
+        assert_eq!(word_count("使用AI技术 提升效率"), 5);
+        assert_eq!(word_count("— , ."), 0);
+    }
+
+    #[test]
     fn min_max_of_constant_is_ones() {
         assert_eq!(min_max(&[0.3, 0.3]), vec![1.0, 1.0]);
         assert_eq!(min_max(&[0.0, 1.0, 0.5]), vec![0.0, 1.0, 0.5]);

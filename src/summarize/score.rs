@@ -237,7 +237,12 @@ mod tests {
     #[test]
     fn features_read_sections_places_and_the_title() {
         let s = vec![
-            unit("Harbour cranes lift containers.", "d#s0.p0", 0, vec![1.0, 0.0]),
+            unit(
+                "Harbour cranes lift containers.",
+                "d#s0.p0",
+                0,
+                vec![1.0, 0.0],
+            ),
             unit("They run on rails.", "d#s0.p0", 1, vec![0.8, 0.6]),
             unit("Cranes need power.", "d#s1.p0", 2, vec![0.6, 0.8]),
         ];
@@ -250,6 +255,9 @@ mod tests {
         assert_eq!(f[0][8], 1.0, "names both title words");
         assert_eq!(f[2][8], 0.5, "names one of two");
         assert_eq!(f[1][9], 1.0, "`They` leans on the sentence before");
-        assert!((f[2][6] - 1.0).abs() < 1e-6, "alone in its section: its own centroid");
+        assert!(
+            (f[2][6] - 1.0).abs() < 1e-6,
+            "alone in its section: its own centroid"
+        );
     }
 }
