@@ -269,7 +269,7 @@ mod tests {
 
     #[test]
     fn custom_weights_are_read() {
-        // Only the length feature weighs: the longest sentence wins a one-sentence summary.
+        // Only the length feature weighs: under a word budget the longest sentence comes first.
         let u = article();
         let mut weights = [0.0; super::super::FEATURES];
         weights[7] = 1.0;
@@ -277,10 +277,14 @@ mod tests {
             weights: Some(weights),
             mmr_lambda: 1.0,
             coverage_weight: 0.0,
-            ..with(Length::Sentences(1))
+            ..with(Length::Words(35))
         };
         let s = summarize(&u, &p).unwrap();
         let longest = u.iter().map(|x| word_count(&x.text)).max().unwrap();
-        assert!(word_count(&s.sentences[0].text) >= 40.min(longest));
+        assert!(
+            s.sentences.iter().any(|x| word_count(&x.text) == longest),
+            "{:?}",
+            s.sentences
+        );
     }
 }

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::graph::{blend_lexical, centroid_closeness, lexrank, min_max, similarity_matrix};
-use super::{id_order, word_count, Scorer, SentenceUnit, SummaryParams};
+use super::{id_order, word_count, Length, Scorer, SentenceUnit, SummaryParams};
 use crate::embed::{dot, normalize};
 
 /// How many features a candidate has.
@@ -40,6 +40,9 @@ pub const FEATURE_NAMES: [&str; FEATURES] = [
 pub const LEARNED_WEIGHTS: [f32; FEATURES] = [
     7.058, -5.607, 0.926, 1.564, 0.115, 0.901, -0.619, -1.258, 1.189, -0.183,
 ];
+
+/// Index of the length feature in [`FEATURE_NAMES`].
+const LENGTH: usize = 7;
 
 /// Sentences longer than this many words count as this long for the length feature.
 const LONG_SENTENCE: f32 = 40.0;
@@ -102,11 +105,16 @@ impl Candidates {
         let features = features(sentences, &sentence, &cand_vectors, &lex, &close, &words);
         let scores: Vec<f32> = match params.scorer {
             Scorer::Learned => {
-                let weights = params.weights.as_ref().unwrap_or(&LEARNED_WEIGHTS);
+                let mut weights = *params.weights.as_ref().unwrap_or(&LEARNED_WEIGHTS);
+                // The weights were fitted under a word budget, where a short sentence leaves
+                // room for another; counting sentences, length costs nothing.
+                if !matches!(params.length, Length::Words(_)) {
+                    weights[LENGTH] = 0.0;
+                }
                 min_max(
                     &features
                         .iter()
-                        .map(|f| f.iter().zip(weights).map(|(x, w)| x * w).sum())
+                        .map(|f| f.iter().zip(&weights).map(|(x, w)| x * w).sum())
                         .collect::<Vec<f32>>(),
                 )
             }
