@@ -469,7 +469,7 @@ fn a_75_word_summary_of_a_sectioned_article_keeps_its_budget_and_openers_context
     std::fs::write(&path, ARTICLE).unwrap();
     let e = HashEmbedder::new(256);
     let docs = simsum::ingest::ingest_paths(
-        &[path.clone()],
+        std::slice::from_ref(&path),
         &simsum::ingest::IngestOptions {
             max_tokens: 256,
             ..Default::default()
