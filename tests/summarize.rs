@@ -529,3 +529,29 @@ fn a_75_word_summary_of_a_sectioned_article_keeps_its_budget_and_openers_context
         .unwrap();
     assert!(!bad.status.success());
 }
+
+#[test]
+fn a_word_budget_over_chinese_counts_two_characters_a_word() {
+    let text = [
+        "北京企业在海外培训了大量当地技术工人。",
+        "这些培训提高了当地员工的技能水平和就业能力。",
+        "企业在海外项目中重视环境保护和可持续发展。",
+        "文化交流活动促进了各国人民之间的相互了解。",
+        "协会帮助会员企业开拓国际市场并参与国际标准制定。",
+    ];
+    let u = units(&text, "zh");
+    let s = summarize(&u, &params(Length::Words(25))).unwrap();
+    let chars: usize = s
+        .sentences
+        .iter()
+        .map(|x| {
+            x.text
+                .chars()
+                .filter(|c| !c.is_ascii_punctuation() && *c != '。')
+                .count()
+        })
+        .sum();
+    assert!(!s.sentences.is_empty());
+    assert!(chars <= 50, "{chars} characters: {:?}", s.sentences);
+    assert!(s.word_count() <= 25);
+}
