@@ -3,16 +3,23 @@
 //!
 //! [`summarize`] works on plain [`SentenceUnit`]s (text, provenance, vector), so it does not care
 //! whether the vectors were stored in an index or computed a moment ago by
-//! [`embed_documents`]. Sentences are ranked by centrality in the sentence-similarity graph
-//! (continuous LexRank on a graph whose edges blend embedding cosine with TF-IDF word overlap)
-//! blended with closeness to the centroid, then picked with
-//! maximal marginal relevance (plus a facility-location coverage gain, so the picks span the
-//! input rather than its largest part) so no two chosen sentences say the same thing, and returned in
-//! source order. A sentence that leans on the one before it (it opens with a connective or a
-//! pronoun, [`crate::text::openers`]) is chosen only together with that sentence, or not at all;
-//! near-copies ([`crate::text::copies`]) count as one sentence. The same code serves one
-//! document, a theme (see [`crate::cluster`]) or the top results of a query: cross-document
-//! redundancy is removed by the same MMR step.
+//! [`embed_documents`]. Three steps, one module each:
+//! - `graph`: the sentence-similarity graph (embedding cosine blended with TF-IDF word overlap),
+//!   continuous LexRank on it, closeness to the centroid;
+//! - `score`: each sentence's features (centrality, closeness to the input's and to its
+//!   section's centroid, place in the document and in its section, section rank, length,
+//!   overlap with the title, whether it leans on the sentence before) and its score: a linear
+//!   blend with weights fitted on public data ([`LEARNED_WEIGHTS`]), or the hand-set blend that
+//!   came before ([`Scorer::Blend`]);
+//! - `choose`: maximal marginal relevance plus a facility-location coverage gain (the picks
+//!   span the input rather than its largest part; no two say the same thing) under a sentence
+//!   or word budget ([`Length`]; two Chinese characters count one word, [`word_count`]).
+//!   A sentence that leans on the one before it (it opens with a connective or a pronoun,
+//!   [`crate::text::openers`]) is chosen only together with that sentence, or not at all.
+//!
+//! Near-copies ([`crate::text::copies`]) count as one sentence, and the summary comes back in
+//! source order. The same code serves one document, a theme (see [`crate::cluster`]) or the top
+//! results of a query: cross-document redundancy is removed by the same MMR step.
 
 mod choose;
 mod graph;
