@@ -252,10 +252,9 @@ pub fn sentence_features(
 
 /// Picks the sentences that best summarize `sentences`, in source order.
 ///
-/// The steps: distinct statements ([`distinct`]), their scores ([`Candidates::score`]:
-/// centrality, closeness to the centroid, word overlap, position), the greedy choice under
-/// the length limits ([`choose`]: MMR with coverage, openers kept with their context), then
-/// source order.
+/// The steps: distinct statements (exact repeats and near-copies once), their features and
+/// scores ([`Scorer`]), the greedy choice under the length limits (MMR with coverage, openers
+/// kept with their context), then source order.
 pub fn summarize(
     sentences: &[SentenceUnit],
     params: &SummaryParams,
