@@ -6,7 +6,8 @@ mod seeds;
 
 use simsum::embed::{Embedder, HashEmbedder};
 use simsum::summarize::{
-    embed_documents, lexical_similarity, summarize, word_count, Length, SentenceUnit, SummaryParams,
+    embed_documents, lexical_similarity, summarize, word_count, Length, Scorer, SentenceUnit,
+    SummaryParams,
 };
 
 fn units(texts: &[&str], doc: &str) -> Vec<SentenceUnit> {
@@ -441,4 +442,116 @@ fn seed_summaries_never_start_mid_thought() {
         check(q, &s.sentences);
     }
     assert!(checked >= 20);
+}
+
+/// An encyclopaedia-like article: numbered sections, openers that lean on the sentence before.
+const ARTICLE: &str = "Port cranes
+
+1. Description
+
+A port crane lifts shipping containers between ships and the quay. It runs on rails along the berth. Most port cranes are ship-to-shore gantry cranes with a boom over the water.
+
+However, smaller ports use mobile harbour cranes on rubber tyres. These cranes move between berths as ships arrive.
+
+2. History
+
+The first container cranes were built in the 1950s for the new box trade. They replaced the ship's own derricks and sped up loading tenfold. By the 1970s every large port had gantry cranes along its container berths.
+
+3. Operation
+
+A crane driver sits in a cabin that travels with the trolley. Modern cranes lift two containers at once and some are driven remotely. Twin-lift spreaders and automation raised the number of moves per hour.
+";
+
+#[test]
+fn a_75_word_summary_of_a_sectioned_article_keeps_its_budget_and_openers_context() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("cranes.txt");
+    std::fs::write(&path, ARTICLE).unwrap();
+    let e = HashEmbedder::new(256);
+    let docs = simsum::ingest::ingest_paths(
+        std::slice::from_ref(&path),
+        &simsum::ingest::IngestOptions {
+            max_tokens: 256,
+            ..Default::default()
+        },
+        &|t: &str| e.count_tokens(t),
+    )
+    .documents;
+    assert_eq!(docs[0].sections.len(), 3, "three numbered sections");
+    let u = embed_documents(&docs, &e).unwrap();
+    for scorer in [Scorer::Learned, Scorer::Blend] {
+        let p = SummaryParams {
+            scorer,
+            ..params(Length::Words(75))
+        };
+        let s = summarize(&u, &p).unwrap();
+        assert!(s.word_count() <= 75, "{scorer:?}: {} words", s.word_count());
+        assert!(s.sentences.len() >= 3, "{scorer:?}: {:?}", s.sentences);
+        assert!(
+            seeds::dangling(&s.sentences).is_empty(),
+            "{scorer:?}: {:?}",
+            s.sentences
+        );
+        assert_eq!(s.params.scorer, scorer);
+    }
+    // The command line: the same budget, the scorer by name, an unknown scorer refused.
+    let bin = env!("CARGO_BIN_EXE_simsum");
+    let out = std::process::Command::new(bin)
+        .args([
+            "--model",
+            "hash:256",
+            "summarize",
+            "--words",
+            "75",
+            "--json",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let words: usize = v["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| word_count(s["text"].as_str().unwrap()))
+        .sum();
+    assert!(words <= 75 && words > 30, "{words} words");
+    assert_eq!(v["params"]["scorer"], "learned");
+    let bad = std::process::Command::new(bin)
+        .args(["--model", "hash:256", "summarize", "--scorer", "oracle"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+}
+
+#[test]
+fn a_word_budget_over_chinese_counts_two_characters_a_word() {
+    let text = [
+        "北京企业在海外培训了大量当地技术工人。",
+        "这些培训提高了当地员工的技能水平和就业能力。",
+        "企业在海外项目中重视环境保护和可持续发展。",
+        "文化交流活动促进了各国人民之间的相互了解。",
+        "协会帮助会员企业开拓国际市场并参与国际标准制定。",
+    ];
+    let u = units(&text, "zh");
+    let s = summarize(&u, &params(Length::Words(25))).unwrap();
+    let chars: usize = s
+        .sentences
+        .iter()
+        .map(|x| {
+            x.text
+                .chars()
+                .filter(|c| !c.is_ascii_punctuation() && *c != '。')
+                .count()
+        })
+        .sum();
+    assert!(!s.sentences.is_empty());
+    assert!(chars <= 50, "{chars} characters: {:?}", s.sentences);
+    assert!(s.word_count() <= 25);
 }

@@ -56,6 +56,10 @@ pub struct SummarizeArgs {
     /// sentences (0 to 1; 0: embeddings only).
     #[arg(long, value_name = "W", default_value_t = simsum::summarize::LEXICAL_WEIGHT)]
     pub lexical_weight: f32,
+    /// How sentences are scored: learned (weights fitted on public data; --position-weight is
+    /// not read) or blend (centrality, closeness and position, hand-set).
+    #[arg(long, value_name = "NAME", default_value = "learned")]
+    pub scorer: simsum::summarize::Scorer,
     /// With --query: only results mentioning these countries, organisations or years.
     #[command(flatten)]
     pub entities: super::facets::EntityArgs,
@@ -83,6 +87,7 @@ pub fn run(g: &super::Global, a: SummarizeArgs) -> anyhow::Result<ExitCode> {
         } else {
             bail!("--lexical-weight must be between 0 and 1")
         },
+        scorer: a.scorer,
         ..Default::default()
     };
     let mut status = ExitCode::SUCCESS;
