@@ -223,6 +223,27 @@ fn documents_themes_and_summaries() {
     );
     // The same document; numbers compared as the f32 values both print.
     assert_eq!(as_f32(&api), as_f32(&cli));
+    // And with the earlier scorer, named the same way in both faces.
+    let api = s.json(
+        "POST",
+        "/v1/summarize",
+        Some(json!({"doc": id, "words": 75, "scorer": "blend"})),
+    );
+    let cli = cli_json(
+        HASH,
+        dir.path(),
+        &[
+            "summarize",
+            "--doc",
+            id,
+            "--words",
+            "75",
+            "--scorer",
+            "blend",
+            "--json",
+        ],
+    );
+    assert_eq!(as_f32(&api), as_f32(&cli));
     let q = s.json(
         "POST",
         "/v1/summarize",
@@ -390,6 +411,13 @@ fn bad_input_gets_a_4xx_in_the_error_shape_never_a_500() {
             "bad_request",
         ),
         ("POST", "/v1/summarize", Some(r#"{}"#), 400, "bad_request"),
+        (
+            "POST",
+            "/v1/summarize",
+            Some(r#"{"doc": "a", "scorer": "best"}"#),
+            400,
+            "bad_request",
+        ),
         (
             "POST",
             "/v1/summarize",

@@ -231,6 +231,10 @@ pub struct SummarizeRequest {
     /// At most this many sentences.
     #[schema(example = 3)]
     pub sentences: Option<usize>,
+    /// How sentences are scored: `learned` (default: fitted weights) or `blend` (the earlier
+    /// hand-set centrality, position and lexical blend), as `simsum summarize --scorer`.
+    #[schema(example = "learned")]
+    pub scorer: Option<String>,
     /// With `query`: only items mentioning these countries, organisations and years.
     #[serde(default)]
     pub filters: Filters,

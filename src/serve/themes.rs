@@ -257,8 +257,13 @@ pub async fn summarize(State(state): S, ApiJson(req): ApiJson<SummarizeRequest>)
         (_, Some(n)) => Length::Words(n),
         _ => Length::Auto,
     };
+    let scorer = match &req.scorer {
+        Some(name) => name.parse().map_err(ApiError::BadRequest)?,
+        None => crate::summarize::Scorer::default(),
+    };
     let params = SummaryParams {
         length,
+        scorer,
         ..Default::default()
     };
     let query_vector = match &req.query {
