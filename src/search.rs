@@ -288,17 +288,26 @@ pub fn search(
     check_query(query)?;
     let filter = opts.docs.compile()?;
     let vector = if opts.mode.needs_vector() {
-        let mut v = embedder
-            .embed_as(&[query], crate::embed::InputKind::Query)?
-            .pop()
-            .map(|e| e.vector)
-            .unwrap_or_default();
-        crate::embed::normalize(&mut v);
-        Some(v)
+        Some(query_vector(
+            embedder.embed_as(&[query], crate::embed::InputKind::Query)?,
+        ))
     } else {
         None
     };
     search_text(index, query, vector.as_deref(), opts, &filter)
+}
+
+/// A query's vector as searches take it: the one embedding of the query text (embedded as
+/// [`crate::embed::InputKind::Query`]), L2-normalised. The CLI embeds with the model, the
+/// server through its queue; both end here.
+pub fn query_vector(embedded: Vec<crate::embed::Embedding>) -> Vec<f32> {
+    let mut v = embedded
+        .into_iter()
+        .next()
+        .map(|e| e.vector)
+        .unwrap_or_default();
+    crate::embed::normalize(&mut v);
+    v
 }
 
 /// Ranked items for the text `query` by `opts.mode`, given its embedding (L2-normalised;

@@ -240,13 +240,9 @@ pub async fn search(State(state): S, ApiJson(req): ApiJson<SearchRequest>) -> Ap
     let filter = opts.docs.compile()?;
     crate::search::check_query(&req.query)?;
     let vector = if opts.mode.needs_vector() {
-        let mut v = embed(&state, vec![req.query.clone()], InputKind::Query)
-            .await?
-            .pop()
-            .map(|e| e.vector)
-            .unwrap_or_default();
-        crate::embed::normalize(&mut v);
-        Some(v)
+        Some(crate::search::query_vector(
+            embed(&state, vec![req.query.clone()], InputKind::Query).await?,
+        ))
     } else {
         None
     };

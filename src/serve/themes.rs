@@ -269,12 +269,9 @@ pub async fn summarize(State(state): S, ApiJson(req): ApiJson<SummarizeRequest>)
     let query_vector = match &req.query {
         Some(q) => {
             crate::search::check_query(q)?;
-            let mut v = embed(&state, vec![q.clone()], crate::embed::InputKind::Query)
-                .await?
-                .pop()
-                .map(|e| e.vector)
-                .unwrap_or_default();
-            crate::embed::normalize(&mut v);
+            let v = crate::search::query_vector(
+                embed(&state, vec![q.clone()], crate::embed::InputKind::Query).await?,
+            );
             Some((v, check_k(&state, req.k, 10)?))
         }
         None => None,

@@ -189,11 +189,9 @@ pub fn run(g: &super::super::Global, a: SearchBenchArgs) -> anyhow::Result<ExitC
     let mut vectors = Vec::with_capacity(items.len());
     for q in &items {
         let t = Instant::now();
-        let mut v = embedder
-            .embed_as(&[q.query.as_str()], simsum::embed::InputKind::Query)?
-            .remove(0)
-            .vector;
-        simsum::embed::normalize(&mut v);
+        let v = simsum::search::query_vector(
+            embedder.embed_as(&[q.query.as_str()], simsum::embed::InputKind::Query)?,
+        );
         embed_ms.push(t.elapsed().as_secs_f64() * 1e3);
         vectors.push(v);
     }
