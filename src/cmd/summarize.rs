@@ -174,19 +174,14 @@ fn stored_items(
     a: &SummarizeArgs,
 ) -> anyhow::Result<Vec<StoredItem>> {
     if let Some(doc) = &a.doc {
-        let items: Vec<StoredItem> = index
-            .items(Level::Initiative)?
-            .into_iter()
-            .filter(|i| &i.doc_id == doc)
-            .collect();
-        if items.is_empty() {
+        let Some(items) = simsum::summarize::document_items(index, doc)? else {
             let known: Vec<String> = index.documents()?.into_iter().map(|d| d.id).collect();
             bail!(
                 "no document `{doc}` in {}; stored documents: {}",
                 index.info().url,
                 known.join(", ")
             );
-        }
+        };
         return Ok(items);
     }
     if let Some(query) = &a.query {
@@ -227,12 +222,7 @@ fn stored_items(
             simsum::report::theme_ids(&report)
         );
     };
-    let mut by_id: HashMap<String, StoredItem> = index
-        .items(level)?
-        .into_iter()
-        .map(|i| (i.id.clone(), i))
-        .collect();
-    Ok(t.members.iter().filter_map(|m| by_id.remove(m)).collect())
+    Ok(simsum::summarize::member_items(index, level, &t.members)?)
 }
 
 /// The theme report `simsum cluster` saved; clustered again with the same settings (and

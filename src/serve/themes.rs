@@ -319,15 +319,8 @@ fn stored_items(
     query: Option<(Vec<f32>, usize)>,
 ) -> Result<Vec<StoredItem>, ApiError> {
     if let Some(doc) = &req.doc {
-        let items: Vec<StoredItem> = store
-            .items(Level::Initiative)?
-            .into_iter()
-            .filter(|i| &i.doc_id == doc)
-            .collect();
-        if items.is_empty() {
-            return Err(ApiError::NotFound(format!("no document `{doc}`")));
-        }
-        return Ok(items);
+        return crate::summarize::document_items(store, doc)?
+            .ok_or_else(|| ApiError::NotFound(format!("no document `{doc}`")));
     }
     if let Some((v, k)) = query {
         let opts = crate::search::SearchOptions {
@@ -349,10 +342,9 @@ fn stored_items(
             crate::report::theme_ids(&report)
         )));
     };
-    let mut by_id: HashMap<String, StoredItem> = store
-        .items(report_level(&report))?
-        .into_iter()
-        .map(|i| (i.id.clone(), i))
-        .collect();
-    Ok(t.members.iter().filter_map(|m| by_id.remove(m)).collect())
+    Ok(crate::summarize::member_items(
+        store,
+        report_level(&report),
+        &t.members,
+    )?)
 }

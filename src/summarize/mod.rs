@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::embed::{normalize, EmbedError, Embedder};
 use crate::ingest::Document;
-use crate::store::StoredItem;
+use crate::store::{Level, Store, StoreError, StoredItem};
 pub use graph::lexical_similarity;
 use score::Candidates;
 pub use score::{SentenceFeatures, FEATURES, FEATURE_NAMES, LEARNED_WEIGHTS};
@@ -413,6 +413,28 @@ fn follows(prev: &[u64], next: &[u64]) -> bool {
         && !next.is_empty()
         && prev[..prev.len() - 1] == next[..next.len() - 1]
         && prev[prev.len() - 1] + 1 == next[next.len() - 1]
+}
+
+/// The initiatives of the stored document `doc` (what `summarize --doc` and the API's `"doc"`
+/// cover); `None` when the store holds none of it.
+pub fn document_items(store: &dyn Store, doc: &str) -> Result<Option<Vec<StoredItem>>, StoreError> {
+    let items = store.items_of_document(Level::Initiative, doc)?;
+    Ok((!items.is_empty()).then_some(items))
+}
+
+/// The stored items of `level` that `members` names (a theme's members), in the members'
+/// order; members no longer stored are left out.
+pub fn member_items(
+    store: &dyn Store,
+    level: Level,
+    members: &[String],
+) -> Result<Vec<StoredItem>, StoreError> {
+    let mut by_id: HashMap<String, StoredItem> = store
+        .items(level)?
+        .into_iter()
+        .map(|i| (i.id.clone(), i))
+        .collect();
+    Ok(members.iter().filter_map(|m| by_id.remove(m)).collect())
 }
 
 /// The stored sentences (with their stored vectors: nothing is embedded) of indexed
