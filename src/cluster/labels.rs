@@ -146,7 +146,7 @@ fn stands_alone(word: &str) -> bool {
 }
 
 /// FNV-1a: a stable 64-bit hash of a phrase's lower-case words (deterministic across runs and
-/// platforms).
+/// platforms), whose top bit says whether the phrase has more than one word.
 fn fnv(words: &[Word]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for (k, w) in words.iter().enumerate() {
@@ -159,7 +159,13 @@ fn fnv(words: &[Word]) -> u64 {
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
     }
-    h
+    let multi = (words.len() > 1) as u64;
+    (h >> 1) | (multi << 63)
+}
+
+/// Whether a candidate's hash ([`fnv`]) is that of a phrase of several words.
+fn is_multi_word(hash: u64) -> bool {
+    hash >> 63 == 1
 }
 
 /// Calls `f(hash, surface)` for every candidate of `text`: a noun phrase
@@ -237,6 +243,30 @@ pub(crate) struct LabelParams {
     pub candidates: usize,
     /// MMR trade-off between relevance and diversity.
     pub mmr_lambda: f32,
+    /// Weight of a phrase's embedding similarity to the theme centroid in its relevance, next
+    /// to c-TF-IDF and distinctiveness (weight 1 each).
+    pub similarity_weight: f32,
+    /// Share of a theme's members that must contain a phrase for it to be the title (else the
+    /// best phrase is).
+    pub title_share: f32,
+    /// Share of a theme's members that must mention a name (every word capitalised) for it to
+    /// be the title or lead the keyphrases.
+    pub name_share: f32,
+}
+
+impl LabelParams {
+    fn rules(&self) -> TitleRules {
+        TitleRules {
+            title_share: self.title_share,
+            name_share: self.name_share,
+        }
+    }
+}
+
+/// Who may be a title: the shares of a theme's members that must contain a phrase, and a name.
+struct TitleRules {
+    title_share: f32,
+    name_share: f32,
 }
 
 /// Title and keyphrases of one theme.
@@ -384,7 +414,18 @@ impl TermCounts {
         let max_tfidf = scored.iter().map(|s| s.1).fold(f32::MIN_POSITIVE, f32::max);
         let pool_score = |s: &(u64, f32, f32)| s.1 / max_tfidf + s.2;
         scored.sort_by(|a, b| pool_score(b).total_cmp(&pool_score(a)).then(a.0.cmp(&b.0)));
-        scored.truncate(limit);
+        // Single words outscore the phrases that contain them on counts alone: half of the pool
+        // is kept for phrases of several words, which the embedding step may then prefer.
+        let (multi, single): (Vec<_>, Vec<_>) = scored.into_iter().partition(|s| is_multi_word(s.0));
+        let mut scored: Vec<(u64, f32, f32)> = Vec::with_capacity(limit);
+        let (mut m, mut s) = (multi.into_iter().peekable(), single.into_iter().peekable());
+        while scored.len() < limit && (m.peek().is_some() || s.peek().is_some()) {
+            for next in [m.next(), s.next()].into_iter().flatten() {
+                if scored.len() < limit {
+                    scored.push(next);
+                }
+            }
+        }
         scored
     }
 }
@@ -503,7 +544,10 @@ fn mmr_rank(cs: &[Candidate], centroid: &[f32], params: &LabelParams, limit: usi
     let relevance: Vec<f32> = cs
         .iter()
         .zip(&sims)
-        .map(|(c, s)| (c.ctfidf / max_tfidf + s + c.distinct) / 3.0)
+        .map(|(c, s)| {
+            let w = params.similarity_weight;
+            (c.ctfidf / max_tfidf + w * s + c.distinct) / (2.0 + w)
+        })
         .collect();
     let stem_sets: Vec<Vec<String>> = cs.iter().map(|c| stems(&c.surface)).collect();
     let mut chosen: Vec<usize> = Vec::new();
@@ -551,16 +595,21 @@ fn mmr_labels(
         .map(|&i| (cs[i].surface.as_str(), cs[i].holders.as_slice()))
         .collect();
     ThemeLabel {
-        title: make_title(&phrases, members, &HashSet::new()).unwrap_or_default(),
-        keyphrases: pick_keyphrases(&phrases, members, params.keyphrases),
+        title: make_title(&phrases, members, &HashSet::new(), &params.rules()).unwrap_or_default(),
+        keyphrases: pick_keyphrases(&phrases, members, params.keyphrases, &params.rules()),
     }
 }
 
 /// The first `limit` of `phrases` (best first) under the title's rules ([`is_topical`]); the
 /// phrases that break them only fill a short list.
-fn pick_keyphrases(phrases: &[TitlePhrase], members: usize, limit: usize) -> Vec<String> {
+fn pick_keyphrases(
+    phrases: &[TitlePhrase],
+    members: usize,
+    limit: usize,
+    rules: &TitleRules,
+) -> Vec<String> {
     let (topical, other): (Vec<&TitlePhrase>, Vec<&TitlePhrase>) =
-        phrases.iter().partition(|k| is_topical(k, members));
+        phrases.iter().partition(|k| is_topical(k, members, rules));
     topical
         .into_iter()
         .chain(other)
@@ -585,28 +634,40 @@ fn is_proper_name(surface: &str) -> bool {
 /// ("Construction Engineering Group", "China and Association") take part only when every
 /// member mentions them, or when the theme offers nothing else: a reader wants the category,
 /// and a name in a pair would name one member's organisation as much as a topic.
-fn make_title(phrases: &[TitlePhrase], members: usize, taken: &HashSet<String>) -> Option<String> {
+fn make_title(
+    phrases: &[TitlePhrase],
+    members: usize,
+    taken: &HashSet<String>,
+    rules: &TitleRules,
+) -> Option<String> {
     let topical: Vec<TitlePhrase> = phrases
         .iter()
-        .filter(|k| is_topical(k, members))
+        .filter(|k| is_topical(k, members, rules))
         .copied()
         .collect();
-    title_from(&topical, members, taken).or_else(|| title_from(phrases, members, taken))
+    title_from(&topical, members, taken, rules)
+        .or_else(|| title_from(phrases, members, taken, rules))
 }
 
 /// Whether a phrase names what a theme of `members` items is about: not a name that only some
 /// members mention, not a lone qualifier or participle.
-fn is_topical(k: &TitlePhrase, members: usize) -> bool {
+fn is_topical(k: &TitlePhrase, members: usize, rules: &TitleRules) -> bool {
     let one_word = !k.0.contains(char::is_whitespace);
-    (!is_proper_name(k.0) || k.1.len() >= members) && (!one_word || stands_alone(k.0))
+    (!is_proper_name(k.0) || k.1.len() as f32 >= rules.name_share * members as f32)
+        && (!one_word || stands_alone(k.0))
 }
 
 /// The title from `phrases` (best first): the best phrase that at least half of the theme's
 /// `members` contain, else the best phrase; one noun phrase as the members write it, never two
 /// words joined by "and". Titles in `taken` are not used again.
-fn title_from(phrases: &[TitlePhrase], members: usize, taken: &HashSet<String>) -> Option<String> {
+fn title_from(
+    phrases: &[TitlePhrase],
+    members: usize,
+    taken: &HashSet<String>,
+    rules: &TitleRules,
+) -> Option<String> {
     let free = |t: &String| !taken.contains(&t.to_lowercase());
-    let enough = |n: usize| 2 * n >= members;
+    let enough = |n: usize| n as f32 >= rules.title_share * members as f32;
     phrases
         .iter()
         .filter(|k| enough(k.1.len()))
@@ -641,7 +702,8 @@ fn dedupe_titles(
                 .iter()
                 .map(|&i| (cands[k][i].surface.as_str(), cands[k][i].holders.as_slice()))
                 .collect();
-            label.title = make_title(&phrases, sizes[k], &taken).unwrap_or_default();
+            label.title =
+                make_title(&phrases, sizes[k], &taken, &params.rules()).unwrap_or_default();
         }
         if !label.title.is_empty() {
             taken.insert(label.title.to_lowercase());
@@ -652,6 +714,12 @@ fn dedupe_titles(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rules these tests were written for: a title in half the members, a name in all.
+    const HALF: TitleRules = TitleRules {
+        title_share: 0.5,
+        name_share: 1.0,
+    };
 
     fn candidates_of(text: &str) -> Vec<String> {
         let mut out = Vec::new();
@@ -705,20 +773,20 @@ mod tests {
         let none = HashSet::new();
         let all: &[u32] = &[0, 1, 2, 3];
         assert_eq!(
-            make_title(&[("local workforce", all), ("training", all)], 4, &none).unwrap(),
+            make_title(&[("local workforce", all), ("training", all)], 4, &none, &HALF).unwrap(),
             "Local workforce"
         );
         assert_eq!(
-            make_title(&[("alkali", all), ("metals", all)], 4, &none).unwrap(),
+            make_title(&[("alkali", all), ("metals", all)], 4, &none, &HALF).unwrap(),
             "Alkali"
         );
         assert_eq!(
-            make_title(&[("WIPO rules", all)], 4, &none).unwrap(),
+            make_title(&[("WIPO rules", all)], 4, &none, &HALF).unwrap(),
             "WIPO rules"
         );
         let taken: HashSet<String> = ["alkali".to_string()].into();
         assert_eq!(
-            make_title(&[("alkali", all), ("metals", all)], 4, &taken).unwrap(),
+            make_title(&[("alkali", all), ("metals", all)], 4, &taken, &HALF).unwrap(),
             "Metals"
         );
     }
@@ -753,7 +821,7 @@ mod tests {
             ("vocational training", &[0, 1, 3]),
         ];
         assert_eq!(
-            make_title(phrases, 4, &none).unwrap(),
+            make_title(phrases, 4, &none, &HALF).unwrap(),
             "Vocational training"
         );
         let everywhere: &[TitlePhrase] = &[
@@ -761,15 +829,15 @@ mod tests {
             ("vocational training", &[0, 1, 3]),
         ];
         assert_eq!(
-            make_title(everywhere, 4, &none).unwrap(),
+            make_title(everywhere, 4, &none, &HALF).unwrap(),
             "Construction Engineering Group"
         );
         // Nor does a name pair with a topic word: the topic stands alone.
         let pair: &[TitlePhrase] = &[("PostgreSQL", &[0, 1]), ("database", &[2, 3])];
-        assert_eq!(make_title(pair, 4, &none).unwrap(), "Database");
+        assert_eq!(make_title(pair, 4, &none, &HALF).unwrap(), "Database");
         // Names are all a theme offers: still better than no title.
         let names: &[TitlePhrase] = &[("Kenya", &[0, 1])];
-        assert_eq!(make_title(names, 4, &none).unwrap(), "Kenya");
+        assert_eq!(make_title(names, 4, &none, &HALF).unwrap(), "Kenya");
     }
 
     #[test]
@@ -783,10 +851,10 @@ mod tests {
             ("local workers", &[0]),
             ("trade", all),
         ];
-        assert_eq!(make_title(phrases, 4, &none).unwrap(), "Investment");
+        assert_eq!(make_title(phrases, 4, &none, &HALF).unwrap(), "Investment");
         // Inside a phrase they qualify a noun.
         let phrases: &[TitlePhrase] = &[("foreign", all), ("local workers", all)];
-        assert_eq!(make_title(phrases, 4, &none).unwrap(), "Local workers");
+        assert_eq!(make_title(phrases, 4, &none, &HALF).unwrap(), "Local workers");
         assert!(stands_alone("speed") && stands_alone("training") && !stands_alone("Organized"));
     }
 
@@ -802,14 +870,14 @@ mod tests {
         // "CANGO" is in every member and may stay; "Kenya" (two of three) and the lone
         // qualifier only fill the list after the topics.
         assert_eq!(
-            pick_keyphrases(ranked, 3, 3),
+            pick_keyphrases(ranked, 3, 3, &HALF),
             ["CANGO", "rural clinics", "nurses"]
         );
         assert_eq!(
-            pick_keyphrases(ranked, 3, 5),
+            pick_keyphrases(ranked, 3, 5, &HALF),
             ["CANGO", "rural clinics", "nurses", "Kenya", "international"]
         );
-        assert_eq!(pick_keyphrases(&ranked[..1], 3, 3), ["Kenya"]);
+        assert_eq!(pick_keyphrases(&ranked[..1], 3, 3, &HALF), ["Kenya"]);
     }
 
     #[test]
@@ -822,8 +890,8 @@ mod tests {
             ("welding", &[1, 2]),
             ("masonry", &[2, 3]),
         ];
-        assert_eq!(make_title(phrases, 4, &none).unwrap(), "Welding");
+        assert_eq!(make_title(phrases, 4, &none, &HALF).unwrap(), "Welding");
         // None in half of them: the best phrase all the same.
-        assert_eq!(make_title(&phrases[..2], 4, &none).unwrap(), "Rare phrase");
+        assert_eq!(make_title(&phrases[..2], 4, &none, &HALF).unwrap(), "Rare phrase");
     }
 }
