@@ -284,6 +284,8 @@ struct Candidate {
     distinct: f32,
     /// Positions (in the theme's member list) of the members containing the phrase.
     holders: Vec<u32>,
+    /// Occurrences of the phrase in the theme's members.
+    count: u32,
     surface: String,
     vector: Vec<f32>,
 }
@@ -316,6 +318,7 @@ pub(crate) fn label_themes(
         })
         .collect();
     drop_common_words(&mut cands, texts);
+    cands.iter_mut().for_each(|cs| drop_subsumed(cs));
     if let Some(e) = embedder {
         embed_phrases(&mut cands, e)?;
     }
@@ -467,6 +470,7 @@ fn candidates(
         .map(
             |(((&(hash, ctfidf, distinct), surf), mut vector), holders)| {
                 normalize(&mut vector);
+                let count = surf.values().sum();
                 let surface = surf
                     .into_iter()
                     .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
@@ -477,6 +481,7 @@ fn candidates(
                     ctfidf,
                     distinct,
                     holders,
+                    count,
                     surface,
                     vector,
                 }
@@ -500,6 +505,26 @@ fn drop_common_words(cands: &mut [Vec<Candidate>], texts: &[&str]) {
             cs.retain(|_| k.next().unwrap_or(true));
         }
     }
+}
+
+/// Drops a phrase that the theme's members mostly write inside a longer candidate: "alkali"
+/// and "metals" when at least half of their occurrences are in "alkali metals". The longer
+/// phrase is what the members say; its parts would otherwise outscore it on counts and then
+/// shut it out as their duplicate.
+fn drop_subsumed(cs: &mut Vec<Candidate>) {
+    let stem_sets: Vec<Vec<String>> = cs.iter().map(|c| stems(&c.surface)).collect();
+    let inside = |a: &[String], b: &[String]| {
+        a.len() < b.len() && b.windows(a.len()).any(|w| w == a)
+    };
+    let subsumed: Vec<bool> = (0..cs.len())
+        .map(|a| {
+            (0..cs.len()).any(|b| {
+                inside(&stem_sets[a], &stem_sets[b]) && 2 * cs[b].count >= cs[a].count.max(1)
+            })
+        })
+        .collect();
+    let mut k = subsumed.into_iter();
+    cs.retain(|_| !k.next().unwrap_or(false));
 }
 
 /// Replaces the model-free phrase vectors with the model's embeddings of the phrases.
