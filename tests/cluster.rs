@@ -620,7 +620,12 @@ mod reports {
 fn alkali_texts() -> Vec<(usize, String)> {
     const TOPICS: &[(&[&str], &[&str])] = &[
         (
-            &["the alkali metals", "the alkali metals", "the metals", "the alkali metals"],
+            &[
+                "the alkali metals",
+                "the alkali metals",
+                "the metals",
+                "the alkali metals",
+            ],
             &[
                 "lithium",
                 "sodium",
@@ -635,7 +640,12 @@ fn alkali_texts() -> Vec<(usize, String)> {
             ],
         ),
         (
-            &["the emperor Nero", "the emperor", "Nero", "the emperor Nero"],
+            &[
+                "the emperor Nero",
+                "the emperor",
+                "Nero",
+                "the emperor Nero",
+            ],
             &[
                 "senate",
                 "Rome",
@@ -650,7 +660,12 @@ fn alkali_texts() -> Vec<(usize, String)> {
             ],
         ),
         (
-            &["the typhoon season", "the typhoon", "the season", "the typhoon season"],
+            &[
+                "the typhoon season",
+                "the typhoon",
+                "the season",
+                "the typhoon season",
+            ],
             &[
                 "storms",
                 "landfall",

@@ -111,21 +111,10 @@ def evaluate_half(a, model, half, docs, binaries):
     first = next(iter(binaries.values()))
     t_index = run([first, "--index", index, "index", data])
     items = paragraphs(index)
-    doc_key = {}
-    db = sqlite3.connect(os.path.join(index, "index.sqlite"))
-    for id_, meta_id in db.execute("SELECT id, external_id FROM documents").fetchall() \
-            if "external_id" in [r[1] for r in db.execute("PRAGMA table_info(documents)")] else []:
-        doc_key[id_] = meta_id
     articles = {d["id"]: d["title"] for d in docs}
-    # Items name their document by simsum's id; map it to the article by the item's text.
-    article_of_text = {}
-    for d in docs:
-        for p in d["text"].split("\n\n"):
-            article_of_text[fold(p)] = d["id"]
 
     def article_of(item_id):
-        text, doc = items[item_id]
-        return doc_key.get(doc) or article_of_text.get(fold(text)) or doc
+        return items[item_id][1]  # a JSONL record's id is its document's id
 
     reports = {name: cluster(b, index, work, name, a.seed) for name, b in binaries.items()}
     base = next(iter(reports.values()))[0]

@@ -419,7 +419,8 @@ impl TermCounts {
         scored.sort_by(|a, b| pool_score(b).total_cmp(&pool_score(a)).then(a.0.cmp(&b.0)));
         // Single words outscore the phrases that contain them on counts alone: half of the pool
         // is kept for phrases of several words, which the embedding step may then prefer.
-        let (multi, single): (Vec<_>, Vec<_>) = scored.into_iter().partition(|s| is_multi_word(s.0));
+        let (multi, single): (Vec<_>, Vec<_>) =
+            scored.into_iter().partition(|s| is_multi_word(s.0));
         let mut scored: Vec<(u64, f32, f32)> = Vec::with_capacity(limit);
         let (mut m, mut s) = (multi.into_iter().peekable(), single.into_iter().peekable());
         while scored.len() < limit && (m.peek().is_some() || s.peek().is_some()) {
@@ -513,9 +514,8 @@ fn drop_common_words(cands: &mut [Vec<Candidate>], texts: &[&str]) {
 /// shut it out as their duplicate.
 fn drop_subsumed(cs: &mut Vec<Candidate>) {
     let stem_sets: Vec<Vec<String>> = cs.iter().map(|c| stems(&c.surface)).collect();
-    let inside = |a: &[String], b: &[String]| {
-        a.len() < b.len() && b.windows(a.len()).any(|w| w == a)
-    };
+    let inside =
+        |a: &[String], b: &[String]| a.len() < b.len() && b.windows(a.len()).any(|w| w == a);
     let subsumed: Vec<bool> = (0..cs.len())
         .map(|a| {
             (0..cs.len()).any(|b| {
@@ -798,7 +798,13 @@ mod tests {
         let none = HashSet::new();
         let all: &[u32] = &[0, 1, 2, 3];
         assert_eq!(
-            make_title(&[("local workforce", all), ("training", all)], 4, &none, &HALF).unwrap(),
+            make_title(
+                &[("local workforce", all), ("training", all)],
+                4,
+                &none,
+                &HALF
+            )
+            .unwrap(),
             "Local workforce"
         );
         assert_eq!(
@@ -818,11 +824,12 @@ mod tests {
 
     #[test]
     fn generic_words_and_markup_remnants_never_start_or_end_a_phrase() {
-        let grams: Vec<String> =
-            candidates_of("The game&apos;s tool allows players to use a network tool kit and features.")
-                .iter()
-                .map(|g| g.to_lowercase())
-                .collect();
+        let grams: Vec<String> = candidates_of(
+            "The game&apos;s tool allows players to use a network tool kit and features.",
+        )
+        .iter()
+        .map(|g| g.to_lowercase())
+        .collect();
         for g in &grams {
             let words: Vec<&str> = g.split(' ').collect();
             for edge in [words[0], words[words.len() - 1]] {
@@ -879,7 +886,10 @@ mod tests {
         assert_eq!(make_title(phrases, 4, &none, &HALF).unwrap(), "Investment");
         // Inside a phrase they qualify a noun.
         let phrases: &[TitlePhrase] = &[("foreign", all), ("local workers", all)];
-        assert_eq!(make_title(phrases, 4, &none, &HALF).unwrap(), "Local workers");
+        assert_eq!(
+            make_title(phrases, 4, &none, &HALF).unwrap(),
+            "Local workers"
+        );
         assert!(stands_alone("speed") && stands_alone("training") && !stands_alone("Organized"));
     }
 
@@ -917,6 +927,9 @@ mod tests {
         ];
         assert_eq!(make_title(phrases, 4, &none, &HALF).unwrap(), "Welding");
         // None in half of them: the best phrase all the same.
-        assert_eq!(make_title(&phrases[..2], 4, &none, &HALF).unwrap(), "Rare phrase");
+        assert_eq!(
+            make_title(&phrases[..2], 4, &none, &HALF).unwrap(),
+            "Rare phrase"
+        );
     }
 }

@@ -124,8 +124,16 @@ pub fn segments(text: &str) -> Vec<Vec<Word>> {
             role,
         });
     };
-    for (i, c) in text.char_indices() {
-        let word_char = c.is_alphanumeric() || c == '-' || c == '\'' || c == '\u{2019}';
+    let mut chars = text.char_indices().peekable();
+    let mut prev = ' ';
+    while let Some((i, c)) = chars.next() {
+        let next = chars.peek().map_or(' ', |&(_, n)| n);
+        // A dot between letters or digits is inside a name ("astrometry.net", "A.H."), not
+        // the end of a sentence.
+        let inner_dot = c == '.' && prev.is_alphanumeric() && next.is_alphanumeric();
+        prev = c;
+        let word_char =
+            c.is_alphanumeric() || c == '-' || c == '\'' || c == '\u{2019}' || inner_dot;
         if word_char {
             start.get_or_insert(i);
             continue;
@@ -212,11 +220,7 @@ mod tests {
             .collect();
         all.iter()
             .zip(&spans)
-            .filter(|(_, a)| {
-                !spans
-                    .iter()
-                    .any(|b| b != *a && b.0 <= a.0 && a.1 <= b.1)
-            })
+            .filter(|(_, a)| !spans.iter().any(|b| b != *a && b.0 <= a.0 && a.1 <= b.1))
             .map(|(p, _)| *p)
             .collect()
     }
@@ -241,7 +245,13 @@ mod tests {
         }
         assert_eq!(
             maximal(text),
-            ["Investment", "companies", "enterprises", "people", "century of war"]
+            [
+                "Investment",
+                "companies",
+                "enterprises",
+                "people",
+                "century of war"
+            ]
         );
     }
 
@@ -261,7 +271,9 @@ mod tests {
             assert!(all.contains(&p), "{p} not in {all:?}");
         }
         // "of" never ends or starts a phrase, and a phrase holds one link at most.
-        assert!(all.iter().all(|p| !p.ends_with("of") && !p.starts_with("of")));
+        assert!(all
+            .iter()
+            .all(|p| !p.ends_with("of") && !p.starts_with("of")));
         assert!(phrases("lists of sets of maps")
             .iter()
             .all(|p| p.matches(" of ").count() <= 1));
@@ -272,9 +284,14 @@ mod tests {
         let text = "In 1995 the game Kirby's Block Ball was a well-known Ise-class success.";
         let all = phrases(text);
         assert!(all.contains(&"Kirby's Block Ball"), "{all:?}");
-        assert!(!all.contains(&"Kirby's"), "a possessive heads nothing: {all:?}");
+        assert!(
+            !all.contains(&"Kirby's"),
+            "a possessive heads nothing: {all:?}"
+        );
         assert!(all.contains(&"well-known Ise-class success"), "{all:?}");
         assert!(!all.contains(&"well-known"), "{all:?}");
+        // A dot inside a name is no sentence end.
+        assert!(phrases("the astrometry.net index files").contains(&"astrometry.net index files"));
         // Capitalised inside a sentence: a name, though the word list calls "Played" a verb.
         assert!(phrases("the band Played Out").contains(&"band Played"));
         assert!(!phrases("Played games.").contains(&"Played games"));
