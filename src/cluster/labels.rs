@@ -318,7 +318,7 @@ pub(crate) fn label_themes(
         })
         .collect();
     drop_common_words(&mut cands, texts);
-    cands.iter_mut().for_each(|cs| drop_subsumed(cs));
+    cands.iter_mut().for_each(drop_subsumed);
     if let Some(e) = embedder {
         embed_phrases(&mut cands, e)?;
     }
