@@ -1,22 +1,26 @@
-//! Theme labels: keyphrases that read like a person wrote them.
+//! Theme labels: keyphrases and a title that read like a person wrote them.
 //!
-//! Candidates are 1-3 word n-grams that contain no stopword and no bare number and do not cross
-//! punctuation; a phrase found in most of the corpus names no theme and is left out. They are
-//! scored by class-based TF-IDF (each theme's members against everything else, BERTopic's
-//! `tf * ln(1 + A / f)`) and by distinctiveness (the share of the theme's members containing the
-//! phrase minus the share of other items that do), then the best are re-ranked by embedding
-//! similarity to the theme centroid with maximal marginal relevance, so the chosen phrases are
-//! both typical of the theme and different from each other. The title is the best phrase (or pair
-//! of words) that at least half of the theme's members contain. A phrase that is a sub- or super-phrase of a chosen
-//! one (after folding plurals) is a duplicate and never chosen. Phrase vectors come from the
-//! embedder when one is given, otherwise from the mean vector of the members that contain the
-//! phrase, which needs no model.
+//! Candidates are the noun phrases of the members' text ([`crate::text::phrases`]: "alkali
+//! metals", "training for local workers"; never across "and", punctuation, a verb or a stop
+//! word), at most four words, starting and ending with a word that names something (not a
+//! generic word of product prose, not a markup remnant); a phrase found in most of the corpus
+//! names no theme and is left out. They are scored by class-based TF-IDF (each theme's members
+//! against everything else, BERTopic's `tf * ln(1 + A / f)`) and by distinctiveness (the share
+//! of the theme's members containing the phrase minus the share of other items that do); the
+//! best are re-ranked as KeyBERT does, by embedding similarity to the theme centroid, with
+//! maximal marginal relevance, so the chosen phrases are both typical of the theme and different
+//! from each other. The title is the best phrase that at least half of the theme's members
+//! contain, written as the members write it with its first letter capitalised ("Alkali
+//! metals"). A phrase that is a sub- or super-phrase of a chosen one (after folding plurals) is
+//! a duplicate and never chosen. Phrase vectors come from the embedder when one is given,
+//! otherwise from the mean vector of the members that contain the phrase, which needs no model.
 
 use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 
 use crate::embed::{dot, normalize, EmbedError, Embedder};
+use crate::text::phrases::{self, Word};
 
 /// The stop words labels leave out (kept here for callers of the old path).
 pub use crate::text::is_stopword;
@@ -141,86 +145,56 @@ fn stands_alone(word: &str) -> bool {
     !QUALIFIERS.contains(&lower.as_str()) && !participle
 }
 
-/// Splits text into runs of words that punctuation does not interrupt; each word is
-/// `(lowercase, surface)`, with a possessive `'s` dropped.
-fn segments<'t>(text: &'t str) -> Vec<Vec<(String, &'t str)>> {
-    let mut out = Vec::new();
-    let mut current = Vec::new();
-    let mut start: Option<usize> = None;
-    let flush_word = |s: usize, e: usize, current: &mut Vec<(String, &'t str)>| {
-        let mut w = text[s..e].trim_matches(|c: char| c == '-' || c == '\'' || c == '\u{2019}');
-        for suffix in ["'s", "\u{2019}s"] {
-            if let Some(x) = w.strip_suffix(suffix) {
-                w = x;
-            }
-        }
-        if !w.is_empty() {
-            current.push((w.to_lowercase(), w));
-        }
-    };
-    for (i, c) in text.char_indices() {
-        let word_char = c.is_alphanumeric() || c == '-' || c == '\'' || c == '\u{2019}';
-        if word_char {
-            start.get_or_insert(i);
-            continue;
-        }
-        if let Some(s) = start.take() {
-            flush_word(s, i, &mut current);
-        }
-        if !c.is_whitespace() && !current.is_empty() {
-            out.push(std::mem::take(&mut current));
-        }
-    }
-    if let Some(s) = start {
-        flush_word(s, text.len(), &mut current);
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
-}
-
-/// FNV-1a: a stable 64-bit hash of an n-gram key (deterministic across runs and platforms).
-fn fnv(words: &[(String, &str)]) -> u64 {
+/// FNV-1a: a stable 64-bit hash of a phrase's lower-case words (deterministic across runs and
+/// platforms), whose top bit says whether the phrase has more than one word.
+fn fnv(words: &[Word]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for (k, (w, _)) in words.iter().enumerate() {
+    for (k, w) in words.iter().enumerate() {
         if k > 0 {
             h ^= b' ' as u64;
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
-        for b in w.bytes() {
+        for b in w.lower.bytes() {
             h ^= b as u64;
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
     }
-    h
+    let multi = (words.len() > 1) as u64;
+    (h >> 1) | (multi << 63)
 }
 
-/// Calls `f(hash, words)` for every 1-3 word n-gram of content words in `text` that starts
-/// and ends with a label word ([`is_label_word`]).
-fn for_each_ngram<'t>(text: &'t str, mut f: impl FnMut(u64, &[(String, &'t str)])) {
-    for seg in segments(text) {
-        for i in 0..seg.len() {
-            if !is_label_word(&seg[i].0) {
-                continue;
+/// Whether a candidate's hash ([`fnv`]) is that of a phrase of several words.
+fn is_multi_word(hash: u64) -> bool {
+    hash >> 63 == 1
+}
+
+/// Calls `f(hash, surface)` for every candidate of `text`: a noun phrase
+/// ([`phrases::for_each_phrase`]) that starts and ends with a label word ([`is_label_word`]);
+/// `surface` is the phrase as the text writes it (spaces folded).
+fn for_each_candidate(text: &str, mut f: impl FnMut(u64, &str)) {
+    let mut surface = String::new();
+    for seg in phrases::segments(text) {
+        phrases::for_each_phrase(&seg, |p| {
+            let (first, last) = (&p[0], &p[p.len() - 1]);
+            if !is_label_word(first.lower.trim_end_matches("'s")) || !is_label_word(&last.lower) {
+                return;
             }
-            for n in 1..=3 {
-                let Some(g) = seg.get(i..i + n) else { break };
-                let last = &g[n - 1].0;
-                if !is_content(last) {
-                    break;
+            surface.clear();
+            for part in text[first.start..last.end].split_whitespace() {
+                if !surface.is_empty() {
+                    surface.push(' ');
                 }
-                if is_label_word(last) {
-                    f(fnv(g), g);
-                }
+                surface.push_str(part);
             }
-        }
+            f(fnv(p), &surface);
+        });
     }
 }
 
 /// Plural-folded word, for telling duplicates apart.
 fn stem(w: &str) -> String {
-    let w = w.to_lowercase();
+    let w = w.to_lowercase().replace('\u{2019}', "'");
+    let w = w.strip_suffix("'s").map(str::to_string).unwrap_or(w);
     if let Some(x) = w.strip_suffix("ies").filter(|x| x.len() > 2) {
         return format!("{x}y");
     }
@@ -234,10 +208,10 @@ fn stem(w: &str) -> String {
 fn common_stems(texts: &[&str]) -> HashSet<String> {
     let mut df: HashMap<String, usize> = HashMap::new();
     for t in texts {
-        let words: HashSet<String> = segments(t)
+        let words: HashSet<String> = phrases::segments(t)
             .into_iter()
             .flatten()
-            .map(|(lower, _)| stem(&lower))
+            .map(|w| stem(&w.lower))
             .collect();
         for w in words {
             *df.entry(w).or_default() += 1;
@@ -269,6 +243,30 @@ pub(crate) struct LabelParams {
     pub candidates: usize,
     /// MMR trade-off between relevance and diversity.
     pub mmr_lambda: f32,
+    /// Weight of a phrase's embedding similarity to the theme centroid in its relevance, next
+    /// to c-TF-IDF and distinctiveness (weight 1 each).
+    pub similarity_weight: f32,
+    /// Share of a theme's members that must contain a phrase for it to be the title (else the
+    /// best phrase is).
+    pub title_share: f32,
+    /// Share of a theme's members that must mention a name (every word capitalised) for it to
+    /// be the title or lead the keyphrases.
+    pub name_share: f32,
+}
+
+impl LabelParams {
+    fn rules(&self) -> TitleRules {
+        TitleRules {
+            title_share: self.title_share,
+            name_share: self.name_share,
+        }
+    }
+}
+
+/// Who may be a title: the shares of a theme's members that must contain a phrase, and a name.
+struct TitleRules {
+    title_share: f32,
+    name_share: f32,
 }
 
 /// Title and keyphrases of one theme.
@@ -286,6 +284,8 @@ struct Candidate {
     distinct: f32,
     /// Positions (in the theme's member list) of the members containing the phrase.
     holders: Vec<u32>,
+    /// Occurrences of the phrase in the theme's members.
+    count: u32,
     surface: String,
     vector: Vec<f32>,
 }
@@ -318,6 +318,7 @@ pub(crate) fn label_themes(
         })
         .collect();
     drop_common_words(&mut cands, texts);
+    cands.iter_mut().for_each(drop_subsumed);
     if let Some(e) = embedder {
         embed_phrases(&mut cands, e)?;
     }
@@ -352,7 +353,7 @@ impl TermCounts {
                 let mut seen = HashSet::new();
                 for &i in m {
                     seen.clear();
-                    for_each_ngram(texts[i], |h, _| {
+                    for_each_candidate(texts[i], |h, _| {
                         let e = map.entry(h).or_default();
                         e.0 += 1;
                         if seen.insert(h) {
@@ -416,7 +417,19 @@ impl TermCounts {
         let max_tfidf = scored.iter().map(|s| s.1).fold(f32::MIN_POSITIVE, f32::max);
         let pool_score = |s: &(u64, f32, f32)| s.1 / max_tfidf + s.2;
         scored.sort_by(|a, b| pool_score(b).total_cmp(&pool_score(a)).then(a.0.cmp(&b.0)));
-        scored.truncate(limit);
+        // Single words outscore the phrases that contain them on counts alone: half of the pool
+        // is kept for phrases of several words, which the embedding step may then prefer.
+        let (multi, single): (Vec<_>, Vec<_>) =
+            scored.into_iter().partition(|s| is_multi_word(s.0));
+        let mut scored: Vec<(u64, f32, f32)> = Vec::with_capacity(limit);
+        let (mut m, mut s) = (multi.into_iter().peekable(), single.into_iter().peekable());
+        while scored.len() < limit && (m.peek().is_some() || s.peek().is_some()) {
+            for next in [m.next(), s.next()].into_iter().flatten() {
+                if scored.len() < limit {
+                    scored.push(next);
+                }
+            }
+        }
         scored
     }
 }
@@ -437,10 +450,9 @@ fn candidates(
     let mut seen = HashSet::new();
     for (pos, &i) in members.iter().enumerate() {
         seen.clear();
-        for_each_ngram(texts[i], |h, g| {
+        for_each_candidate(texts[i], |h, surface| {
             if let Some(&k) = wanted.get(&h) {
-                let surface: Vec<&str> = g.iter().map(|w| w.1).collect();
-                *surfaces[k].entry(surface.join(" ")).or_default() += 1;
+                *surfaces[k].entry(surface.to_string()).or_default() += 1;
                 if seen.insert(h) {
                     holders[k].push(pos as u32);
                     sums[k]
@@ -459,6 +471,7 @@ fn candidates(
         .map(
             |(((&(hash, ctfidf, distinct), surf), mut vector), holders)| {
                 normalize(&mut vector);
+                let count = surf.values().sum();
                 let surface = surf
                     .into_iter()
                     .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
@@ -469,6 +482,7 @@ fn candidates(
                     ctfidf,
                     distinct,
                     holders,
+                    count,
                     surface,
                     vector,
                 }
@@ -492,6 +506,25 @@ fn drop_common_words(cands: &mut [Vec<Candidate>], texts: &[&str]) {
             cs.retain(|_| k.next().unwrap_or(true));
         }
     }
+}
+
+/// Drops a phrase that the theme's members mostly write inside a longer candidate: "alkali"
+/// and "metals" when at least half of their occurrences are in "alkali metals". The longer
+/// phrase is what the members say; its parts would otherwise outscore it on counts and then
+/// shut it out as their duplicate.
+fn drop_subsumed(cs: &mut Vec<Candidate>) {
+    let stem_sets: Vec<Vec<String>> = cs.iter().map(|c| stems(&c.surface)).collect();
+    let inside =
+        |a: &[String], b: &[String]| a.len() < b.len() && b.windows(a.len()).any(|w| w == a);
+    let subsumed: Vec<bool> = (0..cs.len())
+        .map(|a| {
+            (0..cs.len()).any(|b| {
+                inside(&stem_sets[a], &stem_sets[b]) && 2 * cs[b].count >= cs[a].count.max(1)
+            })
+        })
+        .collect();
+    let mut k = subsumed.into_iter();
+    cs.retain(|_| !k.next().unwrap_or(false));
 }
 
 /// Replaces the model-free phrase vectors with the model's embeddings of the phrases.
@@ -536,7 +569,10 @@ fn mmr_rank(cs: &[Candidate], centroid: &[f32], params: &LabelParams, limit: usi
     let relevance: Vec<f32> = cs
         .iter()
         .zip(&sims)
-        .map(|(c, s)| (c.ctfidf / max_tfidf + s + c.distinct) / 3.0)
+        .map(|(c, s)| {
+            let w = params.similarity_weight;
+            (c.ctfidf / max_tfidf + w * s + c.distinct) / (2.0 + w)
+        })
         .collect();
     let stem_sets: Vec<Vec<String>> = cs.iter().map(|c| stems(&c.surface)).collect();
     let mut chosen: Vec<usize> = Vec::new();
@@ -584,16 +620,21 @@ fn mmr_labels(
         .map(|&i| (cs[i].surface.as_str(), cs[i].holders.as_slice()))
         .collect();
     ThemeLabel {
-        title: make_title(&phrases, members, &HashSet::new()).unwrap_or_default(),
-        keyphrases: pick_keyphrases(&phrases, members, params.keyphrases),
+        title: make_title(&phrases, members, &HashSet::new(), &params.rules()).unwrap_or_default(),
+        keyphrases: pick_keyphrases(&phrases, members, params.keyphrases, &params.rules()),
     }
 }
 
 /// The first `limit` of `phrases` (best first) under the title's rules ([`is_topical`]); the
 /// phrases that break them only fill a short list.
-fn pick_keyphrases(phrases: &[TitlePhrase], members: usize, limit: usize) -> Vec<String> {
+fn pick_keyphrases(
+    phrases: &[TitlePhrase],
+    members: usize,
+    limit: usize,
+    rules: &TitleRules,
+) -> Vec<String> {
     let (topical, other): (Vec<&TitlePhrase>, Vec<&TitlePhrase>) =
-        phrases.iter().partition(|k| is_topical(k, members));
+        phrases.iter().partition(|k| is_topical(k, members, rules));
     topical
         .into_iter()
         .chain(other)
@@ -604,14 +645,6 @@ fn pick_keyphrases(phrases: &[TitlePhrase], members: usize, limit: usize) -> Vec
 
 /// A phrase offered as (part of) a title, with the member positions that contain it.
 type TitlePhrase<'a> = (&'a str, &'a [u32]);
-
-/// Members containing at least one of the phrases.
-fn support(holders: &[&[u32]]) -> usize {
-    let mut all: Vec<u32> = holders.iter().flat_map(|h| h.iter().copied()).collect();
-    all.sort_unstable();
-    all.dedup();
-    all.len()
-}
 
 /// A phrase whose every word is capitalised where the members write it: a name (an
 /// organisation, a place, a product), which says who or where, not what a theme is about.
@@ -626,94 +659,56 @@ fn is_proper_name(surface: &str) -> bool {
 /// ("Construction Engineering Group", "China and Association") take part only when every
 /// member mentions them, or when the theme offers nothing else: a reader wants the category,
 /// and a name in a pair would name one member's organisation as much as a topic.
-fn make_title(phrases: &[TitlePhrase], members: usize, taken: &HashSet<String>) -> Option<String> {
+fn make_title(
+    phrases: &[TitlePhrase],
+    members: usize,
+    taken: &HashSet<String>,
+    rules: &TitleRules,
+) -> Option<String> {
     let topical: Vec<TitlePhrase> = phrases
         .iter()
-        .filter(|k| is_topical(k, members))
+        .filter(|k| is_topical(k, members, rules))
         .copied()
         .collect();
-    title_from(&topical, members, taken).or_else(|| title_from(phrases, members, taken))
+    title_from(&topical, members, taken, rules)
+        .or_else(|| title_from(phrases, members, taken, rules))
 }
 
 /// Whether a phrase names what a theme of `members` items is about: not a name that only some
 /// members mention, not a lone qualifier or participle.
-fn is_topical(k: &TitlePhrase, members: usize) -> bool {
+fn is_topical(k: &TitlePhrase, members: usize, rules: &TitleRules) -> bool {
     let one_word = !k.0.contains(char::is_whitespace);
-    (!is_proper_name(k.0) || k.1.len() >= members) && (!one_word || stands_alone(k.0))
+    (!is_proper_name(k.0) || k.1.len() as f32 >= rules.name_share * members as f32)
+        && (!one_word || stands_alone(k.0))
 }
 
-/// A 2-4 word title from `phrases` (best first) that at least half of the theme's `members`
-/// support: the best multi-word phrase contained in half of them, else the first two single
-/// words that together are, else one such word; when nothing reaches half, the best multi-word
-/// phrase or the two best words as before. Titles in `taken` are not used again.
-fn title_from(phrases: &[TitlePhrase], members: usize, taken: &HashSet<String>) -> Option<String> {
+/// The title from `phrases` (best first): the best phrase that at least half of the theme's
+/// `members` contain, else the best phrase; one noun phrase as the members write it, never two
+/// words joined by "and". Titles in `taken` are not used again.
+fn title_from(
+    phrases: &[TitlePhrase],
+    members: usize,
+    taken: &HashSet<String>,
+    rules: &TitleRules,
+) -> Option<String> {
     let free = |t: &String| !taken.contains(&t.to_lowercase());
-    let enough = |n: usize| 2 * n >= members;
-    let multi: Vec<&TitlePhrase> = phrases
-        .iter()
-        .filter(|k| k.0.split_whitespace().count() >= 2)
-        .collect();
-    let singles: Vec<&TitlePhrase> = phrases
-        .iter()
-        .filter(|k| k.0.split_whitespace().count() == 1)
-        .collect();
-    if let Some(t) = multi
+    let enough = |n: usize| n as f32 >= rules.title_share * members as f32;
+    phrases
         .iter()
         .filter(|k| enough(k.1.len()))
-        .map(|k| title_case(k.0))
+        .chain(phrases)
+        .map(|k| sentence_case(k.0))
         .find(free)
-    {
-        return Some(t);
-    }
-    for (i, a) in singles.iter().enumerate() {
-        for b in &singles[i + 1..] {
-            let t = format!("{} and {}", title_case(a.0), title_case(b.0));
-            if enough(support(&[a.1, b.1])) && free(&t) {
-                return Some(t);
-            }
-        }
-    }
-    if let Some(t) = singles
-        .iter()
-        .filter(|k| enough(k.1.len()))
-        .map(|k| title_case(k.0))
-        .find(free)
-    {
-        return Some(t);
-    }
-    // Nothing half the members share: the best phrase, as a reader would still want a name.
-    if let Some(t) = multi.iter().map(|k| title_case(k.0)).find(free) {
-        return Some(t);
-    }
-    let singles: Vec<String> = singles.iter().map(|k| title_case(k.0)).collect();
-    match singles.as_slice() {
-        [] => None,
-        [one] => Some(one.clone()).filter(free),
-        [a, rest @ ..] => rest
-            .iter()
-            .map(|b| format!("{a} and {b}"))
-            .find(free)
-            .or_else(|| Some(a.clone()).filter(free)),
-    }
 }
 
-/// Capitalises words that are all lower case; acronyms and names keep their case.
-fn title_case(phrase: &str) -> String {
-    phrase
-        .split_whitespace()
-        .map(|w| {
-            if w.chars().any(char::is_uppercase) {
-                w.to_string()
-            } else {
-                let mut cs = w.chars();
-                match cs.next() {
-                    Some(f) => f.to_uppercase().chain(cs).collect(),
-                    None => String::new(),
-                }
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+/// A phrase as a title: its first letter upper case, the rest as the members write it (names
+/// and acronyms keep their case).
+fn sentence_case(phrase: &str) -> String {
+    let mut cs = phrase.chars();
+    match cs.next() {
+        Some(f) => f.to_uppercase().chain(cs).collect(),
+        None => String::new(),
+    }
 }
 
 /// Two themes never share a title: a later (smaller) theme takes its next best phrase.
@@ -732,7 +727,8 @@ fn dedupe_titles(
                 .iter()
                 .map(|&i| (cands[k][i].surface.as_str(), cands[k][i].holders.as_slice()))
                 .collect();
-            label.title = make_title(&phrases, sizes[k], &taken).unwrap_or_default();
+            label.title =
+                make_title(&phrases, sizes[k], &taken, &params.rules()).unwrap_or_default();
         }
         if !label.title.is_empty() {
             taken.insert(label.title.to_lowercase());
@@ -744,25 +740,47 @@ fn dedupe_titles(
 mod tests {
     use super::*;
 
+    /// The rules these tests were written for: a title in half the members, a name in all.
+    const HALF: TitleRules = TitleRules {
+        title_share: 0.5,
+        name_share: 1.0,
+    };
+
+    fn candidates_of(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for_each_candidate(text, |_, surface| out.push(surface.to_string()));
+        out
+    }
+
     #[test]
-    fn ngrams_skip_stopwords_numbers_and_punctuation() {
-        let mut grams = Vec::new();
-        for_each_ngram(
-            "Training of local workers, in 2022: the workforce's skills.",
-            |_, g| grams.push(g.iter().map(|w| w.0.clone()).collect::<Vec<_>>().join(" ")),
-        );
+    fn candidates_are_noun_phrases_without_stopwords_numbers_or_punctuation() {
+        let grams = candidates_of("Training of local workers, in 2022: the workforce's skills.");
         assert_eq!(
             grams,
-            vec![
-                "training",
-                "local",
+            [
+                "Training",
+                "Training of local workers",
                 "local workers",
                 "workers",
-                "workforce",
-                "workforce skills",
+                "workforce's skills",
                 "skills"
             ]
         );
+    }
+
+    #[test]
+    fn alkali_metals_are_one_candidate_and_keep_their_hash_in_any_case() {
+        let mut found = Vec::new();
+        for_each_candidate("Alkali metals and the alkali metals.", |h, s| {
+            found.push((h, s.to_string()))
+        });
+        let metals: Vec<&(u64, String)> = found
+            .iter()
+            .filter(|(_, s)| s.eq_ignore_ascii_case("alkali metals"))
+            .collect();
+        assert_eq!(metals.len(), 2, "{found:?}");
+        assert_eq!(metals[0].0, metals[1].0);
+        assert!(found.iter().all(|(_, s)| !s.contains("and")), "{found:?}");
     }
 
     #[test]
@@ -776,30 +794,42 @@ mod tests {
     }
 
     #[test]
-    fn titles_have_two_to_four_words_when_possible() {
+    fn titles_are_one_phrase_never_two_words_joined_by_and() {
         let none = HashSet::new();
         let all: &[u32] = &[0, 1, 2, 3];
         assert_eq!(
-            make_title(&[("training", all), ("local workforce", all)], 4, &none).unwrap(),
-            "Local Workforce"
+            make_title(
+                &[("local workforce", all), ("training", all)],
+                4,
+                &none,
+                &HALF
+            )
+            .unwrap(),
+            "Local workforce"
         );
         assert_eq!(
-            make_title(&[("training", all), ("skills", all)], 4, &none).unwrap(),
-            "Training and Skills"
+            make_title(&[("alkali", all), ("metals", all)], 4, &none, &HALF).unwrap(),
+            "Alkali"
         );
         assert_eq!(
-            make_title(&[("WIPO rules", all)], 4, &none).unwrap(),
-            "WIPO Rules"
+            make_title(&[("WIPO rules", all)], 4, &none, &HALF).unwrap(),
+            "WIPO rules"
+        );
+        let taken: HashSet<String> = ["alkali".to_string()].into();
+        assert_eq!(
+            make_title(&[("alkali", all), ("metals", all)], 4, &taken, &HALF).unwrap(),
+            "Metals"
         );
     }
 
     #[test]
     fn generic_words_and_markup_remnants_never_start_or_end_a_phrase() {
-        let mut grams = Vec::new();
-        for_each_ngram(
+        let grams: Vec<String> = candidates_of(
             "The game&apos;s tool allows players to use a network tool kit and features.",
-            |_, g| grams.push(g.iter().map(|w| w.0.clone()).collect::<Vec<_>>().join(" ")),
-        );
+        )
+        .iter()
+        .map(|g| g.to_lowercase())
+        .collect();
         for g in &grams {
             let words: Vec<&str> = g.split(' ').collect();
             for edge in [words[0], words[words.len() - 1]] {
@@ -823,23 +853,23 @@ mod tests {
             ("vocational training", &[0, 1, 3]),
         ];
         assert_eq!(
-            make_title(phrases, 4, &none).unwrap(),
-            "Vocational Training"
+            make_title(phrases, 4, &none, &HALF).unwrap(),
+            "Vocational training"
         );
         let everywhere: &[TitlePhrase] = &[
             ("Construction Engineering Group", &[0, 1, 2, 3]),
             ("vocational training", &[0, 1, 3]),
         ];
         assert_eq!(
-            make_title(everywhere, 4, &none).unwrap(),
+            make_title(everywhere, 4, &none, &HALF).unwrap(),
             "Construction Engineering Group"
         );
         // Nor does a name pair with a topic word: the topic stands alone.
         let pair: &[TitlePhrase] = &[("PostgreSQL", &[0, 1]), ("database", &[2, 3])];
-        assert_eq!(make_title(pair, 4, &none).unwrap(), "Database");
+        assert_eq!(make_title(pair, 4, &none, &HALF).unwrap(), "Database");
         // Names are all a theme offers: still better than no title.
         let names: &[TitlePhrase] = &[("Kenya", &[0, 1])];
-        assert_eq!(make_title(names, 4, &none).unwrap(), "Kenya");
+        assert_eq!(make_title(names, 4, &none, &HALF).unwrap(), "Kenya");
     }
 
     #[test]
@@ -853,13 +883,13 @@ mod tests {
             ("local workers", &[0]),
             ("trade", all),
         ];
-        assert_eq!(
-            make_title(phrases, 4, &none).unwrap(),
-            "Investment and Trade"
-        );
+        assert_eq!(make_title(phrases, 4, &none, &HALF).unwrap(), "Investment");
         // Inside a phrase they qualify a noun.
         let phrases: &[TitlePhrase] = &[("foreign", all), ("local workers", all)];
-        assert_eq!(make_title(phrases, 4, &none).unwrap(), "Local Workers");
+        assert_eq!(
+            make_title(phrases, 4, &none, &HALF).unwrap(),
+            "Local workers"
+        );
         assert!(stands_alone("speed") && stands_alone("training") && !stands_alone("Organized"));
     }
 
@@ -875,30 +905,31 @@ mod tests {
         // "CANGO" is in every member and may stay; "Kenya" (two of three) and the lone
         // qualifier only fill the list after the topics.
         assert_eq!(
-            pick_keyphrases(ranked, 3, 3),
+            pick_keyphrases(ranked, 3, 3, &HALF),
             ["CANGO", "rural clinics", "nurses"]
         );
         assert_eq!(
-            pick_keyphrases(ranked, 3, 5),
+            pick_keyphrases(ranked, 3, 5, &HALF),
             ["CANGO", "rural clinics", "nurses", "Kenya", "international"]
         );
-        assert_eq!(pick_keyphrases(&ranked[..1], 3, 3), ["Kenya"]);
+        assert_eq!(pick_keyphrases(&ranked[..1], 3, 3, &HALF), ["Kenya"]);
     }
 
     #[test]
     fn titles_are_supported_by_half_the_members() {
         let none = HashSet::new();
-        // The best phrase is in one member of four; two words cover three of them.
+        // The best phrase is in one member of four, the next in two.
         let phrases: &[TitlePhrase] = &[
             ("rare phrase", &[0]),
             ("beijing", &[0]),
             ("welding", &[1, 2]),
             ("masonry", &[2, 3]),
         ];
+        assert_eq!(make_title(phrases, 4, &none, &HALF).unwrap(), "Welding");
+        // None in half of them: the best phrase all the same.
         assert_eq!(
-            make_title(phrases, 4, &none).unwrap(),
-            "Beijing and Welding"
+            make_title(&phrases[..2], 4, &none, &HALF).unwrap(),
+            "Rare phrase"
         );
-        assert_eq!(support(&[&[1, 2], &[2, 3]]), 3);
     }
 }

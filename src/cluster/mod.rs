@@ -719,8 +719,11 @@ fn label(
     let vectors: Vec<&[f32]> = items.iter().map(|i| i.vector.as_slice()).collect();
     let label_params = labels::LabelParams {
         keyphrases: params.keyphrases,
-        candidates: (params.keyphrases * 4).max(20),
+        candidates: (params.keyphrases * 4).max(40),
         mmr_lambda: 0.6,
+        similarity_weight: 3.0,
+        title_share: 1.0 / 3.0,
+        name_share: 1.0 / 3.0,
     };
     let labels = labels::label_themes(
         &texts,

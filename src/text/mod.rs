@@ -4,14 +4,15 @@
 //! (BM25) index (English words, Chinese character bigrams), near-[`copies`] (one text
 //! republished with names and numbers changed), and the [`cjk`] script facts (which characters
 //! are written without spaces, full-width forms, Chinese numerals) that ingest's sentence and
-//! section rules and the entity finders share, and an English [`words`] list (the PDF reader's
-//! line-end hyphens). A leaf module: it depends on nothing else in the
+//! section rules and the entity finders share, an English [`words`] list (the PDF reader's
+//! line-end hyphens) and the noun [`phrases`] of a text (theme titles). A leaf module: it depends on nothing else in the
 //! crate, so ingest, clustering, search and the summarizer all decide these things here, once.
 
 pub mod cjk;
 pub mod copies;
 pub mod lexical;
 pub mod openers;
+pub mod phrases;
 pub mod stopwords;
 pub mod words;
 
