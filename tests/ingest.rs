@@ -1372,6 +1372,12 @@ fn checksummed_hostile_hnsw_files_are_refused_before_hnsw_rs_reads_them() {
         b[n - 4..].copy_from_slice(&i32::MAX.to_ne_bytes())
     });
     assert!(err.contains("does not exist"), "{err}");
+    // Graph file: magic (4), dump mode (1), connections (1), level scale (8), layers (1), then
+    // ef, the capacity `hnsw_rs` gives every insert's search (found by fuzzing store_hnsw).
+    let err = rewrite("graph.hnsw.graph", &|b| {
+        b[15..23].copy_from_slice(&(1u64 << 43).to_ne_bytes())
+    });
+    assert!(err.contains("ef 8796093022208 is not 1 to 65536"), "{err}");
     assert_eq!(HnswGraph::load(dir.path()).unwrap().0.len(), 200);
 }
 

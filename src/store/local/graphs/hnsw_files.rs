@@ -33,6 +33,9 @@ const MAGIC_DATA: u32 = 0xa67f_0000;
 const LAYERS: usize = 16;
 /// `hnsw_rs` refuses longer distance and type names.
 const MAX_NAME: usize = 256;
+/// Largest `ef` (the build's candidate list) the description may give: `hnsw_rs` takes it as the
+/// capacity of every insert's search (a fuzzed 2^43 aborted the process on allocation).
+const MAX_EF: u64 = 1 << 16;
 /// The bytes of a point's record in the graph file before its neighbour lists.
 const POINT_HEAD: u64 = 4 + 8 + 1 + 4;
 /// The bytes of one neighbour in the graph file.
@@ -70,7 +73,10 @@ pub(crate) fn check(graph: &Path, data: &Path, expect: Expect) -> Result<(), Gra
     if g.u8()? as usize != LAYERS {
         return Err(g.bad(format!("the description does not list {LAYERS} layers")));
     }
-    let _ef = g.u64()?;
+    let ef = g.u64()?;
+    if ef == 0 || ef > MAX_EF {
+        return Err(g.bad(format!("ef {ef} is not 1 to {MAX_EF}")));
+    }
     let points = g.u64()?;
     let dimension = g.u64()?;
     if points != expect.points as u64 || dimension != expect.dimension as u64 {
