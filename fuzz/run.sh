@@ -70,6 +70,12 @@ for t in "${TARGETS[@]}"; do
   rc=$?
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/log.txt" | grep -o '[0-9]*$' | tail -1)
   rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$out/log.txt" | grep -o '[0-9]*$' | tail -1)
+  if [ -z "$execs" ]; then
+    # -fork (JOBS > 1) prints no final stats: "fuzzed for N iterations", "exiting: 0 time: Ss".
+    execs=$(grep -o 'fuzzed for [0-9]* iterations' "$out/log.txt" | grep -o '[0-9]\+' | tail -1)
+    took=$(grep -o 'exiting: [0-9]* time: [0-9]*s' "$out/log.txt" | grep -o '[0-9]*s$' | tr -d s | tail -1)
+    [ -n "$execs" ] && [ -n "$took" ] && [ "$took" -gt 0 ] && rate=$((execs / took))
+  fi
   last=$(grep -E '^#[0-9]+' "$out/log.txt" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' <<<"$last" | grep -o '[0-9]*$')
   ft=$(grep -o 'ft: [0-9]*' <<<"$last" | grep -o '[0-9]*$')
