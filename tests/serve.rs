@@ -593,16 +593,7 @@ fn an_index_run_in_another_process_becomes_visible_without_a_restart() {
         "Harbour ferries\n\nThe harbour ferries run every ten minutes across the bay.\n",
     )
     .unwrap();
-    let out = simsum(HASH, &dir.path().join("idx"))
-        .arg("index")
-        .arg(&extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    serve_support::index(HASH, dir.path(), &extra);
     let started = Instant::now();
     loop {
         let info = s.json("GET", "/v1/info", None);
@@ -1029,16 +1020,7 @@ fn the_heap_stays_flat_across_uploads_re_clusterings_and_new_queries() {
         }
         std::fs::write(corpus.join(format!("r{d}.txt")), text).unwrap();
     }
-    let out = simsum(MODEL, &dir.path().join("idx"))
-        .arg("index")
-        .arg(&corpus)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    serve_support::index(MODEL, dir.path(), &corpus);
     let s = Server::start(MODEL, dir.path(), &["--query-cache", "64"]);
     let pid = s.child.id();
     let mut heap = Vec::new();

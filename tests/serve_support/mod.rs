@@ -24,10 +24,15 @@ pub fn simsum(model: &str, index: &Path) -> Command {
 /// A fresh index of the seed reports.
 pub fn seed_index(model: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let idx = dir.path().join("idx");
-    let out = simsum(model, &idx)
+    index(model, dir.path(), &seed_dir());
+    dir
+}
+
+/// `simsum index INPUT` into `dir/idx`, which must succeed.
+pub fn index(model: &str, dir: &Path, input: &Path) {
+    let out = simsum(model, &dir.join("idx"))
         .arg("index")
-        .arg(seed_dir())
+        .arg(input)
         .output()
         .unwrap();
     assert!(
@@ -35,7 +40,6 @@ pub fn seed_index(model: &str) -> tempfile::TempDir {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    dir
 }
 
 /// A running server; killed when dropped.
