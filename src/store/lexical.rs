@@ -25,12 +25,16 @@ pub const K1: f32 = 1.2;
 /// Length normalisation.
 pub const B: f32 = 0.75;
 
-/// The postings of one level.
+/// The postings of one level, laid out flat: every term's postings in one array (three large
+/// allocations for the whole level, not one per term), so building a new store generation's
+/// index churns no small objects and the old one is returned whole when it is dropped.
 #[derive(Debug, Default)]
 pub struct LexicalIndex {
-    term_ids: HashMap<String, u32>,
-    /// Per term: (item position, term frequency), by position.
-    postings: Vec<Vec<(u32, u32)>>,
+    term_ids: HashMap<Box<str>, u32>,
+    /// Every term's postings, term after term: (item position, term frequency), by position.
+    postings: Vec<(u32, u32)>,
+    /// Where each term's postings start in `postings` (one entry more than terms).
+    offsets: Vec<usize>,
     keys: Vec<u64>,
     pos: HashMap<u64, u32>,
     /// Per item: `k1 * (1 - b + b * length / average length)`, the length part of BM25.
@@ -38,6 +42,96 @@ pub struct LexicalIndex {
     /// Per term: the largest `tf * (k1 + 1) / (tf + norm)` over its postings, which times the
     /// term's idf bounds what it adds to any item's score.
     max_impact: Vec<f32>,
+}
+
+/// Builds a [`LexicalIndex`] item by item, from borrowed terms (a database row's, say).
+#[derive(Debug, Default)]
+pub struct LexicalBuilder {
+    term_ids: HashMap<Box<str>, u32>,
+    /// (term id, item position, term frequency), in item order.
+    entries: Vec<(u32, u32, u32)>,
+    keys: Vec<u64>,
+    lengths: Vec<u32>,
+    total: u64,
+    scratch: Vec<u32>,
+}
+
+impl LexicalBuilder {
+    /// Adds the item `key` with its terms (with repeats, as [`crate::text::lexical::terms`]
+    /// gives them).
+    pub fn add<'t>(&mut self, key: u64, terms: impl IntoIterator<Item = &'t str>) {
+        let p = self.keys.len() as u32;
+        self.keys.push(key);
+        self.scratch.clear();
+        for t in terms {
+            let id = match self.term_ids.get(t) {
+                Some(&id) => id,
+                None => {
+                    let id = self.term_ids.len() as u32;
+                    self.term_ids.insert(t.into(), id);
+                    id
+                }
+            };
+            self.scratch.push(id);
+        }
+        self.lengths.push(self.scratch.len() as u32);
+        self.total += self.scratch.len() as u64;
+        self.scratch.sort_unstable();
+        for run in self.scratch.chunk_by(|a, b| a == b) {
+            self.entries.push((run[0], p, run.len() as u32));
+        }
+    }
+
+    /// The index: postings grouped by term (a counting sort, which keeps each term's
+    /// postings in item order), lengths and bounds.
+    pub fn finish(self) -> LexicalIndex {
+        let mut offsets = vec![0usize; self.term_ids.len() + 1];
+        for &(t, _, _) in &self.entries {
+            offsets[t as usize + 1] += 1;
+        }
+        for i in 1..offsets.len() {
+            offsets[i] += offsets[i - 1];
+        }
+        let mut next = offsets.clone();
+        let mut postings = vec![(0u32, 0u32); self.entries.len()];
+        for (t, p, tf) in self.entries {
+            let at = &mut next[t as usize];
+            postings[*at] = (p, tf);
+            *at += 1;
+        }
+        let avg_len = if self.keys.is_empty() {
+            0.0
+        } else {
+            self.total as f32 / self.keys.len() as f32
+        };
+        let mut ix = LexicalIndex {
+            term_ids: self.term_ids,
+            postings,
+            offsets,
+            pos: self
+                .keys
+                .iter()
+                .enumerate()
+                .map(|(p, &k)| (k, p as u32))
+                .collect(),
+            keys: self.keys,
+            norms: self
+                .lengths
+                .into_iter()
+                .map(|l| K1 * (1.0 - B + B * l as f32 / avg_len.max(1e-9)))
+                .collect(),
+            max_impact: Vec::new(),
+        };
+        ix.max_impact = (0..ix.term_ids.len())
+            .map(|id| {
+                ix.list(id)
+                    .iter()
+                    .map(|&(p, tf)| ix.term_score(1.0, tf, p))
+                    .fold(0.0, f32::max)
+            })
+            .collect();
+        ix
+    }
 }
 
 impl LexicalIndex {
@@ -48,54 +142,16 @@ impl LexicalIndex {
         I: IntoIterator<Item = (u64, Vec<S>)>,
         S: AsRef<str>,
     {
-        let mut ix = LexicalIndex::default();
-        let mut ids: Vec<u32> = Vec::new();
-        let mut total: u64 = 0;
-        let mut lengths: Vec<u32> = Vec::new();
+        let mut b = LexicalBuilder::default();
         for (key, terms) in items {
-            let p = ix.keys.len() as u32;
-            ix.keys.push(key);
-            ix.pos.insert(key, p);
-            ids.clear();
-            for t in &terms {
-                let t = t.as_ref();
-                let id = match ix.term_ids.get(t) {
-                    Some(&id) => id,
-                    None => {
-                        let id = ix.postings.len() as u32;
-                        ix.term_ids.insert(t.to_string(), id);
-                        ix.postings.push(Vec::new());
-                        id
-                    }
-                };
-                ids.push(id);
-            }
-            lengths.push(ids.len() as u32);
-            total += ids.len() as u64;
-            ids.sort_unstable();
-            for run in ids.chunk_by(|a, b| a == b) {
-                ix.postings[run[0] as usize].push((p, run.len() as u32));
-            }
+            b.add(key, terms.iter().map(AsRef::as_ref));
         }
-        let avg_len = if ix.keys.is_empty() {
-            0.0
-        } else {
-            total as f32 / ix.keys.len() as f32
-        };
-        ix.norms = lengths
-            .into_iter()
-            .map(|l| K1 * (1.0 - B + B * l as f32 / avg_len.max(1e-9)))
-            .collect();
-        ix.max_impact = ix
-            .postings
-            .iter()
-            .map(|list| {
-                list.iter()
-                    .map(|&(p, tf)| ix.term_score(1.0, tf, p))
-                    .fold(0.0, f32::max)
-            })
-            .collect();
-        ix
+        b.finish()
+    }
+
+    /// The postings of term `id`.
+    fn list(&self, id: usize) -> &[(u32, u32)] {
+        &self.postings[self.offsets[id]..self.offsets[id + 1]]
     }
 
     /// Items indexed.
@@ -126,7 +182,7 @@ impl LexicalIndex {
             if let Some(&id) = self.term_ids.get(t.as_str()) {
                 let id = id as usize;
                 if !out.iter().any(|(i, _)| *i == id) {
-                    out.push((id, self.idf(self.postings[id].len())));
+                    out.push((id, self.idf(self.list(id).len())));
                 }
             }
         }
@@ -156,7 +212,7 @@ impl LexicalIndex {
                 Some(*s)
             })
             .collect();
-        let lists: Vec<&[(u32, u32)]> = order.iter().map(|&i| &self.postings[q[i].0][..]).collect();
+        let lists: Vec<&[(u32, u32)]> = order.iter().map(|&i| self.list(q[i].0)).collect();
         let mut at = vec![0usize; lists.len()];
         let mut heap = TopK::new(k);
         // Terms 0..walked_from are looked up, not walked: together they cannot reach the k-th.
@@ -229,7 +285,7 @@ impl LexicalIndex {
         let mut acc = vec![0f32; self.keys.len()];
         let mut touched: Vec<u32> = Vec::new();
         for &(id, idf) in &q {
-            for &(p, tf) in &self.postings[id] {
+            for &(p, tf) in self.list(id) {
                 let a = &mut acc[p as usize];
                 if *a == 0.0 {
                     touched.push(p);
@@ -275,7 +331,7 @@ impl LexicalIndex {
                 };
                 q.iter()
                     .filter_map(|&(id, idf)| {
-                        let list = &self.postings[id];
+                        let list = self.list(id);
                         list.binary_search_by_key(&p, |e| e.0)
                             .ok()
                             .map(|i| self.term_score(idf, list[i].1, p))

@@ -49,15 +49,20 @@ pub fn encode_vector(v: &[f32]) -> Vec<u8> {
 
 /// Decodes a stored vector; `None` when the blob does not hold exactly `dim` floats.
 pub fn decode_vector(bytes: &[u8], dim: usize) -> Option<Vec<f32>> {
-    if bytes.len() != dim * 4 {
-        return None;
+    let mut v = vec![0f32; dim];
+    decode_vector_into(bytes, &mut v).then_some(v)
+}
+
+/// Decodes a stored vector into `out`; false (and `out` unchanged) when the blob does not
+/// hold exactly `out.len()` floats.
+pub fn decode_vector_into(bytes: &[u8], out: &mut [f32]) -> bool {
+    if bytes.len() != out.len() * 4 {
+        return false;
     }
-    Some(
-        bytes
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect(),
-    )
+    for (o, c) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+        *o = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+    }
+    true
 }
 
 #[cfg(test)]

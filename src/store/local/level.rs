@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use super::graphs::{self, FlatGraph};
 use super::LocalStore;
 use crate::embed::dot;
-use crate::store::lexical::LexicalIndex;
+use crate::store::lexical::{LexicalBuilder, LexicalIndex};
 use crate::store::{DocumentInfo, ItemFilter, Level, StoreError};
 
 pub(super) struct LevelIndex {
@@ -102,11 +102,11 @@ impl LevelIndex {
         }
         let dim = store.manifest.dimension;
         let mut flat = vec![0f32; self.keys.len() * dim];
-        for (key, v) in store.db.live_vectors(self.level)? {
+        store.db.each_live_vector(self.level, |key, v| {
             if let Some(&p) = self.pos.get(&key) {
-                flat[p * dim..(p + 1) * dim].copy_from_slice(&v);
+                flat[p * dim..(p + 1) * dim].copy_from_slice(v);
             }
-        }
+        })?;
         Ok(self.vectors.get_or_init(|| flat))
     }
 
@@ -115,13 +115,13 @@ impl LevelIndex {
         if let Some(l) = self.lexical.get() {
             return Ok(l);
         }
-        let built = LexicalIndex::build(
-            store
-                .db
-                .level_terms(self.level)?
-                .into_iter()
-                .filter(|(key, _)| self.pos.contains_key(key)),
-        );
+        let mut builder = LexicalBuilder::default();
+        store.db.each_level_terms(self.level, |key, terms| {
+            if self.pos.contains_key(&key) {
+                builder.add(key, terms);
+            }
+        })?;
+        let built = builder.finish();
         Ok(self.lexical.get_or_init(|| built))
     }
 

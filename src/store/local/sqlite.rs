@@ -14,7 +14,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::types::Type;
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, ToSql};
 
-use super::layout::{decode_vector, encode_vector, FORMAT_VERSION};
+use super::layout::{decode_vector_into, decode_vector, encode_vector, FORMAT_VERSION};
 use crate::ingest::Document;
 use crate::store::{
     Counts, DocumentInfo, Level, StoreError, StoredItem, StoredSentence, Tag, TagCount, Tagger,
@@ -502,20 +502,45 @@ impl Db {
 
     /// Live `(key, vector)` pairs of a level, by key.
     pub fn live_vectors(&self, level: Level) -> Result<Vec<(u64, Vec<f32>)>, StoreError> {
-        let rows: Vec<(i64, Vec<u8>)> = {
-            let conn = self.conn();
-            let mut st = conn
-                .prepare_cached("SELECT key, vector FROM items WHERE level = ?1 ORDER BY key")
+        let mut out = Vec::new();
+        self.each_live_vector(level, |key, v| out.push((key, v.to_vec())))?;
+        Ok(out)
+    }
+
+    /// Calls `f(key, vector)` for each live vector of a level, by key, decoding into one
+    /// buffer: a reader filling its flat search array holds no per-item copies (every store
+    /// generation does this once per level, so per-item vectors were millions of short-lived
+    /// allocations at scale).
+    pub fn each_live_vector(
+        &self,
+        level: Level,
+        mut f: impl FnMut(u64, &[f32]),
+    ) -> Result<(), StoreError> {
+        let conn = self.conn();
+        let mut st = conn
+            .prepare_cached("SELECT key, vector FROM items WHERE level = ?1 ORDER BY key")
+            .map_err(|e| self.err(e))?;
+        let mut rows = st.query([level.code()]).map_err(|e| self.err(e))?;
+        let mut buf = vec![0f32; self.dim];
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let key: i64 = r.get(0).map_err(|e| self.err(e))?;
+            let blob = r
+                .get_ref(1)
+                .and_then(|v| v.as_blob().map_err(rusqlite::Error::from))
                 .map_err(|e| self.err(e))?;
-            let rows = st
-                .query_map([level.code()], |r| Ok((r.get(0)?, r.get(1)?)))
-                .map_err(|e| self.err(e))?;
-            rows.collect::<rusqlite::Result<_>>()
-                .map_err(|e| self.err(e))?
-        };
-        rows.into_iter()
-            .map(|(k, b)| Ok((k as u64, self.decode(&b, &format!("key {k}"))?)))
-            .collect()
+            if !decode_vector_into(blob, &mut buf) {
+                return Err(StoreError::CorruptDatabase {
+                    path: self.path.clone(),
+                    reason: format!(
+                        "vector of `key {key}` has {} bytes, expected {}",
+                        blob.len(),
+                        self.dim * 4
+                    ),
+                });
+            }
+            f(key as u64, &buf);
+        }
+        Ok(())
     }
 
     /// What searches filter on, per live item of a level: `(key, document id, boilerplate)`,
@@ -632,10 +657,15 @@ impl Db {
         tx.commit().map_err(err)
     }
 
-    /// The lexical terms of every item of a level, by key: `(key, terms)` where the stored terms
-    /// are current, `(key, terms of the text)` where they are missing or were made by another
-    /// tokenizer version (an index no writer has opened since).
-    pub fn level_terms(&self, level: Level) -> Result<Vec<(u64, Vec<String>)>, StoreError> {
+    /// Calls `f(key, terms)` for each live item of a level, by key: the stored terms where
+    /// they are current, the terms of the text where they are missing or were made by another
+    /// tokenizer version (an index no writer has opened since). Stored terms are borrowed from
+    /// the row, so building the lexical index holds no per-item term lists.
+    pub fn each_level_terms(
+        &self,
+        level: Level,
+        mut f: impl FnMut(u64, &mut dyn Iterator<Item = &str>),
+    ) -> Result<(), StoreError> {
         let version = crate::text::lexical::TOKENIZER_VERSION.to_string();
         let current = self.meta(TERMS_VERSION_KEY)?.as_deref() == Some(version.as_str());
         let conn = self.conn();
@@ -647,23 +677,19 @@ impl Db {
             "SELECT key, NULL, text FROM items WHERE level = ?1 ORDER BY key"
         };
         let mut st = conn.prepare_cached(sql).map_err(err)?;
-        let rows = st
-            .query_map([level.code()], |r| {
-                let key = r.get::<_, i64>(0)? as u64;
-                let terms: Option<String> = r.get(1)?;
-                Ok(match terms {
-                    Some(t) => (
-                        key,
-                        t.split(' ')
-                            .filter(|t| !t.is_empty())
-                            .map(String::from)
-                            .collect(),
-                    ),
-                    None => (key, crate::text::lexical::terms(&r.get::<_, String>(2)?)),
-                })
-            })
-            .map_err(err)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(err)
+        let mut rows = st.query([level.code()]).map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            let key = r.get::<_, i64>(0).map_err(err)? as u64;
+            match r.get_ref(1).map_err(err)?.as_str_or_null().map_err(|e| err(e.into()))? {
+                Some(t) => f(key, &mut t.split(' ').filter(|t| !t.is_empty())),
+                None => {
+                    let text = r.get_ref(2).map_err(err)?.as_str().map_err(|e| err(e.into()))?;
+                    let terms = crate::text::lexical::terms(text);
+                    f(key, &mut terms.iter().map(String::as_str))
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Adds the tags table to an index made before it (writers call this on open).
