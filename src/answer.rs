@@ -7,6 +7,10 @@
 //! question's settings. JSON keys come out sorted at every level (one [`to_json`] for both
 //! faces): that is the order the JSON has always had, and it makes outputs diff cleanly.
 //!
+//! A leaf above the store: it imports no question module. The vocabulary the answers carry and
+//! the questions take as options ([`SearchMode`], [`SummarySentence`]) is defined here and
+//! re-exported where the questions live (`search`, `summarize`).
+//!
 //! JSON shapes (stable; see the README): a [`SearchHit`] serialises as
 //! `{best_sentence: {byte_range: [start, end], initiative_id, score, text} | null, boilerplate,
 //! copies: [ids], doc: {date, id, path, title}, id, level, rank, score, section: {heading, id},
@@ -300,7 +304,7 @@ pub struct SearchAnswer {
     pub level: Level,
     /// How the results were ranked: `hybrid`, `dense` or `lexical`.
     #[schema(value_type = String, example = "hybrid")]
-    pub mode: crate::search::SearchMode,
+    pub mode: SearchMode,
     pub query: String,
     pub results: Vec<SearchHit>,
 }
@@ -458,10 +462,18 @@ pub struct InfoAnswer {
 pub struct EmbeddingData {
     /// Floats, or a base64 string of little-endian float32 bytes.
     #[schema(value_type = Object)]
-    pub embedding: serde_json::Value,
+    pub embedding: EmbeddingVector,
     pub index: usize,
     /// Always `embedding`.
     pub object: &'static str,
+}
+
+/// One embedding as `encoding_format` asks: floats, or base64 of little-endian float32 bytes.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum EmbeddingVector {
+    Float(Vec<f32>),
+    Base64(String),
 }
 
 /// Tokens read, as OpenAI reports them.
@@ -516,8 +528,74 @@ pub struct Health {
 #[derive(Debug, Clone, Serialize)]
 pub struct DocumentSummary {
     pub document: String,
-    pub summary: Vec<crate::summarize::SummarySentence>,
+    pub summary: Vec<SummarySentence>,
     pub title: String,
+}
+
+/// How a text query ranks items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchMode {
+    /// Dense and lexical rankings fused (`crate::search::Fusion`).
+    #[default]
+    Hybrid,
+    /// Cosine of embeddings only.
+    Dense,
+    /// BM25 only (no model needed).
+    Lexical,
+}
+
+impl SearchMode {
+    /// All modes.
+    pub const ALL: [SearchMode; 3] = [SearchMode::Hybrid, SearchMode::Dense, SearchMode::Lexical];
+
+    /// Name on the command line and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SearchMode::Hybrid => "hybrid",
+            SearchMode::Dense => "dense",
+            SearchMode::Lexical => "lexical",
+        }
+    }
+
+    /// Whether the query needs an embedding.
+    pub fn needs_vector(self) -> bool {
+        self != SearchMode::Lexical
+    }
+}
+
+impl std::str::FromStr for SearchMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| format!("unknown search mode `{s}`: use hybrid, dense or lexical"))
+    }
+}
+
+impl std::fmt::Display for SearchMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One chosen sentence with its provenance.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct SummarySentence {
+    pub text: String,
+    /// Id of the initiative the sentence comes from.
+    pub initiative: String,
+    /// Title of the document the sentence comes from.
+    pub document: String,
+    /// Blended centrality score in 0..=1 (higher is more central).
+    pub score: f32,
+    /// Document id (not serialised: the initiative id already starts with it).
+    #[serde(skip)]
+    pub doc_id: String,
+    /// Position of the sentence inside its document (not serialised).
+    #[serde(skip)]
+    pub position: usize,
 }
 
 /// An answer as JSON, keys sorted at every level: what both faces send.
@@ -526,8 +604,20 @@ pub fn to_json<T: Serialize>(answer: &T) -> serde_json::Value {
     serde_json::to_value(answer).unwrap_or(serde_json::Value::Null)
 }
 
-/// Prints an answer as the CLI's `--json` does: pretty, then a newline.
+/// An answer as the CLI's `--json` and the JSON reports write it: [`to_json`]'s keys, pretty
+/// (no newline at the end).
+pub fn to_pretty<T: Serialize>(answer: &T) -> String {
+    // A `Value` always serialises.
+    serde_json::to_string_pretty(&to_json(answer)).unwrap_or_default()
+}
+
+/// An answer as one line of JSON Lines (`simsum embed`, `simsum sections --json`): [`to_json`]'s
+/// keys, compact (no newline at the end).
+pub fn to_line<T: Serialize>(answer: &T) -> String {
+    serde_json::to_string(&to_json(answer)).unwrap_or_default()
+}
+
+/// Prints an answer as the CLI's `--json` does: [`to_pretty`], then a newline.
 pub fn print_json<T: Serialize>(out: &mut dyn std::io::Write, answer: &T) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &to_json(answer))?;
-    writeln!(out)
+    writeln!(out, "{}", to_pretty(answer))
 }

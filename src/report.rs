@@ -61,11 +61,7 @@ pub fn render_themes(report: &ThemeReport, items: &[ThemeItem], format: Format) 
     match format {
         Format::Text => themes_text(report),
         Format::Md => themes_md(report),
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(report).expect("reports serialise");
-            s.push('\n');
-            s
-        }
+        Format::Json => format!("{}\n", crate::answer::to_pretty(report)),
         Format::Html => themes_html(report, items),
     }
 }
@@ -690,9 +686,7 @@ fn html_theme(out: &mut String, report: &ThemeReport, k: usize, t: &Theme) {
 /// Renders a summary: JSON (`{"summary":[...],"params":{...}}`) or one cited sentence per line.
 pub fn render_summary(summary: &Summary, json: bool) -> String {
     if json {
-        let mut s = serde_json::to_string_pretty(summary).expect("summaries serialise");
-        s.push('\n');
-        return s;
+        return format!("{}\n", crate::answer::to_pretty(summary));
     }
     let mut out = String::new();
     for s in &summary.sentences {

@@ -684,10 +684,7 @@ fn pipeline(g: &super::Global, a: PipelineBenchArgs) -> anyhow::Result<ExitCode>
 
 /// Prints a record as `--json` does.
 fn print_record<T: serde::Serialize>(record: &T) -> anyhow::Result<()> {
-    outln!(
-        "{}",
-        serde_json::to_string_pretty(&simsum::answer::to_json(record))?
-    );
+    outln!("{}", simsum::answer::to_pretty(record));
     Ok(())
 }
 

@@ -116,8 +116,7 @@ pub fn run(g: &super::Global, a: EmbedArgs) -> anyhow::Result<ExitCode> {
                 text,
                 truncated: e.truncated,
             };
-            serde_json::to_writer(&mut out, &simsum::answer::to_json(&line))?;
-            out.write_all(b"\n")?;
+            writeln!(out, "{}", simsum::answer::to_line(&line))?;
         }
         bar.inc(block.len() as u64);
     }

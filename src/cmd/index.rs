@@ -110,10 +110,7 @@ pub fn run(g: &super::Global, a: IndexArgs) -> anyhow::Result<ExitCode> {
             unchanged: items.unchanged,
             updated: items.updated,
         };
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&simsum::answer::to_json(&out))?
-        );
+        outln!("{}", simsum::answer::to_pretty(&out));
     } else {
         outln!(
             "added {}, updated {}, removed {}, unchanged {}",

@@ -41,10 +41,7 @@ pub fn run(g: &super::Global, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
                 source: "built in (model-free hashing embedder)",
             };
             if json {
-                outln!(
-                    "{}",
-                    serde_json::to_string_pretty(&simsum::answer::to_json(&info))?
-                );
+                outln!("{}", simsum::answer::to_pretty(&info));
             } else {
                 outln!("name            {}", g.model);
                 outln!("source          built in (model-free hashing embedder)");
@@ -81,10 +78,7 @@ pub fn run(g: &super::Global, cmd: ModelCommand) -> anyhow::Result<ExitCode> {
                 weights_sha256: &m.weights_sha256,
             };
             if json {
-                outln!(
-                    "{}",
-                    serde_json::to_string_pretty(&simsum::answer::to_json(&info))?
-                );
+                outln!("{}", simsum::answer::to_pretty(&info));
             } else {
                 outln!("name            {}", m.name);
                 outln!("source          {}", m.source);

@@ -52,8 +52,7 @@ pub fn run(g: &super::Global, a: SectionsArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     for doc in &report.documents {
         if a.json {
-            serde_json::to_writer(&mut out, doc)?;
-            writeln!(out)?;
+            writeln!(out, "{}", simsum::answer::to_line(doc))?;
         } else {
             write_tree(&mut out, doc, a.include_boilerplate)?;
         }

@@ -119,10 +119,7 @@ fn copy(g: &super::Global, a: CopyArgs) -> anyhow::Result<ExitCode> {
             stats: done.stats.clone(),
             to: to_url.to_string(),
         };
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&simsum::answer::to_json(&out))?
-        );
+        println!("{}", simsum::answer::to_pretty(&out));
     } else {
         let items = done.stats.items();
         println!(

@@ -8,53 +8,7 @@
 //! dense evidence stands for both rankings, instead of counting as a lexical zero that every
 //! same-language text with a stray shared word would beat.
 
-/// How a text query ranks items.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SearchMode {
-    /// Dense and lexical rankings fused ([`Fusion`]).
-    #[default]
-    Hybrid,
-    /// Cosine of embeddings only.
-    Dense,
-    /// BM25 only (no model needed).
-    Lexical,
-}
-
-impl SearchMode {
-    /// All modes.
-    pub const ALL: [SearchMode; 3] = [SearchMode::Hybrid, SearchMode::Dense, SearchMode::Lexical];
-
-    /// Name on the command line and in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SearchMode::Hybrid => "hybrid",
-            SearchMode::Dense => "dense",
-            SearchMode::Lexical => "lexical",
-        }
-    }
-
-    /// Whether the query needs an embedding.
-    pub fn needs_vector(self) -> bool {
-        self != SearchMode::Lexical
-    }
-}
-
-impl std::str::FromStr for SearchMode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|m| m.as_str() == s)
-            .ok_or_else(|| format!("unknown search mode `{s}`: use hybrid, dense or lexical"))
-    }
-}
-
-impl std::fmt::Display for SearchMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::answer::SearchMode;
 
 /// How hybrid search fuses the dense and lexical rankings.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -66,9 +66,7 @@ pub async fn document(State(state): S, ApiPath(id): ApiPath) -> ApiResult {
             doc.sections
                 .push(crate::store::update::section_tree(s, ordinal, &inits));
         }
-        Ok(ok(
-            serde_json::to_value(doc).map_err(|e| ApiError::Internal(e.to_string()))?
-        ))
+        Ok(ok(crate::answer::to_json(&doc)))
     })
     .await
 }

@@ -23,8 +23,8 @@ use super::error::{rejection, ApiError};
 use super::queue::Submit;
 use super::AppState;
 use crate::answer::{
-    EmbeddingData, EmbeddingsAnswer, InfoAnswer, ItemAnswer, ItemRef, LimitsAnswer, LinksAnswer,
-    SearchAnswer, SimilarAnswer, Usage,
+    EmbeddingData, EmbeddingVector, EmbeddingsAnswer, InfoAnswer, ItemAnswer, ItemRef,
+    LimitsAnswer, LinksAnswer, SearchAnswer, SimilarAnswer, Usage,
 };
 use crate::search::{DocFilter, LinkOptions, SearchOptions};
 use crate::store::Level;
@@ -424,9 +424,9 @@ pub async fn embeddings(State(state): S, ApiJson(req): ApiJson<EmbeddingsRequest
         .map(|(index, e)| {
             let embedding = if base64 {
                 let bytes: Vec<u8> = e.vector.iter().flat_map(|x| x.to_le_bytes()).collect();
-                Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
+                EmbeddingVector::Base64(base64::engine::general_purpose::STANDARD.encode(bytes))
             } else {
-                Value::from(e.vector.clone())
+                EmbeddingVector::Float(e.vector.clone())
             };
             EmbeddingData {
                 embedding,

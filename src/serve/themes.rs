@@ -48,9 +48,7 @@ pub async fn themes(State(state): S) -> ApiResult {
     let st = state.clone();
     blocking(move || {
         let r = saved_report(st.store().store.as_ref())?;
-        Ok(ok(
-            serde_json::to_value(r).map_err(|e| ApiError::Internal(e.to_string()))?
-        ))
+        Ok(ok(crate::answer::to_json(&r)))
     })
     .await
 }
@@ -139,9 +137,7 @@ pub async fn recluster(State(state): S, ApiJson(req): ApiJson<ThemesRequest>) ->
             st.config.store_token.as_deref(),
             &t.report.to_saved(h.generation),
         )?;
-        Ok(ok(
-            serde_json::to_value(&t.report).map_err(|e| ApiError::Internal(e.to_string()))?
-        ))
+        Ok(ok(crate::answer::to_json(&t.report)))
     })
     .await
 }
@@ -305,9 +301,7 @@ pub async fn summarize(State(state): S, ApiJson(req): ApiJson<SummarizeRequest>)
         };
         let summary = crate::summarize::summarize(&units, &params)
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        Ok(ok(
-            serde_json::to_value(&summary).map_err(|e| ApiError::Internal(e.to_string()))?
-        ))
+        Ok(ok(crate::answer::to_json(&summary)))
     })
     .await
 }

@@ -167,23 +167,7 @@ impl Default for SummaryParams {
     }
 }
 
-/// One chosen sentence with its provenance.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SummarySentence {
-    pub text: String,
-    /// Id of the initiative the sentence comes from.
-    pub initiative: String,
-    /// Title of the document the sentence comes from.
-    pub document: String,
-    /// Blended centrality score in 0..=1 (higher is more central).
-    pub score: f32,
-    /// Document id (not serialised: the initiative id already starts with it).
-    #[serde(skip)]
-    pub doc_id: String,
-    /// Position of the sentence inside its document (not serialised).
-    #[serde(skip)]
-    pub position: usize,
-}
+pub use crate::answer::SummarySentence;
 
 /// An extractive summary; serialises as `{"summary":[{"text","initiative","document","score"}],
 /// "params":{...}}`.

@@ -232,7 +232,7 @@ pub(super) fn child(g: &super::super::Global, a: &IndexBenchArgs) -> anyhow::Res
         ingest_seconds: run.ingest_seconds,
         update_seconds: run.update_seconds,
     };
-    outln!("{}", serde_json::to_string(&out)?);
+    outln!("{}", simsum::answer::to_line(&out));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -484,7 +484,7 @@ pub(super) fn run(
     };
     let out = simsum::answer::to_json(&record);
     if a.json {
-        outln!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", simsum::answer::to_pretty(&out));
     } else {
         print_table(&out)?;
     }

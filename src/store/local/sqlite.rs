@@ -14,7 +14,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::types::Type;
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, ToSql};
 
-use super::layout::{decode_vector_into, decode_vector, encode_vector, FORMAT_VERSION};
+use super::layout::{decode_vector, decode_vector_into, encode_vector, FORMAT_VERSION};
 use crate::ingest::Document;
 use crate::store::{
     Counts, DocumentInfo, Level, StoreError, StoredItem, StoredSentence, Tag, TagCount, Tagger,
@@ -680,10 +680,19 @@ impl Db {
         let mut rows = st.query([level.code()]).map_err(err)?;
         while let Some(r) = rows.next().map_err(err)? {
             let key = r.get::<_, i64>(0).map_err(err)? as u64;
-            match r.get_ref(1).map_err(err)?.as_str_or_null().map_err(|e| err(e.into()))? {
+            match r
+                .get_ref(1)
+                .map_err(err)?
+                .as_str_or_null()
+                .map_err(|e| err(e.into()))?
+            {
                 Some(t) => f(key, &mut t.split(' ').filter(|t| !t.is_empty())),
                 None => {
-                    let text = r.get_ref(2).map_err(err)?.as_str().map_err(|e| err(e.into()))?;
+                    let text = r
+                        .get_ref(2)
+                        .map_err(err)?
+                        .as_str()
+                        .map_err(|e| err(e.into()))?;
                     let terms = crate::text::lexical::terms(text);
                     f(key, &mut terms.iter().map(String::as_str))
                 }
