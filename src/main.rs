@@ -15,8 +15,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// For a long-running server: mimalloc purges a freed page only when the thread that owns it
 /// next allocates, 10 ms or more later, so pages freed by a re-clustering or a store reopen on a
 /// thread that then idles stay resident (a 30-minute soak rose 12% that way, plateauing at
-/// +35 MB of heap). Immediate purging costs a `madvise` per freed page run; the serve benchmark
-/// shows no loss (BENCHMARKS.md, "the soak").
+/// +35 MB of heap). Immediate purging costs a `madvise` per freed page run (its effect on the
+/// serve benchmark's throughput is not yet measured; BENCHMARKS.md, "the soak's memory").
 pub(crate) fn purge_freed_memory_at_once() {
     // `mi_option_purge_delay` is 15 in mimalloc 3's `mi_option_e` (the crate names no constant
     // for it); 0 purges at once.
