@@ -32,19 +32,11 @@ from sumy.utils import get_stop_words
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from openers import dangling  # noqa: E402
+from summarize_eval import Words  # noqa: E402  (sumy's tokenizer without NLTK data)
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
 CORPORA = [f"encyclopaedia={DATA}/encyclopaedia_summaries.jsonl",
            f"proposals={DATA}/proposal_sections.jsonl"]
-
-
-class Words:
-    """sumy word tokenizer without NLTK data downloads (letters/digits runs)."""
-    language = "english"
-
-    @staticmethod
-    def to_words(text):
-        return re.findall(r"[A-Za-z0-9]+(?:['_-][A-Za-z0-9]+)*", text)
 
 
 def words(text):
