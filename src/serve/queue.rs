@@ -16,10 +16,19 @@
 //! Each job says what its texts are ([`InputKind`]): a model with prompts (multilingual-e5)
 //! embeds a search query after `query: ` and anything else after `passage: `. A batch that holds
 //! both runs one pass per kind, and the cache keys a vector by kind and text.
+//!
+//! The server's own work (an upload's passages, a re-clustering's label phrases, a posted text to
+//! summarise) goes on the same queue as background jobs of at most [`BACKGROUND_BATCH`] texts.
+//! The backend sets them aside while queries wait and runs one when none does, or after a few
+//! query passes, so a search that arrives during a re-clustering waits for at most one small
+//! pass instead of a whole batch (the soak's p99, issue 39).
 
+use std::collections::VecDeque;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{
+    sync_channel, Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError,
+};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -70,8 +79,19 @@ type QueryCache = LruCache<(InputKind, String), Embedding>;
 struct Job {
     texts: Vec<String>,
     kind: InputKind,
+    /// Work of the server's own (an upload, a re-clustering's label phrases): it waits while
+    /// queries are queued.
+    background: bool,
     reply: oneshot::Sender<Reply>,
 }
+
+/// Texts per background job at most: a query that arrives while one runs waits for a pass of
+/// this many texts, not of a whole batch.
+pub const BACKGROUND_BATCH: usize = 8;
+
+/// Interactive passes after which a waiting background job runs even while queries keep
+/// coming, so a busy server still finishes its uploads.
+const INTERACTIVE_PASSES_PER_BACKGROUND: usize = 4;
 
 /// Why a job was not taken.
 #[derive(Debug)]
@@ -220,7 +240,12 @@ impl EmbedQueue {
     ) -> Result<oneshot::Receiver<Reply>, Submit> {
         let (reply, rx) = oneshot::channel();
         self.stats.depth.fetch_add(1, Ordering::Relaxed);
-        match self.tx.try_send(Job { texts, kind, reply }) {
+        match self.tx.try_send(Job {
+            texts,
+            kind,
+            background: false,
+            reply,
+        }) {
             Ok(()) => Ok(rx),
             Err(e) => {
                 self.stats.depth.fetch_sub(1, Ordering::Relaxed);
@@ -232,21 +257,23 @@ impl EmbedQueue {
         }
     }
 
-    /// Embeds from a blocking context (uploads, summaries of posted text): chunks of at most one
-    /// batch, each queued behind waiting queries so that a large upload never holds the model
-    /// for long. Waits for room when the queue is full.
+    /// Embeds from a blocking context (uploads, re-clustering, summaries of posted text) as
+    /// background jobs of at most [`BACKGROUND_BATCH`] texts: each runs when no query waits (or
+    /// after a few query passes), so the server's own work never holds the model while searches
+    /// queue. Waits for room when the queue is full.
     fn embed_blocking(
         &self,
         texts: &[&str],
         kind: InputKind,
     ) -> Result<Vec<Embedding>, EmbedError> {
         let mut out = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(self.max_batch) {
+        for chunk in texts.chunks(BACKGROUND_BATCH.min(self.max_batch)) {
             let (reply, rx) = oneshot::channel();
             self.stats.depth.fetch_add(1, Ordering::Relaxed);
             let job = Job {
                 texts: chunk.iter().map(|t| t.to_string()).collect(),
                 kind,
+                background: true,
                 reply,
             };
             if self.tx.send(job).is_err() {
@@ -292,8 +319,39 @@ fn backend(
     limits: QueueLimits,
     stats: Arc<QueueStats>,
 ) {
-    while let Ok(first) = rx.recv() {
+    // Background jobs taken off the channel, waiting for a moment without queries.
+    let mut deferred: VecDeque<Job> = VecDeque::new();
+    let mut interactive_passes = 0usize;
+    loop {
+        let first = if deferred.is_empty() {
+            match rx.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            }
+        } else {
+            match rx.try_recv() {
+                Ok(job) => job,
+                Err(TryRecvError::Empty) => {
+                    // Nothing interactive waits: one background job, then look again.
+                    if let Some(job) = deferred.pop_front() {
+                        run_jobs(embedder.as_ref(), vec![job], &stats);
+                    }
+                    interactive_passes = 0;
+                    continue;
+                }
+                Err(TryRecvError::Disconnected) => {
+                    for job in deferred.drain(..) {
+                        run_jobs(embedder.as_ref(), vec![job], &stats);
+                    }
+                    return;
+                }
+            }
+        };
         stats.depth.fetch_sub(1, Ordering::Relaxed);
+        if first.background {
+            deferred.push_back(first);
+            continue;
+        }
         let mut n = first.texts.len();
         let mut jobs = vec![first];
         let deadline = Instant::now() + limits.max_wait;
@@ -307,44 +365,59 @@ fn backend(
             match next {
                 Ok(job) => {
                     stats.depth.fetch_sub(1, Ordering::Relaxed);
-                    n += job.texts.len();
-                    jobs.push(job);
+                    if job.background {
+                        deferred.push_back(job);
+                    } else {
+                        n += job.texts.len();
+                        jobs.push(job);
+                    }
                 }
                 Err(_) => break,
             }
         }
-        let total: usize = jobs.iter().map(|j| j.texts.len()).sum();
-        let bucket = BATCH_BUCKETS
-            .iter()
-            .position(|&b| total <= b)
-            .unwrap_or(BATCH_BUCKETS.len());
-        stats.batch_sizes[bucket].fetch_add(1, Ordering::Relaxed);
-        stats.texts.fetch_add(total, Ordering::Relaxed);
-        // One pass per kind of input the batch holds (usually one), each answer handed out to
-        // its jobs in order.
-        let mut answers: Vec<(InputKind, Result<std::vec::IntoIter<Embedding>, String>)> =
-            Vec::new();
-        for kind in [InputKind::Passage, InputKind::Query] {
-            let texts: Vec<&str> = jobs
-                .iter()
-                .filter(|j| j.kind == kind)
-                .flat_map(|j| j.texts.iter().map(String::as_str))
-                .collect();
-            if !texts.is_empty() {
-                let result = run_pass(embedder.as_ref(), &texts, kind);
-                answers.push((kind, result.map(Vec::into_iter).map_err(|e| e.to_string())));
+        run_jobs(embedder.as_ref(), jobs, &stats);
+        // Under a steady stream of queries a background job still gets a turn.
+        interactive_passes += 1;
+        if interactive_passes >= INTERACTIVE_PASSES_PER_BACKGROUND {
+            if let Some(job) = deferred.pop_front() {
+                run_jobs(embedder.as_ref(), vec![job], &stats);
             }
+            interactive_passes = 0;
         }
-        for job in jobs {
-            let Some((_, answer)) = answers.iter_mut().find(|(k, _)| *k == job.kind) else {
-                continue;
-            };
-            let reply = match answer {
-                Ok(all) => Ok(all.by_ref().take(job.texts.len()).collect()),
-                Err(msg) => Err(msg.clone()),
-            };
-            let _ = job.reply.send(reply);
+    }
+}
+
+/// Runs `jobs` as one batch: one forward pass per kind of input the batch holds (usually one),
+/// each answer handed out to its jobs in order.
+fn run_jobs(embedder: &dyn Embedder, jobs: Vec<Job>, stats: &QueueStats) {
+    let total: usize = jobs.iter().map(|j| j.texts.len()).sum();
+    let bucket = BATCH_BUCKETS
+        .iter()
+        .position(|&b| total <= b)
+        .unwrap_or(BATCH_BUCKETS.len());
+    stats.batch_sizes[bucket].fetch_add(1, Ordering::Relaxed);
+    stats.texts.fetch_add(total, Ordering::Relaxed);
+    let mut answers: Vec<(InputKind, Result<std::vec::IntoIter<Embedding>, String>)> = Vec::new();
+    for kind in [InputKind::Passage, InputKind::Query] {
+        let texts: Vec<&str> = jobs
+            .iter()
+            .filter(|j| j.kind == kind)
+            .flat_map(|j| j.texts.iter().map(String::as_str))
+            .collect();
+        if !texts.is_empty() {
+            let result = run_pass(embedder, &texts, kind);
+            answers.push((kind, result.map(Vec::into_iter).map_err(|e| e.to_string())));
         }
+    }
+    for job in jobs {
+        let Some((_, answer)) = answers.iter_mut().find(|(k, _)| *k == job.kind) else {
+            continue;
+        };
+        let reply = match answer {
+            Ok(all) => Ok(all.by_ref().take(job.texts.len()).collect()),
+            Err(msg) => Err(msg.clone()),
+        };
+        let _ = job.reply.send(reply);
     }
 }
 
@@ -564,6 +637,85 @@ mod tests {
             .map(|c| c.load(Ordering::Relaxed))
             .sum();
         assert_eq!(over, 0, "a pass of more than 8 texts");
+    }
+
+    /// Records each forward pass's texts; holds every pass until `open`.
+    struct Gated {
+        open: std::sync::atomic::AtomicBool,
+        passes: Mutex<Vec<Vec<String>>>,
+    }
+    impl Embedder for Gated {
+        fn dim(&self) -> usize {
+            4
+        }
+        fn model_id(&self) -> ModelId {
+            HashEmbedder::new(4).model_id()
+        }
+        fn max_tokens(&self) -> usize {
+            8
+        }
+        fn count_tokens(&self, _: &str) -> usize {
+            1
+        }
+        fn embed(&self, t: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
+            while !self.open.load(Ordering::Acquire) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            let mut p = self.passes.lock().unwrap();
+            p.push(t.iter().map(|t| t.to_string()).collect());
+            HashEmbedder::new(4).embed(t)
+        }
+    }
+
+    #[test]
+    fn background_work_waits_for_queued_queries_and_still_finishes() {
+        let e = Arc::new(Gated {
+            open: false.into(),
+            passes: Mutex::new(Vec::new()),
+        });
+        let q = EmbedQueue::start(e.clone(), QueueLimits::default());
+        // The first query holds the model (its pass waits at the gate).
+        let first = q.submit_as(vec!["q0".into()], InputKind::Query).unwrap();
+        while q.stats().depth.load(Ordering::Relaxed) > 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // An upload of 12 passages queues behind it, then two more queries.
+        let bg = {
+            let q = q.clone();
+            std::thread::spawn(move || {
+                let texts: Vec<String> = (0..12).map(|i| format!("b{i}")).collect();
+                let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+                q.embed(&refs).unwrap().len()
+            })
+        };
+        while q.stats().depth.load(Ordering::Relaxed) < 1 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let later: Vec<_> = ["q1", "q2"]
+            .iter()
+            .map(|t| q.submit_as(vec![t.to_string()], InputKind::Query).unwrap())
+            .collect();
+        e.open.store(true, Ordering::Release);
+        first.blocking_recv().unwrap().unwrap();
+        for rx in later {
+            rx.blocking_recv().unwrap().unwrap();
+        }
+        assert_eq!(bg.join().unwrap(), 12);
+        let passes = e.passes.lock().unwrap().clone();
+        // The queries that queued after the upload ran before it, in one pass; the upload ran in
+        // background jobs of at most BACKGROUND_BATCH texts.
+        assert_eq!(passes[0], vec!["q0"]);
+        assert_eq!(passes[1], vec!["q1", "q2"], "{passes:?}");
+        let rest: Vec<&Vec<String>> = passes[2..].iter().collect();
+        assert!(
+            rest.iter().all(|p| p.len() <= BACKGROUND_BATCH),
+            "{passes:?}"
+        );
+        assert_eq!(
+            rest.iter().map(|p| p.len()).sum::<usize>(),
+            12,
+            "{passes:?}"
+        );
     }
 
     #[test]
