@@ -22,7 +22,7 @@ use crate::entities::{
     self, gazetteer, parse_definition, Catalogue, Organisation, COUNTRY, ORG, ORG_DEF, ORG_NAME,
     YEAR,
 };
-use crate::store::{Level, Store, StoreError, Tag};
+use crate::store::{tags_of, Level, Store, StoreError, Tag, TagStore};
 
 /// Errors of an entity filter or facet question.
 #[derive(Debug, thiserror::Error)]
@@ -112,7 +112,7 @@ pub fn parse_year(s: &str) -> Result<u16, FacetError> {
 
 /// The organisations defined in the store's documents.
 pub fn catalogue(store: &dyn Store) -> Result<Catalogue, StoreError> {
-    let defs = store
+    let defs = tags_of(store)?
         .tag_counts(Level::Initiative, ORG_DEF)?
         .into_iter()
         .filter_map(|c| parse_definition(&c.value));
@@ -156,7 +156,7 @@ fn resolve_org(
     let key = name_key(query);
     let named = !acronym_like(query.trim())
         && entities::orgs::is_org_name(query.trim())
-        && !store
+        && !tags_of(store)?
             .tagged(level, ORG_NAME, std::slice::from_ref(&key))?
             .is_empty();
     if named {
@@ -177,8 +177,9 @@ fn org_items(
     level: Level,
     v: &OrgValues,
 ) -> Result<Vec<(u64, String)>, StoreError> {
-    let mut items = store.tagged(level, ORG, &v.acronyms)?;
-    items.extend(store.tagged(level, ORG_NAME, &v.names)?);
+    let tags = tags_of(store)?;
+    let mut items = tags.tagged(level, ORG, &v.acronyms)?;
+    items.extend(tags.tagged(level, ORG_NAME, &v.names)?);
     items.sort();
     items.dedup();
     Ok(items)
@@ -275,7 +276,7 @@ pub fn facets(
         years: Vec::new(),
     };
     if wants(FacetKind::Country) {
-        answer.countries = store
+        answer.countries = tags_of(store)?
             .tag_counts(level, COUNTRY)?
             .into_iter()
             .map(|c| CountryFacet {
@@ -290,7 +291,7 @@ pub fn facets(
         answer.organisations = org_facets(store, level)?;
     }
     if wants(FacetKind::Year) {
-        answer.years = store
+        answer.years = tags_of(store)?
             .tag_counts(level, YEAR)?
             .into_iter()
             .filter_map(|c| {
@@ -339,27 +340,27 @@ fn country_name(code: &str) -> String {
 /// Reads the entities of result items: the store's tags, with organisations settled against
 /// its catalogue (read once). Stores that keep no entities give none.
 pub struct EntityReader<'a> {
-    store: &'a dyn Store,
+    tags: Option<&'a dyn TagStore>,
     catalogue: Option<Catalogue>,
 }
 
 impl<'a> EntityReader<'a> {
     /// A reader for `store`; `None` inside when the store keeps no entities.
     pub fn new(store: &'a dyn Store) -> Result<Self, StoreError> {
-        let catalogue = if store.has_tags()? {
-            Some(catalogue(store)?)
-        } else {
-            None
+        let tags = store.tags();
+        let catalogue = match tags {
+            Some(t) if t.has_tags()? => Some(catalogue(store)?),
+            _ => None,
         };
-        Ok(Self { store, catalogue })
+        Ok(Self { tags, catalogue })
     }
 
     /// The entities of the items with these keys (`None` for all when the store keeps none).
     pub fn read(&self, keys: &[u64]) -> Result<HashMap<u64, Entities>, StoreError> {
-        let Some(cat) = &self.catalogue else {
+        let (Some(cat), Some(store)) = (&self.catalogue, self.tags) else {
             return Ok(HashMap::new());
         };
-        let tags = self.store.tags_of(keys)?;
+        let tags = store.tags_of(keys)?;
         Ok(keys
             .iter()
             .map(|k| {

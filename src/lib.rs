@@ -14,7 +14,7 @@
 //! [`text`] holds what these stages share about language (stop words, openers, near-copies);
 //! [`answer`] is the typed result model both faces (CLI `--json`, API) serialise;
 //! [`report`] renders all of the above for terminals, Markdown, JSON and HTML;
-//! [`serve`] answers the same questions over HTTP (an API and a web page);
+//! `serve` answers the same questions over HTTP (an API and a web page; cargo feature `server`);
 //! [`mod@bench`] measures every stage.
 //!
 //! The `simsum` binary is a thin command-line layer over this library.
@@ -34,6 +34,7 @@ pub mod ingest;
 pub mod model;
 pub mod report;
 pub mod search;
+#[cfg(feature = "server")]
 pub mod serve;
 pub mod store;
 pub mod summarize;

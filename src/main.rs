@@ -17,6 +17,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// thread that then idles stay resident (a 30-minute soak rose 12% that way, plateauing at
 /// +35 MB of heap). Immediate purging costs a `madvise` per freed page run (its effect on the
 /// serve benchmark's throughput is not yet measured; BENCHMARKS.md, "the soak's memory").
+#[cfg(feature = "server")]
 pub(crate) fn purge_freed_memory_at_once() {
     // `mi_option_purge_delay` is 15 in mimalloc 3's `mi_option_e` (the crate names no constant
     // for it); 0 purges at once.

@@ -267,6 +267,7 @@ fn why_terms_in_chinese_text_are_phrases_on_character_boundaries() {
     assert!(found.contains(&"中国竹园"), "{found:?}");
 }
 
+#[cfg(feature = "pdf")]
 #[test]
 fn chinese_pdfs_from_browsers_read_like_the_text() {
     // The whole report printed by Chromium (Type3 glyphs for CJK) and WeasyPrint (Type0,
@@ -309,6 +310,7 @@ fn chinese_pdfs_from_browsers_read_like_the_text() {
     }
 }
 
+#[cfg(feature = "pdf")]
 #[test]
 fn chinese_text_from_a_pdf_with_a_to_unicode_cmap() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/pdf/zh-report.pdf");

@@ -537,3 +537,37 @@ fn a_closed_output_pipe_ends_every_command_quietly() {
     with_closed_stdout(fresh.path(), &["index", seeds]);
     with_closed_stdout(fresh.path(), &["index", "--json", "--rebuild", seeds]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// A build without the optional parts (`cargo test --no-default-features`, run by `.ci/run`):
+// each refusal names the cargo feature to turn on.
+
+/// The stderr of a failed run, which must exit 2.
+#[cfg(any(not(feature = "server"), not(feature = "milvus")))]
+fn refused(args: &[&str]) -> String {
+    let out = simsum().args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    err
+}
+
+#[cfg(not(feature = "server"))]
+#[test]
+fn without_the_server_feature_serve_says_so() {
+    let err = refused(&["--model", "hash:16", "serve", "--addr", "127.0.0.1:0"]);
+    assert!(err.contains("cargo feature `server`"), "{err}");
+}
+
+#[cfg(not(feature = "milvus"))]
+#[test]
+fn without_the_milvus_feature_a_milvus_store_says_so() {
+    let err = refused(&[
+        "--model",
+        "hash:16",
+        "--store",
+        "milvus://127.0.0.1:19530/x",
+        "search",
+        "water",
+    ]);
+    assert!(err.contains("cargo feature `milvus`"), "{err}");
+}

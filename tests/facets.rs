@@ -16,7 +16,7 @@ use simsum::facets::EntityFilter;
 use simsum::ingest::{Document, Initiative, Section, Sentence};
 use simsum::search::{DocFilter, SearchOptions};
 use simsum::store::local::{LocalOptions, LocalWriter};
-use simsum::store::{Level, Store, StoreError, Tag, Tagger, UpdateOptions};
+use simsum::store::{tags_of, Level, Store, StoreError, Tag, TagStore, Tagger, UpdateOptions};
 use support::{json_output, simsum};
 
 /// Texts tagged so far by [`counting_tags`] (one test uses it; others use the real tagger).
@@ -106,7 +106,8 @@ fn update(
 
 fn values(store: &dyn Store, id: &str, kind: &str) -> Vec<String> {
     let item = store.item(id).unwrap();
-    store
+    tags_of(store)
+        .unwrap()
         .tags_of(&[item.key])
         .unwrap()
         .remove(&item.key)

@@ -1102,7 +1102,7 @@ fn every_state_a_killed_write_leaves_opens_with_nothing_lost() {
         .nearest(Level::Initiative, &q, 10, &ItemFilter::default())
         .unwrap();
     assert_eq!(hits, exact, "without its graph a level is searched exactly");
-    assert!(simsum::store::Store::load_themes(&index).unwrap().is_none());
+    assert!(simsum::store::load_themes(&index).unwrap().is_none());
     drop(index);
 
     // The next writer clears what the kills left, re-embeds nothing and restores the graph.
@@ -1195,7 +1195,7 @@ fn kill_during_graph_and_theme_writes_loses_nothing() {
     assert!(killed > 0, "every run finished before its kill");
     ok(cli(&idx, &cluster));
     let index = LocalStore::open(&idx).unwrap();
-    assert!(simsum::store::Store::load_themes(&index).unwrap().is_some());
+    assert!(simsum::store::load_themes(&index).unwrap().is_some());
     drop(index);
     // The next writer clears whatever the kills left.
     drop(LocalWriter::open(&idx, &HashEmbedder::new(64).model_id(), 64, false).unwrap());

@@ -865,11 +865,13 @@ fn short_unpunctuated_records_are_initiatives_not_captions() {
 // PDF (test files made from the seeds by three producers: LibreOffice, tests/data/pdf/make.py;
 // Chromium's print to PDF and WeasyPrint, tests/data/pdf/make_html.py)
 
+#[cfg(feature = "pdf")]
 fn pdf_path(name: &str) -> PathBuf {
     root().join("tests/data/pdf").join(name)
 }
 
 /// The producers of the test PDFs and the infix of their file names (`SEED-INFIX1col.pdf`).
+#[cfg(feature = "pdf")]
 const PDF_PRODUCERS: [(&str, &str); 3] = [
     ("LibreOffice 7", ""),
     ("Chromium (Skia/PDF)", "chromium-"),
@@ -877,6 +879,7 @@ const PDF_PRODUCERS: [(&str, &str); 3] = [
 ];
 
 /// Every sentence of every initiative of a document.
+#[cfg(feature = "pdf")]
 fn sentence_set(doc: &Document) -> Vec<String> {
     doc.initiatives()
         .flat_map(|(_, i)| i.sentences.iter().map(|s| s.text.clone()))
@@ -884,6 +887,7 @@ fn sentence_set(doc: &Document) -> Vec<String> {
 }
 
 /// Numbered headings of a document, in order.
+#[cfg(feature = "pdf")]
 fn headings(d: &Document) -> Vec<(Option<String>, String)> {
     d.sections
         .iter()
@@ -894,6 +898,7 @@ fn headings(d: &Document) -> Vec<(Option<String>, String)> {
 
 /// Share of the seed's sentences found, exactly, among the PDF document's sentences, and of
 /// its headings found whole; prints the misses.
+#[cfg(feature = "pdf")]
 fn recovered(seed: &str, pdf: &str) -> ((usize, usize), (usize, usize)) {
     let seed_doc = parse_one(&seed_path(seed), &unlimited());
     let pdf_doc = parse_one(&pdf_path(pdf), &unlimited());
@@ -911,6 +916,7 @@ fn recovered(seed: &str, pdf: &str) -> ((usize, usize), (usize, usize)) {
     ((found, want.len()), (found_h, want_h.len()))
 }
 
+#[cfg(feature = "pdf")]
 #[test]
 fn pdf_seed_sentences_and_headings_are_recovered_from_every_producer() {
     // Issue 39's goals: 98% of sentences for one column, 95% for two, every heading whole,
@@ -947,6 +953,7 @@ fn pdf_seed_sentences_and_headings_are_recovered_from_every_producer() {
     }
 }
 
+#[cfg(feature = "pdf")]
 #[test]
 fn pdf_title_date_headings_and_captions_from_the_layout() {
     for (producer, infix) in PDF_PRODUCERS {
@@ -971,6 +978,7 @@ fn pdf_title_date_headings_and_captions_from_the_layout() {
     }
 }
 
+#[cfg(feature = "pdf")]
 #[test]
 fn pdf_two_columns_are_read_left_then_right_with_hyphens_repaired() {
     // Same paragraphs, same order, whatever the producer, the columns, the justification and
@@ -993,6 +1001,7 @@ fn pdf_two_columns_are_read_left_then_right_with_hyphens_repaired() {
 }
 
 /// A one-page PDF whose page draws `content` (a content stream), with Helvetica as /F1.
+#[cfg(feature = "pdf")]
 fn minimal_pdf(content: &str) -> Vec<u8> {
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
@@ -1024,6 +1033,7 @@ fn minimal_pdf(content: &str) -> Vec<u8> {
     out
 }
 
+#[cfg(feature = "pdf")]
 #[test]
 fn a_hand_made_pdf_is_read() {
     let pdf = minimal_pdf("BT /F1 12 Tf 72 700 Td (The first sentence. The second one.) Tj ET");
@@ -1036,6 +1046,7 @@ fn a_hand_made_pdf_is_read() {
     assert_eq!(docs[0].title, "hand");
 }
 
+#[cfg(feature = "pdf")]
 #[test]
 fn encrypted_scanned_and_broken_pdfs_are_skipped_with_reasons_and_the_batch_goes_on() {
     let dir = tempfile::tempdir().unwrap();
@@ -1089,6 +1100,16 @@ fn encrypted_scanned_and_broken_pdfs_are_skipped_with_reasons_and_the_batch_goes
         reason("not-a.pdf")
     );
     assert_eq!(report.skipped.len(), 4, "{:?}", report.skipped);
+}
+
+/// A build without the `pdf` feature refuses a PDF with the reason and how to get PDF support.
+#[cfg(not(feature = "pdf"))]
+#[test]
+fn without_the_pdf_feature_a_pdf_is_skipped_with_the_reason() {
+    let err = parse_bytes("report.pdf", b"%PDF-1.4\n% any bytes\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cargo feature `pdf`"), "{err}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1176,6 +1197,7 @@ fn html_character_references_are_decoded_once_by_the_parser_not_twice() {
     );
 }
 
+#[cfg(feature = "pdf")]
 #[test]
 fn character_references_are_decoded_in_pdf_text_and_title() {
     let pdf = minimal_pdf(
@@ -1276,6 +1298,7 @@ fn fuzz_corpora_of_the_parsers_replay_without_panics() {
     eprintln!("decode: {n} inputs");
 }
 
+#[cfg(feature = "pdf")]
 #[test]
 fn fuzz_corpus_of_the_pdf_parser_replays_without_panics() {
     let n = replay("ingest_pdf", 150, &|d| fuzz_harness::ingest("pdf", d));
@@ -1402,6 +1425,7 @@ fn write_store_fuzz_seeds() {
 /// The extractor choice, measured: the share of seed sentences recovered exactly by simsum's
 /// layout analysis over pdf-extract's glyphs, against pdf-extract's own plain text and lopdf's
 /// text extraction (each read back with the plain-text parser), on the same files.
+#[cfg(feature = "pdf")]
 #[test]
 fn pdf_layout_analysis_beats_the_plain_extractors() {
     fn share(

@@ -136,7 +136,7 @@ pub fn store_file(file: &str, data: &[u8]) {
         5,
         &ItemFilter::default(),
     );
-    let _ = store.load_themes();
+    let _ = simsum::store::load_themes(store.as_ref());
 }
 
 /// One index file's reader on its own, as the fuzz targets run it: this thread's copy of the

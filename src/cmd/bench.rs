@@ -10,6 +10,7 @@ use simsum::bench::{self, EmbedRun, IndexBenchConfig, Machine};
 use simsum::embed::DType;
 
 mod search;
+#[cfg(feature = "milvus")]
 mod store;
 
 #[derive(Debug, clap::Subcommand)]
@@ -552,16 +553,21 @@ fn default_against_f32(runs: &[EmbedRun]) -> Vec<String> {
 }
 
 fn index(g: &super::Global, a: IndexBenchArgs) -> anyhow::Result<ExitCode> {
+    #[cfg(feature = "milvus")]
     if a.writer_shard.is_some() {
         return store::child(g, &a);
     }
     let Some(vectors) = &a.vectors else {
-        return match (&g.store, g.store_url()?) {
-            (Some(_), url @ simsum::store::StoreUrl::Milvus { .. }) => store::run(g, &a, &url),
-            _ => anyhow::bail!(
-                "bench index needs --vectors FILE.npy (HNSW), or --store milvus://HOST:PORT/NAME (Milvus against the local index)"
-            ),
-        };
+        #[cfg(not(feature = "milvus"))]
+        let _ = g;
+        #[cfg(feature = "milvus")]
+        if let (Some(_), url @ simsum::store::StoreUrl::Milvus { .. }) = (&g.store, g.store_url()?)
+        {
+            return store::run(g, &a, &url);
+        }
+        anyhow::bail!(
+            "bench index needs --vectors FILE.npy (HNSW), or --store milvus://HOST:PORT/NAME (Milvus against the local index)"
+        );
     };
     let (rows, dim, data) = bench::read_npy(vectors)?;
     let cfg = IndexBenchConfig {

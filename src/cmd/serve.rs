@@ -3,8 +3,10 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+#[cfg(feature = "server")]
 use std::sync::Arc;
 
+#[cfg(feature = "server")]
 use anyhow::Context;
 
 /// Arguments of `simsum serve`.
@@ -41,7 +43,16 @@ pub struct ServeArgs {
     pub query_cache: usize,
 }
 
+/// Without the `server` feature: says so.
+#[cfg(not(feature = "server"))]
+pub fn run(_: &super::Global, _: ServeArgs) -> anyhow::Result<ExitCode> {
+    anyhow::bail!(
+        "this simsum was built without the HTTP server (cargo feature `server`); rebuild with `cargo install simsum --features server`, or use the CLI's commands"
+    )
+}
+
 /// Runs `simsum serve`.
+#[cfg(feature = "server")]
 pub fn run(g: &super::Global, a: ServeArgs) -> anyhow::Result<ExitCode> {
     simsum::serve::check_exposure(a.addr, a.api_key.as_deref())?;
     // A user's MIMALLOC_PURGE_DELAY wins; otherwise freed memory goes back at once.

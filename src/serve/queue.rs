@@ -559,12 +559,13 @@ mod tests {
         assert_eq!(q.cached(&t, InputKind::Passage), vec![None]);
     }
 
-    /// An embedder answering `short` fewer vectors than asked for its first `bad` calls.
-    struct Short {
-        calls: AtomicUsize,
-        bad: usize,
-    }
-    impl Embedder for Short {
+    /// A 4-dimensional test embedder whose passes run `pass` (which may wait, fail, or answer
+    /// too few vectors).
+    struct Scripted<F>(F);
+    impl<F> Embedder for Scripted<F>
+    where
+        F: Fn(&[&str]) -> Result<Vec<Embedding>, EmbedError> + Send + Sync,
+    {
         fn dim(&self) -> usize {
             4
         }
@@ -578,23 +579,25 @@ mod tests {
             1
         }
         fn embed(&self, t: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
+            (self.0)(t)
+        }
+    }
+
+    /// Answers one vector too few for its first `bad` passes.
+    fn short(bad: usize) -> Arc<dyn Embedder> {
+        let calls = AtomicUsize::new(0);
+        Arc::new(Scripted(move |t: &[&str]| {
             let mut v = HashEmbedder::new(4).embed(t)?;
-            if self.calls.fetch_add(1, Ordering::Relaxed) < self.bad {
+            if calls.fetch_add(1, Ordering::Relaxed) < bad {
                 v.pop();
             }
             Ok(v)
-        }
+        }))
     }
 
     #[test]
     fn a_short_reply_is_an_error_and_the_model_thread_lives_on() {
-        let q = EmbedQueue::start(
-            Arc::new(Short {
-                calls: AtomicUsize::new(0),
-                bad: 1,
-            }),
-            QueueLimits::default(),
-        );
+        let q = EmbedQueue::start(short(1), QueueLimits::default());
         let first = q.submit(vec!["a".into(), "b".into()]).unwrap();
         let err = first.blocking_recv().unwrap().unwrap_err();
         assert!(err.contains("returned 1 vectors for 2 texts"), "{err}");
@@ -602,13 +605,7 @@ mod tests {
         let next = q.submit(vec!["c".into()]).unwrap();
         assert_eq!(next.blocking_recv().unwrap().unwrap().len(), 1);
         // A blocking caller sees the service's error, not a tokenizer's.
-        let q = EmbedQueue::start(
-            Arc::new(Short {
-                calls: AtomicUsize::new(0),
-                bad: 1,
-            }),
-            QueueLimits::default(),
-        );
+        let q = EmbedQueue::start(short(1), QueueLimits::default());
         let e = q.embed(&["x", "y"]).unwrap_err();
         assert!(matches!(e, EmbedError::Service(_)), "{e:?}");
     }
@@ -639,41 +636,22 @@ mod tests {
         assert_eq!(over, 0, "a pass of more than 8 texts");
     }
 
-    /// Records each forward pass's texts; holds every pass until `open`.
-    struct Gated {
-        open: std::sync::atomic::AtomicBool,
-        passes: Mutex<Vec<Vec<String>>>,
-    }
-    impl Embedder for Gated {
-        fn dim(&self) -> usize {
-            4
-        }
-        fn model_id(&self) -> ModelId {
-            HashEmbedder::new(4).model_id()
-        }
-        fn max_tokens(&self) -> usize {
-            8
-        }
-        fn count_tokens(&self, _: &str) -> usize {
-            1
-        }
-        fn embed(&self, t: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
-            while !self.open.load(Ordering::Acquire) {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            let mut p = self.passes.lock().unwrap();
-            p.push(t.iter().map(|t| t.to_string()).collect());
-            HashEmbedder::new(4).embed(t)
-        }
-    }
-
     #[test]
     fn background_work_waits_for_queued_queries_and_still_finishes() {
-        let e = Arc::new(Gated {
-            open: false.into(),
-            passes: Mutex::new(Vec::new()),
+        // Every pass is recorded, and held until `open`.
+        let open = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let passes = Arc::new(Mutex::new(Vec::<Vec<String>>::new()));
+        let (o, p) = (open.clone(), passes.clone());
+        let e = Scripted(move |t: &[&str]| {
+            while !o.load(Ordering::Acquire) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            p.lock()
+                .unwrap()
+                .push(t.iter().map(|t| t.to_string()).collect());
+            HashEmbedder::new(4).embed(t)
         });
-        let q = EmbedQueue::start(e.clone(), QueueLimits::default());
+        let q = EmbedQueue::start(Arc::new(e), QueueLimits::default());
         // The first query holds the model (its pass waits at the gate).
         let first = q.submit_as(vec!["q0".into()], InputKind::Query).unwrap();
         while q.stats().depth.load(Ordering::Relaxed) > 0 {
@@ -695,13 +673,13 @@ mod tests {
             .iter()
             .map(|t| q.submit_as(vec![t.to_string()], InputKind::Query).unwrap())
             .collect();
-        e.open.store(true, Ordering::Release);
+        open.store(true, Ordering::Release);
         first.blocking_recv().unwrap().unwrap();
         for rx in later {
             rx.blocking_recv().unwrap().unwrap();
         }
         assert_eq!(bg.join().unwrap(), 12);
-        let passes = e.passes.lock().unwrap().clone();
+        let passes = passes.lock().unwrap().clone();
         // The queries that queued after the upload ran before it, in one pass; the upload ran in
         // background jobs of at most BACKGROUND_BATCH texts.
         assert_eq!(passes[0], vec!["q0"]);
@@ -734,42 +712,17 @@ mod tests {
 
     #[test]
     fn a_full_queue_refuses_at_once() {
-        struct Slow;
-        impl Embedder for Slow {
-            fn dim(&self) -> usize {
-                1
-            }
-            fn model_id(&self) -> ModelId {
-                ModelId {
-                    name: "slow".into(),
-                    weights_sha256: String::new(),
-                    dtype: String::new(),
-                }
-            }
-            fn max_tokens(&self) -> usize {
-                8
-            }
-            fn count_tokens(&self, _: &str) -> usize {
-                1
-            }
-            fn embed(&self, t: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
-                std::thread::sleep(Duration::from_millis(200));
-                Ok(t.iter()
-                    .map(|_| Embedding {
-                        vector: vec![1.0],
-                        n_tokens: 1,
-                        truncated: false,
-                    })
-                    .collect())
-            }
-        }
+        let slow = Scripted(|t: &[&str]| {
+            std::thread::sleep(Duration::from_millis(200));
+            HashEmbedder::new(4).embed(t)
+        });
         let limits = QueueLimits {
             capacity: 2,
             max_batch: 1,
             max_wait: Duration::ZERO,
             cache: 0,
         };
-        let q = EmbedQueue::start(Arc::new(Slow), limits);
+        let q = EmbedQueue::start(Arc::new(slow), limits);
         let mut full = 0;
         let mut taken = Vec::new();
         for _ in 0..10 {

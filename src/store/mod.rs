@@ -12,115 +12,27 @@
 //! Items are addressed by two names: the stable text id (`doc#s1.p2`) users see, and a `u64`
 //! key the engine assigns, used inside searches and graphs.
 
+mod error;
 pub mod items;
 pub mod lexical;
+#[cfg(feature = "milvus")]
 pub mod milvus;
 pub mod update;
+mod url;
 
-use std::path::{Path, PathBuf};
+pub use error::{ModelMismatch, StoreError};
+pub use url::{MilvusTls, StoreUrl};
+
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::embed::{EmbedError, Embedder, ModelId};
+use crate::embed::{Embedder, ModelId};
 use crate::ingest::Document;
-use local::graphs::GraphError;
 pub use local::graphs::KnnGraph;
 pub use local::manifest::Counts;
 
 pub mod local;
-
-/// Errors of a store; each names the file, folder or server involved and, where there is one,
-/// the fix.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("no index at {dir}: create one with `simsum index PATH...`")]
-    NotFound { dir: PathBuf },
-    #[error("{path}: not a valid index manifest ({reason}); rebuild with `simsum index --rebuild PATH...`")]
-    Manifest { path: PathBuf, reason: String },
-    #[error("{path}: index format {found} is newer than this simsum reads (up to {supported}); upgrade simsum, or rebuild with `simsum index --rebuild PATH...`")]
-    NewerFormat {
-        path: PathBuf,
-        found: u32,
-        supported: u32,
-    },
-    #[error("{path}: index format {found} is older than this simsum reads (from {oldest}); rebuild with `simsum index --rebuild PATH...`")]
-    OlderFormat {
-        path: PathBuf,
-        found: u32,
-        oldest: u32,
-    },
-    #[error("{0}")]
-    ModelMismatch(Box<ModelMismatch>),
-    #[error("index {dir} is locked by another writer ({holder}); wait for it to finish")]
-    Locked { dir: PathBuf, holder: String },
-    #[error("{path}: database error: {source}")]
-    Database {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
-    #[error("{path}: the index database is corrupt ({reason}); rebuild with `simsum index --rebuild PATH...`")]
-    CorruptDatabase { path: PathBuf, reason: String },
-    #[error("embedding failed: {0}")]
-    Embed(#[from] EmbedError),
-    #[error(transparent)]
-    Graph(#[from] GraphError),
-    #[error("no item `{id}` in store {store}")]
-    UnknownItem { store: String, id: String },
-    #[error("store URL `{url}`: {reason}")]
-    BadUrl { url: String, reason: String },
-    #[error("store {url}: TLS: {reason}")]
-    Tls { url: String, reason: String },
-    #[error("store {url}: refusing to send the store token in clear (plain HTTP) to {host}, which is not this machine; turn TLS on with milvus+tls://{host}:{port}/{name} (and --store-ca FILE for a private CA), or reach the server through 127.0.0.1")]
-    TokenInClear {
-        url: String,
-        host: String,
-        port: u16,
-        name: String,
-    },
-    #[error("store `{url}`: this build of simsum cannot open it yet")]
-    Unsupported { url: String },
-    #[error("cannot reach the Milvus server of {url} ({reason}); start it, or check the host and port in --store / SIMSUM_STORE")]
-    Unreachable { url: String, reason: String },
-    #[error("Milvus server of {url}: {what} failed: {message}")]
-    Server {
-        url: String,
-        what: String,
-        message: String,
-    },
-    #[error("no simsum store at {url}: create one with `simsum index --store {url} PATH...`")]
-    NoStore { url: String },
-    #[error("store {url}: {reason}")]
-    BadData { url: String, reason: String },
-    #[error("store {url} keeps no entities yet: run `simsum index PATH...` again to add them (only the entities are computed; nothing is embedded again)")]
-    NoTags { url: String },
-    #[error("store {url}: shard {shard} is being written by another writer ({holder}, shard {other}); wait for it to finish, or for its lease to expire in {seconds} s")]
-    Leased {
-        url: String,
-        shard: String,
-        other: String,
-        holder: String,
-        seconds: u64,
-    },
-}
-
-/// The model recorded in an index differs from the one in use.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("store {store} was built with model `{index_model}` ({index_dim}-d, weights sha256 {index_sha}), but the current model is `{current_model}` ({current_dim}-d, weights sha256 {current_sha}); pass `--model {index_model}`, or rebuild with `simsum index --rebuild PATH...`")]
-pub struct ModelMismatch {
-    /// The store's URL (`dir:PATH`, `milvus://HOST:PORT/NAME`).
-    pub store: String,
-    pub index_model: String,
-    pub index_sha: String,
-    pub index_dim: usize,
-    pub current_model: String,
-    pub current_sha: String,
-    pub current_dim: usize,
-}
 
 /// Levels with fewer live items than this are searched exactly (brute force): below it a scan of
 /// all vectors costs about what one HNSW query does, and is exact. Measured here (one core,
@@ -418,7 +330,7 @@ pub fn tag_keys(
         let mut any = std::collections::HashSet::new();
         for (kind, values) in by_kind {
             any.extend(
-                store
+                tags_of(store)?
                     .tagged(level, kind, &values)?
                     .into_iter()
                     .map(|(k, _)| k),
@@ -616,46 +528,59 @@ pub trait Store: Send + Sync {
         Ok(KnnGraph::brute_force(&vectors, k))
     }
 
-    /// The last theme report saved with [`save_themes`], with the generation it describes;
-    /// `None` when there is none.
-    fn load_themes(&self) -> Result<Option<SavedThemes>, StoreError>;
-
-    /// Whether every stored item carries its tags (the last update tagged them). The default:
-    /// an engine that keeps none.
-    fn has_tags(&self) -> Result<bool, StoreError> {
-        Ok(false)
+    /// The store's entity tags (countries, organisations, years of each item), when its engine
+    /// keeps them; `None` for one that does not. A capability an engine may lack is a trait of
+    /// its own ([`TagStore`], [`ThemeStore`]), asked for here, never a method that fails.
+    fn tags(&self) -> Option<&dyn TagStore> {
+        None
     }
+
+    /// Where the store keeps its theme reports, when its engine keeps them.
+    fn themes(&self) -> Option<&dyn ThemeStore> {
+        None
+    }
+}
+
+/// Entity tags kept with the items ([`crate::entities`]): what facets and tag filters read.
+pub trait TagStore: Send + Sync {
+    /// Whether every stored item carries its tags (the last update tagged them).
+    fn has_tags(&self) -> Result<bool, StoreError>;
 
     /// `(key, document id)` of the items of `level` with a tag of `kind` whose value is one of
-    /// `values`, by key. Fails with [`StoreError::NoTags`] when the store keeps none.
+    /// `values`, by key. Fails with [`StoreError::NoTags`] when the items carry none yet.
     fn tagged(
         &self,
-        _level: Level,
-        _kind: &str,
-        _values: &[String],
-    ) -> Result<Vec<(u64, String)>, StoreError> {
-        Err(StoreError::NoTags {
-            url: self.info().url,
-        })
-    }
+        level: Level,
+        kind: &str,
+        values: &[String],
+    ) -> Result<Vec<(u64, String)>, StoreError>;
 
     /// Each value of `kind` with the items of `level` and the documents that carry it, most
     /// items first (ties by value).
-    fn tag_counts(&self, _level: Level, _kind: &str) -> Result<Vec<TagCount>, StoreError> {
-        Err(StoreError::NoTags {
-            url: self.info().url,
-        })
-    }
+    fn tag_counts(&self, level: Level, kind: &str) -> Result<Vec<TagCount>, StoreError>;
 
     /// The tags of the items with these keys (items without tags are absent).
-    fn tags_of(
-        &self,
-        _keys: &[u64],
-    ) -> Result<std::collections::HashMap<u64, Vec<Tag>>, StoreError> {
-        Err(StoreError::NoTags {
-            url: self.info().url,
-        })
-    }
+    fn tags_of(&self, keys: &[u64])
+        -> Result<std::collections::HashMap<u64, Vec<Tag>>, StoreError>;
+}
+
+/// Theme reports kept with a store ([`save_themes`] writes them).
+pub trait ThemeStore: Send + Sync {
+    /// The last theme report saved, with the generation it describes; `None` when there is
+    /// none.
+    fn load_themes(&self) -> Result<Option<SavedThemes>, StoreError>;
+}
+
+/// The tags of `store`, or [`StoreError::NoTags`] when its engine keeps none.
+pub fn tags_of(store: &dyn Store) -> Result<&dyn TagStore, StoreError> {
+    store.tags().ok_or_else(|| StoreError::NoTags {
+        url: store.info().url,
+    })
+}
+
+/// The last theme report kept with `store`; `None` when there is none or its engine keeps none.
+pub fn load_themes(store: &dyn Store) -> Result<Option<SavedThemes>, StoreError> {
+    store.themes().map_or(Ok(None), ThemeStore::load_themes)
 }
 
 /// A theme report as kept with a store, tagged with the generation it describes. The store
@@ -677,7 +602,13 @@ pub fn save_themes(
 ) -> Result<(), StoreError> {
     match url {
         StoreUrl::Dir(dir) => local::files::IndexFiles::new(dir).write_themes(themes),
+        #[cfg(feature = "milvus")]
         StoreUrl::Milvus { .. } => milvus::save_themes(url, token, themes),
+        #[cfg(not(feature = "milvus"))]
+        StoreUrl::Milvus { .. } => {
+            let _ = token;
+            Err(url.not_built())
+        }
     }
 }
 
@@ -696,145 +627,6 @@ pub trait StoreWriter: Send {
         opts: &UpdateOptions,
         progress: &dyn Fn(usize, usize),
     ) -> Result<UpdateStats, StoreError>;
-}
-
-/// Where a store is: the value of `--store` (or `--index DIR` when `--store` is unset).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreUrl {
-    /// A local index directory (`dir:PATH`, or a plain path).
-    Dir(PathBuf),
-    /// A Milvus server: `milvus://HOST:PORT/NAME` (plain HTTP) or `milvus+tls://HOST:PORT/NAME`
-    /// (HTTPS); collections are named from `name`.
-    Milvus {
-        host: String,
-        port: u16,
-        name: String,
-        /// Set for `milvus+tls://`: how to check the server's certificate.
-        tls: Option<MilvusTls>,
-    },
-}
-
-/// TLS settings of a `milvus+tls://` store: the system's roots, plus a CA of one's own.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MilvusTls {
-    /// A PEM file of CA certificates trusted beside the system's (`--store-ca FILE`).
-    pub ca: Option<PathBuf>,
-}
-
-impl StoreUrl {
-    /// Parses `dir:PATH`, `milvus://HOST[:PORT]/NAME` or `milvus+tls://HOST[:PORT]/NAME` (port
-    /// 19530 by default) or a plain path (a local index directory). Another scheme is refused,
-    /// naming the ones known.
-    pub fn parse(s: &str) -> Result<Self, StoreError> {
-        let bad = |why: &str| StoreError::BadUrl {
-            url: s.to_string(),
-            reason: why.to_string(),
-        };
-        if let Some(path) = s.strip_prefix("dir:") {
-            if path.is_empty() {
-                return Err(bad("`dir:` needs a path, e.g. `dir:.simsum`"));
-            }
-            return Ok(StoreUrl::Dir(PathBuf::from(path)));
-        }
-        let milvus = match s.strip_prefix("milvus://") {
-            Some(rest) => Some((rest, None)),
-            None => s
-                .strip_prefix("milvus+tls://")
-                .map(|rest| (rest, Some(MilvusTls::default()))),
-        };
-        if let Some((rest, tls)) = milvus {
-            let (hostport, name) = rest
-                .split_once('/')
-                .ok_or_else(|| bad("no collection name: use milvus://HOST:PORT/NAME"))?;
-            let name = name.trim_end_matches('/');
-            if name.is_empty()
-                || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                || name.starts_with(|c: char| c.is_ascii_digit())
-            {
-                return Err(bad(
-                    "the name must be letters, digits and `_`, starting with a letter or `_`",
-                ));
-            }
-            let (host, port) = match hostport.rsplit_once(':') {
-                Some((h, p)) => (
-                    h.to_string(),
-                    p.parse::<u16>()
-                        .map_err(|_| bad(&format!("`{p}` is not a port number")))?,
-                ),
-                None => (hostport.to_string(), 19530),
-            };
-            if host.is_empty() {
-                return Err(bad("no host: use milvus://HOST:PORT/NAME"));
-            }
-            return Ok(StoreUrl::Milvus {
-                host,
-                port,
-                name: name.to_string(),
-                tls,
-            });
-        }
-        if let Some((scheme, _)) = s.split_once("://") {
-            return Err(bad(&format!(
-                "unknown scheme `{scheme}`: use dir:PATH, milvus://HOST:PORT/NAME or \
-                 milvus+tls://HOST:PORT/NAME"
-            )));
-        }
-        Ok(StoreUrl::Dir(PathBuf::from(s)))
-    }
-
-    /// Trusts the CA certificates of the PEM file `ca` beside the system's (`--store-ca`): only
-    /// for a `milvus+tls://` store; another is refused, saying how to turn TLS on.
-    pub fn with_ca(self, ca: PathBuf) -> Result<Self, StoreError> {
-        match self {
-            StoreUrl::Milvus {
-                host,
-                port,
-                name,
-                tls: Some(_),
-            } => Ok(StoreUrl::Milvus {
-                host,
-                port,
-                name,
-                tls: Some(MilvusTls { ca: Some(ca) }),
-            }),
-            other => Err(StoreError::BadUrl {
-                reason: format!(
-                    "a CA file ({}) is for a TLS store: use milvus+tls://HOST:PORT/NAME",
-                    ca.display()
-                ),
-                url: other.to_string(),
-            }),
-        }
-    }
-
-    /// The local directory, for `Dir`.
-    pub fn dir(&self) -> Option<&Path> {
-        match self {
-            StoreUrl::Dir(p) => Some(p),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for StoreUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StoreUrl::Dir(p) => write!(f, "dir:{}", p.display()),
-            StoreUrl::Milvus {
-                host,
-                port,
-                name,
-                tls,
-            } => {
-                let scheme = if tls.is_some() {
-                    "milvus+tls"
-                } else {
-                    "milvus"
-                };
-                write!(f, "{scheme}://{host}:{port}/{name}")
-            }
-        }
-    }
 }
 
 /// How to reach a store: its URL and, for servers that need one, a token (never logged).
@@ -857,7 +649,13 @@ impl std::fmt::Debug for StoreConfig {
 pub fn open(url: &StoreUrl, token: Option<&str>) -> Result<Box<dyn Store>, StoreError> {
     match url {
         StoreUrl::Dir(dir) => Ok(Box::new(local::LocalStore::open(dir)?)),
+        #[cfg(feature = "milvus")]
         StoreUrl::Milvus { .. } => Ok(Box::new(milvus::MilvusStore::open(url, token)?)),
+        #[cfg(not(feature = "milvus"))]
+        StoreUrl::Milvus { .. } => {
+            let _ = token;
+            Err(url.not_built())
+        }
     }
 }
 
@@ -888,9 +686,15 @@ pub fn open_shard_writer(
         StoreUrl::Dir(dir) => Ok(Box::new(local::LocalWriter::open(
             dir, model, dim, rebuild,
         )?)),
+        #[cfg(feature = "milvus")]
         StoreUrl::Milvus { .. } => Ok(Box::new(milvus::MilvusWriter::open(
             url, token, model, dim, rebuild, shard,
         )?)),
+        #[cfg(not(feature = "milvus"))]
+        StoreUrl::Milvus { .. } => {
+            let _ = (token, shard);
+            Err(url.not_built())
+        }
     }
 }
 
@@ -899,57 +703,5 @@ pub(crate) fn short_sha(s: &str) -> String {
         "none".into()
     } else {
         s.chars().take(12).collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_parse_or_say_what_is_wrong() {
-        assert_eq!(
-            StoreUrl::parse("dir:.simsum").unwrap(),
-            StoreUrl::Dir(".simsum".into())
-        );
-        assert_eq!(StoreUrl::parse("idx").unwrap(), StoreUrl::Dir("idx".into()));
-        assert_eq!(
-            StoreUrl::parse("milvus://127.0.0.1:19530/reports").unwrap(),
-            StoreUrl::Milvus {
-                host: "127.0.0.1".into(),
-                port: 19530,
-                name: "reports".into(),
-                tls: None,
-            }
-        );
-        let tls = StoreUrl::parse("milvus+tls://db.example.org/reports").unwrap();
-        assert_eq!(tls.to_string(), "milvus+tls://db.example.org:19530/reports");
-        assert_eq!(StoreUrl::parse(&tls.to_string()).unwrap(), tls);
-        let with_ca = tls.clone().with_ca("ca.pem".into()).unwrap();
-        assert!(matches!(
-            with_ca,
-            StoreUrl::Milvus { tls: Some(MilvusTls { ca: Some(ref p) }), .. } if p == Path::new("ca.pem")
-        ));
-        let e = StoreUrl::parse("milvus://db/reports")
-            .unwrap()
-            .with_ca("ca.pem".into())
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("ca.pem") && e.contains("milvus+tls://"), "{e}");
-        assert_eq!(
-            StoreUrl::parse("milvus://db/reports").unwrap().to_string(),
-            "milvus://db:19530/reports"
-        );
-        for bad in [
-            "qdrant://x/y",
-            "milvus://h:99999/n",
-            "milvus://h:1",
-            "milvus://h:1/bad-name",
-            "milvus+tls://h:1",
-            "dir:",
-        ] {
-            let e = StoreUrl::parse(bad).unwrap_err().to_string();
-            assert!(e.contains(bad), "{e}");
-        }
     }
 }

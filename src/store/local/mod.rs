@@ -29,7 +29,7 @@ use rayon::prelude::*;
 
 use crate::store::{
     Counts, DocumentInfo, ItemFilter, Level, SavedThemes, Store, StoreError, StoreInfo, StoreUrl,
-    StoredItem, StoredSentence, Tag, TagCount,
+    StoredItem, StoredSentence, Tag, TagCount, TagStore, ThemeStore,
 };
 use files::IndexFiles;
 use graphs::{knn, GraphSpec, KnnGraph};
@@ -310,10 +310,22 @@ impl Store for LocalStore {
         }
         Ok(items)
     }
+    fn tags(&self) -> Option<&dyn TagStore> {
+        Some(self)
+    }
+
+    fn themes(&self) -> Option<&dyn ThemeStore> {
+        Some(self)
+    }
+}
+
+impl ThemeStore for LocalStore {
     fn load_themes(&self) -> Result<Option<SavedThemes>, StoreError> {
         self.files.read_themes()
     }
+}
 
+impl TagStore for LocalStore {
     fn has_tags(&self) -> Result<bool, StoreError> {
         self.db.has_tags()
     }

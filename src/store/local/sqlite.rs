@@ -111,9 +111,9 @@ pub(crate) fn db_err(path: &Path, e: rusqlite::Error) -> StoreError {
             reason: e.to_string(),
         };
     }
-    StoreError::Database {
-        path: path.to_path_buf(),
-        source: e,
+    StoreError::Engine {
+        engine: "SQLite",
+        message: format!("{}: database error: {e}", path.display()),
     }
 }
 

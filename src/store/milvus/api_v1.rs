@@ -87,11 +87,7 @@ impl ApiV1 {
     }
 
     fn server(&self, what: &str, message: String) -> StoreError {
-        StoreError::Server {
-            url: self.url.clone(),
-            what: format!("/api/v1/{what}"),
-            message,
-        }
+        super::client::server_error(&self.url, &format!("/api/v1/{what}"), &message)
     }
 
     /// Whether the API answers (asked once).
@@ -121,6 +117,7 @@ impl ApiV1 {
             }
             Err(ureq::Error::Transport(t)) => {
                 return Err(StoreError::Unreachable {
+                    engine: "Milvus",
                     url: self.url.clone(),
                     reason: format!("{}/{path}: {t}", self.base),
                 })

@@ -2,7 +2,7 @@
 //! later on the gRPC port). It only speaks JSON over HTTP: the store above it decides what the
 //! rows mean. Every failure becomes a [`StoreError`] naming the server URL: a connection that
 //! cannot be made is [`StoreError::Unreachable`], an answer with an error code is
-//! [`StoreError::Server`].
+//! [`StoreError::Engine`] ([`server_error`]).
 //!
 //! Why REST and not gRPC: `milvus-sdk-rust` needs `protoc` and a tonic stack at build time, and
 //! the REST API of 2.3 covers what the store needs (collections with dynamic fields, insert,
@@ -21,6 +21,14 @@ use serde_json::{json, Value};
 
 use super::rows::{key, keys, parse_key};
 use crate::store::{MilvusTls, StoreError};
+
+/// An error answer of the Milvus server of `url` to `what`, as the store reports it.
+pub(crate) fn server_error(url: &str, what: &str, message: &str) -> StoreError {
+    StoreError::Engine {
+        engine: "Milvus",
+        message: format!("Milvus server of {url}: {what} failed: {message}"),
+    }
+}
 
 /// Rows per page when reading a whole collection (Milvus caps offset + limit at 16,384).
 pub(crate) const PAGE: usize = 4_000;
@@ -160,17 +168,14 @@ impl MilvusClient {
 
     fn unreachable(&self, reason: String) -> StoreError {
         StoreError::Unreachable {
+            engine: "Milvus",
             url: self.url.clone(),
             reason,
         }
     }
 
     fn server(&self, what: &str, message: String) -> StoreError {
-        StoreError::Server {
-            url: self.url.clone(),
-            what: what.to_string(),
-            message,
-        }
+        server_error(&self.url, what, &message)
     }
 
     fn finish(
@@ -216,7 +221,7 @@ impl MilvusClient {
     /// server loads its collections again in the background), waits for it and tries once more.
     fn post(&self, path: &str, body: &Value) -> Result<Value, StoreError> {
         match self.post_once(path, body) {
-            Err(StoreError::Server { message, .. }) if message.contains("not loaded") => {
+            Err(StoreError::Engine { message, .. }) if message.contains("not loaded") => {
                 let name = body
                     .get("collectionName")
                     .and_then(Value::as_str)

@@ -19,6 +19,11 @@
 //! and read again only when the store's generation moves (one small read tells, at most once
 //! per [`DOCS_RECHECK`]); the sentences of all hits come in one request; vectors are asked for
 //! only where a vector is used.
+//!
+//! This file is the handle ([`MilvusStore`]) and the reading helpers that `read.rs` (the
+//! [`Store`] implementation) and `writer.rs` share; it stays whole so that every cache of the
+//! handle (documents, flat levels, lexical levels, tag counts) and what invalidates it sit in
+//! one place.
 
 mod api_v1;
 mod client;
@@ -39,7 +44,7 @@ use crate::embed::dot;
 use crate::embed::ModelId;
 use crate::store::{
     DocumentInfo, ItemFilter, Level, SavedThemes, Store, StoreError, StoreUrl, StoredItem,
-    StoredSentence, Tag, TagCount,
+    StoredSentence, Tag, TagCount, TagStore,
 };
 pub use api_v1::IndexInfo;
 use client::MilvusClient;

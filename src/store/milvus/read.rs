@@ -11,7 +11,7 @@ use super::{top_k, MilvusStore, Vectors, KEYS_PER_EXPR};
 use crate::embed::dot;
 use crate::store::{
     Counts, DocumentInfo, ItemFilter, Level, SavedThemes, Store, StoreError, StoreInfo, StoredItem,
-    StoredSentence, Tag, TagCount,
+    StoredSentence, Tag, TagCount, TagStore, ThemeStore,
 };
 
 impl Store for MilvusStore {
@@ -300,6 +300,16 @@ impl Store for MilvusStore {
         Ok(!self.searches_exactly(level)?)
     }
 
+    fn tags(&self) -> Option<&dyn TagStore> {
+        Some(self)
+    }
+
+    fn themes(&self) -> Option<&dyn ThemeStore> {
+        Some(self)
+    }
+}
+
+impl TagStore for MilvusStore {
     /// Asked once per generation, like the documents.
     fn has_tags(&self) -> Result<bool, StoreError> {
         let generation = self.doc_table()?.generation;
@@ -395,7 +405,9 @@ impl Store for MilvusStore {
         }
         Ok(out)
     }
+}
 
+impl ThemeStore for MilvusStore {
     fn load_themes(&self) -> Result<Option<SavedThemes>, StoreError> {
         let rows = self.client.query_all(
             &self.names.meta(),
