@@ -600,8 +600,13 @@ pub struct SummarySentence {
 
 /// An answer as JSON, keys sorted at every level: what both faces send.
 pub fn to_json<T: Serialize>(answer: &T) -> serde_json::Value {
-    // Serialising plain structs into a `Value` cannot fail (no maps with non-string keys).
-    serde_json::to_value(answer).unwrap_or(serde_json::Value::Null)
+    // Through text, not `to_value`: a `Value` keeps numbers as f64, and `to_value` widens each
+    // f32 on the way (0.95 becomes 0.949999988079071); the text keeps an f32's shortest form,
+    // which parses back to the same printed number. Plain structs always serialise.
+    serde_json::to_string(answer)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or(serde_json::Value::Null)
 }
 
 /// An answer as the CLI's `--json` and the JSON reports write it: [`to_json`]'s keys, pretty
@@ -620,4 +625,25 @@ pub fn to_line<T: Serialize>(answer: &T) -> String {
 /// Prints an answer as the CLI's `--json` does: [`to_pretty`], then a newline.
 pub fn print_json<T: Serialize>(out: &mut dyn std::io::Write, answer: &T) -> std::io::Result<()> {
     writeln!(out, "{}", to_pretty(answer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Scored {
+        z: f32,
+        a: f32,
+    }
+
+    #[test]
+    fn f32_scores_keep_their_shortest_form_and_keys_are_sorted() {
+        let s = Scored {
+            z: 0.95,
+            a: 0.6441058,
+        };
+        assert_eq!(to_line(&s), r#"{"a":0.6441058,"z":0.95}"#);
+        assert_eq!(to_json(&s)["z"], serde_json::json!(0.95));
+    }
 }

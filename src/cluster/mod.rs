@@ -16,8 +16,11 @@ pub mod labels;
 pub mod layout;
 pub mod lineage;
 pub mod over;
+mod partition;
 
 use std::collections::HashMap;
+
+use partition::{assign, communities, dense_groups, start_partition, Merged};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -242,7 +245,7 @@ impl ThemeReport {
     /// The report last kept with `store`, with the generation it describes; `None` when there
     /// is none or it is not a report this version reads (it is made again from the store).
     pub fn load(store: &dyn Store) -> Result<Option<(u64, ThemeReport)>, StoreError> {
-        Ok(store.load_themes()?.and_then(|saved| {
+        Ok(crate::store::load_themes(store)?.and_then(|saved| {
             serde_json::from_value(saved.report)
                 .ok()
                 .map(|r| (saved.generation, r))
@@ -319,15 +322,6 @@ pub fn cluster_from(
 /// The automatic minimum theme size for `n` items.
 pub fn auto_min_size(n: usize) -> usize {
     ((n as f64).sqrt() / 4.0).round().clamp(2.0, 50.0) as usize
-}
-
-/// Union-find with path halving.
-fn find(parent: &mut [usize], mut x: usize) -> usize {
-    while parent[x] != x {
-        parent[x] = parent[parent[x]];
-        x = parent[x];
-    }
-    x
 }
 
 fn add_into(acc: &mut [f32], v: &[f32]) {
@@ -455,241 +449,6 @@ fn check_inputs(items: &[ThemeItem], knn: &KnnGraph) -> Result<usize, ClusterErr
     Ok(dim)
 }
 
-/// A starting partition from earlier themes: items of one earlier theme together, every other
-/// item alone.
-fn start_partition(start: &[Option<usize>]) -> Vec<usize> {
-    let themes = start.iter().flatten().max().map_or(0, |t| t + 1);
-    start
-        .iter()
-        .enumerate()
-        .map(|(i, t)| t.unwrap_or(themes + i))
-        .collect()
-}
-
-/// Community detection, and the resolution used; for a fixed count, the resolution rises until
-/// there are enough themes (they are merged down to the count later).
-fn communities(
-    g: &graph::Graph,
-    params: &ClusterParams,
-    min_size: usize,
-    start: Option<&[usize]>,
-) -> (Vec<usize>, f64) {
-    let mut gamma = params.resolution.max(1e-6);
-    let mut comm = graph::leiden(g, gamma, params.seed, start);
-    if let ThemeCount::Fixed(want) = params.themes {
-        for _ in 0..24 {
-            let big = count_big(&comm, min_size);
-            if big >= want || gamma > 1e4 {
-                break;
-            }
-            gamma *= 1.6;
-            comm = graph::leiden(g, gamma, params.seed, start);
-        }
-    }
-    (comm, gamma)
-}
-
-/// Communities after merging those that say the same thing: a union-find over communities
-/// with each one's vector sum and size.
-struct Merged {
-    /// Each item's merged community.
-    label: Vec<usize>,
-    sizes: Vec<usize>,
-}
-
-impl Merged {
-    fn new(
-        comm: &[usize],
-        items: &[ThemeItem],
-        g: &graph::Graph,
-        params: &ClusterParams,
-        dim: usize,
-        min_size: usize,
-    ) -> Self {
-        let n_comm = comm.iter().copied().max().map_or(0, |x| x + 1);
-        let mut sums = vec![vec![0.0f32; dim]; n_comm];
-        let mut sizes = vec![0usize; n_comm];
-        for (i, &c) in comm.iter().enumerate() {
-            add_into(&mut sums[c], &items[i].vector);
-            sizes[c] += 1;
-        }
-        let mut parent: Vec<usize> = (0..n_comm).collect();
-        // Neighbouring communities whose centroids are alike (e.g. identical items split by
-        // ties), most similar first.
-        for (s, a, b) in scored_pairs(comm, g, &sums) {
-            if s < params.merge_similarity {
-                break;
-            }
-            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-            if ra == rb {
-                continue;
-            }
-            if dot(&normalized(&sums[ra]), &normalized(&sums[rb])) >= params.merge_similarity {
-                join(&mut parent, &mut sums, &mut sizes, ra, rb);
-            }
-        }
-        // A fixed count: merge the most similar big themes until the count is reached.
-        if let ThemeCount::Fixed(want) = params.themes {
-            loop {
-                let roots: Vec<usize> = (0..n_comm)
-                    .filter(|&c| parent[c] == c && sizes[c] >= min_size)
-                    .collect();
-                if roots.len() <= want.max(1) {
-                    break;
-                }
-                let (a, b) = closest_pair(&roots, &sums);
-                join(&mut parent, &mut sums, &mut sizes, a, b);
-            }
-        }
-        let label = (0..comm.len())
-            .map(|i| find(&mut parent, comm[i]))
-            .collect();
-        Self { label, sizes }
-    }
-}
-
-/// Merges community `b` into `a` (the lower index survives).
-fn join(parent: &mut [usize], sums: &mut [Vec<f32>], sizes: &mut [usize], a: usize, b: usize) {
-    let (keep, gone) = (a.min(b), a.max(b));
-    parent[gone] = keep;
-    let moved = std::mem::take(&mut sums[gone]);
-    add_into(&mut sums[keep], &moved);
-    sizes[keep] += sizes[gone];
-}
-
-/// Pairs of neighbouring communities as (cosine of their centroids, a, b), best first.
-fn scored_pairs(comm: &[usize], g: &graph::Graph, sums: &[Vec<f32>]) -> Vec<(f32, usize, usize)> {
-    let mut pairs: Vec<(usize, usize)> = Vec::new();
-    for i in 0..comm.len() {
-        for (j, _) in g.neighbours(i) {
-            if comm[i] != comm[j] {
-                pairs.push((comm[i].min(comm[j]), comm[i].max(comm[j])));
-            }
-        }
-    }
-    pairs.sort_unstable();
-    pairs.dedup();
-    let mut scored: Vec<(f32, usize, usize)> = pairs
-        .par_iter()
-        .map(|&(a, b)| (dot(&normalized(&sums[a]), &normalized(&sums[b])), a, b))
-        .collect();
-    scored.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
-    scored
-}
-
-/// The two of `roots` whose centroids are most alike.
-fn closest_pair(roots: &[usize], sums: &[Vec<f32>]) -> (usize, usize) {
-    let cents: Vec<Vec<f32>> = roots.iter().map(|&r| normalized(&sums[r])).collect();
-    let mut best = (f32::NEG_INFINITY, 0, 0);
-    for a in 0..roots.len() {
-        for b in a + 1..roots.len() {
-            let s = dot(&cents[a], &cents[b]);
-            if s > best.0 {
-                best = (s, roots[a], roots[b]);
-            }
-        }
-    }
-    (best.1, best.2)
-}
-
-/// Each item's theme (a merged community), or `None`: too small a theme, too weak a membership
-/// (the share of its kNN edge weight that stays in its theme), or an outlier; themes left below
-/// the minimum size dissolve.
-fn assign(
-    g: &graph::Graph,
-    merged: &Merged,
-    items: &[ThemeItem],
-    params: &ClusterParams,
-    dim: usize,
-    min_size: usize,
-) -> Vec<Option<usize>> {
-    let label = &merged.label;
-    let mut assignment: Vec<Option<usize>> = label
-        .iter()
-        .map(|&c| (merged.sizes[c] >= min_size).then_some(c))
-        .collect();
-    for (i, slot) in assignment.iter_mut().enumerate() {
-        let Some(c) = *slot else { continue };
-        let (mut inside, mut total) = (0.0f64, 0.0f64);
-        for (j, w) in g.neighbours(i) {
-            total += w;
-            if label[j] == c {
-                inside += w;
-            }
-        }
-        if total > 0.0 && inside / total < params.min_membership as f64 {
-            *slot = None;
-        }
-    }
-    for i in outliers(&assignment, items, dim) {
-        assignment[i] = None;
-    }
-    let mut counts: HashMap<usize, usize> = HashMap::new();
-    for c in assignment.iter().flatten() {
-        *counts.entry(*c).or_default() += 1;
-    }
-    for a in assignment.iter_mut() {
-        if a.is_some_and(|c| counts[&c] < min_size) {
-            *a = None;
-        }
-    }
-    assignment
-}
-
-/// Items far less similar to their theme's centroid than its members typically are (robust
-/// z-score below -3.5 on the median and MAD): they only joined for want of a better place.
-fn outliers(assignment: &[Option<usize>], items: &[ThemeItem], dim: usize) -> Vec<usize> {
-    let mut by_theme: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (i, a) in assignment.iter().enumerate() {
-        if let Some(c) = a {
-            by_theme.entry(*c).or_default().push(i);
-        }
-    }
-    by_theme
-        .par_iter()
-        .flat_map_iter(|(_, members)| {
-            let mut centroid = vec![0.0f32; dim];
-            for &i in members {
-                add_into(&mut centroid, &items[i].vector);
-            }
-            normalize(&mut centroid);
-            let sims: Vec<f32> = members
-                .iter()
-                .map(|&i| cosine_to(&items[i].vector, &centroid))
-                .collect();
-            let median = median_of(&sims);
-            let mad = median_of(&sims.iter().map(|s| (s - median).abs()).collect::<Vec<_>>());
-            let scale = (1.4826 * mad).max(0.05);
-            members
-                .iter()
-                .zip(sims)
-                .filter(move |(_, s)| (median - s) / scale > 3.5)
-                .map(|(&i, _)| i)
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
-/// Members of each theme with dense theme indices, biggest first (ties: earliest first member),
-/// and each item's index among them.
-fn dense_groups(assignment: Vec<Option<usize>>) -> (Vec<Vec<usize>>, Vec<Option<usize>>) {
-    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (i, a) in assignment.iter().enumerate() {
-        if let Some(c) = a {
-            groups.entry(*c).or_default().push(i);
-        }
-    }
-    let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
-    groups.sort_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
-    let mut dense = vec![None; assignment.len()];
-    for (t, g) in groups.iter().enumerate() {
-        for &i in g {
-            dense[i] = Some(t);
-        }
-    }
-    (groups, dense)
-}
-
 /// For each theme, its `k` nearest other themes by centroid, as (index, cosine), best first.
 fn nearest_themes(centroids: &[Vec<f32>], k: usize) -> Vec<Vec<(usize, f32)>> {
     (0..centroids.len())
@@ -725,11 +484,14 @@ fn label(
         title_share: 1.0 / 3.0,
         name_share: 1.0 / 3.0,
     };
+    let homes = home_documents(items, assignment, centroids.len());
+    let home_refs: Vec<Option<&str>> = homes.iter().map(|h| h.as_deref()).collect();
     let labels = labels::label_themes(
         &texts,
         &vectors,
         assignment,
         centroids,
+        &home_refs,
         embedder,
         &label_params,
     )?;
@@ -742,6 +504,40 @@ fn label(
         theme.keyphrases = label.keyphrases;
     }
     Ok(())
+}
+
+/// For each of `n` themes, the title of the document it is, if it is one: at least two thirds
+/// of its members (two or more) come from that document, and the theme holds at least half of
+/// the document's items. A theme that is one section among many of a report is not its report.
+fn home_documents(
+    items: &[ThemeItem],
+    assignment: &[Option<usize>],
+    n: usize,
+) -> Vec<Option<String>> {
+    let mut per_doc: HashMap<&str, usize> = HashMap::new();
+    let mut per_theme: Vec<HashMap<&str, usize>> = vec![HashMap::new(); n];
+    for (item, theme) in items.iter().zip(assignment) {
+        *per_doc.entry(&item.doc_id).or_default() += 1;
+        if let Some(t) = theme.filter(|&t| t < n) {
+            *per_theme[t].entry(&item.doc_id).or_default() += 1;
+        }
+    }
+    per_theme
+        .iter()
+        .map(|docs| {
+            let size: usize = docs.values().sum();
+            let (doc, &count) = docs.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))?;
+            let home = size >= 2 && 3 * count >= 2 * size && 2 * count >= per_doc[doc];
+            home.then(|| {
+                items
+                    .iter()
+                    .find(|i| i.doc_id == *doc)
+                    .map(|i| i.doc_title.clone())
+            })
+            .flatten()
+            .filter(|t| !t.trim().is_empty())
+        })
+        .collect()
 }
 
 fn median_of(xs: &[f32]) -> f32 {
@@ -762,14 +558,6 @@ fn cosine_to(v: &[f32], unit: &[f32]) -> f32 {
     } else {
         0.0
     }
-}
-
-fn count_big(comm: &[usize], min_size: usize) -> usize {
-    let mut sizes: HashMap<usize, usize> = HashMap::new();
-    for &c in comm {
-        *sizes.entry(c).or_default() += 1;
-    }
-    sizes.values().filter(|&&s| s >= min_size).count()
 }
 
 fn build_theme(t: usize, members: &[usize], items: &[ThemeItem], params: &ClusterParams) -> Theme {
