@@ -542,6 +542,36 @@ fn a_closed_output_pipe_ends_every_command_quietly() {
 // A build without the optional parts (`cargo test --no-default-features`, run by `.ci/run`):
 // each refusal names the cargo feature to turn on.
 
+/// A build without the `pdf` feature skips a PDF with the reason, and the batch goes on.
+#[cfg(not(feature = "pdf"))]
+#[test]
+fn without_the_pdf_feature_a_pdf_is_skipped_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("report.pdf"), b"%PDF-1.4\n% any bytes\n").unwrap();
+    std::fs::copy(
+        seeds_dir().join("000_23f0baf8f5491e38.txt"),
+        dir.path().join("seed.txt"),
+    )
+    .unwrap();
+    let out = simsum()
+        .args(["--model", "hash:16", "sections", "--json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "one input skipped: {err}");
+    assert!(
+        err.contains("report.pdf") && err.contains("cargo feature `pdf`"),
+        "{err}"
+    );
+    let docs: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 1, "the text file is read all the same");
+    assert_eq!(docs[0]["id"], "seed");
+}
+
 /// The stderr of a failed run, which must exit 2.
 #[cfg(any(not(feature = "server"), not(feature = "milvus")))]
 fn refused(args: &[&str]) -> String {

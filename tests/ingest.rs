@@ -1102,16 +1102,6 @@ fn encrypted_scanned_and_broken_pdfs_are_skipped_with_reasons_and_the_batch_goes
     assert_eq!(report.skipped.len(), 4, "{:?}", report.skipped);
 }
 
-/// A build without the `pdf` feature refuses a PDF with the reason and how to get PDF support.
-#[cfg(not(feature = "pdf"))]
-#[test]
-fn without_the_pdf_feature_a_pdf_is_skipped_with_the_reason() {
-    let err = parse_bytes("report.pdf", b"%PDF-1.4\n% any bytes\n")
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("cargo feature `pdf`"), "{err}");
-}
-
 // ---------------------------------------------------------------------------------------------
 // HTML character references (issue 29): decoded once at ingest in every format's text fields;
 // a bare ampersand is text.
