@@ -789,8 +789,7 @@ fn milvus_unknown_store_name_says_how_to_create_it() {
 
 /// Kills the server during an index run, starts it again and runs the same command: the store
 /// ends as a clean run leaves it. Restarts the shared server, so `.ci/run` runs it on its own
-/// (`--ignored`) before the other Milvus tests (a restart reloads every collection the server
-/// holds: after them, each restart took over 2 minutes). Needs SIMSUM_TEST_MILVUS_CTL (.ci/milvus.sh) and
+/// (`--ignored`) after the other tests. Needs SIMSUM_TEST_MILVUS_CTL (.ci/milvus.sh) and
 /// SIMSUM_TEST_MILVUS_DATA (the server's data folder).
 #[test]
 #[ignore = "restarts the Milvus server: run alone, as .ci/run does"]
