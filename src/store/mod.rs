@@ -541,7 +541,8 @@ pub trait Store: Send + Sync {
     }
 }
 
-/// Entity tags kept with the items ([`crate::entities`]): what facets and tag filters read.
+/// Entity tags kept with the items (countries, organisations, years): what facets and tag
+/// filters read.
 pub trait TagStore: Send + Sync {
     /// Whether every stored item carries its tags (the last update tagged them).
     fn has_tags(&self) -> Result<bool, StoreError>;
