@@ -58,6 +58,13 @@ pub(super) struct TitleRules {
     pub(super) language: Language,
 }
 
+impl TitleRules {
+    /// Whether `holders` of a theme's `members` are enough for a phrase to be its title.
+    fn supported(&self, holders: usize, members: usize) -> bool {
+        holders as f32 >= self.title_share * members as f32
+    }
+}
+
 /// The first `limit` of `phrases` (best first) under the title's rules ([`is_topical`]); the
 /// phrases that break them only fill a short list.
 pub(super) fn pick_keyphrases(
@@ -136,7 +143,7 @@ pub(super) fn home_title(
         .filter(|w| is_label_word(&w.to_lowercase()))
         .flat_map(stems)
         .collect();
-    let enough = |n: usize| n as f32 >= rules.title_share * members as f32;
+    let enough = |n: usize| rules.supported(n, members);
     phrases
         .iter()
         .filter(|k| enough(k.1.len()) && is_topical(k, members, rules))
@@ -164,7 +171,7 @@ pub(super) fn title_from(
     rules: &TitleRules,
 ) -> Option<String> {
     let free = |t: &String| !taken.contains(&t.to_lowercase());
-    let enough = |n: usize| n as f32 >= rules.title_share * members as f32;
+    let enough = |n: usize| rules.supported(n, members);
     phrases
         .iter()
         .filter(|k| enough(k.1.len()))
