@@ -21,9 +21,9 @@
 //! only where a vector is used.
 //!
 //! This file is the handle ([`MilvusStore`]) and the reading helpers that `read.rs` (the
-//! [`Store`] implementation) and `writer.rs` share; it stays whole so that every cache of the
-//! handle (documents, flat levels, lexical levels, tag counts) and what invalidates it sit in
-//! one place.
+//! [`Store`] implementation) and `writer.rs` share. Its length (about 800 lines with its tests)
+//! is kept: it stays whole so that every cache of the handle (documents, flat levels, lexical
+//! levels, tag counts) and what invalidates it sit in one place.
 
 mod api_v1;
 mod client;
