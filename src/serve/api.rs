@@ -104,25 +104,45 @@ impl Filters {
     }
 }
 
-/// Query of `GET /v1/items/{id}/similar`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SimilarQuery {
-    /// Number of results (default 10).
-    #[param(example = 10, minimum = 1)]
-    pub k: Option<usize>,
-    /// Only results from other documents.
-    #[param(example = true)]
-    pub other_docs: Option<bool>,
-    /// Only items mentioning one of these countries (comma-separated names, codes, demonyms).
-    #[param(example = "KE,AO")]
-    pub country: Option<String>,
-    /// Only items mentioning one of these organisations (comma-separated).
-    #[param(example = "BCEG")]
-    pub org: Option<String>,
-    /// Only items mentioning one of these years (comma-separated).
-    #[param(example = "2021")]
-    pub year: Option<String>,
+/// A query of a route that takes entity filters as query parameters: the struct as written,
+/// then `country`, `org` and `year` (comma-separated lists), and `entities()` to read them.
+macro_rules! entity_query {
+    ($(#[$meta:meta])* pub struct $name:ident { $($fields:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Deserialize, IntoParams)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            $($fields)*
+            /// Only items mentioning one of these countries (comma-separated names, codes, demonyms).
+            #[param(example = "KE,AO")]
+            pub country: Option<String>,
+            /// Only items mentioning one of these organisations (comma-separated).
+            #[param(example = "BCEG")]
+            pub org: Option<String>,
+            /// Only items mentioning one of these years (comma-separated).
+            #[param(example = "2021")]
+            pub year: Option<String>,
+        }
+
+        impl $name {
+            /// The entity filter of `country`, `org` and `year`.
+            pub fn entities(&self) -> Result<crate::facets::EntityFilter, super::error::ApiError> {
+                Filters::from_query(self.country.as_deref(), self.org.as_deref(), self.year.as_deref())
+            }
+        }
+    };
+}
+
+entity_query! {
+    /// Query of `GET /v1/items/{id}/similar`.
+    pub struct SimilarQuery {
+        /// Number of results (default 10).
+        #[param(example = 10, minimum = 1)]
+        pub k: Option<usize>,
+        /// Only results from other documents.
+        #[param(example = true)]
+        pub other_docs: Option<bool>,
+    }
 }
 
 /// Query of `GET /v1/facets`.
@@ -137,25 +157,16 @@ pub struct FacetsQuery {
     pub level: Option<String>,
 }
 
-/// Query of `GET /v1/links`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct LinksQuery {
-    /// Smallest cosine similarity of a pair (-1 to 1, default 0.6).
-    #[param(example = 0.6)]
-    pub threshold: Option<f32>,
-    /// Most links per item (default 5).
-    #[param(example = 5, minimum = 1)]
-    pub per_item: Option<usize>,
-    /// Only items mentioning one of these countries (comma-separated names, codes, demonyms).
-    #[param(example = "KE,AO")]
-    pub country: Option<String>,
-    /// Only items mentioning one of these organisations (comma-separated).
-    #[param(example = "BCEG")]
-    pub org: Option<String>,
-    /// Only items mentioning one of these years (comma-separated).
-    #[param(example = "2021")]
-    pub year: Option<String>,
+entity_query! {
+    /// Query of `GET /v1/links`.
+    pub struct LinksQuery {
+        /// Smallest cosine similarity of a pair (-1 to 1, default 0.6).
+        #[param(example = 0.6)]
+        pub threshold: Option<f32>,
+        /// Most links per item (default 5).
+        #[param(example = 5, minimum = 1)]
+        pub per_item: Option<usize>,
+    }
 }
 
 /// `POST /v1/documents`: a new or changed document.

@@ -16,9 +16,7 @@ use serde_json::Value;
 
 use crate::embed::InputKind;
 
-use super::api::{
-    EmbeddingsRequest, FacetsQuery, Filters, LinksQuery, SearchRequest, SimilarQuery,
-};
+use super::api::{EmbeddingsRequest, FacetsQuery, LinksQuery, SearchRequest, SimilarQuery};
 use super::error::{rejection, ApiError};
 use super::queue::Submit;
 use super::AppState;
@@ -290,7 +288,7 @@ pub async fn similar(
 ) -> ApiResult {
     let k = check_k(&state, q.k, 10)?;
     let other_docs = q.other_docs.unwrap_or(false);
-    let entities = Filters::from_query(q.country.as_deref(), q.org.as_deref(), q.year.as_deref())?;
+    let entities = q.entities()?;
     let st = state.clone();
     blocking(move || {
         let h = st.store();
@@ -323,7 +321,7 @@ pub async fn links(State(state): S, ApiQuery(q): ApiQuery<LinksQuery>) -> ApiRes
         )));
     }
     let per_item = check_k(&state, q.per_item, 5)?;
-    let entities = Filters::from_query(q.country.as_deref(), q.org.as_deref(), q.year.as_deref())?;
+    let entities = q.entities()?;
     let st = state.clone();
     blocking(move || {
         let h = st.store();
