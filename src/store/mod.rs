@@ -314,6 +314,21 @@ pub struct ItemFilter<'a> {
     pub ef: Option<usize>,
 }
 
+impl<'a> ItemFilter<'a> {
+    /// The same filter with its key set and tag clauses replaced by `keys` (what [`tag_keys`]
+    /// resolved them to), for an engine that applies tags as keys.
+    pub fn with_keys<'b>(&self, keys: Option<&'b std::collections::HashSet<u64>>) -> ItemFilter<'b>
+    where
+        'a: 'b,
+    {
+        ItemFilter {
+            keys,
+            tags: Vec::new(),
+            ..self.clone()
+        }
+    }
+}
+
 /// The keys a filter's key set and tag clauses let through at `level` (tags resolved with
 /// [`Store::tagged`]); `None` when it names neither.
 pub fn tag_keys(

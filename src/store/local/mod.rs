@@ -253,11 +253,7 @@ impl Store for LocalStore {
             return self.level_index(level)?.search(self, query, k, filter);
         }
         let keys = crate::store::tag_keys(self, level, filter)?;
-        let by_keys = ItemFilter {
-            keys: keys.as_ref(),
-            tags: Vec::new(),
-            ..filter.clone()
-        };
+        let by_keys = filter.with_keys(keys.as_ref());
         self.level_index(level)?.search(self, query, k, &by_keys)
     }
 
@@ -276,11 +272,7 @@ impl Store for LocalStore {
                 .lexical_search(self, terms, k, filter);
         }
         let keys = crate::store::tag_keys(self, level, filter)?;
-        let by_keys = ItemFilter {
-            keys: keys.as_ref(),
-            tags: Vec::new(),
-            ..filter.clone()
-        };
+        let by_keys = filter.with_keys(keys.as_ref());
         self.level_index(level)?
             .lexical_search(self, terms, k, &by_keys)
     }

@@ -220,11 +220,7 @@ impl Store for MilvusStore {
         let docs = self.doc_table()?;
         if filter.exact || self.searches_exactly(level)? {
             let keys = crate::store::tag_keys(self, level, filter)?;
-            let by_keys = ItemFilter {
-                keys: keys.as_ref(),
-                tags: Vec::new(),
-                ..filter.clone()
-            };
+            let by_keys = filter.with_keys(keys.as_ref());
             return self.nearest_exactly(level, query, k, &by_keys, &docs);
         }
         if !filter.tags.is_empty() {
@@ -270,11 +266,7 @@ impl Store for MilvusStore {
     ) -> Result<Vec<(u64, f32)>, StoreError> {
         let docs = self.doc_table()?;
         let keys = crate::store::tag_keys(self, level, filter)?;
-        let filter = &ItemFilter {
-            keys: keys.as_ref(),
-            tags: Vec::new(),
-            ..filter.clone()
-        };
+        let filter = &filter.with_keys(keys.as_ref());
         let allowed_docs: Option<HashSet<&str>> = (!filter.documents.is_empty()).then(|| {
             docs.list
                 .iter()
