@@ -125,66 +125,46 @@ mod tests {
         assert!((f[0].1 - (1.0 / 61.0 + 1.0 / 62.0)).abs() < 1e-6);
     }
 
+    /// The dense and lexical rankings of the weighted fusions' tests.
+    const DENSE: [(u64, f32); 3] = [(1, 0.9), (2, 0.5), (3, 0.1)];
+    const LEXICAL: [(u64, f32); 2] = [(3, 10.0), (2, 5.0)];
+
+    /// [`DENSE`] and [`LEXICAL`] fused, no candidate unjudged.
+    fn fused(fusion: Fusion) -> Vec<(u64, f32)> {
+        fuse(&DENSE, &LEXICAL, fusion, &|_| false)
+    }
+
+    /// The keys of [`fused`], best first.
+    fn order(fusion: Fusion) -> Vec<u64> {
+        fused(fusion).iter().map(|h| h.0).collect()
+    }
+
     #[test]
     fn convex_fusion_scales_each_ranking_before_weighing() {
-        let dense = [(1, 0.9), (2, 0.5), (3, 0.1)];
-        let lexical = [(3, 10.0), (2, 5.0)];
+        let keys = |w: f32| order(Fusion::Convex { lexical_weight: w });
         // Dense only: the dense order.
-        let keys = |w: f32| -> Vec<u64> {
-            fuse(
-                &dense,
-                &lexical,
-                Fusion::Convex { lexical_weight: w },
-                &|_| false,
-            )
-            .iter()
-            .map(|h| h.0)
-            .collect()
-        };
         assert_eq!(keys(0.0), [1, 2, 3]);
         assert_eq!(keys(1.0)[..2], [3, 2]);
         // 0.5: item 2 = 0.5 * 0.5 + 0.5 * 0.5 = 0.5, item 1 = 0.5, item 3 = 0.5: ties by key.
-        let f = fuse(
-            &dense,
-            &lexical,
-            Fusion::Convex {
-                lexical_weight: 0.5,
-            },
-            &|_| false,
-        );
+        let f = fused(Fusion::Convex {
+            lexical_weight: 0.5,
+        });
         assert!(f.iter().all(|h| (h.1 - 0.5).abs() < 1e-6), "{f:?}");
         assert_eq!(keys(0.5), [1, 2, 3]);
         // No lexical candidates (a query of stop words): the dense order.
-        let f = fuse(&dense, &[], Fusion::default(), &|_| false);
+        let f = fuse(&DENSE, &[], Fusion::default(), &|_| false);
         assert_eq!(f.iter().map(|h| h.0).collect::<Vec<_>>(), [1, 2, 3]);
     }
 
     #[test]
     fn zscore_fusion_standardises_each_ranking() {
-        let dense = [(1, 0.9), (2, 0.5), (3, 0.1)];
-        let lexical = [(3, 10.0), (2, 5.0)];
-        let keys = |w: f32| -> Vec<u64> {
-            fuse(
-                &dense,
-                &lexical,
-                Fusion::ZScore { lexical_weight: w },
-                &|_| false,
-            )
-            .iter()
-            .map(|h| h.0)
-            .collect()
-        };
+        let keys = |w: f32| order(Fusion::ZScore { lexical_weight: w });
         assert_eq!(keys(0.0), [1, 2, 3]);
         assert_eq!(keys(1.0)[0], 3);
         // Item 1 is missing from the lexical ranking: it counts as its lowest (item 2's).
-        let f = fuse(
-            &dense,
-            &lexical,
-            Fusion::ZScore {
-                lexical_weight: 1.0,
-            },
-            &|_| false,
-        );
+        let f = fused(Fusion::ZScore {
+            lexical_weight: 1.0,
+        });
         let s: std::collections::HashMap<u64, f32> = f.into_iter().collect();
         assert!((s[&1] - s[&2]).abs() < 1e-6 && s[&3] > s[&2], "{s:?}");
     }
