@@ -22,6 +22,7 @@ use memmap2::Mmap;
 use safetensors::{Dtype, SafeTensors};
 
 use super::EmbedError;
+use crate::model::e5s1::f16_to_f32;
 use crate::model::ModelError;
 
 /// Where the encoder's weights come from, by their Hugging Face BERT names (without `bert.`).
@@ -165,24 +166,6 @@ impl MappedWeights {
         }
         Ok(Table::Owned(self.get(name, shape)?.into_owned()))
     }
-}
-
-/// An f16 value widened to f32 (the `half` crate's conversion, without the dependency).
-fn f16_to_f32(h: u16) -> f32 {
-    let sign = ((h >> 15) as u32) << 31;
-    let exp = ((h >> 10) & 0x1F) as u32;
-    let frac = (h & 0x3FF) as u32;
-    let bits = match (exp, frac) {
-        (0, 0) => sign,
-        (0, f) => {
-            // Subnormal: normalise.
-            let shift = f.leading_zeros() - 21;
-            sign | ((113 - shift) << 23) | (((f << shift) & 0x3FF) << 13)
-        }
-        (0x1F, f) => sign | 0x7F80_0000 | (f << 13),
-        (e, f) => sign | ((e + 112) << 23) | (f << 13),
-    };
-    f32::from_bits(bits)
 }
 
 /// A row-major table the encoder reads rows of: the word embeddings, kept in the mapped

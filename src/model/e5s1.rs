@@ -342,7 +342,8 @@ pub fn dequantize_q4_0(blocks: &[u8], out: &mut [f32]) {
     }
 }
 
-/// An f16 value widened to f32.
+/// An f16 value widened to f32 (the `half` crate's conversion, without the dependency); the
+/// E5S1 blocks' scales and the f16 tensors of safetensors files (`embed/weights.rs`).
 pub fn f16_to_f32(h: u16) -> f32 {
     let sign = ((h >> 15) as u32) << 31;
     let exp = ((h >> 10) & 0x1F) as u32;
@@ -350,6 +351,7 @@ pub fn f16_to_f32(h: u16) -> f32 {
     let bits = match (exp, frac) {
         (0, 0) => sign,
         (0, f) => {
+            // Subnormal: normalise.
             let shift = f.leading_zeros() - 21;
             sign | ((113 - shift) << 23) | (((f << shift) & 0x3FF) << 13)
         }
