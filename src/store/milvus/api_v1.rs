@@ -19,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use super::client::Traffic;
+use super::client::{Traffic, VectorQuery};
 use crate::store::StoreError;
 
 /// HNSW links per node: the local index's (`HnswParams`), so both engines build the same kind
@@ -257,15 +257,15 @@ impl ApiV1 {
 
     /// The `limit` rows nearest `vector` among those matching `filter`, with HNSW `ef` and
     /// bounded consistency; rows as REST gives them (`pk`, `distance`, the fields).
-    pub(crate) fn search(
-        &self,
-        name: &str,
-        vector: &[f32],
-        filter: &str,
-        limit: usize,
-        ef: usize,
-        fields: &[&str],
-    ) -> Result<Vec<Value>, StoreError> {
+    pub(crate) fn search(&self, q: &VectorQuery<'_>) -> Result<Vec<Value>, StoreError> {
+        let VectorQuery {
+            name,
+            vector,
+            filter,
+            limit,
+            ef,
+            fields,
+        } = *q;
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);

@@ -114,6 +114,19 @@ impl Traffic {
     }
 }
 
+/// A vector search: the `limit` rows of collection `name` nearest `vector` among those matching
+/// `filter` (empty: all), with the HNSW candidate list `ef` where the server takes one, each
+/// row with `fields`.
+#[derive(Clone, Copy)]
+pub(crate) struct VectorQuery<'a> {
+    pub name: &'a str,
+    pub vector: &'a [f32],
+    pub filter: &'a str,
+    pub limit: usize,
+    pub ef: usize,
+    pub fields: &'a [&'a str],
+}
+
 /// One Milvus server.
 pub(crate) struct MilvusClient {
     base: String,
@@ -412,18 +425,18 @@ impl MilvusClient {
     /// best first, each with `pk`, `distance` (the inner product) and `fields`. Asked through
     /// the server's `/api/v1` (HNSW `ef`, bounded consistency) where it answers; through REST
     /// (the server's default `ef`) where it does not ([`super::api_v1::ApiV1::available`]).
-    pub(crate) fn search(
-        &self,
-        name: &str,
-        vector: &[f32],
-        filter: &str,
-        limit: usize,
-        ef: usize,
-        fields: &[&str],
-    ) -> Result<Vec<Value>, StoreError> {
+    pub(crate) fn search(&self, q: &VectorQuery<'_>) -> Result<Vec<Value>, StoreError> {
         if self.api.available() {
-            return self.api.search(name, vector, filter, limit, ef, fields);
+            return self.api.search(q);
         }
+        let VectorQuery {
+            name,
+            vector,
+            filter,
+            limit,
+            fields,
+            ..
+        } = *q;
         let mut body = json!({"collectionName": name, "vector": vector, "outputFields": fields,
                               "limit": limit});
         if !filter.is_empty() {

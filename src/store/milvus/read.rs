@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::client::VectorQuery;
 use super::rows::{int, key, list, lit, s, str_list, vector};
 use super::{top_k, MilvusStore, Vectors, KEYS_PER_EXPR};
 use crate::embed::dot;
@@ -229,14 +230,14 @@ impl Store for MilvusStore {
         let Some(expr) = self.expr(filter, &docs) else {
             return Ok(Vec::new());
         };
-        let hits = self.client.search(
-            &self.names.level(level),
-            query,
-            &expr,
-            (k + 10).min(16_384),
-            crate::store::search_ef(k, filter.ef),
-            &["item_id", "doc_id", "vec"],
-        )?;
+        let hits = self.client.search(&VectorQuery {
+            name: &self.names.level(level),
+            vector: query,
+            filter: &expr,
+            limit: (k + 10).min(16_384),
+            ef: crate::store::search_ef(k, filter.ef),
+            fields: &["item_id", "doc_id", "vec"],
+        })?;
         // Rescored with the local index's dot product; of two rows for one item the newer.
         let mut best: HashMap<String, (u64, f32)> = HashMap::new();
         for h in &hits {
