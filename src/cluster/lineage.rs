@@ -393,7 +393,7 @@ pub(crate) fn capitalise(s: &str) -> String {
 }
 
 /// Each item's theme index in `previous`, for items of `ids` that were clustered there: the
-/// start of a clustering that should land close to the last one.
+/// start of a clustering that should land close to the last one, and the theme map's colours.
 pub fn previous_assignment(ids: &[&str], previous: &ThemeReport) -> Vec<Option<usize>> {
     let theme_of: HashMap<&str, usize> = previous
         .themes

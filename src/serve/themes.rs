@@ -6,7 +6,6 @@
 //! saved report keeps member ids but not centroids, so they are recomputed from the stored
 //! vectors of the members.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -16,7 +15,7 @@ use super::api::{SummarizeRequest, ThemesRequest};
 use super::handlers::{answer, blocking, check_k, embed, ok, query_level, ApiJson, ApiResult};
 use super::{ApiError, AppState};
 use crate::answer::{MapTheme, ThemeMapAnswer};
-use crate::cluster::lineage::Previous;
+use crate::cluster::lineage::{previous_assignment, Previous};
 use crate::cluster::{ClusterParams, ThemeCount, ThemeReport};
 use crate::store::{Level, Store, StoredItem};
 use crate::summarize::{Length, SummaryParams};
@@ -152,16 +151,8 @@ pub async fn theme_map(State(state): S) -> ApiResult {
         let h = st.store();
         let report = saved_report(h.store.as_ref())?;
         let items = h.store.knn_items(report_level(&report))?;
-        let theme_of: HashMap<&str, usize> = report
-            .themes
-            .iter()
-            .enumerate()
-            .flat_map(|(t, th)| th.members.iter().map(move |m| (m.as_str(), t)))
-            .collect();
-        let assignment: Vec<Option<usize>> = items
-            .iter()
-            .map(|i| theme_of.get(i.id.as_str()).copied())
-            .collect();
+        let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
+        let assignment = previous_assignment(&ids, &report);
         let dim = items.first().map_or(0, |i| i.vector.len());
         let mut centroids = vec![vec![0.0f32; dim]; report.themes.len()];
         for (i, a) in items.iter().zip(&assignment) {
