@@ -284,14 +284,7 @@ impl MilvusWriter {
             }
             stale.extend(rows.iter().map(|e| e.key).filter(|k| !kept.contains(k)));
         }
-        if !inserts.is_empty() {
-            writes.inserted(&name, &self.client().insert(&name, inserts)?);
-        }
-        if !stale.is_empty() {
-            self.client().delete(&name, &stale)?;
-            writes.deleted(&name, &stale);
-        }
-        Ok(())
+        self.insert_then_delete(&name, inserts, &stale, writes)
     }
 
     /// Document rows: new or changed documents in (their old rows out), removed ones out.
@@ -323,12 +316,24 @@ impl MilvusWriter {
             stats.documents_removed += 1;
         }
         let docs_name = self.store.names.documents();
-        if !doc_inserts.is_empty() {
-            writes.inserted(&docs_name, &self.client().insert(&docs_name, doc_inserts)?);
+        self.insert_then_delete(&docs_name, doc_inserts, &doc_deletes, writes)
+    }
+
+    /// Inserts `rows` into collection `name`, then deletes the rows keyed `stale` (either may
+    /// be empty), noting both in `writes`.
+    fn insert_then_delete(
+        &self,
+        name: &str,
+        rows: Vec<Value>,
+        stale: &[u64],
+        writes: &mut Writes,
+    ) -> Result<(), StoreError> {
+        if !rows.is_empty() {
+            writes.inserted(name, &self.client().insert(name, rows)?);
         }
-        if !doc_deletes.is_empty() {
-            self.client().delete(&docs_name, &doc_deletes)?;
-            writes.deleted(&docs_name, &doc_deletes);
+        if !stale.is_empty() {
+            self.client().delete(name, stale)?;
+            writes.deleted(name, stale);
         }
         Ok(())
     }
