@@ -57,6 +57,30 @@ pub struct Embedding {
     pub truncated: bool,
 }
 
+/// Vectors computed before, looked up by text: the embedding of an embedder that replays a
+/// model's work (a store copy, the benchmark's writer processes). `missing` says what a text
+/// without a vector is.
+pub fn looked_up(
+    vectors: &std::collections::HashMap<String, Vec<f32>>,
+    texts: &[&str],
+    missing: impl Fn(&str) -> String,
+) -> Result<Vec<Embedding>, EmbedError> {
+    texts
+        .iter()
+        .map(|t| {
+            let vector = vectors
+                .get(*t)
+                .cloned()
+                .ok_or_else(|| EmbedError::Service(missing(t)))?;
+            Ok(Embedding {
+                vector,
+                n_tokens: 0,
+                truncated: false,
+            })
+        })
+        .collect()
+}
+
 /// Errors of the embedding layer.
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {

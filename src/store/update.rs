@@ -233,19 +233,9 @@ impl Embedder for StoredVectors {
         text.split_whitespace().count()
     }
     fn embed(&self, texts: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
-        texts
-            .iter()
-            .map(|t| {
-                let vector = self.by_text.get(*t).cloned().ok_or_else(|| {
-                    EmbedError::Service(format!("no stored vector for the text `{t}`"))
-                })?;
-                Ok(Embedding {
-                    vector,
-                    n_tokens: 0,
-                    truncated: false,
-                })
-            })
-            .collect()
+        crate::embed::looked_up(&self.by_text, texts, |t| {
+            format!("no stored vector for the text `{t}`")
+        })
     }
 }
 

@@ -54,21 +54,9 @@ impl Embedder for Cached {
         self.model.count_tokens(text)
     }
     fn embed(&self, texts: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
-        texts
-            .iter()
-            .map(|t| {
-                let vector = self.vectors.get(*t).cloned().ok_or_else(|| {
-                    EmbedError::Service(format!(
-                        "bench: the writer asked for a text that was not embedded up front: `{t}`"
-                    ))
-                })?;
-                Ok(Embedding {
-                    vector,
-                    n_tokens: 0,
-                    truncated: false,
-                })
-            })
-            .collect()
+        simsum::embed::looked_up(&self.vectors, texts, |t| {
+            format!("bench: the writer asked for a text that was not embedded up front: `{t}`")
+        })
     }
 }
 
