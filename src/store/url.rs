@@ -131,6 +131,19 @@ impl StoreUrl {
             _ => None,
         }
     }
+
+    /// For `Milvus`, the same server with its collections named by `rename` (given the
+    /// current name): another store beside this one.
+    pub fn renamed(&self, rename: impl FnOnce(&str) -> String) -> Option<StoreUrl> {
+        let mut url = self.clone();
+        match &mut url {
+            StoreUrl::Milvus { name, .. } => {
+                *name = rename(name);
+                Some(url)
+            }
+            StoreUrl::Dir(_) => None,
+        }
+    }
 }
 
 impl std::fmt::Display for StoreUrl {

@@ -351,15 +351,9 @@ pub(super) fn run(
     a: &IndexBenchArgs,
     url: &StoreUrl,
 ) -> anyhow::Result<ExitCode> {
-    let StoreUrl::Milvus {
-        host,
-        port,
-        name,
-        tls,
-    } = url
-    else {
+    if !matches!(url, StoreUrl::Milvus { .. }) {
         bail!("bench index --store needs a milvus:// URL (got {url}); the local index is its peer");
-    };
+    }
     let load_start = load_average();
     let tmp = tempfile::tempdir()?;
     let c = prepare(g, a, tmp.path())?;
@@ -368,11 +362,9 @@ pub(super) fn run(
     let stamp = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() % 1_000_000_000);
-    let store_url = |tag: &str| StoreUrl::Milvus {
-        host: host.clone(),
-        port: *port,
-        name: format!("{name}_bench_{}_{stamp}_{tag}", std::process::id()),
-        tls: tls.clone(),
+    let store_url = |tag: &str| {
+        url.renamed(|name| format!("{name}_bench_{}_{stamp}_{tag}", std::process::id()))
+            .expect("a milvus:// URL")
     };
     let urls = [store_url("w1"), store_url("w2")];
     let _cleanup = Cleanup {
