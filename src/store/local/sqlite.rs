@@ -296,6 +296,20 @@ impl Db {
         db_err(&self.path, e)
     }
 
+    /// The rows of `sql` with `args`, each read by `row`.
+    fn query_all<T>(
+        &self,
+        sql: &str,
+        args: impl rusqlite::Params,
+        row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let rows = st.query_map(args, row).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
+    }
+
     fn decode(&self, blob: &[u8], what: &str) -> Result<Vec<f32>, StoreError> {
         decode_vector(blob, self.dim).ok_or_else(|| StoreError::CorruptDatabase {
             path: self.path.clone(),
@@ -353,40 +367,28 @@ impl Db {
 
     /// All stored documents, by id.
     pub fn documents(&self) -> Result<Vec<DocumentInfo>, StoreError> {
-        let conn = self.conn();
-        let mut st = conn
-            .prepare_cached("SELECT id, title, date, path FROM documents ORDER BY id")
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([], |r| {
+        self.query_all(
+            "SELECT id, title, date, path FROM documents ORDER BY id",
+            [],
+            |r| {
                 Ok(DocumentInfo {
                     id: r.get(0)?,
                     title: r.get(1)?,
                     date: r.get(2)?,
                     path: PathBuf::from(r.get::<_, String>(3)?),
                 })
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| self.err(e))
+            },
+        )
     }
 
     /// Documents as `(id, path)`.
     pub fn document_paths(&self) -> Result<Vec<(String, PathBuf)>, StoreError> {
-        let conn = self.conn();
-        let mut st = conn
-            .prepare_cached("SELECT id, path FROM documents")
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    PathBuf::from(r.get::<_, String>(1)?),
-                ))
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| self.err(e))
+        self.query_all("SELECT id, path FROM documents", [], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                PathBuf::from(r.get::<_, String>(1)?),
+            ))
+        })
     }
 
     /// Items matching `where_sql` (a clause over `i`, the items table), vectors decoded, each
@@ -396,15 +398,8 @@ impl Db {
         where_sql: &str,
         args: &[&dyn ToSql],
     ) -> Result<Vec<WithRange>, StoreError> {
-        let raw: Vec<RawItem> = {
-            let conn = self.conn();
-            let mut st = conn
-                .prepare_cached(&format!("{ITEM_SELECT} {where_sql}"))
-                .map_err(|e| self.err(e))?;
-            let rows = st.query_map(args, raw_item).map_err(|e| self.err(e))?;
-            rows.collect::<rusqlite::Result<_>>()
-                .map_err(|e| self.err(e))?
-        };
+        let raw: Vec<RawItem> =
+            self.query_all(&format!("{ITEM_SELECT} {where_sql}"), args, raw_item)?;
         raw.into_iter()
             .map(
                 |RawItem {
@@ -546,19 +541,11 @@ impl Db {
     /// What searches filter on, per live item of a level: `(key, document id, boilerplate)`,
     /// by key.
     pub fn level_keys(&self, level: Level) -> Result<Vec<(u64, String, bool)>, StoreError> {
-        let conn = self.conn();
-        let mut st = conn
-            .prepare_cached(
-                "SELECT key, doc_id, boilerplate FROM items WHERE level = ?1 ORDER BY key",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([level.code()], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?))
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| self.err(e))
+        self.query_all(
+            "SELECT key, doc_id, boilerplate FROM items WHERE level = ?1 ORDER BY key",
+            [level.code()],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?)),
+        )
     }
 
     /// All item rows (without vectors) of the given documents, by item id.
@@ -754,26 +741,20 @@ impl Db {
 
     /// Each value of `kind` with its items of `level` and their documents, most items first.
     pub fn tag_counts(&self, level: Level, kind: &str) -> Result<Vec<TagCount>, StoreError> {
-        let conn = self.conn();
-        let mut st = conn
-            .prepare_cached(
-                "SELECT t.value, count(DISTINCT t.item_key), count(DISTINCT i.doc_id)
-                 FROM tags t JOIN items i ON i.key = t.item_key
-                 WHERE t.kind = ?1 AND i.level = ?2
-                 GROUP BY t.value ORDER BY 2 DESC, 1",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map(params![kind, level.code()], |r| {
+        self.query_all(
+            "SELECT t.value, count(DISTINCT t.item_key), count(DISTINCT i.doc_id)
+             FROM tags t JOIN items i ON i.key = t.item_key
+             WHERE t.kind = ?1 AND i.level = ?2
+             GROUP BY t.value ORDER BY 2 DESC, 1",
+            params![kind, level.code()],
+            |r| {
                 Ok(TagCount {
                     value: r.get(0)?,
                     items: r.get::<_, i64>(1)? as usize,
                     documents: r.get::<_, i64>(2)? as usize,
                 })
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| self.err(e))
+            },
+        )
     }
 
     /// The tags of the items with these keys, sorted.
