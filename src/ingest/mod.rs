@@ -722,39 +722,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn chinese_dates() {
-        assert_eq!(parse_date("2023年1月30日").as_deref(), Some("2023-01-30"));
-        assert_eq!(
-            parse_date("2023年01月09日 10:00").as_deref(),
-            Some("2023-01-09")
-        );
-        assert_eq!(
-            parse_date("２０２３年１月３０日").as_deref(),
-            Some("2023-01-30")
-        );
-        assert_eq!(
-            parse_date("2023 年 1 月 30 号").as_deref(),
-            Some("2023-01-30")
-        );
-        assert_eq!(parse_date("2023年13月30日"), None);
-        assert_eq!(parse_date("2023年1月"), None);
-        assert_eq!(parse_date("去年1月30日"), None);
-    }
-
-    #[test]
     fn dates() {
-        assert_eq!(parse_date("2023-01-29").as_deref(), Some("2023-01-29"));
-        assert_eq!(parse_date("2023/1/9").as_deref(), Some("2023-01-09"));
-        assert_eq!(
-            parse_date("2023-01-29T10:00:00Z").as_deref(),
-            Some("2023-01-29")
-        );
-        assert_eq!(
-            parse_date("January 29, 2023").as_deref(),
-            Some("2023-01-29")
-        );
-        assert_eq!(parse_date("29 Jan 2023").as_deref(), Some("2023-01-29"));
-        assert_eq!(parse_date("yesterday"), None);
+        for (text, date) in [
+            ("2023-01-29", Some("2023-01-29")),
+            ("2023/1/9", Some("2023-01-09")),
+            ("2023-01-29T10:00:00Z", Some("2023-01-29")),
+            ("January 29, 2023", Some("2023-01-29")),
+            ("29 Jan 2023", Some("2023-01-29")),
+            ("yesterday", None),
+            // Chinese dates: full-width digits, spaces, 号 for 日; a whole date or none.
+            ("2023年1月30日", Some("2023-01-30")),
+            ("2023年01月09日 10:00", Some("2023-01-09")),
+            ("２０２３年１月３０日", Some("2023-01-30")),
+            ("2023 年 1 月 30 号", Some("2023-01-30")),
+            ("2023年13月30日", None),
+            ("2023年1月", None),
+            ("去年1月30日", None),
+        ] {
+            assert_eq!(parse_date(text).as_deref(), date, "{text}");
+        }
     }
 
     #[test]
