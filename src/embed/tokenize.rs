@@ -67,6 +67,16 @@ impl ModelTokenizer {
         }
     }
 
+    /// The two tokenizers of a model with its prompts and length.
+    fn new(truncating: Inner, counting: Inner, files: &ModelFiles) -> Self {
+        Self {
+            truncating,
+            counting,
+            prompts: files.prompts.clone(),
+            max_seq_length: files.max_seq_length,
+        }
+    }
+
     fn from_json(files: &ModelFiles) -> Result<Self, EmbedError> {
         let tok_err = |e: tokenizers::Error| EmbedError::Tokenizer(e.to_string());
         let mut counting = Tokenizer::from_file(files.file("tokenizer.json"))
@@ -79,12 +89,11 @@ impl ModelTokenizer {
         truncating
             .with_truncation(truncation(files.max_seq_length))
             .map_err(tok_err)?;
-        Ok(Self {
-            truncating: Inner::Hf(Box::new(truncating)),
-            counting: Inner::Hf(Box::new(counting)),
-            prompts: files.prompts.clone(),
-            max_seq_length: files.max_seq_length,
-        })
+        Ok(Self::new(
+            Inner::Hf(Box::new(truncating)),
+            Inner::Hf(Box::new(counting)),
+            files,
+        ))
     }
 
     /// The tokenizer of an E5S1 file already parsed.
@@ -98,12 +107,11 @@ impl ModelTokenizer {
         truncating
             .with_truncation(truncation(files.max_seq_length))
             .map_err(tok_err)?;
-        Ok(Self {
-            truncating: Inner::E5(Box::new(truncating)),
-            counting: Inner::E5(Box::new(counting)),
-            prompts: files.prompts.clone(),
-            max_seq_length: files.max_seq_length,
-        })
+        Ok(Self::new(
+            Inner::E5(Box::new(truncating)),
+            Inner::E5(Box::new(counting)),
+            files,
+        ))
     }
 
     /// `text` with the prompt of its kind before it.
