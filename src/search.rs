@@ -740,20 +740,17 @@ mod tests {
 
     #[test]
     fn doc_glob_matches_id_or_file_name() {
-        let f = DocFilter {
-            glob: Some("ent*".into()),
-            ..Default::default()
-        }
-        .compile()
-        .unwrap();
+        let glob = |g: &str| {
+            DocFilter {
+                glob: Some(g.into()),
+                ..Default::default()
+            }
+            .compile()
+            .unwrap()
+        };
+        let f = glob("ent*");
         assert!(f.matches(&doc("enterprises", None)));
         assert!(!f.matches(&doc("culture", None)));
-        let f = DocFilter {
-            glob: Some("*.txt".into()),
-            ..Default::default()
-        }
-        .compile()
-        .unwrap();
-        assert!(f.matches(&doc("culture", None)));
+        assert!(glob("*.txt").matches(&doc("culture", None)));
     }
 }

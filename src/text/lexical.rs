@@ -260,12 +260,16 @@ mod tests {
         assert!(query_terms("the of and").is_empty());
     }
 
+    /// The query's matches in `text`: each as found, and as [`matches`] gives them.
+    fn found<'t>(text: &'t str, query: &str) -> (Vec<&'t str>, Vec<(Range<usize>, Vec<String>)>) {
+        let m = matches(text, &query_terms(query));
+        (m.iter().map(|(r, _)| &text[r.clone()]).collect(), m)
+    }
+
     #[test]
     fn matches_report_byte_ranges_as_found() {
         let text = "Funding for the ADMS and school meals.";
-        let q = query_terms("adms meal");
-        let m = matches(text, &q);
-        let found: Vec<&str> = m.iter().map(|(r, _)| &text[r.clone()]).collect();
+        let (found, m) = found(text, "adms meal");
         assert_eq!(found, ["ADMS", "meals"]);
         assert_eq!(m[1].1, ["meal"]);
     }
@@ -291,9 +295,7 @@ mod tests {
     #[test]
     fn chinese_matches_are_merged_phrases_on_character_boundaries() {
         let text = "2021年，中国国际民间组织合作促进会（CANGO）参加了气候变化会议。";
-        let q = query_terms("民间组织 cango 气候");
-        let m = matches(text, &q);
-        let found: Vec<&str> = m.iter().map(|(r, _)| &text[r.clone()]).collect();
+        let (found, m) = found(text, "民间组织 cango 气候");
         assert_eq!(found, ["民间组织", "CANGO", "气候"]);
         assert_eq!(m[0].1, ["民间", "间组", "组织"]);
         for (r, _) in &m {
