@@ -187,51 +187,50 @@ fn list_item(line: &str) -> Option<&str> {
 /// Removes `![alt](src)` images, returning their alt texts and the remaining text.
 fn take_images(text: &str) -> (Vec<String>, String) {
     let mut images = Vec::new();
-    let mut rest = String::with_capacity(text.len());
-    let mut s = text;
-    while let Some(i) = s.find("![") {
-        rest.push_str(&s[..i]);
-        let after = &s[i + 2..];
-        match after
-            .find("](")
-            .and_then(|j| after[j..].find(')').map(|k| (j, j + k)))
-        {
-            Some((j, close)) => {
-                images.push(after[..j].to_string());
-                s = &after[close + 1..];
-            }
-            None => {
-                rest.push_str("![");
-                s = after;
-            }
-        }
-    }
-    rest.push_str(s);
+    let rest = replace_links(text, "![", |alt| {
+        images.push(alt.to_string());
+        Some(String::new())
+    });
     (images, rest)
 }
 
-/// Reduces inline Markdown to plain text: links to their text, emphasis and code marks dropped.
-fn strip_inline(text: &str) -> String {
+/// `text` with each `OPEN label](target)` (OPEN: `[` for a link, `![` for an image) replaced by
+/// what `replace` makes of its label; where `replace` gives `None`, or there is no `](...)`,
+/// the OPEN is text.
+fn replace_links(
+    text: &str,
+    open: &str,
+    mut replace: impl FnMut(&str) -> Option<String>,
+) -> String {
     let mut out = String::with_capacity(text.len());
     let mut s = text;
-    while let Some(i) = s.find('[') {
+    while let Some(i) = s.find(open) {
         out.push_str(&s[..i]);
-        let after = &s[i + 1..];
-        match after
+        let after = &s[i + open.len()..];
+        let replaced = after
             .find("](")
             .and_then(|j| after[j..].find(')').map(|k| (j, j + k)))
-        {
-            Some((j, close)) if !after[..j].contains('[') => {
-                out.push_str(&after[..j]);
+            .and_then(|(j, close)| Some((replace(&after[..j])?, close)));
+        match replaced {
+            Some((with, close)) => {
+                out.push_str(&with);
                 s = &after[close + 1..];
             }
-            _ => {
-                out.push('[');
+            None => {
+                out.push_str(open);
                 s = after;
             }
         }
     }
     out.push_str(s);
+    out
+}
+
+/// Reduces inline Markdown to plain text: links to their text, emphasis and code marks dropped.
+fn strip_inline(text: &str) -> String {
+    let out = replace_links(text, "[", |label| {
+        (!label.contains('[')).then(|| label.to_string())
+    });
     let out = out.replace("**", "").replace("__", "").replace('`', "");
     // A lone `*` between spaces is text (`a * b`); one touching a word is emphasis.
     let chars: Vec<char> = out.chars().collect();
