@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use axum::extract::State;
 
 use super::api::UploadRequest;
-use super::handlers::{answer, blocking, ok, ApiJson, ApiPath, ApiResult};
+use super::handlers::{answer, blocking, ok, with_store, ApiJson, ApiPath, ApiResult};
 use super::{ApiError, AppState};
 use crate::answer::{DocumentsAnswer, WriteAnswer};
 use crate::ingest::{Document, IngestOptions};
@@ -28,9 +28,8 @@ const MAX_NAME: usize = 200;
 /// All stored documents.
 #[utoipa::path(get, path = "/v1/documents", responses((status = 200, description = "`{documents: [{id, title, date, path}]}`")))]
 pub async fn documents(State(state): S) -> ApiResult {
-    let st = state.clone();
-    blocking(move || {
-        let docs = st.store().store.documents()?;
+    with_store(&state, move |h| {
+        let docs = h.store.documents()?;
         Ok(answer(&DocumentsAnswer { documents: docs }))
     })
     .await
@@ -41,9 +40,7 @@ pub async fn documents(State(state): S) -> ApiResult {
     responses((status = 200, description = "The document tree, as one line of `simsum sections --json`"),
               (status = 404, body = super::error::ErrorBody)))]
 pub async fn document(State(state): S, ApiPath(id): ApiPath) -> ApiResult {
-    let st = state.clone();
-    blocking(move || {
-        let h = st.store();
+    with_store(&state, move |h| {
         let store = h.store.as_ref();
         let Some(info) = store.documents()?.into_iter().find(|d| d.id == id) else {
             return Err(ApiError::NotFound(format!("no document `{id}`")));
@@ -139,9 +136,8 @@ pub async fn delete_document(State(state): S, ApiPath(id): ApiPath) -> ApiResult
     if !state.config.allow_uploads {
         return Err(uploads_refused());
     }
-    let st = state.clone();
-    let path = blocking(move || {
-        let docs = st.store().store.documents()?;
+    let path = with_store(&state, move |h| {
+        let docs = h.store.documents()?;
         let Some(doc) = docs.iter().find(|d| d.id == id) else {
             return Err(ApiError::NotFound(format!("no document `{id}`")));
         };

@@ -76,6 +76,15 @@ impl FromRequestParts<Arc<AppState>> for ApiPath {
     }
 }
 
+/// Runs `f` with the current store handle on a blocking thread (see [`blocking`]).
+pub(crate) async fn with_store<T: Send + 'static>(
+    state: &Arc<AppState>,
+    f: impl FnOnce(&super::StoreHandle) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let st = state.clone();
+    blocking(move || f(&st.store())).await
+}
+
 /// Runs store work on a blocking thread; a panic there becomes a 500, not a dead server.
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
@@ -245,9 +254,7 @@ pub async fn search(State(state): S, ApiJson(req): ApiJson<SearchRequest>) -> Ap
         None
     };
     let (exact, mode) = (opts.exact, opts.mode);
-    let st = state.clone();
-    blocking(move || {
-        let h = st.store();
+    with_store(&state, move |h| {
         let store = h.store.as_ref();
         let hits =
             crate::search::search_text(store, &req.query, vector.as_deref(), &opts, &filter)?;
@@ -268,9 +275,7 @@ pub async fn search(State(state): S, ApiJson(req): ApiJson<SearchRequest>) -> Ap
     responses((status = 200, body = crate::answer::ItemAnswer, description = "The item, its parent and its sentences"),
               (status = 404, body = super::error::ErrorBody)))]
 pub async fn item(State(state): S, ApiPath(id): ApiPath) -> ApiResult {
-    let st = state.clone();
-    blocking(move || {
-        let h = st.store();
+    with_store(&state, move |h| {
         let item = h.store.item(&id)?;
         Ok(answer(&ItemAnswer::from(&item)))
     })
@@ -289,9 +294,7 @@ pub async fn similar(
     let k = check_k(&state, q.k, 10)?;
     let other_docs = q.other_docs.unwrap_or(false);
     let entities = q.entities()?;
-    let st = state.clone();
-    blocking(move || {
-        let h = st.store();
+    with_store(&state, move |h| {
         let opts = SearchOptions {
             k,
             other_docs,
@@ -322,9 +325,7 @@ pub async fn links(State(state): S, ApiQuery(q): ApiQuery<LinksQuery>) -> ApiRes
     }
     let per_item = check_k(&state, q.per_item, 5)?;
     let entities = q.entities()?;
-    let st = state.clone();
-    blocking(move || {
-        let h = st.store();
+    with_store(&state, move |h| {
         let opts = LinkOptions {
             threshold,
             per_item,
@@ -353,9 +354,7 @@ pub async fn facets(State(state): S, ApiQuery(q): ApiQuery<FacetsQuery>) -> ApiR
         .as_deref()
         .map(str::parse::<crate::facets::FacetKind>)
         .transpose()?;
-    let st = state.clone();
-    blocking(move || {
-        let h = st.store();
+    with_store(&state, move |h| {
         Ok(answer(&crate::facets::facets(
             h.store.as_ref(),
             level,

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use axum::extract::State;
 
 use super::api::{SummarizeRequest, ThemesRequest};
-use super::handlers::{answer, blocking, check_k, embed, ok, query_level, ApiJson, ApiResult};
+use super::handlers::{
+    answer, blocking, check_k, embed, ok, query_level, with_store, ApiJson, ApiResult,
+};
 use super::{ApiError, AppState};
 use crate::answer::{MapTheme, ThemeMapAnswer};
 use crate::cluster::lineage::{previous_assignment, Previous};
@@ -44,9 +46,8 @@ fn report_level(r: &ThemeReport) -> Level {
     responses((status = 200, description = "The theme report, as `simsum cluster --format json`"),
               (status = 404, body = super::error::ErrorBody)))]
 pub async fn themes(State(state): S) -> ApiResult {
-    let st = state.clone();
-    blocking(move || {
-        let r = saved_report(st.store().store.as_ref())?;
+    with_store(&state, move |h| {
+        let r = saved_report(h.store.as_ref())?;
         Ok(ok(crate::answer::to_json(&r)))
     })
     .await
@@ -146,9 +147,7 @@ pub async fn recluster(State(state): S, ApiJson(req): ApiJson<ThemesRequest>) ->
     responses((status = 200, description = "`{points: [[x, y, theme index or -1]], ids, texts, themes: [{id, title, x, y, colour}], grey}`"),
               (status = 404, body = super::error::ErrorBody)))]
 pub async fn theme_map(State(state): S) -> ApiResult {
-    let st = state.clone();
-    blocking(move || {
-        let h = st.store();
+    with_store(&state, move |h| {
         let report = saved_report(h.store.as_ref())?;
         let items = h.store.knn_items(report_level(&report))?;
         let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
