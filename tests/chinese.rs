@@ -416,11 +416,7 @@ fn mixed_index() -> (tempfile::TempDir, PathBuf) {
         .arg(&files)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     (tmp, idx)
 }
 

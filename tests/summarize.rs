@@ -1,8 +1,8 @@
 //! Extractive summaries (issue 6): order, duplicates, length limits, provenance, determinism,
 //! tiny inputs, boilerplate, and the seed reports with the real model.
 
-#[path = "support/seeds.rs"]
-mod seeds;
+mod support;
+use support::seeds;
 
 use simsum::embed::{Embedder, HashEmbedder};
 use simsum::summarize::{
@@ -508,11 +508,7 @@ fn a_75_word_summary_of_a_sectioned_article_keeps_its_budget_and_openers_context
         .arg(&path)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let words: usize = v["summary"]
         .as_array()

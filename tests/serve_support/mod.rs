@@ -12,7 +12,7 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_simsum");
 pub const HASH: &str = "hash:64";
 
 #[path = "../support/mod.rs"]
-mod support;
+pub mod support;
 pub use support::seeds::seed_dir;
 
 pub fn simsum(model: &str, index: &Path) -> Command {
@@ -35,11 +35,7 @@ pub fn index(model: &str, dir: &Path, input: &Path) {
         .arg(input)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
 }
 
 /// A running server; killed when dropped.

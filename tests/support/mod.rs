@@ -24,21 +24,22 @@ pub fn seed_index(model: Option<&str>) -> tempfile::TempDir {
         .arg(seeds::seed_dir())
         .output()
         .unwrap();
+    assert_success(&out);
+    dir
+}
+
+/// Asserts that a command succeeded, showing its stderr if not.
+pub fn assert_success(out: &Output) {
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    dir
 }
 
 /// Asserts that the command succeeded (showing its stderr if not) and parses its stdout as JSON.
 pub fn json_output(out: Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout is not JSON ({e}): {}",
