@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde_json::Value;
 use simsum::embed::{Embedder, HashEmbedder};
 use simsum::facets::EntityFilter;
-use simsum::ingest::{Document, Initiative, Section, Sentence};
+use simsum::ingest::Document;
 use simsum::search::{DocFilter, SearchOptions};
 use simsum::store::local::{LocalOptions, LocalWriter};
 use simsum::store::{tags_of, Level, Store, StoreError, Tag, TagStore, Tagger, UpdateOptions};
@@ -32,57 +32,18 @@ const COUNTING: Tagger = Tagger {
     tag: counting_tags,
 };
 
-fn sentences(text: &str) -> Vec<Sentence> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for part in text.split_inclusive(". ") {
-        let t = part.trim();
-        let off = start + part.find(t).unwrap_or(0);
-        out.push(Sentence {
-            text: t.to_string(),
-            byte_range: (off, off + t.len()),
-        });
-        start += part.len();
-    }
-    out
-}
-
-/// A document at `dir/<id>.txt`, one section per paragraph list.
+/// A document at `dir/<id>.txt` dated 2023-01-30, one section per paragraph list.
 fn doc(dir: &Path, id: &str, sections: &[(&str, Vec<String>)]) -> Document {
-    let path = dir.join(format!("{id}.txt"));
-    std::fs::write(&path, format!("{sections:?}")).unwrap();
-    Document {
-        id: id.into(),
-        title: format!("Report {id}"),
-        date: Some("2023-01-30".into()),
-        source: None,
-        path,
-        content_hash: format!("{sections:?}"),
-        format: "text".into(),
-        metadata: Default::default(),
-        sections: sections
-            .iter()
-            .enumerate()
-            .map(|(n, (heading, paras))| Section {
-                id: format!("{id}#s{n}"),
-                ordinal: n,
-                heading: heading.to_string(),
-                number: None,
-                byte_range: (0, 0),
-                captions: vec![],
-                initiatives: paras
-                    .iter()
-                    .enumerate()
-                    .map(|(p, text)| Initiative {
-                        id: format!("{id}#s{n}.p{}", p + 1),
-                        text: text.clone(),
-                        boilerplate: false,
-                        sentences: sentences(text),
-                    })
-                    .collect(),
-            })
-            .collect(),
-    }
+    let paras: Vec<Vec<&str>> = sections
+        .iter()
+        .map(|(_, p)| p.iter().map(String::as_str).collect())
+        .collect();
+    let sections: Vec<(&str, &[&str])> = sections
+        .iter()
+        .zip(&paras)
+        .map(|((heading, _), p)| (*heading, p.as_slice()))
+        .collect();
+    support::doc(dir, id, Some("2023-01-30"), &sections)
 }
 
 fn paras(list: &[&str]) -> Vec<String> {

@@ -4,14 +4,14 @@
 
 mod support;
 use seeds::seed_dir as seeds_dir;
-use support::seeds;
+use support::{doc, seeds, sentences};
 
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use simsum::embed::{EmbedError, Embedder, Embedding, HashEmbedder, ModelId};
-use simsum::ingest::{Document, Initiative, Section, Sentence};
+use simsum::ingest::Document;
 use simsum::search::{self, LinkOptions, SearchOptions};
 use simsum::store::local::graphs::hnsw;
 use simsum::store::local::layout::HnswParams;
@@ -54,59 +54,6 @@ impl Embedder for Counting {
     fn embed(&self, texts: &[&str]) -> Result<Vec<Embedding>, EmbedError> {
         self.texts.fetch_add(texts.len(), Ordering::SeqCst);
         self.inner.embed(texts)
-    }
-}
-
-fn sentences(text: &str) -> Vec<Sentence> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for part in text.split_inclusive(". ") {
-        let t = part.trim();
-        let off = start + part.find(t).unwrap_or(0);
-        out.push(Sentence {
-            text: t.to_string(),
-            byte_range: (off, off + t.len()),
-        });
-        start += part.len();
-    }
-    out
-}
-
-/// A document at `dir/<id>.txt` with sections of paragraphs.
-fn doc(dir: &Path, id: &str, date: Option<&str>, sections: &[(&str, &[&str])]) -> Document {
-    let path = dir.join(format!("{id}.txt"));
-    std::fs::write(&path, format!("{sections:?}")).unwrap();
-    Document {
-        id: id.into(),
-        title: format!("Report {id}"),
-        date: date.map(Into::into),
-        source: None,
-        path,
-        content_hash: format!("{:?}", sections),
-        format: "text".into(),
-        metadata: Default::default(),
-        sections: sections
-            .iter()
-            .enumerate()
-            .map(|(n, (heading, paras))| Section {
-                id: format!("{id}#s{n}"),
-                ordinal: n,
-                heading: heading.to_string(),
-                number: None,
-                byte_range: (0, 0),
-                captions: vec![],
-                initiatives: paras
-                    .iter()
-                    .enumerate()
-                    .map(|(p, text)| Initiative {
-                        id: format!("{id}#s{n}.p{}", p + 1),
-                        text: text.to_string(),
-                        boilerplate: text.starts_with("Editor's note"),
-                        sentences: sentences(text),
-                    })
-                    .collect(),
-            })
-            .collect(),
     }
 }
 

@@ -1,7 +1,10 @@
 //! What the integration tests share: the real binary, its JSON output, the seed reports.
 #![allow(dead_code)]
 
+use std::path::Path;
 use std::process::{Command, Output};
+
+use simsum::ingest::{Document, Initiative, Section, Sentence};
 
 pub mod seeds;
 
@@ -46,4 +49,59 @@ pub fn json_output(out: Output) -> serde_json::Value {
             String::from_utf8_lossy(&out.stdout)
         )
     })
+}
+
+/// The sentences of `text`, split after ". ", with their byte ranges.
+pub fn sentences(text: &str) -> Vec<Sentence> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for part in text.split_inclusive(". ") {
+        let t = part.trim();
+        let off = start + part.find(t).unwrap_or(0);
+        out.push(Sentence {
+            text: t.to_string(),
+            byte_range: (off, off + t.len()),
+        });
+        start += part.len();
+    }
+    out
+}
+
+/// A document at `dir/<id>.txt` with sections of paragraphs (one starting "Editor's note" is
+/// boilerplate).
+pub fn doc(dir: &Path, id: &str, date: Option<&str>, sections: &[(&str, &[&str])]) -> Document {
+    let path = dir.join(format!("{id}.txt"));
+    std::fs::write(&path, format!("{sections:?}")).unwrap();
+    Document {
+        id: id.into(),
+        title: format!("Report {id}"),
+        date: date.map(Into::into),
+        source: None,
+        path,
+        content_hash: format!("{sections:?}"),
+        format: "text".into(),
+        metadata: Default::default(),
+        sections: sections
+            .iter()
+            .enumerate()
+            .map(|(n, (heading, paras))| Section {
+                id: format!("{id}#s{n}"),
+                ordinal: n,
+                heading: heading.to_string(),
+                number: None,
+                byte_range: (0, 0),
+                captions: vec![],
+                initiatives: paras
+                    .iter()
+                    .enumerate()
+                    .map(|(p, text)| Initiative {
+                        id: format!("{id}#s{n}.p{}", p + 1),
+                        text: text.to_string(),
+                        boilerplate: text.starts_with("Editor's note"),
+                        sentences: sentences(text),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
 }
