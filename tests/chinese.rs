@@ -55,21 +55,8 @@ fn chinese_report_parses_into_title_date_sections_and_subsections() {
     assert_eq!(doc.format, "seed");
     // `字号：大 中 小` is page chrome, dropped like `fontSize: big middle small`.
     assert!(doc.metadata.is_empty(), "{:?}", doc.metadata);
-    let outline: Vec<(usize, Option<&str>, &str, usize, usize)> = doc
-        .sections
-        .iter()
-        .map(|s| {
-            (
-                s.ordinal,
-                s.number.as_deref(),
-                s.heading.as_str(),
-                s.initiatives.len(),
-                s.captions.len(),
-            )
-        })
-        .collect();
     assert_eq!(
-        outline,
+        support::outline(&doc),
         [
             (0, None, "", 4, 0),
             (1, Some("一"), "发挥专业优势，积极参与国际规则制定", 2, 0),

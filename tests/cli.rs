@@ -275,14 +275,17 @@ fn demo_indexes_queries_clusters_and_summarizes_the_seeds() {
     let dir = tempfile::tempdir().unwrap();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let report = dir.path().join("report.html");
-    let out = simsum()
-        .current_dir(root)
-        .arg("--index")
-        .arg(dir.path().join("idx"))
-        .args(["demo", "--report"])
-        .arg(&report)
-        .output()
-        .unwrap();
+    let demo = || {
+        simsum()
+            .current_dir(root)
+            .arg("--index")
+            .arg(dir.path().join("idx"))
+            .args(["demo", "--report"])
+            .arg(&report)
+            .output()
+            .unwrap()
+    };
+    let out = demo();
     let text = String::from_utf8_lossy(&out.stdout);
     support::assert_success(&out);
     assert!(text.contains("2 documents"), "{text}");
@@ -295,14 +298,7 @@ fn demo_indexes_queries_clusters_and_summarizes_the_seeds() {
         .unwrap()
         .contains("</html>"));
     // A second run reuses every stored vector.
-    let again = simsum()
-        .current_dir(root)
-        .arg("--index")
-        .arg(dir.path().join("idx"))
-        .args(["demo", "--report"])
-        .arg(&report)
-        .output()
-        .unwrap();
+    let again = demo();
     assert!(String::from_utf8_lossy(&again.stdout).contains("(0 texts embedded"));
 }
 

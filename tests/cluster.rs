@@ -288,18 +288,23 @@ fn assert_clean_labels(r: &ThemeReport) {
     assert_eq!(titles.len(), r.themes.len(), "two themes share a title");
 }
 
+/// Asserts that at least half of the theme's members support its title.
+fn assert_half_support(t: &simsum::cluster::Theme, items: &[ThemeItem]) {
+    let support = t
+        .member_indices
+        .iter()
+        .filter(|&&m| seeds::supports(&t.title, &items[m].text))
+        .count();
+    assert!(2 * support >= t.size, "{}: {support}/{}", t.title, t.size);
+}
+
 #[test]
 fn titles_are_supported_by_half_their_members() {
     let (_, items) = synthetic();
     let r = run(&items, &ClusterParams::default());
     assert!(r.themes.len() >= 2);
     for t in &r.themes {
-        let support = t
-            .member_indices
-            .iter()
-            .filter(|&&m| seeds::supports(&t.title, &items[m].text))
-            .count();
-        assert!(2 * support >= t.size, "{}: {support}/{}", t.title, t.size);
+        assert_half_support(t, &items);
     }
 }
 
@@ -428,12 +433,7 @@ fn seed_themes_separate() {
     // Labels that fit: no title names a word found in most of the corpus, and each title is
     // supported by at least half of its theme's members.
     for t in &r.themes {
-        let support = t
-            .member_indices
-            .iter()
-            .filter(|&&m| seeds::supports(&t.title, &items[m].text))
-            .count();
-        assert!(2 * support >= t.size, "{}: {support}/{}", t.title, t.size);
+        assert_half_support(t, &items);
         for w in t.title.split_whitespace().filter(|w| *w != "and") {
             let everywhere = items.iter().filter(|i| seeds::supports(w, &i.text)).count();
             assert!(

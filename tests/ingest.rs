@@ -2,7 +2,11 @@
 //! id stability, the `sections` command run as a real binary, and property tests (proptest)
 //! that feed the parsers arbitrary bytes looking for panics.
 
+mod support;
+
 use std::path::{Path, PathBuf};
+
+use support::outline;
 
 use simsum::ingest::{
     estimate_tokens, ingest_paths, mark_boilerplate, parse_document, sentences::split_sentences,
@@ -46,22 +50,6 @@ fn parse_bytes(name: &str, bytes: &[u8]) -> Result<Vec<Document>, IngestError> {
         &IngestOptions::default(),
         &estimate_tokens,
     )
-}
-
-/// (ordinal, number, heading, initiatives, captions) per section.
-fn outline(doc: &Document) -> Vec<(usize, Option<&str>, &str, usize, usize)> {
-    doc.sections
-        .iter()
-        .map(|s| {
-            (
-                s.ordinal,
-                s.number.as_deref(),
-                s.heading.as_str(),
-                s.initiatives.len(),
-                s.captions.len(),
-            )
-        })
-        .collect()
 }
 
 fn captions(doc: &Document) -> Vec<&str> {
@@ -672,9 +660,6 @@ fn sentence_splitting_handles_abbreviations_decimals_quotes_and_cjk() {
 
 // ---------------------------------------------------------------------------------------------
 // The real binary
-
-#[path = "support/mod.rs"]
-mod support;
 
 fn simsum(args: &[&str]) -> std::process::Output {
     support::simsum().args(args).output().unwrap()

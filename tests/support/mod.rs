@@ -105,3 +105,19 @@ pub fn doc(dir: &Path, id: &str, date: Option<&str>, sections: &[(&str, &[&str])
             .collect(),
     }
 }
+
+/// (ordinal, number, heading, initiatives, captions) per section.
+pub fn outline(doc: &Document) -> Vec<(usize, Option<&str>, &str, usize, usize)> {
+    doc.sections
+        .iter()
+        .map(|s| {
+            (
+                s.ordinal,
+                s.number.as_deref(),
+                s.heading.as_str(),
+                s.initiatives.len(),
+                s.captions.len(),
+            )
+        })
+        .collect()
+}
