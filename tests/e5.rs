@@ -533,20 +533,7 @@ fn embed_as_query_uses_the_query_prompt() {
         if let Some(k) = kind {
             c.args(["--as", k]);
         }
-        let mut child = c
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all("如何删除空目录？\n".as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = support::output_with_stdin(&mut c, "如何删除空目录？\n".as_bytes());
         support::assert_success(&out);
         let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         serde_json::from_value(line["embedding"].clone()).unwrap()

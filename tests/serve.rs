@@ -721,21 +721,10 @@ fn metrics_and_openapi_describe_the_server() {
 }
 
 fn embed_cli(model: &str, texts: &[&str]) -> Vec<(Vec<f64>, u64)> {
-    use std::io::Write;
-    let mut child = std::process::Command::new(serve_support::BIN)
-        .args(["--model", model, "embed"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(texts.join("\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = serve_support::support::output_with_stdin(
+        std::process::Command::new(serve_support::BIN).args(["--model", model, "embed"]),
+        texts.join("\n").as_bytes(),
+    );
     assert!(
         out.status.success(),
         "simsum embed: {}",

@@ -40,11 +40,7 @@ fn the_web_page_searches_opens_similar_maps_themes_and_uploads() {
         .env("CHROMIUM", &chromium)
         .output()
         .unwrap();
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let log = serve_support::support::log_of(&out);
     assert!(
         out.status.success(),
         "{log}\nscreenshots in {}",

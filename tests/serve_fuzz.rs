@@ -48,11 +48,7 @@ fn schemathesis_finds_no_server_error() {
         ])
         .output()
         .unwrap();
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let log = serve_support::support::log_of(&out);
     assert!(
         out.status.success(),
         "schemathesis reported failures:\n{log}\nserver log:\n{}",

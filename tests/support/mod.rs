@@ -1,8 +1,10 @@
-//! What the integration tests share: the real binary, its JSON output, the seed reports.
+//! What the integration tests share: the real binary (run, its success, its JSON output, its log),
+//! the seed reports, and the documents and section outlines the library tests build.
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use simsum::ingest::{Document, Initiative, Section, Sentence};
 
@@ -29,6 +31,27 @@ pub fn seed_index(model: Option<&str>) -> tempfile::TempDir {
         .unwrap();
     assert_success(&out);
     dir
+}
+
+/// Runs `cmd` with `input` on its stdin; its output, not checked.
+pub fn output_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// A command's stdout then its stderr, as text (a log to show when it failed).
+pub fn log_of(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// Asserts that a command succeeded, showing its stderr if not.
