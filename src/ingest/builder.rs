@@ -263,11 +263,16 @@ mod tests {
         2 + t.split_whitespace().count()
     }
 
+    /// The sections of document `d` with one paragraph, split at `max_tokens`.
+    fn one_paragraph(max_tokens: usize, text: &str) -> Vec<Section> {
+        let mut b = SectionBuilder::new("d", CharRefs::Decode, max_tokens, &words_count);
+        b.paragraph(text);
+        b.finish(0)
+    }
+
     #[test]
     fn long_paragraph_splits_at_sentences() {
-        let mut b = SectionBuilder::new("d", CharRefs::Decode, 8, &words_count);
-        b.paragraph("One two three. Four five six. Seven eight nine. Ten.");
-        let s = b.finish(0);
+        let s = one_paragraph(8, "One two three. Four five six. Seven eight nine. Ten.");
         let ids: Vec<_> = s[0].initiatives.iter().map(|i| i.id.as_str()).collect();
         assert_eq!(ids, ["d#s0.p1.1", "d#s0.p1.2"]);
         assert_eq!(s[0].initiatives[0].text, "One two three. Four five six.");
@@ -289,9 +294,7 @@ mod tests {
 
     #[test]
     fn over_long_sentence_splits_at_words() {
-        let mut b = SectionBuilder::new("d", CharRefs::Decode, 5, &words_count);
-        b.paragraph("a b c d e f g.");
-        let s = b.finish(0);
+        let s = one_paragraph(5, "a b c d e f g.");
         let texts: Vec<_> = s[0].initiatives.iter().map(|i| i.text.as_str()).collect();
         assert_eq!(texts, ["a b c", "d e f", "g."]);
     }
