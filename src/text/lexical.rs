@@ -260,8 +260,11 @@ mod tests {
         assert!(query_terms("the of and").is_empty());
     }
 
+    /// What [`matches`] gives: byte ranges and the query terms found there.
+    type Matches = Vec<(Range<usize>, Vec<String>)>;
+
     /// The query's matches in `text`: each as found, and as [`matches`] gives them.
-    fn found<'t>(text: &'t str, query: &str) -> (Vec<&'t str>, Vec<(Range<usize>, Vec<String>)>) {
+    fn found<'t>(text: &'t str, query: &str) -> (Vec<&'t str>, Matches) {
         let m = matches(text, &query_terms(query));
         (m.iter().map(|(r, _)| &text[r.clone()]).collect(), m)
     }
