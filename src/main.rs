@@ -8,16 +8,19 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// The allocator, decided here for the whole binary. On Linux with glibc, glibc's own malloc:
+/// `simsum serve` gives what a re-clustering or a store reopen freed back to the system with
+/// `malloc_trim` (`simsum::serve`), which keeps a long run's memory flat; mimalloc kept those
+/// pages on threads that then idled, and the soak's memory swung by a quarter
+/// (BENCHMARKS.md, "the soak's memory"). Elsewhere (musl, macOS, Windows) mimalloc, faster than
+/// musl's malloc, with freed memory purged at once in the server.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Makes the allocator give freed memory back to the system at once rather than after a delay.
-/// For a long-running server: mimalloc purges a freed page only when the thread that owns it
-/// next allocates, 10 ms or more later, so pages freed by a re-clustering or a store reopen on a
-/// thread that then idles stay resident (a 30-minute soak rose 12% that way, plateauing at
-/// +35 MB of heap). Immediate purging costs a `madvise` per freed page run (its effect on the
-/// serve benchmark's throughput is not yet measured; BENCHMARKS.md, "the soak's memory").
-#[cfg(feature = "server")]
+/// Makes mimalloc give freed memory back to the system at once rather than after a delay (a
+/// long-running server's threads idle between the jobs that free memory).
+#[cfg(all(feature = "server", not(all(target_os = "linux", target_env = "gnu"))))]
 pub(crate) fn purge_freed_memory_at_once() {
     // `mi_option_purge_delay` is 15 in mimalloc 3's `mi_option_e` (the crate names no constant
     // for it); 0 purges at once.

@@ -55,7 +55,9 @@ pub fn run(_: &super::Global, _: ServeArgs) -> anyhow::Result<ExitCode> {
 #[cfg(feature = "server")]
 pub fn run(g: &super::Global, a: ServeArgs) -> anyhow::Result<ExitCode> {
     simsum::serve::check_exposure(a.addr, a.api_key.as_deref())?;
-    // A user's MIMALLOC_PURGE_DELAY wins; otherwise freed memory goes back at once.
+    // Where the binary runs on mimalloc (src/main.rs): a user's MIMALLOC_PURGE_DELAY wins;
+    // otherwise freed memory goes back at once.
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         crate::purge_freed_memory_at_once();
     }

@@ -137,7 +137,10 @@ pub async fn recluster(State(state): S, ApiJson(req): ApiJson<ThemesRequest>) ->
             st.config.store_token.as_deref(),
             &t.report.to_saved(h.generation),
         )?;
-        Ok(ok(crate::answer::to_json(&t.report)))
+        let body = ok(crate::answer::to_json(&t.report));
+        drop(t);
+        super::return_freed_memory();
+        Ok(body)
     })
     .await
 }
