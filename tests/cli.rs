@@ -7,15 +7,7 @@ mod support;
 use support::{json_output, seeds::seed_dir as seeds_dir, simsum};
 
 fn run_with_stdin(args: &[&str], stdin: &[u8]) -> std::process::Output {
-    let mut child = simsum()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
+    support::output_with_stdin(simsum().args(args), stdin)
 }
 
 #[test]
